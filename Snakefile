@@ -1,0 +1,31 @@
+# fitflow: generate -> fit -> evaluate -> aggregate -> report.
+# The rules live in workflow/rules/; the work is done by the fitflow package.
+from snakemake.utils import min_version
+
+min_version("9.0")
+
+
+# The default experiment, unless a config is given with --configfile.
+if not config:
+
+    configfile: "config/config.yaml"
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/generate.smk"
+include: "workflow/rules/fit.smk"
+include: "workflow/rules/evaluate.smk"
+include: "workflow/rules/aggregate.smk"
+include: "workflow/rules/report.smk"
+
+
+localrules:
+    all,
+    aggregate,
+    report,
+
+
+rule all:
+    input:
+        LAYOUT.report_html,
+    default_target: True

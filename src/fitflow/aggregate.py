@@ -1,0 +1,56 @@
+"""One tidy table for an experiment: a row per fit, a column per metric.
+
+The table (``fits.csv`` and ``fits.parquet``) holds only deterministic values,
+so it is byte-identical on rerun. Wall-clock times cannot be, and go to
+``timings.csv``, keyed by the same columns; :func:`read_table` joins them.
+"""
+
+from pathlib import Path
+
+import pandas as pd
+
+from .artefacts import atomic_writer, read_json
+from .evaluate import SUMMARY_METRICS
+
+__all__ = ["KEY_COLUMNS", "build_table", "write_table", "read_table"]
+
+KEY_COLUMNS = ["problem", "problem_settings", "method", "method_settings", "replicate"]
+_LEADING = KEY_COLUMNS + ["status", "message", "n_warnings", *SUMMARY_METRICS]
+
+
+def build_table(metrics_files):
+    """The tidy table from the evaluate stage's batch files, sorted by key."""
+    rows = [row for path in metrics_files for row in read_json(path)["rows"]]
+    table = pd.DataFrame(rows)
+    extra = sorted(c for c in table.columns if c not in _LEADING and c != "fit_dir")
+    table = table.reindex(columns=[*_LEADING, *extra, "fit_dir"])
+    return table.sort_values(KEY_COLUMNS, kind="mergesort").reset_index(drop=True)
+
+
+def timings_table(table, root):
+    """Per-fit wall and CPU seconds, keyed like the main table."""
+    root = Path(root)
+    records = []
+    for key, fit_dir in zip(table[KEY_COLUMNS].itertuples(index=False), table["fit_dir"]):
+        timing = read_json(root / fit_dir / "timing.json")
+        records.append({**dict(zip(KEY_COLUMNS, key)), **timing})
+    return pd.DataFrame(records, columns=[*KEY_COLUMNS, "wall_time_s", "cpu_time_s"])
+
+
+def write_table(table, csv_path, parquet_path=None):
+    """Write the table as CSV (and Parquet), atomically."""
+    with atomic_writer(csv_path) as handle:
+        handle.write(table.to_csv(index=False, lineterminator="\n").encode())
+    if parquet_path is not None:
+        with atomic_writer(parquet_path) as handle:
+            table.to_parquet(handle, index=False)
+
+
+def read_table(root, with_timings=True):
+    """Read ``fits.csv`` of an experiment folder, joined with its timings."""
+    root = Path(root)
+    table = pd.read_csv(root / "fits.csv", keep_default_na=False, na_values=[""])
+    if with_timings and (root / "timings.csv").exists():
+        timings = pd.read_csv(root / "timings.csv", keep_default_na=False, na_values=[""])
+        table = table.merge(timings, on=KEY_COLUMNS, how="left")
+    return table

@@ -1,0 +1,90 @@
+"""The Python API: what the workflow's jobs call, and what a notebook can call.
+
+>>> import fitflow
+>>> data = fitflow.generate("gaussian_peak", seed=1)
+>>> result = fitflow.fit("nlls", data, seed=1)
+>>> metrics = fitflow.evaluate(data, result)
+>>> round(metrics["param.mu.estimate"], 2)
+0.25
+"""
+
+import time
+import traceback
+
+import numpy as np
+
+from .dataset import Dataset
+from .errors import FitflowError
+from .registry import get_method, get_problem
+from .result import FitResult
+
+__all__ = ["make_problem", "make_method", "generate", "fit", "safe_fit", "as_rng"]
+
+
+def as_rng(seed):
+    """A ``numpy.random.Generator`` from an int, a SeedSequence or a Generator."""
+    if isinstance(seed, np.random.Generator):
+        return seed
+    return np.random.default_rng(seed)
+
+
+def make_problem(name, **settings):
+    """An instance of the problem plugin ``name`` with ``settings`` validated."""
+    return get_problem(name)(**settings)
+
+
+def make_method(name, **settings):
+    """An instance of the method plugin ``name`` with ``settings`` validated."""
+    return get_method(name)(**settings)
+
+
+def generate(problem, seed=0, **settings):
+    """Generate one dataset from ``problem`` (a plugin instance, or a name plus settings)."""
+    if isinstance(problem, str):
+        problem = make_problem(problem, **settings)
+    elif settings:
+        raise TypeError("pass settings with a problem name, not with a problem instance")
+    dataset = problem.generate(as_rng(seed))
+    if not isinstance(dataset, Dataset):
+        raise TypeError(f"{problem.label()}.generate must return a fitflow.Dataset; got {type(dataset).__name__}")
+    return dataset
+
+
+def fit(method, dataset, seed=0, **settings):
+    """Fit ``dataset`` with ``method`` (a plugin instance, or a name plus settings).
+
+    Errors propagate, as a notebook user expects; the workflow uses
+    :func:`safe_fit`, which records them as a failed fit instead.
+    """
+    if isinstance(method, str):
+        method = make_method(method, **settings)
+    elif settings:
+        raise TypeError("pass settings with a method name, not with a method instance")
+    if not method.serves(dataset.capabilities):
+        raise FitflowError(
+            f"{method.label()} serves {sorted(method.capabilities)} problems; "
+            f"this dataset is {sorted(dataset.capabilities)}"
+        )
+    result = method.fit(dataset, as_rng(seed))
+    if not isinstance(result, FitResult):
+        raise TypeError(f"{method.label()}.fit must return a fitflow.FitResult; got {type(result).__name__}")
+    return result
+
+
+def safe_fit(method, dataset, rng):
+    """Fit, turning any exception into a failed result; return ``(result, timing, log)``.
+
+    ``timing`` holds the wall and CPU seconds spent in the method's ``fit``;
+    ``log`` is the text for the fit's log file (warnings, or the traceback).
+    """
+    wall, cpu = time.perf_counter(), time.process_time()
+    try:
+        result = fit(method, dataset, rng)
+        log = "".join(f"warning: {w}\n" for w in result.warnings)
+        if not result.ok:
+            log += f"failed: {result.message}\n"
+    except Exception as exc:  # a plugin bug must not stop the experiment
+        result = FitResult.failed(f"{type(exc).__name__}: {exc}")
+        log = "fit raised an exception:\n" + traceback.format_exc()
+    timing = {"wall_time_s": time.perf_counter() - wall, "cpu_time_s": time.process_time() - cpu}
+    return result, timing, log

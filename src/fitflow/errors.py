@@ -1,0 +1,91 @@
+"""The exceptions fitflow raises on purpose.
+
+Every error a user can cause (a bad config key, an ill-typed setting, an unknown
+plugin, a malformed data file) is a :class:`FitflowError`, so callers and tests can
+tell "you gave me something wrong" apart from a bug. Each carries the data it
+complains about as attributes, and its message says where, what was expected and
+what was got.
+"""
+
+__all__ = [
+    "FitflowError",
+    "ConfigError",
+    "SettingsError",
+    "PluginNotFoundError",
+    "PluginLoadError",
+    "IncompatiblePairError",
+    "ArtefactError",
+]
+
+
+class FitflowError(Exception):
+    """Base class of every error fitflow raises about its input."""
+
+
+class ConfigError(FitflowError, ValueError):
+    """An experiment config is invalid.
+
+    ``source`` is the file (or ``"<config>"``), ``key`` the dotted path of the
+    offending entry and ``value`` what was found there.
+    """
+
+    def __init__(self, message, *, source="<config>", key=None, value=None):
+        self.source = source
+        self.key = key
+        self.value = value
+        where = f"{source}" + (f", key '{key}'" if key else "")
+        super().__init__(f"{where}: {message}")
+
+
+class SettingsError(FitflowError, ValueError):
+    """A plugin was given an unknown or ill-typed setting."""
+
+    def __init__(self, message, *, plugin, key, value=None):
+        self.plugin = plugin
+        self.key = key
+        self.value = value
+        super().__init__(message)
+
+
+class PluginNotFoundError(FitflowError, LookupError):
+    """No plugin of that name is registered; ``available`` lists the names that are."""
+
+    def __init__(self, group, name, available):
+        self.group = group
+        self.name = name
+        self.available = sorted(available)
+        listing = ", ".join(self.available) or "(none)"
+        super().__init__(
+            f"no {group} plugin named '{name}'; available: {listing}. "
+            f"Run 'fitflow plugins' to see what is installed."
+        )
+
+
+class PluginLoadError(FitflowError, ImportError):
+    """A registered plugin's entry point failed to import; the cause is chained."""
+
+    def __init__(self, group, name, distribution, cause):
+        self.group = group
+        self.name = name
+        self.distribution = distribution
+        self.cause = cause
+        super().__init__(
+            f"{group} plugin '{name}' from distribution '{distribution}' failed to "
+            f"load: {type(cause).__name__}: {cause}"
+        )
+
+
+class IncompatiblePairError(FitflowError, ValueError):
+    """A config asked for a method on a problem whose kind it does not serve."""
+
+    def __init__(self, problem, method, problem_caps, method_caps):
+        self.problem = problem
+        self.method = method
+        super().__init__(
+            f"method '{method}' cannot fit problem '{problem}': the method serves "
+            f"{sorted(method_caps)} but the problem is {sorted(problem_caps)}"
+        )
+
+
+class ArtefactError(FitflowError, OSError):
+    """An artefact on disk is missing, truncated or of the wrong format."""

@@ -1,0 +1,126 @@
+"""Uniform evaluation of a fit against the known truth.
+
+One function, :func:`evaluate`, turns (dataset, fit result) into a flat dict of
+metrics; the aggregate table is one such dict per fit. Metrics that do not apply
+(no truth function, no errors, no uncertainty) are NaN rather than absent, so
+every row of a table has the same columns.
+
+Intervals: where the method gives posterior samples, the 68% and 95% intervals
+are the central percentiles of the samples; otherwise they are the Gaussian
+intervals estimate ± 1σ and ± 1.96σ.
+"""
+
+import math
+
+import numpy as np
+
+from .prediction import predict_at_data, predict_on_grid
+
+__all__ = ["evaluate", "SUMMARY_METRICS"]
+
+#: Metrics every row carries, in table order.
+SUMMARY_METRICS = (
+    "param_rms_error",
+    "rms_pull",
+    "max_abs_pull",
+    "coverage68",
+    "coverage95",
+    "rmse",
+    "band_coverage68",
+    "band_coverage95",
+    "chi2",
+    "dof",
+    "chi2_dof",
+    "residual_rms",
+    "n_evaluations",
+)
+
+_Z95 = 1.959963984540054
+
+
+def evaluate(dataset, result):
+    """Metrics of ``result`` against ``dataset``'s truth, as a flat dict."""
+    metrics = {name: math.nan for name in SUMMARY_METRICS}
+    metrics["status"] = result.status
+    if not result.ok:
+        return metrics
+    if result.n_evaluations is not None:
+        metrics["n_evaluations"] = float(result.n_evaluations)
+    metrics.update(_parameter_metrics(dataset, result))
+    metrics.update(_function_metrics(dataset, result))
+    metrics.update(_residual_metrics(dataset, result))
+    return metrics
+
+
+def _intervals(result):
+    """``(lo68, hi68, lo95, hi95)`` arrays in the order of ``result.params``."""
+    if result.samples is not None and len(result.samples) > 1:
+        lo68, hi68, lo95, hi95 = np.percentile(result.samples, [15.865, 84.135, 2.5, 97.5], axis=0)
+        return lo68, hi68, lo95, hi95
+    est, err = result.estimate_vector(), result.stderr_vector()
+    if err is None:
+        return None
+    return est - err, est + err, est - _Z95 * err, est + _Z95 * err
+
+
+def _parameter_metrics(dataset, result):
+    truth = dataset.truth_params
+    if not truth or not result.params:
+        return {}
+    names = [n for n in result.param_names if n in truth]
+    est = np.array([result.params[n] for n in names])
+    true = np.array([truth[n] for n in names])
+    err = result.stderr_vector()
+    err = None if err is None else np.array([err[result.param_names.index(n)] for n in names])
+    out = {"param_rms_error": float(np.sqrt(np.mean((est - true) ** 2)))}
+    intervals = _intervals(result)
+    for i, name in enumerate(names):
+        prefix = f"param.{name}."
+        out[prefix + "estimate"] = est[i]
+        out[prefix + "truth"] = true[i]
+        out[prefix + "error"] = est[i] - true[i]
+        out[prefix + "stderr"] = math.nan if err is None else err[i]
+        out[prefix + "pull"] = math.nan if err is None or err[i] <= 0 else (est[i] - true[i]) / err[i]
+        if intervals is not None:
+            j = result.param_names.index(name)
+            lo68, hi68, lo95, hi95 = (a[j] for a in intervals)
+            out[prefix + "in68"] = float(lo68 <= true[i] <= hi68)
+            out[prefix + "in95"] = float(lo95 <= true[i] <= hi95)
+    if err is not None:
+        pulls = np.array([out[f"param.{n}.pull"] for n in names])
+        out["rms_pull"] = float(np.sqrt(np.mean(pulls**2)))
+        out["max_abs_pull"] = float(np.max(np.abs(pulls)))
+    if intervals is not None:
+        out["coverage68"] = float(np.mean([out[f"param.{n}.in68"] for n in names]))
+        out["coverage95"] = float(np.mean([out[f"param.{n}.in95"] for n in names]))
+    return {k: float(v) for k, v in out.items()}
+
+
+def _function_metrics(dataset, result):
+    if dataset.grid_y is None:
+        return {}
+    mean, std = predict_on_grid(dataset, result)
+    if mean is None:
+        return {}
+    deviation = np.abs(mean - dataset.grid_y)
+    out = {"rmse": float(np.sqrt(np.mean(deviation**2)))}
+    if std is not None:
+        out["band_coverage68"] = float(np.mean(deviation <= std))
+        out["band_coverage95"] = float(np.mean(deviation <= _Z95 * std))
+    return out
+
+
+def _residual_metrics(dataset, result):
+    y_fit = predict_at_data(dataset, result)
+    if y_fit is None:
+        return {}
+    residuals = dataset.y - y_fit
+    out = {"residual_rms": float(np.sqrt(np.mean(residuals**2)))}
+    if dataset.sigma is not None:
+        n_params = result.n_effective_params
+        if n_params is None:
+            n_params = len(result.params or ())
+        dof = dataset.n_points - n_params
+        chi2 = float(np.sum((residuals / dataset.sigma) ** 2))
+        out.update(chi2=chi2, dof=float(dof), chi2_dof=chi2 / dof if dof > 0 else math.nan)
+    return out

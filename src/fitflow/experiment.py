@@ -1,0 +1,225 @@
+"""From an experiment config to the list of datasets and fits it asks for.
+
+:func:`build_plan` checks everything that needs the plugins (names, settings,
+sweeps, explicit problem-method pairs) and expands sweeps into a grid. The
+Snakemake rules and the Python API both work from the resulting
+:class:`ExperimentPlan`, so a bad config fails here, before any job runs, with a
+message naming the file, the key and the value.
+"""
+
+from dataclasses import dataclass, field
+import itertools
+import re
+
+from .errors import ConfigError, FitflowError, IncompatiblePairError, SettingsError
+from .registry import methods as method_registry
+from .registry import problems as problem_registry
+
+__all__ = ["Case", "FitPair", "ExperimentPlan", "build_plan", "settings_id", "batches"]
+
+_LABEL = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+DEFAULT_BATCH_SIZE = 10
+
+
+@dataclass(frozen=True)
+class Case:
+    """One problem or method entry of the config at one point of its sweep."""
+
+    label: str
+    plugin: str
+    settings: dict = field(hash=False)
+    sid: str
+    entry: dict = field(hash=False, repr=False)
+
+    def instance(self, registry):
+        return registry.get(self.plugin)(**self.settings)
+
+
+@dataclass(frozen=True)
+class FitPair:
+    """A problem case fitted by a method case."""
+
+    problem: Case
+    method: Case
+
+    @property
+    def key(self):
+        return (self.problem.label, self.problem.sid, self.method.label, self.method.sid)
+
+
+@dataclass
+class ExperimentPlan:
+    """Everything an experiment will generate and fit."""
+
+    name: str
+    seed: int
+    replicates: int
+    batch_size: int
+    problems: list
+    methods: list
+    pairs: list
+    config: dict = field(repr=False)
+    plot_fits: bool = True
+
+    def problem_case(self, label, sid):
+        return _find(self.problems, label, sid)
+
+    def method_case(self, label, sid):
+        return _find(self.methods, label, sid)
+
+    def method_batch_size(self, label):
+        entry = self.config["methods"][label] or {}
+        return int(entry.get("batch_size", self.batch_size))
+
+    def pairs_for(self, problem_label, problem_sid):
+        return [p for p in self.pairs if p.problem.label == problem_label and p.problem.sid == problem_sid]
+
+    @property
+    def n_fits(self):
+        return len(self.pairs) * self.replicates
+
+
+def _find(cases, label, sid):
+    for case in cases:
+        if case.label == label and case.sid == sid:
+            return case
+    raise KeyError((label, sid))
+
+
+def batches(n_replicates, batch_size):
+    """Replicate indices split into consecutive batches: ``[[0..B-1], [B..2B-1], ...]``."""
+    return [list(range(i, min(i + batch_size, n_replicates))) for i in range(0, n_replicates, batch_size)]
+
+
+def _format_value(value):
+    text = repr(value) if isinstance(value, float) else str(value)
+    return re.sub(r"[^A-Za-z0-9.+-]", "_", text)
+
+
+def settings_id(swept):
+    """A readable, path-safe id of one sweep point: ``noise-0.05__n_samples-50``."""
+    if not swept:
+        return "default"
+    return "__".join(f"{key}-{_format_value(value)}" for key, value in sorted(swept.items()))
+
+
+def _expand(kind, label, entry, registry, source):
+    """The cases of one config entry: its settings at each point of its sweep grid."""
+    where = f"{kind}.{label}"
+    if not _LABEL.match(label):
+        raise ConfigError(
+            "labels must start with a letter and hold only letters, digits and '_'",
+            source=source, key=where, value=label,
+        )
+    entry = dict(entry or {})
+    plugin = entry.get("plugin", label)
+    try:
+        cls = registry.get(plugin)
+    except FitflowError as exc:
+        raise ConfigError(str(exc), source=source, key=f"{where}.plugin", value=plugin) from exc
+    settings = dict(entry.get("settings") or {})
+    sweep = dict(entry.get("sweep") or {})
+    for key, values in sweep.items():
+        if key not in cls.settings:
+            raise ConfigError(
+                f"cannot sweep '{key}': {cls.label()} has no such setting; its settings are: "
+                f"{', '.join(sorted(cls.settings))}",
+                source=source, key=f"{where}.sweep.{key}", value=values,
+            )
+        if not isinstance(values, list) or not values:
+            raise ConfigError(
+                "a sweep must be a non-empty list of values",
+                source=source, key=f"{where}.sweep.{key}", value=values,
+            )
+        if key in settings:
+            raise ConfigError(
+                f"'{key}' is both set and swept; keep one",
+                source=source, key=f"{where}.sweep.{key}", value=values,
+            )
+    keys = sorted(sweep)
+    cases = []
+    for point in itertools.product(*(sweep[k] for k in keys)):
+        swept = dict(zip(keys, point))
+        try:
+            resolved = cls(**settings, **swept).get_settings()
+        except SettingsError as exc:
+            section = "sweep" if exc.key in swept else "settings"
+            raise ConfigError(str(exc), source=source, key=f"{where}.{section}.{exc.key}", value=exc.value) from exc
+        cases.append(Case(label, plugin, resolved, settings_id(swept), entry))
+    sids = [c.sid for c in cases]
+    if len(set(sids)) != len(sids):
+        raise ConfigError("sweep values collide after formatting", source=source, key=f"{where}.sweep", value=sweep)
+    return cases
+
+
+def _require_mapping(config, key, source):
+    value = config.get(key)
+    if not isinstance(value, dict) or not value:
+        raise ConfigError("must be a non-empty mapping of label to entry", source=source, key=key, value=value)
+    return value
+
+
+def build_plan(config, source="<config>", problem_registry_=None, method_registry_=None):
+    """Check ``config`` against the installed plugins and expand it into a plan."""
+    problems_reg = problem_registry_ or problem_registry()
+    methods_reg = method_registry_ or method_registry()
+    name = str(config.get("experiment", "default"))
+    if not re.match(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", name):
+        raise ConfigError("experiment names hold letters, digits, '_', '.' and '-'", source=source, key="experiment", value=name)
+    seed = config.get("seed", 0)
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise ConfigError("must be a whole number >= 0", source=source, key="seed", value=seed)
+    replicates = config.get("replicates", 1)
+    if isinstance(replicates, bool) or not isinstance(replicates, int) or replicates < 1:
+        raise ConfigError("must be a whole number >= 1", source=source, key="replicates", value=replicates)
+    batch_size = config.get("batch_size", DEFAULT_BATCH_SIZE)
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        raise ConfigError("must be a whole number >= 1", source=source, key="batch_size", value=batch_size)
+
+    problem_entries = _require_mapping(config, "problems", source)
+    method_entries = _require_mapping(config, "methods", source)
+    problem_cases = [
+        case for label, entry in problem_entries.items()
+        for case in _expand("problems", label, entry, problems_reg, source)
+    ]
+    method_cases = [
+        case for label, entry in method_entries.items()
+        for case in _expand("methods", label, entry, methods_reg, source)
+    ]
+    pairs = []
+    for pcase in problem_cases:
+        problem_cls = problems_reg.get(pcase.plugin)
+        requested = pcase.entry.get("methods")
+        if requested is not None:
+            unknown = [m for m in requested if m not in method_entries]
+            if unknown:
+                raise ConfigError(
+                    f"method '{unknown[0]}' is not defined under 'methods'; defined: {', '.join(method_entries)}",
+                    source=source, key=f"problems.{pcase.label}.methods", value=unknown[0],
+                )
+        for mcase in method_cases:
+            method_cls = methods_reg.get(mcase.plugin)
+            compatible = method_cls.serves(problem_cls.capabilities)
+            if requested is None:
+                if compatible:
+                    pairs.append(FitPair(pcase, mcase))
+            elif mcase.label in requested:
+                if not compatible:
+                    error = IncompatiblePairError(
+                        pcase.label, mcase.label, problem_cls.capabilities, method_cls.capabilities
+                    )
+                    raise ConfigError(str(error), source=source, key=f"problems.{pcase.label}.methods", value=mcase.label) from error
+                pairs.append(FitPair(pcase, mcase))
+    if not pairs:
+        raise ConfigError("no method serves any problem: nothing to fit", source=source, key="methods", value=list(method_entries))
+    return ExperimentPlan(
+        name=name,
+        seed=seed,
+        replicates=replicates,
+        batch_size=batch_size,
+        problems=problem_cases,
+        methods=method_cases,
+        pairs=pairs,
+        config=config,
+        plot_fits=bool(config.get("plot_fits", True)),
+    )

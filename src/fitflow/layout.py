@@ -1,0 +1,68 @@
+"""Where every artefact of an experiment lives.
+
+One place defines the folder layout, both as path patterns with Snakemake
+wildcards (for the rules) and as concrete paths (for the jobs and the API)::
+
+    results/<experiment>/
+        datasets/<problem>/<problem-settings-id>/rep-<k>/dataset.{npz,json}
+        datasets/<problem>/<problem-settings-id>/batch-<b>.json
+        fits/<problem>/<problem-settings-id>/<method>/<method-settings-id>/rep-<k>/
+            result.{json,npz}  metrics.json  provenance.json  timing.json  fit.png  fit.log
+        fits/<problem>/<problem-settings-id>/<method>/<method-settings-id>/batch-<b>.json
+        fits/<problem>/<problem-settings-id>/<method>/<method-settings-id>/metrics-<b>.json
+        fits.csv  fits.parquet  timings.csv  report.html
+        logs/...
+"""
+
+from pathlib import Path
+
+__all__ = ["Layout", "DATASET_BATCH", "FIT_BATCH", "METRICS_BATCH"]
+
+DATASET_BATCH = "datasets/{problem}/{psid}/batch-{batch}.json"
+FIT_BATCH = "fits/{problem}/{psid}/{method}/{msid}/batch-{batch}.json"
+METRICS_BATCH = "fits/{problem}/{psid}/{method}/{msid}/metrics-{batch}.json"
+DATASET_LOG = "logs/generate/{problem}/{psid}/batch-{batch}.log"
+FIT_LOG = "logs/fit/{problem}/{psid}/{method}/{msid}/batch-{batch}.log"
+METRICS_LOG = "logs/evaluate/{problem}/{psid}/{method}/{msid}/batch-{batch}.log"
+
+
+class Layout:
+    """Paths of one experiment's artefacts below ``root`` (``results/<experiment>``)."""
+
+    def __init__(self, root):
+        self.root = Path(root)
+
+    def pattern(self, template):
+        """``template`` below the root, wildcards left in place (for Snakemake rules)."""
+        return str(self.root / template)
+
+    def dataset_dir(self, problem, psid, rep):
+        return self.root / "datasets" / problem / psid / f"rep-{rep}"
+
+    def dataset_batch(self, problem, psid, batch):
+        return self.root / DATASET_BATCH.format(problem=problem, psid=psid, batch=batch)
+
+    def fit_dir(self, problem, psid, method, msid, rep):
+        return self.root / "fits" / problem / psid / method / msid / f"rep-{rep}"
+
+    def fit_batch(self, problem, psid, method, msid, batch):
+        return self.root / FIT_BATCH.format(problem=problem, psid=psid, method=method, msid=msid, batch=batch)
+
+    def metrics_batch(self, problem, psid, method, msid, batch):
+        return self.root / METRICS_BATCH.format(problem=problem, psid=psid, method=method, msid=msid, batch=batch)
+
+    @property
+    def table_csv(self):
+        return self.root / "fits.csv"
+
+    @property
+    def table_parquet(self):
+        return self.root / "fits.parquet"
+
+    @property
+    def timings_csv(self):
+        return self.root / "timings.csv"
+
+    @property
+    def report_html(self):
+        return self.root / "report.html"

@@ -1,0 +1,56 @@
+"""Per-fit figure: the data with error bars, the truth and the fit with its band.
+
+matplotlib is imported here only, on first use, with the non-interactive Agg
+backend; figures are saved through :func:`fitflow.artefacts.save_figure`, which
+strips dates and ids so reruns are byte-identical.
+"""
+
+from .artefacts import save_figure
+from .prediction import predict_on_grid
+
+__all__ = ["plot_fit", "PALETTE"]
+
+#: Okabe-Ito colour-blind-safe palette.
+PALETTE = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000")
+
+
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg", force=True)
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def plot_fit(dataset, result, path, title=""):
+    """Save a figure of ``result`` on ``dataset`` to ``path``; False if x is not 1-D."""
+    if dataset.x.ndim != 1:
+        return False
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(6.4, 4.0), dpi=100, layout="constrained")
+    ax.errorbar(
+        dataset.x, dataset.y, yerr=dataset.sigma, fmt="o", ms=3, color="0.35",
+        ecolor="0.7", elinewidth=0.8, label="data", zorder=1,
+    )
+    if dataset.grid_y is not None:
+        ax.plot(dataset.grid_x, dataset.grid_y, color="black", lw=1.5, ls="--", label="truth", zorder=3)
+    mean, std = predict_on_grid(dataset, result) if result.ok else (None, None)
+    if mean is not None:
+        ax.plot(dataset.grid_x, mean, color=PALETTE[0], lw=1.8, label="fit", zorder=4)
+        if std is not None:
+            ax.fill_between(
+                dataset.grid_x, mean - 1.96 * std, mean + 1.96 * std, color=PALETTE[0],
+                alpha=0.25, lw=0, label="95% band", zorder=2,
+            )
+    if not result.ok:
+        ax.text(0.5, 0.5, "fit failed", transform=ax.transAxes, ha="center", color=PALETTE[3], fontsize=14)
+    ax.set_xlabel("x")
+    ax.set_ylabel("y")
+    ax.set_title(title, fontsize=10)
+    ax.legend(fontsize=8, loc="best")
+    ax.grid(alpha=0.3)
+    save_figure(fig, path)
+    plt.close(fig)
+    return True
+

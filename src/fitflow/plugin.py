@@ -1,0 +1,121 @@
+"""The plugin contract: one small base class for problems and one for methods.
+
+Like a scikit-learn estimator, a plugin is a class with declared metadata and
+keyword settings; constructing it validates the settings, and it does one job:
+
+* a :class:`Problem` turns a random generator into a :class:`~fitflow.dataset.Dataset`
+  (``generate``) and, if parametric, describes its model (``model``);
+* a :class:`Method` turns a dataset and a random generator into a
+  :class:`~fitflow.result.FitResult` (``fit``).
+
+Plugins never read global random state and never touch files: the workflow
+derives their seeds and writes their artefacts. Heavy libraries are imported
+inside ``fit``/``generate``, so listing plugins and building the DAG stay fast.
+"""
+
+from types import MappingProxyType
+
+from .settings import validate_settings
+
+__all__ = ["Plugin", "Problem", "Method", "DEFAULT_RESOURCES", "KNOWN_CAPABILITIES"]
+
+#: Resource hints used where a plugin declares none: threads, memory in MB,
+#: runtime in minutes per job. The workflow passes them to Snakemake ``resources:``.
+DEFAULT_RESOURCES = MappingProxyType({"threads": 1, "mem_mb": 1000, "runtime": 10})
+
+#: The problem kinds the built-in plugins use. Third-party plugins may add kinds
+#: of their own; a method serves a problem when they share at least one kind.
+KNOWN_CAPABILITIES = frozenset(
+    {"linear", "parametric", "regression", "deconvolution", "black_box"}
+)
+
+
+class Plugin:
+    """Shared behaviour of problem and method plugins.
+
+    Subclasses set these class attributes:
+
+    ``name``
+        Registry name (a Python identifier), as used in configs.
+    ``version``
+        Version string of the plugin's algorithm; part of every provenance record.
+    ``description``
+        One line for ``fitflow plugins``.
+    ``settings``
+        Mapping of setting name to :class:`~fitflow.settings.Setting`.
+    ``capabilities``
+        For a problem, the kinds it is (``{"linear", "parametric"}``); for a
+        method, the kinds it serves.
+    ``resources``
+        Hints ``{"threads", "mem_mb", "runtime"}`` for one job.
+    ``fast_settings``
+        Settings that make a quick but representative run, used by the
+        conformance checks and tiny test experiments.
+    """
+
+    group = None
+    name = None
+    version = "0"
+    description = ""
+    settings = {}
+    capabilities = frozenset()
+    resources = DEFAULT_RESOURCES
+    fast_settings = {}
+
+    def __init__(self, **settings):
+        resolved = validate_settings(self.label(), self.settings, settings)
+        self.values = MappingProxyType(resolved)
+        self.check_settings()
+
+    def check_settings(self):
+        """Override to check constraints between settings; raise SettingsError."""
+
+    @classmethod
+    def label(cls):
+        kind = "problem" if cls.group == Problem.group else "method"
+        return f"{kind} '{cls.name}'"
+
+    @classmethod
+    def resource_hints(cls):
+        """Declared resource hints completed with the defaults."""
+        return {**DEFAULT_RESOURCES, **dict(cls.resources)}
+
+    def get_settings(self):
+        """Every setting's resolved value, as a new dict (round-trips through ``__init__``)."""
+        return dict(self.values)
+
+    def __repr__(self):
+        changed = {
+            k: v for k, v in self.values.items() if v != self.settings[k].default
+        }
+        args = ", ".join(f"{k}={v!r}" for k, v in changed.items())
+        return f"{type(self).__name__}({args})"
+
+
+class Problem(Plugin):
+    """Base class of data-generating problems (entry-point group ``fitflow.problems``)."""
+
+    group = "fitflow.problems"
+
+    def generate(self, rng):
+        """Draw one dataset using only ``rng`` (a ``numpy.random.Generator``)."""
+        raise NotImplementedError
+
+    def model(self, dataset):
+        """The parametric model for ``dataset``, or ``None`` for a non-parametric problem."""
+        return None
+
+
+class Method(Plugin):
+    """Base class of fitting methods (entry-point group ``fitflow.methods``)."""
+
+    group = "fitflow.methods"
+
+    @classmethod
+    def serves(cls, problem_capabilities):
+        """True when this method can fit a problem of the given kinds."""
+        return bool(frozenset(cls.capabilities) & frozenset(problem_capabilities))
+
+    def fit(self, dataset, rng):
+        """Fit ``dataset``, drawing any randomness from ``rng``; return a FitResult."""
+        raise NotImplementedError

@@ -1,0 +1,47 @@
+"""A fit's prediction and its one-sigma band at any x, whatever the method.
+
+Non-parametric methods give their prediction on the dataset's dense grid
+directly. For a parametric fit the prediction is the model at the estimate and
+the band is propagated from the parameter covariance through the model's
+Jacobian (exact for a linear model, first order otherwise). Evaluation and
+plots both go through here, so they can never disagree.
+"""
+
+import numpy as np
+
+__all__ = ["predict", "predict_on_grid", "predict_at_data"]
+
+
+def predict(dataset, result, x):
+    """``(mean, std)`` of a parametric fit at ``x``; ``std`` is None without covariance."""
+    model = dataset.model
+    if model is None or not result.params:
+        return None, None
+    theta = result.estimate_vector()
+    mean = model(x, theta)
+    if result.covariance is None:
+        return mean, None
+    jac = model.jacobian_at(x, theta)
+    var = np.einsum("ij,jk,ik->i", jac, result.covariance, jac)
+    return mean, np.sqrt(np.clip(var, 0.0, None))
+
+
+def predict_on_grid(dataset, result):
+    """``(mean, std)`` on ``dataset.grid_x``, from the method or from the model."""
+    if result.grid_mean is not None:
+        return result.grid_mean, result.grid_std
+    if dataset.grid_x is None:
+        return None, None
+    return predict(dataset, result, dataset.grid_x)
+
+
+def predict_at_data(dataset, result):
+    """The fit's prediction at the observed ``x`` (None when it cannot be known)."""
+    if result.y_fit is not None:
+        return result.y_fit
+    mean, _ = predict(dataset, result, dataset.x)
+    if mean is not None:
+        return mean
+    if result.grid_mean is not None and dataset.grid_x is not None and dataset.x.ndim == 1:
+        return np.interp(dataset.x, dataset.grid_x, result.grid_mean)
+    return None

@@ -1,0 +1,31 @@
+"""The shared opening of every Snakemake ``script:`` job.
+
+:func:`job` opens the rule's log file, sends ``stderr`` (warnings, tracebacks)
+there, caps BLAS/OpenMP threads at the job's ``threads`` so parallel jobs do
+not oversubscribe the cores, and rebuilds the experiment plan from the config
+Snakemake passes in. Each script under ``workflow/scripts/`` is then a few lines.
+"""
+
+import contextlib
+import sys
+
+from .experiment import build_plan
+
+__all__ = ["job"]
+
+
+@contextlib.contextmanager
+def job(smk):
+    """Context for one job: yields ``(plan, log_file)``."""
+    from threadpoolctl import threadpool_limits
+
+    with open(smk.log[0], "w") as log, contextlib.redirect_stderr(log), threadpool_limits(int(smk.threads)):
+        try:
+            yield build_plan(smk.config), log
+        except BaseException:
+            import traceback
+
+            traceback.print_exc(file=log)
+            raise
+        finally:
+            sys.stderr.flush()

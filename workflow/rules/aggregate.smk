@@ -1,0 +1,13 @@
+rule aggregate:
+    input:
+        metrics=metrics_batch_files(),
+    output:
+        csv=LAYOUT.table_csv,
+        parquet=LAYOUT.table_parquet,
+        timings=LAYOUT.timings_csv,
+    log:
+        f"{ROOT}/logs/aggregate.log",
+    params:
+        root=ROOT,
+    script:
+        "../scripts/aggregate.py"

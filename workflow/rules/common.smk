@@ -1,0 +1,85 @@
+# Config validation and the input functions shared by every rule.
+from snakemake.exceptions import WorkflowError
+from snakemake.utils import validate
+
+from fitflow.errors import FitflowError
+from fitflow.experiment import batches, build_plan
+from fitflow import layout as paths
+from fitflow.layout import Layout
+from fitflow.registry import methods as method_registry
+
+
+validate(config, "../schemas/config.schema.yaml")
+
+try:
+    PLAN = build_plan(config, source=", ".join(map(str, workflow.configfiles)) or "<config>")
+except FitflowError as error:
+    raise WorkflowError(f"invalid fitflow config: {error}") from None
+
+ROOT = f"results/{PLAN.name}"
+LAYOUT = Layout(ROOT)
+
+wildcard_constraints:
+    problem=r"[A-Za-z][A-Za-z0-9_]*",
+    method=r"[A-Za-z][A-Za-z0-9_]*",
+    psid=r"[^/]+",
+    msid=r"[^/]+",
+    batch=r"\d+",
+
+
+def dataset_batch_files():
+    """Every dataset batch manifest of the experiment."""
+    return [
+        LAYOUT.dataset_batch(case.label, case.sid, b)
+        for case in PLAN.problems
+        for b in range(len(batches(PLAN.replicates, PLAN.batch_size)))
+    ]
+
+
+def fit_batch_indices(method_label):
+    return range(len(batches(PLAN.replicates, PLAN.method_batch_size(method_label))))
+
+
+def metrics_batch_files():
+    """Every evaluate-stage batch file: the aggregate step's inputs."""
+    return [
+        LAYOUT.metrics_batch(*pair.key, b)
+        for pair in PLAN.pairs
+        for b in fit_batch_indices(pair.method.label)
+    ]
+
+
+def replicates_of(wildcards, batch_size):
+    return batches(PLAN.replicates, batch_size)[int(wildcards.batch)]
+
+
+def problem_settings(wildcards):
+    return PLAN.problem_case(wildcards.problem, wildcards.psid).settings
+
+
+def method_settings(wildcards):
+    return PLAN.method_case(wildcards.method, wildcards.msid).settings
+
+
+def fit_replicates(wildcards):
+    return replicates_of(wildcards, PLAN.method_batch_size(wildcards.method))
+
+
+def datasets_for_fit(wildcards):
+    """The dataset batch manifests holding the replicates of one fit batch."""
+    needed = {rep // PLAN.batch_size for rep in fit_replicates(wildcards)}
+    return [LAYOUT.dataset_batch(wildcards.problem, wildcards.psid, b) for b in sorted(needed)]
+
+
+def method_resource(name):
+    """Input function: resource ``name`` of the method, config override first."""
+
+    def resource(wildcards):
+        entry = config["methods"][wildcards.method] or {}
+        override = (entry.get("resources") or {}).get(name)
+        if override is not None:
+            return override
+        plugin = entry.get("plugin", wildcards.method)
+        return method_registry().get(plugin).resource_hints()[name]
+
+    return resource

@@ -1,0 +1,12 @@
+rule evaluate:
+    input:
+        fits=LAYOUT.pattern(paths.FIT_BATCH),
+        datasets=datasets_for_fit,
+    output:
+        LAYOUT.pattern(paths.METRICS_BATCH),
+    log:
+        LAYOUT.pattern(paths.METRICS_LOG),
+    params:
+        root=ROOT,
+    script:
+        "../scripts/evaluate.py"

@@ -1,0 +1,9 @@
+"""Evaluate one batch of fits against the truth: fitflow.jobs.evaluate_batch."""
+
+from fitflow.jobs import evaluate_batch
+from fitflow.snakemake_job import job
+
+with job(snakemake) as (plan, log):
+    w = snakemake.wildcards
+    key = (w.problem, w.psid, w.method, w.msid)
+    evaluate_batch(plan, snakemake.params.root, key, w.batch, log=log)
