@@ -26,6 +26,6 @@ localrules:
 
 
 rule all:
+    default_target: True
     input:
         LAYOUT.report_html,
-    default_target: True

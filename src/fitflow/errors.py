@@ -34,6 +34,8 @@ class ConfigError(FitflowError, ValueError):
         self.key = key
         self.value = value
         where = f"{source}" + (f", key '{key}'" if key else "")
+        if value is not None and repr(value) not in message:
+            message = f"{message}; got {value!r}"
         super().__init__(f"{where}: {message}")
 
 

@@ -16,11 +16,24 @@ wildcards (for the rules) and as concrete paths (for the jobs and the API)::
 
 from pathlib import Path
 
-__all__ = ["Layout", "DATASET_BATCH", "FIT_BATCH", "METRICS_BATCH"]
+__all__ = [
+    "Layout",
+    "DATASET_BATCH",
+    "FIT_BATCH",
+    "METRICS_BATCH",
+    "TABLE_CSV",
+    "TABLE_PARQUET",
+    "TIMINGS_CSV",
+    "REPORT_HTML",
+]
 
 DATASET_BATCH = "datasets/{problem}/{psid}/batch-{batch}.json"
 FIT_BATCH = "fits/{problem}/{psid}/{method}/{msid}/batch-{batch}.json"
 METRICS_BATCH = "fits/{problem}/{psid}/{method}/{msid}/metrics-{batch}.json"
+TABLE_CSV = "fits.csv"
+TABLE_PARQUET = "fits.parquet"
+TIMINGS_CSV = "timings.csv"
+REPORT_HTML = "report.html"
 DATASET_LOG = "logs/generate/{problem}/{psid}/batch-{batch}.log"
 FIT_LOG = "logs/fit/{problem}/{psid}/{method}/{msid}/batch-{batch}.log"
 METRICS_LOG = "logs/evaluate/{problem}/{psid}/{method}/{msid}/batch-{batch}.log"
@@ -31,6 +44,12 @@ class Layout:
 
     def __init__(self, root):
         self.root = Path(root)
+
+    @classmethod
+    def from_output(cls, path, template):
+        """The layout in which the file ``path`` follows ``template`` (e.g. FIT_BATCH)."""
+        depth = len(Path(template).parts)
+        return cls(Path(path).parents[depth - 1])
 
     def pattern(self, template):
         """``template`` below the root, wildcards left in place (for Snakemake rules)."""
@@ -53,16 +72,16 @@ class Layout:
 
     @property
     def table_csv(self):
-        return self.root / "fits.csv"
+        return self.root / TABLE_CSV
 
     @property
     def table_parquet(self):
-        return self.root / "fits.parquet"
+        return self.root / TABLE_PARQUET
 
     @property
     def timings_csv(self):
-        return self.root / "timings.csv"
+        return self.root / TIMINGS_CSV
 
     @property
     def report_html(self):
-        return self.root / "report.html"
+        return self.root / REPORT_HTML

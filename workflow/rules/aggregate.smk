@@ -7,7 +7,7 @@ rule aggregate:
         timings=LAYOUT.timings_csv,
     log:
         f"{ROOT}/logs/aggregate.log",
-    params:
-        root=ROOT,
+    conda:
+        "../envs/fitflow.yaml"
     script:
         "../scripts/aggregate.py"

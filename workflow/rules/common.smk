@@ -8,16 +8,18 @@ from fitflow import layout as paths
 from fitflow.layout import Layout
 from fitflow.registry import methods as method_registry
 
-
 validate(config, "../schemas/config.schema.yaml")
 
 try:
-    PLAN = build_plan(config, source=", ".join(map(str, workflow.configfiles)) or "<config>")
+    PLAN = build_plan(
+        config, source=", ".join(map(str, workflow.configfiles)) or "<config>"
+    )
 except FitflowError as error:
     raise WorkflowError(f"invalid fitflow config: {error}") from None
 
 ROOT = f"results/{PLAN.name}"
 LAYOUT = Layout(ROOT)
+
 
 wildcard_constraints:
     problem=r"[A-Za-z][A-Za-z0-9_]*",
@@ -68,7 +70,10 @@ def fit_replicates(wildcards):
 def datasets_for_fit(wildcards):
     """The dataset batch manifests holding the replicates of one fit batch."""
     needed = {rep // PLAN.batch_size for rep in fit_replicates(wildcards)}
-    return [LAYOUT.dataset_batch(wildcards.problem, wildcards.psid, b) for b in sorted(needed)]
+    return [
+        LAYOUT.dataset_batch(wildcards.problem, wildcards.psid, b)
+        for b in sorted(needed)
+    ]
 
 
 def method_resource(name):

@@ -6,7 +6,7 @@ rule evaluate:
         LAYOUT.pattern(paths.METRICS_BATCH),
     log:
         LAYOUT.pattern(paths.METRICS_LOG),
-    params:
-        root=ROOT,
+    conda:
+        "../envs/fitflow.yaml"
     script:
         "../scripts/evaluate.py"

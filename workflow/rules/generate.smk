@@ -3,8 +3,9 @@ rule generate:
         LAYOUT.pattern(paths.DATASET_BATCH),
     log:
         LAYOUT.pattern(paths.DATASET_LOG),
+    conda:
+        "../envs/fitflow.yaml"
     params:
-        root=ROOT,
         seed=PLAN.seed,
         settings=problem_settings,
         replicates=lambda wildcards: replicates_of(wildcards, PLAN.batch_size),

@@ -6,7 +6,7 @@ rule report:
         html=LAYOUT.report_html,
     log:
         f"{ROOT}/logs/report.log",
-    params:
-        root=ROOT,
+    conda:
+        "../envs/fitflow.yaml"
     script:
         "../scripts/report.py"

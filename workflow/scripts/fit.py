@@ -1,9 +1,10 @@
 """Fit one batch of replicates with one method: fitflow.jobs.fit_batch."""
 
 from fitflow.jobs import fit_batch
+from fitflow.layout import FIT_BATCH
 from fitflow.snakemake_job import job
 
-with job(snakemake) as (plan, log):
+with job(snakemake, FIT_BATCH) as (plan, root, log):
     w = snakemake.wildcards
     key = (w.problem, w.psid, w.method, w.msid)
-    fit_batch(plan, snakemake.params.root, key, w.batch, log=log, plot=plan.plot_fits)
+    fit_batch(plan, root, key, w.batch, log=log, plot=plan.plot_fits)

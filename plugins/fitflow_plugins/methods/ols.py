@@ -48,8 +48,9 @@ class OrdinaryLeastSquares(Method):
         condition = float(s[0] / s[-1]) if s[-1] > 0 else np.inf
         if condition > self.values["cond_warn"]:
             warnings.append(f"ill-conditioned design: condition number {condition:.3g}")
-        if not keep.all():
-            warnings.append(f"rank-deficient design: rank {int(keep.sum())} < {p} parameters")
+        rank = int(keep.sum())
+        if rank < p:
+            warnings.append(f"rank-deficient design: rank {rank} < {p} parameters")
         names = dataset.model.param_names
         return FitResult(
             params=dict(zip(names, theta)),
@@ -59,7 +60,7 @@ class OrdinaryLeastSquares(Method):
             n_evaluations=1,
             diagnostics={
                 "condition_number": condition,
-                "rank": int(keep.sum()),
+                "rank": rank,
                 "singular_values": s.tolist(),
                 "correlation": correlation_matrix(covariance).tolist(),
             },

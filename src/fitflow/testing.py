@@ -1,0 +1,328 @@
+"""Conformance checks for problem and method plugins, like scikit-learn's ``check_estimator``.
+
+Every check is a plain function ``check_x(cls, ...)`` that raises
+``AssertionError`` with a message saying how to fix the plugin. Run them all on
+a plugin with :func:`check_plugin`, or in pytest, one test per check::
+
+    from fitflow.testing import parametrize_with_checks
+    from my_package import MyMethod
+
+    @parametrize_with_checks([MyMethod])
+    def test_conformance(check):
+        check()
+
+A method is exercised on a dataset from each registered problem it serves
+(using the problem's ``fast_settings``), or on the problem instances you pass.
+Known failures are declared as ``{check_name: reason}`` and are skipped with
+that reason, never silenced.
+"""
+
+import functools
+import json
+import math
+import tempfile
+
+import numpy as np
+
+from .artefacts import read_dataset, read_result, write_dataset, write_result
+from .dataset import Dataset
+from .errors import SettingsError
+from .evaluate import evaluate
+from .plugin import Method, Problem
+from .result import FitResult
+from .settings import Setting
+
+__all__ = [
+    "plugin_checks",
+    "check_plugin",
+    "parametrize_with_checks",
+    "check_metadata",
+    "check_settings_roundtrip",
+    "check_bad_settings_raise",
+    "check_generate_deterministic",
+    "check_dataset_fields",
+    "check_dataset_roundtrip",
+    "check_fit_result_fields",
+    "check_fit_deterministic",
+    "check_result_roundtrip",
+]
+
+_SEED = 12345
+
+
+# -- shared checks -------------------------------------------------------------
+
+
+def check_metadata(cls):
+    """The class declares a name, version, one-line description, settings, capabilities, resources."""
+    label = cls.__name__
+    assert isinstance(cls.name, str) and cls.name.isidentifier(), (
+        f"{label}.name must be a Python identifier (it is used in configs and paths); got {cls.name!r}"
+    )
+    assert isinstance(cls.version, str) and cls.version.strip(), f"{label}.version must be a non-empty string"
+    assert isinstance(cls.description, str) and cls.description.strip() and "\n" not in cls.description, (
+        f"{label}.description must be one non-empty line; got {cls.description!r}"
+    )
+    assert isinstance(cls.settings, dict), f"{label}.settings must be a dict of name -> fitflow.Setting"
+    for key, spec in cls.settings.items():
+        assert key.isidentifier(), f"{label}.settings key {key!r} must be an identifier"
+        assert isinstance(spec, Setting), f"{label}.settings[{key!r}] must be a fitflow.Setting; got {spec!r}"
+        spec.coerce(spec.default, plugin=label, key=key)  # the default must itself be valid
+    caps = cls.capabilities
+    assert isinstance(caps, (set, frozenset)) and caps and all(isinstance(c, str) for c in caps), (
+        f"{label}.capabilities must be a non-empty set of kind names such as 'parametric'; got {caps!r}"
+    )
+    hints = cls.resource_hints()
+    for key in ("threads", "mem_mb", "runtime"):
+        value = hints[key]
+        assert isinstance(value, int) and not isinstance(value, bool) and value >= 1, (
+            f"{label}.resources[{key!r}] must be a whole number >= 1; got {value!r}"
+        )
+    unknown = set(cls.fast_settings) - set(cls.settings)
+    assert not unknown, f"{label}.fast_settings names undeclared settings {sorted(unknown)}"
+
+
+def check_settings_roundtrip(cls):
+    """``cls(**p.get_settings())`` gives back the same settings, and they are JSON-able."""
+    plugin = cls(**cls.fast_settings)
+    settings = plugin.get_settings()
+    assert set(settings) == set(cls.settings), "get_settings() must return every declared setting"
+    again = cls(**settings).get_settings()
+    assert again == settings, f"settings must round-trip through __init__: {settings} -> {again}"
+    json.dumps(settings, allow_nan=False)
+
+
+def check_bad_settings_raise(cls):
+    """An unknown or ill-typed setting raises SettingsError naming the key."""
+    try:
+        cls(not_a_setting_of_this_plugin=1)
+    except SettingsError as exc:
+        assert "not_a_setting_of_this_plugin" in str(exc), f"the error must name the unknown key; got: {exc}"
+    else:
+        raise AssertionError(f"{cls.__name__}(not_a_setting_of_this_plugin=1) must raise fitflow.SettingsError")
+    for key in cls.settings:
+        bad = object()
+        try:
+            cls(**{key: bad})
+        except SettingsError as exc:
+            assert key in str(exc), f"the error for an ill-typed '{key}' must name it; got: {exc}"
+        else:
+            raise AssertionError(f"{cls.__name__}({key}=<object>) must raise fitflow.SettingsError")
+
+
+# -- problem checks ------------------------------------------------------------
+
+
+def _generate(cls, seed=_SEED):
+    return cls(**cls.fast_settings).generate(np.random.default_rng(seed))
+
+
+def _arrays_equal(a, b):
+    return set(a) == set(b) and all(np.array_equal(a[k], b[k], equal_nan=True) for k in a)
+
+
+def check_generate_deterministic(cls):
+    """The same seed gives the same dataset; another seed gives other observations."""
+    first, second = _generate(cls), _generate(cls)
+    assert _arrays_equal(first.arrays(), second.arrays()), (
+        "generate(rng) must draw all randomness from rng: two calls with equal seeds differ"
+    )
+    assert first.truth_params == second.truth_params
+    other = _generate(cls, _SEED + 1)
+    assert not np.array_equal(first.y, other.y), "different seeds must give different observations"
+
+
+def check_dataset_fields(cls):
+    """The dataset has finite, consistently shaped fields, and a model if it is parametric."""
+    data = _generate(cls)
+    assert isinstance(data, Dataset), f"generate must return a fitflow.Dataset; got {type(data).__name__}"
+    n = data.n_points
+    assert n >= 1 and data.x.shape[0] == n, f"x has {data.x.shape[0]} rows but y has {n} values"
+    assert np.all(np.isfinite(data.x)) and np.all(np.isfinite(data.y)), "x and y must be finite"
+    if data.sigma is not None:
+        assert data.sigma.shape == (n,) and np.all(data.sigma > 0) and np.all(np.isfinite(data.sigma)), (
+            "sigma must hold one finite, positive standard error per point"
+        )
+    if data.grid_y is not None:
+        assert data.grid_x is not None and len(data.grid_x) == len(data.grid_y), "grid_x and grid_y must match"
+        assert np.all(np.isfinite(data.grid_y)), "the true function on the grid must be finite"
+    if "parametric" in cls.capabilities or "linear" in cls.capabilities:
+        model = data.model
+        assert model is not None, "a parametric problem must return a ParametricModel from model(dataset)"
+        assert np.all(np.isfinite(model.p0)), "the model's starting guess must be finite"
+        prediction = model(data.x, model.p0)
+        assert prediction.shape == (n,) and np.all(np.isfinite(prediction)), (
+            f"model(x, p0) must return {n} finite values; got shape {prediction.shape}"
+        )
+        if data.truth_params is not None:
+            assert set(data.truth_params) == set(model.param_names), (
+                f"truth_params {sorted(data.truth_params)} must name the model's parameters {model.param_names}"
+            )
+        if "linear" in cls.capabilities:
+            assert model.design is not None, "a 'linear' problem's model must give its design matrix"
+            theta = np.linspace(0.5, 1.5, model.n_params)
+            assert np.allclose(model.design(data.x) @ theta, model(data.x, theta)), (
+                "design(x) @ theta must equal function(x, theta)"
+            )
+    if data.truth_params is not None:
+        assert all(math.isfinite(v) for v in data.truth_params.values()), "truth_params must be finite"
+
+
+class _OneClassRegistry:
+    """Stands in for the registry so unregistered plugins can be round-tripped."""
+
+    def __init__(self, cls):
+        self.cls = cls
+
+    def get(self, name):
+        assert name == self.cls.name
+        return self.cls
+
+
+def check_dataset_roundtrip(cls):
+    """Writing and reading a dataset gives back the same arrays, truth and model."""
+    data = _generate(cls)
+    with tempfile.TemporaryDirectory() as folder:
+        write_dataset(data, folder)
+        again = read_dataset(folder, registry=_OneClassRegistry(cls))
+    assert _arrays_equal(data.arrays(), again.arrays()), "dataset arrays changed on a write/read round trip"
+    assert data.truth_params == again.truth_params
+    if data.model is not None:
+        assert np.array_equal(data.model.p0, again.model.p0), "model(dataset) must depend only on stored data"
+
+
+# -- method checks -------------------------------------------------------------
+
+
+def _serving_problems(cls):
+    from .registry import problems
+
+    registry = problems()
+    found = []
+    for name in registry.names():
+        try:
+            problem_cls = registry.get(name)
+        except Exception:  # a broken third-party problem is reported by its own checks
+            continue
+        if cls.serves(problem_cls.capabilities):
+            found.append(problem_cls(**problem_cls.fast_settings))
+    return found
+
+
+def _fit(cls, problem, seed=_SEED):
+    data = problem.generate(np.random.default_rng(seed))
+    return data, cls(**cls.fast_settings).fit(data, np.random.default_rng(seed))
+
+
+def check_fit_result_fields(cls, problem):
+    """The fit succeeds and its result has the declared fields with finite values."""
+    data, result = _fit(cls, problem)
+    assert isinstance(result, FitResult), f"fit must return a fitflow.FitResult; got {type(result).__name__}"
+    assert result.ok, f"fit failed on {problem!r}: {result.message}"
+    if result.params is not None:
+        names = data.model.param_names if data.model is not None else tuple(result.params)
+        assert tuple(result.params) == tuple(names), f"params must be named and ordered as {names}"
+        assert all(math.isfinite(v) for v in result.params.values()), "parameter estimates must be finite"
+        p = len(names)
+        if result.stderr is not None:
+            assert all(math.isfinite(v) and v >= 0 for v in result.stderr.values()), "stderr must be finite, >= 0"
+        if result.covariance is not None:
+            cov = result.covariance
+            assert cov.shape == (p, p), f"covariance must be ({p}, {p}); got {cov.shape}"
+            assert np.all(np.isfinite(cov)) and np.allclose(cov, cov.T), "covariance must be finite and symmetric"
+        if result.samples is not None:
+            assert result.samples.ndim == 2 and result.samples.shape[1] == p, "samples must be (n_samples, p)"
+    if result.grid_mean is not None:
+        assert data.grid_x is not None and result.grid_mean.shape == (len(data.grid_x),), (
+            "grid_mean must give one value per point of dataset.grid_x"
+        )
+        assert np.all(np.isfinite(result.grid_mean)), "grid_mean must be finite"
+    if result.grid_std is not None:
+        assert np.all(np.isfinite(result.grid_std)) and np.all(result.grid_std >= 0), "grid_std must be finite, >= 0"
+    if result.y_fit is not None:
+        assert result.y_fit.shape == data.y.shape, "y_fit must give one value per observation"
+    assert result.params is not None or result.grid_mean is not None or result.diagnostics, (
+        "a result must carry parameter estimates, a prediction on the grid, or diagnostics"
+    )
+    json.dumps(result.diagnostics)  # diagnostics must be JSON-able (numpy scalars are converted on write)
+    metrics = evaluate(data, result)
+    assert metrics["status"] == "ok"
+
+
+def check_fit_deterministic(cls, problem):
+    """The same seed gives the same fit."""
+    (_, first), (_, second) = _fit(cls, problem), _fit(cls, problem)
+    assert first.params == second.params, "fit(dataset, rng) must draw all randomness from rng"
+    assert _arrays_equal(first.array_fields(), second.array_fields()), "fit arrays differ between equal seeds"
+
+
+def check_result_roundtrip(cls, problem):
+    """Writing and reading a result gives back the same estimates and arrays."""
+    _, result = _fit(cls, problem)
+    with tempfile.TemporaryDirectory() as folder:
+        write_result(result, folder)
+        again = read_result(folder)
+    assert again.params == result.params and again.status == result.status
+    assert _arrays_equal(result.array_fields(), again.array_fields()), "result arrays changed on a round trip"
+
+
+# -- running the checks -------------------------------------------------------
+
+_SHARED = (check_metadata, check_settings_roundtrip, check_bad_settings_raise)
+_PROBLEM = (check_generate_deterministic, check_dataset_fields, check_dataset_roundtrip)
+_METHOD = (check_fit_result_fields, check_fit_deterministic, check_result_roundtrip)
+
+
+def _named(check, *args, suffix=""):
+    bound = functools.partial(check, *args)
+    bound.__name__ = check.__name__ + suffix
+    bound.__doc__ = check.__doc__
+    return bound
+
+
+def plugin_checks(cls, problems=None):
+    """Every applicable check for ``cls``, each a no-argument callable with a ``__name__``.
+
+    For a method, ``problems`` are the problem instances to fit (default: every
+    registered problem the method serves, with its ``fast_settings``).
+    """
+    checks = [_named(check, cls) for check in _SHARED]
+    if issubclass(cls, Problem):
+        checks += [_named(check, cls) for check in _PROBLEM]
+    elif issubclass(cls, Method):
+        targets = _serving_problems(cls) if problems is None else list(problems)
+        if not targets:
+            raise AssertionError(
+                f"no problem to test {cls.__name__} on: no registered problem has any of its "
+                f"capabilities {sorted(cls.capabilities)}; pass problems=[...]"
+            )
+        for problem in targets:
+            checks += [_named(check, cls, problem, suffix=f"[{problem.name}]") for check in _METHOD]
+    else:
+        raise TypeError(f"{cls!r} is neither a fitflow.Problem nor a fitflow.Method subclass")
+    return checks
+
+
+def check_plugin(cls, problems=None, expected_failures=None):
+    """Run every check on ``cls``; raise on the first failure not in ``expected_failures``."""
+    expected_failures = expected_failures or {}
+    for check in plugin_checks(cls, problems):
+        if check.__name__ in expected_failures:
+            continue
+        check()
+
+
+def parametrize_with_checks(classes, problems=None, expected_failures=None):
+    """A pytest decorator giving one test per (plugin, check)."""
+    import pytest
+
+    expected_failures = expected_failures or {}
+    params = []
+    for cls in classes:
+        for check in plugin_checks(cls, problems):
+            marks = []
+            reason = expected_failures.get((cls.name, check.__name__)) or expected_failures.get(check.__name__)
+            if reason:
+                marks.append(pytest.mark.xfail(reason=reason, strict=True))
+            params.append(pytest.param(check, id=f"{cls.name}-{check.__name__}", marks=marks))
+    return pytest.mark.parametrize("check", params)

@@ -1,0 +1,121 @@
+"""The workflow end to end: a tiny experiment through Snakemake, checked for content,
+byte-reproducibility, lint cleanliness and config errors that stop it before any job."""
+
+import shutil
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+import yaml
+
+from conftest import REPO, TINY_CONFIG, artefact_hashes, run_snakemake
+
+pytestmark = pytest.mark.slow
+
+
+def test_tiny_experiment_produces_every_artefact(tiny_run):
+    table = pd.read_csv(tiny_run / "fits.csv")
+    # cosine_series: ols + nlls; gaussian_peak: nlls only (ols needs a linear problem); 3 replicates.
+    assert len(table) == 3 * 3
+    assert set(zip(table.problem, table.method)) == {
+        ("cosine_series", "ols"), ("cosine_series", "nlls"), ("gaussian_peak", "nlls"),
+    }
+    assert (table.status == "ok").all()
+    # OLS and NLLS solve the same linear problem: identical estimates to optimiser precision.
+    cosine = table[table.problem == "cosine_series"].set_index(["replicate", "method"])["param.theta1.estimate"]
+    for rep in range(3):
+        assert cosine[(rep, "ols")] == pytest.approx(cosine[(rep, "nlls")], rel=1e-8, abs=1e-10)
+    assert table.chi2_dof.between(0.2, 3.0).all()
+    for fit_dir in table.fit_dir:
+        folder = tiny_run / fit_dir
+        for name in ("result.json", "result.npz", "metrics.json", "provenance.json", "timing.json", "fit.png", "fit.log"):
+            assert (folder / name).is_file(), f"{folder / name} missing"
+    assert (tiny_run / "fits.parquet").is_file() and (tiny_run / "report.html").is_file()
+    parquet = pd.read_parquet(tiny_run / "fits.parquet")
+    assert len(parquet) == len(table)
+    timings = pd.read_csv(tiny_run / "timings.csv")
+    assert len(timings) == len(table) and (timings.wall_time_s > 0).all()
+
+
+def test_provenance_names_config_seeds_plugins_versions_and_inputs(tiny_run):
+    import json
+
+    record = json.loads((tiny_run / "fits/gaussian_peak/default/nlls/default/rep-1/provenance.json").read_text())
+    assert record["config"]["seed"] == 7 and record["config"]["replicate"] == 1
+    assert record["seeds"]["dataset_identity"][0] == "dataset" and record["seeds"]["dataset_identity"][-1] == 1
+    assert record["plugins"]["method"]["name"] == "nlls" and record["plugins"]["method"]["distribution"] == "fitflow"
+    assert record["versions"]["numpy"] and record["versions"]["snakemake"].startswith("9.")
+    data_file = "results/tiny/datasets/gaussian_peak/default/rep-1/dataset.npz"
+    import hashlib
+
+    expected = hashlib.sha256((tiny_run.parents[1] / data_file).read_bytes()).hexdigest()
+    assert record["inputs"][data_file] == expected
+
+
+def test_every_method_sees_the_same_dataset(tiny_run):
+    import json
+
+    ols = json.loads((tiny_run / "fits/cosine_series/default/ols/default/rep-0/provenance.json").read_text())
+    nlls = json.loads((tiny_run / "fits/cosine_series/default/nlls/default/rep-0/provenance.json").read_text())
+    assert ols["inputs"] == nlls["inputs"]
+    assert ols["seeds"]["fit_identity"] != nlls["seeds"]["fit_identity"]
+
+
+def test_rerun_from_scratch_is_byte_identical(tiny_run, tmp_path):
+    run_snakemake(tmp_path)
+    first, second = artefact_hashes(tiny_run), artefact_hashes(tmp_path / "results" / "tiny")
+    assert len(first) > 50
+    assert first == second
+
+
+def test_report_regenerates_identically_from_artefacts(tiny_run, tmp_path):
+    copy = tmp_path / "tiny"
+    shutil.copytree(tiny_run, copy)
+    (copy / "report.html").unlink()
+    subprocess.run([sys.executable, "-m", "fitflow", "report", str(copy)], check=True, capture_output=True)
+    assert (copy / "report.html").read_bytes() == (tiny_run / "report.html").read_bytes()
+
+
+def test_second_run_has_nothing_to_do(tiny_run):
+    proc = run_snakemake(tiny_run.parents[1], "--dry-run")
+    assert "Nothing to be done" in proc.stdout + proc.stderr
+
+
+def test_snakemake_lint_is_clean():
+    proc = subprocess.run(
+        [sys.executable, "-m", "snakemake", "--lint", "--snakefile", str(REPO / "Snakefile"),
+         "--configfile", str(TINY_CONFIG), "--directory", str(REPO)],
+        capture_output=True, text=True,
+    )
+    assert proc.returncode == 0 and "Lints for" not in proc.stdout, proc.stdout + proc.stderr
+
+
+def test_snakefmt_check_passes():
+    proc = subprocess.run(
+        [sys.executable, "-m", "snakefmt", "--check", "Snakefile", "workflow"],
+        cwd=REPO, capture_output=True, text=True,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+@pytest.mark.parametrize(
+    "change, fragments",
+    [
+        ({"replicates": 0}, ["replicates", "minimum"]),
+        ({"problems": {"gaussian_peak": {"settings": {"nosie": 0.1}}}}, ["problems.gaussian_peak.settings.nosie", "0.1"]),
+        ({"methods": {"olss": {}}}, ["methods.olss.plugin", "'olss'", "available"]),
+        ({"problems": {"gaussian_peak": {"methods": ["ols"]}}}, ["'ols' cannot fit problem 'gaussian_peak'"]),
+    ],
+)
+def test_bad_config_fails_before_any_job(tmp_path, change, fragments):
+    config = yaml.safe_load(TINY_CONFIG.read_text())
+    config.update(change)
+    path = tmp_path / "bad.yaml"
+    path.write_text(yaml.safe_dump(config))
+    proc = run_snakemake(tmp_path, configfile=path, check=False)
+    output = proc.stdout + proc.stderr
+    assert proc.returncode != 0
+    for fragment in fragments:
+        assert fragment in output, output
+    assert not (tmp_path / "results").exists()

@@ -1,0 +1,90 @@
+import copy
+
+import pytest
+
+from fitflow import ConfigError
+from fitflow.experiment import batches, build_plan, settings_id
+
+BASE = {
+    "experiment": "demo",
+    "seed": 1,
+    "replicates": 3,
+    "problems": {
+        "cosine_series": {"settings": {"n_samples": 20}, "sweep": {"noise": [0.1, 0.2], "n_modes": [2, 3, 4]}},
+        "gaussian_peak": {},
+    },
+    "methods": {"ols": {}, "nlls": {"sweep": {"bounded": [True, False]}}},
+}
+
+
+def config(**changes):
+    cfg = copy.deepcopy(BASE)
+    cfg.update(changes)
+    return cfg
+
+
+def test_sweeps_expand_as_a_grid_and_pairs_follow_capabilities():
+    plan = build_plan(config())
+    cosine = [c for c in plan.problems if c.label == "cosine_series"]
+    assert len(cosine) == 6  # 2 noise levels x 3 mode counts
+    assert {c.sid for c in cosine} >= {"n_modes-2__noise-0.1", "n_modes-4__noise-0.2"}
+    assert all(c.settings["n_samples"] == 20 for c in cosine)
+    # cosine_series (linear, parametric): ols + 2 nlls variants; gaussian_peak: the 2 nlls only.
+    assert len(plan.pairs) == 6 * 3 + 2
+    assert not any(p.problem.label == "gaussian_peak" and p.method.label == "ols" for p in plan.pairs)
+    assert plan.n_fits == len(plan.pairs) * 3
+
+
+def test_settings_id_and_batches():
+    assert settings_id({}) == "default"
+    assert settings_id({"noise": 0.05, "kind": "a/b"}) == "kind-a_b__noise-0.05"
+    assert batches(7, 3) == [[0, 1, 2], [3, 4, 5], [6]]
+
+
+def expect_error(cfg, key, *fragments):
+    with pytest.raises(ConfigError) as info:
+        build_plan(cfg, source="my.yaml")
+    message = str(info.value)
+    assert message.startswith("my.yaml") and info.value.key == key, message
+    for fragment in fragments:
+        assert fragment in message, message
+    return info.value
+
+
+def test_explicit_impossible_pair_is_an_error():
+    cfg = config()
+    cfg["problems"]["gaussian_peak"] = {"methods": ["ols"]}
+    expect_error(cfg, "problems.gaussian_peak.methods", "'ols' cannot fit problem 'gaussian_peak'")
+
+
+def test_explicit_pairs_restrict_the_methods():
+    cfg = config()
+    cfg["problems"]["cosine_series"]["methods"] = ["ols"]
+    plan = build_plan(cfg)
+    assert {p.method.label for p in plan.pairs if p.problem.label == "cosine_series"} == {"ols"}
+
+
+def test_unknown_plugin_lists_the_available_ones():
+    cfg = config(methods={"olss": {}})
+    expect_error(cfg, "methods.olss.plugin", "no fitflow.methods plugin named 'olss'", "nlls", "ols")
+
+
+def test_unknown_and_ill_typed_settings_name_key_and_value():
+    cfg = config()
+    cfg["problems"]["gaussian_peak"] = {"settings": {"nosie": 0.1}}
+    expect_error(cfg, "problems.gaussian_peak.settings.nosie", "nosie", "0.1")
+    cfg["problems"]["gaussian_peak"] = {"settings": {"n_points": "many"}}
+    expect_error(cfg, "problems.gaussian_peak.settings.n_points", "'many'")
+    cfg["problems"]["gaussian_peak"] = {"sweep": {"noise": [0.1, "x"]}}
+    expect_error(cfg, "problems.gaussian_peak.sweep.noise", "'x'")
+
+
+def test_sweep_over_a_non_setting_is_an_error():
+    cfg = config()
+    cfg["problems"]["gaussian_peak"] = {"sweep": {"temperature": [1, 2]}}
+    expect_error(cfg, "problems.gaussian_peak.sweep.temperature", "no such setting")
+
+
+@pytest.mark.parametrize("value", [0, -3, 1.5, True])
+def test_replicates_must_be_a_positive_whole_number(value):
+    expect_error(config(replicates=value), "replicates", repr(value))
