@@ -65,6 +65,7 @@ def generate_batch(plan, root, problem_label, psid, batch, log=None):
     layout = Layout(root)
     case = plan.problem_case(problem_label, psid)
     problem = case.instance(problems())
+    problem.import_requirements()
     manifest = []
     for rep in batch_replicates(plan.replicates, plan.batch_size, batch):
         folder = layout.dataset_dir(problem_label, psid, rep)
@@ -83,6 +84,7 @@ def fit_batch(plan, root, key, batch, log=None, plot=True):
     pcase = plan.problem_case(problem_label, psid)
     mcase = plan.method_case(method_label, msid)
     method = mcase.instance(methods())
+    method.import_requirements()  # so that no fit's timing includes an import
     manifest = []
     for rep in batch_replicates(plan.replicates, plan.method_batch_size(method_label), batch):
         data_dir = layout.dataset_dir(problem_label, psid, rep)

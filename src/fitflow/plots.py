@@ -28,7 +28,8 @@ def plot_fit(dataset, result, path, title=""):
     if dataset.x.ndim != 1:
         return False
     plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(6.4, 4.0), dpi=100, layout="constrained")
+    fig, ax = plt.subplots(figsize=(6.4, 4.0), dpi=100)
+    fig.subplots_adjust(left=0.11, right=0.97, bottom=0.12, top=0.84)
     ax.errorbar(
         dataset.x, dataset.y, yerr=dataset.sigma, fmt="o", ms=3, color="0.35",
         ecolor="0.7", elinewidth=0.8, label="data", zorder=1,
@@ -47,8 +48,9 @@ def plot_fit(dataset, result, path, title=""):
         ax.text(0.5, 0.5, "fit failed", transform=ax.transAxes, ha="center", color=PALETTE[3], fontsize=14)
     ax.set_xlabel("x")
     ax.set_ylabel("y")
-    ax.set_title(title, fontsize=10)
-    ax.legend(fontsize=8, loc="best")
+    fig.suptitle(title, x=0.11, y=0.98, ha="left", fontsize=10)
+    # A row above the axes: a fixed spot that never hides data and costs no search.
+    ax.legend(fontsize=8, loc="lower left", bbox_to_anchor=(0.0, 1.0), ncol=4, frameon=False)
     ax.grid(alpha=0.3)
     save_figure(fig, path)
     plt.close(fig)

@@ -51,6 +51,10 @@ class Plugin:
     ``fast_settings``
         Settings that make a quick but representative run, used by the
         conformance checks and tiny test experiments.
+    ``requires_modules``
+        Modules the plugin imports lazily inside ``fit``/``generate``. The
+        workflow imports them before timing a fit, so a fit's wall time never
+        includes import time, and a missing one is reported with its name.
     """
 
     group = None
@@ -61,6 +65,7 @@ class Plugin:
     capabilities = frozenset()
     resources = DEFAULT_RESOURCES
     fast_settings = {}
+    requires_modules = ()
 
     def __init__(self, **settings):
         resolved = validate_settings(self.label(), self.settings, settings)
@@ -79,6 +84,19 @@ class Plugin:
     def resource_hints(cls):
         """Declared resource hints completed with the defaults."""
         return {**DEFAULT_RESOURCES, **dict(cls.resources)}
+
+    @classmethod
+    def import_requirements(cls):
+        """Import ``requires_modules`` now; a missing one raises PluginLoadError naming it."""
+        import importlib
+
+        for module in cls.requires_modules:
+            try:
+                importlib.import_module(module)
+            except ImportError as exc:
+                from .errors import PluginLoadError
+
+                raise PluginLoadError(cls.group, cls.name, "?", exc) from exc
 
     def get_settings(self):
         """Every setting's resolved value, as a new dict (round-trips through ``__init__``)."""

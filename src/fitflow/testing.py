@@ -80,6 +80,8 @@ def check_metadata(cls):
         )
     unknown = set(cls.fast_settings) - set(cls.settings)
     assert not unknown, f"{label}.fast_settings names undeclared settings {sorted(unknown)}"
+    assert isinstance(cls.requires_modules, (tuple, list)), f"{label}.requires_modules must be a tuple of module names"
+    cls.import_requirements()
 
 
 def check_settings_roundtrip(cls):

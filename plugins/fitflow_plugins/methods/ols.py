@@ -1,7 +1,7 @@
 """Weighted ordinary least squares for models linear in their parameters.
 
 Solves ``min_theta || W^(1/2) (y - A theta) ||^2`` through the singular value
-decomposition of the whitened design matrix ``W^(1/2) A`` (LAPACK via SciPy):
+decomposition of the whitened design matrix ``W^(1/2) A`` (LAPACK via NumPy):
 the normal equations ``A^T W A`` are never formed, so their squared condition
 number never costs accuracy. The same SVD gives the covariance
 ``(A^T W A)^-1 = V S^-2 V^T`` and the condition number.
@@ -27,12 +27,10 @@ class OrdinaryLeastSquares(Method):
     }
 
     def fit(self, dataset, rng):
-        from scipy import linalg
-
         design = dataset.model.design(dataset.x)
         n, p = design.shape
         whiten = 1.0 / dataset.sigma if dataset.sigma is not None else np.ones(n)
-        u, s, vt = linalg.svd(design * whiten[:, None], full_matrices=False)
+        u, s, vt = np.linalg.svd(design * whiten[:, None], full_matrices=False)
         rcond = self.values["rcond"] or np.finfo(float).eps * max(n, p)
         keep = s > rcond * s[0]
         inv_s = np.where(keep, 1.0 / np.where(keep, s, 1.0), 0.0)

@@ -1,0 +1,32 @@
+# Two entry points for a fresh machine (Debian, Python 3.11):
+#   make experiment   set up, run the default experiment, print where the report is
+#   make test         set up, run the test suite
+PYTHON ?= python3
+VENV ?= .venv
+CORES ?= 2
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.fitflow-installed
+
+.PHONY: setup experiment test lint clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@
+
+experiment: $(STAMP)
+	$(BIN)/snakemake --cores $(CORES) --workflow-profile workflow/profiles/default
+	@$(BIN)/python -c "import yaml; print('Report: results/' + yaml.safe_load(open('config/config.yaml'))['experiment'] + '/report.html')"
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/snakemake --lint
+	$(BIN)/snakefmt --check Snakefile workflow
+
+clean:
+	rm -rf results .snakemake

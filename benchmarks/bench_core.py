@@ -1,0 +1,98 @@
+"""Core benchmarks, each a ratio against a reference measured in the same run.
+
+1. ``nlls`` fit time against a direct ``scipy.optimize.curve_fit`` call on the
+   same data (target: ratio <= 1.5).
+2. Wall time of the default experiment (``snakemake --cores 2`` from scratch)
+   against the sum of its fit times: the orchestration overhead.
+
+Run:  .venv/bin/python benchmarks/bench_core.py [--repeats 200] [--config config/config.yaml]
+"""
+
+import argparse
+from pathlib import Path
+import subprocess
+import sys
+import tempfile
+import time
+import timeit
+
+import numpy as np
+import pandas as pd
+from scipy.optimize import curve_fit
+
+import fitflow
+from fitflow_plugins.problems.gaussian_peak import gaussian, gaussian_jacobian
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def per_call(functions, repeats, blocks=15):
+    """Seconds per call of each function: blocks of ``repeats`` calls, interleaved so that
+    every function meets the same machine conditions, and the best block of each kept
+    (timeit's rule: the minimum is the run least disturbed by the rest of the machine)."""
+    best = [float("inf")] * len(functions)
+    for _ in range(blocks):
+        for i, function in enumerate(functions):
+            best[i] = min(best[i], timeit.timeit(function, number=repeats) / repeats)
+    return best
+
+
+def bench_nlls_vs_curve_fit(repeats):
+    data = fitflow.generate("gaussian_peak", seed=1)
+    method = fitflow.make_method("nlls")
+    model = lambda x, *theta: gaussian(x, theta)  # noqa: E731
+    jac = lambda x, *theta: gaussian_jacobian(x, theta)  # noqa: E731
+
+    def direct():
+        curve_fit(model, data.x, data.y, p0=data.model.p0, sigma=data.sigma, absolute_sigma=True,
+                  jac=jac, method="lm", xtol=1e-12, ftol=1e-12, gtol=1e-12)
+
+    def wrapped():
+        method.fit(data, None)
+
+    wrapped(), direct()  # warm caches and imports
+    t_wrapped, t_direct = per_call([wrapped, direct], repeats)
+    return t_wrapped, t_direct
+
+
+def bench_default_experiment(config):
+    with tempfile.TemporaryDirectory() as workdir:
+        start = time.perf_counter()
+        subprocess.run(
+            [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile"),
+             "--directory", workdir, "--configfile", str(config), "--cores", "2",
+             "--workflow-profile", str(REPO / "workflow/profiles/default"), "--quiet", "all"],
+            check=True, capture_output=True,
+        )
+        wall = time.perf_counter() - start
+        experiment = next((Path(workdir) / "results").iterdir())
+        timings = pd.read_csv(experiment / "timings.csv")
+    per_method = timings.groupby("method")["wall_time_s"].agg(["count", "sum"])
+    return wall, timings["wall_time_s"].sum(), len(timings), per_method
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=200)
+    parser.add_argument("--config", type=Path, default=REPO / "config" / "config.yaml")
+    args = parser.parse_args()
+
+    t_wrapped, t_direct = bench_nlls_vs_curve_fit(args.repeats)
+    print(f"nlls fit (gaussian_peak, 100 points), best of 15 interleaved blocks of {args.repeats} calls:")
+    print(f"  fitflow nlls        {t_wrapped * 1e3:8.3f} ms")
+    print(f"  scipy curve_fit     {t_direct * 1e3:8.3f} ms")
+    print(f"  ratio               {t_wrapped / t_direct:8.2f}   (target <= 1.5)")
+
+    wall, fit_sum, n_fits, per_method = bench_default_experiment(args.config)
+    print(f"\ndefault experiment ({args.config.name}, --cores 2, from scratch): {n_fits} fits")
+    print(f"  snakemake wall time {wall:8.2f} s")
+    print(f"  sum of fit times    {fit_sum:8.3f} s")
+    print(f"  overhead            {wall - fit_sum:8.2f} s  ({wall / max(fit_sum, 1e-9):.0f}x the fits themselves)")
+    print("  per method (fits, seconds fitting):")
+    for method, row in per_method.iterrows():
+        print(f"    {method:10s} {int(row['count']):5d} {row['sum']:9.3f}")
+
+
+if __name__ == "__main__":
+    np.seterr(all="ignore")
+    main()
