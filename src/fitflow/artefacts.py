@@ -212,6 +212,9 @@ def write_result(result, folder, extra_meta=None):
         {
             "status": result.status,
             "message": result.message,
+            # JSON objects are written with sorted keys: the order of the
+            # parameters (which covariance and samples follow) is kept here.
+            "param_names": list(result.param_names),
             "params": result.params,
             "stderr": result.stderr,
             "n_evaluations": result.n_evaluations,
@@ -223,11 +226,11 @@ def write_result(result, folder, extra_meta=None):
     )
 
 
-def _nan_for_null(mapping):
-    """Undo :func:`_jsonable` for a name -> float mapping (null was a non-finite float)."""
+def _ordered_floats(mapping, names):
+    """``mapping`` in the order of ``names``, with null (a non-finite float) back to NaN."""
     if mapping is None:
         return None
-    return {k: (math.nan if v is None else v) for k, v in mapping.items()}
+    return {k: (math.nan if mapping[k] is None else mapping[k]) for k in names}
 
 
 def read_result(folder):
@@ -236,9 +239,10 @@ def read_result(folder):
     info = read_json(folder / "result.json")
     arrays = read_npz(folder / "result.npz")
     diag = {k.split(".", 1)[1]: v for k, v in arrays.items() if k.startswith("diag.")}
+    names = info.get("param_names") or []
     return FitResult(
-        params=_nan_for_null(info.get("params")),
-        stderr=_nan_for_null(info.get("stderr")),
+        params=_ordered_floats(info.get("params"), names),
+        stderr=_ordered_floats(info.get("stderr"), names),
         covariance=arrays.get("covariance"),
         samples=arrays.get("samples"),
         grid_mean=arrays.get("grid_mean"),

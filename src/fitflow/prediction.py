@@ -17,6 +17,8 @@ def predict(dataset, result, x):
     model = dataset.model
     if model is None or not result.params:
         return None, None
+    if tuple(result.param_names) != tuple(model.param_names):
+        return None, None  # the result does not describe this model's parameters
     theta = result.estimate_vector()
     mean = model(x, theta)
     if result.covariance is None:

@@ -27,9 +27,9 @@ LEADERBOARD_METRICS = {
 
 
 def leaderboards(table):
-    """Per problem: a row per method, median of each metric over replicates."""
+    """Per problem and problem setting: a row per method, median of each metric over replicates."""
     boards = {}
-    for problem, rows in table.groupby("problem", sort=True):
+    for (problem, psid), rows in table.groupby(["problem", "problem_settings"], sort=True):
         summary = []
         for (method, msid), group in rows.groupby(["method", "method_settings"], sort=True):
             ok = group[group["status"] == "ok"]
@@ -39,7 +39,7 @@ def leaderboards(table):
                 values = values[np.isfinite(values)]
                 entry[metric] = float(np.median(values)) if values.size else None
             summary.append(entry)
-        boards[problem] = summary
+        boards[problem if psid == "default" else f"{problem} ({psid})"] = summary
     return boards
 
 

@@ -38,6 +38,20 @@ def test_tiny_experiment_produces_every_artefact(tiny_run):
     assert len(timings) == len(table) and (timings.wall_time_s > 0).all()
 
 
+def test_workflow_metrics_equal_an_in_process_fit_of_the_same_data(tiny_run):
+    import fitflow
+
+    table = pd.read_csv(tiny_run / "fits.csv").set_index(["problem", "method", "replicate"])
+    for problem, method in [("gaussian_peak", "nlls"), ("cosine_series", "ols")]:
+        data = fitflow.read_dataset(tiny_run / f"datasets/{problem}/default/rep-2")
+        expected = fitflow.evaluate(data, fitflow.fit(method, data))
+        row = table.loc[(problem, method, 2)]
+        for metric in ("rmse", "chi2", "coverage68", "param_rms_error"):
+            assert row[metric] == pytest.approx(expected[metric], rel=1e-9), metric
+    # A correct fit of the Gaussian peak is close to the truth on the whole grid.
+    assert table.loc["gaussian_peak", "rmse"].max() < 0.05
+
+
 def test_provenance_names_config_seeds_plugins_versions_and_inputs(tiny_run):
     import json
 
