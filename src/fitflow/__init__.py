@@ -26,6 +26,7 @@ from .errors import (
 )
 from .evaluate import evaluate
 from .model import ParametricModel
+from .objective import Objective
 from .plugin import Method, Problem
 from .registry import get_method, get_problem
 from .result import FitResult
@@ -41,6 +42,7 @@ __all__ = [
     "FitflowError",
     "IncompatiblePairError",
     "Method",
+    "Objective",
     "ParametricModel",
     "PluginLoadError",
     "PluginNotFoundError",

@@ -75,6 +75,11 @@ class Dataset:
         return self._model
 
     @property
+    def objective(self):
+        """A fresh black-box objective for these data (evaluation count at 0), or ``None``."""
+        return self.problem.objective(self)
+
+    @property
     def weights(self):
         """``1 / sigma**2`` where errors are known, else ones."""
         if self.sigma is None:

@@ -5,6 +5,10 @@ metrics; the aggregate table is one such dict per fit. Metrics that do not apply
 (no truth function, no errors, no uncertainty) are NaN rather than absent, so
 every row of a table has the same columns.
 
+Optimisers report ``diagnostics["best_value"]``; where the problem's objective
+knows its optimum, the regret (best value found minus the optimum) and the
+distance to the nearest minimiser follow.
+
 Intervals: where the method gives posterior samples, the 68% and 95% intervals
 are the central percentiles of the samples; otherwise they are the Gaussian
 intervals estimate ± 1σ and ± 1.96σ.
@@ -33,6 +37,9 @@ SUMMARY_METRICS = (
     "chi2_dof",
     "residual_rms",
     "n_evaluations",
+    "best_value",
+    "regret",
+    "distance_to_optimum",
 )
 
 _Z95 = 1.959963984540054
@@ -49,6 +56,7 @@ def evaluate(dataset, result):
     metrics.update(_parameter_metrics(dataset, result))
     metrics.update(_function_metrics(dataset, result))
     metrics.update(_residual_metrics(dataset, result))
+    metrics.update(_optimisation_metrics(dataset, result))
     return metrics
 
 
@@ -123,4 +131,22 @@ def _residual_metrics(dataset, result):
         dof = dataset.n_points - n_params
         chi2 = float(np.sum((residuals / dataset.sigma) ** 2))
         out.update(chi2=chi2, dof=float(dof), chi2_dof=chi2 / dof if dof > 0 else math.nan)
+    return out
+
+
+def _optimisation_metrics(dataset, result):
+    """Regret and distance to the optimum, for optimisers on a black-box objective."""
+    best = result.diagnostics.get("best_value")
+    if best is None:
+        return {}
+    out = {"best_value": float(best)}
+    objective = dataset.objective
+    if objective is None:
+        return out
+    if objective.optimum_value is not None:
+        out["regret"] = float(best) - objective.optimum_value
+    if result.params and tuple(result.param_names) == objective.names:
+        distance = objective.distance_to_optimum(result.estimate_vector())
+        if distance is not None:
+            out["distance_to_optimum"] = distance
     return out

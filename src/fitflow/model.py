@@ -34,6 +34,11 @@ class ParametricModel:
     design
         Optional ``design(x) -> (n, p)`` matrix for a model linear in ``theta``
         (then ``function(x, theta) == design(x) @ theta``).
+    signal, signal_design
+        For problems whose truth is not the observed function itself (in
+        deconvolution the truth is the unblurred signal, the observations its
+        blurred image): ``signal(grid_x, theta)`` gives what ``dataset.grid_y``
+        holds and ``signal_design(grid_x)`` its Jacobian in ``theta``.
     """
 
     function: object
@@ -42,6 +47,8 @@ class ParametricModel:
     bounds: tuple = None
     jacobian: object = None
     design: object = None
+    signal: object = None
+    signal_design: object = None
 
     def __post_init__(self):
         n = len(self.param_names)

@@ -111,9 +111,14 @@ class Plugin:
 
 
 class Problem(Plugin):
-    """Base class of data-generating problems (entry-point group ``fitflow.problems``)."""
+    """Base class of data-generating problems (entry-point group ``fitflow.problems``).
+
+    Set ``deterministic = True`` for a problem whose data do not depend on the
+    random generator (a fixed benchmark function, a file of measurements).
+    """
 
     group = "fitflow.problems"
+    deterministic = False
 
     def generate(self, rng):
         """Draw one dataset using only ``rng`` (a ``numpy.random.Generator``)."""
@@ -121,6 +126,13 @@ class Problem(Plugin):
 
     def model(self, dataset):
         """The parametric model for ``dataset``, or ``None`` for a non-parametric problem."""
+        return None
+
+    def objective(self, dataset):
+        """A black-box :class:`~fitflow.objective.Objective` for ``dataset``, or ``None``.
+
+        Called once per fit, so the objective's evaluation counter starts at zero.
+        """
         return None
 
 
@@ -137,3 +149,11 @@ class Method(Plugin):
     def fit(self, dataset, rng):
         """Fit ``dataset``, drawing any randomness from ``rng``; return a FitResult."""
         raise NotImplementedError
+
+    def figures(self, dataset, result):
+        """Method-specific diagnostic figures ``{name: matplotlib Figure}`` for one fit.
+
+        Saved as ``fig-<name>.png`` beside the fit's artefacts. Import matplotlib
+        inside this method; the default draws nothing.
+        """
+        return {}

@@ -29,11 +29,26 @@ def predict(dataset, result, x):
 
 
 def predict_on_grid(dataset, result):
-    """``(mean, std)`` on ``dataset.grid_x``, from the method or from the model."""
+    """``(mean, std)`` on ``dataset.grid_x``, from the method or from the model.
+
+    Where the model declares a ``signal`` (the truth grid holds something other
+    than the observed function, as in deconvolution), that is what is predicted.
+    """
     if result.grid_mean is not None:
         return result.grid_mean, result.grid_std
     if dataset.grid_x is None:
         return None, None
+    model = dataset.model
+    if model is not None and model.signal is not None:
+        if not result.params or tuple(result.param_names) != tuple(model.param_names):
+            return None, None
+        theta = result.estimate_vector()
+        mean = np.asarray(model.signal(dataset.grid_x, theta), dtype=float)
+        if result.covariance is None or model.signal_design is None:
+            return mean, None
+        jac = model.signal_design(dataset.grid_x)
+        var = np.einsum("ij,jk,ik->i", jac, result.covariance, jac)
+        return mean, np.sqrt(np.clip(var, 0.0, None))
     return predict(dataset, result, dataset.grid_x)
 
 

@@ -130,8 +130,11 @@ def check_generate_deterministic(cls):
         "generate(rng) must draw all randomness from rng: two calls with equal seeds differ"
     )
     assert first.truth_params == second.truth_params
-    other = _generate(cls, _SEED + 1)
-    assert not np.array_equal(first.y, other.y), "different seeds must give different observations"
+    if not cls.deterministic:
+        other = _generate(cls, _SEED + 1)
+        assert not np.array_equal(first.y, other.y), (
+            "different seeds must give different observations (set deterministic = True if they never do)"
+        )
 
 
 def check_dataset_fields(cls):
@@ -139,7 +142,8 @@ def check_dataset_fields(cls):
     data = _generate(cls)
     assert isinstance(data, Dataset), f"generate must return a fitflow.Dataset; got {type(data).__name__}"
     n = data.n_points
-    assert n >= 1 and data.x.shape[0] == n, f"x has {data.x.shape[0]} rows but y has {n} values"
+    assert data.x.shape[0] == n, f"x has {data.x.shape[0]} rows but y has {n} values"
+    assert n >= 1 or cls.capabilities == {"black_box"}, "only a pure black-box problem may have no observations"
     assert np.all(np.isfinite(data.x)) and np.all(np.isfinite(data.y)), "x and y must be finite"
     if data.sigma is not None:
         assert data.sigma.shape == (n,) and np.all(data.sigma > 0) and np.all(np.isfinite(data.sigma)), (
@@ -168,6 +172,24 @@ def check_dataset_fields(cls):
             )
     if data.truth_params is not None:
         assert all(math.isfinite(v) for v in data.truth_params.values()), "truth_params must be finite"
+    if "black_box" in cls.capabilities:
+        _check_objective(data)
+
+
+def _check_objective(data):
+    objective = data.objective
+    assert objective is not None, "a 'black_box' problem must return an Objective from objective(dataset)"
+    lower, upper = objective.bounds
+    assert math.isfinite(objective((lower + upper) / 2)), "the objective must be finite inside its box"
+    assert objective.n_evaluations == 1, "the objective must count its evaluations"
+    assert data.objective.n_evaluations == 0, "objective(dataset) must return a fresh objective each call"
+    if objective.optimum_value is not None and objective.optimum_locations is not None:
+        for where in objective.optimum_locations:
+            assert np.all(where >= lower) and np.all(where <= upper), "optimum locations must lie in the box"
+            value = objective(where)
+            assert math.isclose(value, objective.optimum_value, rel_tol=1e-6, abs_tol=1e-6), (
+                f"objective at the declared optimum {where} is {value}, not {objective.optimum_value}"
+            )
 
 
 class _OneClassRegistry:

@@ -17,7 +17,7 @@ failed with the optimiser's own reason.
 import numpy as np
 
 from fitflow import FitResult, Method, Setting
-from fitflow.uncertainty import correlation_matrix
+from fitflow.uncertainty import correlation_for_report
 
 __all__ = ["NonLinearLeastSquares"]
 
@@ -87,7 +87,7 @@ class NonLinearLeastSquares(Method):
                 "cost": 0.5 * chi2,
                 "optimality": float(np.max(np.abs(jac_at_optimum.T @ fvec))),
                 "condition_number": condition,
-                "correlation": correlation_matrix(covariance).tolist(),
+                "correlation": correlation_for_report(covariance),
             },
             warnings=warnings,
         )

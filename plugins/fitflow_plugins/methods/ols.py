@@ -10,7 +10,7 @@ number never costs accuracy. The same SVD gives the covariance
 import numpy as np
 
 from fitflow import FitResult, Method, Setting
-from fitflow.uncertainty import correlation_matrix
+from fitflow.uncertainty import correlation_for_report
 
 __all__ = ["OrdinaryLeastSquares"]
 
@@ -59,8 +59,8 @@ class OrdinaryLeastSquares(Method):
             diagnostics={
                 "condition_number": condition,
                 "rank": rank,
-                "singular_values": s.tolist(),
-                "correlation": correlation_matrix(covariance).tolist(),
+                "singular_values": s.tolist() if s.size <= 50 else None,
+                "correlation": correlation_for_report(covariance),
             },
             warnings=warnings,
         )

@@ -9,6 +9,7 @@ the analytic answer.
 import numpy as np
 
 from fitflow import Dataset, ParametricModel, Problem, Setting
+from fitflow.objective import chi_square_objective
 
 __all__ = ["CosineSeries"]
 
@@ -23,7 +24,7 @@ class CosineSeries(Problem):
     name = "cosine_series"
     version = "1.0"
     description = "Cosine series sum_j theta_j cos(pi j t/T) at uneven times, known per-point errors"
-    capabilities = frozenset({"linear", "parametric", "regression"})
+    capabilities = frozenset({"linear", "parametric", "regression", "black_box"})
     settings = {
         "n_samples": Setting(60, int, "number of observations", minimum=2),
         "n_modes": Setting(6, int, "number of cosine modes (parameters theta_0..)", minimum=1),
@@ -31,6 +32,7 @@ class CosineSeries(Problem):
         "heteroscedastic": Setting(True, bool, "draw each point's error from noise*U(0.5, 1.5)"),
         "period": Setting(1.0, float, "T: the samples lie in [0, T]", minimum=1e-12),
         "grid_points": Setting(400, int, "points of the dense truth grid", minimum=2),
+        "coefficient_bound": Setting(3.0, float, "|theta_j| <= this: prior support and optimiser box", minimum=1e-12),
     }
     fast_settings = {"n_samples": 30, "n_modes": 3}
 
@@ -66,5 +68,10 @@ class CosineSeries(Problem):
             function=lambda t, theta: self.design(t) @ theta,
             param_names=self.param_names(),
             p0=np.zeros(self.values["n_modes"]),
+            bounds=(np.full(self.values["n_modes"], -self.values["coefficient_bound"]),
+                    np.full(self.values["n_modes"], self.values["coefficient_bound"])),
             design=self.design,
         )
+
+    def objective(self, dataset):
+        return chi_square_objective(dataset)

@@ -3,12 +3,14 @@
 ``y = A exp(-(x - mu)**2 / (2 sigma**2)) + B`` on an even grid with known,
 constant Gaussian errors. Non-linear in ``mu`` and ``sigma``; with the default
 noise the likelihood is nearly Gaussian, so Laplace intervals should be
-calibrated — which the replicates let one check.
+calibrated — which the replicates let one check. Its chi-square is also a
+black-box objective, so optimisers can be compared with NLLS on the same fit.
 """
 
 import numpy as np
 
 from fitflow import Dataset, ParametricModel, Problem, Setting, SettingsError
+from fitflow.objective import chi_square_objective
 
 __all__ = ["GaussianPeak", "gaussian", "gaussian_jacobian"]
 
@@ -45,7 +47,7 @@ class GaussianPeak(Problem):
     name = "gaussian_peak"
     version = "1.0"
     description = "Gaussian peak A exp(-(x-mu)^2/(2 sigma^2)) + B with known constant errors"
-    capabilities = frozenset({"parametric", "regression"})
+    capabilities = frozenset({"parametric", "regression", "black_box"})
     settings = {
         "amplitude": Setting(1.0, float, "true A"),
         "center": Setting(0.25, float, "true mu"),
@@ -91,14 +93,20 @@ class GaussianPeak(Problem):
     def model(self, dataset):
         v = self.values
         span = v["x_max"] - v["x_min"]
-        scale = max(1.0, float(np.ptp(dataset.y)))
+        height = float(np.ptp(dataset.y))
         return ParametricModel(
             function=gaussian,
             param_names=PARAM_NAMES,
             p0=starting_guess(dataset.x, dataset.y),
+            # Broad, data-scaled box: the support of emcee's uniform prior and the
+            # search box of optimisers (the peak lies in the window, is no wider than
+            # half of it and no taller than twice the data's range).
             bounds=(
-                [0.0, v["x_min"], 1e-3 * span, -10 * scale],
-                [10 * scale, v["x_max"], span, 10 * scale],
+                [0.0, v["x_min"], span / 200, -height],
+                [2 * height, v["x_max"], span / 2, height],
             ),
             jacobian=gaussian_jacobian,
         )
+
+    def objective(self, dataset):
+        return chi_square_objective(dataset)
