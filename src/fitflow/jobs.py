@@ -118,9 +118,11 @@ def fit_batch(plan, root, key, batch, log=None, plot=True):
             ),
         )
         if plot:
-            from .plots import plot_fit
+            from .plots import plot_fit, save_method_figures
 
             plot_fit(dataset, result, folder / "fit.png", title=f"{problem_label} / {method_label} / rep {rep}")
+            if result.ok:
+                save_method_figures(method, dataset, result, folder)
         manifest.append({"replicate": rep, "status": result.status})
         _log(log, f"rep {rep}: {result.status} {result.message}\n{fit_log}")
     write_json(layout.fit_batch(*key, batch), {"key": list(key), "replicates": manifest})

@@ -8,7 +8,7 @@ strips dates and ids so reruns are byte-identical.
 from .artefacts import save_figure
 from .prediction import predict_on_grid
 
-__all__ = ["plot_fit", "PALETTE"]
+__all__ = ["plot_fit", "save_method_figures", "PALETTE"]
 
 #: Okabe-Ito colour-blind-safe palette.
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000")
@@ -23,9 +23,17 @@ def _pyplot():
     return plt
 
 
+def save_method_figures(method, dataset, result, folder):
+    """Save the method's own diagnostic figures as ``folder/fig-<name>.png``."""
+    plt = _pyplot()
+    for name, fig in method.figures(dataset, result).items():
+        save_figure(fig, folder / f"fig-{name}.png")
+        plt.close(fig)
+
+
 def plot_fit(dataset, result, path, title=""):
-    """Save a figure of ``result`` on ``dataset`` to ``path``; False if x is not 1-D."""
-    if dataset.x.ndim != 1:
+    """Save a figure of ``result`` on ``dataset`` to ``path``; False if there is nothing to draw."""
+    if dataset.x.ndim != 1 or (dataset.n_points == 0 and dataset.grid_y is None):
         return False
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(6.4, 4.0), dpi=100)

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from conftest import REPO, TINY_CONFIG, run_snakemake
+from conftest import REPO, run_snakemake
 
 pytestmark = pytest.mark.slow
 
@@ -44,8 +44,13 @@ def test_installed_plugin_passes_conformance(plugin_path):
 
 
 def test_installed_plugin_joins_the_workflow(plugin_path, tmp_path):
-    config = yaml.safe_load(TINY_CONFIG.read_text())
-    config["methods"]["ridge"] = {"settings": {"alpha": 1e-6}}
+    # No explicit pairs: each problem gets every installed method that serves its kind.
+    config = {
+        "experiment": "tiny", "seed": 7, "replicates": 3,
+        "problems": {"cosine_series": {"settings": {"n_samples": 25, "n_modes": 3}},
+                     "gaussian_peak": {"settings": {"n_points": 40}}},
+        "methods": {"ols": {}, "ridge": {"settings": {"alpha": 1e-6}}},
+    }
     path = tmp_path / "with-ridge.yaml"
     path.write_text(yaml.safe_dump(config))
     run_snakemake(tmp_path, configfile=path, env={"PYTHONPATH": plugin_path})

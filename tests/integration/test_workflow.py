@@ -16,21 +16,29 @@ pytestmark = pytest.mark.slow
 
 def test_tiny_experiment_produces_every_artefact(tiny_run):
     table = pd.read_csv(tiny_run / "fits.csv")
-    # cosine_series: ols + nlls; gaussian_peak: nlls only (ols needs a linear problem); 3 replicates.
-    assert len(table) == 3 * 3
-    assert set(zip(table.problem, table.method)) == {
-        ("cosine_series", "ols"), ("cosine_series", "nlls"), ("gaussian_peak", "nlls"),
+    pairs = {
+        ("cosine_series", "ols"), ("cosine_series", "nlls"), ("gaussian_peak", "nlls"), ("gaussian_peak", "emcee"),
+        ("blurred_signal", "tikhonov"), ("smooth_function", "gp"), ("smooth_function", "mlp"),
+        ("forrester", "bayesopt"), ("forrester", "random_search"),
     }
-    assert (table.status == "ok").all()
+    assert set(zip(table.problem, table.method)) == pairs
+    assert len(table) == 3 * len(pairs)
+    assert (table.status == "ok").all(), table[table.status != "ok"][["problem", "method", "message"]]
     # OLS and NLLS solve the same linear problem: identical estimates to optimiser precision.
     cosine = table[table.problem == "cosine_series"].set_index(["replicate", "method"])["param.theta1.estimate"]
     for rep in range(3):
         assert cosine[(rep, "ols")] == pytest.approx(cosine[(rep, "nlls")], rel=1e-8, abs=1e-10)
-    assert table.chi2_dof.between(0.2, 3.0).all()
+    parametric = table[table.method.isin(["ols", "nlls"])]
+    assert parametric.chi2_dof.between(0.2, 3.0).all()
+    assert table[table.problem == "forrester"].regret.notna().all()
     for fit_dir in table.fit_dir:
         folder = tiny_run / fit_dir
-        for name in ("result.json", "result.npz", "metrics.json", "provenance.json", "timing.json", "fit.png", "fit.log"):
+        for name in ("result.json", "result.npz", "metrics.json", "provenance.json", "timing.json", "fit.log"):
             assert (folder / name).is_file(), f"{folder / name} missing"
+    assert (tiny_run / "fits/gaussian_peak/default/nlls/default/rep-0/fit.png").is_file()
+    for figure in ("emcee/default/rep-0/fig-traces.png", "emcee/default/rep-0/fig-pairs.png"):
+        assert (tiny_run / "fits/gaussian_peak/default" / figure).is_file()
+    assert (tiny_run / "fits/forrester/default/bayesopt/default/rep-2/fig-best_so_far.png").is_file()
     assert (tiny_run / "fits.parquet").is_file() and (tiny_run / "report.html").is_file()
     parquet = pd.read_parquet(tiny_run / "fits.parquet")
     assert len(parquet) == len(table)

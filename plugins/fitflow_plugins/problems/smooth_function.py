@@ -26,7 +26,7 @@ class SmoothFunction(Problem):
     settings = {
         "function": Setting("damped_cosine", str, "the true function", choices=tuple(FUNCTIONS)),
         "n_samples": Setting(50, int, "number of observations", minimum=3),
-        "noise": Setting(0.05, float, "standard error of every observation", minimum=1e-12),
+        "noise": Setting(0.1, float, "standard error of every observation", minimum=1e-12),
         "x_min": Setting(0.0, float, "left end of the domain"),
         "x_max": Setting(1.0, float, "right end of the domain"),
         "gap_start": Setting(None, float, "start of an interval left without samples"),

@@ -1,0 +1,156 @@
+"""Posterior sampling with emcee's affine-invariant ensemble sampler.
+
+The log-likelihood is Gaussian in the problem's per-point errors; the prior is
+uniform on the model's bounds (``prior="bounds"``) or flat and improper
+(``prior="flat"``). Walkers start in a small Gaussian ball around the
+least-squares optimum (found by the ``nlls`` plugin), scaled by its Laplace
+standard errors. Burn-in (2 tau) and thinning (tau / 2) come from emcee's
+integrated autocorrelation time; a chain shorter than 50 tau is flagged. The
+sampler's random state is seeded from the fit's generator, so runs repeat
+exactly.
+"""
+
+import numpy as np
+
+from fitflow import FitResult, Method, Setting
+
+__all__ = ["EmceeSampler"]
+
+
+class EmceeSampler(Method):
+    name = "emcee"
+    version = "1.0"
+    description = "emcee ensemble MCMC: Gaussian likelihood, uniform priors, tau-based burn-in and thinning"
+    capabilities = frozenset({"parametric"})
+    requires_modules = ("emcee", "scipy.optimize")
+    resources = {"threads": 1, "mem_mb": 1000, "runtime": 30}
+    settings = {
+        "n_walkers": Setting(32, int, "walkers (at least 2 x parameters + 2 is used)", minimum=4),
+        "n_steps": Setting(3000, int, "steps per walker", minimum=10),
+        "prior": Setting("bounds", str, "uniform on the model's bounds, or flat (improper)", choices=("bounds", "flat")),
+        "init_scale": Setting(0.1, float, "radius of the starting ball, in Laplace standard errors", minimum=0.0),
+        "max_samples": Setting(20000, int, "cap on the thinned samples kept", minimum=100),
+    }
+    fast_settings = {"n_steps": 400, "max_samples": 2000}
+
+    def fit(self, dataset, rng):
+        import emcee
+
+        from .nlls import NonLinearLeastSquares
+
+        model = dataset.model
+        v = self.values
+        start = NonLinearLeastSquares().fit(dataset, rng)
+        if not start.ok:
+            return FitResult.failed(f"no least-squares optimum to start the walkers from: {start.message}")
+        x, y = dataset.x, dataset.y
+        whiten = 1.0 / dataset.sigma if dataset.sigma is not None else np.ones_like(y)
+        lower, upper = model.bounds if v["prior"] == "bounds" else (None, None)
+
+        def log_probability(theta):
+            if lower is not None and (np.any(theta < lower) or np.any(theta > upper)):
+                return -np.inf
+            residuals = (y - model(x, theta)) * whiten
+            return -0.5 * float(residuals @ residuals)
+
+        n_params = model.n_params
+        n_walkers = max(v["n_walkers"], 2 * n_params + 2)
+        centre, spread = start.estimate_vector(), start.stderr_vector()
+        spread = np.where(np.isfinite(spread) & (spread > 0), spread, 1e-6 * np.maximum(1.0, np.abs(centre)))
+        initial = centre + v["init_scale"] * spread * rng.standard_normal((n_walkers, n_params))
+        if lower is not None:
+            initial = np.clip(initial, lower + 1e-12 * (upper - lower), upper - 1e-12 * (upper - lower))
+        sampler = emcee.EnsembleSampler(n_walkers, n_params, log_probability)
+        sampler.random_state = np.random.RandomState(rng.integers(2**32)).get_state()
+        sampler.run_mcmc(initial, v["n_steps"], progress=False)
+
+        tau = sampler.get_autocorr_time(quiet=True)  # warns (does not raise) on short chains
+        tau_max = float(np.max(tau))
+        burn = int(np.ceil(2 * tau_max))
+        thin = max(1, int(tau_max / 2))
+        samples = sampler.get_chain(discard=burn, thin=thin, flat=True)
+        if len(samples) > v["max_samples"]:
+            samples = samples[np.linspace(0, len(samples) - 1, v["max_samples"]).astype(int)]
+        warnings = []
+        if v["n_steps"] < 50 * tau_max:
+            warnings.append(
+                f"chain of {v['n_steps']} steps is shorter than 50 autocorrelation times "
+                f"(tau = {tau_max:.1f}): estimates of tau and of the tails are unreliable; run longer"
+            )
+        names = model.param_names
+        median = np.median(samples, axis=0)
+        p16, p84 = np.percentile(samples, [15.865, 84.135], axis=0)
+        n_effective = n_walkers * (v["n_steps"] - burn) / tau_max
+        chain = sampler.get_chain()
+        keep_walkers = min(n_walkers, 8)
+        return FitResult(
+            params=dict(zip(names, median)),
+            stderr=dict(zip(names, samples.std(axis=0, ddof=1))),
+            covariance=np.cov(samples, rowvar=False).reshape(n_params, n_params),
+            samples=samples,
+            n_evaluations=int(n_walkers * v["n_steps"]) + start.n_evaluations,
+            diagnostics={
+                "acceptance_fraction": float(np.mean(sampler.acceptance_fraction)),
+                "tau": tau.tolist(),
+                "burn_in": burn,
+                "thin": thin,
+                "n_walkers": n_walkers,
+                "effective_sample_size": float(n_effective),
+                "percentile_16": dict(zip(names, p16.tolist())),
+                "percentile_84": dict(zip(names, p84.tolist())),
+            },
+            # A few walkers' full traces for the trace plot (first parameters only).
+            arrays={"chains": chain[:, :keep_walkers, : min(n_params, 6)]},
+            warnings=warnings,
+        )
+
+    def figures(self, dataset, result):
+        import matplotlib.pyplot as plt
+
+        names = result.param_names[:6]
+        chains = result.arrays["chains"]
+        burn = result.diagnostics["burn_in"]
+        k = len(names)
+        traces, axes = plt.subplots(k, 1, figsize=(7, 1.3 * k + 0.6), dpi=100, sharex=True, squeeze=False)
+        traces.subplots_adjust(left=0.12, right=0.98, bottom=0.08, top=0.97, hspace=0.1)
+        for i, name in enumerate(names):
+            ax = axes[i, 0]
+            ax.plot(chains[:, :, i], lw=0.5, alpha=0.7)
+            ax.axvline(burn, color="#D55E00", ls="--", lw=1)
+            ax.set_ylabel(name)
+        axes[-1, 0].set_xlabel("step (dashed: end of burn-in)")
+        return {"traces": traces, "pairs": _pair_plot(result.samples[:, :k], names, dataset.truth_params)}
+
+
+def _pair_plot(samples, names, truth):
+    """A corner-style plot: histograms on the diagonal, 2-D histograms below."""
+    import matplotlib.pyplot as plt
+
+    k = len(names)
+    fig, axes = plt.subplots(k, k, figsize=(1.8 * k + 0.8, 1.8 * k + 0.8), dpi=100, squeeze=False)
+    fig.subplots_adjust(left=0.12, right=0.98, bottom=0.1, top=0.98, wspace=0.08, hspace=0.08)
+    for i in range(k):
+        for j in range(k):
+            ax = axes[i, j]
+            if j > i:
+                ax.set_visible(False)
+                continue
+            if i == j:
+                ax.hist(samples[:, i], bins=40, color="#0072B2", histtype="stepfilled", alpha=0.6)
+                ax.set_yticks([])
+            else:
+                ax.hist2d(samples[:, j], samples[:, i], bins=40, cmap="Blues")
+            if truth and names[j] in truth:
+                ax.axvline(truth[names[j]], color="#D55E00", lw=1)
+                if i != j and names[i] in truth:
+                    ax.axhline(truth[names[i]], color="#D55E00", lw=1)
+            ax.tick_params(labelsize=7)
+            if i == k - 1:
+                ax.set_xlabel(names[j], fontsize=9)
+            else:
+                ax.set_xticklabels([])
+            if j == 0 and i > 0:
+                ax.set_ylabel(names[i], fontsize=9)
+            elif j > 0:
+                ax.set_yticklabels([])
+    return fig

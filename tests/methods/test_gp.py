@@ -1,0 +1,32 @@
+"""GP regression: band coverage of the true function and accuracy against a smoothing spline."""
+
+import numpy as np
+import pytest
+from scipy.interpolate import make_smoothing_spline
+
+import fitflow
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_band_covers_truth_where_data_are_dense_and_beats_a_smoothing_spline(seed):
+    data = fitflow.generate("smooth_function", seed=seed, n_samples=60, gap_start=0.55, gap_end=0.7)
+    result = fitflow.fit("gp", data, seed=seed)
+    dense = (data.grid_x >= data.x.min()) & (data.grid_x <= data.x.max()) & ~data.problem.in_gap(data.grid_x)
+    deviation = np.abs(result.grid_mean - data.grid_y)
+    assert np.mean(deviation[dense] <= 2 * result.grid_std[dense]) >= 0.90
+    # The band widens where there are no data.
+    assert result.grid_std[data.problem.in_gap(data.grid_x)].mean() > 2 * result.grid_std[dense].mean()
+    # Reference: SciPy's cubic smoothing spline, penalty chosen by GCV, weighted by the errors.
+    spline = make_smoothing_spline(data.x, data.y, w=1 / data.sigma**2)
+    spline_rmse = np.sqrt(np.mean((spline(data.grid_x) - data.grid_y)[dense] ** 2))
+    gp_rmse = np.sqrt(np.mean(deviation[dense] ** 2))
+    assert gp_rmse < spline_rmse, (gp_rmse, spline_rmse)
+
+
+def test_unknown_errors_learn_the_noise_with_a_white_kernel():
+    data = fitflow.generate("smooth_function", seed=4, n_samples=80, noise=0.2)
+    result = fitflow.fit("gp", data, seed=4, noise="white")
+    assert "WhiteKernel" in result.diagnostics["kernel"]
+    # The learned noise level (in normalised units, times the y spread) is near the true 0.2.
+    learned = float(result.diagnostics["kernel"].split("WhiteKernel(noise_level=")[1].split(")")[0])
+    assert 0.1 < np.sqrt(learned) * np.std(data.y) < 0.3
