@@ -14,7 +14,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import timeit
 
 import numpy as np
 import pandas as pd
@@ -22,19 +21,9 @@ from scipy.optimize import curve_fit
 
 import fitflow
 from fitflow_plugins.problems.gaussian_peak import gaussian, gaussian_jacobian
+from timing import per_call
 
 REPO = Path(__file__).resolve().parents[1]
-
-
-def per_call(functions, repeats, blocks=15):
-    """Seconds per call of each function: blocks of ``repeats`` calls, interleaved so that
-    every function meets the same machine conditions, and the best block of each kept
-    (timeit's rule: the minimum is the run least disturbed by the rest of the machine)."""
-    best = [float("inf")] * len(functions)
-    for _ in range(blocks):
-        for i, function in enumerate(functions):
-            best[i] = min(best[i], timeit.timeit(function, number=repeats) / repeats)
-    return best
 
 
 def bench_nlls_vs_curve_fit(repeats):

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-__all__ = ["correlation_matrix", "correlation_for_report"]
+__all__ = ["correlation_matrix"]
 
 
 def correlation_matrix(covariance):
@@ -12,9 +12,3 @@ def correlation_matrix(covariance):
     with np.errstate(divide="ignore", invalid="ignore"):
         return covariance / np.outer(scale, scale)
 
-
-def correlation_for_report(covariance, max_params=20):
-    """The correlation matrix as nested lists for diagnostics, or None when too large to read."""
-    if covariance is None or len(covariance) > max_params:
-        return None
-    return correlation_matrix(covariance).tolist()

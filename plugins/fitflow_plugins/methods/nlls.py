@@ -8,16 +8,16 @@ Python wrapper, which alone costs 1.3x a ``curve_fit`` call on small problems
 reflective method.
 
 The covariance is the Laplace approximation ``(J^T W J)^-1`` at the optimum,
-from the SVD of the whitened Jacobian with the small-singular-value cut-off of
-``curve_fit``. The Jacobian there is the model's exact one where it gives one,
-else central differences. A fit that stops without converging is reported as
+as MINPACK already computes it from its QR factor of the Jacobian (LM, the
+value ``curve_fit`` reports), or from the SVD of the Jacobian at the optimum
+with ``curve_fit``'s small-singular-value cut-off (TRF: the model's exact
+Jacobian where it gives one, else central differences). A fit that stops without converging is reported as
 failed with the optimiser's own reason.
 """
 
 import numpy as np
 
 from fitflow import FitResult, Method, Setting
-from fitflow.uncertainty import correlation_for_report
 
 __all__ = ["NonLinearLeastSquares"]
 
@@ -58,14 +58,13 @@ class NonLinearLeastSquares(Method):
         bounded = self.values["bounded"] and model.is_bounded
         with np.errstate(all="ignore"):
             if bounded:
-                theta, fvec, nfev, message, ok = self._trust_region(residuals, jacobian if exact else "2-point", model)
+                fitted = self._trust_region(residuals, jacobian if exact else "2-point", jacobian, model)
             else:
-                theta, fvec, nfev, message, ok = self._levenberg_marquardt(residuals, jacobian if exact else None, model)
+                fitted = self._levenberg_marquardt(residuals, jacobian if exact else None, model)
+        theta, fvec, nfev, message, ok, covariance, condition, gradient = fitted
         if not ok or not np.all(np.isfinite(theta)):
             return FitResult.failed(f"{'least_squares' if bounded else 'leastsq'} did not converge: {message}")
 
-        jac_at_optimum = jacobian(theta)
-        covariance, condition = _laplace_covariance(jac_at_optimum)
         chi2 = float(fvec @ fvec)
         dof = y.size - theta.size
         warnings = []
@@ -85,32 +84,48 @@ class NonLinearLeastSquares(Method):
                 "message": message,
                 "nfev": nfev,
                 "cost": 0.5 * chi2,
-                "optimality": float(np.max(np.abs(jac_at_optimum.T @ fvec))),
+                "optimality": float(np.max(np.abs(gradient))),
                 "condition_number": condition,
-                "correlation": correlation_for_report(covariance),
             },
             warnings=warnings,
         )
 
     def _levenberg_marquardt(self, residuals, jacobian, model):
+        """MINPACK LM. Its pivoted QR of the whitened Jacobian at the optimum, J P = Q R,
+        already gives the covariance ``cov_x = P (R^T R)^-1 P^T`` (what curve_fit reports),
+        the singular values of J (those of R) and the gradient J^T r = P R^T Q^T r, so J
+        is neither evaluated nor decomposed again."""
         from scipy.optimize import leastsq
 
         v = self.values
-        theta, _, info, message, ier = leastsq(
+        theta, covariance, info, message, ier = leastsq(
             residuals, model.p0, Dfun=jacobian, full_output=True,
             ftol=v["ftol"], xtol=v["xtol"], gtol=v["gtol"], maxfev=v["max_nfev"] or 0,
         )
-        return theta, info["fvec"], int(info["nfev"]), message, ier in _LEASTSQ_SUCCESS
+        n = theta.size
+        perm = info["ipvt"] - info["ipvt"].min()  # 1-based before SciPy 1.15, 0-based since
+        r = np.triu(np.transpose(info["fjac"])[:n, :])
+        singular_values = np.linalg.svd(r, compute_uv=False)
+        condition = float(singular_values[0] / singular_values[-1]) if singular_values[-1] > 0 else np.inf
+        if covariance is None or condition > 1 / (np.finfo(float).eps * max(info["fvec"].size, n)):
+            covariance = np.full((n, n), np.inf)  # singular Jacobian: as curve_fit reports it
+        gradient = np.empty(n)
+        gradient[perm] = r.T @ info["qtf"][:n]
+        return (theta, info["fvec"], int(info["nfev"]), message, ier in _LEASTSQ_SUCCESS,
+                covariance, condition, gradient)
 
-    def _trust_region(self, residuals, jacobian, model):
+    def _trust_region(self, residuals, solver_jacobian, jacobian, model):
         from scipy.optimize import least_squares
 
         v = self.values
         solution = least_squares(
-            residuals, np.clip(model.p0, *model.bounds), jac=jacobian, bounds=model.bounds, method="trf",
+            residuals, np.clip(model.p0, *model.bounds), jac=solver_jacobian, bounds=model.bounds, method="trf",
             ftol=v["ftol"] or None, xtol=v["xtol"] or None, gtol=v["gtol"] or None, max_nfev=v["max_nfev"],
         )
-        return solution.x, solution.fun, int(solution.nfev), solution.message, solution.status > 0
+        jac = jacobian(solution.x)  # exact (or central-difference) Jacobian at the optimum
+        covariance, condition = _laplace_covariance(jac)
+        return (solution.x, solution.fun, int(solution.nfev), solution.message, solution.status > 0,
+                covariance, condition, jac.T @ solution.fun)
 
 
 def _laplace_covariance(jacobian):

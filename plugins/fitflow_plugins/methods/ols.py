@@ -10,7 +10,6 @@ number never costs accuracy. The same SVD gives the covariance
 import numpy as np
 
 from fitflow import FitResult, Method, Setting
-from fitflow.uncertainty import correlation_for_report
 
 __all__ = ["OrdinaryLeastSquares"]
 
@@ -60,7 +59,6 @@ class OrdinaryLeastSquares(Method):
                 "condition_number": condition,
                 "rank": rank,
                 "singular_values": s.tolist() if s.size <= 50 else None,
-                "correlation": correlation_for_report(covariance),
             },
             warnings=warnings,
         )
