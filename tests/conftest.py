@@ -33,8 +33,9 @@ def run_snakemake(workdir, *args, configfile=TINY_CONFIG, env=None, check=True, 
     return proc
 
 
-def artefact_hashes(root, exclude_names=("timing.json", "timings.csv", "report.html")):
-    """SHA-256 of every artefact below ``root`` except logs and wall-clock files."""
+def artefact_hashes(root, exclude_names=("timing.json", "timings.csv", "report.html", "cost_accuracy.png")):
+    """SHA-256 of every artefact below ``root`` except logs and the files that carry
+    wall-clock times (README: Reproducibility)."""
     root = Path(root)
     hashes = {}
     for path in sorted(root.rglob("*")):

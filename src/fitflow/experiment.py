@@ -30,6 +30,7 @@ class Case:
     settings: dict = field(hash=False)
     sid: str
     entry: dict = field(hash=False, repr=False)
+    swept: dict = field(hash=False, default_factory=dict)
 
     def instance(self, registry):
         return registry.get(self.plugin)(**self.settings)
@@ -78,12 +79,37 @@ class ExperimentPlan:
     def n_fits(self):
         return len(self.pairs) * self.replicates
 
+    def describe(self, configfiles=()):
+        """A JSON-able record of the plan: what the report and provenance need."""
+
+        def case(c):
+            return {"label": c.label, "plugin": c.plugin, "sid": c.sid, "swept": c.swept, "settings": c.settings}
+
+        return {
+            "experiment": self.name,
+            "seed": self.seed,
+            "replicates": self.replicates,
+            "config": self.config,
+            "configfiles": [_display_path(f) for f in configfiles],
+            "problems": [case(c) for c in self.problems],
+            "methods": [case(c) for c in self.methods],
+            "pairs": [list(p.key) for p in self.pairs],
+        }
+
 
 def _find(cases, label, sid):
     for case in cases:
         if case.label == label and case.sid == sid:
             return case
     raise KeyError((label, sid))
+
+
+def _display_path(path):
+    """``path`` relative to the working directory when it lies below it, else absolute."""
+    import os
+
+    relative = os.path.relpath(path)
+    return str(path) if relative.startswith("..") else relative
 
 
 def batches(n_replicates, batch_size):
@@ -145,7 +171,7 @@ def _expand(kind, label, entry, registry, source):
         except SettingsError as exc:
             section = "sweep" if exc.key in swept else "settings"
             raise ConfigError(str(exc), source=source, key=f"{where}.{section}.{exc.key}", value=exc.value) from exc
-        cases.append(Case(label, plugin, resolved, settings_id(swept), entry))
+        cases.append(Case(label, plugin, resolved, settings_id(swept), entry, swept))
     sids = [c.sid for c in cases]
     if len(set(sids)) != len(sids):
         raise ConfigError("sweep values collide after formatting", source=source, key=f"{where}.sweep", value=sweep)

@@ -10,7 +10,7 @@ wildcards (for the rules) and as concrete paths (for the jobs and the API)::
             result.{json,npz}  metrics.json  provenance.json  timing.json  fit.png  fit.log
         fits/<problem>/<problem-settings-id>/<method>/<method-settings-id>/batch-<b>.json
         fits/<problem>/<problem-settings-id>/<method>/<method-settings-id>/metrics-<b>.json
-        fits.csv  fits.parquet  timings.csv  report.html
+        fits.csv  fits.parquet  timings.csv  experiment.json  report.html  figures/
         logs/...
 """
 
@@ -34,6 +34,7 @@ TABLE_CSV = "fits.csv"
 TABLE_PARQUET = "fits.parquet"
 TIMINGS_CSV = "timings.csv"
 REPORT_HTML = "report.html"
+EXPERIMENT_JSON = "experiment.json"
 DATASET_LOG = "logs/generate/{problem}/{psid}/batch-{batch}.log"
 FIT_LOG = "logs/fit/{problem}/{psid}/{method}/{msid}/batch-{batch}.log"
 METRICS_LOG = "logs/evaluate/{problem}/{psid}/{method}/{msid}/batch-{batch}.log"
@@ -81,6 +82,10 @@ class Layout:
     @property
     def timings_csv(self):
         return self.root / TIMINGS_CSV
+
+    @property
+    def experiment_json(self):
+        return self.root / EXPERIMENT_JSON
 
     @property
     def report_html(self):

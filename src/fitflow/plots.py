@@ -8,7 +8,7 @@ strips dates and ids so reruns are byte-identical.
 from .artefacts import save_figure
 from .prediction import predict_on_grid
 
-__all__ = ["plot_fit", "save_method_figures", "PALETTE"]
+__all__ = ["plot_fit", "save_method_figures", "log_scale_if_wide", "PALETTE"]
 
 #: Okabe-Ito colour-blind-safe palette.
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000")
@@ -21,6 +21,17 @@ def _pyplot():
     import matplotlib.pyplot as plt
 
     return plt
+
+
+def log_scale_if_wide(ax, axis, values, decades=1.0):
+    """Put ``axis`` ("x" or "y") on a log scale when positive ``values`` span more than
+    ``decades`` decades; a narrower range reads better, with plain labels, on a linear one."""
+    import numpy as np
+
+    values = np.asarray(values, dtype=float)
+    values = values[np.isfinite(values)]
+    if values.size and values.min() > 0 and np.log10(values.max() / values.min()) > decades:
+        (ax.set_xscale if axis == "x" else ax.set_yscale)("log")
 
 
 def save_method_figures(method, dataset, result, folder):

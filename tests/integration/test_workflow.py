@@ -18,12 +18,17 @@ def test_tiny_experiment_produces_every_artefact(tiny_run):
     table = pd.read_csv(tiny_run / "fits.csv")
     pairs = {
         ("cosine_series", "ols"), ("cosine_series", "nlls"), ("gaussian_peak", "nlls"), ("gaussian_peak", "emcee"),
-        ("blurred_signal", "tikhonov"), ("smooth_function", "gp"), ("smooth_function", "mlp"),
-        ("forrester", "bayesopt"), ("forrester", "random_search"),
+        ("gaussian_peak", "nlls_starved"), ("blurred_signal", "tikhonov"), ("smooth_function", "gp"),
+        ("smooth_function", "mlp"), ("forrester", "bayesopt"), ("forrester", "random_search"),
     }
     assert set(zip(table.problem, table.method)) == pairs
-    assert len(table) == 3 * len(pairs)
-    assert (table.status == "ok").all(), table[table.status != "ok"][["problem", "method", "message"]]
+    # gaussian_peak sweeps two noise levels: its three methods run twice.
+    assert len(table) == 3 * (len(pairs) + 3)
+    assert set(table[table.problem == "gaussian_peak"].problem_settings) == {"noise-0.05", "noise-0.1"}
+    # Only the deliberately starved method fails, with the optimiser's reason; nothing else does.
+    failed = table[table.status != "ok"]
+    assert set(failed.method) == {"nlls_starved"} and len(failed) == 6
+    assert failed.message.str.contains("did not converge").all()
     # OLS and NLLS solve the same linear problem: identical estimates to optimiser precision.
     cosine = table[table.problem == "cosine_series"].set_index(["replicate", "method"])["param.theta1.estimate"]
     for rep in range(3):
@@ -35,9 +40,9 @@ def test_tiny_experiment_produces_every_artefact(tiny_run):
         folder = tiny_run / fit_dir
         for name in ("result.json", "result.npz", "metrics.json", "provenance.json", "timing.json", "fit.log"):
             assert (folder / name).is_file(), f"{folder / name} missing"
-    assert (tiny_run / "fits/gaussian_peak/default/nlls/default/rep-0/fit.png").is_file()
+    assert (tiny_run / "fits/gaussian_peak/noise-0.05/nlls/default/rep-0/fit.png").is_file()
     for figure in ("emcee/default/rep-0/fig-traces.png", "emcee/default/rep-0/fig-pairs.png"):
-        assert (tiny_run / "fits/gaussian_peak/default" / figure).is_file()
+        assert (tiny_run / "fits/gaussian_peak/noise-0.1" / figure).is_file()
     assert (tiny_run / "fits/forrester/default/bayesopt/default/rep-2/fig-best_so_far.png").is_file()
     assert (tiny_run / "fits.parquet").is_file() and (tiny_run / "report.html").is_file()
     parquet = pd.read_parquet(tiny_run / "fits.parquet")
@@ -49,26 +54,26 @@ def test_tiny_experiment_produces_every_artefact(tiny_run):
 def test_workflow_metrics_equal_an_in_process_fit_of_the_same_data(tiny_run):
     import fitflow
 
-    table = pd.read_csv(tiny_run / "fits.csv").set_index(["problem", "method", "replicate"])
-    for problem, method in [("gaussian_peak", "nlls"), ("cosine_series", "ols")]:
-        data = fitflow.read_dataset(tiny_run / f"datasets/{problem}/default/rep-2")
+    table = pd.read_csv(tiny_run / "fits.csv").set_index(["problem", "problem_settings", "method", "replicate"])
+    for problem, psid, method in [("gaussian_peak", "noise-0.05", "nlls"), ("cosine_series", "default", "ols")]:
+        data = fitflow.read_dataset(tiny_run / f"datasets/{problem}/{psid}/rep-2")
         expected = fitflow.evaluate(data, fitflow.fit(method, data))
-        row = table.loc[(problem, method, 2)]
+        row = table.loc[(problem, psid, method, 2)]
         for metric in ("rmse", "chi2", "coverage68", "param_rms_error"):
             assert row[metric] == pytest.approx(expected[metric], rel=1e-9), metric
     # A correct fit of the Gaussian peak is close to the truth on the whole grid.
-    assert table.loc["gaussian_peak", "rmse"].max() < 0.05
+    assert table.loc[("gaussian_peak", "noise-0.05", "nlls"), "rmse"].max() < 0.05
 
 
 def test_provenance_names_config_seeds_plugins_versions_and_inputs(tiny_run):
     import json
 
-    record = json.loads((tiny_run / "fits/gaussian_peak/default/nlls/default/rep-1/provenance.json").read_text())
+    record = json.loads((tiny_run / "fits/gaussian_peak/noise-0.1/nlls/default/rep-1/provenance.json").read_text())
     assert record["config"]["seed"] == 7 and record["config"]["replicate"] == 1
     assert record["seeds"]["dataset_identity"][0] == "dataset" and record["seeds"]["dataset_identity"][-1] == 1
     assert record["plugins"]["method"]["name"] == "nlls" and record["plugins"]["method"]["distribution"] == "fitflow"
     assert record["versions"]["numpy"] and record["versions"]["snakemake"].startswith("9.")
-    data_file = "results/tiny/datasets/gaussian_peak/default/rep-1/dataset.npz"
+    data_file = "results/tiny/datasets/gaussian_peak/noise-0.1/rep-1/dataset.npz"
     import hashlib
 
     expected = hashlib.sha256((tiny_run.parents[1] / data_file).read_bytes()).hexdigest()

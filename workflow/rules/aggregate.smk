@@ -2,12 +2,17 @@ rule aggregate:
     input:
         metrics=metrics_batch_files(),
     output:
-        csv=LAYOUT.table_csv,
+        csv=report(
+            LAYOUT.table_csv, category="Tables", caption="../report/fits_table.rst"
+        ),
         parquet=LAYOUT.table_parquet,
         timings=LAYOUT.timings_csv,
+        experiment=LAYOUT.experiment_json,
     log:
         f"{ROOT}/logs/aggregate.log",
     conda:
         "../envs/fitflow.yaml"
+    params:
+        configfiles=[str(f) for f in workflow.configfiles],
     script:
         "../scripts/aggregate.py"

@@ -2,8 +2,21 @@ rule report:
     input:
         table=LAYOUT.table_csv,
         timings=LAYOUT.timings_csv,
+        experiment=LAYOUT.experiment_json,
     output:
-        html=LAYOUT.report_html,
+        html=report(
+            LAYOUT.report_html, category="Report", caption="../report/report.rst"
+        ),
+        calibration=report(
+            f"{ROOT}/figures/calibration.png",
+            category="Calibration",
+            caption="../report/calibration.rst",
+        ),
+        cost=report(
+            f"{ROOT}/figures/cost_accuracy.png",
+            category="Cost vs accuracy",
+            caption="../report/cost_accuracy.rst",
+        ),
     log:
         f"{ROOT}/logs/report.log",
     conda:

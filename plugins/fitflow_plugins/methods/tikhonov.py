@@ -120,7 +120,10 @@ class Tikhonov(Method):
             return {}
         fig, (left, right) = plt.subplots(1, 2, figsize=(9, 3.6), dpi=100)
         fig.subplots_adjust(left=0.09, right=0.98, bottom=0.16, top=0.88, wspace=0.3)
+        from fitflow.plots import log_scale_if_wide
+
         left.semilogx(c["lam"], c["gcv"], "o-", ms=3)
+        log_scale_if_wide(left, "y", c["gcv"])
         left.axvline(result.diagnostics["lam"], color="#D55E00", ls="--", label="chosen lam")
         left.set_xlabel("lam")
         left.set_ylabel("GCV score")

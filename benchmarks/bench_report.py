@@ -1,0 +1,63 @@
+"""Report generation for a 2,000-fit experiment: time and file size.
+
+Builds the experiment once (ols and nlls on cosine_series with a noise sweep,
+plus nlls on gaussian_peak; 2,000 fits in all) with Snakemake in a temporary
+folder, then times ``fitflow.report.write_report`` on it.
+Targets: under 30 s and under 15 MB on the 2-core machine.
+
+Run:  .venv/bin/python benchmarks/bench_report.py [--replicates 400]
+"""
+
+import argparse
+from pathlib import Path
+import subprocess
+import sys
+import tempfile
+import time
+
+import yaml
+
+from fitflow.report import write_report
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def build(workdir, replicates):
+    config = {
+        "experiment": "report-bench", "seed": 1, "replicates": replicates, "batch_size": 100, "plot_fits": False,
+        "problems": {
+            "cosine_series": {"settings": {"n_samples": 40, "n_modes": 4}, "sweep": {"noise": [0.05, 0.2]}},
+            "gaussian_peak": {"methods": ["nlls"]},
+        },
+        "methods": {"ols": {}, "nlls": {}},
+    }
+    path = Path(workdir) / "config.yaml"
+    path.write_text(yaml.safe_dump(config))
+    start = time.perf_counter()
+    subprocess.run(
+        [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile"), "--directory", str(workdir),
+         "--configfile", str(path), "--cores", "2", "--workflow-profile", str(REPO / "workflow/profiles/default"),
+         "--quiet", "all", "--until", "aggregate"],
+        check=True, capture_output=True,
+    )
+    return Path(workdir) / "results" / "report-bench", time.perf_counter() - start
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--replicates", type=int, default=400, help="per problem setting (5 pairs: 5 x this fits)")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as workdir:
+        root, built = build(workdir, args.replicates)
+        n_fits = sum(1 for _ in open(root / "fits.csv")) - 1
+        start = time.perf_counter()
+        write_report(root, figures_dir=root / "figures")
+        elapsed = time.perf_counter() - start
+        size = (root / "report.html").stat().st_size
+    print(f"experiment of {n_fits} fits built in {built:.1f} s (not part of the target)")
+    print(f"report generation   {elapsed:6.1f} s   (target < 30 s)   ratio to target {elapsed / 30:.2f}")
+    print(f"report size         {size / 1e6:6.2f} MB  (target < 15 MB)  ratio to target {size / 15e6:.2f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,219 @@
+"""The HTML comparison report: one self-contained file per experiment.
+
+:func:`write_report` reads an experiment folder's artefacts (never refitting),
+draws summary figures, and renders ``templates/report.html`` with jinja2 into
+``report.html``: every figure is an inline PNG, the style and the small
+table-sorting script are inline, no URL is referenced. The key figures are
+also written to ``figures/`` for Snakemake's own ``--report``. The same
+artefacts give the same bytes.
+"""
+
+from pathlib import Path
+
+import numpy as np
+import yaml
+
+from ..artefacts import read_json, read_npz, sha256_file, write_bytes
+from ..uncertainty import correlation_matrix
+from . import figures
+from .data import METRICS, calibration_rows, leaderboard, load_experiment
+
+__all__ = ["render_report", "write_report", "KEY_FIGURES"]
+
+#: Figures also written to ``<experiment>/figures/`` (Snakemake ``report()`` outputs).
+KEY_FIGURES = ("calibration.png", "cost_accuracy.png")
+MANIFEST_ROWS_SHOWN = 1000
+
+
+def _environment():
+    from jinja2 import Environment, PackageLoader, select_autoescape
+
+    env = Environment(
+        loader=PackageLoader("fitflow.report", "templates"), autoescape=select_autoescape(),
+        trim_blocks=True, lstrip_blocks=True,
+    )
+    env.filters["num"] = _format_number
+    return env
+
+
+def _format_number(value):
+    if value is None or (isinstance(value, float) and not np.isfinite(value)):
+        return "–"
+    if isinstance(value, (int, np.integer)):
+        return str(value)
+    return f"{value:.3g}"
+
+
+def _uri_or_none(fig, path=None):
+    return figures.data_uri(fig, path) if fig is not None else None
+
+
+def _embed_png(path):
+    import base64
+
+    return "data:image/png;base64," + base64.b64encode(Path(path).read_bytes()).decode()
+
+
+def _scalar_diagnostics(diagnostics):
+    """The short, readable entries of a result's diagnostics."""
+    out = {}
+    for key, value in sorted(diagnostics.items()):
+        if isinstance(value, (int, float, str, bool)) or value is None:
+            out[key] = value
+        elif isinstance(value, list) and len(value) <= 8 and all(isinstance(v, (int, float)) for v in value):
+            out[key] = ", ".join(_format_number(v) for v in value)
+        elif isinstance(value, dict) and len(value) <= 8:
+            out[key] = ", ".join(f"{k} {_format_number(v)}" for k, v in value.items())
+    return out
+
+
+def _diagnostics(experiment, rep=0):
+    """Per method: for each problem it fitted, replicate ``rep``'s diagnostics and figures."""
+    sections = {}
+    table = experiment.table
+    keys = table[["method", "method_settings", "problem", "problem_settings"]].drop_duplicates()
+    for method, msid, problem, psid in keys.itertuples(index=False):
+        folder = experiment.fit_dir(problem, psid, method, msid, rep)
+        info = read_json(folder / "result.json")
+        entry = {
+            "case": experiment.case_label(problem, psid),
+            "settings": msid,
+            "status": info["status"],
+            "message": info.get("message", ""),
+            "warnings": info.get("warnings", []),
+            "diagnostics": _scalar_diagnostics(info.get("diagnostics") or {}),
+            "figures": [(p.stem.removeprefix("fig-"), _embed_png(p)) for p in sorted(folder.glob("fig-*.png"))],
+            "correlation": None,
+        }
+        names = info.get("param_names") or []
+        if 1 < len(names) <= 12 and info["status"] == "ok":
+            arrays = read_npz(folder / "result.npz")
+            if "covariance" in arrays:
+                entry["correlation"] = {"names": names, "matrix": correlation_matrix(arrays["covariance"]).tolist()}
+        sections.setdefault(method, []).append(entry)
+    return sections
+
+
+def _versions(experiment):
+    """Package versions, git state and plugin versions, from the fits' provenance records."""
+    table = experiment.table
+    plugins, versions, git = {}, {}, None
+    for (problem, psid, method, msid), _ in table.groupby(
+        ["problem", "problem_settings", "method", "method_settings"], sort=True
+    ):
+        record = read_json(experiment.fit_dir(problem, psid, method, msid, 0) / "provenance.json")
+        versions, git = record["versions"], record["git"]
+        for role in ("problem", "method"):
+            p = record["plugins"][role]
+            plugins[(role, p["name"])] = {"role": role, "name": p["name"], "version": p["version"],
+                                          "distribution": p["distribution"]}
+    return versions, git, [plugins[k] for k in sorted(plugins)]
+
+
+def _reproduce_commands(name, configfiles):
+    """The commands that rerun the experiment from the repository root and redraw this report."""
+    config = "".join(f" --configfile {f}" for f in configfiles)
+    return [
+        f"snakemake --cores 2 --workflow-profile workflow/profiles/default{config}",
+        f"fitflow report results/{name}",
+    ]
+
+
+def _manifest(root):
+    """(path, SHA-256, bytes) of every artefact below ``root``, except what the report
+    itself writes (the page, its figures) and the logs (the report's own is still open)."""
+    rows = []
+    for path in sorted(Path(root).rglob("*")):
+        rel = path.relative_to(root).as_posix()
+        if rel == "report.html" or rel.startswith(("figures/", "logs/")) or path.name.startswith("."):
+            continue
+        if path.is_file():
+            rows.append((rel, sha256_file(path), path.stat().st_size))
+    return rows
+
+
+def render_report(root, figures_dir=None):
+    """The report's HTML for the experiment folder ``root``."""
+    experiment = load_experiment(root)
+    table = experiment.table
+    colours = figures.method_colours(experiment.methods)
+    save = (lambda name: Path(figures_dir) / name) if figures_dir else (lambda name: None)
+
+    cases = []
+    for problem, psid in experiment.cases():
+        rows = experiment.rows(problem, psid)
+        columns, entries = leaderboard(rows)
+        cases.append({
+            "problem": problem,
+            "psid": psid,
+            "label": experiment.case_label(problem, psid),
+            "anchor": f"{problem}-{psid}".replace(".", "_"),
+            "columns": [(c, *METRICS[c]) for c in columns],
+            "entries": entries,
+            "fits": _uri_or_none(figures.fits_figure(experiment, problem, psid, colours)),
+            "forest": _uri_or_none(figures.forest_figure(experiment, problem, psid, colours)),
+            "pulls": _uri_or_none(figures.pulls_figure(rows, colours)),
+            "optimisation": _uri_or_none(figures.optimisation_figure(experiment, problem, psid, colours)),
+        })
+    sweeps = []
+    for problem in sorted(table.problem.unique()):
+        uri = _uri_or_none(figures.sweep_figure(experiment, problem, colours))
+        if uri:
+            sweeps.append({"problem": problem, "figure": uri})
+    calibration = calibration_rows(experiment)
+    failed = table[table.status != "ok"]
+    per_method_time = table.groupby("method")["wall_time_s"].sum().sort_values(ascending=False)
+    versions, git, plugins = _versions(experiment)
+    manifest = _manifest(experiment.root)
+    info = experiment.info
+    configfiles = info.get("configfiles") or []
+    context = {
+        "experiment": experiment.name,
+        "date": experiment.date,
+        "seed": info.get("seed"),
+        "n_problems": table.problem.nunique(),
+        "n_cases": len(cases),
+        "n_methods": len(experiment.methods),
+        "replicates": int(table.replicate.nunique()),
+        "n_fits": len(table),
+        "failed": failed[["problem", "problem_settings", "method", "method_settings", "replicate", "message", "fit_dir"]]
+        .to_dict("records"),
+        "total_time": float(table.wall_time_s.sum()),
+        "method_times": [(m, float(t), colours[m]) for m, t in per_method_time.items()],
+        "colours": colours,
+        "cases": cases,
+        "calibration": calibration,
+        "calibration_figure": _uri_or_none(figures.calibration_figure(calibration, colours), save("calibration.png")),
+        "cost_figure": _uri_or_none(figures.cost_accuracy_figure(experiment, colours), save("cost_accuracy.png")),
+        "diagnostics": _diagnostics(experiment),
+        "sweeps": sweeps,
+        "config_yaml": yaml.safe_dump(info.get("config", {}), sort_keys=False) if info else "",
+        "versions": versions,
+        "git": git,
+        "plugins": plugins,
+        "manifest": manifest[:MANIFEST_ROWS_SHOWN],
+        "manifest_total": len(manifest),
+        "commands": _reproduce_commands(experiment.name, configfiles),
+    }
+    if figures_dir:
+        _ensure_key_figures(figures_dir)
+    return _environment().get_template("report.html").render(**context)
+
+
+def _ensure_key_figures(figures_dir):
+    """Snakemake expects every declared figure: write a placeholder where nothing applied."""
+    plt = figures._pyplot()
+    for name in KEY_FIGURES:
+        path = Path(figures_dir) / name
+        if not path.exists():
+            fig, ax = plt.subplots(figsize=(4, 1))
+            ax.axis("off")
+            ax.text(0.5, 0.5, "not applicable to this experiment", ha="center", va="center")
+            figures.data_uri(fig, path)
+
+
+def write_report(root, path=None, figures_dir=None):
+    """Render and atomically write the report (default ``root/report.html``)."""
+    root = Path(root)
+    html = render_report(root, figures_dir=figures_dir)
+    write_bytes(path or root / "report.html", html.encode())

@@ -1,0 +1,165 @@
+"""What the report reads from an experiment folder, and the summaries it shows.
+
+Everything comes from artefacts: the tidy tables, ``experiment.json``, and the
+fit folders of the representative replicate. Nothing is refitted.
+"""
+
+from dataclasses import dataclass, field
+import datetime
+import math
+from pathlib import Path
+
+import numpy as np
+
+from ..aggregate import read_table
+from ..artefacts import read_json
+
+__all__ = ["Experiment", "load_experiment", "METRICS", "leaderboard", "calibration_rows", "error_metric"]
+
+#: Leaderboard columns: metric -> (heading, what is better, target value or None).
+METRICS = {
+    "param_rms_error": ("parameter error", "lower", None),
+    "rmse": ("RMSE vs truth", "lower", None),
+    "chi2_dof": ("χ²/dof", "closer to 1", 1.0),
+    "coverage68": ("68% coverage", "closer to 0.68", 0.6827),
+    "coverage95": ("95% coverage", "closer to 0.95", 0.95),
+    "band_coverage95": ("95% band coverage", "closer to 0.95", 0.95),
+    "regret": ("regret", "lower", None),
+    "wall_time_s": ("wall time [s]", "lower", None),
+    "n_evaluations": ("evaluations", "lower", None),
+}
+
+
+@dataclass
+class Experiment:
+    """An experiment folder's tables and plan."""
+
+    root: Path
+    table: object
+    info: dict
+    date: str
+    methods: list = field(default_factory=list)
+
+    @property
+    def name(self):
+        return self.info.get("experiment", self.root.name)
+
+    def cases(self):
+        """``(problem, problem_settings)`` pairs in table order."""
+        keys = self.table[["problem", "problem_settings"]].drop_duplicates()
+        return [tuple(k) for k in keys.itertuples(index=False)]
+
+    def rows(self, problem, psid=None):
+        rows = self.table[self.table.problem == problem]
+        return rows if psid is None else rows[rows.problem_settings == psid]
+
+    def case_label(self, problem, psid):
+        return problem if psid == "default" else f"{problem} [{psid}]"
+
+    def plugin_of(self, kind, label):
+        for case in self.info.get(kind, []):
+            if case["label"] == label:
+                return case["plugin"]
+        return label
+
+    def fit_dir(self, problem, psid, method, msid, rep):
+        return self.root / "fits" / problem / psid / method / msid / f"rep-{rep}"
+
+    def dataset_dir(self, problem, psid, rep):
+        return self.root / "datasets" / problem / psid / f"rep-{rep}"
+
+
+def load_experiment(root):
+    """Read the tables and ``experiment.json`` of the experiment folder ``root``."""
+    root = Path(root)
+    table = read_table(root, with_timings=True)
+    info = read_json(root / "experiment.json") if (root / "experiment.json").exists() else {}
+    # The date of the artefacts: when the newest result was written (deterministic for a
+    # given set of files, so regenerating the report from them gives the same bytes).
+    newest = max((root / d / "result.json").stat().st_mtime for d in table["fit_dir"])
+    date = datetime.datetime.fromtimestamp(newest, datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    return Experiment(root, table, info, date, sorted(table["method"].unique()))
+
+
+def _finite(values):
+    values = np.asarray(values, dtype=float)
+    return values[np.isfinite(values)]
+
+
+def _summary(values):
+    values = _finite(values)
+    if not values.size:
+        return None
+    q25, median, q75 = np.percentile(values, [25, 50, 75])
+    return {"median": float(median), "q25": float(q25), "q75": float(q75), "n": int(values.size)}
+
+
+def leaderboard(rows):
+    """A row per method setting: fits, failures and each metric's median and quartiles.
+
+    Returns ``(columns, entries)``: only metrics with a value for some method are
+    columns; the best median of each column is flagged.
+    """
+    entries = []
+    for (method, msid), group in rows.groupby(["method", "method_settings"], sort=True):
+        ok = group[group.status == "ok"]
+        entry = {
+            "method": method,
+            "settings": msid,
+            "fits": len(group),
+            "failed": int((group.status != "ok").sum()),
+            "metrics": {m: _summary(ok[m]) if m in ok else None for m in METRICS},
+        }
+        entries.append(entry)
+    columns = [m for m in METRICS if any(e["metrics"][m] for e in entries)]
+    for metric in columns:
+        _, _, target = METRICS[metric]
+        scored = [(abs(e["metrics"][metric]["median"] - target) if target is not None else e["metrics"][metric]["median"], i)
+                  for i, e in enumerate(entries) if e["metrics"][metric]]
+        if len(scored) > 1:
+            best = min(scored)[0]
+            for score, i in scored:
+                entries[i]["metrics"][metric]["best"] = math.isclose(score, best, rel_tol=1e-12, abs_tol=1e-15)
+    return columns, entries
+
+
+def _binomial_interval(successes, trials, z=1.959963984540054):
+    """Wilson score interval for a coverage fraction."""
+    if trials == 0:
+        return None, None
+    p = successes / trials
+    centre = (p + z**2 / (2 * trials)) / (1 + z**2 / trials)
+    half = z * math.sqrt(p * (1 - p) / trials + z**2 / (4 * trials**2)) / (1 + z**2 / trials)
+    return centre - half, centre + half
+
+
+def calibration_rows(experiment):
+    """Empirical coverage of the 68% and 95% intervals per problem and method, pooled over
+    parameters and replicates, with Wilson 95% intervals; and of the predictive bands."""
+    table = experiment.table[experiment.table.status == "ok"]
+    rows = []
+    for (problem, psid, method, msid), group in table.groupby(
+        ["problem", "problem_settings", "method", "method_settings"], sort=True
+    ):
+        entry = {"case": experiment.case_label(problem, psid), "method": method, "settings": msid}
+        for level, nominal in (("68", 0.6827), ("95", 0.95)):
+            columns = [c for c in group.columns if c.startswith("param.") and c.endswith(f".in{level}")]
+            flags = _finite(group[columns].to_numpy().ravel()) if columns else np.array([])
+            if flags.size:
+                low, high = _binomial_interval(flags.sum(), flags.size)
+                entry[f"param{level}"] = {"value": float(flags.mean()), "n": int(flags.size), "low": low,
+                                          "high": high, "ok": low <= nominal <= high}
+            band = _finite(group.get(f"band_coverage{level}", []))
+            if band.size:
+                entry[f"band{level}"] = {"value": float(band.mean()), "n": int(band.size)}
+        if any(k in entry for k in ("param68", "param95", "band68", "band95")):
+            rows.append(entry)
+    return rows
+
+
+def error_metric(rows):
+    """The accuracy metric a problem's fits are best compared on: RMSE, parameter error or regret."""
+    for metric in ("rmse", "param_rms_error", "regret", "best_value"):
+        if metric in rows and _finite(rows[metric]).size:
+            return metric
+    return None

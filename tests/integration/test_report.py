@@ -1,0 +1,119 @@
+"""The HTML report of the tiny experiment: strict parse, sections, counts, self-containment,
+failures shown as failed, and Snakemake's own --report."""
+
+import re
+
+import html5lib
+import pandas as pd
+import pytest
+
+from conftest import run_snakemake
+
+pytestmark = pytest.mark.slow
+
+SECTIONS = ("header", "leaderboards", "fits", "recovery", "calibration", "cost", "diagnostics", "sweeps", "provenance")
+
+
+@pytest.fixture(scope="module")
+def page(tiny_run):
+    text = (tiny_run / "report.html").read_text()
+    parser = html5lib.HTMLParser(strict=True, namespaceHTMLElements=False)
+    return text, parser.parse(text)
+
+
+@pytest.fixture(scope="module")
+def table(tiny_run):
+    return pd.read_csv(tiny_run / "fits.csv")
+
+
+def test_every_section_is_there(page):
+    _, tree = page
+    ids = {element.get("id") for element in tree.iter() if element.get("id")}
+    assert set(SECTIONS) <= ids
+
+
+def test_a_leaderboard_per_problem_setting_with_a_row_per_method(page, table):
+    _, tree = page
+    boards = tree.findall(".//table[@class='leaderboard sortable-table']")
+    cases = table.groupby(["problem", "problem_settings"])
+    assert len(boards) == len(cases)
+    for board in boards:
+        label = board.get("data-case")
+        problem, _, psid = label.partition(" [")
+        psid = psid.rstrip("]") or "default"
+        expected = table[(table.problem == problem) & (table.problem_settings == psid)]
+        methods = expected[["method", "method_settings"]].drop_duplicates()
+        assert len(board.findall("./tbody/tr")) == len(methods), label
+
+
+def test_figures_are_inline_and_counted(page, table):
+    _, tree = page
+    images = tree.findall(".//img")
+    assert images and all(img.get("src").startswith("data:image/png;base64,") for img in images)
+    # One fits figure per problem setting with 1-D observations (not the black-box forrester).
+    with_data = table[table.problem != "forrester"].groupby(["problem", "problem_settings"]).ngroups
+    assert len(tree.findall(".//figure[@class='fits-figure']")) == with_data
+    # Parametric problems (cosine_series, two gaussian_peak settings) get a forest and a pull plot.
+    assert len(tree.findall(".//figure[@class='forest-figure']")) == 3
+    assert len(tree.findall(".//figure[@class='pulls-figure']")) == 3
+    assert tree.find(".//figure[@class='calibration-figure']") is not None
+    assert tree.find(".//figure[@class='cost-figure']") is not None
+    assert len(tree.findall(".//figure[@class='sweep-figure']")) == 1  # gaussian_peak sweeps noise
+    method_sections = tree.findall(".//details[@class='diagnostics method']")
+    assert {d.get("id") for d in method_sections} == {f"diag-{m}" for m in table.method.unique()}
+
+
+def test_no_external_resource_is_referenced(page):
+    text, tree = page
+    assert not re.search(r"(src|href)\s*=\s*[\"']?(https?:)?//", text)
+    assert tree.find(".//link") is None
+    assert all(script.get("src") is None for script in tree.findall(".//script"))
+    for anchor in tree.findall(".//a"):
+        href = anchor.get("href")
+        assert href.startswith("#") or href.startswith("fits/"), href
+
+
+def test_failed_fits_appear_as_failed_with_their_logs(page, table, tiny_run):
+    _, tree = page
+    failed = table[table.status != "ok"]
+    assert len(failed) == 6 and set(failed.method) == {"nlls_starved"}
+    rows = tree.findall(".//table[@class='failures']/tbody/tr")
+    assert len(rows) == len(failed)
+    for row in rows:
+        reason, log = row.findall("td")[4:6]
+        assert "did not converge" in reason.text
+        target = log.find("a").get("href")
+        assert (tiny_run / target).is_file() and "did not converge" in (tiny_run / target).read_text()
+    # In the leaderboard the starved method's row counts its failures, with no metrics.
+    board = next(b for b in tree.findall(".//table[@class='leaderboard sortable-table']")
+                 if b.get("data-case") == "gaussian_peak [noise-0.05]")
+    starved = next(r for r in board.findall("./tbody/tr") if r.find("td").get("data-value") == "nlls_starved")
+    cells = starved.findall("td")
+    assert cells[3].text.strip() == "3" and all(c.text.strip() == "–" for c in cells[4:])
+
+
+def test_calibration_table_has_a_row_per_method_with_intervals(page, table):
+    _, tree = page
+    rows = tree.findall(".//table[@class='calibration sortable-table']/tbody/tr")
+    ok = table[table.status == "ok"]
+    with_coverage = ok[ok.coverage68.notna() | ok.band_coverage68.notna()]
+    assert len(rows) == with_coverage.groupby(["problem", "problem_settings", "method", "method_settings"]).ngroups
+
+
+def test_provenance_lists_versions_commands_and_every_artefact(page, tiny_run):
+    text, tree = page
+    assert "fitflow report results/tiny" in text and "--configfile" in text
+    manifest = tree.findall(".//table[@class='manifest']/tbody/tr")
+    files = [p for p in tiny_run.rglob("*") if p.is_file()
+             and not p.relative_to(tiny_run).as_posix().startswith(("logs/", "figures/")) and p.name != "report.html"]
+    assert len(manifest) == len(files)
+
+
+def test_snakemake_report_collects_the_marked_outputs(tiny_run, tmp_path):
+    archive = tmp_path / "snakemake-report.zip"
+    run_snakemake(tiny_run.parents[1], "--report", str(archive))
+    import zipfile
+
+    names = zipfile.ZipFile(archive).namelist()
+    assert any(n.endswith("report.html") for n in names)
+    assert any(n.endswith("calibration.png") for n in names) and any(n.endswith("fits.csv") for n in names)
