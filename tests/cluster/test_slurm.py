@@ -1,0 +1,42 @@
+"""The workflow through Snakemake's SLURM executor on a live one-node cluster gives the
+same artefacts as a local run."""
+
+import subprocess
+import sys
+
+import pytest
+import yaml
+
+from conftest import REPO, artefact_hashes, run_snakemake
+from slurm_cluster import slurm_cluster  # noqa: F401  (the fixture)
+
+pytestmark = [pytest.mark.slow, pytest.mark.slurm]
+
+CONFIG = {
+    "experiment": "cluster", "seed": 3, "replicates": 2, "batch_size": 2,
+    "problems": {
+        "cosine_series": {"settings": {"n_samples": 25, "n_modes": 3}, "methods": ["ols", "nlls"]},
+        "gaussian_peak": {"settings": {"n_points": 40}, "methods": ["nlls"]},
+    },
+    "methods": {"ols": {}, "nlls": {"resources": {"mem_mb": 300}}},
+}
+
+
+def test_slurm_run_matches_a_local_run(slurm_cluster, tmp_path):
+    config = tmp_path / "cluster.yaml"
+    config.write_text(yaml.safe_dump(CONFIG))
+    local, cluster = tmp_path / "local", tmp_path / "cluster"
+    local.mkdir(), cluster.mkdir()
+    run_snakemake(local, configfile=config)
+    command = [
+        "timeout", "-k", "10", "420",
+        sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile"), "--directory", str(cluster),
+        "--configfile", str(config), "--workflow-profile", str(REPO / "tests" / "cluster" / "profile"),
+        "--slurm-logdir", str(cluster / "slurm-logs"),
+    ]
+    proc = subprocess.run(command, capture_output=True, text=True, env=slurm_cluster)
+    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-4000:]
+    # The remote jobs really went through SLURM: one SLURM log per submitted job.
+    slurm_logs = list((cluster / "slurm-logs").rglob("*.log"))
+    assert len(slurm_logs) >= 8, proc.stderr[-3000:]
+    assert artefact_hashes(local / "results" / "cluster") == artefact_hashes(cluster / "results" / "cluster")
