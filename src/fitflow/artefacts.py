@@ -28,6 +28,7 @@ __all__ = [
     "write_bytes",
     "write_json",
     "read_json",
+    "normalised_json",
     "write_npz",
     "read_npz",
     "save_figure",
@@ -86,6 +87,11 @@ def _jsonable(obj):
     if isinstance(obj, (frozenset, set)):
         return sorted(_jsonable(v) for v in obj)
     return obj
+
+
+def normalised_json(obj):
+    """``obj`` as it reads back from :func:`write_json` (for comparing records)."""
+    return json.loads(json.dumps(_jsonable(obj), sort_keys=True, allow_nan=False))
 
 
 def write_json(path, obj):

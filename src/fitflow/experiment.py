@@ -61,6 +61,7 @@ class ExperimentPlan:
     pairs: list
     config: dict = field(repr=False)
     plot_fits: bool = True
+    reuse_fits: bool = True
 
     def problem_case(self, label, sid):
         return _find(self.problems, label, sid)
@@ -248,4 +249,5 @@ def build_plan(config, source="<config>", problem_registry_=None, method_registr
         pairs=pairs,
         config=config,
         plot_fits=bool(config.get("plot_fits", True)),
+        reuse_fits=bool(config.get("reuse_fits", True)),
     )

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from .api import generate, safe_fit
 from .artefacts import (
+    normalised_json,
     read_dataset,
     read_json,
     read_result,
@@ -20,6 +21,7 @@ from .artefacts import (
     write_json,
     write_result,
 )
+from .errors import ArtefactError
 from .evaluate import evaluate
 from .experiment import batches
 from .layout import Layout
@@ -70,11 +72,62 @@ def generate_batch(plan, root, problem_label, psid, batch, log=None):
     for rep in batch_replicates(plan.replicates, plan.batch_size, batch):
         folder = layout.dataset_dir(problem_label, psid, rep)
         identity = dataset_identity(case, rep)
-        dataset = generate(problem, make_rng(plan.seed, identity))
-        write_dataset(dataset, folder, {"replicate": rep, "seed": {"base": plan.seed, "identity": identity}})
+        meta = {"replicate": rep, "seed": {"base": plan.seed, "identity": identity}}
+        if not (plan.reuse_fits and _dataset_current(folder, problem, meta)):
+            dataset = generate(problem, make_rng(plan.seed, identity))
+            write_dataset(dataset, folder, meta)
         manifest.append({"replicate": rep, "files": {n: sha256_file(folder / n) for n in DATASET_FILES}})
         _log(log, f"generated {folder}\n")
     write_json(layout.dataset_batch(problem_label, psid, batch), {"problem": problem_label, "psid": psid, "replicates": manifest})
+
+
+def _provenance(plan, pcase, mcase, rep, problem, method, data_dir):
+    return provenance_record(
+        config_slice={
+            "experiment": plan.name,
+            "seed": plan.seed,
+            "replicate": rep,
+            "problem": {"label": pcase.label, "settings_id": pcase.sid, "entry": pcase.entry},
+            "method": {"label": mcase.label, "settings_id": mcase.sid, "entry": mcase.entry},
+        },
+        seeds={
+            "base": plan.seed,
+            "dataset_identity": dataset_identity(pcase, rep),
+            "fit_identity": fit_identity(pcase, mcase, rep),
+        },
+        plugins={"problem": plugin_record(problem, problems()), "method": plugin_record(method, methods())},
+        inputs={str(data_dir / n): sha256_file(data_dir / n) for n in DATASET_FILES},
+    )
+
+
+def _reusable(folder, files, record):
+    """True when ``folder`` already holds ``files`` made exactly as ``record`` describes.
+
+    Generation and fitting are deterministic, so an artefact with an identical
+    provenance record (seeds, settings, plugin and package versions, git state,
+    input hashes) is byte for byte what recomputing would give: a batch that
+    grows (more replicates) then refits only its new replicates.
+    """
+    provenance = folder / "provenance.json"
+    if not provenance.exists() or not all((folder / f).exists() for f in files):
+        return False
+    try:
+        return read_json(provenance) == normalised_json(record)
+    except ArtefactError:
+        return False
+
+
+def _dataset_current(folder, problem, meta):
+    """True when ``folder`` holds the dataset this problem, settings and seed would generate."""
+    if not all((folder / n).exists() for n in DATASET_FILES):
+        return False
+    try:
+        info = read_json(folder / "dataset.json")
+    except ArtefactError:
+        return False
+    expected = normalised_json({"problem": problem.name, "problem_version": problem.version,
+                                "settings": problem.get_settings(), **meta})
+    return all(info.get(k) == v for k, v in expected.items())
 
 
 def fit_batch(plan, root, key, batch, log=None, plot=True):
@@ -83,46 +136,33 @@ def fit_batch(plan, root, key, batch, log=None, plot=True):
     layout = Layout(root)
     pcase = plan.problem_case(problem_label, psid)
     mcase = plan.method_case(method_label, msid)
+    problem = pcase.instance(problems())
     method = mcase.instance(methods())
     method.import_requirements()  # so that no fit's timing includes an import
+    needed = ["result.json", "result.npz", "timing.json", "fit.log"] + (["fit.png"] if plot else [])
     manifest = []
     for rep in batch_replicates(plan.replicates, plan.method_batch_size(method_label), batch):
         data_dir = layout.dataset_dir(problem_label, psid, rep)
         folder = layout.fit_dir(problem_label, psid, method_label, msid, rep)
+        record = _provenance(plan, pcase, mcase, rep, problem, method, data_dir)
+        if plan.reuse_fits and _reusable(folder, needed, record):
+            manifest.append({"replicate": rep, "status": read_json(folder / "result.json")["status"]})
+            _log(log, f"rep {rep}: reused (identical provenance)\n")
+            continue
         dataset = read_dataset(data_dir)
-        identity = fit_identity(pcase, mcase, rep)
-        result, timing, fit_log = safe_fit(method, dataset, make_rng(plan.seed, identity))
+        rng = make_rng(plan.seed, fit_identity(pcase, mcase, rep))
+        result, timing, fit_log = safe_fit(method, dataset, rng)
         write_result(result, folder, {"method": method.name, "replicate": rep})
         write_json(folder / "timing.json", timing)
         write_bytes(folder / "fit.log", fit_log.encode())
-        write_json(
-            folder / "provenance.json",
-            provenance_record(
-                config_slice={
-                    "experiment": plan.name,
-                    "seed": plan.seed,
-                    "replicate": rep,
-                    "problem": {"label": problem_label, "settings_id": psid, "entry": pcase.entry},
-                    "method": {"label": method_label, "settings_id": msid, "entry": mcase.entry},
-                },
-                seeds={
-                    "base": plan.seed,
-                    "dataset_identity": dataset_identity(pcase, rep),
-                    "fit_identity": identity,
-                },
-                plugins={
-                    "problem": plugin_record(dataset.problem, problems()),
-                    "method": plugin_record(method, methods()),
-                },
-                inputs={str(data_dir / n): sha256_file(data_dir / n) for n in DATASET_FILES},
-            ),
-        )
         if plot:
             from .plots import plot_fit, save_method_figures
 
             plot_fit(dataset, result, folder / "fit.png", title=f"{problem_label} / {method_label} / rep {rep}")
             if result.ok:
                 save_method_figures(method, dataset, result, folder)
+        # Written last: a fit killed before this point is never taken as reusable.
+        write_json(folder / "provenance.json", record)
         manifest.append({"replicate": rep, "status": result.status})
         _log(log, f"rep {rep}: {result.status} {result.message}\n{fit_log}")
     write_json(layout.fit_batch(*key, batch), {"key": list(key), "replicates": manifest})

@@ -1,0 +1,95 @@
+"""Large sweeps: Snakemake's cost against the same work in one Python process.
+
+1. ``snakemake -n`` for a 10,000-fit sweep (target < 30 s).
+2. A 2,000-fit sweep of cheap fits (ols on cosine_series, 10 settings x 200
+   replicates) with ``--cores 2``, against the same generate / fit / evaluate /
+   write-every-artefact / aggregate / report work done in a plain loop in one
+   process by the same job functions (target ratio <= 1.5).
+3. The no-op rerun of that sweep when everything is up to date (target < 10 s).
+
+Run:  .venv/bin/python benchmarks/bench_sweep.py
+"""
+
+from pathlib import Path
+import subprocess
+import sys
+import tempfile
+import time
+
+import yaml
+
+REPO = Path(__file__).resolve().parents[1]
+
+SWEEP_10K = {
+    "experiment": "sweep10k", "seed": 1, "replicates": 250, "batch_size": 50, "plot_fits": False,
+    "problems": {"cosine_series": {"settings": {"n_modes": 4}, "methods": ["ols", "nlls"],
+                                   "sweep": {"noise": [0.01, 0.03, 0.1, 0.3, 1.0], "n_samples": [20, 40, 80, 160]}}},
+    "methods": {"ols": {}, "nlls": {}},
+}
+SWEEP_2K = {
+    "experiment": "sweep2k", "seed": 1, "replicates": 200, "batch_size": 100, "plot_fits": False,
+    "problems": {"cosine_series": {"settings": {"n_modes": 4}, "methods": ["ols"],
+                                   "sweep": {"noise": [0.01, 0.03, 0.1, 0.3, 1.0], "n_samples": [20, 40]}}},
+    "methods": {"ols": {}},
+}
+
+
+def snakemake(workdir, config, *args):
+    path = Path(workdir) / f"{config['experiment']}.yaml"
+    path.write_text(yaml.safe_dump(config))
+    start = time.perf_counter()
+    subprocess.run(
+        [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile"), "--directory", str(workdir),
+         "--configfile", str(path), "--cores", "2", "--workflow-profile", str(REPO / "workflow/profiles/default"),
+         "--quiet", "all", *args],
+        check=True, capture_output=True,
+    )
+    return time.perf_counter() - start
+
+
+def plain_loop(workdir, config):
+    """The same jobs' work, called one after another in this process."""
+    from fitflow.aggregate import build_table, timings_table, write_table
+    from fitflow.artefacts import write_json
+    from fitflow.experiment import batches, build_plan
+    from fitflow.jobs import evaluate_batch, fit_batch, generate_batch
+    from fitflow.layout import Layout
+    from fitflow.report import write_report
+
+    start = time.perf_counter()
+    plan = build_plan(config)
+    layout = Layout(Path(workdir) / "results" / plan.name)
+    n_batches = len(batches(plan.replicates, plan.batch_size))
+    for case in plan.problems:
+        for b in range(n_batches):
+            generate_batch(plan, layout.root, case.label, case.sid, b)
+    metrics = []
+    for pair in plan.pairs:
+        for b in range(n_batches):
+            fit_batch(plan, layout.root, pair.key, b, plot=plan.plot_fits)
+            evaluate_batch(plan, layout.root, pair.key, b)
+            metrics.append(layout.metrics_batch(*pair.key, b))
+    table = build_table(metrics)
+    write_table(table, layout.table_csv, layout.table_parquet)
+    write_table(timings_table(table, layout.root), layout.timings_csv)
+    write_json(layout.experiment_json, plan.describe())
+    write_report(layout.root, figures_dir=layout.root / "figures")
+    return time.perf_counter() - start, len(table)
+
+
+def main():
+    with tempfile.TemporaryDirectory() as workdir:
+        dry = snakemake(workdir, SWEEP_10K, "-n")
+    print(f"snakemake -n, 10,000-fit sweep (503 jobs): {dry:6.2f} s   (target < 30 s)")
+
+    with tempfile.TemporaryDirectory() as loop_dir, tempfile.TemporaryDirectory() as flow_dir:
+        loop, n_fits = plain_loop(loop_dir, SWEEP_2K)
+        flow = snakemake(flow_dir, SWEEP_2K)
+        noop = snakemake(flow_dir, SWEEP_2K)
+    print(f"{n_fits}-fit sweep, plain loop in one process: {loop:6.2f} s")
+    print(f"{n_fits}-fit sweep, snakemake --cores 2:        {flow:6.2f} s   ratio {flow / loop:.2f} (target <= 1.5)")
+    print(f"no-op rerun of that sweep:                  {noop:6.2f} s   (target < 10 s)")
+
+
+if __name__ == "__main__":
+    main()
