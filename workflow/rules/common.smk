@@ -18,6 +18,8 @@ except FitflowError as error:
     raise WorkflowError(f"invalid fitflow config: {error}") from None
 
 ROOT = f"results/{PLAN.name}"
+# slurm_partition / slurm_account for every remote job, when the config gives them.
+CLUSTER_RESOURCES = config.get("cluster") or {}
 LAYOUT = Layout(ROOT)
 
 

@@ -8,5 +8,7 @@ rule evaluate:
         LAYOUT.pattern(paths.METRICS_LOG),
     conda:
         "../envs/fitflow.yaml"
+    resources:
+        **CLUSTER_RESOURCES,
     script:
         "../scripts/evaluate.py"

@@ -9,6 +9,7 @@ rule fit:
         "../envs/fitflow.yaml"
     threads: method_resource("threads")
     resources:
+        **CLUSTER_RESOURCES,
         mem_mb=method_resource("mem_mb"),
         runtime=method_resource("runtime"),
     params:

@@ -5,6 +5,8 @@ rule generate:
         LAYOUT.pattern(paths.DATASET_LOG),
     conda:
         "../envs/fitflow.yaml"
+    resources:
+        **CLUSTER_RESOURCES,
     params:
         seed=PLAN.seed,
         settings=problem_settings,
