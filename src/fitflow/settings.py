@@ -11,7 +11,7 @@ import math
 
 from .errors import SettingsError
 
-__all__ = ["Setting", "validate_settings"]
+__all__ = ["Setting", "validate_settings", "require_increasing"]
 
 _TYPE_NAMES = {int: "int", float: "float", bool: "bool", str: "str", list: "list"}
 
@@ -155,3 +155,16 @@ def validate_settings(plugin_name, declared, given):
         value = given.get(key, spec.default)
         resolved[key] = spec.coerce(value, plugin=plugin_name, key=key)
     return resolved
+
+
+def require_increasing(plugin, values, *keys):
+    """Raise SettingsError unless ``values[keys[0]] < values[keys[1]] < ...`` (for ranges).
+
+    ``plugin`` is the plugin instance, whose label names it in the message.
+    """
+    for low, high in zip(keys, keys[1:]):
+        if not values[low] < values[high]:
+            raise SettingsError(
+                f"{plugin.label()} needs {low} < {high}; got {low}={values[low]!r}, {high}={values[high]!r}",
+                plugin=plugin.name, key=high, value=values[high],
+            )

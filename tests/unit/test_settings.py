@@ -46,3 +46,13 @@ def test_unknown_key_lists_the_declared_ones():
 def test_nullable_setting_accepts_none_and_a_value():
     assert validate_settings("p", DECLARED, {"budget": None})["budget"] is None
     assert validate_settings("p", DECLARED, {"budget": 5})["budget"] == 5
+
+
+@pytest.mark.parametrize("problem", ["gaussian_peak", "blurred_signal", "smooth_function"])
+def test_a_reversed_range_names_both_ends(problem):
+    import fitflow
+
+    with pytest.raises(SettingsError) as info:
+        fitflow.make_problem(problem, x_min=1.0, x_max=-1.0)
+    assert "x_min < x_max" in str(info.value) and "x_max=-1.0" in str(info.value)
+    assert info.value.key == "x_max" and info.value.value == -1.0

@@ -8,7 +8,8 @@ regularisation fixes. The truth is ``f`` on the grid.
 
 import numpy as np
 
-from fitflow import Dataset, ParametricModel, Problem, Setting, SettingsError
+from fitflow import Dataset, ParametricModel, Problem, Setting
+from fitflow.settings import require_increasing
 
 __all__ = ["BlurredSignal", "true_signal", "response_matrix"]
 
@@ -50,12 +51,7 @@ class BlurredSignal(Problem):
     resources = {"threads": 1, "mem_mb": 1000, "runtime": 10}
 
     def check_settings(self):
-        v = self.values
-        if not v["x_min"] < v["x_max"]:
-            raise SettingsError(
-                f"{self.label()} needs x_min < x_max; got x_min={v['x_min']}, x_max={v['x_max']}",
-                plugin=self.name, key="x_max", value=v["x_max"],
-            )
+        require_increasing(self, self.values, "x_min", "x_max")
 
     def grid(self):
         v = self.values

@@ -9,8 +9,9 @@ black-box objective, so optimisers can be compared with NLLS on the same fit.
 
 import numpy as np
 
-from fitflow import Dataset, ParametricModel, Problem, Setting, SettingsError
+from fitflow import Dataset, ParametricModel, Problem, Setting
 from fitflow.objective import chi_square_objective
+from fitflow.settings import require_increasing
 
 __all__ = ["GaussianPeak", "gaussian", "gaussian_jacobian"]
 
@@ -66,12 +67,7 @@ class GaussianPeak(Problem):
         return np.array([v["amplitude"], v["center"], v["width"], v["offset"]])
 
     def check_settings(self):
-        v = self.values
-        if not v["x_min"] < v["x_max"]:
-            raise SettingsError(
-                f"{self.label()} needs x_min < x_max; got x_min={v['x_min']}, x_max={v['x_max']}",
-                plugin=self.name, key="x_max", value=v["x_max"],
-            )
+        require_increasing(self, self.values, "x_min", "x_max")
 
     def generate(self, rng):
         v = self.values

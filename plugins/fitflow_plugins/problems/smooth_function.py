@@ -8,6 +8,7 @@ no samples shows how each method's uncertainty grows where it has no data.
 import numpy as np
 
 from fitflow import Dataset, Problem, Setting, SettingsError
+from fitflow.settings import require_increasing
 
 __all__ = ["SmoothFunction", "FUNCTIONS"]
 
@@ -37,11 +38,7 @@ class SmoothFunction(Problem):
 
     def check_settings(self):
         v = self.values
-        if not v["x_min"] < v["x_max"]:
-            raise SettingsError(
-                f"{self.label()} needs x_min < x_max; got x_min={v['x_min']}, x_max={v['x_max']}",
-                plugin=self.name, key="x_max", value=v["x_max"],
-            )
+        require_increasing(self, v, "x_min", "x_max")
         if (v["gap_start"] is None) != (v["gap_end"] is None):
             raise SettingsError(
                 f"{self.label()} needs both gap_start and gap_end, or neither",
