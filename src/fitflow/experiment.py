@@ -73,9 +73,6 @@ class ExperimentPlan:
         entry = self.config["methods"][label] or {}
         return int(entry.get("batch_size", self.batch_size))
 
-    def pairs_for(self, problem_label, problem_sid):
-        return [p for p in self.pairs if p.problem.label == problem_label and p.problem.sid == problem_sid]
-
     @property
     def n_fits(self):
         return len(self.pairs) * self.replicates

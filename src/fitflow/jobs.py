@@ -195,6 +195,3 @@ def evaluate_batch(plan, root, key, batch, log=None):
         _log(log, f"evaluated {folder}: {metrics['status']}\n")
     write_json(layout.metrics_batch(*key, batch), {"key": list(key), "rows": rows})
 
-
-def read_timing(root, fit_dir):
-    return read_json(Path(root) / fit_dir / "timing.json")

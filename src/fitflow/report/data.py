@@ -56,12 +56,6 @@ class Experiment:
     def case_label(self, problem, psid):
         return problem if psid == "default" else f"{problem} [{psid}]"
 
-    def plugin_of(self, kind, label):
-        for case in self.info.get(kind, []):
-            if case["label"] == label:
-                return case["plugin"]
-        return label
-
     def fit_dir(self, problem, psid, method, msid, rep):
         return self.root / "fits" / problem / psid / method / msid / f"rep-{rep}"
 
