@@ -10,8 +10,13 @@ from .prediction import predict_on_grid
 
 __all__ = ["plot_fit", "save_method_figures", "log_scale_if_wide", "PALETTE"]
 
-#: Okabe-Ito colour-blind-safe palette.
-PALETTE = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000")
+#: Okabe-Ito without its yellow (too pale on white), then Paul Tol's muted colours:
+#: twelve colour-blind-distinguishable hues before any repeats. One palette for the
+#: per-fit figures and the report.
+PALETTE = (
+    "#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#000000",
+    "#882255", "#44AA99", "#999933", "#332288", "#AA4499",
+)
 
 
 def _pyplot():

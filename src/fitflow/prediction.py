@@ -9,7 +9,13 @@ plots both go through here, so they can never disagree.
 
 import numpy as np
 
-__all__ = ["predict", "predict_on_grid", "predict_at_data"]
+__all__ = ["predict", "predict_on_grid", "predict_at_data", "propagated_std"]
+
+
+def propagated_std(jacobian, covariance):
+    """Standard deviation of ``J theta`` for ``theta`` with ``covariance``: sqrt(diag(J C J^T))."""
+    var = np.einsum("ij,jk,ik->i", jacobian, covariance, jacobian)
+    return np.sqrt(np.clip(var, 0.0, None))
 
 
 def predict(dataset, result, x):
@@ -23,9 +29,7 @@ def predict(dataset, result, x):
     mean = model(x, theta)
     if result.covariance is None:
         return mean, None
-    jac = model.jacobian_at(x, theta)
-    var = np.einsum("ij,jk,ik->i", jac, result.covariance, jac)
-    return mean, np.sqrt(np.clip(var, 0.0, None))
+    return mean, propagated_std(model.jacobian_at(x, theta), result.covariance)
 
 
 def predict_on_grid(dataset, result):
@@ -46,9 +50,7 @@ def predict_on_grid(dataset, result):
         mean = np.asarray(model.signal(dataset.grid_x, theta), dtype=float)
         if result.covariance is None or model.signal_design is None:
             return mean, None
-        jac = model.signal_design(dataset.grid_x)
-        var = np.einsum("ij,jk,ik->i", jac, result.covariance, jac)
-        return mean, np.sqrt(np.clip(var, 0.0, None))
+        return mean, propagated_std(model.signal_design(dataset.grid_x), result.covariance)
     return predict(dataset, result, dataset.grid_x)
 
 

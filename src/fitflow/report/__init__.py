@@ -48,12 +48,6 @@ def _uri_or_none(fig, path=None):
     return figures.data_uri(fig, path) if fig is not None else None
 
 
-def _embed_png(path):
-    import base64
-
-    return "data:image/png;base64," + base64.b64encode(Path(path).read_bytes()).decode()
-
-
 def _scalar_diagnostics(diagnostics):
     """The short, readable entries of a result's diagnostics."""
     out = {}
@@ -82,7 +76,7 @@ def _diagnostics(experiment, rep=0):
             "message": info.get("message", ""),
             "warnings": info.get("warnings", []),
             "diagnostics": _scalar_diagnostics(info.get("diagnostics") or {}),
-            "figures": [(p.stem.removeprefix("fig-"), _embed_png(p)) for p in sorted(folder.glob("fig-*.png"))],
+            "figures": [(p.stem.removeprefix("fig-"), figures.png_data_uri(p.read_bytes())) for p in sorted(folder.glob("fig-*.png"))],
             "correlation": None,
         }
         names = info.get("param_names") or []

@@ -12,12 +12,13 @@ import io
 import numpy as np
 
 from ..artefacts import read_dataset, read_npz, read_result
-from ..plots import log_scale_if_wide
+from ..plots import PALETTE, log_scale_if_wide
 from ..prediction import predict_on_grid
 from .data import METRICS, error_metric
 
 __all__ = [
     "data_uri",
+    "png_data_uri",
     "method_colours",
     "fits_figure",
     "forest_figure",
@@ -55,15 +56,14 @@ def data_uri(fig, path=None):
     png = buffer.getvalue()
     if path is not None:
         write_bytes(path, png)
+    return png_data_uri(png)
+
+
+def png_data_uri(png):
+    """PNG bytes as an inline ``data:`` URI for an ``<img src>``."""
     return "data:image/png;base64," + base64.b64encode(png).decode()
 
 
-#: Okabe-Ito without its yellow (too pale on white), then Paul Tol's muted colours:
-#: twelve colour-blind-distinguishable hues before any repeats.
-METHOD_PALETTE = (
-    "#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#000000",
-    "#882255", "#44AA99", "#999933", "#332288", "#AA4499",
-)
 #: Line styles cycle too, so identical fits (OLS and NLLS on a linear model) stay visible.
 LINE_STYLES = ("-", (0, (6, 2)), (0, (2, 1.5)), (0, (6, 2, 2, 2)))
 MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
@@ -71,7 +71,7 @@ MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
 
 def method_colours(methods):
     """A fixed colour per method label, the same in every figure and table."""
-    return {m: METHOD_PALETTE[i % len(METHOD_PALETTE)] for i, m in enumerate(sorted(methods))}
+    return {m: PALETTE[i % len(PALETTE)] for i, m in enumerate(sorted(methods))}
 
 
 def _line_style(colours, method):
