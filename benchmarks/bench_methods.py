@@ -26,7 +26,7 @@ from timing import per_call
 def direct_curve_fit(data):
     return lambda: curve_fit(
         lambda x, *t: gaussian(x, t), data.x, data.y, p0=data.model.p0, sigma=data.sigma, absolute_sigma=True,
-        jac=lambda x, *t: gaussian_jacobian(x, t), method="lm", xtol=1e-12, ftol=1e-12, gtol=1e-12,
+        jac=lambda x, *t: gaussian_jacobian(x, t), method="lm", xtol=1e-15, ftol=1e-15, gtol=1e-15,
     )
 
 

@@ -18,6 +18,7 @@ from .dataset import Dataset
 from .errors import (
     ArtefactError,
     ConfigError,
+    DataError,
     FitflowError,
     IncompatiblePairError,
     PluginLoadError,
@@ -37,6 +38,7 @@ __version__ = "0.1.0"
 __all__ = [
     "ArtefactError",
     "ConfigError",
+    "DataError",
     "Dataset",
     "FitResult",
     "FitflowError",

@@ -15,6 +15,8 @@ __all__ = [
     "PluginLoadError",
     "IncompatiblePairError",
     "ArtefactError",
+    "DataError",
+    "ModelError",
 ]
 
 
@@ -91,3 +93,33 @@ class IncompatiblePairError(FitflowError, ValueError):
 
 class ArtefactError(FitflowError, OSError):
     """An artefact on disk is missing, truncated or of the wrong format."""
+
+
+class DataError(FitflowError, ValueError):
+    """A data file cannot be used as observations.
+
+    ``file`` is the path, ``key`` the column (or ``None`` for the whole file),
+    ``row`` the 1-based data row where one is at fault, and ``value`` what was found.
+    """
+
+    def __init__(self, message, *, file, key=None, value=None, row=None):
+        self.file = str(file)
+        self.key = key
+        self.value = value
+        self.row = row
+        where = f"data file '{file}'"
+        if key is not None:
+            where += f", column '{key}'"
+        if row is not None:
+            where += f", row {row}"
+        if value is not None and repr(value) not in message:
+            message = f"{message}; got {value!r}"
+        super().__init__(f"{where}: {message}")
+
+
+class ModelError(FitflowError, ValueError):
+    """A user's model (expression or callable) cannot be used; ``model`` is its text."""
+
+    def __init__(self, message, *, model):
+        self.model = model
+        super().__init__(f"model {model!r}: {message}")

@@ -12,13 +12,14 @@ derivatives to numpy functions. The raw text is never evaluated.
 """
 
 import ast
+import functools
 
 import numpy as np
 
 from .errors import FitflowError
 from .model import ParametricModel
 
-__all__ = ["ExpressionError", "FUNCTIONS", "parse_expression", "expression_model"]
+__all__ = ["ExpressionError", "FUNCTIONS", "parse_expression", "compile_expression", "expression_model"]
 
 #: Functions an expression may call: name in the expression -> sympy function name.
 FUNCTIONS = {
@@ -116,15 +117,7 @@ def expression_model(text, parameters, p0, bounds=None, variables=("x",)):
     With one variable the model takes ``x`` of shape ``(n,)``; with several, shape
     ``(n, k)`` whose columns are the variables in order.
     """
-    import sympy
-
-    parameters, variables = tuple(parameters), tuple(variables)
-    expression = parse_expression(text, parameters, variables)
-    param_symbols = [sympy.Symbol(p, real=True) for p in parameters]
-    var_symbols = [sympy.Symbol(v, real=True) for v in variables]
-    arguments = [*var_symbols, *param_symbols]
-    value = sympy.lambdify(arguments, expression, modules="numpy")
-    derivatives = [sympy.lambdify(arguments, sympy.diff(expression, s), modules="numpy") for s in param_symbols]
+    value, derivatives = compile_expression(text, tuple(parameters), tuple(variables))
 
     def columns(x):
         x = np.asarray(x, dtype=float)
@@ -140,3 +133,17 @@ def expression_model(text, parameters, p0, bounds=None, variables=("x",)):
                                 for d in derivatives])
 
     return ParametricModel(function=function, param_names=parameters, p0=p0, bounds=bounds, jacobian=jacobian)
+
+
+@functools.lru_cache(maxsize=64)
+def compile_expression(text, parameters, variables):
+    """``(value, derivatives)``: numpy functions of ``(*variables, *parameters)`` for the
+    expression and its exact derivative in each parameter (cached: sympy is slow)."""
+    import sympy
+
+    expression = parse_expression(text, parameters, variables)
+    param_symbols = [sympy.Symbol(p, real=True) for p in parameters]
+    arguments = [*(sympy.Symbol(v, real=True) for v in variables), *param_symbols]
+    value = sympy.lambdify(arguments, expression, modules="numpy")
+    derivatives = tuple(sympy.lambdify(arguments, sympy.diff(expression, s), modules="numpy") for s in param_symbols)
+    return value, derivatives

@@ -115,6 +115,10 @@ class Problem(Plugin):
 
     Set ``deterministic = True`` for a problem whose data do not depend on the
     random generator (a fixed benchmark function, a file of measurements).
+
+    ``capabilities`` on the class lists every kind the problem can be; an
+    instance may narrow it from its settings (a table of measurements is
+    ``parametric`` only when a model is given). Pairing uses the instance's.
     """
 
     group = "fitflow.problems"
@@ -127,6 +131,21 @@ class Problem(Plugin):
     def model(self, dataset):
         """The parametric model for ``dataset``, or ``None`` for a non-parametric problem."""
         return None
+
+    def input_files(self):
+        """Paths of files the data are read from (none for a synthetic problem).
+
+        The workflow makes them inputs of the generate rule, so editing one reruns
+        exactly the datasets and fits that use it, and records their SHA-256.
+        """
+        return []
+
+    def check_inputs(self):
+        """Check the input files against the settings once, when the plan is built.
+
+        Override to read the data and raise a FitflowError naming the file, column
+        and value at fault, so a bad file stops the experiment before any job runs.
+        """
 
     def objective(self, dataset):
         """A black-box :class:`~fitflow.objective.Objective` for ``dataset``, or ``None``.

@@ -37,6 +37,12 @@ class Setting:
         Inclusive bounds for numbers (and for the items of a numeric list).
     item_type
         Type of the items of a ``list`` setting.
+    nullable
+        Whether ``None`` is accepted (default: when the default is ``None``).
+    finite
+        Whether numbers must be finite. ``False`` (for bounds) admits ``null``,
+        ``.inf`` and ``-.inf``, all read as ``None``, "no bound" (so the value
+        round-trips through JSON); never NaN.
     """
 
     default: object
@@ -47,12 +53,18 @@ class Setting:
     maximum: float = None
     item_type: type = float
     nullable: bool = field(default=None)
+    finite: bool = True
 
     def __post_init__(self):
         if self.type not in _TYPE_NAMES:
             raise TypeError(f"Setting type must be one of {list(_TYPE_NAMES.values())}; got {self.type!r}")
         if self.nullable is None:
             object.__setattr__(self, "nullable", self.default is None)
+
+    @property
+    def required(self):
+        """A setting without a default that must be given (default ``None``, not nullable)."""
+        return self.default is None and not self.nullable
 
     @property
     def type_name(self):
@@ -65,6 +77,11 @@ class Setting:
         if value is None:
             if self.nullable:
                 return None
+            if self.required:
+                raise SettingsError(
+                    f"the '{key}' setting of {plugin} is required (a {self.type_name}); it has no default",
+                    plugin=plugin, key=key, value=value,
+                )
             raise SettingsError(
                 f"the '{key}' setting of {plugin} must be a {self.type_name}; got None",
                 plugin=plugin, key=key, value=value,
@@ -80,6 +97,8 @@ class Setting:
         return self._coerce_scalar(value, self.type, plugin=plugin, key=key)
 
     def _coerce_scalar(self, value, kind, *, plugin, key):
+        if not self.finite and (value is None or (isinstance(value, float) and math.isinf(value))):
+            return None
         converted = _convert(value, kind)
         if converted is None:
             raise SettingsError(

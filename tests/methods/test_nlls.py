@@ -5,6 +5,7 @@ import pytest
 from scipy.optimize import curve_fit
 
 import fitflow
+from fitflow_plugins.methods.nlls import NonLinearLeastSquares
 from fitflow_plugins.problems.gaussian_peak import gaussian, gaussian_jacobian
 
 
@@ -19,10 +20,12 @@ def assert_covariance_close(actual, desired, rtol):
 
 
 def curve_fit_reference(data, **kwargs):
+    """curve_fit with the same algorithm (MINPACK LM) and nlls's default tolerances."""
     model = lambda x, *theta: gaussian(x, theta)  # noqa: E731
+    tolerances = {k: NonLinearLeastSquares.settings[k].default for k in ("xtol", "ftol", "gtol")}
     return curve_fit(
         model, data.x, data.y, p0=data.model.p0, sigma=data.sigma, absolute_sigma=True,
-        method="lm", xtol=1e-12, ftol=1e-12, gtol=1e-12, **kwargs,
+        method="lm", **tolerances, **kwargs,
     )
 
 

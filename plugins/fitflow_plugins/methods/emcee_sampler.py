@@ -1,8 +1,10 @@
 """Posterior sampling with emcee's affine-invariant ensemble sampler.
 
-The log-likelihood is Gaussian in the problem's per-point errors; the prior is
-uniform on the model's bounds (``prior="bounds"``) or flat and improper
-(``prior="flat"``). Walkers start in a small Gaussian ball around the
+The log-likelihood is Gaussian in the problem's per-point errors; where the
+data carry no errors, a common unknown error is integrated out under Jeffreys'
+prior ``1/sigma``, which leaves ``-(n/2) log(RSS)``. The prior is uniform on the
+model's bounds (``prior="bounds"``; flat where a bound is infinite) or flat and
+improper (``prior="flat"``). Walkers start in a small Gaussian ball around the
 least-squares optimum (found by the ``nlls`` plugin), scaled by its Laplace
 standard errors. Burn-in (2 tau) and thinning (tau / 2) come from emcee's
 integrated autocorrelation time; a chain shorter than 50 tau is flagged. The
@@ -45,13 +47,20 @@ class EmceeSampler(Method):
             return FitResult.failed(f"no least-squares optimum to start the walkers from: {start.message}")
         x, y = dataset.x, dataset.y
         whiten = 1.0 / dataset.sigma if dataset.sigma is not None else np.ones_like(y)
-        lower, upper = model.bounds if v["prior"] == "bounds" else (None, None)
+        lower, upper = model.bounds if v["prior"] == "bounds" and model.is_bounded else (None, None)
+        known_errors = dataset.sigma is not None
 
         def log_probability(theta):
             if lower is not None and (np.any(theta < lower) or np.any(theta > upper)):
                 return -np.inf
             residuals = (y - model(x, theta)) * whiten
-            return -0.5 * float(residuals @ residuals)
+            chi2 = float(residuals @ residuals)
+            if not np.isfinite(chi2):
+                return -np.inf
+            if known_errors:
+                return -0.5 * chi2
+            # Unknown, common error: sigma integrated out under Jeffreys' prior 1/sigma.
+            return -0.5 * y.size * np.log(chi2) if chi2 > 0 else np.inf
 
         n_params = model.n_params
         n_walkers = max(v["n_walkers"], 2 * n_params + 2)
@@ -59,7 +68,8 @@ class EmceeSampler(Method):
         spread = np.where(np.isfinite(spread) & (spread > 0), spread, 1e-6 * np.maximum(1.0, np.abs(centre)))
         initial = centre + v["init_scale"] * spread * rng.standard_normal((n_walkers, n_params))
         if lower is not None:
-            initial = np.clip(initial, lower + 1e-12 * (upper - lower), upper - 1e-12 * (upper - lower))
+            margin = np.where(np.isfinite(upper - lower), 1e-12 * (upper - lower), 0.0)
+            initial = np.clip(initial, lower + margin, upper - margin)
         sampler = emcee.EnsembleSampler(n_walkers, n_params, log_probability)
         sampler.random_state = np.random.RandomState(rng.integers(2**32)).get_state()
         sampler.run_mcmc(initial, v["n_steps"], progress=False)

@@ -35,10 +35,11 @@ class NonLinearLeastSquares(Method):
         "bounded": Setting(False, bool, "respect the model's bounds (least_squares TRF) instead of unbounded LM"),
         "jacobian": Setting("model", str, "'model': exact where the model gives it; 'finite-difference': the solver's own",
                             choices=("model", "finite-difference")),
-        "ftol": Setting(1e-12, float, "relative tolerance on the cost", minimum=0.0),
-        "xtol": Setting(1e-12, float, "relative tolerance on the parameters", minimum=0.0),
-        "gtol": Setting(1e-12, float, "tolerance on the gradient", minimum=0.0),
-        "max_nfev": Setting(None, int, "evaluation budget (default: the solver's)", minimum=1),
+        "ftol": Setting(1e-15, float, "relative tolerance on the cost", minimum=0.0),
+        "xtol": Setting(1e-15, float, "relative tolerance on the parameters", minimum=0.0),
+        "gtol": Setting(1e-15, float, "tolerance on the gradient", minimum=0.0),
+        "max_nfev": Setting(None, int, "evaluation budget per solver run (default: 1000 x (parameters + 1))",
+                            minimum=1),
         "absolute_sigma": Setting(True, bool, "errors are absolute; if false, scale covariance by chi2/dof"),
     }
 
@@ -56,13 +57,18 @@ class NonLinearLeastSquares(Method):
 
         exact = self.values["jacobian"] == "model" and (model.design is not None or model.jacobian is not None)
         bounded = self.values["bounded"] and model.is_bounded
+        solver_jacobian = jacobian if exact else None
         with np.errstate(all="ignore"):
             if bounded:
-                fitted = self._trust_region(residuals, jacobian if exact else "2-point", jacobian, model)
+                fitted = self._trust_region(residuals, solver_jacobian, jacobian, model.p0, model.bounds)
+                algorithm = "trf"
             else:
-                fitted = self._levenberg_marquardt(residuals, jacobian if exact else None, model)
+                fitted = self._levenberg_marquardt(residuals, solver_jacobian, model.p0)
+                algorithm = "lm"
+                if not _converged(fitted):
+                    fitted, algorithm = self._rescue(residuals, solver_jacobian, jacobian, model.p0, fitted)
         theta, fvec, nfev, message, ok, covariance, condition, gradient = fitted
-        if not ok or not np.all(np.isfinite(theta)):
+        if not _converged(fitted):
             return FitResult.failed(f"{'least_squares' if bounded else 'leastsq'} did not converge: {message}")
 
         chi2 = float(fvec @ fvec)
@@ -80,7 +86,7 @@ class NonLinearLeastSquares(Method):
             y_fit=y - fvec / whiten,
             n_evaluations=nfev,
             diagnostics={
-                "algorithm": "trf" if bounded else "lm",
+                "algorithm": algorithm,
                 "message": message,
                 "nfev": nfev,
                 "cost": 0.5 * chi2,
@@ -90,7 +96,27 @@ class NonLinearLeastSquares(Method):
             warnings=warnings,
         )
 
-    def _levenberg_marquardt(self, residuals, jacobian, model):
+    def _budget(self, n_params):
+        """Evaluations allowed per solver run. MINPACK's own default, 100 (n + 1), stops
+        slow but steady descents (NIST MGH17 from start 1 needs about 600)."""
+        return self.values["max_nfev"] or 1000 * (n_params + 1)
+
+    def _rescue(self, residuals, solver_jacobian, jacobian, start, failed):
+        """Where LM stops without converging (it can wander off from a poor start, or run
+        out of evaluations), rerun from the same start with TRF scaled by the Jacobian's
+        column norms (``x_scale="jac"``), then polish with LM from where TRF ended.
+        The evaluations of all attempts are counted; the first failure is reported if
+        the rescue fails too."""
+        unbounded = (np.full(start.size, -np.inf), np.full(start.size, np.inf))
+        trust = self._trust_region(residuals, solver_jacobian, jacobian, start, unbounded, x_scale="jac")
+        if not _converged(trust):
+            return failed, "lm"
+        polished = self._levenberg_marquardt(residuals, solver_jacobian, trust[0])
+        chosen, algorithm = (polished, "lm after trf(x_scale=jac)") if _converged(polished) else (trust, "trf(x_scale=jac)")
+        total_nfev = failed[2] + trust[2] + (polished[2] if chosen is polished else 0)
+        return (chosen[0], chosen[1], total_nfev, *chosen[3:]), algorithm
+
+    def _levenberg_marquardt(self, residuals, jacobian, start):
         """MINPACK LM. Its pivoted QR of the whitened Jacobian at the optimum, J P = Q R,
         already gives the covariance ``cov_x = P (R^T R)^-1 P^T`` (what curve_fit reports),
         the singular values of J (those of R) and the gradient J^T r = P R^T Q^T r, so J
@@ -99,12 +125,16 @@ class NonLinearLeastSquares(Method):
 
         v = self.values
         theta, covariance, info, message, ier = leastsq(
-            residuals, model.p0, Dfun=jacobian, full_output=True,
-            ftol=v["ftol"], xtol=v["xtol"], gtol=v["gtol"], maxfev=v["max_nfev"] or 0,
+            residuals, start, Dfun=jacobian, full_output=True,
+            ftol=v["ftol"], xtol=v["xtol"], gtol=v["gtol"], maxfev=self._budget(start.size),
         )
         n = theta.size
         perm = info["ipvt"] - info["ipvt"].min()  # 1-based before SciPy 1.15, 0-based since
         r = np.triu(np.transpose(info["fjac"])[:n, :])
+        if not (np.all(np.isfinite(r)) and np.all(np.isfinite(info["fvec"]))):
+            nan = np.full(n, np.nan)
+            return (theta, info["fvec"], int(info["nfev"]), f"{message} (the model overflowed: non-finite values)",
+                    False, np.full((n, n), np.inf), np.inf, nan)
         singular_values = np.linalg.svd(r, compute_uv=False)
         condition = float(singular_values[0] / singular_values[-1]) if singular_values[-1] > 0 else np.inf
         if covariance is None or condition > 1 / (np.finfo(float).eps * max(info["fvec"].size, n)):
@@ -114,18 +144,25 @@ class NonLinearLeastSquares(Method):
         return (theta, info["fvec"], int(info["nfev"]), message, ier in _LEASTSQ_SUCCESS,
                 covariance, condition, gradient)
 
-    def _trust_region(self, residuals, solver_jacobian, jacobian, model):
+    def _trust_region(self, residuals, solver_jacobian, jacobian, start, bounds, x_scale=1.0):
         from scipy.optimize import least_squares
 
         v = self.values
         solution = least_squares(
-            residuals, np.clip(model.p0, *model.bounds), jac=solver_jacobian, bounds=model.bounds, method="trf",
-            ftol=v["ftol"] or None, xtol=v["xtol"] or None, gtol=v["gtol"] or None, max_nfev=v["max_nfev"],
+            residuals, np.clip(start, *bounds), jac=solver_jacobian or "2-point", bounds=bounds, method="trf",
+            x_scale=x_scale, ftol=v["ftol"] or None, xtol=v["xtol"] or None, gtol=v["gtol"] or None,
+            max_nfev=self._budget(start.size),
         )
         jac = jacobian(solution.x)  # exact (or central-difference) Jacobian at the optimum
         covariance, condition = _laplace_covariance(jac)
         return (solution.x, solution.fun, int(solution.nfev), solution.message, solution.status > 0,
                 covariance, condition, jac.T @ solution.fun)
+
+
+def _converged(fitted):
+    """True when a solver's ``(theta, fvec, ...)`` tuple reports success with finite values."""
+    theta, fvec, ok = fitted[0], fitted[1], fitted[4]
+    return bool(ok and np.all(np.isfinite(theta)) and np.all(np.isfinite(fvec)))
 
 
 def _laplace_covariance(jacobian):

@@ -1,0 +1,115 @@
+"""Measurements from a file: fit a scientist's own data with every method.
+
+The config names a CSV/TSV/NPZ file and its columns: one or more predictors
+``x``, the response ``y`` and optionally per-point standard errors ``sigma``.
+With a ``model`` (an expression or a ``package.module:function``) the problem is
+``parametric`` as well as ``regression``, so parametric methods fit the model
+and non-parametric ones fit the data. The data have no truth: evaluation reports
+chi2/dof, residual spread, AIC/BIC and ``cv_folds``-fold cross-validated error
+instead (see :mod:`fitflow.evaluate`).
+"""
+
+from pathlib import Path
+
+import numpy as np
+
+from fitflow import Dataset, Problem, Setting
+from fitflow.errors import DataError
+from fitflow.settings import SettingsError
+from fitflow.tables import read_observations
+from fitflow.user_model import MODEL_SETTINGS, build_model, check_model_output, check_model_settings
+
+__all__ = ["Table", "EXAMPLE_FILE", "dense_grid"]
+
+#: A small measurement shipped with fitflow (columns t, signal, error).
+EXAMPLE_FILE = str(Path(__file__).resolve().parents[1] / "data" / "saturation.csv")
+
+#: Settings naming a data file and its columns (shared with the simulate problem).
+FILE_SETTINGS = {
+    "file": Setting(None, str, "path of a .csv, .tsv/.tab or .npz file, relative to the working directory"),
+    "x": Setting(["x"], list, "predictor column(s)", item_type=str),
+}
+
+
+def dense_grid(x, n_points):
+    """Where fitted curves are drawn and non-parametric methods predict: a dense grid
+    over a single predictor's range, or the observed points themselves for several."""
+    if x.ndim == 1:
+        return np.linspace(x.min(), x.max(), n_points)
+    return x
+
+
+def check_column_names(plugin, columns):
+    if not columns or len(set(columns)) != len(columns):
+        raise SettingsError(f"{plugin.label()}: 'x' must name one or more distinct columns",
+                            plugin=plugin.name, key="x", value=columns)
+
+
+class Table(Problem):
+    name = "table"
+    version = "1.0"
+    description = "measurements read from a CSV/TSV/NPZ file, optionally with a user model (no truth)"
+    capabilities = frozenset({"regression", "parametric"})
+    deterministic = True
+    settings = {
+        **FILE_SETTINGS,
+        "file": Setting(None, str, "path of a .csv, .tsv/.tab or .npz file, relative to the working directory",
+                        nullable=False),
+        "y": Setting("y", str, "response column"),
+        "sigma": Setting(None, str, "column of per-point standard errors (default: unknown)"),
+        **MODEL_SETTINGS,
+        "cv_folds": Setting(5, int, "folds of the cross-validated prediction error (0: none)", minimum=0),
+        "grid_points": Setting(400, int, "points of the grid fitted curves are drawn on", minimum=2),
+    }
+    fast_settings = {
+        "file": EXAMPLE_FILE, "x": ["t"], "y": "signal", "sigma": "error",
+        "model": "b1*(1 - exp(-b2*t))", "params": ["b1", "b2"], "p0": [1.0, 1.0], "cv_folds": 3,
+    }
+
+    def check_settings(self):
+        v = self.values
+        check_column_names(self, v["x"])
+        check_model_settings(self, v, v["x"])
+        if v["cv_folds"] == 1:
+            raise SettingsError(f"{self.label()}: cv_folds must be 0 (none) or at least 2",
+                                plugin=self.name, key="cv_folds", value=1)
+        self.capabilities = frozenset({"regression", "parametric"} if v["model"] else {"regression"})
+
+    def input_files(self):
+        return [self.values["file"]]
+
+    def observations(self):
+        v = self.values
+        return read_observations(v["file"], v["x"], v["y"], v["sigma"])
+
+    def check_inputs(self):
+        data = self.observations()
+        v = self.values
+        n_params = len(v["params"])
+        if data.n_points <= max(n_params, 1):
+            raise DataError(f"has {data.n_points} data rows; at least {max(n_params, 1) + 1} are needed"
+                            + (f" to fit {n_params} parameters and estimate the scatter" if n_params else ""),
+                            file=v["file"], value=data.n_points)
+        if v["cv_folds"] > data.n_points:
+            raise DataError(f"has {data.n_points} data rows, fewer than cv_folds = {v['cv_folds']}",
+                            file=v["file"], value=data.n_points)
+        model = build_model(v, v["x"])
+        if model is not None:
+            check_model_output(model, data.x, v["model"])
+
+    def generate(self, rng):
+        self.check_inputs()
+        data = self.observations()
+        v = self.values
+        return Dataset(
+            problem=self,
+            x=data.x.copy(),
+            y=data.y.copy(),
+            sigma=None if data.sigma is None else data.sigma.copy(),
+            grid_x=dense_grid(data.x, v["grid_points"]),
+            meta={"measured": True, "cv_folds": v["cv_folds"], "columns": {"x": v["x"], "y": v["y"],
+                                                                           "sigma": v["sigma"]}},
+        )
+
+    def model(self, dataset):
+        return build_model(self.values, self.values["x"])

@@ -1,0 +1,150 @@
+"""Reading a scientist's measurements from a CSV, TSV or NPZ file.
+
+:func:`read_observations` returns the columns a config names as float arrays,
+or raises :class:`~fitflow.errors.DataError` naming the file, the column, the
+row and the value at fault: an empty file, a missing column, a cell that is not
+a number, a NaN or infinite value, an error bar that is not positive. Text
+files are parsed by pandas with every cell read as text first, so the first bad
+cell can be reported exactly; NPZ archives are opened with
+``allow_pickle=False``, so nothing in a data file is ever executed.
+"""
+
+from dataclasses import dataclass
+import functools
+import math
+from pathlib import Path
+import zipfile
+
+import numpy as np
+
+from .errors import DataError
+
+__all__ = ["Observations", "read_observations", "TEXT_SEPARATORS"]
+
+#: File suffix -> column separator of the text formats read.
+TEXT_SEPARATORS = {".csv": ",", ".tsv": "\t", ".tab": "\t"}
+
+
+@dataclass(frozen=True)
+class Observations:
+    """The columns of one data file: ``x`` is ``(n,)`` for one predictor, ``(n, k)`` for several."""
+
+    x: np.ndarray
+    y: np.ndarray
+    sigma: np.ndarray = None
+
+    @property
+    def n_points(self):
+        return self.y.size
+
+
+def read_observations(path, x_columns, y_column, sigma_column=None):
+    """Read predictors, response and optional per-point errors from ``path``.
+
+    Results are cached per file state (path, size, modification time), so the
+    many jobs of a workflow that rebuild the same problem read the file once each.
+    """
+    path = Path(path)
+    try:
+        stat = path.stat()
+    except OSError as exc:
+        raise DataError(f"cannot be read ({exc.strerror or exc})", file=path) from None
+    if not path.is_file():
+        raise DataError("is not a file", file=path)
+    return _read_cached(str(path), stat.st_size, stat.st_mtime_ns, tuple(x_columns), y_column, sigma_column)
+
+
+@functools.lru_cache(maxsize=32)
+def _read_cached(path, size, mtime_ns, x_columns, y_column, sigma_column):
+    columns = _read_columns(Path(path), [*x_columns, y_column] + ([sigma_column] if sigma_column else []))
+    x = np.column_stack([columns[c] for c in x_columns]) if len(x_columns) > 1 else columns[x_columns[0]]
+    sigma = columns[sigma_column] if sigma_column else None
+    if sigma is not None:
+        bad = np.flatnonzero(sigma <= 0)
+        if bad.size:
+            raise DataError("per-point errors must be > 0", file=path, key=sigma_column,
+                            row=int(bad[0]) + 1, value=float(sigma[bad[0]]))
+    for array in (x, columns[y_column], sigma):
+        if array is not None:
+            array.setflags(write=False)  # cached: shared by every caller
+    return Observations(x=x, y=columns[y_column], sigma=sigma)
+
+
+def _read_columns(path, wanted):
+    """``{column: float array}`` for the ``wanted`` columns, every cell checked."""
+    suffix = path.suffix.lower()
+    if suffix == ".npz":
+        raw = _read_npz(path, wanted)
+    elif suffix in TEXT_SEPARATORS:
+        raw = _read_text(path, wanted, TEXT_SEPARATORS[suffix])
+    else:
+        raise DataError(f"unknown format {suffix or '(no suffix)'!r}; use .csv, .tsv, .tab or .npz",
+                        file=path)
+    lengths = {len(v) for v in raw.values()}
+    if lengths == {0}:
+        raise DataError("holds no data rows", file=path)
+    if len(lengths) > 1:
+        raise DataError(f"columns differ in length: { {k: len(v) for k, v in raw.items()} }", file=path)
+    return {name: _as_finite_floats(path, name, cells) for name, cells in raw.items()}
+
+
+def _read_text(path, wanted, separator):
+    import pandas as pd
+
+    try:
+        table = pd.read_csv(path, sep=separator, dtype=str, keep_default_na=False, comment="#",
+                            skipinitialspace=True, skip_blank_lines=True, engine="c")
+    except pd.errors.EmptyDataError:
+        raise DataError("is empty (no header line, no data)", file=path) from None
+    except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
+        message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise DataError(f"is not a valid {separator!r}-separated table: {message}", file=path) from None
+    table.columns = [str(c).strip() for c in table.columns]
+    _require_columns(path, wanted, list(table.columns))
+    return {name: table[name].to_numpy() for name in wanted}
+
+
+def _read_npz(path, wanted):
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            _require_columns(path, wanted, list(archive.files))
+            arrays = {}
+            for name in wanted:
+                try:
+                    array = archive[name]
+                except ValueError:
+                    raise DataError("holds Python objects, which are never unpickled", file=path, key=name) from None
+                if array.ndim != 1:
+                    raise DataError(f"must be a 1-D array; has shape {array.shape}", file=path, key=name)
+                arrays[name] = array
+            return arrays
+    except (zipfile.BadZipFile, EOFError, OSError) as exc:
+        raise DataError(f"is not a valid NPZ archive ({exc})", file=path) from None
+
+
+def _require_columns(path, wanted, available):
+    for name in wanted:
+        if name not in available:
+            raise DataError(f"no such column; the file has: {', '.join(map(str, available)) or '(none)'}",
+                            file=path, key=name)
+
+
+def _as_finite_floats(path, name, cells):
+    """Cells as floats; the first cell that is not a finite number raises DataError."""
+    if cells.dtype.kind in "fiu":
+        values = cells.astype(float)
+    else:
+        values = np.empty(len(cells))
+        for i, cell in enumerate(cells):
+            try:
+                values[i] = float(str(cell).strip())
+            except ValueError:
+                raise DataError("is not a number", file=path, key=name, row=i + 1, value=str(cell)) from None
+    bad = np.flatnonzero(~np.isfinite(values))
+    if bad.size:
+        value = float(values[bad[0]])
+        kind = "NaN" if math.isnan(value) else "infinite"
+        raise DataError(f"is {kind}; every value must be a finite number", file=path, key=name,
+                        row=int(bad[0]) + 1, value=str(cells[bad[0]]))
+    return values
+

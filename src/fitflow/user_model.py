@@ -1,0 +1,149 @@
+"""A user's own parametric model, declared in the config.
+
+The model is either an expression (``b1*(1 - exp(-b2*x))``, parsed safely by
+:mod:`fitflow.expression` and differentiated exactly) or a Python callable named
+``package.module:function`` and called as ``function(x, *params)``, the
+convention of ``scipy.optimize.curve_fit``. The same settings serve the
+``table`` problem (fit measurements) and the ``simulate`` problem (rehearse on
+data drawn from the model), so they are declared once, here.
+"""
+
+import importlib
+import keyword
+import re
+
+import numpy as np
+
+from .errors import ModelError, SettingsError
+from .expression import ExpressionError, compile_expression, expression_model
+from .model import ParametricModel
+from .settings import Setting
+
+__all__ = ["MODEL_SETTINGS", "check_model_settings", "build_model", "check_model_output", "is_callable_spec"]
+
+MODEL_SETTINGS = {
+    "model": Setting(None, str, "expression in the x columns and parameters, e.g. 'b1*(1 - exp(-b2*x))', "
+                                "or 'package.module:function' called as function(x, *params)"),
+    "params": Setting([], list, "parameter names, in order", item_type=str),
+    "p0": Setting([], list, "starting values, one per parameter"),
+    "lower": Setting(None, list, "lower bounds, one per parameter (null: none)", finite=False),
+    "upper": Setting(None, list, "upper bounds, one per parameter (null: none)", finite=False),
+}
+
+_CALLABLE = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
+
+
+def is_callable_spec(text):
+    """True when ``text`` names a callable (``package.module:function``) rather than an expression."""
+    return bool(_CALLABLE.match(text.strip()))
+
+
+def check_model_settings(plugin, values, variables):
+    """Check the model settings of ``plugin`` without data; raise SettingsError naming the key."""
+
+    def fail(key, message):
+        raise SettingsError(f"{plugin.label()}: {message}", plugin=plugin.name, key=key, value=values[key])
+
+    params = values["params"]
+    if values["model"] is None:
+        for key in ("params", "p0", "lower", "upper"):
+            if values[key]:
+                fail(key, f"'{key}' is given but there is no 'model'")
+        return
+    if not params:
+        fail("params", "a model needs its parameter names in 'params'")
+    for name in params:
+        if not name.isidentifier() or keyword.iskeyword(name):
+            fail("params", f"parameter name {name!r} is not a valid name")
+    if len(set(params)) != len(params):
+        fail("params", "parameter names must be unique")
+    for key in ("p0", "lower", "upper"):
+        if values[key] is not None and (key == "p0" or values[key]) and len(values[key]) != len(params):
+            fail(key, f"'{key}' needs one value per parameter ({len(params)}); got {len(values[key])}")
+    lower, upper = _bounds(values)
+    if np.any(lower >= upper):
+        fail("upper", "every lower bound must be below its upper bound")
+    p0 = np.asarray(values["p0"], dtype=float)
+    if np.any(p0 < lower) or np.any(p0 > upper):
+        fail("p0", "starting values must lie within the bounds")
+    if is_callable_spec(values["model"]):
+        try:
+            _load_callable(values["model"])
+        except ModelError as exc:
+            fail("model", str(exc))
+        return
+    if set(params) & set(variables):
+        fail("params", f"parameters and data columns share names: {sorted(set(params) & set(variables))}")
+    for name in variables:
+        if not name.isidentifier() or keyword.iskeyword(name):
+            fail("model", f"column {name!r} cannot be named in an expression; rename it to a valid name")
+    try:
+        compile_expression(values["model"], tuple(params), tuple(variables))
+    except ExpressionError as exc:
+        fail("model", str(exc))
+
+
+def _bounds(values):
+    n = len(values["params"])
+    lower = [-np.inf if v is None else v for v in values["lower"] or [None] * n]
+    upper = [np.inf if v is None else v for v in values["upper"] or [None] * n]
+    return np.asarray(lower, dtype=float), np.asarray(upper, dtype=float)
+
+
+def _load_callable(spec):
+    module_name, _, attribute = spec.strip().partition(":")
+    try:
+        module = importlib.import_module(module_name)
+    except Exception as exc:  # ImportError, or the module itself failing
+        raise ModelError(f"cannot import module {module_name!r}: {type(exc).__name__}: {exc}", model=spec) from exc
+    function = getattr(module, attribute, None)
+    if not callable(function):
+        raise ModelError(f"module {module_name!r} has no callable {attribute!r}", model=spec)
+    return function
+
+
+def build_model(values, variables, p0=None):
+    """The :class:`~fitflow.model.ParametricModel` the settings describe (``None`` without a model).
+
+    ``p0`` overrides the configured starting values (the simulate problem starts
+    where the user's own fit would).
+    """
+    spec = values["model"]
+    if spec is None:
+        return None
+    params = tuple(values["params"])
+    start = values["p0"] if p0 is None else p0
+    bounds = _bounds(values)
+    if not is_callable_spec(spec):
+        return expression_model(spec, params, start, bounds=bounds, variables=tuple(variables))
+    function = _load_callable(spec)
+
+    def call(x, theta):
+        try:
+            output = function(x, *theta)
+        except Exception as exc:
+            raise ModelError(f"raised {type(exc).__name__}: {exc}", model=spec) from exc
+        output = np.asarray(output, dtype=float)
+        if output.shape != (len(x),):
+            raise ModelError(f"returned shape {output.shape} for {len(x)} points; it must return shape ({len(x)},)",
+                             model=spec)
+        return output
+
+    return ParametricModel(function=call, param_names=params, p0=start, bounds=bounds)
+
+
+def check_model_output(model, x, spec):
+    """Evaluate ``model`` at its start on ``x``; raise ModelError unless it gives finite values."""
+    try:
+        with np.errstate(all="ignore"):
+            values = np.asarray(model(x, model.p0), dtype=float)
+    except ModelError:
+        raise
+    except Exception as exc:
+        raise ModelError(f"raised {type(exc).__name__}: {exc} at the starting values", model=spec) from exc
+    if values.shape != (len(x),):
+        raise ModelError(f"gives shape {values.shape} for {len(x)} points", model=spec)
+    bad = np.flatnonzero(~np.isfinite(values))
+    if bad.size:
+        raise ModelError(f"is not finite at the starting values {model.p0.tolist()} "
+                         f"for data row {bad[0] + 1} (x = {np.asarray(x)[bad[0]].tolist()})", model=spec)
