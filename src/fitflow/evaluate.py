@@ -1,4 +1,4 @@
-"""Uniform evaluation of a fit against the known truth.
+"""Uniform evaluation of a fit: against the known truth, and what can be known without it.
 
 One function, :func:`evaluate`, turns (dataset, fit result) into a flat dict of
 metrics; the aggregate table is one such dict per fit. Metrics that do not apply
@@ -8,6 +8,11 @@ every row of a table has the same columns.
 Optimisers report ``diagnostics["best_value"]``; where the problem's objective
 knows its optimum, the regret (best value found minus the optimum) and the
 distance to the nearest minimiser follow.
+
+Measured data have no truth: for them the rows carry what needs none, namely
+chi2/dof (where errors are known), the residual spread, AIC/BIC for parametric
+fits and the k-fold cross-validated prediction error (computed at fit time, see
+:mod:`fitflow.crossval`).
 
 Intervals: where the method gives posterior samples, the 68% and 95% intervals
 are the central percentiles of the samples; otherwise they are the Gaussian
@@ -36,6 +41,9 @@ SUMMARY_METRICS = (
     "dof",
     "chi2_dof",
     "residual_rms",
+    "aic",
+    "bic",
+    "cv_rmse",
     "n_evaluations",
     "best_value",
     "regret",
@@ -57,6 +65,9 @@ def evaluate(dataset, result):
     metrics.update(_function_metrics(dataset, result))
     metrics.update(_residual_metrics(dataset, result))
     metrics.update(_optimisation_metrics(dataset, result))
+    metrics.update(_information_criteria(dataset, result))
+    if result.diagnostics.get("cv_rmse") is not None:
+        metrics["cv_rmse"] = float(result.diagnostics["cv_rmse"])
     return metrics
 
 
@@ -132,6 +143,34 @@ def _residual_metrics(dataset, result):
         chi2 = float(np.sum((residuals / dataset.sigma) ** 2))
         out.update(chi2=chi2, dof=float(dof), chi2_dof=chi2 / dof if dof > 0 else math.nan)
     return out
+
+
+def _information_criteria(dataset, result):
+    """AIC and BIC of a parametric fit under its Gaussian likelihood.
+
+    With known errors, ``-2 ln L = chi2 + sum ln(2 pi sigma_i^2)`` and k counts the
+    model's parameters; without, the common error is estimated by maximum
+    likelihood (``RSS / n``), ``-2 ln L = n ln(2 pi RSS / n) + n``, and counts as one
+    more parameter. Lower is better; only differences between fits of the same
+    data mean anything.
+    """
+    model = dataset.model
+    if model is None or not result.params or tuple(result.param_names) != tuple(model.param_names):
+        return {}
+    y_fit = predict_at_data(dataset, result)
+    if y_fit is None:
+        return {}
+    residuals = dataset.y - y_fit
+    n, k = dataset.n_points, model.n_params
+    if dataset.sigma is not None:
+        minus_two_log_l = float(np.sum((residuals / dataset.sigma) ** 2) + np.sum(np.log(2 * np.pi * dataset.sigma**2)))
+    else:
+        rss = float(residuals @ residuals)
+        if rss <= 0:
+            return {}
+        minus_two_log_l = n * math.log(2 * math.pi * rss / n) + n
+        k += 1
+    return {"aic": minus_two_log_l + 2 * k, "bic": minus_two_log_l + k * math.log(n)}
 
 
 def _optimisation_metrics(dataset, result):

@@ -9,7 +9,10 @@ message naming the file, the key and the value.
 
 from dataclasses import dataclass, field
 import itertools
+import os
 import re
+
+import numpy as np
 
 from .errors import ConfigError, FitflowError, IncompatiblePairError, SettingsError
 from .registry import methods as method_registry
@@ -176,6 +179,42 @@ def _expand(kind, label, entry, registry, source):
     return cases
 
 
+def _check_problem_inputs(problem, case, source):
+    """Read a problem's input files once, so a bad file stops the plan with its name."""
+    for path in problem.input_files():
+        if not os.path.isfile(path):
+            raise ConfigError(
+                f"data file {path!r} does not exist (paths are relative to the working directory {os.getcwd()})",
+                source=source, key=f"problems.{case.label}.settings.file", value=path,
+            )
+    try:
+        problem.check_inputs()
+    except FitflowError as exc:
+        raise ConfigError(str(exc), source=source, key=f"problems.{case.label}") from exc
+
+
+def _check_distinct_x(pair, problems_reg, methods_reg, source):
+    """A method that needs distinct predictor values must not get a file with repeated ones."""
+    method_cls = methods_reg.get(pair.method.plugin)
+    if not method_cls.requires_distinct_x:
+        return
+    problem = pair.problem.instance(problems_reg)
+    if not hasattr(problem, "observations"):  # only problems that read measurements have them
+        return
+    path = problem.input_files()[0]
+    data = problem.observations()
+    x = data.x.reshape(data.n_points, -1)
+    _, first, counts = np.unique(x, axis=0, return_index=True, return_counts=True)
+    if np.any(counts > 1):
+        repeated = x[first[np.argmax(counts > 1)]]
+        raise ConfigError(
+            f"data file {path!r} repeats the predictor value {repeated.tolist()} but method "
+            f"'{pair.method.label}' ({method_cls.name}) needs distinct x values; average the repeats "
+            f"or leave this method out with problems.{pair.problem.label}.methods",
+            source=source, key=f"problems.{pair.problem.label}.settings.file", value=path,
+        )
+
+
 def _require_mapping(config, key, source):
     value = config.get(key)
     if not isinstance(value, dict) or not value:
@@ -212,7 +251,8 @@ def build_plan(config, source="<config>", problem_registry_=None, method_registr
     ]
     pairs = []
     for pcase in problem_cases:
-        problem_cls = problems_reg.get(pcase.plugin)
+        problem = pcase.instance(problems_reg)
+        _check_problem_inputs(problem, pcase, source)
         requested = pcase.entry.get("methods")
         if requested is not None:
             unknown = [m for m in requested if m not in method_entries]
@@ -223,17 +263,19 @@ def build_plan(config, source="<config>", problem_registry_=None, method_registr
                 )
         for mcase in method_cases:
             method_cls = methods_reg.get(mcase.plugin)
-            compatible = method_cls.serves(problem_cls.capabilities)
+            compatible = method_cls.serves(problem.capabilities)
             if requested is None:
                 if compatible:
                     pairs.append(FitPair(pcase, mcase))
             elif mcase.label in requested:
                 if not compatible:
                     error = IncompatiblePairError(
-                        pcase.label, mcase.label, problem_cls.capabilities, method_cls.capabilities
+                        pcase.label, mcase.label, problem.capabilities, method_cls.capabilities
                     )
                     raise ConfigError(str(error), source=source, key=f"problems.{pcase.label}.methods", value=mcase.label) from error
                 pairs.append(FitPair(pcase, mcase))
+    for pair in pairs:
+        _check_distinct_x(pair, problems_reg, methods_reg, source)
     if not pairs:
         raise ConfigError("no method serves any problem: nothing to fit", source=source, key="methods", value=list(method_entries))
     return ExperimentPlan(

@@ -36,6 +36,7 @@ __all__ = [
     "fit_batch",
     "evaluate_batch",
     "batch_replicates",
+    "input_hashes",
 ]
 
 DATASET_FILES = ("dataset.npz", "dataset.json")
@@ -72,13 +73,18 @@ def generate_batch(plan, root, problem_label, psid, batch, log=None):
     for rep in batch_replicates(plan.replicates, plan.batch_size, batch):
         folder = layout.dataset_dir(problem_label, psid, rep)
         identity = dataset_identity(case, rep)
-        meta = {"replicate": rep, "seed": {"base": plan.seed, "identity": identity}}
+        meta = {"replicate": rep, "seed": {"base": plan.seed, "identity": identity}, "inputs": input_hashes(problem)}
         if not (plan.reuse_fits and _dataset_current(folder, problem, meta)):
             dataset = generate(problem, make_rng(plan.seed, identity))
             write_dataset(dataset, folder, meta)
         manifest.append({"replicate": rep, "files": {n: sha256_file(folder / n) for n in DATASET_FILES}})
         _log(log, f"generated {folder}\n")
     write_json(layout.dataset_batch(problem_label, psid, batch), {"problem": problem_label, "psid": psid, "replicates": manifest})
+
+
+def input_hashes(problem):
+    """SHA-256 of every file the problem reads, by path (empty for synthetic problems)."""
+    return {str(path): sha256_file(path) for path in problem.input_files()}
 
 
 def _provenance(plan, pcase, mcase, rep, problem, method, data_dir):
@@ -96,7 +102,7 @@ def _provenance(plan, pcase, mcase, rep, problem, method, data_dir):
             "fit_identity": fit_identity(pcase, mcase, rep),
         },
         plugins={"problem": plugin_record(problem, problems()), "method": plugin_record(method, methods())},
-        inputs={str(data_dir / n): sha256_file(data_dir / n) for n in DATASET_FILES},
+        inputs={**{str(data_dir / n): sha256_file(data_dir / n) for n in DATASET_FILES}, **input_hashes(problem)},
     )
 
 
@@ -130,6 +136,17 @@ def _dataset_current(folder, problem, meta):
     return all(info.get(k) == v for k, v in expected.items())
 
 
+def _cross_validate(method, dataset, result, timing, rng, folds):
+    """Add the k-fold CV error to a fit of measured data (timed apart from the fit)."""
+    import time
+
+    from .crossval import cross_validation_rmse
+
+    started = time.perf_counter()
+    result.diagnostics["cv_rmse"], result.diagnostics["cv_note"] = cross_validation_rmse(method, dataset, rng, folds)
+    timing["cv_wall_time_s"] = time.perf_counter() - started
+
+
 def fit_batch(plan, root, key, batch, log=None, plot=True):
     """Fit one batch of replicates of one (problem, method) pair and write every artefact."""
     problem_label, psid, method_label, msid = key
@@ -152,6 +169,10 @@ def fit_batch(plan, root, key, batch, log=None, plot=True):
         dataset = read_dataset(data_dir)
         rng = make_rng(plan.seed, fit_identity(pcase, mcase, rep))
         result, timing, fit_log = safe_fit(method, dataset, rng)
+        folds = int(dataset.meta.get("cv_folds") or 0)
+        if result.ok and folds >= 2:
+            _cross_validate(method, dataset, result, timing, make_rng(plan.seed, [*fit_identity(pcase, mcase, rep), "cv"]),
+                            folds)
         write_result(result, folder, {"method": method.name, "replicate": rep})
         write_json(folder / "timing.json", timing)
         write_bytes(folder / "fit.log", fit_log.encode())

@@ -47,6 +47,13 @@ def save_method_figures(method, dataset, result, folder):
         plt.close(fig)
 
 
+def axis_labels(dataset):
+    """``(x label, y label)``: the data file's column names where the problem records them."""
+    columns = dataset.meta.get("columns") or {}
+    x = columns.get("x") or ["x"]
+    return ", ".join(x), columns.get("y") or "y"
+
+
 def plot_fit(dataset, result, path, title=""):
     """Save a figure of ``result`` on ``dataset`` to ``path``; False if there is nothing to draw."""
     if dataset.x.ndim != 1 or (dataset.n_points == 0 and dataset.grid_y is None):
@@ -70,8 +77,9 @@ def plot_fit(dataset, result, path, title=""):
             )
     if not result.ok:
         ax.text(0.5, 0.5, "fit failed", transform=ax.transAxes, ha="center", color=PALETTE[3], fontsize=14)
-    ax.set_xlabel("x")
-    ax.set_ylabel("y")
+    xlabel, ylabel = axis_labels(dataset)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
     fig.suptitle(title, x=0.11, y=0.98, ha="left", fontsize=10)
     # A row above the axes: a fixed spot that never hides data and costs no search.
     ax.legend(fontsize=8, loc="lower left", bbox_to_anchor=(0.0, 1.0), ncol=4, frameon=False)

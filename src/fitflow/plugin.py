@@ -160,6 +160,10 @@ class Method(Plugin):
 
     group = "fitflow.methods"
 
+    #: Set True for a method that cannot fit data with repeated predictor values
+    #: (an interpolant, say); the plan then refuses files that repeat one.
+    requires_distinct_x = False
+
     @classmethod
     def serves(cls, problem_capabilities):
         """True when this method can fit a problem of the given kinds."""

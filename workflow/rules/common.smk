@@ -7,6 +7,7 @@ from fitflow.experiment import batches, build_plan
 from fitflow import layout as paths
 from fitflow.layout import Layout
 from fitflow.registry import methods as method_registry
+from fitflow.registry import problems as problem_registry
 
 validate(config, "../schemas/config.schema.yaml")
 
@@ -59,6 +60,12 @@ def replicates_of(wildcards, batch_size):
 
 def problem_settings(wildcards):
     return PLAN.problem_case(wildcards.problem, wildcards.psid).settings
+
+
+def problem_input_files(wildcards):
+    """The files a problem reads its data from: editing one reruns its datasets and fits."""
+    case = PLAN.problem_case(wildcards.problem, wildcards.psid)
+    return case.instance(problem_registry()).input_files()
 
 
 def method_settings(wildcards):

@@ -1,4 +1,6 @@
 rule generate:
+    input:
+        problem_input_files,
     output:
         LAYOUT.pattern(paths.DATASET_BATCH),
     log:

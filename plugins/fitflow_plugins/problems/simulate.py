@@ -88,7 +88,7 @@ class Simulate(Problem):
             truth_params=dict(zip(v["params"], truth)),
             grid_x=grid,
             grid_y=model(grid, truth),
-            meta={"rehearsal": True},
+            meta={"rehearsal": True, "columns": {"x": v["x"], "y": "simulated y"}},
         )
 
     def model(self, dataset):

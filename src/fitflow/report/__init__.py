@@ -16,7 +16,7 @@ import yaml
 from ..artefacts import read_json, read_npz, sha256_file, write_bytes
 from ..uncertainty import correlation_matrix
 from . import figures
-from .data import METRICS, calibration_rows, leaderboard, load_experiment
+from .data import METRICS, calibration_rows, calibration_verdicts, has_truth, leaderboard, load_experiment
 
 __all__ = ["render_report", "write_report", "KEY_FIGURES"]
 
@@ -143,6 +143,7 @@ def render_report(root, figures_dir=None):
             "label": experiment.case_label(problem, psid),
             "anchor": f"{problem}-{psid}".replace(".", "_"),
             "columns": [(c, *METRICS[c]) for c in columns],
+            "measured": not has_truth(rows),
             "entries": entries,
             "fits": _uri_or_none(figures.fits_figure(experiment, problem, psid, colours)),
             "forest": _uri_or_none(figures.forest_figure(experiment, problem, psid, colours)),
@@ -177,6 +178,7 @@ def render_report(root, figures_dir=None):
         "colours": colours,
         "cases": cases,
         "calibration": calibration,
+        "verdicts": calibration_verdicts(calibration),
         "calibration_figure": _uri_or_none(figures.calibration_figure(calibration, colours), save("calibration.png")),
         "cost_figure": _uri_or_none(figures.cost_accuracy_figure(experiment, colours), save("cost_accuracy.png")),
         "diagnostics": _diagnostics(experiment),

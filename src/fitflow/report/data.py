@@ -14,9 +14,11 @@ import numpy as np
 from ..aggregate import read_table
 from ..artefacts import read_json
 
-__all__ = ["Experiment", "load_experiment", "METRICS", "leaderboard", "calibration_rows", "error_metric"]
+__all__ = ["Experiment", "load_experiment", "METRICS", "leaderboard", "calibration_rows", "calibration_verdicts",
+           "error_metric", "has_truth"]
 
 #: Leaderboard columns: metric -> (heading, what is better, target value or None).
+#: A "for reference" column gets no best mark.
 METRICS = {
     "param_rms_error": ("parameter error", "lower", None),
     "rmse": ("RMSE vs truth", "lower", None),
@@ -25,6 +27,10 @@ METRICS = {
     "coverage95": ("95% coverage", "closer to 0.95", 0.95),
     "band_coverage95": ("95% band coverage", "closer to 0.95", 0.95),
     "regret": ("regret", "lower", None),
+    "cv_rmse": ("CV prediction error", "lower", None),
+    "residual_rms": ("residual RMS", "for reference (lower can mean overfitting)", None),
+    "aic": ("AIC", "lower", None),
+    "bic": ("BIC", "lower", None),
     "wall_time_s": ("wall time [s]", "lower", None),
     "n_evaluations": ("evaluations", "lower", None),
 }
@@ -88,11 +94,24 @@ def _summary(values):
     return {"median": float(median), "q25": float(q25), "q75": float(q75), "n": int(values.size)}
 
 
+#: Metrics that need no truth: the columns of a leaderboard for measured data.
+NO_TRUTH_METRICS = ("chi2_dof", "cv_rmse", "residual_rms", "aic", "bic")
+#: Metrics that need a truth; when none has a value the data are measurements.
+TRUTH_METRICS = ("param_rms_error", "rmse", "coverage68", "coverage95", "band_coverage95", "regret")
+
+
+def has_truth(rows):
+    """True when some fit of these rows was scored against a known truth."""
+    return any(m in rows and _finite(rows[m]).size for m in TRUTH_METRICS)
+
+
 def leaderboard(rows):
     """A row per method setting: fits, failures and each metric's median and quartiles.
 
     Returns ``(columns, entries)``: only metrics with a value for some method are
-    columns; the best median of each column is flagged.
+    columns; the best median of each column is flagged. Data with a truth are
+    ranked on truth-based metrics (plus chi2/dof); measurements, which have none,
+    on the metrics that need none (see ``NO_TRUTH_METRICS``).
     """
     entries = []
     for (method, msid), group in rows.groupby(["method", "method_settings"], sort=True):
@@ -105,9 +124,12 @@ def leaderboard(rows):
             "metrics": {m: _summary(ok[m]) if m in ok else None for m in METRICS},
         }
         entries.append(entry)
-    columns = [m for m in METRICS if any(e["metrics"][m] for e in entries)]
+    shown = set(METRICS) - set(NO_TRUTH_METRICS[1:]) if has_truth(rows) else set(METRICS) - set(TRUTH_METRICS)
+    columns = [m for m in METRICS if m in shown and any(e["metrics"][m] for e in entries)]
     for metric in columns:
-        _, _, target = METRICS[metric]
+        _, better, target = METRICS[metric]
+        if better.startswith("for reference"):
+            continue
         scored = [(abs(e["metrics"][metric]["median"] - target) if target is not None else e["metrics"][metric]["median"], i)
                   for i, e in enumerate(entries) if e["metrics"][metric]]
         if len(scored) > 1:
@@ -151,9 +173,32 @@ def calibration_rows(experiment):
     return rows
 
 
+def calibration_verdicts(calibration):
+    """Per problem case: which methods' parameter intervals were calibrated at both levels.
+
+    A method is calibrated when the nominal 68% and 95% levels both lie inside the
+    Wilson intervals of its empirical coverage; methods without parameter
+    intervals (non-parametric ones) are listed apart.
+    """
+    verdicts = {}
+    for row in calibration:
+        verdict = verdicts.setdefault(row["case"], {"case": row["case"], "calibrated": [], "miscalibrated": [],
+                                                    "without": []})
+        name = row["method"] if row["settings"] == "default" else f"{row['method']} [{row['settings']}]"
+        levels = [row.get("param68"), row.get("param95")]
+        if not any(levels):
+            verdict["without"].append(name)
+        elif all(level and level["ok"] for level in levels):
+            verdict["calibrated"].append(name)
+        else:
+            verdict["miscalibrated"].append(name)
+    return list(verdicts.values())
+
+
 def error_metric(rows):
-    """The accuracy metric a problem's fits are best compared on: RMSE, parameter error or regret."""
-    for metric in ("rmse", "param_rms_error", "regret", "best_value"):
+    """The accuracy metric a problem's fits are best compared on: RMSE, parameter error,
+    regret or, for measured data, the cross-validated prediction error."""
+    for metric in ("rmse", "param_rms_error", "regret", "best_value", "cv_rmse"):
         if metric in rows and _finite(rows[metric]).size:
             return metric
     return None

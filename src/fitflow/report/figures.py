@@ -12,7 +12,7 @@ import io
 import numpy as np
 
 from ..artefacts import read_dataset, read_npz, read_result
-from ..plots import PALETTE, log_scale_if_wide
+from ..plots import PALETTE, axis_labels, log_scale_if_wide
 from ..prediction import predict_on_grid
 from .data import METRICS, error_metric
 
@@ -134,8 +134,9 @@ def fits_figure(experiment, problem, psid, colours, rep=0):
             ax.fill_between(dataset.grid_x, mean - 1.96 * std, mean + 1.96 * std, color=colours[method],
                             alpha=0.18, lw=0, zorder=2)
     ax.set_ylim(low - pad, high + pad)
-    ax.set_xlabel("x")
-    ax.set_ylabel("y")
+    xlabel, ylabel = axis_labels(dataset)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
     _legend_above(ax, ncol=6)
     title = f"replicate {rep}; bands: 95%"
     if off_scale:
