@@ -105,6 +105,9 @@ def _read_text(path, wanted, separator):
 
 
 def _read_npz(path, wanted):
+    # np.load takes a file that is not a zip archive for a pickle: refuse it first.
+    if not zipfile.is_zipfile(path):
+        raise DataError("is not an NPZ (zip) archive", file=path)
     try:
         with np.load(path, allow_pickle=False) as archive:
             _require_columns(path, wanted, list(archive.files))
@@ -118,7 +121,9 @@ def _read_npz(path, wanted):
                     raise DataError(f"must be a 1-D array; has shape {array.shape}", file=path, key=name)
                 arrays[name] = array
             return arrays
-    except (zipfile.BadZipFile, EOFError, OSError) as exc:
+    except DataError:
+        raise
+    except (zipfile.BadZipFile, EOFError, OSError, ValueError) as exc:
         raise DataError(f"is not a valid NPZ archive ({exc})", file=path) from None
 
 

@@ -58,7 +58,8 @@ class Table(Problem):
         "y": Setting("y", str, "response column"),
         "sigma": Setting(None, str, "column of per-point standard errors (default: unknown)"),
         **MODEL_SETTINGS,
-        "cv_folds": Setting(5, int, "folds of the cross-validated prediction error (0: none)", minimum=0),
+        "cv_folds": Setting(5, int, "folds of the cross-validated prediction error (0: none; capped at the "
+                                    "number of points: leave-one-out)", minimum=0),
         "grid_points": Setting(400, int, "points of the grid fitted curves are drawn on", minimum=2),
     }
     fast_settings = {
@@ -90,9 +91,6 @@ class Table(Problem):
             raise DataError(f"has {data.n_points} data rows; at least {max(n_params, 1) + 1} are needed"
                             + (f" to fit {n_params} parameters and estimate the scatter" if n_params else ""),
                             file=v["file"], value=data.n_points)
-        if v["cv_folds"] > data.n_points:
-            raise DataError(f"has {data.n_points} data rows, fewer than cv_folds = {v['cv_folds']}",
-                            file=v["file"], value=data.n_points)
         model = build_model(v, v["x"])
         if model is not None:
             check_model_output(model, data.x, v["model"])
@@ -107,7 +105,8 @@ class Table(Problem):
             y=data.y.copy(),
             sigma=None if data.sigma is None else data.sigma.copy(),
             grid_x=dense_grid(data.x, v["grid_points"]),
-            meta={"measured": True, "cv_folds": v["cv_folds"], "columns": {"x": v["x"], "y": v["y"],
+            # More folds than points is leave-one-out.
+            meta={"measured": True, "cv_folds": min(v["cv_folds"], data.n_points), "columns": {"x": v["x"], "y": v["y"],
                                                                            "sigma": v["sigma"]}},
         )
 

@@ -1,0 +1,252 @@
+"""Own data and own model: what is read, and the clear error for every bad input.
+
+Each bad input must raise fitflow's own error type with a message naming the
+file (or config), the key (column or setting) and the offending value.
+"""
+
+import textwrap
+
+import numpy as np
+import pytest
+
+import fitflow
+from fitflow import ConfigError, DataError, SettingsError
+from fitflow.errors import ModelError
+from fitflow.expression import ExpressionError
+from fitflow.experiment import build_plan
+from fitflow.tables import read_observations
+
+MODEL = {"model": "a + b*x", "params": ["a", "b"], "p0": [0.0, 1.0]}
+
+
+def write(tmp_path, text, name="data.csv"):
+    path = tmp_path / name
+    path.write_text(textwrap.dedent(text).lstrip())
+    return path
+
+
+def good_csv(tmp_path, name="data.csv"):
+    return write(tmp_path, """
+        # a comment line is skipped
+        x,y,err
+        0,1.0,0.1
+        1,3.1,0.1
+        2,4.9,0.2
+        3,7.2,0.1
+        4,8.8,0.1
+    """, name)
+
+
+def table(path, **settings):
+    return fitflow.make_problem("table", file=str(path), **{"sigma": "err", **MODEL, **settings})
+
+
+# -- reading ---------------------------------------------------------------------
+
+
+def test_csv_tsv_and_npz_give_the_same_observations(tmp_path):
+    csv = good_csv(tmp_path)
+    tsv = tmp_path / "data.tsv"
+    tsv.write_text(csv.read_text().replace(",", "\t"))
+    npz = tmp_path / "data.npz"
+    reference = read_observations(csv, ["x"], "y", "err")
+    np.savez(npz, x=reference.x, y=reference.y, err=reference.sigma)
+    for path in (tsv, npz):
+        again = read_observations(path, ["x"], "y", "err")
+        np.testing.assert_array_equal(again.x, reference.x)
+        np.testing.assert_array_equal(again.y, reference.y)
+        np.testing.assert_array_equal(again.sigma, reference.sigma)
+    np.testing.assert_array_equal(reference.y, [1.0, 3.1, 4.9, 7.2, 8.8])
+
+
+def test_several_predictor_columns_make_a_matrix(tmp_path):
+    path = write(tmp_path, "u,v,y\n1,2,3\n4,5,6\n7,8,9\n")
+    data = read_observations(path, ["u", "v"], "y")
+    assert data.x.shape == (3, 2) and data.sigma is None
+    np.testing.assert_array_equal(data.x[:, 1], [2, 5, 8])
+
+
+def test_table_fit_matches_numpy_weighted_least_squares(tmp_path):
+    """A straight-line model through the table: nlls equals the weighted linear solution."""
+    data = fitflow.generate(table(good_csv(tmp_path)))
+    result = fitflow.fit("nlls", data)
+    w = 1 / data.sigma
+    design = np.column_stack([np.ones_like(data.x), data.x])
+    expected, *_ = np.linalg.lstsq(design * w[:, None], data.y * w, rcond=None)
+    np.testing.assert_allclose(result.estimate_vector(), expected, rtol=1e-10)
+    assert data.truth_params is None and data.meta["measured"] is True
+
+
+def test_table_without_a_model_serves_only_non_parametric_methods(tmp_path):
+    problem = fitflow.make_problem("table", file=str(good_csv(tmp_path)), sigma="err")
+    assert problem.capabilities == {"regression"}
+    plan = build_plan({"problems": {"mine": {"plugin": "table", "settings": {"file": str(good_csv(tmp_path))}}},
+                       "methods": {"nlls": {}, "gp": {}}})
+    assert [p.method.label for p in plan.pairs] == ["gp"]
+
+
+# -- bad data files -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text, key, fragments",
+    [
+        ("", None, ["is empty"]),
+        ("x,y,err\n", None, ["no data rows"]),
+        ("x,yy,err\n1,2,0.1\n2,3,0.1\n3,4,0.1\n", "y", ["no such column", "yy"]),
+        ("x,y,err\n1,2,0.1\n2,abc,0.1\n3,4,0.1\n", "y", ["row 2", "not a number", "'abc'"]),
+        ("x,y,err\n1,2,0.1\n2,,0.1\n3,4,0.1\n", "y", ["row 2", "not a number"]),
+        ("x,y,err\n1,2,0.1\n2,nan,0.1\n3,4,0.1\n", "y", ["row 2", "NaN", "'nan'"]),
+        ("x,y,err\n1,2,0.1\ninf,3,0.1\n3,4,0.1\n", "x", ["row 2", "infinite", "'inf'"]),
+        ("x,y,err\n1,2,0.1\n2,3,0\n3,4,0.1\n", "err", ["row 2", "must be > 0", "0.0"]),
+        ("x,y,err\n1,2,0.1\n2,3,0.1\n3,4,-0.5\n", "err", ["row 3", "must be > 0", "-0.5"]),
+        ('x,y,err\n1,2,0.1\n"2,3\n', None, ["not a valid"]),
+    ],
+    ids=["empty", "header-only", "missing-column", "non-numeric", "blank-cell", "nan", "inf", "zero-error",
+         "negative-error", "unbalanced-quote"],
+)
+def test_bad_data_file_names_file_column_row_and_value(tmp_path, text, key, fragments):
+    path = write(tmp_path, text)
+    with pytest.raises(DataError) as info:
+        read_observations(path, ["x"], "y", "err")
+    message = str(info.value)
+    assert str(path) in message and info.value.key == key, message
+    if key:
+        assert f"column '{key}'" in message
+    for fragment in fragments:
+        assert fragment in message, message
+
+
+def test_missing_file_and_unknown_format(tmp_path):
+    with pytest.raises(DataError, match="cannot be read"):
+        read_observations(tmp_path / "nope.csv", ["x"], "y")
+    with pytest.raises(DataError, match=r"unknown format '\.xlsx'"):
+        read_observations(write(tmp_path, "x,y\n1,2\n", "data.xlsx"), ["x"], "y")
+
+
+def test_npz_objects_are_never_unpickled(tmp_path):
+    path = tmp_path / "evil.npz"
+    np.savez(path, x=np.array([1.0, 2.0]), y=np.array([{"payload": 1}, {"payload": 2}], dtype=object))
+    with pytest.raises(DataError, match="never unpickled") as info:
+        read_observations(path, ["x"], "y")
+    assert info.value.key == "y"
+
+
+def test_fewer_points_than_parameters_is_refused_at_plan_time(tmp_path):
+    path = write(tmp_path, "x,y,err\n1,2,0.1\n2,3,0.1\n")
+    cfg = {"problems": {"mine": {"plugin": "table", "settings": {"file": str(path), "sigma": "err", **MODEL}}},
+           "methods": {"nlls": {}}}
+    with pytest.raises(ConfigError) as info:
+        build_plan(cfg, source="my.yaml")
+    message = str(info.value)
+    for fragment in ("my.yaml", "problems.mine", str(path), "has 2 data rows", "at least 3"):
+        assert fragment in message, message
+
+
+def test_missing_data_file_names_config_key_and_path(tmp_path):
+    missing = str(tmp_path / "missing.csv")
+    cfg = {"problems": {"mine": {"plugin": "table", "settings": {"file": missing}}}, "methods": {"gp": {}}}
+    with pytest.raises(ConfigError) as info:
+        build_plan(cfg, source="my.yaml")
+    assert info.value.key == "problems.mine.settings.file" and info.value.value == missing
+    assert "does not exist" in str(info.value) and "my.yaml" in str(info.value)
+
+
+def test_table_requires_a_file():
+    with pytest.raises(SettingsError, match="'file' setting of problem 'table' is required"):
+        fitflow.make_problem("table")
+
+
+def test_duplicate_x_is_refused_for_a_method_that_needs_distinct_x(tmp_path, monkeypatch):
+    from fitflow_plugins.methods.gp import GaussianProcess
+
+    path = write(tmp_path, "x,y\n0,1\n1,2\n1,2.5\n2,3\n")
+    cfg = {"problems": {"mine": {"plugin": "table", "settings": {"file": str(path)}}}, "methods": {"gp": {}}}
+    build_plan(cfg)  # the GP copes with repeated x (it learns a noise term)
+    monkeypatch.setattr(GaussianProcess, "requires_distinct_x", True)
+    with pytest.raises(ConfigError) as info:
+        build_plan(cfg, source="my.yaml")
+    message = str(info.value)
+    assert info.value.key == "problems.mine.settings.file" and "[1.0]" in message and "needs distinct x" in message
+
+
+# -- bad models -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "model, fragments",
+    [
+        ("a + b*", ["syntax error"]),
+        ("a + b*z", ["unknown name 'z'"]),
+        ("a + __import__('os').getpid()", ["only these functions may be called", "__import__"]),
+        ("a + x.real*b", ["Attribute is not allowed", "x.real"]),
+        ("a + (lambda q: q)(x)*b", ["only these functions", "lambda"]),
+        ("a + sum([b for _ in x])", ["only these functions", "sum"]),
+    ],
+    ids=["syntax", "unknown-name", "import", "attribute", "lambda", "comprehension"],
+)
+def test_bad_expression_names_the_setting_and_the_offending_part(tmp_path, model, fragments):
+    with pytest.raises(SettingsError) as info:
+        table(good_csv(tmp_path), model=model)
+    assert info.value.key == "model" and info.value.value == model
+    for fragment in fragments:
+        assert fragment in str(info.value), str(info.value)
+
+
+def _user_module(tmp_path, monkeypatch, body):
+    package = tmp_path / "mymodels.py"
+    package.write_text(textwrap.dedent(body))
+    monkeypatch.syspath_prepend(str(tmp_path))
+    import importlib
+    import sys
+
+    sys.modules.pop("mymodels", None)
+    importlib.invalidate_caches()
+
+
+def test_callable_model_fits_like_the_expression(tmp_path, monkeypatch):
+    _user_module(tmp_path, monkeypatch, "def line(x, a, b):\n    return a + b * x\n")
+    csv = good_csv(tmp_path)
+    by_callable = fitflow.fit("nlls", fitflow.generate(table(csv, model="mymodels:line")))
+    by_expression = fitflow.fit("nlls", fitflow.generate(table(csv)))
+    np.testing.assert_allclose(by_callable.estimate_vector(), by_expression.estimate_vector(), rtol=1e-7)
+    np.testing.assert_allclose(by_callable.stderr_vector(), by_expression.stderr_vector(), rtol=1e-5)
+
+
+def test_callable_that_raises_or_returns_the_wrong_shape_is_a_clear_error(tmp_path, monkeypatch):
+    _user_module(tmp_path, monkeypatch, """
+        import numpy as np
+        def boom(x, a, b):
+            raise RuntimeError("detector offline")
+        def short(x, a, b):
+            return np.ones(3)
+    """)
+    csv = good_csv(tmp_path)
+    with pytest.raises(ModelError, match="mymodels:boom.*raised RuntimeError: detector offline"):
+        table(csv, model="mymodels:boom").check_inputs()
+    with pytest.raises(ModelError, match=r"mymodels:short.*shape \(3,\) for 5 points"):
+        table(csv, model="mymodels:short").check_inputs()
+    with pytest.raises(SettingsError, match="cannot import module 'nomodule'") as info:
+        table(csv, model="nomodule:f")
+    assert info.value.key == "model"
+
+
+def test_model_settings_are_checked_against_each_other(tmp_path):
+    csv = good_csv(tmp_path)
+    with pytest.raises(SettingsError, match="one value per parameter") as info:
+        table(csv, p0=[1.0])
+    assert info.value.key == "p0"
+    with pytest.raises(SettingsError, match="lower bound must be below") as info:
+        table(csv, lower=[0, 5], upper=[1, 1])
+    with pytest.raises(SettingsError, match="within the bounds"):
+        table(csv, lower=[1, None])
+    with pytest.raises(SettingsError, match="no 'model'"):
+        fitflow.make_problem("table", file=str(csv), params=["a"])
+
+
+def test_fit_that_does_not_converge_is_a_failed_fit_with_the_optimisers_reason(tmp_path):
+    data = fitflow.generate(table(good_csv(tmp_path), model="a*exp(b*x)", p0=[1.0, 0.1]))
+    result, _, log = fitflow.api.safe_fit(fitflow.make_method("nlls", max_nfev=2), data, np.random.default_rng(0))
+    assert result.status == "failed"
+    assert "did not converge" in result.message and "maxfev" in result.message
+    assert "failed:" in log
