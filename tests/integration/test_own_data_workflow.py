@@ -1,0 +1,90 @@
+"""A scientist's own measurement through the whole workflow.
+
+A CSV in the working directory, a table problem with an expression model, one
+with a user callable that raises inside the fit, and a synthetic problem beside
+them. Checks: no-truth metrics in the table, the report says why, a raising
+model is a failed fit with its traceback while the rest completes, and editing
+the CSV reruns exactly the fits that read it.
+"""
+
+import json
+import shutil
+
+import pandas as pd
+import pytest
+import yaml
+
+from conftest import run_snakemake
+from fitflow.artefacts import sha256_file
+from fitflow_plugins.problems.table import EXAMPLE_FILE
+
+pytestmark = pytest.mark.slow
+
+MODEL_MODULE = '''
+def flaky(t, b1, b2):
+    """Fine at the starting values; raises as soon as an optimiser moves b2."""
+    import numpy as np
+    if b2 != 1.0:
+        raise RuntimeError(f"model exploded at b2={b2}")
+    return b1 * (1 - np.exp(-b2 * t))
+'''
+
+TABLE = {"file": "data/measured.csv", "x": ["t"], "y": "signal", "sigma": "error", "params": ["b1", "b2"],
+         "p0": [1.0, 1.0], "cv_folds": 3}
+CONFIG = {
+    "experiment": "mine", "seed": 3, "replicates": 1, "plot_fits": False,
+    "problems": {
+        "measured": {"plugin": "table", "settings": {**TABLE, "model": "b1*(1 - exp(-b2*t))"}},
+        "flaky": {"plugin": "table", "settings": {**TABLE, "model": "usermodels:flaky"}, "methods": ["nlls"]},
+        "synthetic": {"plugin": "gaussian_peak", "settings": {"n_points": 30}, "methods": ["nlls"]},
+    },
+    "methods": {"nlls": {}, "gp": {"settings": {"n_restarts": 0}}},
+}
+
+
+def stamps(root):
+    return {p.parent.relative_to(root).as_posix(): p.stat().st_mtime_ns for p in root.glob("fits/*/*/*/*/rep-*/result.json")}
+
+
+def test_measured_data_through_the_workflow(tmp_path):
+    (tmp_path / "data").mkdir()
+    csv = tmp_path / "data" / "measured.csv"
+    shutil.copy(EXAMPLE_FILE, csv)
+    (tmp_path / "usermodels.py").write_text(MODEL_MODULE)
+    config = tmp_path / "config.yaml"
+    config.write_text(yaml.safe_dump(CONFIG))
+    env = {"PYTHONPATH": str(tmp_path)}
+    run_snakemake(tmp_path, configfile=config, env=env)
+    root = tmp_path / "results" / "mine"
+
+    table = pd.read_csv(root / "fits.csv")
+    measured = table[table.problem == "measured"].set_index("method")
+    assert set(measured.index) == {"nlls", "gp"} and (measured.status == "ok").all()
+    assert measured.cv_rmse.notna().all() and measured.param_rms_error.isna().all()
+    assert measured.loc["nlls", "aic"] < measured.loc["nlls", "bic"]  # 2k < k ln(30)
+    assert 0.5 < measured.loc["nlls", "chi2_dof"] < 2  # the example's errors are honest
+
+    # The raising model: a failed fit with the traceback in its log; everything else finished.
+    flaky = table[table.problem == "flaky"].iloc[0]
+    assert flaky.status == "failed" and "model exploded" in flaky.message
+    log = (root / flaky.fit_dir / "fit.log").read_text()
+    assert "Traceback" in log and "RuntimeError: model exploded" in log
+    assert (table[table.problem != "flaky"].status == "ok").all()
+    report = (root / "report.html").read_text()
+    assert "These data are measurements: no truth is known" in report
+    assert "model exploded" in report  # listed among the failed fits
+
+    provenance = json.loads((root / "fits/measured/default/nlls/default/rep-0/provenance.json").read_text())
+    assert provenance["inputs"]["data/measured.csv"] == sha256_file(csv)
+
+    # Editing the file reruns exactly the fits that read it.
+    before = stamps(root)
+    lines = csv.read_text().splitlines()
+    lines[-1] = lines[-1].replace(lines[-1].split(",")[1], "2.50000")
+    csv.write_text("\n".join(lines) + "\n")
+    run_snakemake(tmp_path, configfile=config, env=env)
+    after = stamps(root)
+    for fit, stamp in after.items():
+        assert (stamp != before[fit]) == (not fit.startswith("fits/synthetic")), fit
+    provenance = json.loads((root / "fits/measured/default/nlls/default/rep-0/provenance.json").read_text())
+    assert provenance["inputs"]["data/measured.csv"] == sha256_file(csv)
