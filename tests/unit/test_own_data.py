@@ -250,3 +250,48 @@ def test_fit_that_does_not_converge_is_a_failed_fit_with_the_optimisers_reason(t
     assert result.status == "failed"
     assert "did not converge" in result.message and "maxfev" in result.message
     assert "failed:" in log
+
+
+# -- dress rehearsal --------------------------------------------------------------------
+
+
+def test_simulate_draws_from_the_model_at_the_given_truth():
+    """Rehearsal data scatter around the model at ``truth`` with the given noise: the mean
+    residual of 200 replicates at each x is within 4 standard errors of zero."""
+    settings = fitflow.get_problem("simulate").fast_settings
+    problem = fitflow.make_problem("simulate", **settings)
+    draws = np.array([fitflow.generate(problem, seed=s).y for s in range(200)])
+    data = fitflow.generate(problem, seed=0)
+    expected = data.model(data.x, settings["truth"])
+    error = (draws.mean(axis=0) - expected) / (settings["noise"] / np.sqrt(200))
+    assert np.max(np.abs(error)) < 4.5  # 30 points: |z| > 4.5 has probability 2e-4 under the model
+    assert np.std(draws - expected) == pytest.approx(settings["noise"], rel=0.05)
+    assert data.truth_params == dict(zip(settings["params"], settings["truth"]))
+
+
+@pytest.mark.slow
+def test_nlls_intervals_are_calibrated_in_the_rehearsal():
+    """Seeded: 150 replicates x 2 parameters; the 68% coverage has binomial sd 0.027,
+    so it must lie within 0.68 +- 0.08 (3 sd)."""
+    problem = fitflow.make_problem("simulate", **fitflow.get_problem("simulate").fast_settings)
+    inside = []
+    for seed in range(150):
+        data = fitflow.generate(problem, seed=seed)
+        inside.append(fitflow.evaluate(data, fitflow.fit("nlls", data))["coverage68"])
+    assert abs(np.mean(inside) - 0.6827) < 0.08, np.mean(inside)
+
+
+def test_calibration_verdict_names_calibrated_and_miscalibrated_methods():
+    from fitflow.report.data import calibration_verdicts
+
+    def level(ok):
+        return {"value": 0.7, "n": 100, "low": 0.6, "high": 0.8, "ok": ok}
+
+    rows = [
+        {"case": "rehearsal", "method": "nlls", "settings": "default", "param68": level(True), "param95": level(True)},
+        {"case": "rehearsal", "method": "emcee", "settings": "short", "param68": level(True), "param95": level(False)},
+        {"case": "rehearsal", "method": "gp", "settings": "default", "band68": {"value": 0.7, "n": 10}},
+    ]
+    (verdict,) = calibration_verdicts(rows)
+    assert verdict["calibrated"] == ["nlls"] and verdict["miscalibrated"] == ["emcee [short]"]
+    assert verdict["without"] == ["gp"]
