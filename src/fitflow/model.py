@@ -39,6 +39,12 @@ class ParametricModel:
         deconvolution the truth is the unblurred signal, the observations its
         blurred image): ``signal(grid_x, theta)`` gives what ``dataset.grid_y``
         holds and ``signal_design(grid_x)`` its Jacobian in ``theta``.
+    exact_design
+        Optional ``exact_design(x)`` giving the design matrix as rows of mpmath
+        numbers, for ill-conditioned linear fits in extended precision (fitflow's
+        expression models provide it; see :mod:`fitflow.lstsq`).
+    linearity
+        One sentence saying why the model is or is not linear in its parameters.
     """
 
     function: object
@@ -49,6 +55,8 @@ class ParametricModel:
     design: object = None
     signal: object = None
     signal_design: object = None
+    exact_design: object = None
+    linearity: str = ""
 
     def __post_init__(self):
         n = len(self.param_names)

@@ -79,3 +79,76 @@ def test_laplace_68_percent_intervals_are_calibrated_over_200_replicates():
         inside += [metrics[f"param.{name}.in68"] for name in ("A", "mu", "sigma", "B")]
     assert len(inside) == 800
     assert abs(np.mean(inside) - 0.68) <= 0.04, f"coverage {np.mean(inside):.3f}"
+
+
+# -- a fit is ok only when its answer can be trusted ------------------------------------
+
+
+class _Given(fitflow.Problem):
+    name = "given"
+    capabilities = frozenset({"parametric"})
+
+    def __init__(self, model):
+        self._model = model
+
+    def model(self, dataset):
+        return self._model
+
+
+def _saturating(start):
+    """A saturating exponential (6 points, like NIST's BoxBOD) whose LM path from a poor
+    start runs the rate off to a plateau where the model is the constant b1."""
+    from fitflow.expression import expression_model
+
+    x = np.array([1, 2, 3, 5, 7, 10.0])
+    y = np.array([109, 149, 149, 191, 213, 224.0])
+    model = expression_model("b1*(1 - exp(-b2*x))", ["b1", "b2"], p0=start)
+    return fitflow.Dataset(problem=_Given(model), x=x, y=y)
+
+
+def _curve_fit_reference():
+    from scipy.optimize import curve_fit
+
+    data = _saturating([100, 0.75])
+    popt, pcov = curve_fit(lambda x, b1, b2: b1 * (1 - np.exp(-b2 * x)), data.x, data.y, p0=[100, 0.75],
+                           ftol=1e-15, xtol=1e-15, gtol=1e-15)
+    return popt, pcov
+
+
+def test_a_plateau_is_never_ok_and_the_fallback_finds_the_optimum():
+    popt, pcov = _curve_fit_reference()  # from a good start, curve_fit finds the optimum
+    stalled = fitflow.fit("nlls", _saturating([1.0, 1.0]), fallbacks=False)
+    assert not stalled.ok and "plateau" in stalled.message and "b2" in stalled.message
+    rescued = fitflow.fit("nlls", _saturating([1.0, 1.0]))
+    assert rescued.ok and rescued.diagnostics["algorithm"] != "lm"
+    np.testing.assert_allclose(rescued.estimate_vector(), popt, rtol=1e-7)
+    np.testing.assert_allclose(rescued.covariance, pcov, rtol=1e-5)
+    assert any("fallback" in w for w in rescued.warnings)
+
+
+def test_a_badly_scaled_polynomial_keeps_finite_standard_errors():
+    # Raw powers of x up to 10 (condition ~1e15): MINPACK's unscaled test calls the
+    # Jacobian singular; scaled, it is not, and the covariance equals OLS's.
+    from fitflow.expression import expression_model
+
+    rng = np.random.default_rng(2)
+    x = np.linspace(-8.8, -3.1, 82)
+    text = " + ".join(["b0"] + [f"b{k}*x**{k}" for k in range(1, 6)])
+    model = expression_model(text, [f"b{k}" for k in range(6)], p0=np.zeros(6))
+    y = model(x, [1.0, 0.5, 0.2, 0.05, 0.01, 0.001]) + rng.normal(0, 0.01, x.size)
+    problem = _Given(model)
+    problem.capabilities = frozenset({"parametric", "linear"})
+    data = fitflow.Dataset(problem=problem, x=x, y=y, sigma=np.full(x.size, 0.01))
+    fitted, linear = fitflow.fit("nlls", data), fitflow.fit("ols", data)
+    assert fitted.ok and np.all(np.isfinite(fitted.covariance))
+    np.testing.assert_allclose(fitted.estimate_vector(), linear.estimate_vector(), rtol=1e-6)
+    np.testing.assert_allclose(fitted.stderr_vector(), linear.stderr_vector(), rtol=1e-6)
+
+
+def test_a_parameter_the_model_ignores_is_a_failed_fit():
+    from fitflow.expression import expression_model
+
+    x = np.linspace(0, 1, 10)
+    model = expression_model("a*x", ["a", "b"], p0=[1.0, 1.0])
+    result = fitflow.fit("nlls", fitflow.Dataset(problem=_Given(model), x=x, y=2 * x))
+    assert not result.ok and "b" in result.message

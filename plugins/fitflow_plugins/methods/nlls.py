@@ -8,26 +8,66 @@ Python wrapper, which alone costs 1.3x a ``curve_fit`` call on small problems
 reflective method.
 
 The covariance is the Laplace approximation ``(J^T W J)^-1`` at the optimum,
-as MINPACK already computes it from its QR factor of the Jacobian (LM, the
-value ``curve_fit`` reports), or from the SVD of the Jacobian at the optimum
-with ``curve_fit``'s small-singular-value cut-off (TRF: the model's exact
-Jacobian where it gives one, else central differences). A fit that stops without converging is reported as
-failed with the optimiser's own reason.
+computed by :func:`fitflow.lstsq.laplace_covariance` from the column-scaled
+Jacobian (for LM from MINPACK's own triangular factor, so J is neither evaluated
+nor decomposed again), so a well-determined but badly scaled model (a
+polynomial in raw powers of x) keeps finite standard errors.
+
+A fit is ``ok`` only when its answer can be trusted:
+
+1. the solver converged, to finite values;
+2. the Jacobian at the optimum has full rank after column scaling;
+3. no parameter sits on a plateau where it no longer affects the model (its
+   column of the Jacobian times its value is below 1e-10 of the model's size:
+   a saturating exponential whose rate ran off to a huge value, say). Scaling
+   alone would hide such a plateau, MINPACK's unscaled test would call it singular.
+
+Where the first attempt fails one of these, the documented fallbacks run in
+order until one passes: (a) TRF from the same start with ``x_scale="jac"``,
+polished by LM; (b) LM from the start scaled by 0.1, then by 10 (for a bounded
+fit, TRF from those starts clipped into the box). The fit records the path it
+took in ``diagnostics["algorithm"]``. If none passes, the fit is failed with the
+first attempt's reason, never ``ok`` with a warning.
 """
+
+from dataclasses import dataclass
 
 import numpy as np
 
 from fitflow import FitResult, Method, Setting
+from fitflow.lstsq import RankDeficiency, laplace_covariance
 
 __all__ = ["NonLinearLeastSquares"]
 
 _LEASTSQ_SUCCESS = (1, 2, 3, 4)
+#: A parameter whose whole value moves the model by less than this fraction of the
+#: model's size has no effect there: the fit is on a degenerate plateau.
+NO_EFFECT = 1e-10
+#: Scalings of the start tried as fallbacks.
+START_SCALES = (0.1, 10.0)
+
+
+@dataclass
+class _Attempt:
+    """One solver run: its optimum and a factor M with ``M^T M = J^T W J`` there."""
+
+    theta: np.ndarray
+    fvec: np.ndarray
+    nfev: int
+    message: str
+    converged: bool
+    factor: np.ndarray
+    gradient: np.ndarray
+
+    @property
+    def cost(self):
+        return float(self.fvec @ self.fvec) if np.all(np.isfinite(self.fvec)) else np.inf
 
 
 class NonLinearLeastSquares(Method):
     name = "nlls"
-    version = "1.0"
-    description = "Levenberg-Marquardt (MINPACK) / TRF with Laplace covariance (J^T W J)^-1"
+    version = "2.0"
+    description = "Levenberg-Marquardt (MINPACK) / TRF with Laplace covariance (J^T W J)^-1 and checked fallbacks"
     capabilities = frozenset({"parametric"})
     resources = {"threads": 1, "mem_mb": 500, "runtime": 10}
     requires_modules = ("scipy.optimize",)
@@ -41,136 +81,159 @@ class NonLinearLeastSquares(Method):
         "max_nfev": Setting(None, int, "evaluation budget per solver run (default: 1000 x (parameters + 1))",
                             minimum=1),
         "absolute_sigma": Setting(True, bool, "errors are absolute; if false, scale covariance by chi2/dof"),
+        "fallbacks": Setting(True, bool, "where the first fit cannot be trusted, try TRF and rescaled starts"),
     }
 
     def fit(self, dataset, rng):
         model = dataset.model
         x, y = dataset.x, dataset.y
         whiten = 1.0 / dataset.sigma if dataset.sigma is not None else np.ones_like(y)
-        whiten_column = whiten[:, None]
+        names = model.param_names
 
         def residuals(theta):
             return (y - model(x, theta)) * whiten
 
         def jacobian(theta):
-            return -model.jacobian_at(x, theta) * whiten_column
+            return -model.jacobian_at(x, theta) * whiten[:, None]
 
         exact = self.values["jacobian"] == "model" and (model.design is not None or model.jacobian is not None)
-        bounded = self.values["bounded"] and model.is_bounded
         solver_jacobian = jacobian if exact else None
-        with np.errstate(all="ignore"):
-            if bounded:
-                fitted = self._trust_region(residuals, solver_jacobian, jacobian, model.p0, model.bounds)
-                algorithm = "trf"
-            else:
-                fitted = self._levenberg_marquardt(residuals, solver_jacobian, model.p0)
-                algorithm = "lm"
-                if not _converged(fitted):
-                    fitted, algorithm = self._rescue(residuals, solver_jacobian, jacobian, model.p0, fitted)
-        theta, fvec, nfev, message, ok, covariance, condition, gradient = fitted
-        if not _converged(fitted):
-            return FitResult.failed(f"{'least_squares' if bounded else 'leastsq'} did not converge: {message}")
+        bounds = model.bounds if self.values["bounded"] and model.is_bounded else None
 
-        chi2 = float(fvec @ fvec)
-        dof = y.size - theta.size
-        warnings = []
+        def run(label, start):
+            if bounds is not None:
+                return label, self._trust_region(residuals, solver_jacobian, jacobian, start, bounds)
+            if label.startswith("trf"):
+                unbounded = (np.full(start.size, -np.inf), np.full(start.size, np.inf))
+                trust = self._trust_region(residuals, solver_jacobian, jacobian, start, unbounded, x_scale="jac")
+                if not trust.converged:
+                    return label, trust
+                polished = self._levenberg_marquardt(residuals, solver_jacobian, trust.theta)
+                if polished.converged and polished.cost <= trust.cost * (1 + 1e-12):
+                    polished.nfev += trust.nfev
+                    return f"lm after {label}", polished
+                return label, trust
+            return label, self._levenberg_marquardt(residuals, solver_jacobian, start)
+
+        plan = [("trf" if bounds is not None else "lm", model.p0)]
+        if self.values["fallbacks"]:
+            if bounds is None:
+                plan.append(("trf(x_scale=jac)", model.p0))
+            plan += [(f"{plan[0][0]} from {scale:g} x start", _clip(model.p0 * scale, bounds)) for scale in START_SCALES]
+        total_nfev, first_reason, tried = 0, None, []
+        with np.errstate(all="ignore"):
+            for label, start in plan:
+                algorithm, attempt = run(label, start)
+                total_nfev += attempt.nfev
+                tried.append(algorithm)
+                reason, laplace = self._assess(attempt, y * whiten - attempt.fvec, names)
+                if reason is None:
+                    break
+                first_reason = first_reason or reason
+            else:
+                note = f" (fallbacks tried: {', '.join(tried[1:])})" if len(tried) > 1 else ""
+                return FitResult.failed(f"{first_reason}{note}")
+        covariance, condition, scaled_condition = laplace
+        chi2 = attempt.cost
+        dof = y.size - attempt.theta.size
         if dataset.sigma is None or not self.values["absolute_sigma"]:
-            covariance = covariance * (chi2 / dof if dof > 0 else np.inf)
-        if not np.all(np.isfinite(covariance)):
-            warnings.append("covariance is not finite: the Jacobian is singular at the optimum")
-        names = model.param_names
+            if dof <= 0:
+                return FitResult.failed(f"{y.size} points and {attempt.theta.size} parameters leave no degrees "
+                                        f"of freedom to estimate the unknown errors")
+            covariance = covariance * (chi2 / dof)
+        warnings = [] if len(tried) == 1 else [f"first attempt untrustworthy ({first_reason}); "
+                                                f"answer from fallback {algorithm}"]
         return FitResult(
-            params=dict(zip(names, theta)),
-            stderr=dict(zip(names, np.sqrt(np.abs(np.diag(covariance))))),
+            params=dict(zip(names, attempt.theta)),
+            stderr=dict(zip(names, np.sqrt(np.diag(covariance)))),
             covariance=covariance,
-            y_fit=y - fvec / whiten,
-            n_evaluations=nfev,
+            y_fit=y - attempt.fvec / whiten,
+            n_evaluations=total_nfev,
             diagnostics={
                 "algorithm": algorithm,
-                "message": message,
-                "nfev": nfev,
+                "attempts": tried,
+                "message": attempt.message,
+                "nfev": total_nfev,
                 "cost": 0.5 * chi2,
-                "optimality": float(np.max(np.abs(gradient))),
+                "optimality": float(np.max(np.abs(attempt.gradient))),
                 "condition_number": condition,
+                "scaled_condition_number": scaled_condition,
             },
             warnings=warnings,
         )
+
+    @staticmethod
+    def _assess(attempt, model_values, names):
+        """``(None, laplace)`` for a trustworthy optimum, else ``(reason, None)``."""
+        if not attempt.converged:
+            return f"did not converge: {attempt.message}", None
+        column_norms = np.linalg.norm(attempt.factor, axis=0)
+        size = float(np.linalg.norm(model_values))
+        effect = column_norms * np.abs(attempt.theta)
+        flat = [n for n, e, t, c in zip(names, effect, attempt.theta, column_norms)
+                if c == 0 or (t != 0 and e <= NO_EFFECT * size)]
+        if flat:
+            return (f"degenerate plateau: {', '.join(flat)} no longer change the model at the optimum "
+                    f"{dict(zip(names, attempt.theta.round(6).tolist()))}"), None
+        try:
+            laplace = laplace_covariance(attempt.factor, names)
+        except RankDeficiency as exc:
+            return f"the Jacobian at the optimum is {exc}", None
+        except FloatingPointError as exc:
+            return str(exc), None
+        if not np.all(np.isfinite(laplace[0])):
+            return "the covariance is not finite at the optimum", None
+        return None, laplace
 
     def _budget(self, n_params):
         """Evaluations allowed per solver run. MINPACK's own default, 100 (n + 1), stops
         slow but steady descents (NIST MGH17 from start 1 needs about 600)."""
         return self.values["max_nfev"] or 1000 * (n_params + 1)
 
-    def _rescue(self, residuals, solver_jacobian, jacobian, start, failed):
-        """Where LM stops without converging (it can wander off from a poor start, or run
-        out of evaluations), rerun from the same start with TRF scaled by the Jacobian's
-        column norms (``x_scale="jac"``), then polish with LM from where TRF ended.
-        The evaluations of all attempts are counted; the first failure is reported if
-        the rescue fails too."""
-        unbounded = (np.full(start.size, -np.inf), np.full(start.size, np.inf))
-        trust = self._trust_region(residuals, solver_jacobian, jacobian, start, unbounded, x_scale="jac")
-        if not _converged(trust):
-            return failed, "lm"
-        polished = self._levenberg_marquardt(residuals, solver_jacobian, trust[0])
-        chosen, algorithm = (polished, "lm after trf(x_scale=jac)") if _converged(polished) else (trust, "trf(x_scale=jac)")
-        total_nfev = failed[2] + trust[2] + (polished[2] if chosen is polished else 0)
-        return (chosen[0], chosen[1], total_nfev, *chosen[3:]), algorithm
-
     def _levenberg_marquardt(self, residuals, jacobian, start):
         """MINPACK LM. Its pivoted QR of the whitened Jacobian at the optimum, J P = Q R,
-        already gives the covariance ``cov_x = P (R^T R)^-1 P^T`` (what curve_fit reports),
-        the singular values of J (those of R) and the gradient J^T r = P R^T Q^T r, so J
-        is neither evaluated nor decomposed again."""
+        gives the factor R P^T (``(R P^T)^T R P^T = J^T J``) and the gradient
+        J^T r = P R^T Q^T r, so J is neither evaluated nor decomposed again."""
         from scipy.optimize import leastsq
 
         v = self.values
-        theta, covariance, info, message, ier = leastsq(
+        theta, _, info, message, ier = leastsq(
             residuals, start, Dfun=jacobian, full_output=True,
             ftol=v["ftol"], xtol=v["xtol"], gtol=v["gtol"], maxfev=self._budget(start.size),
         )
         n = theta.size
         perm = info["ipvt"] - info["ipvt"].min()  # 1-based before SciPy 1.15, 0-based since
         r = np.triu(np.transpose(info["fjac"])[:n, :])
-        if not (np.all(np.isfinite(r)) and np.all(np.isfinite(info["fvec"]))):
-            nan = np.full(n, np.nan)
-            return (theta, info["fvec"], int(info["nfev"]), f"{message} (the model overflowed: non-finite values)",
-                    False, np.full((n, n), np.inf), np.inf, nan)
-        singular_values = np.linalg.svd(r, compute_uv=False)
-        condition = float(singular_values[0] / singular_values[-1]) if singular_values[-1] > 0 else np.inf
-        if covariance is None or condition > 1 / (np.finfo(float).eps * max(info["fvec"].size, n)):
-            covariance = np.full((n, n), np.inf)  # singular Jacobian: as curve_fit reports it
-        gradient = np.empty(n)
-        gradient[perm] = r.T @ info["qtf"][:n]
-        return (theta, info["fvec"], int(info["nfev"]), message, ier in _LEASTSQ_SUCCESS,
-                covariance, condition, gradient)
+        factor = np.empty_like(r)
+        factor[:, perm] = r
+        finite = bool(np.all(np.isfinite(r)) and np.all(np.isfinite(info["fvec"])))
+        if not finite:
+            message = f"{message} (the model overflowed: non-finite values)"
+        gradient = np.full(n, np.nan)
+        if finite:
+            gradient[perm] = r.T @ info["qtf"][:n]
+        converged = finite and ier in _LEASTSQ_SUCCESS and bool(np.all(np.isfinite(theta)))
+        return _Attempt(theta, info["fvec"], int(info["nfev"]), message, converged, factor, gradient)
 
     def _trust_region(self, residuals, solver_jacobian, jacobian, start, bounds, x_scale=1.0):
         from scipy.optimize import least_squares
 
         v = self.values
-        solution = least_squares(
-            residuals, np.clip(start, *bounds), jac=solver_jacobian or "2-point", bounds=bounds, method="trf",
-            x_scale=x_scale, ftol=v["ftol"] or None, xtol=v["xtol"] or None, gtol=v["gtol"] or None,
-            max_nfev=self._budget(start.size),
-        )
+        try:
+            solution = least_squares(
+                residuals, np.clip(start, *bounds), jac=solver_jacobian or "2-point", bounds=bounds, method="trf",
+                x_scale=x_scale, ftol=v["ftol"] or None, xtol=v["xtol"] or None, gtol=v["gtol"] or None,
+                max_nfev=self._budget(start.size),
+            )
+        except ValueError as exc:  # non-finite residuals at the start
+            nan = np.full(start.size, np.nan)
+            return _Attempt(nan, np.full(1, np.nan), 0, f"least_squares refused: {exc}", False,
+                            np.full((1, start.size), np.nan), nan)
         jac = jacobian(solution.x)  # exact (or central-difference) Jacobian at the optimum
-        covariance, condition = _laplace_covariance(jac)
-        return (solution.x, solution.fun, int(solution.nfev), solution.message, solution.status > 0,
-                covariance, condition, jac.T @ solution.fun)
+        converged = bool(solution.status > 0 and np.all(np.isfinite(solution.x)) and np.all(np.isfinite(solution.fun)))
+        return _Attempt(solution.x, solution.fun, int(solution.nfev), solution.message, converged, jac,
+                        jac.T @ solution.fun)
 
 
-def _converged(fitted):
-    """True when a solver's ``(theta, fvec, ...)`` tuple reports success with finite values."""
-    theta, fvec, ok = fitted[0], fitted[1], fitted[4]
-    return bool(ok and np.all(np.isfinite(theta)) and np.all(np.isfinite(fvec)))
-
-
-def _laplace_covariance(jacobian):
-    """``pinv(J^T J)`` via the SVD of ``J``, with curve_fit's cut-off; and ``cond(J)``."""
-    _, s, vt = np.linalg.svd(jacobian, full_matrices=False)
-    keep = s > np.finfo(float).eps * max(jacobian.shape) * s[0]
-    covariance = (vt[keep].T / s[keep] ** 2) @ vt[keep]
-    if not keep.all():
-        covariance = np.full_like(covariance, np.inf)
-    condition = float(s[0] / s[-1]) if s[-1] > 0 else np.inf
-    return covariance, condition
+def _clip(start, bounds):
+    return start if bounds is None else np.clip(start, *bounds)

@@ -1,64 +1,90 @@
-"""Weighted ordinary least squares for models linear in their parameters.
+"""Weighted linear least squares for models linear in their parameters.
 
-Solves ``min_theta || W^(1/2) (y - A theta) ||^2`` through the singular value
-decomposition of the whitened design matrix ``W^(1/2) A`` (LAPACK via NumPy):
-the normal equations ``A^T W A`` are never formed, so their squared condition
-number never costs accuracy. The same SVD gives the covariance
-``(A^T W A)^-1 = V S^-2 V^T`` and the condition number.
+Solves ``min_theta || W^(1/2) (y - A theta) ||^2`` with :func:`fitflow.lstsq.solve_linear`:
+columns scaled to unit norm, pivoted Householder QR refined against
+extended-precision residuals, and, where the scaled condition number leaves
+double precision too few digits and the model can evaluate its design exactly,
+the whole solve in 34-digit arithmetic. The normal equations ``A^T W A`` are
+never formed. Known per-point errors give weighted least squares with the
+covariance ``(A^T W A)^-1``; unknown ones the covariance scaled by the residual
+variance ``RSS / (n - p)``.
+
+A fit is ``ok`` only when its numbers can be trusted: a rank-deficient design
+(columns dependent to working precision, after scaling) is a failed fit naming
+the parameters that are not separately determined, never a minimum-norm answer.
 """
 
 import numpy as np
 
 from fitflow import FitResult, Method, Setting
+from fitflow.lstsq import RankDeficiency, solve_linear
 
 __all__ = ["OrdinaryLeastSquares"]
 
 
 class OrdinaryLeastSquares(Method):
     name = "ols"
-    version = "1.0"
-    description = "Weighted linear least squares by SVD, covariance (A^T W A)^-1"
+    version = "2.0"
+    description = "Weighted linear least squares: scaled, refined QR (extended precision when ill-conditioned)"
     capabilities = frozenset({"linear"})
     resources = {"threads": 1, "mem_mb": 500, "runtime": 5}
     settings = {
-        "cond_warn": Setting(1e10, float, "warn when the condition number exceeds this", minimum=1.0),
-        "rcond": Setting(None, float, "relative cut-off for small singular values (default: machine precision x size)"),
+        "min_digits": Setting(4.0, float, "fail a fit whose estimated correct digits fall below this "
+                                          "(-log10(eps x scaled condition number))", minimum=0.0, maximum=15.0),
     }
 
     def fit(self, dataset, rng):
-        design = dataset.model.design(dataset.x)
+        model = dataset.model
+        names = model.param_names
+        design = model.design(dataset.x)
         n, p = design.shape
         whiten = 1.0 / dataset.sigma if dataset.sigma is not None else np.ones(n)
-        u, s, vt = np.linalg.svd(design * whiten[:, None], full_matrices=False)
-        rcond = self.values["rcond"] or np.finfo(float).eps * max(n, p)
-        keep = s > rcond * s[0]
-        inv_s = np.where(keep, 1.0 / np.where(keep, s, 1.0), 0.0)
-        theta = vt.T @ (inv_s * (u.T @ (dataset.y * whiten)))
-        covariance = (vt.T * inv_s**2) @ vt
-        y_fit = design @ theta
+        exact = None
+        if model.exact_design is not None:
+            def exact():
+                import mpmath
+
+                rows = model.exact_design(dataset.x)
+                with mpmath.workdps(34):  # whiten without rounding back to double
+                    return [[value * mpmath.mpf(float(w)) for value in row] for row, w in zip(rows, whiten)]
+        try:
+            solution = solve_linear(design * whiten[:, None], dataset.y * whiten, names, exact_design=exact)
+        except RankDeficiency as exc:
+            return FitResult.failed(f"the design matrix is {exc}")
+        except FloatingPointError as exc:
+            return FitResult.failed(str(exc))
+        diagnostics = {
+            "condition_number": solution.condition,
+            "scaled_condition_number": solution.scaled_condition,
+            "precision": solution.precision,
+            "correct_digits": solution.correct_digits,
+            "linearity": model.linearity or None,
+        }
+        if solution.correct_digits < self.values["min_digits"]:
+            return FitResult.failed(
+                f"too ill-conditioned to trust: scaled condition number {solution.scaled_condition:.3g} leaves "
+                f"about {solution.correct_digits:.1f} correct digits in double precision (min_digits = "
+                f"{self.values['min_digits']}); reparametrise (centre and scale x) or write the model as an "
+                f"expression so it can be solved in extended precision")
+        covariance = solution.unscaled_covariance
         warnings = []
         if dataset.sigma is None:
-            dof = n - int(keep.sum())
-            scale = np.sum((dataset.y - y_fit) ** 2) / dof if dof > 0 else np.nan
-            covariance = covariance * scale
+            dof = n - p
+            if dof <= 0:
+                return FitResult.failed(f"{n} points and {p} parameters leave no degrees of freedom to estimate "
+                                        f"the unknown errors from the residuals")
+            covariance = covariance * float(solution.residuals @ solution.residuals) / dof
             warnings.append("no per-point errors: covariance scaled by the residual variance")
-        condition = float(s[0] / s[-1]) if s[-1] > 0 else np.inf
-        if condition > self.values["cond_warn"]:
-            warnings.append(f"ill-conditioned design: condition number {condition:.3g}")
-        rank = int(keep.sum())
-        if rank < p:
-            warnings.append(f"rank-deficient design: rank {rank} < {p} parameters")
-        names = dataset.model.param_names
+        if solution.correct_digits < 10:
+            warnings.append(f"ill-conditioned design: scaled condition number {solution.scaled_condition:.3g}, "
+                            f"about {solution.correct_digits:.0f} correct digits")
+        theta = solution.theta
         return FitResult(
             params=dict(zip(names, theta)),
             stderr=dict(zip(names, np.sqrt(np.diag(covariance)))),
             covariance=covariance,
-            y_fit=y_fit,
+            y_fit=design @ theta,
             n_evaluations=1,
-            diagnostics={
-                "condition_number": condition,
-                "rank": rank,
-                "singular_values": s.tolist() if s.size <= 50 else None,
-            },
+            diagnostics=diagnostics,
             warnings=warnings,
         )
