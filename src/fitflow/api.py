@@ -13,10 +13,11 @@ import traceback
 
 import numpy as np
 
-from .dataset import Dataset
 from .errors import FitflowError
 from .registry import get_method, get_problem
 from .result import FitResult
+from .timelimit import TimedOut, time_limit
+from .validation import dataset_problems, plugin_origin, validated_result
 
 __all__ = ["make_problem", "make_method", "generate", "fit", "safe_fit", "as_rng"]
 
@@ -45,8 +46,9 @@ def generate(problem, seed=0, **settings):
     elif settings:
         raise TypeError("pass settings with a problem name, not with a problem instance")
     dataset = problem.generate(as_rng(seed))
-    if not isinstance(dataset, Dataset):
-        raise TypeError(f"{problem.label()}.generate must return a fitflow.Dataset; got {type(dataset).__name__}")
+    found = dataset_problems(dataset, problem.capabilities)
+    if found:
+        raise FitflowError(f"{plugin_origin(problem)} generated an invalid dataset: {'; '.join(found)}")
     return dataset
 
 
@@ -65,26 +67,37 @@ def fit(method, dataset, seed=0, **settings):
             f"{method.label()} serves {sorted(method.capabilities)} problems; "
             f"this dataset is {sorted(dataset.capabilities)}"
         )
+    reason = method.can_fit(dataset)
+    if reason:
+        raise FitflowError(f"{method.label()} cannot fit this dataset: {reason}")
     result = method.fit(dataset, as_rng(seed))
     if not isinstance(result, FitResult):
         raise TypeError(f"{method.label()}.fit must return a fitflow.FitResult; got {type(result).__name__}")
     return result
 
 
-def safe_fit(method, dataset, rng):
-    """Fit, turning any exception into a failed result; return ``(result, timing, log)``.
+def safe_fit(method, dataset, rng, key=None, seconds=None):
+    """Fit, turning any exception, invalid result or time-out into a failed result.
 
-    ``timing`` holds the wall and CPU seconds spent in the method's ``fit``;
-    ``log`` is the text for the fit's log file (warnings, or the traceback).
+    Returns ``(result, timing, log)``: ``timing`` holds the wall and CPU seconds
+    spent in the method's ``fit``; ``log`` is the text for the fit's log file
+    (warnings, or the traceback). ``key`` is the method's config key, named in
+    every message; ``seconds`` is the wall-clock limit of the fit (``None``: none).
     """
     wall, cpu = time.perf_counter(), time.process_time()
+    origin = plugin_origin(method, key)
     try:
-        result = fit(method, dataset, rng)
+        with time_limit(seconds):
+            result = fit(method, dataset, rng)
+        result = validated_result(result, dataset, method, key)
         log = "".join(f"warning: {w}\n" for w in result.warnings)
         if not result.ok:
             log += f"failed: {result.message}\n"
+    except TimedOut as exc:
+        result = FitResult.failed(f"{origin}: {exc}; raise the limit with fit_timeout_s in the config")
+        log = f"failed: {result.message}\n"
     except Exception as exc:  # a plugin bug must not stop the experiment
-        result = FitResult.failed(f"{type(exc).__name__}: {exc}")
+        result = FitResult.failed(f"{origin} raised {type(exc).__name__} in fit: {exc}")
         log = "fit raised an exception:\n" + traceback.format_exc()
     timing = {"wall_time_s": time.perf_counter() - wall, "cpu_time_s": time.process_time() - cpu}
     return result, timing, log

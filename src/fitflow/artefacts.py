@@ -35,6 +35,8 @@ __all__ = [
     "sha256_file",
     "write_dataset",
     "read_dataset",
+    "write_failed_dataset",
+    "dataset_failure",
     "write_result",
     "read_result",
 ]
@@ -181,6 +183,24 @@ def write_dataset(dataset, folder, extra_meta=None):
             **(extra_meta or {}),
         },
     )
+
+
+def write_failed_dataset(folder, problem, message, extra_meta=None):
+    """Record in ``folder`` that ``problem`` produced no usable dataset, and why.
+
+    The fits of such a dataset are failed fits carrying ``message``; the rest of
+    the experiment goes on.
+    """
+    folder = Path(folder)
+    write_npz(folder / "dataset.npz", {})
+    write_json(folder / "dataset.json", {"problem": problem.name, "problem_version": problem.version,
+                                          "settings": problem.get_settings(), "failed": str(message),
+                                          **(extra_meta or {})})
+
+
+def dataset_failure(folder):
+    """Why the dataset in ``folder`` could not be generated, or ``None`` when it was."""
+    return read_json(Path(folder) / "dataset.json").get("failed")
 
 
 def read_dataset(folder, registry=None):

@@ -12,13 +12,11 @@ import itertools
 import os
 import re
 
-import numpy as np
-
 from .errors import ConfigError, FitflowError, IncompatiblePairError, SettingsError
 from .registry import methods as method_registry
 from .registry import problems as problem_registry
 
-__all__ = ["Case", "FitPair", "ExperimentPlan", "build_plan", "settings_id", "batches"]
+__all__ = ["Case", "FitPair", "ExperimentPlan", "build_plan", "settings_id", "batches", "construct"]
 
 _LABEL = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 DEFAULT_BATCH_SIZE = 10
@@ -34,9 +32,15 @@ class Case:
     sid: str
     entry: dict = field(hash=False, repr=False)
     swept: dict = field(hash=False, default_factory=dict)
+    kind: str = "problems"
+
+    @property
+    def key(self):
+        """The config key of this entry: ``problems.<label>`` or ``methods.<label>``."""
+        return f"{self.kind}.{self.label}"
 
     def instance(self, registry):
-        return registry.get(self.plugin)(**self.settings)
+        return construct(registry.get(self.plugin), self.settings, key=self.key)
 
 
 @dataclass(frozen=True)
@@ -65,6 +69,17 @@ class ExperimentPlan:
     config: dict = field(repr=False)
     plot_fits: bool = True
     reuse_fits: bool = True
+    skipped: list = field(default_factory=list)
+
+    def fit_timeout(self, label):
+        """Wall-clock limit of one fit of method ``label`` in seconds: the method entry's
+        ``fit_timeout_s``, else the config's, else the plugin's runtime hint."""
+        entry = self.config["methods"][label] or {}
+        value = entry.get("fit_timeout_s", self.config.get("fit_timeout_s"))
+        if value is None:
+            case = next(c for c in self.methods if c.label == label)
+            value = 60 * method_registry().get(case.plugin).resource_hints()["runtime"]
+        return float(value) or None
 
     def problem_case(self, label, sid):
         return _find(self.problems, label, sid)
@@ -95,7 +110,21 @@ class ExperimentPlan:
             "problems": [case(c) for c in self.problems],
             "methods": [case(c) for c in self.methods],
             "pairs": [list(p.key) for p in self.pairs],
+            "skipped": self.skipped,
         }
+
+
+def construct(cls, settings, key=None):
+    """``cls(**settings)``; any error but a SettingsError names the plugin, its distribution and the key."""
+    try:
+        return cls(**settings)
+    except SettingsError:
+        raise
+    except Exception as exc:
+        from .validation import plugin_origin
+
+        raise ConfigError(f"{plugin_origin(cls)} raised {type(exc).__name__} when constructed: {exc}",
+                          key=key) from exc
 
 
 def _find(cases, label, sid):
@@ -168,11 +197,13 @@ def _expand(kind, label, entry, registry, source):
     for point in itertools.product(*(sweep[k] for k in keys)):
         swept = dict(zip(keys, point))
         try:
-            resolved = cls(**settings, **swept).get_settings()
+            resolved = construct(cls, {**settings, **swept}, key=where).get_settings()
         except SettingsError as exc:
             section = "sweep" if exc.key in swept else "settings"
             raise ConfigError(str(exc), source=source, key=f"{where}.{section}.{exc.key}", value=exc.value) from exc
-        cases.append(Case(label, plugin, resolved, settings_id(swept), entry, swept))
+        except ConfigError as exc:
+            raise ConfigError(str(exc).split(": ", 1)[1], source=source, key=where) from exc
+        cases.append(Case(label, plugin, resolved, settings_id(swept), entry, swept, kind))
     sids = [c.sid for c in cases]
     if len(set(sids)) != len(sids):
         raise ConfigError("sweep values collide after formatting", source=source, key=f"{where}.sweep", value=sweep)
@@ -193,26 +224,26 @@ def _check_problem_inputs(problem, case, source):
         raise ConfigError(str(exc), source=source, key=f"problems.{case.label}") from exc
 
 
-def _check_distinct_x(pair, problems_reg, methods_reg, source):
-    """A method that needs distinct predictor values must not get a file with repeated ones."""
-    method_cls = methods_reg.get(pair.method.plugin)
-    if not method_cls.requires_distinct_x:
-        return
-    problem = pair.problem.instance(problems_reg)
-    if not hasattr(problem, "observations"):  # only problems that read measurements have them
-        return
-    path = problem.input_files()[0]
-    data = problem.observations()
-    x = data.x.reshape(data.n_points, -1)
-    _, first, counts = np.unique(x, axis=0, return_index=True, return_counts=True)
-    if np.any(counts > 1):
-        repeated = x[first[np.argmax(counts > 1)]]
-        raise ConfigError(
-            f"data file {path!r} repeats the predictor value {repeated.tolist()} but method "
-            f"'{pair.method.label}' ({method_cls.name}) needs distinct x values; average the repeats "
-            f"or leave this method out with problems.{pair.problem.label}.methods",
-            source=source, key=f"problems.{pair.problem.label}.settings.file", value=path,
-        )
+def _probe_dataset(problem, case, seed, source):
+    """One dataset of ``case`` (replicate-independent seed), for checking what methods need."""
+    from .api import generate
+    from .seeding import make_rng
+
+    try:
+        return generate(problem, make_rng(seed, ["probe", case.plugin, case.settings]))
+    except FitflowError as exc:
+        raise ConfigError(str(exc), source=source, key=case.key) from exc
+    except Exception as exc:
+        from .validation import plugin_origin
+
+        raise ConfigError(f"{plugin_origin(problem)} raised {type(exc).__name__} in generate: {exc}",
+                          source=source, key=case.key) from exc
+
+
+def _needs_probe(method_cls):
+    from .plugin import Method
+
+    return bool(method_cls.requirements) or method_cls.can_fit is not Method.can_fit
 
 
 def _require_mapping(config, key, source):
@@ -249,10 +280,14 @@ def build_plan(config, source="<config>", problem_registry_=None, method_registr
         case for label, entry in method_entries.items()
         for case in _expand("methods", label, entry, methods_reg, source)
     ]
-    pairs = []
+    pairs, skipped = [], []
     for pcase in problem_cases:
-        problem = pcase.instance(problems_reg)
+        try:
+            problem = pcase.instance(problems_reg)
+        except ConfigError as exc:
+            raise ConfigError(str(exc).split(": ", 1)[1], source=source, key=pcase.key) from exc
         _check_problem_inputs(problem, pcase, source)
+        probe = None
         requested = pcase.entry.get("methods")
         if requested is not None:
             unknown = [m for m in requested if m not in method_entries]
@@ -263,21 +298,27 @@ def build_plan(config, source="<config>", problem_registry_=None, method_registr
                 )
         for mcase in method_cases:
             method_cls = methods_reg.get(mcase.plugin)
-            compatible = method_cls.serves(problem.capabilities)
-            if requested is None:
-                if compatible:
-                    pairs.append(FitPair(pcase, mcase))
-            elif mcase.label in requested:
-                if not compatible:
-                    error = IncompatiblePairError(
-                        pcase.label, mcase.label, problem.capabilities, method_cls.capabilities
-                    )
-                    raise ConfigError(str(error), source=source, key=f"problems.{pcase.label}.methods", value=mcase.label) from error
-                pairs.append(FitPair(pcase, mcase))
-    for pair in pairs:
-        _check_distinct_x(pair, problems_reg, methods_reg, source)
+            if requested is not None and mcase.label not in requested:
+                continue
+            if not method_cls.serves(problem.capabilities):
+                error = IncompatiblePairError(pcase.label, mcase.label, problem.capabilities, method_cls.capabilities)
+                why = getattr(problem, "capability_note", "")
+                if requested is not None:
+                    raise ConfigError(str(error) + (f" ({why})" if why else ""), source=source,
+                                      key=f"problems.{pcase.label}.methods", value=mcase.label) from error
+                skipped.append(_skip(pcase, mcase, str(error).split(": ", 1)[1] + (f" ({why})" if why else "")))
+                continue
+            if _needs_probe(method_cls):
+                probe = probe or _probe_dataset(problem, pcase, seed, source)
+                reason = mcase.instance(methods_reg).can_fit(probe)
+                if reason:
+                    skipped.append(_skip(pcase, mcase, f"{method_cls.label()} {reason}"))
+                    continue
+            pairs.append(FitPair(pcase, mcase))
     if not pairs:
-        raise ConfigError("no method serves any problem: nothing to fit", source=source, key="methods", value=list(method_entries))
+        reasons = "; ".join(f"{s['problem']} x {s['method']}: {s['reason']}" for s in skipped[:5])
+        raise ConfigError(f"no method can fit any problem, so there is nothing to fit ({reasons})",
+                          source=source, key="methods", value=list(method_entries))
     return ExperimentPlan(
         name=name,
         seed=seed,
@@ -289,4 +330,10 @@ def build_plan(config, source="<config>", problem_registry_=None, method_registr
         config=config,
         plot_fits=bool(config.get("plot_fits", True)),
         reuse_fits=bool(config.get("reuse_fits", True)),
+        skipped=skipped,
     )
+
+
+def _skip(pcase, mcase, reason):
+    return {"problem": pcase.label, "problem_settings": pcase.sid, "method": mcase.label,
+            "method_settings": mcase.sid, "reason": reason}

@@ -18,8 +18,8 @@ of sympy becomes an :class:`ExpressionError`.
 The checked tree is translated node by node into a sympy expression, which
 gives the exact derivatives in every parameter, decides exactly whether the
 model is linear in its parameters (see :func:`linearity`), and is compiled to
-numpy functions whose arguments are renamed (sympy's ``dummify``), so no
-parameter name can shadow a function the generated code calls.
+numpy functions whose arguments are renamed, so no parameter name can shadow a
+function the generated code calls.
 """
 
 import ast
@@ -270,15 +270,19 @@ class _Compiled:
 
         expression = parse_expression(text, parameters, variables, dict(constants))
         param_symbols = [sympy.Symbol(p, real=True) for p in parameters]
-        arguments = [*(sympy.Symbol(v, real=True) for v in variables), *param_symbols]
+        named = [*(sympy.Symbol(v, real=True) for v in variables), *param_symbols]
+        # The generated code sees arguments named _a0, _a1, ...: no user name can shadow
+        # a function it calls (the derivative of abs calls numpy's sign).
+        safe = [sympy.Symbol(f"_a{i}", real=True) for i in range(len(named))]
+        rename = dict(zip(named, safe))
         try:
             gradient = [sympy.diff(expression, s) for s in param_symbols]
-            self.value = sympy.lambdify(arguments, expression, modules="numpy", dummify=True)
-            self.derivatives = tuple(sympy.lambdify(arguments, d, modules="numpy", dummify=True) for d in gradient)
+            self.value = sympy.lambdify(safe, expression.xreplace(rename), modules="numpy")
+            self.derivatives = tuple(sympy.lambdify(safe, d.xreplace(rename), modules="numpy") for d in gradient)
             self.linear, self.linearity = linearity(expression, gradient, param_symbols)
             self._exact = None
             if self.linear:
-                self._exact = [sympy.lambdify(arguments[:len(variables)], d, modules="mpmath", dummify=True)
+                self._exact = [sympy.lambdify(safe[:len(variables)], d.xreplace(rename), modules="mpmath")
                                for d in gradient]
         except (RecursionError, MemoryError, ValueError, TypeError, ArithmeticError, SyntaxError) as exc:
             raise ExpressionError(f"cannot be compiled: {type(exc).__name__}: {exc}", expression=text) from None

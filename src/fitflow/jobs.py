@@ -11,6 +11,7 @@ from pathlib import Path
 
 from .api import generate, safe_fit
 from .artefacts import (
+    dataset_failure,
     normalised_json,
     read_dataset,
     read_json,
@@ -18,16 +19,19 @@ from .artefacts import (
     sha256_file,
     write_bytes,
     write_dataset,
+    write_failed_dataset,
     write_json,
     write_result,
 )
-from .errors import ArtefactError
+from .errors import ArtefactError, FitflowError
 from .evaluate import evaluate
 from .experiment import batches
 from .layout import Layout
 from .provenance import plugin_record, provenance_record
 from .registry import methods, problems
+from .result import FitResult
 from .seeding import make_rng
+from .validation import plugin_origin
 
 __all__ = [
     "dataset_identity",
@@ -75,11 +79,29 @@ def generate_batch(plan, root, problem_label, psid, batch, log=None):
         identity = dataset_identity(case, rep)
         meta = {"replicate": rep, "seed": {"base": plan.seed, "identity": identity}, "inputs": input_hashes(problem)}
         if not (plan.reuse_fits and _dataset_current(folder, problem, meta)):
-            dataset = generate(problem, make_rng(plan.seed, identity))
-            write_dataset(dataset, folder, meta)
+            _generate_into(problem, case, make_rng(plan.seed, identity), folder, meta, log)
         manifest.append({"replicate": rep, "files": {n: sha256_file(folder / n) for n in DATASET_FILES}})
         _log(log, f"generated {folder}\n")
     write_json(layout.dataset_batch(problem_label, psid, batch), {"problem": problem_label, "psid": psid, "replicates": manifest})
+
+
+def _generate_into(problem, case, rng, folder, meta, log):
+    """Generate and write one dataset; a plugin error or an invalid dataset is written as a
+    failed dataset that names the problem plugin, so its fits fail and the run goes on."""
+    import traceback
+
+    try:
+        dataset = generate(problem, rng)
+    except FitflowError as exc:
+        message = str(exc) if plugin_origin(problem) in str(exc) else f"{plugin_origin(problem, case.key)}: {exc}"
+    except Exception as exc:
+        message = f"{plugin_origin(problem, case.key)} raised {type(exc).__name__} in generate: {exc}"
+        _log(log, traceback.format_exc())
+    else:
+        write_dataset(dataset, folder, meta)
+        return
+    _log(log, f"failed: {message}\n")
+    write_failed_dataset(folder, problem, message, meta)
 
 
 def input_hashes(problem):
@@ -136,15 +158,38 @@ def _dataset_current(folder, problem, meta):
     return all(info.get(k) == v for k, v in expected.items())
 
 
-def _cross_validate(method, dataset, result, timing, rng, folds):
-    """Add the k-fold CV error to a fit of measured data (timed apart from the fit)."""
+def _cross_validate(method, dataset, result, timing, rng, folds, limit=None):
+    """Add the k-fold CV error to a fit of measured data (timed apart from the fit, and
+    under the same wall-clock limit: a CV that times out leaves the fit without it)."""
     import time
 
     from .crossval import cross_validation_rmse
+    from .timelimit import TimedOut, time_limit
 
     started = time.perf_counter()
-    result.diagnostics["cv_rmse"], result.diagnostics["cv_note"] = cross_validation_rmse(method, dataset, rng, folds)
+    try:
+        with time_limit(limit):
+            result.diagnostics["cv_rmse"], result.diagnostics["cv_note"] = cross_validation_rmse(
+                method, dataset, rng, folds)
+    except TimedOut as exc:
+        result.diagnostics["cv_rmse"], result.diagnostics["cv_note"] = None, f"cross-validation {exc}"
     timing["cv_wall_time_s"] = time.perf_counter() - started
+
+
+def _plot(method, mcase, dataset, result, folder, title):
+    """Draw the fit and the method's own figures; a figure that fails is a logged warning."""
+    import traceback
+
+    from .plots import plot_fit, save_method_figures
+
+    try:
+        plot_fit(dataset, result, folder / "fit.png", title=title)
+        if result.ok:
+            save_method_figures(method, dataset, result, folder)
+    except Exception as exc:  # a figure must never cost the fit
+        return (f"warning: {plugin_origin(method, mcase.key)}: a figure failed: {type(exc).__name__}: {exc}\n"
+                + traceback.format_exc())
+    return ""
 
 
 def fit_batch(plan, root, key, batch, log=None, plot=True):
@@ -156,6 +201,7 @@ def fit_batch(plan, root, key, batch, log=None, plot=True):
     problem = pcase.instance(problems())
     method = mcase.instance(methods())
     method.import_requirements()  # so that no fit's timing includes an import
+    limit = plan.fit_timeout(method_label)
     needed = ["result.json", "result.npz", "timing.json", "fit.log"] + (["fit.png"] if plot else [])
     manifest = []
     for rep in batch_replicates(plan.replicates, plan.method_batch_size(method_label), batch):
@@ -166,27 +212,40 @@ def fit_batch(plan, root, key, batch, log=None, plot=True):
             manifest.append({"replicate": rep, "status": read_json(folder / "result.json")["status"]})
             _log(log, f"rep {rep}: reused (identical provenance)\n")
             continue
-        dataset = read_dataset(data_dir)
-        rng = make_rng(plan.seed, fit_identity(pcase, mcase, rep))
-        result, timing, fit_log = safe_fit(method, dataset, rng)
-        folds = int(dataset.meta.get("cv_folds") or 0)
+        failure = dataset_failure(data_dir)
+        if failure:
+            dataset, result = None, FitResult.failed(f"no dataset to fit: {failure}")
+            timing, fit_log = {"wall_time_s": 0.0, "cpu_time_s": 0.0}, f"failed: {result.message}\n"
+        else:
+            dataset = read_dataset(data_dir)
+            rng = make_rng(plan.seed, fit_identity(pcase, mcase, rep))
+            result, timing, fit_log = safe_fit(method, dataset, rng, key=mcase.key, seconds=limit)
+        folds = 0 if dataset is None else int(dataset.meta.get("cv_folds") or 0)
         if result.ok and folds >= 2:
             _cross_validate(method, dataset, result, timing, make_rng(plan.seed, [*fit_identity(pcase, mcase, rep), "cv"]),
-                            folds)
+                            folds, limit)
         write_result(result, folder, {"method": method.name, "replicate": rep})
         write_json(folder / "timing.json", timing)
         write_bytes(folder / "fit.log", fit_log.encode())
         if plot:
-            from .plots import plot_fit, save_method_figures
-
-            plot_fit(dataset, result, folder / "fit.png", title=f"{problem_label} / {method_label} / rep {rep}")
-            if result.ok:
-                save_method_figures(method, dataset, result, folder)
+            fit_log += _plot(method, mcase, dataset, result, folder, f"{problem_label} / {method_label} / rep {rep}")
         # Written last: a fit killed before this point is never taken as reusable.
         write_json(folder / "provenance.json", record)
         manifest.append({"replicate": rep, "status": result.status})
         _log(log, f"rep {rep}: {result.status} {result.message}\n{fit_log}")
     write_json(layout.fit_batch(*key, batch), {"key": list(key), "replicates": manifest})
+
+
+def _safe_evaluate(data_dir, result):
+    """Metrics of one fit; a failed fit needs no dataset, and an error evaluating a fit
+    (a plugin's result that slipped past validation) makes it a failed fit."""
+    if not result.ok:
+        return evaluate(None, result)
+    try:
+        return evaluate(read_dataset(data_dir), result)
+    except Exception as exc:
+        result.status, result.message = "failed", f"evaluation failed: {type(exc).__name__}: {exc}"
+        return evaluate(None, result)
 
 
 def evaluate_batch(plan, root, key, batch, log=None):
@@ -196,9 +255,8 @@ def evaluate_batch(plan, root, key, batch, log=None):
     rows = []
     for rep in batch_replicates(plan.replicates, plan.method_batch_size(method_label), batch):
         folder = layout.fit_dir(*key, rep)
-        dataset = read_dataset(layout.dataset_dir(problem_label, psid, rep))
         result = read_result(folder)
-        metrics = evaluate(dataset, result)
+        metrics = _safe_evaluate(layout.dataset_dir(problem_label, psid, rep), result)
         write_json(folder / "metrics.json", metrics)
         rows.append(
             {

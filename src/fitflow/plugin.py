@@ -15,9 +15,11 @@ inside ``fit``/``generate``, so listing plugins and building the DAG stay fast.
 
 from types import MappingProxyType
 
+import numpy as np
+
 from .settings import validate_settings
 
-__all__ = ["Plugin", "Problem", "Method", "DEFAULT_RESOURCES", "KNOWN_CAPABILITIES"]
+__all__ = ["Plugin", "Problem", "Method", "DEFAULT_RESOURCES", "KNOWN_CAPABILITIES", "REQUIREMENTS"]
 
 #: Resource hints used where a plugin declares none: threads, memory in MB,
 #: runtime in minutes per job. The workflow passes them to Snakemake ``resources:``.
@@ -52,9 +54,13 @@ class Plugin:
         Settings that make a quick but representative run, used by the
         conformance checks and tiny test experiments.
     ``requires_modules``
-        Modules the plugin imports lazily inside ``fit``/``generate``. The
-        workflow imports them before timing a fit, so a fit's wall time never
-        includes import time, and a missing one is reported with its name.
+        Module names (a tuple of strings) the plugin imports lazily inside
+        ``fit``/``generate``. The workflow imports them before timing a fit, so a
+        fit's wall time never includes import time, and a missing one is
+        reported with its name.
+    ``expected_failures``
+        ``{check_name: reason}`` for conformance checks known to fail, reported
+        as XFAIL with the reason by ``fitflow check`` and ``parametrize_with_checks``.
     """
 
     group = None
@@ -66,6 +72,7 @@ class Plugin:
     resources = DEFAULT_RESOURCES
     fast_settings = {}
     requires_modules = ()
+    expected_failures = {}
 
     def __init__(self, **settings):
         resolved = validate_settings(self.label(), self.settings, settings)
@@ -155,19 +162,67 @@ class Problem(Plugin):
         return None
 
 
+def _needs_finite_bounds(dataset):
+    objective = dataset.objective if "black_box" in dataset.capabilities else None
+    if objective is not None:
+        lower, upper = objective.bounds
+        names = objective.names
+    elif dataset.model is not None:
+        lower, upper = dataset.model.bounds
+        names = dataset.model.param_names
+    else:
+        return "needs a parametric model or an objective with bounds"
+    open_ = [n for n, lo, hi in zip(names, lower, upper) if not (np.isfinite(lo) and np.isfinite(hi))]
+    return f"needs finite bounds on every parameter; {', '.join(open_)} {'has' if len(open_) == 1 else 'have'} " \
+           f"none (give 'lower' and 'upper')" if open_ else None
+
+
+def _needs_known_errors(dataset):
+    return None if dataset.sigma is not None else "needs known per-point errors (a 'sigma' column)"
+
+
+def _needs_distinct_x(dataset):
+    x = dataset.x.reshape(dataset.n_points, -1)
+    _, first, counts = np.unique(x, axis=0, return_index=True, return_counts=True)
+    if np.any(counts > 1):
+        repeated = x[first[np.argmax(counts > 1)]]
+        return f"needs distinct x values; the data repeat {repeated.tolist()} (average the repeats)"
+    return None
+
+
+#: What a method may declare in ``requirements``: name -> check giving a reason or None.
+REQUIREMENTS = MappingProxyType({
+    "finite_bounds": _needs_finite_bounds,
+    "known_errors": _needs_known_errors,
+    "distinct_x": _needs_distinct_x,
+})
+
+
 class Method(Plugin):
-    """Base class of fitting methods (entry-point group ``fitflow.methods``)."""
+    """Base class of fitting methods (entry-point group ``fitflow.methods``).
+
+    ``requirements`` names what the method needs beyond a capability, from
+    :data:`REQUIREMENTS` (``"finite_bounds"``, ``"known_errors"``,
+    ``"distinct_x"``); override :meth:`can_fit` for anything else (a maximum
+    size, say). The plan skips a pair whose dataset fails them, with the
+    reason, and so do the conformance checks.
+    """
 
     group = "fitflow.methods"
-
-    #: Set True for a method that cannot fit data with repeated predictor values
-    #: (an interpolant, say); the plan then refuses files that repeat one.
-    requires_distinct_x = False
+    requirements = frozenset()
 
     @classmethod
     def serves(cls, problem_capabilities):
         """True when this method can fit a problem of the given kinds."""
         return bool(frozenset(cls.capabilities) & frozenset(problem_capabilities))
+
+    def can_fit(self, dataset):
+        """Why this method cannot fit ``dataset`` (a sentence), or ``None`` when it can."""
+        for requirement in sorted(self.requirements):
+            reason = REQUIREMENTS[requirement](dataset)
+            if reason:
+                return reason
+        return None
 
     def fit(self, dataset, rng):
         """Fit ``dataset``, drawing any randomness from ``rng``; return a FitResult."""

@@ -13,7 +13,7 @@ from .errors import SettingsError
 
 __all__ = ["Setting", "validate_settings", "require_increasing"]
 
-_TYPE_NAMES = {int: "int", float: "float", bool: "bool", str: "str", list: "list"}
+_TYPE_NAMES = {int: "int", float: "float", bool: "bool", str: "str", list: "list", dict: "dict"}
 
 
 @dataclass(frozen=True)
@@ -26,8 +26,8 @@ class Setting:
         Value used when the config does not give one. ``None`` means "no value",
         which the plugin must handle (for example "choose automatically").
     type
-        One of ``int``, ``float``, ``bool``, ``str`` or ``list`` (a list of
-        ``item_type``). An ``int`` is accepted where a ``float`` is declared, and a
+        One of ``int``, ``float``, ``bool``, ``str``, ``list`` (a list of
+        ``item_type``) or ``dict`` (names to ``item_type`` values). An ``int`` is accepted where a ``float`` is declared, and a
         string such as ``"1e-3"`` (which YAML 1.1 reads as text) is read as a float.
     doc
         One line for ``fitflow plugins`` and the docs.
@@ -68,8 +68,8 @@ class Setting:
 
     @property
     def type_name(self):
-        if self.type is list:
-            return f"list[{_TYPE_NAMES[self.item_type]}]"
+        if self.type in (list, dict):
+            return f"{_TYPE_NAMES[self.type]}[{_TYPE_NAMES[self.item_type]}]"
         return _TYPE_NAMES[self.type]
 
     def coerce(self, value, *, plugin, key):
@@ -94,6 +94,14 @@ class Setting:
                     plugin=plugin, key=key, value=value,
                 )
             return [self._coerce_scalar(v, self.item_type, plugin=plugin, key=key) for v in value]
+        if self.type is dict:
+            if not isinstance(value, dict) or not all(isinstance(k, str) and k.isidentifier() for k in value):
+                raise SettingsError(
+                    f"the '{key}' setting of {plugin} must be a mapping of names to {_TYPE_NAMES[self.item_type]}; "
+                    f"got {value!r}",
+                    plugin=plugin, key=key, value=value,
+                )
+            return {k: self._coerce_scalar(v, self.item_type, plugin=plugin, key=key) for k, v in value.items()}
         return self._coerce_scalar(value, self.type, plugin=plugin, key=key)
 
     def _coerce_scalar(self, value, kind, *, plugin, key):

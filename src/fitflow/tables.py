@@ -99,6 +99,13 @@ def _read_text(path, wanted, separator):
     except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
         message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise DataError(f"is not a valid {separator!r}-separated table: {message}", file=path) from None
+    header = pd.read_csv(path, sep=separator, dtype=str, header=None, nrows=1, keep_default_na=False, comment="#",
+                         skipinitialspace=True, engine="c").iloc[0].tolist()
+    names = [str(c).strip() for c in header]
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    if repeated:  # pandas would rename the second copy and quietly use the first
+        raise DataError(f"names the column {repeated[0]!r} {names.count(repeated[0])} times in its header; "
+                        f"column names must be unique", file=path, key=repeated[0])
     table.columns = [str(c).strip() for c in table.columns]
     _require_columns(path, wanted, list(table.columns))
     return {name: table[name].to_numpy() for name in wanted}
@@ -141,8 +148,11 @@ def _as_finite_floats(path, name, cells):
     else:
         values = np.empty(len(cells))
         for i, cell in enumerate(cells):
+            text = str(cell).strip()
             try:
-                values[i] = float(str(cell).strip())
+                if "_" in text:  # Python's float() reads 1_000 as 1000; a data file means no such thing
+                    raise ValueError(text)
+                values[i] = float(text)
             except ValueError:
                 raise DataError("is not a number", file=path, key=name, row=i + 1, value=str(cell)) from None
     bad = np.flatnonzero(~np.isfinite(values))

@@ -15,11 +15,12 @@ import re
 import numpy as np
 
 from .errors import ModelError, SettingsError
-from .expression import ExpressionError, compile_expression, expression_model
+from .expression import ExpressionError, check_ascii_name, compile_expression, expression_model
 from .model import ParametricModel
 from .settings import Setting
 
-__all__ = ["MODEL_SETTINGS", "check_model_settings", "build_model", "check_model_output", "is_callable_spec"]
+__all__ = ["MODEL_SETTINGS", "check_model_settings", "build_model", "check_model_output", "is_callable_spec",
+           "model_capabilities"]
 
 MODEL_SETTINGS = {
     "model": Setting(None, str, "expression in the x columns and parameters, e.g. 'b1*(1 - exp(-b2*x))', "
@@ -28,6 +29,7 @@ MODEL_SETTINGS = {
     "p0": Setting([], list, "starting values, one per parameter"),
     "lower": Setting(None, list, "lower bounds, one per parameter (null: none)", finite=False),
     "upper": Setting(None, list, "upper bounds, one per parameter (null: none)", finite=False),
+    "constants": Setting({}, dict, "fixed numbers named in the expression, e.g. {w0: 2.5}"),
 }
 
 _CALLABLE = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
@@ -53,8 +55,9 @@ def check_model_settings(plugin, values, variables):
     if not params:
         fail("params", "a model needs its parameter names in 'params'")
     for name in params:
-        if not name.isidentifier() or keyword.iskeyword(name):
-            fail("params", f"parameter name {name!r} is not a valid name")
+        problem = check_ascii_name(name)
+        if problem or keyword.iskeyword(name):
+            fail("params", f"parameter {problem or f'name {name!r} is a Python keyword'}")
     if len(set(params)) != len(params):
         fail("params", "parameter names must be unique")
     for key in ("p0", "lower", "upper"):
@@ -67,6 +70,8 @@ def check_model_settings(plugin, values, variables):
     if np.any(p0 < lower) or np.any(p0 > upper):
         fail("p0", "starting values must lie within the bounds")
     if is_callable_spec(values["model"]):
+        if values["constants"]:
+            fail("constants", "constants are for expressions; a callable model holds its own")
         try:
             _load_callable(values["model"])
         except ModelError as exc:
@@ -75,12 +80,32 @@ def check_model_settings(plugin, values, variables):
     if set(params) & set(variables):
         fail("params", f"parameters and data columns share names: {sorted(set(params) & set(variables))}")
     for name in variables:
-        if not name.isidentifier() or keyword.iskeyword(name):
-            fail("model", f"column {name!r} cannot be named in an expression; rename it to a valid name")
+        problem = check_ascii_name(name)
+        if problem or keyword.iskeyword(name):
+            fail("model", f"column {name!r} cannot be named in an expression: "
+                          f"{problem or 'it is a Python keyword'}; rename it")
+    for name in values["constants"]:
+        if name in params or name in variables:
+            fail("constants", f"constant {name!r} is also a parameter or a data column")
     try:
-        compile_expression(values["model"], tuple(params), tuple(variables))
+        compile_expression(values["model"], tuple(params), tuple(variables), _constants_key(values))
     except ExpressionError as exc:
         fail("model", str(exc))
+
+
+def _constants_key(values):
+    return tuple(sorted((values.get("constants") or {}).items()))
+
+
+def model_capabilities(values, variables, base):
+    """``(capabilities, note)`` of a problem with these model settings: ``base`` plus
+    ``parametric`` when there is a model, plus ``linear`` when it is linear in its
+    parameters; ``note`` says why it is or is not linear."""
+    model = build_model(values, variables)
+    if model is None:
+        return frozenset(base), "no model: only non-parametric methods apply"
+    capabilities = set(base) | {"parametric"} | ({"linear"} if model.is_linear else set())
+    return frozenset(capabilities), f"the model is {model.linearity}" if model.linearity else ""
 
 
 def _bounds(values):
@@ -115,7 +140,8 @@ def build_model(values, variables, p0=None):
     start = values["p0"] if p0 is None else p0
     bounds = _bounds(values)
     if not is_callable_spec(spec):
-        return expression_model(spec, params, start, bounds=bounds, variables=tuple(variables))
+        return expression_model(spec, params, start, bounds=bounds, variables=tuple(variables),
+                                constants=values.get("constants"))
     function = _load_callable(spec)
 
     def call(x, theta):
@@ -129,7 +155,9 @@ def build_model(values, variables, p0=None):
                              model=spec)
         return output
 
-    return ParametricModel(function=call, param_names=params, p0=start, bounds=bounds)
+    return ParametricModel(function=call, param_names=params, p0=start, bounds=bounds,
+                           linearity="a callable model cannot be checked for linearity (write it as an expression "
+                                     "for ols to fit it)")
 
 
 def check_model_output(model, x, spec):
@@ -147,3 +175,14 @@ def check_model_output(model, x, spec):
     if bad.size:
         raise ModelError(f"is not finite at the starting values {model.p0.tolist()} "
                          f"for data row {bad[0] + 1} (x = {np.asarray(x)[bad[0]].tolist()})", model=spec)
+    if model.jacobian is not None:  # the compiled derivatives run too, before any job does
+        try:
+            with np.errstate(all="ignore"):
+                jacobian = np.asarray(model.jacobian(x, model.p0), dtype=float)
+        except Exception as exc:
+            raise ModelError(f"its derivatives raised {type(exc).__name__}: {exc} at the starting values",
+                             model=spec) from exc
+        rows, columns = np.nonzero(~np.isfinite(jacobian))
+        if rows.size:
+            raise ModelError(f"its derivative in {model.param_names[columns[0]]} is not finite at the starting "
+                             f"values {model.p0.tolist()} for data row {rows[0] + 1}", model=spec)

@@ -157,17 +157,19 @@ def test_table_requires_a_file():
         fitflow.make_problem("table")
 
 
-def test_duplicate_x_is_refused_for_a_method_that_needs_distinct_x(tmp_path, monkeypatch):
+def test_duplicate_x_skips_a_method_that_needs_distinct_x_with_the_reason(tmp_path, monkeypatch):
     from fitflow_plugins.methods.gp import GaussianProcess
 
     path = write(tmp_path, "x,y\n0,1\n1,2\n1,2.5\n2,3\n")
-    cfg = {"problems": {"mine": {"plugin": "table", "settings": {"file": str(path)}}}, "methods": {"gp": {}}}
-    build_plan(cfg)  # the GP copes with repeated x (it learns a noise term)
-    monkeypatch.setattr(GaussianProcess, "requires_distinct_x", True)
-    with pytest.raises(ConfigError) as info:
-        build_plan(cfg, source="my.yaml")
-    message = str(info.value)
-    assert info.value.key == "problems.mine.settings.file" and "[1.0]" in message and "needs distinct x" in message
+    cfg = {"problems": {"mine": {"plugin": "table", "settings": {"file": str(path)}}},
+           "methods": {"gp": {}, "mlp": {}}}
+    assert not build_plan(cfg).skipped  # the GP copes with repeated x (it learns a noise term)
+    monkeypatch.setattr(GaussianProcess, "requirements", frozenset({"distinct_x"}))
+    plan = build_plan(cfg, source="my.yaml")
+    assert [p.method.label for p in plan.pairs] == ["mlp"]
+    (skipped,) = plan.skipped
+    assert skipped["method"] == "gp" and "[1.0]" in skipped["reason"] and "needs distinct x" in skipped["reason"]
+    assert plan.describe()["skipped"] == plan.skipped  # recorded for the report
 
 
 # -- bad models -----------------------------------------------------------------------

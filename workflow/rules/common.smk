@@ -1,4 +1,6 @@
 # Config validation and the input functions shared by every rule.
+import sys
+
 from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
@@ -9,14 +11,22 @@ from fitflow.layout import Layout
 from fitflow.registry import methods as method_registry
 from fitflow.registry import problems as problem_registry
 
-validate(config, "../schemas/config.schema.yaml")
+CONFIG_SOURCE = ", ".join(map(str, workflow.configfiles)) or "<config>"
+try:
+    validate(config, "../schemas/config.schema.yaml")
+except WorkflowError as error:
+    raise WorkflowError(f"invalid fitflow config {CONFIG_SOURCE}: {error}") from None
 
 try:
-    PLAN = build_plan(
-        config, source=", ".join(map(str, workflow.configfiles)) or "<config>"
-    )
+    PLAN = build_plan(config, source=CONFIG_SOURCE)
 except FitflowError as error:
     raise WorkflowError(f"invalid fitflow config: {error}") from None
+
+for skipped in PLAN.skipped:
+    print(
+        f"fitflow: not fitting {skipped['problem']} with {skipped['method']}: {skipped['reason']}",
+        file=sys.stderr,
+    )
 
 ROOT = f"results/{PLAN.name}"
 # slurm_partition / slurm_account for every remote job, when the config gives them.

@@ -33,17 +33,18 @@ class BayesianOptimisation(Method):
     version = "1.0"
     description = "GP surrogate (scikit-learn) + expected improvement / LCB, qmc initial design, L-BFGS-B"
     capabilities = frozenset({"black_box"})
+    requirements = frozenset({"finite_bounds"})
     requires_modules = ("sklearn.gaussian_process", "scipy.optimize", "scipy.stats")
     resources = {"threads": 1, "mem_mb": 1000, "runtime": 20}
     settings = {
-        "budget": Setting(30, int, "objective evaluations, initial design included", minimum=2),
-        "n_initial": Setting(None, int, "initial design size (default: max(5, 2 d + 1), at most budget - 1)", minimum=1),
+        "budget": Setting(30, int, "objective evaluations, initial design included", minimum=2, maximum=5_000),
+        "n_initial": Setting(None, int, "initial design size (default: max(5, 2 d + 1), at most budget - 1)", minimum=1, maximum=5_000),
         "initial_design": Setting("sobol", str, "space-filling initial design", choices=("sobol", "lhs")),
         "acquisition": Setting("ei", str, "expected improvement or lower confidence bound", choices=("ei", "lcb")),
         "xi": Setting(0.0, float, "EI exploration margin, in units of the observed spread (0: plain EI)", minimum=0.0),
         "kappa": Setting(2.0, float, "LCB exploration weight", minimum=0.0),
-        "n_starts": Setting(5, int, "L-BFGS-B starts for the acquisition", minimum=1),
-        "gp_restarts": Setting(2, int, "restarts of the surrogate's marginal-likelihood optimiser", minimum=0),
+        "n_starts": Setting(5, int, "L-BFGS-B starts for the acquisition", minimum=1, maximum=1_000),
+        "gp_restarts": Setting(2, int, "restarts of the surrogate's marginal-likelihood optimiser", minimum=0, maximum=100),
     }
     fast_settings = {"budget": 8, "n_starts": 3}
 

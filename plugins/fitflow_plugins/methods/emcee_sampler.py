@@ -27,11 +27,11 @@ class EmceeSampler(Method):
     requires_modules = ("emcee", "scipy.optimize")
     resources = {"threads": 1, "mem_mb": 1000, "runtime": 30}
     settings = {
-        "n_walkers": Setting(32, int, "walkers (at least 2 x parameters + 2 is used)", minimum=4),
-        "n_steps": Setting(3000, int, "steps per walker", minimum=10),
+        "n_walkers": Setting(32, int, "walkers (at least 2 x parameters + 2 is used)", minimum=4, maximum=10_000),
+        "n_steps": Setting(3000, int, "steps per walker", minimum=10, maximum=1_000_000),
         "prior": Setting("bounds", str, "uniform on the model's bounds, or flat (improper)", choices=("bounds", "flat")),
         "init_scale": Setting(0.1, float, "radius of the starting ball, in Laplace standard errors", minimum=0.0),
-        "max_samples": Setting(20000, int, "cap on the thinned samples kept", minimum=100),
+        "max_samples": Setting(20000, int, "cap on the thinned samples kept", minimum=100, maximum=1_000_000),
     }
     fast_settings = {"n_steps": 400, "max_samples": 2000}
 

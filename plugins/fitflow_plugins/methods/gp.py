@@ -25,7 +25,7 @@ class GaussianProcess(Method):
         "kernel": Setting("rbf", str, "covariance shape", choices=("rbf", "matern32", "matern52")),
         "noise": Setting("auto", str, "'auto': known errors as alpha, else a WhiteKernel; or force one",
                          choices=("auto", "known", "white")),
-        "n_restarts": Setting(5, int, "random restarts of the marginal-likelihood optimiser", minimum=0),
+        "n_restarts": Setting(5, int, "random restarts of the marginal-likelihood optimiser", minimum=0, maximum=100),
     }
     fast_settings = {"n_restarts": 1}
 

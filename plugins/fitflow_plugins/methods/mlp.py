@@ -22,14 +22,14 @@ class MLPEnsemble(Method):
     requires_modules = ("sklearn.neural_network", "sklearn.preprocessing")
     resources = {"threads": 1, "mem_mb": 1000, "runtime": 20}
     settings = {
-        "hidden_layers": Setting([64, 64], list, "units per hidden layer", item_type=int, minimum=1),
-        "n_networks": Setting(5, int, "networks in the ensemble", minimum=1),
+        "hidden_layers": Setting([64, 64], list, "units per hidden layer", item_type=int, minimum=1, maximum=10_000),
+        "n_networks": Setting(5, int, "networks in the ensemble", minimum=1, maximum=100),
         "activation": Setting("relu", str, "hidden activation", choices=("tanh", "relu", "logistic")),
         "learning_rate": Setting(0.01, float, "Adam's initial learning rate", minimum=1e-9),
         "l2": Setting(1e-4, float, "L2 penalty (alpha)", minimum=0.0),
-        "batch_size": Setting(32, int, "minibatch size (small batches: many Adam steps per epoch)", minimum=1),
+        "batch_size": Setting(32, int, "minibatch size (small batches: many Adam steps per epoch)", minimum=1, maximum=1_000_000),
         "max_iter": Setting(3000, int, "maximum epochs", minimum=1),
-        "patience": Setting(200, int, "epochs without validation improvement before stopping", minimum=1),
+        "patience": Setting(200, int, "epochs without validation improvement before stopping", minimum=1, maximum=1_000_000),
     }
     fast_settings = {"n_networks": 2, "max_iter": 200, "hidden_layers": [16]}
 

@@ -15,8 +15,9 @@ class RandomSearch(Method):
     version = "1.0"
     description = "Uniform random search in the objective's box (the baseline for optimisers)"
     capabilities = frozenset({"black_box"})
+    requirements = frozenset({"finite_bounds"})
     resources = {"threads": 1, "mem_mb": 500, "runtime": 5}
-    settings = {"budget": Setting(30, int, "objective evaluations", minimum=1)}
+    settings = {"budget": Setting(30, int, "objective evaluations", minimum=1, maximum=1_000_000)}
     fast_settings = {"budget": 10}
 
     def fit(self, dataset, rng):

@@ -39,7 +39,7 @@ class Tikhonov(Method):
         "order": Setting(1, int, "difference order of D: 1 (gradients) or 2 (curvature)", choices=(1, 2)),
         "choice": Setting("gcv", str, "how lam is chosen", choices=("gcv", "lcurve", "fixed")),
         "lam": Setting(None, float, "the regularisation weight when choice is 'fixed'", minimum=0.0),
-        "n_lambda": Setting(30, int, "points of the log-spaced lam grid", minimum=3),
+        "n_lambda": Setting(30, int, "points of the log-spaced lam grid", minimum=3, maximum=1_000),
         "lambda_min": Setting(1e-8, float, "smallest lam, relative to ||W^1/2 R||^2 / ||D||^2", minimum=0.0),
         "lambda_max": Setting(1e2, float, "largest lam, same scale", minimum=0.0),
     }

@@ -39,7 +39,7 @@ class BlurredSignal(Problem):
     description = "Deconvolution: y = R f + noise with a Gaussian or boxcar response R"
     capabilities = frozenset({"deconvolution", "linear"})
     settings = {
-        "n_points": Setting(500, int, "grid points (unknowns and observations)", minimum=10),
+        "n_points": Setting(500, int, "grid points (unknowns and observations)", minimum=10, maximum=5_000),
         "x_min": Setting(-4.0, float, "left end of the grid"),
         "x_max": Setting(4.0, float, "right end of the grid"),
         "signal": Setting("gaussian", str, "true signal", choices=("gaussian", "piecewise")),

@@ -26,12 +26,12 @@ class CosineSeries(Problem):
     description = "Cosine series sum_j theta_j cos(pi j t/T) at uneven times, known per-point errors"
     capabilities = frozenset({"linear", "parametric", "regression", "black_box"})
     settings = {
-        "n_samples": Setting(60, int, "number of observations", minimum=2),
-        "n_modes": Setting(6, int, "number of cosine modes (parameters theta_0..)", minimum=1),
+        "n_samples": Setting(60, int, "number of observations", minimum=2, maximum=1_000_000),
+        "n_modes": Setting(6, int, "number of cosine modes (parameters theta_0..)", minimum=1, maximum=1_000),
         "noise": Setting(0.1, float, "typical per-point standard error", minimum=1e-12),
         "heteroscedastic": Setting(True, bool, "draw each point's error from noise*U(0.5, 1.5)"),
         "period": Setting(1.0, float, "T: the samples lie in [0, T]", minimum=1e-12),
-        "grid_points": Setting(400, int, "points of the dense truth grid", minimum=2),
+        "grid_points": Setting(400, int, "points of the dense truth grid", minimum=2, maximum=100_000),
         "coefficient_bound": Setting(3.0, float, "|theta_j| <= this: prior support and optimiser box", minimum=1e-12),
     }
     fast_settings = {"n_samples": 30, "n_modes": 3}

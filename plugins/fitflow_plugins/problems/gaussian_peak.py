@@ -55,10 +55,10 @@ class GaussianPeak(Problem):
         "width": Setting(0.5, float, "true sigma", minimum=1e-12),
         "offset": Setting(0.0, float, "true B"),
         "noise": Setting(0.05, float, "standard error of every point", minimum=1e-12),
-        "n_points": Setting(100, int, "number of evenly spaced observations", minimum=5),
+        "n_points": Setting(100, int, "number of evenly spaced observations", minimum=5, maximum=1_000_000),
         "x_min": Setting(-2.0, float, "left end of the observed range"),
         "x_max": Setting(2.0, float, "right end of the observed range"),
-        "grid_points": Setting(400, int, "points of the dense truth grid", minimum=2),
+        "grid_points": Setting(400, int, "points of the dense truth grid", minimum=2, maximum=100_000),
     }
     fast_settings = {"n_points": 40}
 

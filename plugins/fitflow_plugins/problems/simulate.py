@@ -13,7 +13,8 @@ import numpy as np
 from fitflow import Dataset, Problem, Setting
 from fitflow.settings import SettingsError, require_increasing
 from fitflow.tables import read_observations
-from fitflow.user_model import MODEL_SETTINGS, build_model, check_model_output, check_model_settings
+from fitflow.user_model import (MODEL_SETTINGS, build_model, check_model_output, check_model_settings,
+                                model_capabilities)
 
 from .table import EXAMPLE_FILE, FILE_SETTINGS, check_column_names, dense_grid
 
@@ -24,7 +25,7 @@ class Simulate(Problem):
     name = "simulate"
     version = "1.0"
     description = "data simulated from a user model at given parameters with Gaussian noise (a dress rehearsal)"
-    capabilities = frozenset({"regression", "parametric"})
+    capabilities = frozenset({"regression", "parametric", "linear"})
     settings = {
         **MODEL_SETTINGS,
         "model": Setting(None, str, MODEL_SETTINGS["model"].doc, nullable=False),
@@ -33,8 +34,8 @@ class Simulate(Problem):
         **FILE_SETTINGS,
         "x_min": Setting(0.0, float, "left end of an even grid of x (when no file is given)"),
         "x_max": Setting(1.0, float, "right end of the grid"),
-        "n_points": Setting(50, int, "points of the grid", minimum=2),
-        "grid_points": Setting(400, int, "points of the dense truth grid", minimum=2),
+        "n_points": Setting(50, int, "points of the grid", minimum=2, maximum=1_000_000),
+        "grid_points": Setting(400, int, "points of the dense truth grid", minimum=2, maximum=100_000),
     }
     fast_settings = {
         "model": "b1*(1 - exp(-b2*t))", "params": ["b1", "b2"], "p0": [1.0, 1.0], "truth": [2.5, 0.45],
@@ -55,6 +56,7 @@ class Simulate(Problem):
                 raise SettingsError(f"{self.label()}: several x columns need a 'file' to read them from",
                                     plugin=self.name, key="x", value=v["x"])
             require_increasing(self, v, "x_min", "x_max")
+        self.capabilities, self.capability_note = model_capabilities(v, v["x"], {"regression"})
 
     def input_files(self):
         return [self.values["file"]] if self.values["file"] else []
@@ -88,7 +90,7 @@ class Simulate(Problem):
             truth_params=dict(zip(v["params"], truth)),
             grid_x=grid,
             grid_y=model(grid, truth),
-            meta={"rehearsal": True, "columns": {"x": v["x"], "y": "simulated y"}},
+            meta={"rehearsal": True, "linearity": self.capability_note, "columns": {"x": v["x"], "y": "simulated y"}},
         )
 
     def model(self, dataset):

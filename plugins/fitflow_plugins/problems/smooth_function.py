@@ -26,13 +26,13 @@ class SmoothFunction(Problem):
     capabilities = frozenset({"regression"})
     settings = {
         "function": Setting("damped_cosine", str, "the true function", choices=tuple(FUNCTIONS)),
-        "n_samples": Setting(50, int, "number of observations", minimum=3),
+        "n_samples": Setting(50, int, "number of observations", minimum=3, maximum=1_000_000),
         "noise": Setting(0.1, float, "standard error of every observation", minimum=1e-12),
         "x_min": Setting(0.0, float, "left end of the domain"),
         "x_max": Setting(1.0, float, "right end of the domain"),
         "gap_start": Setting(None, float, "start of an interval left without samples"),
         "gap_end": Setting(None, float, "end of that interval"),
-        "grid_points": Setting(400, int, "points of the dense truth grid", minimum=2),
+        "grid_points": Setting(400, int, "points of the dense truth grid", minimum=2, maximum=100_000),
     }
     fast_settings = {"n_samples": 30}
 

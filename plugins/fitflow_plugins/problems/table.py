@@ -17,7 +17,8 @@ from fitflow import Dataset, Problem, Setting
 from fitflow.errors import DataError
 from fitflow.settings import SettingsError
 from fitflow.tables import read_observations
-from fitflow.user_model import MODEL_SETTINGS, build_model, check_model_output, check_model_settings
+from fitflow.user_model import (MODEL_SETTINGS, build_model, check_model_output, check_model_settings,
+                                model_capabilities)
 
 __all__ = ["Table", "EXAMPLE_FILE", "dense_grid"]
 
@@ -49,7 +50,7 @@ class Table(Problem):
     name = "table"
     version = "1.0"
     description = "measurements read from a CSV/TSV/NPZ file, optionally with a user model (no truth)"
-    capabilities = frozenset({"regression", "parametric"})
+    capabilities = frozenset({"regression", "parametric", "linear"})
     deterministic = True
     settings = {
         **FILE_SETTINGS,
@@ -60,7 +61,7 @@ class Table(Problem):
         **MODEL_SETTINGS,
         "cv_folds": Setting(5, int, "folds of the cross-validated prediction error (0: none; capped at the "
                                     "number of points: leave-one-out)", minimum=0),
-        "grid_points": Setting(400, int, "points of the grid fitted curves are drawn on", minimum=2),
+        "grid_points": Setting(400, int, "points of the grid fitted curves are drawn on", minimum=2, maximum=100_000),
     }
     fast_settings = {
         "file": EXAMPLE_FILE, "x": ["t"], "y": "signal", "sigma": "error",
@@ -70,11 +71,17 @@ class Table(Problem):
     def check_settings(self):
         v = self.values
         check_column_names(self, v["x"])
+        roles = [("y", v["y"]), ("sigma", v["sigma"])]
+        for key, column in roles:
+            if column is not None and (column in v["x"] or (key == "sigma" and column == v["y"])):
+                raise SettingsError(f"{self.label()}: '{key}' names the column {column!r}, which is already "
+                                    f"{'y' if column == v['y'] and key == 'sigma' else 'an x column'}; "
+                                    f"every role needs its own column", plugin=self.name, key=key, value=column)
         check_model_settings(self, v, v["x"])
         if v["cv_folds"] == 1:
             raise SettingsError(f"{self.label()}: cv_folds must be 0 (none) or at least 2",
                                 plugin=self.name, key="cv_folds", value=1)
-        self.capabilities = frozenset({"regression", "parametric"} if v["model"] else {"regression"})
+        self.capabilities, self.capability_note = model_capabilities(v, v["x"], {"regression"})
 
     def input_files(self):
         return [self.values["file"]]
@@ -106,7 +113,7 @@ class Table(Problem):
             sigma=None if data.sigma is None else data.sigma.copy(),
             grid_x=dense_grid(data.x, v["grid_points"]),
             # More folds than points is leave-one-out.
-            meta={"measured": True, "cv_folds": min(v["cv_folds"], data.n_points), "columns": {"x": v["x"], "y": v["y"],
+            meta={"measured": True, "linearity": self.capability_note, "cv_folds": min(v["cv_folds"], data.n_points), "columns": {"x": v["x"], "y": v["y"],
                                                                            "sigma": v["sigma"]}},
         )
 

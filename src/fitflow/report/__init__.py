@@ -173,6 +173,7 @@ def render_report(root, figures_dir=None):
         "n_fits": len(table),
         "failed": failed[["problem", "problem_settings", "method", "method_settings", "replicate", "message", "fit_dir"]]
         .to_dict("records"),
+        "skipped": info.get("skipped") or [],
         "total_time": float(table.wall_time_s.sum()),
         "method_times": [(m, float(t), colours[m]) for m, t in per_method_time.items()],
         "colours": colours,

@@ -11,7 +11,7 @@ import io
 
 import numpy as np
 
-from ..artefacts import read_dataset, read_npz, read_result
+from ..artefacts import dataset_failure, read_dataset, read_npz, read_result
 from ..plots import PALETTE, axis_labels, log_scale_if_wide
 from ..prediction import predict_on_grid
 from .data import METRICS, error_metric
@@ -94,8 +94,12 @@ def _legend_above(ax, ncol=4):
 
 
 def _representative(experiment, problem, psid, rep=0):
-    """Dataset and every method's result for one replicate (skipping unreadable ones)."""
-    dataset = read_dataset(experiment.dataset_dir(problem, psid, rep))
+    """Dataset and every method's result for one replicate (``(None, {})`` where the
+    problem produced no dataset)."""
+    folder = experiment.dataset_dir(problem, psid, rep)
+    if dataset_failure(folder):
+        return None, {}
+    dataset = read_dataset(folder)
     rows = experiment.rows(problem, psid)
     results = {}
     for method, msid in rows[["method", "method_settings"]].drop_duplicates().itertuples(index=False):
@@ -108,7 +112,7 @@ def _representative(experiment, problem, psid, rep=0):
 def fits_figure(experiment, problem, psid, colours, rep=0):
     """Data with error bars, the truth and each method's prediction with its 95% band."""
     dataset, results = _representative(experiment, problem, psid, rep)
-    if dataset.x.ndim != 1 or dataset.n_points == 0:
+    if dataset is None or dataset.x.ndim != 1 or dataset.n_points == 0:
         return None
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(8.0, 4.2))
@@ -150,7 +154,7 @@ def forest_figure(experiment, problem, psid, colours, rep=0, max_params=8):
     from matplotlib.ticker import MaxNLocator
 
     dataset, results = _representative(experiment, problem, psid, rep)
-    if not dataset.truth_params:
+    if dataset is None or not dataset.truth_params:
         return None
     fitted = {label: r for label, r in results.items() if r[1].ok and r[1].params}
     if not fitted:
