@@ -2,6 +2,7 @@
 
 ``fitflow plugins``          list every discovered plugin with its settings
 ``fitflow check NAME``       run the conformance checks on one plugin
+``fitflow plan CONFIG``      what an experiment config will fit, and what it leaves out and why
 ``fitflow report DIR``       re-render DIR/report.html from its artefacts
 """
 
@@ -36,6 +37,11 @@ def list_plugins(out=sys.stdout):
             out.write(f"{registry.group}  {name} {cls.version}  [{dist}]\n")
             out.write(f"    {cls.description}\n")
             out.write(f"    capabilities: {', '.join(sorted(cls.capabilities))}\n")
+            if registry is problems() and "model" in cls.settings:
+                out.write("    (an instance is 'parametric' only with a model, and 'linear' only when that model is "
+                          "linear in its parameters, decided exactly; 'fitflow plan CONFIG' says why for yours)\n")
+            if getattr(cls, "requirements", None):
+                out.write(f"    requires: {', '.join(sorted(cls.requirements))}\n")
             hints = cls.resource_hints()
             out.write(
                 f"    resources: threads={hints['threads']} mem_mb={hints['mem_mb']} runtime={hints['runtime']} min\n"
@@ -48,21 +54,58 @@ def list_plugins(out=sys.stdout):
     return failures
 
 
-def check_plugin(name, out=sys.stdout):
-    """Run the conformance checks on the plugin ``name``; return the number failed."""
-    from .testing import plugin_checks
+def check_plugin(name, out=sys.stdout, problem=None):
+    """Run the conformance checks on the plugin ``name``, each on its own; return the number failed.
 
-    registry = problems() if name in problems().names() else methods()
-    cls = registry.get(name)
-    failed = 0
-    for check in plugin_checks(cls):
-        try:
-            check()
-            out.write(f"PASS {check.__name__}\n")
-        except AssertionError as exc:
-            failed += 1
-            out.write(f"FAIL {check.__name__}: {exc}\n")
-    return failed
+    ``problem`` restricts a method's checks to that registered problem.
+    """
+    from .errors import PluginNotFoundError
+    from .testing import _serving_problems, run_checks
+
+    if name in problems().names():
+        cls = problems().get(name)
+    elif name in methods().names():
+        cls = methods().get(name)
+    else:
+        raise PluginNotFoundError("fitflow.problems or fitflow.methods", name,
+                                  problems().names() + methods().names())
+    targets = None
+    if cls.group == methods().group:
+        targets, cannot = _serving_problems(cls, [problem] if problem else None)
+        for skipped, reason in cannot.items():
+            out.write(f"SKIP {skipped}: {cls.label()} {reason}\n")
+        if problem and not targets and not cannot:
+            raise PluginNotFoundError("fitflow.problems served by " + cls.label(), problem, problems().names())
+    counts = {}
+    for check, outcome, detail in run_checks(cls, targets):
+        counts[outcome] = counts.get(outcome, 0) + 1
+        out.write(f"{outcome} {check}" + (f": {detail}" if detail else "") + "\n")
+    summary = [f"{counts.get('PASS', 0)} passed", f"{counts.get('FAIL', 0)} failed"]
+    summary += [f"{counts[k]} {k.lower()}" for k in ("XFAIL", "XPASS") if k in counts]
+    out.write(f"{cls.label()}: {', '.join(summary)}\n")
+    return counts.get("FAIL", 0)
+
+
+def show_plan(configfile, out=sys.stdout):
+    """Print what ``configfile`` fits and what it leaves out, with the reasons."""
+    import yaml
+
+    from .experiment import build_plan
+    from .registry import problems as problem_registry
+
+    with open(configfile) as handle:
+        config = yaml.safe_load(handle)
+    plan = build_plan(config, source=configfile)
+    out.write(f"experiment {plan.name}: {len(plan.pairs)} (problem, method) pairs x {plan.replicates} replicates\n")
+    for case in plan.problems:
+        note = getattr(case.instance(problem_registry()), "capability_note", "")
+        if note:
+            out.write(f"  {case.label}: {note}\n")
+    for pair in plan.pairs:
+        out.write(f"fit  {pair.problem.label} [{pair.problem.sid}] with {pair.method.label} [{pair.method.sid}]\n")
+    for skipped in plan.skipped:
+        out.write(f"skip {skipped['problem']} with {skipped['method']}: {skipped['reason']}\n")
+    return 0
 
 
 def main(argv=None):
@@ -71,6 +114,9 @@ def main(argv=None):
     commands.add_parser("plugins", help="list every discovered problem and method plugin")
     check = commands.add_parser("check", help="run the conformance checks on a plugin")
     check.add_argument("name")
+    check.add_argument("--problem", help="check a method on this registered problem only")
+    plan = commands.add_parser("plan", help="list the fits an experiment config asks for, and those it skips")
+    plan.add_argument("configfile")
     report = commands.add_parser("report", help="render RESULTS_DIR/report.html from its artefacts")
     report.add_argument("results_dir")
     args = parser.parse_args(argv)
@@ -78,7 +124,9 @@ def main(argv=None):
         if args.command == "plugins":
             return 1 if list_plugins() else 0
         if args.command == "check":
-            return 1 if check_plugin(args.name) else 0
+            return 1 if check_plugin(args.name, problem=args.problem) else 0
+        if args.command == "plan":
+            return show_plan(args.configfile)
         if args.command == "report":
             from .report import write_report
 

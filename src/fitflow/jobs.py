@@ -182,6 +182,8 @@ def _plot(method, mcase, dataset, result, folder, title):
 
     from .plots import plot_fit, save_method_figures
 
+    if dataset is None:  # the problem produced no data: nothing to draw
+        return ""
     try:
         plot_fit(dataset, result, folder / "fit.png", title=title)
         if result.ok:
@@ -226,9 +228,9 @@ def fit_batch(plan, root, key, batch, log=None, plot=True):
                             folds, limit)
         write_result(result, folder, {"method": method.name, "replicate": rep})
         write_json(folder / "timing.json", timing)
-        write_bytes(folder / "fit.log", fit_log.encode())
         if plot:
             fit_log += _plot(method, mcase, dataset, result, folder, f"{problem_label} / {method_label} / rep {rep}")
+        write_bytes(folder / "fit.log", fit_log.encode())
         # Written last: a fit killed before this point is never taken as reusable.
         write_json(folder / "provenance.json", record)
         manifest.append({"replicate": rep, "status": result.status})

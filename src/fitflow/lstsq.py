@@ -51,9 +51,10 @@ class RankDeficiency(ArithmeticError):
         self.names = list(names)
         self.condition = condition
         self.rank = rank
+        shown = ", ".join(self.names[:8]) + (f" and {len(self.names) - 8} more" if len(self.names) > 8 else "")
         super().__init__(
             f"rank-deficient: rank {rank} < {n_params} parameters (scaled condition number {condition:.3g}); "
-            f"{', '.join(self.names)} are not separately determined by these data"
+            f"{shown} are not separately determined by these data"
         )
 
 

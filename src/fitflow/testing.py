@@ -31,6 +31,7 @@ from .evaluate import evaluate
 from .plugin import Method, Problem
 from .result import FitResult
 from .settings import Setting
+from .validation import dataset_problems, result_problems
 
 __all__ = [
     "plugin_checks",
@@ -42,6 +43,8 @@ __all__ = [
     "check_generate_deterministic",
     "check_dataset_fields",
     "check_dataset_roundtrip",
+    "check_model_jacobian",
+    "run_checks",
     "check_fit_result_fields",
     "check_fit_deterministic",
     "check_result_roundtrip",
@@ -139,42 +142,41 @@ def check_generate_deterministic(cls):
 
 
 def check_dataset_fields(cls):
-    """The dataset has finite, consistently shaped fields, and a model if it is parametric."""
-    data = _generate(cls)
-    assert isinstance(data, Dataset), f"generate must return a fitflow.Dataset; got {type(data).__name__}"
-    n = data.n_points
-    assert data.x.shape[0] == n, f"x has {data.x.shape[0]} rows but y has {n} values"
-    assert n >= 1 or cls.capabilities == {"black_box"}, "only a pure black-box problem may have no observations"
-    assert np.all(np.isfinite(data.x)) and np.all(np.isfinite(data.y)), "x and y must be finite"
-    if data.sigma is not None:
-        assert data.sigma.shape == (n,) and np.all(data.sigma > 0) and np.all(np.isfinite(data.sigma)), (
-            "sigma must hold one finite, positive standard error per point"
-        )
-    if data.grid_y is not None:
-        assert data.grid_x is not None and len(data.grid_x) == len(data.grid_y), "grid_x and grid_y must match"
-        assert np.all(np.isfinite(data.grid_y)), "the true function on the grid must be finite"
-    if "parametric" in cls.capabilities or "linear" in cls.capabilities:
-        model = data.model
-        assert model is not None, "a parametric problem must return a ParametricModel from model(dataset)"
-        assert np.all(np.isfinite(model.p0)), "the model's starting guess must be finite"
-        prediction = model(data.x, model.p0)
-        assert prediction.shape == (n,) and np.all(np.isfinite(prediction)), (
-            f"model(x, p0) must return {n} finite values; got shape {prediction.shape}"
-        )
-        if data.truth_params is not None:
-            assert set(data.truth_params) == set(model.param_names), (
-                f"truth_params {sorted(data.truth_params)} must name the model's parameters {model.param_names}"
-            )
-        if "linear" in cls.capabilities:
-            assert model.design is not None, "a 'linear' problem's model must give its design matrix"
-            theta = np.linspace(0.5, 1.5, model.n_params)
-            assert np.allclose(model.design(data.x) @ theta, model(data.x, theta)), (
-                "design(x) @ theta must equal function(x, theta)"
-            )
-    if data.truth_params is not None:
-        assert all(math.isfinite(v) for v in data.truth_params.values()), "truth_params must be finite"
-    if "black_box" in cls.capabilities:
+    """The dataset has finite, consistently shaped fields that match the declared capabilities
+    (a model for 'parametric', a design matrix for 'linear', an objective for 'black_box')."""
+    problem = cls(**cls.fast_settings)
+    data = problem.generate(np.random.default_rng(_SEED))
+    found = dataset_problems(data, problem.capabilities)
+    assert not found, f"{cls.__name__}.generate: " + "; ".join(found)
+    if "black_box" in problem.capabilities:
         _check_objective(data)
+
+
+def check_model_jacobian(cls):
+    """A model's analytic Jacobian (or design matrix) agrees with central differences of its function."""
+    problem = cls(**cls.fast_settings)
+    data = problem.generate(np.random.default_rng(_SEED))
+    model = data.model if problem.capabilities & {"parametric", "linear"} else None
+    if model is None or (model.jacobian is None and model.design is None):
+        return
+    points = [model.p0] + ([np.array([data.truth_params[n] for n in model.param_names])] if data.truth_params else [])
+    for theta in points:
+        exact = model.jacobian_at(data.x, theta)
+        assert exact.shape == (data.n_points, model.n_params), (
+            f"jacobian(x, theta) must have shape ({data.n_points}, {model.n_params}); got {exact.shape}"
+        )
+        for j, name in enumerate(model.param_names):
+            step = 1e-6 * max(1.0, abs(theta[j]))
+            up, down = theta.copy(), theta.copy()
+            up[j] += step
+            down[j] -= step
+            central = (model(data.x, up) - model(data.x, down)) / (2 * step)
+            scale = max(np.max(np.abs(central)), np.max(np.abs(exact[:, j])), 1e-12)
+            error = np.max(np.abs(exact[:, j] - central)) / scale
+            assert error < 1e-4, (
+                f"the Jacobian column of {name!r} differs from central differences by {error:.2g} (relative) "
+                f"at theta={theta.tolist()}: fix jacobian (or design) so it is d function / d {name}"
+            )
 
 
 def _check_objective(data):
@@ -219,19 +221,28 @@ def check_dataset_roundtrip(cls):
 # -- method checks -------------------------------------------------------------
 
 
-def _serving_problems(cls):
+def _serving_problems(cls, names=None):
+    """Instances (fast settings) of the registered problems ``cls`` serves and can fit,
+    and ``{problem name: reason}`` for those it serves but cannot fit (its requirements)."""
     from .registry import problems
 
     registry = problems()
-    found = []
-    for name in registry.names():
+    found, cannot = [], {}
+    for name in names or registry.names():
         try:
-            problem_cls = registry.get(name)
-        except Exception:  # a broken third-party problem is reported by its own checks
+            problem = registry.get(name)(**registry.get(name).fast_settings)
+            if not cls.serves(problem.capabilities):
+                continue
+            reason = cls(**cls.fast_settings).can_fit(problem.generate(np.random.default_rng(_SEED)))
+        except Exception:  # a broken problem is reported by its own checks
+            if names:
+                raise
             continue
-        if cls.serves(problem_cls.capabilities):
-            found.append(problem_cls(**problem_cls.fast_settings))
-    return found
+        if reason:
+            cannot[name] = reason
+        else:
+            found.append(problem)
+    return found, cannot
 
 
 def _fit(cls, problem, seed=_SEED):
@@ -240,36 +251,12 @@ def _fit(cls, problem, seed=_SEED):
 
 
 def check_fit_result_fields(cls, problem):
-    """The fit succeeds and its result has the declared fields with finite values."""
+    """The fit succeeds and its result is consistent with the dataset (names, shapes, finite values)."""
     data, result = _fit(cls, problem)
     assert isinstance(result, FitResult), f"fit must return a fitflow.FitResult; got {type(result).__name__}"
     assert result.ok, f"fit failed on {problem!r}: {result.message}"
-    if result.params is not None:
-        names = data.model.param_names if data.model is not None else tuple(result.params)
-        assert tuple(result.params) == tuple(names), f"params must be named and ordered as {names}"
-        assert all(math.isfinite(v) for v in result.params.values()), "parameter estimates must be finite"
-        p = len(names)
-        if result.stderr is not None:
-            assert all(math.isfinite(v) and v >= 0 for v in result.stderr.values()), "stderr must be finite, >= 0"
-        if result.covariance is not None:
-            cov = result.covariance
-            assert cov.shape == (p, p), f"covariance must be ({p}, {p}); got {cov.shape}"
-            assert np.all(np.isfinite(cov)) and np.allclose(cov, cov.T), "covariance must be finite and symmetric"
-        if result.samples is not None:
-            assert result.samples.ndim == 2 and result.samples.shape[1] == p, "samples must be (n_samples, p)"
-    if result.grid_mean is not None:
-        assert data.grid_x is not None and result.grid_mean.shape == (len(data.grid_x),), (
-            "grid_mean must give one value per point of dataset.grid_x"
-        )
-        assert np.all(np.isfinite(result.grid_mean)), "grid_mean must be finite"
-    if result.grid_std is not None:
-        assert np.all(np.isfinite(result.grid_std)) and np.all(result.grid_std >= 0), "grid_std must be finite, >= 0"
-    if result.y_fit is not None:
-        assert result.y_fit.shape == data.y.shape, "y_fit must give one value per observation"
-    assert result.params is not None or result.grid_mean is not None or result.diagnostics, (
-        "a result must carry parameter estimates, a prediction on the grid, or diagnostics"
-    )
-    json.dumps(result.diagnostics)  # diagnostics must be JSON-able (numpy scalars are converted on write)
+    found = result_problems(result, data)
+    assert not found, f"{cls.__name__}.fit returned an invalid result: " + "; ".join(found)
     metrics = evaluate(data, result)
     assert metrics["status"] == "ok"
 
@@ -297,7 +284,7 @@ def check_result_roundtrip(cls, problem):
 # -- running the checks -------------------------------------------------------
 
 _SHARED = (check_metadata, check_settings_roundtrip, check_bad_settings_raise)
-_PROBLEM = (check_generate_deterministic, check_dataset_fields, check_dataset_roundtrip)
+_PROBLEM = (check_generate_deterministic, check_dataset_fields, check_dataset_roundtrip, check_model_jacobian)
 _METHOD = (check_fit_result_fields, check_fit_deterministic, check_result_roundtrip)
 
 
@@ -318,7 +305,7 @@ def plugin_checks(cls, problems=None):
     if issubclass(cls, Problem):
         checks += [_named(check, cls) for check in _PROBLEM]
     elif issubclass(cls, Method):
-        targets = _serving_problems(cls) if problems is None else list(problems)
+        targets = _serving_problems(cls)[0] if problems is None else list(problems)
         if not targets:
             raise AssertionError(
                 f"no problem to test {cls.__name__} on: no registered problem has any of its "
@@ -331,13 +318,39 @@ def plugin_checks(cls, problems=None):
     return checks
 
 
+def run_checks(cls, problems=None, expected_failures=None):
+    """Run every check on ``cls``, each on its own; return ``[(name, outcome, detail)]``.
+
+    ``outcome`` is ``PASS``, ``FAIL`` (an assertion or any exception: the detail
+    names it), ``XFAIL`` (an expected failure, with its reason) or ``XPASS``.
+    Expected failures come from ``expected_failures`` and the plugin's own
+    ``expected_failures`` attribute, keyed by check name (``check_x`` or
+    ``check_x[problem]``).
+    """
+    expected = {**dict(getattr(cls, "expected_failures", {}) or {}), **dict(expected_failures or {})}
+    outcomes = []
+    try:
+        checks = plugin_checks(cls, problems)
+    except Exception as exc:
+        return [("plugin_checks", "FAIL", f"{type(exc).__name__}: {exc}")]
+    for check in checks:
+        name = check.__name__
+        reason = expected.get(name) or expected.get(name.split("[")[0])
+        try:
+            check()
+        except Exception as exc:
+            detail = str(exc) if isinstance(exc, AssertionError) else f"{type(exc).__name__}: {exc}"
+            outcomes.append((name, "XFAIL" if reason else "FAIL", reason or detail))
+        else:
+            outcomes.append((name, "XPASS" if reason else "PASS", reason or ""))
+    return outcomes
+
+
 def check_plugin(cls, problems=None, expected_failures=None):
-    """Run every check on ``cls``; raise on the first failure not in ``expected_failures``."""
-    expected_failures = expected_failures or {}
-    for check in plugin_checks(cls, problems):
-        if check.__name__ in expected_failures:
-            continue
-        check()
+    """Run every check on ``cls``; raise AssertionError listing every unexpected failure."""
+    failures = [(n, d) for n, outcome, d in run_checks(cls, problems, expected_failures) if outcome == "FAIL"]
+    if failures:
+        raise AssertionError("; ".join(f"{n}: {d}" for n, d in failures))
 
 
 def parametrize_with_checks(classes, problems=None, expected_failures=None):
@@ -347,9 +360,11 @@ def parametrize_with_checks(classes, problems=None, expected_failures=None):
     expected_failures = expected_failures or {}
     params = []
     for cls in classes:
+        own = dict(getattr(cls, "expected_failures", {}) or {})
         for check in plugin_checks(cls, problems):
             marks = []
-            reason = expected_failures.get((cls.name, check.__name__)) or expected_failures.get(check.__name__)
+            reason = (expected_failures.get((cls.name, check.__name__)) or expected_failures.get(check.__name__)
+                      or own.get(check.__name__) or own.get(check.__name__.split("[")[0]))
             if reason:
                 marks.append(pytest.mark.xfail(reason=reason, strict=True))
             params.append(pytest.param(check, id=f"{cls.name}-{check.__name__}", marks=marks))

@@ -28,6 +28,11 @@ class OrdinaryLeastSquares(Method):
     description = "Weighted linear least squares: scaled, refined QR (extended precision when ill-conditioned)"
     capabilities = frozenset({"linear"})
     resources = {"threads": 1, "mem_mb": 500, "runtime": 5}
+    expected_failures = {
+        "check_fit_result_fields[blurred_signal]": "a blurring response matrix is rank-deficient to working "
+                                                   "precision; ols reports that as a failed fit, which is what the "
+                                                   "comparison with tikhonov is meant to show",
+    }
     settings = {
         "min_digits": Setting(4.0, float, "fail a fit whose estimated correct digits fall below this "
                                           "(-log10(eps x scaled condition number))", minimum=0.0, maximum=15.0),

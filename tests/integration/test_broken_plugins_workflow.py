@@ -1,0 +1,69 @@
+"""A run with every deliberately broken plugin beside working ones completes (rc 0): each
+broken plugin costs its own fits, failed with a message naming it, and every other fit of
+the same run is ok."""
+
+import sys
+
+import pandas as pd
+import pytest
+import yaml
+
+from conftest import REPO, run_snakemake
+
+sys.path.insert(0, str(REPO / "tests" / "broken_plugins"))
+from install import install  # noqa: E402
+
+pytestmark = pytest.mark.slow
+
+BROKEN_METHODS = ["wrong_covariance_shape", "short_prediction", "missing_stderr", "nan_covariance_ok",
+                  "raises_in_fit", "hangs"]
+CONFIG = {
+    "experiment": "broken", "seed": 1, "replicates": 2, "batch_size": 2, "plot_fits": True,
+    "problems": {
+        "peak": {"plugin": "gaussian_peak", "settings": {"n_points": 30},
+                 "methods": ["nlls", "figures", *BROKEN_METHODS]},
+        "false_linear": {"methods": ["nlls"]},
+        "raises_in_generate": {"methods": ["nlls"]},
+        "returns_no_dataset": {"methods": ["nlls"]},
+    },
+    "methods": {"nlls": {}, "figures": {"plugin": "raises_in_figures"},
+                **{name: {} for name in BROKEN_METHODS}, "hangs": {"fit_timeout_s": 1}},
+}
+
+
+@pytest.fixture(scope="module")
+def broken_run(tmp_path_factory):
+    site = install(tmp_path_factory.mktemp("site"))
+    workdir = tmp_path_factory.mktemp("run")
+    (workdir / "config.yaml").write_text(yaml.safe_dump(CONFIG))
+    proc = run_snakemake(workdir, configfile=workdir / "config.yaml", env={"PYTHONPATH": str(site)}, check=False)
+    return proc, workdir / "results" / "broken"
+
+
+def test_the_run_completes_with_a_report(broken_run):
+    proc, root = broken_run
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert (root / "report.html").exists()
+
+
+def test_each_broken_plugin_fails_only_its_own_fits_naming_itself(broken_run):
+    _, root = broken_run
+    table = pd.read_csv(root / "fits.csv")
+    good = table[(table.problem == "peak") & table.method.isin(["nlls", "figures"])]
+    assert len(good) == 4 and (good.status == "ok").all()
+    for name in BROKEN_METHODS:
+        rows = table[table.method == name]
+        assert len(rows) == 2 and (rows.status == "failed").all(), name
+        assert rows.message.str.contains(f"method '{name}'").all() and rows.message.str.contains("fitflow-broken").all()
+    assert table[table.method == "hangs"].message.str.contains("timed out after 1 s").all()
+    for problem, fragment in [("false_linear", "design matrix"), ("raises_in_generate", "deliberate failure"),
+                              ("returns_no_dataset", "not a fitflow.Dataset")]:
+        rows = table[table.problem == problem]
+        assert (rows.status == "failed").all() and rows.message.str.contains(f"problem '{problem}'").all()
+        assert rows.message.str.contains(fragment).all(), rows.message.tolist()
+
+
+def test_a_failing_figure_is_a_logged_warning_not_a_failed_fit(broken_run):
+    _, root = broken_run
+    logs = list((root / "fits" / "peak" / "default" / "figures").rglob("fit.log"))
+    assert logs and all("deliberate failure drawing a figure" in p.read_text() for p in logs)
