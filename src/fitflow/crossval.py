@@ -35,14 +35,17 @@ def _subset(dataset, keep, grid_x):
     )
 
 
-def cross_validation_rmse(method, dataset, rng, k):
+def cross_validation_rmse(method, dataset, rng, k, fold_rng=None):
     """``(rmse, message)``: the k-fold CV error of ``method`` on ``dataset``.
+
+    ``fold_rng`` splits the folds (default: ``rng``); the workflow seeds it from the
+    dataset alone, so every method is scored on the same folds.
 
     ``rmse`` is NaN (and ``message`` says why) when a fold's fit fails or gives
     no prediction at the held-out points.
     """
     residuals = []
-    for i, held_out in enumerate(fold_indices(dataset.n_points, k, rng)):
+    for i, held_out in enumerate(fold_indices(dataset.n_points, k, rng if fold_rng is None else fold_rng)):
         train = np.setdiff1d(np.arange(dataset.n_points), held_out)
         x_test = dataset.x[held_out]
         result, _, _ = safe_fit(method, _subset(dataset, train, x_test), rng)

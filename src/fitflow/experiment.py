@@ -70,6 +70,7 @@ class ExperimentPlan:
     plot_fits: bool = True
     reuse_fits: bool = True
     skipped: list = field(default_factory=list)
+    notes: dict = field(default_factory=dict)
 
     def fit_timeout(self, label):
         """Wall-clock limit of one fit of method ``label`` in seconds: the method entry's
@@ -111,6 +112,7 @@ class ExperimentPlan:
             "methods": [case(c) for c in self.methods],
             "pairs": [list(p.key) for p in self.pairs],
             "skipped": self.skipped,
+            "notes": self.notes,
         }
 
 
@@ -280,13 +282,15 @@ def build_plan(config, source="<config>", problem_registry_=None, method_registr
         case for label, entry in method_entries.items()
         for case in _expand("methods", label, entry, methods_reg, source)
     ]
-    pairs, skipped = [], []
+    pairs, skipped, notes = [], [], {}
     for pcase in problem_cases:
         try:
             problem = pcase.instance(problems_reg)
         except ConfigError as exc:
             raise ConfigError(str(exc).split(": ", 1)[1], source=source, key=pcase.key) from exc
         _check_problem_inputs(problem, pcase, source)
+        if getattr(problem, "capability_note", ""):
+            notes[f"{pcase.label}/{pcase.sid}"] = problem.capability_note
         probe = None
         requested = pcase.entry.get("methods")
         if requested is not None:
@@ -331,6 +335,7 @@ def build_plan(config, source="<config>", problem_registry_=None, method_registr
         plot_fits=bool(config.get("plot_fits", True)),
         reuse_fits=bool(config.get("reuse_fits", True)),
         skipped=skipped,
+        notes=notes,
     )
 
 

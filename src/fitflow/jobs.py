@@ -158,7 +158,7 @@ def _dataset_current(folder, problem, meta):
     return all(info.get(k) == v for k, v in expected.items())
 
 
-def _cross_validate(method, dataset, result, timing, rng, folds, limit=None):
+def _cross_validate(method, dataset, result, timing, rng, fold_rng, folds, limit=None):
     """Add the k-fold CV error to a fit of measured data (timed apart from the fit, and
     under the same wall-clock limit: a CV that times out leaves the fit without it)."""
     import time
@@ -170,7 +170,7 @@ def _cross_validate(method, dataset, result, timing, rng, folds, limit=None):
     try:
         with time_limit(limit):
             result.diagnostics["cv_rmse"], result.diagnostics["cv_note"] = cross_validation_rmse(
-                method, dataset, rng, folds)
+                method, dataset, rng, folds, fold_rng)
     except TimedOut as exc:
         result.diagnostics["cv_rmse"], result.diagnostics["cv_note"] = None, f"cross-validation {exc}"
     timing["cv_wall_time_s"] = time.perf_counter() - started
@@ -225,7 +225,7 @@ def fit_batch(plan, root, key, batch, log=None, plot=True):
         folds = 0 if dataset is None else int(dataset.meta.get("cv_folds") or 0)
         if result.ok and folds >= 2:
             _cross_validate(method, dataset, result, timing, make_rng(plan.seed, [*fit_identity(pcase, mcase, rep), "cv"]),
-                            folds, limit)
+                            make_rng(plan.seed, [*dataset_identity(pcase, rep), "cv-folds"]), folds, limit)
         write_result(result, folder, {"method": method.name, "replicate": rep})
         write_json(folder / "timing.json", timing)
         if plot:

@@ -144,6 +144,7 @@ def render_report(root, figures_dir=None):
             "anchor": f"{problem}-{psid}".replace(".", "_"),
             "columns": [(c, *METRICS[c]) for c in columns],
             "measured": not has_truth(rows),
+            "note": (experiment.info.get("notes") or {}).get(f"{problem}/{psid}", ""),
             "entries": entries,
             "fits": _uri_or_none(figures.fits_figure(experiment, problem, psid, colours)),
             "forest": _uri_or_none(figures.forest_figure(experiment, problem, psid, colours)),
