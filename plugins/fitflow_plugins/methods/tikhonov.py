@@ -1,7 +1,8 @@
 """Tikhonov-regularised deconvolution with automatic choice of the regularisation.
 
-Minimises ``||W^(1/2) (y - R f)||^2 + lam ||D f||^2`` with ``D`` the first- or
-second-difference operator. Each ``lam`` is solved as the augmented
+Minimises ``||W^(1/2) (y - R f)||^2 + lam ||D f||^2`` with ``D`` the identity
+(order 0: small signals), or the first- or second-difference operator (order 1:
+flat, 2: straight). Each ``lam`` is solved as the augmented
 least-squares system ``[W^(1/2) R; sqrt(lam) D] f = [W^(1/2) y; 0]`` by a QR
 factorisation (LAPACK through SciPy): no normal equations, no inverse. The QR
 also gives, for free, the trace of the influence matrix (the squared norm of
@@ -13,7 +14,14 @@ generalised cross-validation score
 and the posterior covariance ``(R^T W R + lam D^T D)^-1 = T^-1 T^-T`` (T the
 triangular factor), whose diagonal gives the band. ``lam`` is the GCV minimum
 over a log grid (default), the corner of the L-curve (maximum curvature of
-``(log ||residual||, log ||D f||)``), or fixed.
+``(log ||residual||, log ||D f||)``), the discrepancy principle (with known
+errors: the largest ``lam`` whose chi-square does not exceed the number of
+measurements, Morozov's choice), or fixed.
+
+With ``nonnegative`` the solution at the chosen ``lam`` is the same augmented
+least-squares problem under ``f >= 0`` (``scipy.optimize.lsq_linear``, BVLS), as
+many measured spectra require; its band is the unconstrained posterior's, an
+approximation where the constraint is active (stated in the fit's warnings).
 """
 
 import numpy as np
@@ -24,20 +32,23 @@ __all__ = ["Tikhonov", "difference_operator"]
 
 
 def difference_operator(n, order):
-    """``(n - order, n)`` matrix of first or second differences."""
+    """``(n - order, n)`` matrix of differences of ``order`` (0: the identity)."""
     return np.diff(np.eye(n), n=order, axis=0)
 
 
 class Tikhonov(Method):
     name = "tikhonov"
-    version = "1.0"
-    description = "Tikhonov deconvolution, lam by GCV / L-curve / fixed, solved by QR"
+    version = "2.0"
+    description = "Tikhonov deconvolution, lam by GCV / L-curve / discrepancy / fixed, optional f >= 0, by QR"
     capabilities = frozenset({"deconvolution"})
     requires_modules = ("scipy.linalg",)
     resources = {"threads": 1, "mem_mb": 1000, "runtime": 10}
     settings = {
-        "order": Setting(1, int, "difference order of D: 1 (gradients) or 2 (curvature)", choices=(1, 2)),
-        "choice": Setting("gcv", str, "how lam is chosen", choices=("gcv", "lcurve", "fixed")),
+        "order": Setting(1, int, "difference order of D: 0 (size), 1 (gradients) or 2 (curvature)",
+                         choices=(0, 1, 2)),
+        "choice": Setting("gcv", str, "how lam is chosen (discrepancy needs known errors)",
+                          choices=("gcv", "lcurve", "discrepancy", "fixed")),
+        "nonnegative": Setting(False, bool, "constrain the signal to f >= 0 (BVLS at the chosen lam)"),
         "lam": Setting(None, float, "the regularisation weight when choice is 'fixed'", minimum=0.0),
         "n_lambda": Setting(30, int, "points of the log-spaced lam grid", minimum=3, maximum=1_000),
         "lambda_min": Setting(1e-8, float, "smallest lam, relative to ||W^1/2 R||^2 / ||D||^2", minimum=0.0),
@@ -56,6 +67,20 @@ class Tikhonov(Method):
                 f"{self.label()} needs lambda_min < lambda_max; got {v['lambda_min']}, {v['lambda_max']}",
                 plugin=self.name, key="lambda_max", value=v["lambda_max"],
             )
+
+    def can_fit(self, dataset):
+        if self.values["choice"] == "discrepancy" and dataset.sigma is None:
+            return "chooses lam by the discrepancy principle, which needs known per-point errors (a 'sigma' column)"
+        return super().can_fit(dataset)
+
+    def _choose(self, grid, points, n):
+        """Index of the chosen lam on the grid, and a warning or None."""
+        residual_norm = np.array([pt[0] for pt in points])
+        if self.values["choice"] == "lcurve":
+            return _lcurve_corner(residual_norm, np.array([pt[1] for pt in points])), None
+        if self.values["choice"] == "discrepancy":
+            return _discrepancy(residual_norm**2, n)
+        return int(np.argmin([pt[3] for pt in points])), None
 
     def fit(self, dataset, rng):
         from scipy import linalg
@@ -76,29 +101,46 @@ class Tikhonov(Method):
             residual = float(np.sum((b - a @ f) ** 2))
             return f, t, edf, residual
 
+        def curve_point(lam):
+            f, _, edf, residual = solve(lam)
+            gcv = n * residual / (n - edf) ** 2 if edf < n else np.inf
+            return np.sqrt(residual), linalg.norm(d @ f), edf, gcv
+
         if v["choice"] == "fixed":
             grid = np.array([v["lam"]])
         else:
             grid = scale * np.logspace(np.log10(v["lambda_min"]), np.log10(v["lambda_max"]), v["n_lambda"])
-        curves = {"lam": grid, "residual_norm": [], "penalty_norm": [], "edf": [], "gcv": []}
-        for lam in grid:
-            f, _, edf, residual = solve(lam)
-            curves["residual_norm"].append(np.sqrt(residual))
-            curves["penalty_norm"].append(linalg.norm(d @ f))
-            curves["edf"].append(edf)
-            curves["gcv"].append(n * residual / (n - edf) ** 2 if edf < n else np.inf)
-        curves = {k: np.asarray(val, dtype=float) for k, val in curves.items()}
-        if v["choice"] == "lcurve":
-            index = _lcurve_corner(curves["residual_norm"], curves["penalty_norm"])
-        else:
-            index = int(np.argmin(curves["gcv"]))
+        points = [curve_point(lam) for lam in grid]
+        warnings = []
+        index, note = self._choose(grid, points, n)
+        # Documented fallback: a choice at an end of the grid says the optimum lies beyond it,
+        # so the grid grows by a decade that way (six at most) and the choice is made again.
+        step = np.log10(grid[1] / grid[0]) if grid.size > 1 else 1.0
+        for _ in range(6 * max(1, int(round(1 / step))) if v["choice"] != "fixed" else 0):
+            if index not in (0, grid.size - 1):
+                break
+            new = grid[0] / 10**step if index == 0 else grid[-1] * 10**step
+            point = curve_point(new)
+            grid = np.insert(grid, 0, new) if index == 0 else np.append(grid, new)
+            points.insert(0, point) if index == 0 else points.append(point)
+            index, note = self._choose(grid, points, n)
+        curves = {"lam": grid, **{k: np.array([pt[i] for pt in points], dtype=float)
+                                  for i, k in enumerate(("residual_norm", "penalty_norm", "edf", "gcv"))}}
+        if note:
+            warnings.append(note)
+        if v["choice"] != "fixed" and index in (0, grid.size - 1):
+            return FitResult.failed(f"the {v['choice']} choice of lam stays at the end of the grid ({grid[index]:.3g}) "
+                                    f"even after widening it by six decades: no regularisation weight in range is "
+                                    f"supported by these data")
         lam = float(grid[index])
         f, t, edf, residual = solve(lam)
         t_inv = linalg.solve_triangular(t, np.eye(p))
         covariance = t_inv @ t_inv.T
-        warnings = []
-        if v["choice"] != "fixed" and index in (0, len(grid) - 1):
-            warnings.append(f"chosen lam {lam:.3g} is at the end of the grid: widen lambda_min/lambda_max")
+        if v["nonnegative"]:
+            f, active = _nonnegative(a, b, np.sqrt(lam) * d)
+            if active:
+                warnings.append(f"non-negativity is active at {active} of {p} points: the band there is the "
+                                f"unconstrained posterior's (an approximation)")
         return FitResult(
             params=dict(zip(dataset.model.param_names, f)),
             covariance=covariance,
@@ -107,7 +149,8 @@ class Tikhonov(Method):
             y_fit=design @ f,
             n_effective_params=edf,
             n_evaluations=len(grid) + 1,
-            diagnostics={"lam": lam, "choice": v["choice"], "edf": edf, "order": v["order"], "gcv_index": index},
+            diagnostics={"lam": lam, "choice": v["choice"], "edf": edf, "order": v["order"], "gcv_index": index,
+                         "nonnegative": v["nonnegative"]},
             arrays=curves,
             warnings=warnings,
         )
@@ -141,12 +184,40 @@ class Tikhonov(Method):
         return {"regularisation": fig}
 
 
+def _discrepancy(chi2, n):
+    """Morozov's discrepancy principle on the grid: the largest lam whose whitened chi-square
+    stays within the n measurements' expectation; ``(index, warning or None)``."""
+    within = np.flatnonzero(chi2 <= n)
+    if within.size == 0:
+        return 0, (f"no lam brings chi2 down to n = {n} (smallest {chi2.min():.3g}): the errors may be "
+                   f"underestimated")
+    return int(within[-1]), None
+
+
+def _nonnegative(a, b, penalty):
+    """The regularised least-squares solution under f >= 0; ``(f, number of active bounds)``."""
+    from scipy.optimize import lsq_linear
+
+    augmented = np.vstack([a, penalty])
+    target = np.concatenate([b, np.zeros(penalty.shape[0])])
+    solution = lsq_linear(augmented, target, bounds=(0.0, np.inf), method="bvls", tol=1e-12)
+    f = solution.x
+    return f, int(np.sum(f <= 0.0))
+
+
 def _lcurve_corner(residual_norm, penalty_norm):
-    """Index of maximum curvature of the L-curve in log-log coordinates."""
+    """Index of maximum curvature of the L-curve in log-log coordinates, among the points where
+    the curve moves (at least a tenth of its median speed along the grid)."""
     x, y = np.log(residual_norm), np.log(penalty_norm)
     t = np.arange(x.size, dtype=float)
     dx, dy = np.gradient(x, t), np.gradient(y, t)
     ddx, ddy = np.gradient(dx, t), np.gradient(dy, t)
-    curvature = (dx * ddy - dy * ddx) / np.power(dx**2 + dy**2, 1.5)
+    speed = np.hypot(dx, dy)
+    curvature = (dx * ddy - dy * ddx) / speed**3
     curvature[~np.isfinite(curvature)] = -np.inf
+    # Where the curve barely moves (lam so small that the fit interpolates, or so large that
+    # nothing changes), rounding makes huge spurious curvature: only a corner where it moves counts.
+    curvature[speed < 0.1 * np.median(speed)] = -np.inf
+    if curvature.size > 4:  # one-sided differences at the ends make spurious corners there
+        curvature[[0, -1]] = -np.inf
     return int(np.argmax(curvature))
