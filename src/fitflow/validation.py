@@ -75,8 +75,10 @@ def result_problems(result, dataset):
             found.append(f"covariance has shape {_shape(cov)}; expected ({p}, {p}) for parameters {list(names)}")
         elif not _finite(cov):
             found.append("covariance is not finite: the fit's uncertainties cannot be trusted")
-        elif not np.allclose(cov, cov.T, rtol=1e-8, atol=1e-300) or np.any(np.diag(cov) < 0):
-            found.append("covariance is not symmetric with a non-negative diagonal")
+        else:
+            scale = float(np.max(np.abs(cov))) if cov.size else 0.0
+            if np.max(np.abs(cov - cov.T), initial=0.0) > 1e-8 * scale or np.any(np.diag(cov) < -1e-12 * scale):
+                found.append("covariance is not symmetric with a non-negative diagonal")
     if result.samples is not None:
         samples = result.samples
         if samples.ndim != 2 or samples.shape[1] != p or samples.shape[0] < 1:

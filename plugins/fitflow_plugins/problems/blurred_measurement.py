@@ -239,7 +239,7 @@ class BlurredMeasurement(Problem):
             truth = column
         return Dataset(problem=self, x=data.x.copy(), y=data.y.copy(),
                        sigma=None if data.sigma is None else data.sigma.copy(), grid_x=grid, grid_y=truth,
-                       meta={"measured": truth is None, "columns": {"x": v["x"], "y": v["y"], "sigma": v["sigma"]}})
+                       meta={"measured": truth is None, "columns": {"x": [v["x"]], "y": v["y"], "sigma": v["sigma"]}})
 
     def model(self, dataset):
         _, grid, design = self.response()
