@@ -38,6 +38,7 @@ class ConfigError(FitflowError, ValueError):
         where = f"{source}" + (f", key '{key}'" if key else "")
         if value is not None and repr(value) not in message:
             message = f"{message}; got {value!r}"
+        self.reason = message  # the message without its "file, key" prefix
         super().__init__(f"{where}: {message}")
 
 

@@ -204,7 +204,7 @@ def _expand(kind, label, entry, registry, source):
             section = "sweep" if exc.key in swept else "settings"
             raise ConfigError(str(exc), source=source, key=f"{where}.{section}.{exc.key}", value=exc.value) from exc
         except ConfigError as exc:
-            raise ConfigError(str(exc).split(": ", 1)[1], source=source, key=where) from exc
+            raise ConfigError(exc.reason, source=source, key=where) from exc
         cases.append(Case(label, plugin, resolved, settings_id(swept), entry, swept, kind))
     sids = [c.sid for c in cases]
     if len(set(sids)) != len(sids):
@@ -226,20 +226,16 @@ def _check_problem_inputs(problem, case, source):
         raise ConfigError(str(exc), source=source, key=f"problems.{case.label}") from exc
 
 
-def _probe_dataset(problem, case, seed, source):
-    """One dataset of ``case`` (replicate-independent seed), for checking what methods need."""
+def _probe_dataset(problem, case, seed):
+    """One dataset of ``case`` (replicate-independent seed), for checking what methods need;
+    ``None`` when the problem cannot generate one (its fits then fail, naming it, at run time)."""
     from .api import generate
     from .seeding import make_rng
 
     try:
         return generate(problem, make_rng(seed, ["probe", case.plugin, case.settings]))
-    except FitflowError as exc:
-        raise ConfigError(str(exc), source=source, key=case.key) from exc
-    except Exception as exc:
-        from .validation import plugin_origin
-
-        raise ConfigError(f"{plugin_origin(problem)} raised {type(exc).__name__} in generate: {exc}",
-                          source=source, key=case.key) from exc
+    except Exception:
+        return None
 
 
 def _needs_probe(method_cls):
@@ -287,7 +283,7 @@ def build_plan(config, source="<config>", problem_registry_=None, method_registr
         try:
             problem = pcase.instance(problems_reg)
         except ConfigError as exc:
-            raise ConfigError(str(exc).split(": ", 1)[1], source=source, key=pcase.key) from exc
+            raise ConfigError(exc.reason, source=source, key=pcase.key) from exc
         _check_problem_inputs(problem, pcase, source)
         if getattr(problem, "capability_note", ""):
             notes[f"{pcase.label}/{pcase.sid}"] = problem.capability_note
@@ -305,16 +301,19 @@ def build_plan(config, source="<config>", problem_registry_=None, method_registr
             if requested is not None and mcase.label not in requested:
                 continue
             if not method_cls.serves(problem.capabilities):
-                error = IncompatiblePairError(pcase.label, mcase.label, problem.capabilities, method_cls.capabilities)
                 why = getattr(problem, "capability_note", "")
+                reason = (f"the method serves {sorted(method_cls.capabilities)} but the problem is "
+                          f"{sorted(problem.capabilities)}" + (f" ({why})" if why else ""))
                 if requested is not None:
+                    error = IncompatiblePairError(pcase.label, mcase.label, problem.capabilities,
+                                                  method_cls.capabilities)
                     raise ConfigError(str(error) + (f" ({why})" if why else ""), source=source,
                                       key=f"problems.{pcase.label}.methods", value=mcase.label) from error
-                skipped.append(_skip(pcase, mcase, str(error).split(": ", 1)[1] + (f" ({why})" if why else "")))
+                skipped.append(_skip(pcase, mcase, reason))
                 continue
             if _needs_probe(method_cls):
-                probe = probe or _probe_dataset(problem, pcase, seed, source)
-                reason = mcase.instance(methods_reg).can_fit(probe)
+                probe = probe or _probe_dataset(problem, pcase, seed)
+                reason = probe and mcase.instance(methods_reg).can_fit(probe)
                 if reason:
                     skipped.append(_skip(pcase, mcase, f"{method_cls.label()} {reason}"))
                     continue

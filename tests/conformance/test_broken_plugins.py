@@ -92,3 +92,11 @@ def test_a_false_linear_problem_is_blamed_not_ols(broken):
     with pytest.raises(fitflow.FitflowError) as info:
         fitflow.generate("false_linear", seed=0)
     assert "problem 'false_linear'" in str(info.value) and "design" in str(info.value)
+
+
+def test_a_problem_that_cannot_generate_does_not_stop_the_plan(broken):
+    # Checking a method's requirements needs a dataset; a problem that raises in generate
+    # keeps its pairs, and its fits fail at run time naming it (see the workflow test).
+    assert "black_box" in broken.problems().get("raises_in_generate").capabilities
+    plan = build_plan({"problems": {"raises_in_generate": {}}, "methods": {"random_search": {}, "nlls": {}}})
+    assert {p.method.label for p in plan.pairs} == {"nlls", "random_search"} and not plan.skipped
