@@ -1,0 +1,48 @@
+"""The fitflow command line: check (every check on its own, a summary, --problem, unknown
+names), plan (what is fitted and what is skipped, with reasons)."""
+
+import io
+
+import pytest
+import yaml
+
+from fitflow.cli import check_plugin, main, show_plan
+from fitflow.errors import PluginNotFoundError
+
+
+def test_check_reports_every_check_and_ends_with_a_summary():
+    out = io.StringIO()
+    failed = check_plugin("ols", out=out)
+    lines = out.getvalue().splitlines()
+    assert failed == 0
+    assert any(line.startswith("XFAIL check_fit_result_fields[blurred_signal]") for line in lines)
+    assert any(line.startswith("PASS check_fit_result_fields[cosine_series]") for line in lines)
+    assert lines[-1].startswith("method 'ols': ") and "0 failed" in lines[-1] and "1 xfail" in lines[-1]
+
+
+def test_check_on_one_problem_and_skips_with_the_reason():
+    out = io.StringIO()
+    assert check_plugin("nlls", out=out, problem="gaussian_peak") == 0
+    names = [line.split()[1] for line in out.getvalue().splitlines() if line.startswith("PASS")]
+    assert "check_fit_result_fields[gaussian_peak]" in names
+    assert not any("[table]" in n for n in names)
+
+
+def test_check_of_an_unknown_name_says_neither_a_method_nor_a_problem(capsys):
+    with pytest.raises(PluginNotFoundError) as info:
+        check_plugin("nosuch", out=io.StringIO())
+    assert "fitflow.problems or fitflow.methods" in str(info.value) and "nosuch" in str(info.value)
+    assert main(["check", "nosuch"]) == 2
+    assert "no fitflow.problems or fitflow.methods plugin named 'nosuch'" in capsys.readouterr().err
+
+
+def test_plan_lists_fits_and_skipped_pairs_with_reasons(tmp_path):
+    config = {"problems": {"peak": {"plugin": "gaussian_peak"}, "curve": {"plugin": "smooth_function"}},
+              "methods": {"ols": {}, "nlls": {}, "gp": {}}}
+    path = tmp_path / "c.yaml"
+    path.write_text(yaml.safe_dump(config))
+    out = io.StringIO()
+    assert show_plan(str(path), out=out) == 0
+    text = out.getvalue()
+    assert "fit  peak [default] with nlls [default]" in text
+    assert "skip peak with ols: the method serves ['linear']" in text
