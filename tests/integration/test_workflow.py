@@ -19,7 +19,8 @@ def test_tiny_experiment_produces_every_artefact(tiny_run):
     pairs = {
         ("cosine_series", "ols"), ("cosine_series", "nlls"), ("gaussian_peak", "nlls"), ("gaussian_peak", "emcee"),
         ("gaussian_peak", "nlls_starved"), ("blurred_signal", "tikhonov"), ("smooth_function", "gp"),
-        ("smooth_function", "mlp"), ("forrester", "bayesopt"), ("forrester", "random_search"),
+        ("smooth_function", "mlp"), ("smooth_function", "spline"), ("forrester", "bayesopt"),
+        ("forrester", "random_search"),
     }
     assert set(zip(table.problem, table.method)) == pairs
     # gaussian_peak sweeps two noise levels: its three methods run twice.
