@@ -16,7 +16,8 @@ from .errors import ConfigError, FitflowError, IncompatiblePairError, SettingsEr
 from .registry import methods as method_registry
 from .registry import problems as problem_registry
 
-__all__ = ["Case", "FitPair", "ExperimentPlan", "build_plan", "settings_id", "batches", "construct"]
+__all__ = ["Case", "FitPair", "ExperimentPlan", "build_plan", "settings_id", "batches", "n_batches",
+           "batch_replicates", "construct"]
 
 _LABEL = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 DEFAULT_BATCH_SIZE = 10
@@ -146,7 +147,18 @@ def _display_path(path):
 
 def batches(n_replicates, batch_size):
     """Replicate indices split into consecutive batches: ``[[0..B-1], [B..2B-1], ...]``."""
-    return [list(range(i, min(i + batch_size, n_replicates))) for i in range(0, n_replicates, batch_size)]
+    return [batch_replicates(n_replicates, batch_size, b) for b in range(n_batches(n_replicates, batch_size))]
+
+
+def n_batches(n_replicates, batch_size):
+    """How many batches ``batches`` makes, computed, not listed (the DAG asks once per job)."""
+    return -(-n_replicates // batch_size)
+
+
+def batch_replicates(n_replicates, batch_size, batch):
+    """Replicate indices of batch number ``batch``, in constant time."""
+    batch = int(batch)
+    return list(range(batch * batch_size, min((batch + 1) * batch_size, n_replicates)))
 
 
 def _format_value(value):

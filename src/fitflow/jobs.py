@@ -25,7 +25,7 @@ from .artefacts import (
 )
 from .errors import ArtefactError, FitflowError
 from .evaluate import evaluate
-from .experiment import batches
+from .experiment import batch_replicates
 from .layout import Layout
 from .provenance import plugin_record, provenance_record
 from .registry import methods, problems
@@ -54,11 +54,6 @@ def dataset_identity(case, rep):
 def fit_identity(pcase, mcase, rep):
     """What names a fit's random stream: the dataset's identity, method and its settings."""
     return ["fit", pcase.plugin, pcase.settings, rep, mcase.plugin, mcase.settings]
-
-
-def batch_replicates(n_replicates, batch_size, batch):
-    """Replicate indices of batch number ``batch``."""
-    return batches(n_replicates, batch_size)[int(batch)]
 
 
 def _log(log, text):

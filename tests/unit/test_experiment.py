@@ -39,6 +39,13 @@ def test_settings_id_and_batches():
     assert settings_id({}) == "default"
     assert settings_id({"noise": 0.05, "kind": "a/b"}) == "kind-a_b__noise-0.05"
     assert batches(7, 3) == [[0, 1, 2], [3, 4, 5], [6]]
+    from fitflow.experiment import batch_replicates, n_batches
+
+    for n, size in [(1, 1), (7, 3), (9, 3), (10, 1), (1_000_000, 7)]:
+        assert n_batches(n, size) == -(-n // size)
+        last = n_batches(n, size) - 1
+        assert batch_replicates(n, size, last)[-1] == n - 1  # computed in constant time, never listed
+        assert batch_replicates(n, size, "0") == list(range(min(size, n)))
 
 
 def expect_error(cfg, key, *fragments):

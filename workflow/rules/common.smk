@@ -5,7 +5,7 @@ from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
 from fitflow.errors import FitflowError
-from fitflow.experiment import batches, build_plan
+from fitflow.experiment import batch_replicates, build_plan, n_batches
 from fitflow import layout as paths
 from fitflow.layout import Layout
 from fitflow.registry import methods as method_registry
@@ -47,12 +47,12 @@ def dataset_batch_files():
     return [
         LAYOUT.dataset_batch(case.label, case.sid, b)
         for case in PLAN.problems
-        for b in range(len(batches(PLAN.replicates, PLAN.batch_size)))
+        for b in range(n_batches(PLAN.replicates, PLAN.batch_size))
     ]
 
 
 def fit_batch_indices(method_label):
-    return range(len(batches(PLAN.replicates, PLAN.method_batch_size(method_label))))
+    return range(n_batches(PLAN.replicates, PLAN.method_batch_size(method_label)))
 
 
 def metrics_batch_files():
@@ -65,7 +65,7 @@ def metrics_batch_files():
 
 
 def replicates_of(wildcards, batch_size):
-    return batches(PLAN.replicates, batch_size)[int(wildcards.batch)]
+    return batch_replicates(PLAN.replicates, batch_size, wildcards.batch)
 
 
 def problem_settings(wildcards):
