@@ -181,6 +181,11 @@ def _expand(kind, label, entry, registry, source):
             "labels must start with a letter and hold only letters, digits and '_'",
             source=source, key=where, value=label,
         )
+    for key, value in [(where, entry), *((f"{where}.{k}", (entry or {}).get(k)) for k in ("settings", "sweep")
+                                          if isinstance(entry, dict))]:
+        if value is not None and not isinstance(value, dict):
+            raise ConfigError(f"must be a mapping (key: value), not a {type(value).__name__}", source=source,
+                              key=key, value=value)
     entry = dict(entry or {})
     plugin = entry.get("plugin", label)
     try:
