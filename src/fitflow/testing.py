@@ -48,6 +48,7 @@ __all__ = [
     "check_fit_result_fields",
     "check_fit_deterministic",
     "check_result_roundtrip",
+    "check_figures",
 ]
 
 _SEED = 12345
@@ -281,11 +282,32 @@ def check_result_roundtrip(cls, problem):
     assert _arrays_equal(result.array_fields(), again.array_fields()), "result arrays changed on a round trip"
 
 
+def check_figures(cls, problem):
+    """``figures(dataset, result)`` returns ``{name: matplotlib Figure}`` without raising."""
+    import matplotlib
+
+    matplotlib.use("Agg", force=True)
+    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
+
+    data, result = _fit(cls, problem)
+    if not result.ok:
+        return  # check_fit_result_fields reports that
+    figures = cls(**cls.fast_settings).figures(data, result)
+    try:
+        assert isinstance(figures, dict), f"figures must return a dict of name -> Figure; got {type(figures).__name__}"
+        for name, figure in figures.items():
+            assert isinstance(name, str) and name.isidentifier(), f"figure name {name!r} must be an identifier"
+            assert isinstance(figure, Figure), f"figures[{name!r}] must be a matplotlib Figure; got {figure!r}"
+    finally:
+        plt.close("all")
+
+
 # -- running the checks -------------------------------------------------------
 
 _SHARED = (check_metadata, check_settings_roundtrip, check_bad_settings_raise)
 _PROBLEM = (check_generate_deterministic, check_dataset_fields, check_dataset_roundtrip, check_model_jacobian)
-_METHOD = (check_fit_result_fields, check_fit_deterministic, check_result_roundtrip)
+_METHOD = (check_fit_result_fields, check_fit_deterministic, check_result_roundtrip, check_figures)
 
 
 def _named(check, *args, suffix=""):
@@ -318,15 +340,19 @@ def plugin_checks(cls, problems=None):
     return checks
 
 
-def run_checks(cls, problems=None, expected_failures=None):
+def run_checks(cls, problems=None, expected_failures=None, seconds=None):
     """Run every check on ``cls``, each on its own; return ``[(name, outcome, detail)]``.
 
-    ``outcome`` is ``PASS``, ``FAIL`` (an assertion or any exception: the detail
-    names it), ``XFAIL`` (an expected failure, with its reason) or ``XPASS``.
-    Expected failures come from ``expected_failures`` and the plugin's own
-    ``expected_failures`` attribute, keyed by check name (``check_x`` or
-    ``check_x[problem]``).
+    ``outcome`` is ``PASS``, ``FAIL`` (an assertion, any exception, or a check
+    running past ``seconds``: the detail names it), ``XFAIL`` (an expected
+    failure, with its reason) or ``XPASS``. Expected failures come from
+    ``expected_failures`` and the plugin's own ``expected_failures`` attribute,
+    keyed by check name (``check_x`` or ``check_x[problem]``). ``seconds``
+    defaults to the plugin's runtime hint.
     """
+    from .timelimit import TimedOut, time_limit
+
+    seconds = 60 * cls.resource_hints()["runtime"] if seconds is None else seconds
     expected = {**dict(getattr(cls, "expected_failures", {}) or {}), **dict(expected_failures or {})}
     outcomes = []
     try:
@@ -337,9 +363,10 @@ def run_checks(cls, problems=None, expected_failures=None):
         name = check.__name__
         reason = expected.get(name) or expected.get(name.split("[")[0])
         try:
-            check()
-        except Exception as exc:
-            detail = str(exc) if isinstance(exc, AssertionError) else f"{type(exc).__name__}: {exc}"
+            with time_limit(seconds):
+                check()
+        except (Exception, TimedOut) as exc:
+            detail = str(exc) if isinstance(exc, (AssertionError, TimedOut)) else f"{type(exc).__name__}: {exc}"
             outcomes.append((name, "XFAIL" if reason else "FAIL", reason or detail))
         else:
             outcomes.append((name, "XPASS" if reason else "PASS", reason or ""))

@@ -39,6 +39,7 @@ def broken(tmp_path_factory):
     ("nan_covariance_ok", "check_fit_result_fields", "covariance is not finite"),
     ("raises_in_fit", "check_fit_result_fields", "RuntimeError: deliberate failure inside fit"),
     ("raises_in_init", "check_settings_roundtrip", "RuntimeError: deliberate failure in __init__"),
+    ("raises_in_figures", "check_figures", "RuntimeError: deliberate failure drawing a figure"),
     ("false_linear", "check_dataset_fields", "claims 'linear' but its model gives no design matrix"),
     ("wrong_jacobian", "check_model_jacobian", "differs from central differences"),
     ("raises_in_generate", "check_generate_deterministic", "RuntimeError: deliberate failure in generate"),
@@ -69,6 +70,13 @@ def test_safe_fit_turns_each_broken_result_into_a_failed_fit_naming_plugin_and_d
     assert not result.ok
     assert f"method '{name}'" in result.message and "fitflow-broken" in result.message
     assert f"methods.{name}" in result.message and fragment in result.message
+
+
+def test_the_checker_fails_a_hanging_fit_after_its_time_limit(broken):
+    outcomes = run_checks(broken.methods().get("hangs"), [broken.problems().get("gaussian_peak")()], seconds=0.5)
+    failed = {n: d for n, outcome, d in outcomes if outcome == "FAIL"}
+    assert "timed out after 0.5 s" in failed["check_fit_result_fields[gaussian_peak]"]
+    assert any(outcome == "PASS" for _, outcome, _ in outcomes)
 
 
 def test_a_hung_fit_times_out_as_a_failed_fit(broken):
