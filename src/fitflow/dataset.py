@@ -22,9 +22,11 @@ class Dataset:
     problem
         The problem plugin instance that generated the data.
     x, y
-        Observations: ``x`` of shape ``(n,)`` or ``(n, d)``, ``y`` of shape ``(n,)``.
+        Observations: ``x`` of shape ``(n,)`` or ``(n, d)``; ``y`` of shape ``(n,)``,
+        or ``(n, k)`` for ``k`` outputs (an emulated simulation's several
+        results), named by ``meta["outputs"]``.
     sigma
-        Known per-point standard errors of ``y``, or ``None`` where unknown.
+        Known per-point standard errors of ``y`` (same shape), or ``None`` where unknown.
     truth_params
         True parameter values by name, for parametric problems.
     grid_x, grid_y
@@ -47,9 +49,11 @@ class Dataset:
 
     def __post_init__(self):
         self.x = np.asarray(self.x, dtype=float)
-        self.y = np.asarray(self.y, dtype=float).reshape(-1)
+        self.y = np.asarray(self.y, dtype=float)
+        if self.y.ndim != 2 or self.y.shape[1] == 1:
+            self.y = self.y.reshape(-1)
         if self.sigma is not None:
-            self.sigma = np.asarray(self.sigma, dtype=float).reshape(-1)
+            self.sigma = np.asarray(self.sigma, dtype=float).reshape(self.y.shape)
         for name in ("grid_x", "grid_y"):
             value = getattr(self, name)
             if value is not None:
@@ -61,7 +65,18 @@ class Dataset:
 
     @property
     def n_points(self):
-        return self.y.size
+        return self.y.shape[0]
+
+    @property
+    def n_outputs(self):
+        """``k`` for a response of shape ``(n, k)``, 1 for a single response."""
+        return 1 if self.y.ndim == 1 else self.y.shape[1]
+
+    @property
+    def output_names(self):
+        """Names of the outputs (``meta["outputs"]``, else ``y0``, ``y1``, ...)."""
+        names = self.meta.get("outputs")
+        return list(names) if names else [f"y{j}" for j in range(self.n_outputs)]
 
     @property
     def capabilities(self):

@@ -116,13 +116,30 @@ def _parameter_metrics(dataset, result):
 
 
 def _function_metrics(dataset, result):
+    """RMSE against the true function and the band's coverage of it.
+
+    With several outputs, ``rmse.<output>`` and ``band_coverage95.<output>`` are
+    given per output, ``rmse`` is the mean over outputs of each RMSE divided by
+    that output's spread on the grid (dimensionless: outputs in different units
+    can be pooled), and the band coverages are pooled over outputs.
+    """
     if dataset.grid_y is None:
         return {}
     mean, std = predict_on_grid(dataset, result)
     if mean is None:
         return {}
     deviation = np.abs(mean - dataset.grid_y)
-    out = {"rmse": float(np.sqrt(np.mean(deviation**2)))}
+    if deviation.ndim == 1:
+        out = {"rmse": float(np.sqrt(np.mean(deviation**2)))}
+    else:
+        per_output = np.sqrt(np.mean(deviation**2, axis=0))
+        spread = np.std(dataset.grid_y, axis=0)
+        out = {"rmse": float(np.mean(per_output / np.where(spread > 0, spread, 1.0)))}
+        for j, name in enumerate(dataset.output_names):
+            out[f"rmse.{name}"] = float(per_output[j])
+            if std is not None:
+                out[f"band_coverage68.{name}"] = float(np.mean(deviation[:, j] <= std[:, j]))
+                out[f"band_coverage95.{name}"] = float(np.mean(deviation[:, j] <= _Z95 * std[:, j]))
     if std is not None:
         out["band_coverage68"] = float(np.mean(deviation <= std))
         out["band_coverage95"] = float(np.mean(deviation <= _Z95 * std))
@@ -134,12 +151,17 @@ def _residual_metrics(dataset, result):
     if y_fit is None:
         return {}
     residuals = dataset.y - y_fit
-    out = {"residual_rms": float(np.sqrt(np.mean(residuals**2)))}
+    if residuals.ndim == 1:
+        out = {"residual_rms": float(np.sqrt(np.mean(residuals**2)))}
+    else:  # several outputs: each output's RMS relative to its spread, averaged (as for rmse)
+        spread = np.std(dataset.y, axis=0)
+        out = {"residual_rms": float(np.mean(np.sqrt(np.mean(residuals**2, axis=0))
+                                             / np.where(spread > 0, spread, 1.0)))}
     if dataset.sigma is not None:
         n_params = result.n_effective_params
         if n_params is None:
             n_params = len(result.params or ())
-        dof = dataset.n_points - n_params
+        dof = residuals.size - n_params
         chi2 = float(np.sum((residuals / dataset.sigma) ** 2))
         out.update(chi2=chi2, dof=float(dof), chi2_dof=chi2 / dof if dof > 0 else math.nan)
     return out

@@ -18,7 +18,7 @@ import numpy as np
 
 from .result import FIT_FAILED, FIT_OK, FitResult
 
-__all__ = ["result_problems", "dataset_problems", "validated_result", "plugin_origin"]
+__all__ = ["result_problems", "dataset_problems", "validated_result", "plugin_origin", "extrapolation_warning"]
 
 
 def plugin_origin(plugin, key=None):
@@ -85,10 +85,11 @@ def result_problems(result, dataset):
             found.append(f"samples have shape {_shape(samples)}; expected (n_samples, {p})")
         elif not _finite(samples):
             found.append("samples are not all finite")
-    n = dataset.n_points
+    n, outputs = dataset.n_points, dataset.y.shape[1:]
     if result.y_fit is not None:
-        if _shape(result.y_fit) != (n,):
-            found.append(f"y_fit has shape {_shape(result.y_fit)}; expected ({n},), one value per observation")
+        if _shape(result.y_fit) != (n, *outputs):
+            found.append(f"y_fit has shape {_shape(result.y_fit)}; expected {(n, *outputs)}, one value per "
+                         f"observation{' and output' if outputs else ''}")
         elif not _finite(result.y_fit):
             found.append("y_fit is not finite")
     grid = None if dataset.grid_x is None else len(dataset.grid_x)
@@ -98,8 +99,9 @@ def result_problems(result, dataset):
             continue
         if grid is None:
             found.append(f"{field} is given but the dataset has no grid_x to predict on")
-        elif _shape(value) != (grid,):
-            found.append(f"{field} has shape {_shape(value)}; expected ({grid},), one value per point of grid_x")
+        elif _shape(value) != (grid, *outputs):
+            found.append(f"{field} has shape {_shape(value)}; expected {(grid, *outputs)}, one value per point "
+                         f"of grid_x{' and output' if outputs else ''}")
         elif not _finite(value) or (field == "grid_std" and np.any(value < 0)):
             found.append(f"{field} must be finite" + (" and >= 0" if field == "grid_std" else ""))
     for name, value in result.arrays.items():
@@ -128,6 +130,24 @@ def validated_result(result, dataset, method, key=None):
     return FitResult.failed(f"{plugin_origin(method, key)} returned an invalid result: {'; '.join(found)}")
 
 
+def extrapolation_warning(dataset):
+    """A warning when predictions are asked for outside the box the training inputs span
+    (an emulator extrapolating), naming the inputs and how many points; else ``None``."""
+    if dataset.grid_x is None or dataset.x.ndim != 2 or dataset.n_points == 0:
+        return None
+    grid = np.asarray(dataset.grid_x, dtype=float).reshape(len(dataset.grid_x), -1)
+    if grid.shape[1] != dataset.x.shape[1]:
+        return None
+    low, high = dataset.x.min(axis=0), dataset.x.max(axis=0)
+    outside = (grid < low) | (grid > high)
+    if not outside.any():
+        return None
+    names = dataset.meta.get("inputs") or [f"x{j}" for j in range(grid.shape[1])]
+    which = [names[j] for j in np.flatnonzero(outside.any(axis=0))]
+    return (f"{int(outside.any(axis=1).sum())} of {len(grid)} prediction points lie outside the training box "
+            f"(in {', '.join(which)}): there the method extrapolates")
+
+
 def dataset_problems(dataset, capabilities=None):
     """Every way ``dataset`` contradicts its problem's declared ``capabilities``."""
     from .dataset import Dataset
@@ -143,12 +163,18 @@ def dataset_problems(dataset, capabilities=None):
         found.append("there are no observations (only a pure black-box problem may have none)")
     if not (_finite(dataset.x) and _finite(dataset.y)):
         found.append("x and y must be finite")
-    if dataset.sigma is not None and (_shape(dataset.sigma) != (n,) or not _finite(dataset.sigma)
+    if dataset.sigma is not None and (_shape(dataset.sigma) != _shape(dataset.y) or not _finite(dataset.sigma)
                                       or np.any(dataset.sigma <= 0)):
         found.append("sigma must hold one finite, positive standard error per observation")
     if dataset.grid_y is not None and (dataset.grid_x is None or len(dataset.grid_x) != len(dataset.grid_y)
+                                       or dataset.grid_y.shape[1:] != dataset.y.shape[1:]
                                        or not _finite(dataset.grid_y)):
-        found.append("grid_y must be finite with one value per point of grid_x")
+        found.append("grid_y must be finite with one value per point of grid_x (and output)")
+    if dataset.n_outputs > 1 and capabilities & {"parametric", "linear"}:
+        found.append("a response with several outputs cannot be 'parametric' or 'linear' (one model, one output)")
+    names = dataset.meta.get("outputs")
+    if names is not None and len(names) != dataset.n_outputs:
+        found.append(f"meta['outputs'] names {len(names)} outputs but y has {dataset.n_outputs}")
     if dataset.truth_params is not None and not _finite(list(dataset.truth_params.values())):
         found.append("truth_params must be finite")
     if capabilities & {"parametric", "linear"}:

@@ -1,6 +1,8 @@
 """An ensemble of multi-layer perceptrons (scikit-learn MLPRegressor).
 
-Inputs and outputs are standardised; each network trains with Adam on small
+Inputs and outputs are standardised (each output on its own); several outputs
+are learned by one joint network, whose shared hidden layers are what lets a
+network emulate a simulation's correlated results cheaply; each network trains with Adam on small
 minibatches and early stopping on a held-out tenth of the data. ``n_networks`` networks with
 different seeds give the prediction (their mean) and an uncertainty (their
 spread): a deep-ensemble estimate that reflects disagreement between networks,
@@ -44,7 +46,9 @@ class MLPEnsemble(Method):
         x = dataset.x.reshape(dataset.n_points, -1)
         grid = dataset.grid_x.reshape(len(dataset.grid_x), -1)
         x_scaler = StandardScaler().fit(x)
-        y_mean, y_std = float(np.mean(dataset.y)), float(np.std(dataset.y)) or 1.0
+        y_mean = np.mean(dataset.y, axis=0)
+        y_std = np.std(dataset.y, axis=0)
+        y_std = np.where(y_std > 0, y_std, 1.0)
         target = (dataset.y - y_mean) / y_std
         predictions, fitted, losses, validation, warnings = [], [], [], [], []
         for seed in rng.integers(2**31, size=v["n_networks"]):
@@ -76,7 +80,7 @@ class MLPEnsemble(Method):
         predictions = np.array(predictions) * y_std + y_mean
         return FitResult(
             grid_mean=predictions.mean(axis=0),
-            grid_std=predictions.std(axis=0, ddof=1) if len(predictions) > 1 else np.zeros(len(grid)),
+            grid_std=predictions.std(axis=0, ddof=1) if len(predictions) > 1 else np.zeros(predictions.shape[1:]),
             y_fit=np.mean(fitted, axis=0) * y_std + y_mean,
             n_evaluations=int(sum(len(c) for c in losses)),
             diagnostics={"epochs": [len(c) for c in losses], "final_loss": [float(c[-1]) for c in losses]},

@@ -46,6 +46,8 @@ class SmoothingSpline(Method):
     def can_fit(self, dataset):
         if dataset.x.ndim != 1:
             return "fits one predictor only; these data have several x columns"
+        if dataset.y.ndim != 1:
+            return "fits one response only; these data have several outputs"
         if dataset.n_points < 5:
             return f"needs at least 5 points; these data have {dataset.n_points}"
         return super().can_fit(dataset)

@@ -126,6 +126,26 @@ def _manifest(root):
     return rows
 
 
+def per_output_table(rows):
+    """``(outputs, [(method, settings, {output: (rmse median, 95% band coverage median)})])``
+    for a case whose response has several outputs (``rmse.<output>`` columns), else None."""
+    import numpy as np
+
+    outputs = [c.split(".", 1)[1] for c in rows.columns if c.startswith("rmse.") and rows[c].notna().any()]
+    if not outputs:
+        return None
+    ok = rows[rows.status == "ok"]
+    table = []
+    for (method, msid), group in ok.groupby(["method", "method_settings"], sort=True):
+        cells = {}
+        for name in outputs:
+            coverage = group.get(f"band_coverage95.{name}")
+            cells[name] = (float(np.nanmedian(group[f"rmse.{name}"])),
+                           float(np.nanmedian(coverage)) if coverage is not None and coverage.notna().any() else None)
+        table.append((method, msid, cells))
+    return outputs, table
+
+
 def render_report(root, figures_dir=None):
     """The report's HTML for the experiment folder ``root``."""
     experiment = load_experiment(root)
@@ -145,6 +165,7 @@ def render_report(root, figures_dir=None):
             "columns": [(c, *METRICS[c]) for c in columns],
             "measured": not has_truth(rows),
             "note": (experiment.info.get("notes") or {}).get(f"{problem}/{psid}", ""),
+            "outputs": per_output_table(rows),
             "entries": entries,
             "fits": _uri_or_none(figures.fits_figure(experiment, problem, psid, colours)),
             "forest": _uri_or_none(figures.forest_figure(experiment, problem, psid, colours)),
