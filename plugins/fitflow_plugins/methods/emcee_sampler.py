@@ -10,6 +10,13 @@ standard errors. Burn-in (2 tau) and thinning (tau / 2) come from emcee's
 integrated autocorrelation time; a chain shorter than 50 tau is flagged. The
 sampler's random state is seeded from the fit's generator, so runs repeat
 exactly.
+
+With ``emulator: gp`` the simulation is replaced by a surrogate trained on the
+design of runs the dataset carries (``extras["design_x"]``, ``extras["design_y"]``,
+see :mod:`.emulation`): the likelihood uses the emulator's predictive mean, and
+its predictive variance is added to the noise variance (with the matching
+log-determinant term, since it varies with the parameters). Walkers then start
+around the maximum of that likelihood, found from the best design point.
 """
 
 import numpy as np
@@ -32,16 +39,23 @@ class EmceeSampler(Method):
         "prior": Setting("bounds", str, "uniform on the model's bounds, or flat (improper)", choices=("bounds", "flat")),
         "init_scale": Setting(0.1, float, "radius of the starting ball, in Laplace standard errors", minimum=0.0),
         "max_samples": Setting(20000, int, "cap on the thinned samples kept", minimum=100, maximum=1_000_000),
+        "emulator": Setting("none", str, "sample the model itself, or a GP emulator trained on the dataset's "
+                                         "design of simulation runs", choices=("none", "gp")),
     }
+
+    def can_fit(self, dataset):
+        if self.values["emulator"] != "none" and not {"design_x", "design_y"} <= set(dataset.extras):
+            return "samples through an emulator, which needs a design of simulation runs (extras design_x, design_y)"
+        return super().can_fit(dataset)
     fast_settings = {"n_steps": 400, "max_samples": 2000}
 
     def fit(self, dataset, rng):
-        import emcee
-
         from .nlls import NonLinearLeastSquares
 
         model = dataset.model
         v = self.values
+        if v["emulator"] != "none":
+            return self._fit_emulated(dataset, rng)
         start = NonLinearLeastSquares().fit(dataset, rng)
         if not start.ok:
             return FitResult.failed(f"no least-squares optimum to start the walkers from: {start.message}")
@@ -62,15 +76,55 @@ class EmceeSampler(Method):
             # Unknown, common error: sigma integrated out under Jeffreys' prior 1/sigma.
             return -0.5 * y.size * np.log(chi2) if chi2 > 0 else np.inf
 
+        centre, spread = start.estimate_vector(), start.stderr_vector()
+        return self._sample(model, log_probability, False, centre, spread, lower, upper, rng,
+                            start.n_evaluations, {})
+
+    def _fit_emulated(self, dataset, rng):
+        """Sample through a GP emulator of the model trained on the dataset's design of runs."""
+        from scipy.optimize import minimize
+
+        from .emulation import train_gp_emulator
+
+        if dataset.sigma is None:
+            return FitResult.failed("sampling through an emulator needs the observation's errors (sigma)")
+        model, y, noise_variance = dataset.model, dataset.y, dataset.sigma**2
+        outputs = dataset.x.astype(int)
+        predict = train_gp_emulator(dataset.extras["design_x"], dataset.extras["design_y"], rng)
+        lower, upper = model.bounds
+
+        def log_probability(thetas):
+            thetas = np.atleast_2d(thetas)
+            inside = np.all((thetas >= lower) & (thetas <= upper), axis=1)
+            result = np.full(len(thetas), -np.inf)
+            if inside.any():
+                mean, variance = predict(thetas[inside])
+                total = noise_variance + variance[:, outputs]
+                result[inside] = -0.5 * np.sum((y - mean[:, outputs]) ** 2 / total + np.log(total), axis=1)
+            return result
+
+        design = dataset.extras["design_x"]
+        best = design[int(np.argmax(log_probability(design)))]
+        optimum = minimize(lambda t: -log_probability(t)[0], best, method="Nelder-Mead",
+                           options={"xatol": 1e-4, "fatol": 1e-4, "maxfev": 400})  # only seeds the walkers
+        centre = optimum.x if np.isfinite(optimum.fun) and optimum.fun <= -log_probability(best)[0] else best
+        width = upper - lower
+        return self._sample(model, log_probability, True, centre, 1e-3 * width, lower, upper, rng,
+                            int(optimum.nfev) + len(design), {"emulator": "gp", "design_runs": len(design)})
+
+    def _sample(self, model, log_probability, vectorize, centre, spread, lower, upper, rng, n_start, extra):
+        """Run the ensemble from a ball around ``centre``; summarise the chain as a FitResult."""
+        import emcee
+
+        v = self.values
         n_params = model.n_params
         n_walkers = max(v["n_walkers"], 2 * n_params + 2)
-        centre, spread = start.estimate_vector(), start.stderr_vector()
         spread = np.where(np.isfinite(spread) & (spread > 0), spread, 1e-6 * np.maximum(1.0, np.abs(centre)))
         initial = centre + v["init_scale"] * spread * rng.standard_normal((n_walkers, n_params))
         if lower is not None:
             margin = np.where(np.isfinite(upper - lower), 1e-12 * (upper - lower), 0.0)
             initial = np.clip(initial, lower + margin, upper - margin)
-        sampler = emcee.EnsembleSampler(n_walkers, n_params, log_probability)
+        sampler = emcee.EnsembleSampler(n_walkers, n_params, log_probability, vectorize=vectorize)
         sampler.random_state = np.random.RandomState(rng.integers(2**32)).get_state()
         sampler.run_mcmc(initial, v["n_steps"], progress=False)
 
@@ -98,8 +152,9 @@ class EmceeSampler(Method):
             stderr=dict(zip(names, samples.std(axis=0, ddof=1))),
             covariance=np.cov(samples, rowvar=False).reshape(n_params, n_params),
             samples=samples,
-            n_evaluations=int(n_walkers * v["n_steps"]) + start.n_evaluations,
+            n_evaluations=int(n_walkers * v["n_steps"]) + n_start,
             diagnostics={
+                **extra,
                 "acceptance_fraction": float(np.mean(sampler.acceptance_fraction)),
                 "tau": tau.tolist(),
                 "burn_in": burn,
