@@ -126,6 +126,21 @@ def _manifest(root):
     return rows
 
 
+def grouped_failures(failed):
+    """Failed fits, one row per (problem, method, settings, reason) with its replicates
+    (``"0-9"``, ``"2, 5"``) and the log of the first: ten identical reasons read as one."""
+    keys = ["problem", "problem_settings", "method", "method_settings", "message"]
+    rows = []
+    for key, group in failed.groupby(keys, sort=False, dropna=False):
+        replicates = sorted(int(r) for r in group.replicate)
+        contiguous = replicates == list(range(replicates[0], replicates[-1] + 1))
+        shown = (f"{replicates[0]}–{replicates[-1]}" if contiguous and len(replicates) > 2
+                 else ", ".join(map(str, replicates)))
+        rows.append({**dict(zip(keys, key)), "replicate": shown, "count": len(replicates),
+                     "fit_dir": group.fit_dir.iloc[0]})
+    return rows
+
+
 def per_output_table(rows):
     """``(outputs, [(method, settings, {output: (rmse median, 95% band coverage median)})])``
     for a case whose response has several outputs (``rmse.<output>`` columns), else None."""
@@ -193,8 +208,8 @@ def render_report(root, figures_dir=None):
         "n_methods": len(experiment.methods),
         "replicates": int(table.replicate.nunique()),
         "n_fits": len(table),
-        "failed": failed[["problem", "problem_settings", "method", "method_settings", "replicate", "message", "fit_dir"]]
-        .to_dict("records"),
+        "failed": grouped_failures(failed),
+        "n_failed": len(failed),
         "skipped": info.get("skipped") or [],
         "total_time": float(table.wall_time_s.sum()),
         "method_times": [(m, float(t), colours[m]) for m, t in per_method_time.items()],
