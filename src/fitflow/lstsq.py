@@ -78,7 +78,8 @@ class LinearSolution:
 
 
 def _rank_check(scaled, names):
-    """Scaled singular values; raise RankDeficiency where a column depends on the others."""
+    """``(condition, s, vt)`` of the scaled matrix; raise RankDeficiency where a column
+    depends on the others."""
     n, p = scaled.shape
     _, s, vt = np.linalg.svd(scaled, full_matrices=False)
     if s[0] == 0 or not np.all(np.isfinite(s)):
@@ -90,7 +91,7 @@ def _rank_check(scaled, names):
         null = np.abs(vt[-1])
         involved = [names[j] for j in np.argsort(-null) if null[j] > 0.1 * null.max()]
         raise RankDeficiency(involved, condition, rank, p)
-    return condition
+    return condition, s, vt
 
 
 def _column_scales(matrix):
@@ -114,7 +115,7 @@ def solve_linear(design, y, names, exact_design=None):
         raise RankDeficiency(names, np.inf, n, p)
     scales = _column_scales(design)
     scaled = design * scales
-    scaled_condition = _rank_check(scaled, names)
+    scaled_condition = _rank_check(scaled, names)[0]
     singular = np.linalg.svd(design, compute_uv=False)
     condition = float(singular[0] / singular[-1]) if singular[-1] > 0 else np.inf
     if scaled_condition > EXTENDED_ABOVE and exact_design is not None and n * p <= EXTENDED_MAX_ENTRIES:
@@ -180,15 +181,14 @@ def laplace_covariance(jacobian, names):
     powers of x) from being declared singular.
     """
     jacobian = np.asarray(jacobian, dtype=float)
-    if not np.all(np.isfinite(jacobian)):
+    norms = np.sqrt(np.einsum("ij,ij->j", jacobian, jacobian))  # non-finite where J is
+    if not np.all(np.isfinite(norms)):
         raise FloatingPointError("the Jacobian holds non-finite values at the optimum")
-    scales = _column_scales(jacobian)
-    if np.any(scales == 0):
-        zero = [names[j] for j in np.flatnonzero(scales == 0)]
+    if not norms.all():
+        zero = [names[j] for j in np.flatnonzero(norms == 0)]
         raise RankDeficiency(zero, np.inf, jacobian.shape[1] - len(zero), jacobian.shape[1])
-    scaled = jacobian * scales
-    scaled_condition = _rank_check(scaled, names)
-    _, s, vt = np.linalg.svd(scaled, full_matrices=False)
+    scales = 1.0 / norms
+    scaled_condition, s, vt = _rank_check(jacobian * scales, names)
     covariance = (vt.T / s**2) @ vt * np.outer(scales, scales)
     singular = np.linalg.svd(jacobian, compute_uv=False)
     condition = float(singular[0] / singular[-1]) if singular[-1] > 0 else np.inf

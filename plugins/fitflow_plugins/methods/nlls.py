@@ -115,14 +115,20 @@ class NonLinearLeastSquares(Method):
                 return label, trust
             return label, self._levenberg_marquardt(residuals, solver_jacobian, start)
 
-        plan = [("trf" if bounds is not None else "lm", model.p0)]
-        if self.values["fallbacks"]:
-            if bounds is None:
-                plan.append(("trf(x_scale=jac)", model.p0))
-            plan += [(f"{plan[0][0]} from {scale:g} x start", _clip(model.p0 * scale, bounds)) for scale in START_SCALES]
+        first = "trf" if bounds is not None else "lm"
+
+        def plan():
+            """The first attempt, then (lazily: most fits never need them) the fallbacks."""
+            yield first, model.p0
+            if self.values["fallbacks"]:
+                if bounds is None:
+                    yield "trf(x_scale=jac)", model.p0
+                for scale in START_SCALES:
+                    yield f"{first} from {scale:g} x start", _clip(model.p0 * scale, bounds)
+
         total_nfev, first_reason, tried = 0, None, []
         with np.errstate(all="ignore"):
-            for label, start in plan:
+            for label, start in plan():
                 algorithm, attempt = run(label, start)
                 total_nfev += attempt.nfev
                 tried.append(algorithm)
@@ -167,7 +173,7 @@ class NonLinearLeastSquares(Method):
         """``(None, laplace)`` for a trustworthy optimum, else ``(reason, None)``."""
         if not attempt.converged:
             return f"did not converge: {attempt.message}", None
-        column_norms = np.linalg.norm(attempt.factor, axis=0)
+        column_norms = np.sqrt(np.einsum("ij,ij->j", attempt.factor, attempt.factor))
         size = float(np.linalg.norm(model_values))
         effect = column_norms * np.abs(attempt.theta)
         flat = [n for n, e, t, c in zip(names, effect, attempt.theta, column_norms)
