@@ -85,7 +85,6 @@ def safe_fit(method, dataset, rng, key=None, seconds=None):
     every message; ``seconds`` is the wall-clock limit of the fit (``None``: none).
     """
     wall, cpu = time.perf_counter(), time.process_time()
-    origin = plugin_origin(method, key)
     try:
         with time_limit(seconds):
             result = fit(method, dataset, rng)
@@ -97,10 +96,10 @@ def safe_fit(method, dataset, rng, key=None, seconds=None):
         if not result.ok:
             log += f"failed: {result.message}\n"
     except TimedOut as exc:
-        result = FitResult.failed(f"{origin}: {exc}; raise the limit with fit_timeout_s in the config")
+        result = FitResult.failed(f"{plugin_origin(method, key)}: {exc}; raise the limit with fit_timeout_s in the config")
         log = f"failed: {result.message}\n"
     except Exception as exc:  # a plugin bug must not stop the experiment
-        result = FitResult.failed(f"{origin} raised {type(exc).__name__} in fit: {exc}")
+        result = FitResult.failed(f"{plugin_origin(method, key)} raised {type(exc).__name__} in fit: {exc}")
         log = "fit raised an exception:\n" + traceback.format_exc()
     timing = {"wall_time_s": time.perf_counter() - wall, "cpu_time_s": time.process_time() - cpu}
     return result, timing, log

@@ -28,7 +28,7 @@ def plugin_origin(plugin, key=None):
     cls = plugin if isinstance(plugin, type) else type(plugin)
     registry = problems() if cls.group == "fitflow.problems" else methods()
     details = []
-    if cls.name in registry.names():
+    if cls.name in registry:
         details.append(f"distribution '{registry.distribution(cls.name)}'")
     if key:
         details.append(f"config key '{key}'")
