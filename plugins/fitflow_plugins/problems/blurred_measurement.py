@@ -188,6 +188,11 @@ class BlurredMeasurement(Problem):
         return matrix, grid
 
     def unknown_grid(self, x):
+        """Where the unknown signal lives: the response matrix's ``grid`` (or its column
+        indices), else the measurement's x or ``grid_points`` points spread over it."""
+        if self.values["response_file"] is not None:
+            matrix, grid = self._matrix(len(x))
+            return np.arange(matrix.shape[1], dtype=float) if grid is None else grid
         points = self.values["grid_points"]
         return x.copy() if points is None else np.linspace(x[0], x[-1], points)
 
@@ -196,7 +201,7 @@ class BlurredMeasurement(Problem):
         ``design(x)`` giving R's rows at any measured positions."""
         data = self.observations()
         if self.values["response_file"] is not None:
-            matrix, grid = self._matrix(data.n_points)
+            matrix, grid = self._matrix(data.n_points)  # loaded once: grid as unknown_grid gives it
             grid = np.arange(matrix.shape[1], dtype=float) if grid is None else grid
 
             def design(x):
@@ -229,7 +234,7 @@ class BlurredMeasurement(Problem):
     def generate(self, rng):
         v = self.values
         data = self.observations()
-        _, grid, _ = self.response()
+        grid = self.unknown_grid(data.x)  # the response itself is built by model(), once
         truth = None
         if v["truth"] is not None:
             column = read_observations(v["file"], [v["x"]], v["truth"]).y
