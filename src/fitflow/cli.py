@@ -60,18 +60,18 @@ def check_plugin(name, out=sys.stdout, problem=None):
     ``problem`` restricts a method's checks to that registered problem.
     """
     from .errors import PluginNotFoundError
-    from .testing import _serving_problems, run_checks
+    from .testing import run_checks, serving_problems
 
-    if name in problems().names():
+    if name in problems():
         cls = problems().get(name)
-    elif name in methods().names():
+    elif name in methods():
         cls = methods().get(name)
     else:
         raise PluginNotFoundError("fitflow.problems or fitflow.methods", name,
                                   problems().names() + methods().names())
     targets = None
     if cls.group == methods().group:
-        targets, cannot = _serving_problems(cls, [problem] if problem else None)
+        targets, cannot = serving_problems(cls, [problem] if problem else None)
         for skipped, reason in cannot.items():
             out.write(f"SKIP {skipped}: {cls.label()} {reason}\n")
         if problem and not targets and not cannot:
@@ -91,16 +91,13 @@ def show_plan(configfile, out=sys.stdout):
     import yaml
 
     from .experiment import build_plan
-    from .registry import problems as problem_registry
 
     with open(configfile) as handle:
         config = yaml.safe_load(handle)
     plan = build_plan(config, source=configfile)
     out.write(f"experiment {plan.name}: {len(plan.pairs)} (problem, method) pairs x {plan.replicates} replicates\n")
-    for case in plan.problems:
-        note = getattr(case.instance(problem_registry()), "capability_note", "")
-        if note:
-            out.write(f"  {case.label}: {note}\n")
+    for case, note in plan.notes.items():
+        out.write(f"  {case}: {note}\n")
     for pair in plan.pairs:
         out.write(f"fit  {pair.problem.label} [{pair.problem.sid}] with {pair.method.label} [{pair.method.sid}]\n")
     for skipped in plan.skipped:

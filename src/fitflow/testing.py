@@ -45,6 +45,7 @@ __all__ = [
     "check_dataset_roundtrip",
     "check_model_jacobian",
     "run_checks",
+    "serving_problems",
     "check_fit_result_fields",
     "check_fit_deterministic",
     "check_result_roundtrip",
@@ -222,7 +223,7 @@ def check_dataset_roundtrip(cls):
 # -- method checks -------------------------------------------------------------
 
 
-def _serving_problems(cls, names=None):
+def serving_problems(cls, names=None):
     """Instances (fast settings) of the registered problems ``cls`` serves and can fit,
     and ``{problem name: reason}`` for those it serves but cannot fit (its requirements)."""
     from .registry import problems
@@ -327,7 +328,7 @@ def plugin_checks(cls, problems=None):
     if issubclass(cls, Problem):
         checks += [_named(check, cls) for check in _PROBLEM]
     elif issubclass(cls, Method):
-        targets = _serving_problems(cls)[0] if problems is None else list(problems)
+        targets = serving_problems(cls)[0] if problems is None else list(problems)
         if not targets:
             raise AssertionError(
                 f"no problem to test {cls.__name__} on: no registered problem has any of its "

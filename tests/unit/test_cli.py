@@ -46,3 +46,17 @@ def test_plan_lists_fits_and_skipped_pairs_with_reasons(tmp_path):
     text = out.getvalue()
     assert "fit  peak [default] with nlls [default]" in text
     assert "skip peak with ols: the method serves ['linear']" in text
+
+
+def test_plan_says_why_a_model_is_linear(tmp_path):
+    data = tmp_path / "d.csv"
+    data.write_text("x,y\n0,1\n1,3.1\n2,4.9\n3,7.2\n")
+    config = {"problems": {"line": {"plugin": "table", "settings": {
+        "file": str(data), "model": "a + b*x", "params": ["a", "b"], "p0": [0, 0], "cv_folds": 0}}},
+        "methods": {"ols": {}}}
+    path = tmp_path / "c.yaml"
+    path.write_text(yaml.safe_dump(config))
+    out = io.StringIO()
+    show_plan(str(path), out=out)
+    assert "line/default: the model is linear in its parameters" in out.getvalue()
+    assert "fit  line [default] with ols [default]" in out.getvalue()
