@@ -205,7 +205,10 @@ def _optimisation_metrics(dataset, result):
     if objective is None:
         return out
     if objective.optimum_value is not None:
-        out["regret"] = float(best) - objective.optimum_value
+        # The regret of what is recommended, on the noise-free function where there is one:
+        # never the luck of a noisy sample.
+        true_value = result.diagnostics.get("true_value", best)
+        out["regret"] = float(true_value) - objective.optimum_value
     if result.params and tuple(result.param_names) == objective.names:
         distance = objective.distance_to_optimum(result.estimate_vector())
         if distance is not None:

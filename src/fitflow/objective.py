@@ -8,11 +8,51 @@ parameters, so an optimiser's best point can be compared with NLLS on the same
 fit.
 """
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
 
-__all__ = ["Objective", "chi_square_objective"]
+from .space import SearchSpace
+
+__all__ = ["Objective", "Observation", "chi_square_objective", "parse_observation"]
+
+
+@dataclass(frozen=True)
+class Observation:
+    """One evaluation: ``value`` (to minimise), its standard ``error`` (NaN: not given),
+    and ``status``: ``ok``, ``failed`` (it raised, or gave no number) or ``infeasible``
+    (it gave inf or NaN). Failed and infeasible points are kept out of the surrogate."""
+
+    value: float
+    error: float = math.nan
+    status: str = "ok"
+    reason: str = ""
+
+    @property
+    def ok(self):
+        return self.status == "ok"
+
+
+def parse_observation(returned, sign=1.0):
+    """An :class:`Observation` from what a user's function returned: a number, or
+    ``(value, standard error)``. ``sign`` -1 turns a maximisation into a minimisation."""
+    if isinstance(returned, (tuple, list, np.ndarray)) and np.ndim(returned) == 1 and len(returned) == 2:
+        value, error = returned
+    elif np.ndim(returned) == 0:
+        value, error = returned, math.nan
+    else:
+        return Observation(math.nan, status="failed",
+                           reason=f"expected a number or (value, standard error); got {returned!r:.80}")
+    try:
+        value, error = float(value), float(error)
+    except (TypeError, ValueError):
+        return Observation(math.nan, status="failed", reason=f"not a number: {returned!r:.80}")
+    if not math.isfinite(value):
+        return Observation(math.nan, status="infeasible", reason=f"the objective returned {value}")
+    if not (math.isnan(error) or (math.isfinite(error) and error >= 0)):
+        return Observation(math.nan, status="failed", reason=f"standard error {error} is not a finite non-negative number")
+    return Observation(sign * value, error)
 
 
 @dataclass(eq=False)
@@ -31,6 +71,18 @@ class Objective:
         The global minimum, where known (else ``None``).
     optimum_locations
         ``(k, d)`` array of the global minimisers, where known.
+    noise_sd
+        The standard deviation of evaluation noise: ``0`` deterministic,
+        ``None`` unknown (a surrogate should learn it).
+    true_function
+        For a noisy stand-in, the noise-free function: the regret of what an
+        optimiser recommends is measured on it, never on a lucky noisy sample.
+    space
+        A :class:`~fitflow.space.SearchSpace` (integer parameters); by default
+        the continuous box of ``names`` and ``bounds``.
+    sign
+        ``+1`` when the user minimises, ``-1`` when they maximise: the value
+        they see is ``sign`` times the one minimised here.
     """
 
     function: object
@@ -38,6 +90,10 @@ class Objective:
     bounds: tuple
     optimum_value: float = None
     optimum_locations: np.ndarray = None
+    noise_sd: float = 0.0
+    true_function: object = None
+    space: SearchSpace = None
+    sign: float = 1.0
     n_evaluations: int = field(default=0, init=False)
 
     def __post_init__(self):
@@ -47,6 +103,8 @@ class Objective:
         if not (np.all(np.isfinite(lower)) and np.all(np.isfinite(upper)) and np.all(lower < upper)):
             raise ValueError(f"an objective needs a finite box with lower < upper; got {lower}, {upper}")
         self.bounds = (lower, upper)
+        if self.space is None:
+            self.space = SearchSpace.box(self.names, lower, upper)
         if self.optimum_locations is not None:
             self.optimum_locations = np.atleast_2d(np.asarray(self.optimum_locations, dtype=float))
 
@@ -55,9 +113,27 @@ class Objective:
         return len(self.names)
 
     def __call__(self, x):
-        """Evaluate at ``x`` and count the evaluation."""
+        """The value at ``x`` (NaN where the evaluation failed), counted as an evaluation."""
+        return self.observe(x).value
+
+    def observe(self, x):
+        """Evaluate at ``x`` as an :class:`Observation`; an exception is a failed
+        observation, never the end of the optimisation."""
         self.n_evaluations += 1
-        return float(self.function(np.asarray(x, dtype=float)))
+        try:
+            returned = self.function(np.asarray(x, dtype=float))
+        except Exception as exc:  # the user's function: record, go on
+            return Observation(math.nan, status="failed", reason=f"{type(exc).__name__}: {exc}")
+        if isinstance(returned, Observation):
+            return returned
+        return parse_observation(returned)
+
+    def true_value(self, x):
+        """The noise-free value at ``x`` from ``true_function`` (``None`` without one:
+        never a fresh, possibly expensive, evaluation of the objective)."""
+        if self.true_function is None:
+            return None
+        return float(self.true_function(np.asarray(x, dtype=float)))
 
     def distance_to_optimum(self, x):
         """Euclidean distance from ``x`` to the nearest known minimiser (None if unknown)."""

@@ -13,7 +13,7 @@ from .errors import SettingsError
 
 __all__ = ["Setting", "validate_settings", "require_increasing"]
 
-_TYPE_NAMES = {int: "int", float: "float", bool: "bool", str: "str", list: "list", dict: "dict"}
+_TYPE_NAMES = {int: "int", float: "float", bool: "bool", str: "str", list: "list", dict: "dict", object: "any"}
 
 
 @dataclass(frozen=True)
@@ -27,7 +27,9 @@ class Setting:
         which the plugin must handle (for example "choose automatically").
     type
         One of ``int``, ``float``, ``bool``, ``str``, ``list`` (a list of
-        ``item_type``) or ``dict`` (names to ``item_type`` values). An ``int`` is accepted where a ``float`` is declared, and a
+        ``item_type``) or ``dict`` (names to ``item_type`` values); ``object``
+        (or ``item_type=object``) passes any JSON value on, for the plugin's
+        ``check_settings`` to validate. An ``int`` is accepted where a ``float`` is declared, and a
         string such as ``"1e-3"`` (which YAML 1.1 reads as text) is read as a float.
     doc
         One line for ``fitflow plugins`` and the docs.
@@ -135,6 +137,8 @@ class Setting:
 
 def _convert(value, kind):
     """Convert a config value to ``kind`` without silent truncation; None if impossible."""
+    if kind is object:
+        return value
     if kind is bool:
         return value if isinstance(value, bool) else None
     if isinstance(value, bool):  # bool is an int subclass: never a number here

@@ -2,19 +2,34 @@
 
 1. Evaluate an initial space-filling design (scipy.stats.qmc: Sobol or Latin
    hypercube) in the unit cube mapped onto the objective's box.
-2. Fit a scikit-learn GaussianProcessRegressor (constant x Matern-5/2 with one
-   length scale per dimension, normalised outputs) to all evaluations so far.
+2. Fit a GP (:mod:`.surrogate`) to every evaluation that gave a number; failed
+   and infeasible ones stay out. With unknown noise the GP learns a white-noise
+   level; a known one (or per-point standard errors) is added to its diagonal.
 3. Maximise expected improvement (or minimise the lower confidence bound) with
    multi-start L-BFGS-B inside the box, each gradient by central differences from
-   one batched surrogate prediction; evaluate the objective there.
-4. Repeat until the evaluation budget is spent.
+   one batched prediction. With noise, EI improves on the best posterior mean at
+   an evaluated point, not on the luckiest noisy sample.
+4. A batch of q points is chosen by the kriging believer (Ginsbourger, Le Riche &
+   Carraro 2010, "Kriging is well-suited to parallelize optimization"): after each
+   choice the GP, hyperparameters fixed, is told its own mean there, which lowers
+   the uncertainty nearby so the next choice goes elsewhere. It needs no Monte
+   Carlo and costs q cheap refits; the same fantasy covers pending points of a
+   measurement log.
+5. Integer parameters are rounded before evaluation and the GP is trained on the
+   rounded values; a proposal that rounds onto a known point is replaced by the
+   best new candidate.
+6. The recommendation is the evaluated point of lowest posterior mean (with
+   noise), or of lowest value (without): its expected value and standard
+   deviation are reported, never a lucky sample.
 """
 
 import numpy as np
 
 from fitflow import Method, Setting
+from fitflow.campaign import Recommendation, best_observed, run_in_process
 
 from .optimisation import best_so_far_figure, history_result
+from .surrogate import GaussianSurrogate
 
 __all__ = ["BayesianOptimisation", "expected_improvement"]
 
@@ -29,84 +44,139 @@ def expected_improvement(mean, std, best, xi):
     return improvement * norm.cdf(z) + std * norm.pdf(z)
 
 
+def space_filling(dim, n, kind, rng):
+    """``n`` points of a scrambled Sobol' or Latin-hypercube design in the unit cube."""
+    from scipy.stats import qmc
+
+    seed = int(rng.integers(2**31))
+    if kind == "sobol":
+        # Sobol' points balance best at powers of two; drawing a base-2 block and keeping the
+        # first n points is scipy's own recipe for other sizes.
+        return qmc.Sobol(dim, scramble=True, seed=seed).random_base2(int(np.ceil(np.log2(max(n, 1)))))[:n]
+    return qmc.LatinHypercube(dim, seed=seed).random(n)
+
+
 class BayesianOptimisation(Method):
     name = "bayesopt"
-    version = "1.0"
-    description = "GP surrogate (scikit-learn) + expected improvement / LCB, qmc initial design, L-BFGS-B"
+    version = "2.0"
+    description = "GP surrogate (scikit-learn), noise learned, EI / LCB, kriging-believer batches, qmc initial design"
     capabilities = frozenset({"black_box"})
     requirements = frozenset({"finite_bounds"})
     requires_modules = ("sklearn.gaussian_process", "scipy.optimize", "scipy.stats")
     resources = {"threads": 1, "mem_mb": 1000, "runtime": 20}
     settings = {
         "budget": Setting(30, int, "objective evaluations, initial design included", minimum=2, maximum=5_000),
+        "batch": Setting(1, int, "points proposed per round (kriging believer)", minimum=1, maximum=1_000),
         "n_initial": Setting(None, int, "initial design size (default: max(5, 2 d + 1), at most budget - 1)", minimum=1, maximum=5_000),
         "initial_design": Setting("sobol", str, "space-filling initial design", choices=("sobol", "lhs")),
         "acquisition": Setting("ei", str, "expected improvement or lower confidence bound", choices=("ei", "lcb")),
         "xi": Setting(0.0, float, "EI exploration margin, in units of the observed spread (0: plain EI)", minimum=0.0),
         "kappa": Setting(2.0, float, "LCB exploration weight", minimum=0.0),
+        "noise": Setting("auto", str, "auto: the objective's known noise, learned when unknown; learn: always learn; none: interpolate",
+                         choices=("auto", "learn", "none")),
         "n_starts": Setting(5, int, "L-BFGS-B starts for the acquisition", minimum=1, maximum=1_000),
         "gp_restarts": Setting(2, int, "restarts of the surrogate's marginal-likelihood optimiser", minimum=0, maximum=100),
     }
     fast_settings = {"budget": 8, "n_starts": 3}
 
+    def default_initial_size(self, dim):
+        return min(max(5, 2 * dim + 1), self.values["budget"] - 1)
+
     def fit(self, dataset, rng):
-        from scipy.stats import qmc
-
-        v = self.values
         objective = dataset.objective
-        lower, upper = objective.bounds
-        dim = objective.dim
-        n_initial = v["n_initial"] or max(5, 2 * dim + 1)
-        n_initial = min(n_initial, v["budget"] - 1)
-        seed = int(rng.integers(2**31))
-        if v["initial_design"] == "sobol":
-            # Sobol' points balance best at powers of two; drawing base-2 blocks and keeping the
-            # first n_initial points is scipy's own recipe for other sizes.
-            m = int(np.ceil(np.log2(n_initial)))
-            unit = qmc.Sobol(dim, scramble=True, seed=seed).random_base2(m)[:n_initial]
-        else:
-            unit = qmc.LatinHypercube(dim, seed=seed).random(n_initial)
-        ys = [objective(lower + u * (upper - lower)) for u in unit]
-        unit = list(unit)
-        warnings = []
-        while len(ys) < v["budget"]:
-            surrogate = self._surrogate(np.array(unit), np.array(ys), rng)
-            proposal = self._maximise_acquisition(surrogate, np.array(ys), dim, rng)
-            if np.min(np.linalg.norm(np.array(unit) - proposal, axis=1)) < 1e-9:
-                proposal = rng.uniform(size=dim)  # the surrogate asks for a known point: explore instead
-                warnings.append(f"evaluation {len(ys) + 1}: acquisition repeated a point; sampled at random")
-            unit.append(proposal)
-            ys.append(objective(lower + proposal * (upper - lower)))
-        xs = lower + np.array(unit) * (upper - lower)
-        return history_result(objective, xs, ys, {"n_initial": n_initial}, warnings)
+        history, best = run_in_process(self, objective, int(rng.integers(2**31)))
+        return history_result(objective, history, best, {"n_initial": self.default_initial_size(objective.dim)
+                                                          if self.values["n_initial"] is None else self.values["n_initial"]})
 
-    def _surrogate(self, unit, ys, rng):
-        import warnings
+    # -- ask / tell --------------------------------------------------------------------------
 
-        from sklearn.exceptions import ConvergenceWarning
-        from sklearn.gaussian_process import GaussianProcessRegressor, kernels
+    def suggest(self, history, n, rng):
+        """The next ``n`` points: a space-filling design until the GP has data, then
+        EI (or LCB) maximised point by point under the kriging believer."""
+        space = history.space
+        taken = [space.to_unit(history.x), space.to_unit(history.pending)]
+        if history.ok.sum() < 2:
+            unit = space_filling(space.dim, len(history) + len(history.pending) + n, self.values["initial_design"], rng)
+            return space.from_unit(unit[-n:])
+        surrogate = self._surrogate(history, rng)
+        incumbent = self._incumbent(surrogate, history)
 
-        dim = unit.shape[1]
-        kernel = kernels.ConstantKernel(1.0, (1e-3, 1e5)) * kernels.Matern(
-            length_scale=np.full(dim, 0.2), length_scale_bounds=(1e-2, 1e2), nu=2.5
-        )
-        regressor = GaussianProcessRegressor(
-            kernel=kernel, alpha=1e-8, normalize_y=True, n_restarts_optimizer=self.values["gp_restarts"],
-            random_state=int(rng.integers(2**31)),
-        )
-        # Hyperparameters at a bound are routine with a handful of points; they are not news.
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", ConvergenceWarning)
-            return regressor.fit(unit, ys)
+        def believe(surrogate, incumbent, u):
+            # The believer takes its own mean as the outcome, which also becomes the incumbent
+            # if it is better: otherwise EI would still see an improvement at that very point.
+            value = float(surrogate.predict(u)[0][0])
+            return surrogate.believing(u, value), min(incumbent, value)
 
-    def _maximise_acquisition(self, surrogate, ys, dim, rng):
+        for u in taken[1]:
+            surrogate, incumbent = believe(surrogate, incumbent, u)
+        chosen = []
+        for _ in range(n):
+            known = np.vstack(taken + [np.reshape(chosen, (-1, space.dim))])
+            u = self._maximise_acquisition(surrogate, incumbent, history, known, rng)
+            chosen.append(u)
+            if len(chosen) < n:
+                surrogate, incumbent = believe(surrogate, incumbent, u)
+        return space.from_unit(np.array(chosen))
+
+    def recommend(self, history):
+        """Lowest posterior mean among evaluated points with noise; lowest value without."""
+        if not history.ok.any():
+            return None
+        if not self._noisy(history):
+            return best_observed(history)
+        surrogate = self._surrogate(history, np.random.default_rng(0))
+        ok = np.flatnonzero(history.ok)
+        mean, sd = surrogate.predict(history.space.to_unit(history.x[ok]))
+        best = int(np.argmin(mean))
+        return Recommendation(history.x[ok[best]], float(mean[best]), float(sd[best]), int(ok[best]))
+
+    def surrogate_slices(self, history, x, n):
+        """The GP's mean and standard deviation along each coordinate through ``x``
+        (the others held at ``x``): ``{name: {grid, mean, sd}}`` for the report."""
+        space = history.space
+        surrogate = self._surrogate(history, np.random.default_rng(0))
+        centre, grid = space.to_unit(x), np.linspace(0.0, 1.0, n)
+        out = {}
+        for j, name in enumerate(space.names):
+            unit = np.tile(centre, (n, 1))
+            unit[:, j] = grid
+            mean, sd = surrogate.predict(unit)
+            out[name] = {"grid": space.lower[j] + grid * (space.upper[j] - space.lower[j]), "mean": mean, "sd": sd}
+        return out
+
+    # -- internals ---------------------------------------------------------------------------
+
+    def _noisy(self, history):
+        mode = self.values["noise"]
+        if mode == "learn":
+            return True
+        if mode == "none":
+            return False
+        return history.noise_sd != 0 or bool(np.any(history.error[history.ok] > 0))
+
+    def _surrogate(self, history, rng):
+        ok = history.ok
+        unit, y = history.space.to_unit(history.x[ok]), history.y[ok]
+        known = self.values["noise"] == "auto" and history.noise_sd not in (None, 0)
+        errors = np.nan_to_num(history.error[ok], nan=history.noise_sd if known else 0.0)
+        learn = self._noisy(history) and not known and not np.all(np.isfinite(history.error[ok]))
+        return GaussianSurrogate(unit, y, errors**2, learn_noise=learn, restarts=self.values["gp_restarts"], rng=rng)
+
+    def _incumbent(self, surrogate, history):
+        y = history.y[history.ok]
+        if not self._noisy(history):
+            return float(np.min(y))
+        return float(np.min(surrogate.predict(surrogate.unit)[0]))
+
+    def _maximise_acquisition(self, surrogate, best, history, known, rng):
         from scipy.optimize import minimize
 
         v = self.values
-        best, spread = float(np.min(ys)), float(np.std(ys)) or 1.0
+        dim = history.space.dim
+        spread = float(np.std(history.y[history.ok])) or 1.0
 
         def losses(u):
-            mean, std = surrogate.predict(np.atleast_2d(u), return_std=True)
+            mean, std = surrogate.predict(u)
             if v["acquisition"] == "ei":
                 return -expected_improvement(mean, std, best, v["xi"] * spread)
             return mean - v["kappa"] * std
@@ -121,11 +191,17 @@ class BayesianOptimisation(Method):
 
         # Starts: the best of many random candidates, scored in one vectorised call.
         candidates = rng.uniform(size=(max(500, 100 * dim), dim))
-        starts = candidates[np.argsort(losses(candidates))[: v["n_starts"]]]
+        scores = losses(candidates)
+        order = np.argsort(scores)
         box = [(0.0, 1.0)] * dim
-        results = [minimize(loss_and_gradient, start, jac=True, method="L-BFGS-B", bounds=box) for start in starts]
-        winner = min(results, key=lambda r: r.fun)
-        return np.clip(winner.x, 0.0, 1.0)
+        results = [minimize(loss_and_gradient, candidates[i], jac=True, method="L-BFGS-B", bounds=box)
+                   for i in order[: v["n_starts"]]]
+        proposals = [history.space.snap_unit(r.x) for r in sorted(results, key=lambda r: r.fun)]
+        proposals += [history.space.snap_unit(candidates[i]) for i in order]
+        for u in proposals:
+            if len(known) == 0 or np.min(np.linalg.norm(known - u, axis=1)) > 1e-9:
+                return u
+        return history.space.snap_unit(rng.uniform(size=dim))  # every candidate is known: explore
 
     def figures(self, dataset, result):
         return best_so_far_figure(dataset, result, "Bayesian optimisation")

@@ -7,16 +7,39 @@ from fitflow import FitResult
 __all__ = ["history_result", "best_so_far_figure"]
 
 
-def history_result(objective, xs, ys, diagnostics=None, warnings=()):
-    """A FitResult for an optimiser: best point, best value, full history, evaluations."""
-    xs, ys = np.asarray(xs, dtype=float), np.asarray(ys, dtype=float)
-    best = int(np.argmin(ys))
+def history_result(objective, history, recommendation, diagnostics=None):
+    """A FitResult for an optimiser: the recommended point and what it expects there,
+    the full history, and every failed evaluation as a warning.
+
+    ``best_value`` is the recommendation's expected value (the posterior mean
+    under noise), ``best_observed`` the lowest value seen, which under noise is
+    optimistic. ``true_value`` is the noise-free value at the recommendation,
+    where the objective knows its truth.
+    """
+    if recommendation is None:
+        reasons = sorted({r for r in history.reasons if r})
+        return FitResult.failed(f"all {len(history)} evaluations failed: {'; '.join(reasons)[:300]}")
+    ys = np.where(history.ok, history.y, np.inf)
+    best_so_far = np.minimum.accumulate(ys)
+    out = {
+        "best_value": recommendation.mean,
+        "recommended_sd": recommendation.sd,
+        "best_observed": float(np.min(ys)),
+        "n_failed_evaluations": int((~history.ok).sum()),
+        **(diagnostics or {}),
+    }
+    true_value = objective.true_value(recommendation.x)
+    if true_value is not None:
+        out["true_value"] = true_value
+    warnings = [f"evaluation {i + 1} {history.status[i]}: {history.reasons[i]}"
+                for i in np.flatnonzero(~history.ok)]
     return FitResult(
-        params=dict(zip(objective.names, xs[best])),
-        n_evaluations=objective.n_evaluations,
-        diagnostics={"best_value": float(ys[best]), "best_index": best, **(diagnostics or {})},
-        arrays={"history_x": xs, "history_y": ys, "best_so_far": np.minimum.accumulate(ys)},
-        warnings=list(warnings),
+        params=dict(zip(objective.names, recommendation.x)),
+        n_evaluations=len(history),
+        diagnostics=out,
+        arrays={"history_x": history.x, "history_y": np.where(history.ok, history.y, np.nan),
+                "best_so_far": np.where(np.isfinite(best_so_far), best_so_far, np.nan)},
+        warnings=warnings,
     )
 
 

@@ -7,13 +7,18 @@
 The "dataset" holds no observations: the optimiser evaluates the objective
 itself, and each evaluation is counted. The truth is the optimum value and
 location(s), from which regret is computed.
+
+``noise_sd > 0`` makes a noisy variant: each evaluation adds Gaussian noise of
+that standard deviation (seeded by the dataset's replicate and the point), like shot-to-shot
+scatter in an experiment; regret is still measured on the noise-free function
+at the point the optimiser recommends.
 """
 
 import numpy as np
 
 from fitflow import Dataset, Objective, Problem, Setting
 
-__all__ = ["BlackBox", "forrester", "branin", "hartmann6", "BENCHMARKS"]
+__all__ = ["BlackBox", "forrester", "forrester_by_name", "branin", "hartmann6", "BENCHMARKS"]
 
 
 def forrester(x):
@@ -24,6 +29,11 @@ def branin(x):
     x1, x2 = x
     b, c, r, s, t = 5.1 / (4 * np.pi**2), 5 / np.pi, 6.0, 10.0, 1 / (8 * np.pi)
     return (x2 - b * x1**2 + c * x1 - r) ** 2 + s * (1 - t) * np.cos(x1) + s
+
+
+def forrester_by_name(x):
+    """Forrester with its coordinate by name: the example callable of the ``objective`` problem."""
+    return forrester([x])
 
 
 _H6_ALPHA = np.array([1.0, 1.2, 3.0, 3.2])
@@ -59,6 +69,7 @@ class BlackBox(Problem):
     deterministic = True
     settings = {
         "function": Setting("forrester", str, "benchmark function", choices=tuple(BENCHMARKS)),
+        "noise_sd": Setting(0.0, float, "standard deviation of Gaussian noise added to each evaluation", minimum=0.0),
     }
 
     def generate(self, rng):
@@ -68,10 +79,23 @@ class BlackBox(Problem):
             problem=self,
             x=np.empty((0, dim)),
             y=np.empty(0),
-            meta={"function": self.values["function"], "optimum_value": best, "optimum_locations": where},
+            meta={"function": self.values["function"], "optimum_value": best, "optimum_locations": where,
+                  "noise_sd": self.values["noise_sd"], "noise_seed": int(rng.integers(2**31))},
         )
 
     def objective(self, dataset):
         function, lower, upper, best, where = BENCHMARKS[self.values["function"]]
         names = tuple(f"x{i + 1}" for i in range(len(lower)))
-        return Objective(function, names, (lower, upper), optimum_value=best, optimum_locations=where)
+        noise_sd = self.values["noise_sd"]
+        if noise_sd == 0:
+            return Objective(function, names, (lower, upper), optimum_value=best, optimum_locations=where)
+        seed = dataset.meta["noise_seed"]
+
+        def noisy(x):
+            # The noise of a point depends on the point and the seed only, so an evaluation gives
+            # the same number whichever process runs it and in whatever order (campaign jobs).
+            words = np.ascontiguousarray(np.asarray(x, dtype=float)).view(np.uint32)
+            return function(x) + noise_sd * np.random.default_rng([seed, *words.tolist()]).standard_normal()
+
+        return Objective(noisy, names, (lower, upper), optimum_value=best, optimum_locations=where,
+                         noise_sd=None, true_function=function)

@@ -1,0 +1,86 @@
+"""The Gaussian-process surrogate of Bayesian optimisation, in the unit cube.
+
+scikit-learn fits the hyperparameters (constant x Matern-5/2 with one length
+scale per dimension, outputs normalised, plus a learned white-noise level when
+the noise is unknown). Predictions of the *latent* function (noise excluded)
+reuse the fitted Cholesky factor directly: the acquisition search asks for
+thousands of them, and scikit-learn's per-call input validation would cost more
+than the linear algebra.
+"""
+
+import warnings
+
+import numpy as np
+from scipy.linalg import solve_triangular
+
+__all__ = ["GaussianSurrogate"]
+
+
+class GaussianSurrogate:
+    """A GP fitted to ``(unit, y)``; ``noise_var`` per point (in y's units squared,
+    0 where exact) adds to the diagonal; ``learn_noise`` adds a fitted white-noise
+    term on top. ``kernel`` reuses fitted hyperparameters (no optimisation)."""
+
+    def __init__(self, unit, y, noise_var=None, learn_noise=False, restarts=2, rng=None, kernel=None):
+        from sklearn.exceptions import ConvergenceWarning
+        from sklearn.gaussian_process import GaussianProcessRegressor, kernels
+
+        self.unit = np.asarray(unit, dtype=float)
+        self.y = np.asarray(y, dtype=float)
+        dim = self.unit.shape[1]
+        scale = float(np.std(self.y)) or 1.0
+        noise_var = np.zeros(len(self.y)) if noise_var is None else np.broadcast_to(noise_var, self.y.shape)
+        self.noise_var = np.asarray(noise_var, dtype=float)
+        self.learn_noise = learn_noise
+        if kernel is None:
+            kernel = kernels.ConstantKernel(1.0, (1e-3, 1e5)) * kernels.Matern(
+                length_scale=np.full(dim, 0.2), length_scale_bounds=(1e-2, 1e2), nu=2.5
+            )
+            if learn_noise:
+                # Noise at most half the spread of the values: beyond that a lone good point would be
+                # explained away as noise, and no optimiser could learn from such data anyway.
+                kernel = kernel + kernels.WhiteKernel(1e-2, (1e-6, 0.25))
+            optimizer = "fmin_l_bfgs_b"
+        else:
+            optimizer = None
+        regressor = GaussianProcessRegressor(
+            kernel=kernel, alpha=1e-8 + self.noise_var / scale**2, normalize_y=True, optimizer=optimizer,
+            n_restarts_optimizer=restarts if optimizer else 0,
+            random_state=None if rng is None else int(rng.integers(2**31)),
+        )
+        # Hyperparameters at a bound are routine with a handful of points; they are not news.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            regressor.fit(self.unit, self.y)
+        self.regressor = regressor
+        self.kernel = regressor.kernel_
+        self.signal = self.kernel.k1 if learn_noise else self.kernel
+        self._mean, self._std = regressor._y_train_mean, regressor._y_train_std
+        # Each point's total noise variance in y's units: given plus learned.
+        self.point_noise = self.noise_var + self.noise_level**2
+
+    @property
+    def noise_level(self):
+        """The learned white-noise standard deviation in y's units (0 when not learned)."""
+        if not self.learn_noise:
+            return 0.0
+        return float(np.sqrt(self.kernel.k2.noise_level) * self._std)
+
+    def predict(self, unit):
+        """Posterior mean and standard deviation of the latent function at ``unit`` (q, d)."""
+        unit = np.atleast_2d(unit)
+        cross = self.signal(unit, self.regressor.X_train_)
+        mean = cross @ self.regressor.alpha_
+        v = solve_triangular(self.regressor.L_, cross.T, lower=True, check_finite=False)
+        var = self.signal.diag(unit) - np.einsum("ij,ij->j", v, v)
+        return mean * self._std + self._mean, np.sqrt(np.maximum(var, 0.0)) * self._std
+
+    def believing(self, unit, value):
+        """The same GP, hyperparameters fixed, told that ``value`` was seen at ``unit``
+        (the kriging believer's fantasy)."""
+        # The learned noise moves into the per-point diagonal, so the fantasy itself is exact:
+        # it must remove the uncertainty where it sits, or the batch would pile up there.
+        return GaussianSurrogate(
+            np.vstack([self.unit, unit]), np.append(self.y, value), np.append(self.point_noise, 0.0),
+            learn_noise=False, kernel=self.signal,
+        )
