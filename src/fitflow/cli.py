@@ -4,6 +4,7 @@
 ``fitflow check NAME``       run the conformance checks on one plugin
 ``fitflow plan CONFIG``      what an experiment config will fit, and what it leaves out and why
 ``fitflow report DIR``       re-render DIR/report.html from its artefacts
+``fitflow suggest CAMPAIGN``  append the next points to measure to a campaign's log (ask/tell)
 """
 
 import argparse
@@ -116,6 +117,9 @@ def main(argv=None):
     plan.add_argument("configfile")
     report = commands.add_parser("report", help="render RESULTS_DIR/report.html from its artefacts")
     report.add_argument("results_dir")
+    suggest = commands.add_parser("suggest", help="append the next points to measure to a campaign's log")
+    suggest.add_argument("campaign", help="the campaign file (YAML: parameters, direction, log, seed)")
+    suggest.add_argument("--n", type=int, default=1, help="how many points to suggest (default 1)")
     args = parser.parse_args(argv)
     try:
         if args.command == "plugins":
@@ -124,6 +128,11 @@ def main(argv=None):
             return 1 if check_plugin(args.name, problem=args.problem) else 0
         if args.command == "plan":
             return show_plan(args.configfile)
+        if args.command == "suggest":
+            from .measurement_log import suggest as suggest_points
+
+            suggest_points(args.campaign, args.n, out=sys.stdout)
+            return 0
         if args.command == "report":
             from .report import write_report
 

@@ -1,0 +1,42 @@
+#!/usr/bin/env python3
+"""A stand-in for one laser-plasma shot: prints the electron-beam charge it gives.
+
+Usage: laser_shot.py --energy E --focus F --density N --seed S
+
+A toy model, standard library only, so it runs under any Python: the charge
+peaks at an energy-dependent focus and density, and every shot scatters by
+about 3 % (shot-to-shot noise, drawn from --seed and the parameters). The last
+line of standard output is the value fitflow reads.
+"""
+
+import argparse
+import math
+import random
+import sys
+
+
+def charge(energy, focus, density):
+    """Mean beam charge (pC): an optimum near focus = 0.35 energy and density = 1.2."""
+    best_focus = 0.35 * energy
+    return 80.0 * energy * math.exp(-((focus - best_focus) / 0.8) ** 2 - ((density - 1.2) / 0.9) ** 2) / (1 + 0.2 * energy**2)
+
+
+def main(argv):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--energy", type=float, required=True, help="laser energy (J), 0.5 to 4")
+    parser.add_argument("--focus", type=float, required=True, help="focus position (mm), -1 to 2")
+    parser.add_argument("--density", type=float, required=True, help="plasma density (1e18 cm^-3), 0.2 to 3")
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args(argv)
+    if args.energy <= 0 or args.density <= 0:
+        print(f"unphysical input: energy {args.energy}, density {args.density}", file=sys.stderr)
+        return 2
+    shot = random.Random(f"{args.seed}:{args.energy!r}:{args.focus!r}:{args.density!r}")
+    mean = charge(args.energy, args.focus, args.density)
+    print(f"shot fired: energy {args.energy:.3f} J, focus {args.focus:.3f} mm, density {args.density:.3f}")
+    print(mean * (1 + 0.03 * shot.gauss(0.0, 1.0)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
