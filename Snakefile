@@ -18,6 +18,7 @@ include: "workflow/rules/common.smk"
 include: "workflow/rules/generate.smk"
 include: "workflow/rules/fit.smk"
 include: "workflow/rules/evaluate.smk"
+include: "workflow/rules/campaign.smk"
 include: "workflow/rules/aggregate.smk"
 include: "workflow/rules/report.smk"
 

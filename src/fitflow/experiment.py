@@ -12,6 +12,7 @@ import itertools
 import os
 import re
 
+from .campaign_plan import plan_campaigns
 from .errors import ConfigError, FitflowError, IncompatiblePairError, SettingsError
 from .registry import methods as method_registry
 from .registry import problems as problem_registry
@@ -72,6 +73,14 @@ class ExperimentPlan:
     reuse_fits: bool = True
     skipped: list = field(default_factory=list)
     notes: dict = field(default_factory=dict)
+    campaigns: list = field(default_factory=list)
+
+    def campaign_run(self, campaign, method):
+        """The :class:`~fitflow.campaign_plan.CampaignRun` of ``method`` in ``campaign``."""
+        for run in self.campaigns:
+            if run.key == (campaign, method):
+                return run
+        raise KeyError(f"no campaign {campaign!r} with method {method!r} in this plan")
 
     def fit_timeout(self, label):
         """Wall-clock limit of one fit of method ``label`` in seconds: the method entry's
@@ -114,6 +123,8 @@ class ExperimentPlan:
             "pairs": [list(p.key) for p in self.pairs],
             "skipped": self.skipped,
             "notes": self.notes,
+            "campaigns": [{"campaign": r.campaign, "problem": case(r.problem), "method": case(r.method),
+                           "seed": r.seed, "rounds": list(r.rounds)} for r in self.campaigns],
         }
 
 
@@ -285,8 +296,12 @@ def build_plan(config, source="<config>", problem_registry_=None, method_registr
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
         raise ConfigError("must be a whole number >= 1", source=source, key="batch_size", value=batch_size)
 
-    problem_entries = _require_mapping(config, "problems", source)
-    method_entries = _require_mapping(config, "methods", source)
+    campaigns = plan_campaigns(config, source, problems_reg, methods_reg, seed)
+    if campaigns and "problems" not in config and "methods" not in config:
+        problem_entries, method_entries = {}, {}  # an optimisation-only config
+    else:
+        problem_entries = _require_mapping(config, "problems", source)
+        method_entries = _require_mapping(config, "methods", source)
     problem_cases = [
         case for label, entry in problem_entries.items()
         for case in _expand("problems", label, entry, problems_reg, source)
@@ -335,7 +350,7 @@ def build_plan(config, source="<config>", problem_registry_=None, method_registr
                     skipped.append(_skip(pcase, mcase, f"{method_cls.label()} {reason}"))
                     continue
             pairs.append(FitPair(pcase, mcase))
-    if not pairs:
+    if not pairs and not campaigns:
         reasons = "; ".join(f"{s['problem']} x {s['method']}: {s['reason']}" for s in skipped[:5])
         raise ConfigError(f"no method can fit any problem, so there is nothing to fit ({reasons})",
                           source=source, key="methods", value=list(method_entries))
@@ -352,6 +367,7 @@ def build_plan(config, source="<config>", problem_registry_=None, method_registr
         reuse_fits=bool(config.get("reuse_fits", True)),
         skipped=skipped,
         notes=notes,
+        campaigns=campaigns,
     )
 
 

@@ -10,6 +10,9 @@ wildcards (for the rules) and as concrete paths (for the jobs and the API)::
             result.{json,npz}  metrics.json  provenance.json  timing.json  fit.png  fit.log
         fits/<problem>/<problem-settings-id>/<method>/<method-settings-id>/batch-<b>.json
         fits/<problem>/<problem-settings-id>/<method>/<method-settings-id>/metrics-<b>.json
+        campaigns/<campaign>/<method>/round-<k>/proposal.json
+        campaigns/<campaign>/<method>/round-<k>/eval-<i>/evaluation.json  timing.json  work/
+        campaigns/<campaign>/<method>/summary.json  history.csv
         fits.csv  fits.parquet  timings.csv  experiment.json  report.html  figures/
         logs/...
 """
@@ -38,6 +41,12 @@ EXPERIMENT_JSON = "experiment.json"
 DATASET_LOG = "logs/generate/{problem}/{psid}/batch-{batch}.log"
 FIT_LOG = "logs/fit/{problem}/{psid}/{method}/{msid}/batch-{batch}.log"
 METRICS_LOG = "logs/evaluate/{problem}/{psid}/{method}/{msid}/batch-{batch}.log"
+CAMPAIGN_PROPOSAL = "campaigns/{campaign}/{method}/round-{round}/proposal.json"
+CAMPAIGN_EVALUATION = "campaigns/{campaign}/{method}/round-{round}/eval-{index}/evaluation.json"
+CAMPAIGN_SUMMARY = "campaigns/{campaign}/{method}/summary.json"
+PROPOSAL_LOG = "logs/campaigns/{campaign}/{method}/round-{round}.log"
+EVALUATION_LOG = "logs/campaigns/{campaign}/{method}/round-{round}-eval-{index}.log"
+SUMMARY_LOG = "logs/campaigns/{campaign}/{method}/summary.log"
 
 
 class Layout:
@@ -70,6 +79,15 @@ class Layout:
 
     def metrics_batch(self, problem, psid, method, msid, batch):
         return self.root / METRICS_BATCH.format(problem=problem, psid=psid, method=method, msid=msid, batch=batch)
+
+    def proposal(self, campaign, method, round):
+        return self.root / CAMPAIGN_PROPOSAL.format(campaign=campaign, method=method, round=round)
+
+    def evaluation(self, campaign, method, round, index):
+        return self.root / CAMPAIGN_EVALUATION.format(campaign=campaign, method=method, round=round, index=index)
+
+    def campaign_summary(self, campaign, method):
+        return self.root / CAMPAIGN_SUMMARY.format(campaign=campaign, method=method)
 
     @property
     def table_csv(self):

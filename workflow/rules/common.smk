@@ -1,5 +1,6 @@
 # Config validation and the input functions shared by every rule.
 import sys
+from pathlib import Path
 
 from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
@@ -40,6 +41,9 @@ wildcard_constraints:
     psid=r"[^/]+",
     msid=r"[^/]+",
     batch=r"\d+",
+    campaign=r"[A-Za-z][A-Za-z0-9_]*",
+    round=r"\d+",
+    index=r"\d+",
 
 
 def dataset_batch_files():
@@ -107,3 +111,47 @@ def method_resource(name):
         return method_registry().get(plugin).resource_hints()[name]
 
     return resource
+
+
+def campaign_summaries():
+    """The summary of every optimiser of every campaign: the report's inputs."""
+    return [LAYOUT.campaign_summary(*run.key) for run in PLAN.campaigns]
+
+
+def campaign_run(wildcards):
+    return PLAN.campaign_run(wildcards.campaign, wildcards.method)
+
+
+def earlier_evaluations(wildcards):
+    """Every evaluation of the rounds before this one."""
+    run = campaign_run(wildcards)
+    return [
+        LAYOUT.evaluation(run.campaign, run.method.label, k, i)
+        for k, i in run.evaluations()
+        if k < int(wildcards.round)
+    ]
+
+
+def campaign_evaluations(wildcards):
+    run = campaign_run(wildcards)
+    return [
+        LAYOUT.evaluation(run.campaign, run.method.label, k, i)
+        for k, i in run.evaluations()
+    ]
+
+
+def proposal_params(wildcards):
+    """What a round's proposal depends on. The budget is not among them: raising it
+    appends rounds and keeps the earlier ones."""
+    run = campaign_run(wildcards)
+    settings = {k: v for k, v in run.method.settings.items() if k != "budget"}
+    return {
+        "seed": run.seed,
+        "size": run.rounds[int(wildcards.round)],
+        "method": settings,
+        "problem": run.problem.settings,
+    }
+
+
+def evaluation_resource(name):
+    return lambda wildcards: campaign_run(wildcards).resources[name]

@@ -3,6 +3,7 @@ rule report:
         table=LAYOUT.table_csv,
         timings=LAYOUT.timings_csv,
         experiment=LAYOUT.experiment_json,
+        campaigns=campaign_summaries(),
     output:
         html=report(
             LAYOUT.report_html, category="Report", caption="../report/report.rst"

@@ -16,6 +16,7 @@ import yaml
 from ..artefacts import read_json, read_npz, sha256_file, write_bytes
 from ..uncertainty import correlation_matrix
 from . import figures
+from .campaigns import campaign_sections
 from .data import METRICS, calibration_rows, calibration_verdicts, has_truth, leaderboard, load_experiment
 
 __all__ = ["render_report", "write_report", "KEY_FIGURES"]
@@ -89,13 +90,19 @@ def _diagnostics(experiment, rep=0):
 
 
 def _versions(experiment):
-    """Package versions, git state and plugin versions, from the fits' provenance records."""
+    """Package versions, git state and plugin versions, from the provenance records of
+    the fits and of each campaign's first proposal."""
     table = experiment.table
     plugins, versions, git = {}, {}, None
-    for (problem, psid, method, msid), _ in table.groupby(
-        ["problem", "problem_settings", "method", "method_settings"], sort=True
-    ):
-        record = read_json(experiment.fit_dir(problem, psid, method, msid, 0) / "provenance.json")
+    records = [
+        experiment.fit_dir(problem, psid, method, msid, 0) / "provenance.json"
+        for (problem, psid, method, msid), _ in table.groupby(
+            ["problem", "problem_settings", "method", "method_settings"], sort=True)
+    ]
+    records += sorted(experiment.root.glob("campaigns/*/*/round-0/proposal.json"))
+    for path in records:
+        record = read_json(path)
+        record = record.get("provenance", record)
         versions, git = record["versions"], record["git"]
         for role in ("problem", "method"):
             p = record["plugins"][role]
@@ -166,6 +173,8 @@ def render_report(root, figures_dir=None):
     experiment = load_experiment(root)
     table = experiment.table
     colours = figures.method_colours(experiment.methods)
+    configfiles = (experiment.info.get("configfiles") or [])
+    campaigns = campaign_sections(root, experiment.info, configfiles, figures.method_colours)
     save = (lambda name: Path(figures_dir) / name) if figures_dir else (lambda name: None)
 
     cases = []
@@ -198,8 +207,8 @@ def render_report(root, figures_dir=None):
     versions, git, plugins = _versions(experiment)
     manifest = _manifest(experiment.root)
     info = experiment.info
-    configfiles = info.get("configfiles") or []
     context = {
+        "campaigns": campaigns,
         "experiment": experiment.name,
         "date": experiment.date,
         "seed": info.get("seed"),

@@ -76,7 +76,9 @@ def load_experiment(root):
     info = read_json(root / "experiment.json") if (root / "experiment.json").exists() else {}
     # The date of the artefacts: when the newest result was written (deterministic for a
     # given set of files, so regenerating the report from them gives the same bytes).
-    newest = max((root / d / "result.json").stat().st_mtime for d in table["fit_dir"])
+    written = [root / d / "result.json" for d in table["fit_dir"]]
+    written += sorted(root.glob("campaigns/*/*/summary.json"))
+    newest = max((path.stat().st_mtime for path in written), default=0.0)
     date = datetime.datetime.fromtimestamp(newest, datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     return Experiment(root, table, info, date, sorted(table["method"].unique()))
 

@@ -1,0 +1,9 @@
+"""Evaluate one proposed point of a campaign: fitflow.campaign_jobs.evaluate_point."""
+
+from fitflow.campaign_jobs import evaluate_point
+from fitflow.layout import CAMPAIGN_EVALUATION
+from fitflow.snakemake_job import job
+
+with job(snakemake, CAMPAIGN_EVALUATION) as (plan, root, log):
+    w = snakemake.wildcards
+    evaluate_point(plan, root, w.campaign, w.method, int(w.round), int(w.index), log=log)
