@@ -132,13 +132,18 @@ def round_rng(seed, k):
     return np.random.default_rng(np.random.SeedSequence(int(seed), spawn_key=(int(k),)))
 
 
-def campaign_shape(method, dim):
-    """``(budget, n_initial, batch)`` of an optimiser plugin from its settings."""
+def campaign_shape(method, dim, noise_sd=0.0):
+    """``(budget, n_initial, batch)`` of an optimiser plugin from its settings; the
+    default initial size may depend on the dimension and on whether the objective is
+    noisy (``noise_sd`` not 0)."""
     values = method.values
     budget, batch = int(values["budget"]), int(values.get("batch", 1) or 1)
     n_initial = values.get("n_initial")
     if n_initial is None:
-        n_initial = method.default_initial_size(dim) if hasattr(method, "default_initial_size") else batch
+        if hasattr(method, "default_initial_size"):
+            n_initial = method.default_initial_size(dim, noisy=noise_sd != 0)
+        else:
+            n_initial = batch
     return budget, min(int(n_initial), budget), batch
 
 
@@ -155,7 +160,7 @@ def run_in_process(method, objective, seed):
     Returns ``(history, recommendation)``. Evaluations that fail are recorded
     and the campaign goes on.
     """
-    budget, n_initial, batch = campaign_shape(method, objective.dim)
+    budget, n_initial, batch = campaign_shape(method, objective.dim, objective.noise_sd)
     history = History(objective.space, noise_sd=objective.noise_sd)
     for k, size in enumerate(round_sizes(budget, n_initial, batch)):
         points = np.asarray(method.suggest(history, size, round_rng(seed, k)), dtype=float).reshape(size, -1)

@@ -71,7 +71,7 @@ def plan_campaigns(config, source, problems_reg, methods_reg, experiment_seed):
         if "black_box" not in problem.capabilities:
             raise ConfigError(f"{type(problem).label()} is not an objective to optimise (it is "
                               f"{sorted(problem.capabilities)})", source=source, key=f"{where}.problem")
-        dim = _dimension(problem, where, source)
+        dim, noise_sd = _dimension(problem, where, source)
         seed = entry.get("seed", experiment_seed)
         if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
             raise ConfigError("must be a whole number >= 0", source=source, key=f"{where}.seed", value=seed)
@@ -88,7 +88,7 @@ def plan_campaigns(config, source, problems_reg, methods_reg, experiment_seed):
                 raise ConfigError(f"{type(method).label()} cannot run a campaign: it has no suggest(history, n, rng)",
                                   source=source, key=key)
             try:
-                rounds = tuple(round_sizes(*campaign_shape(method, dim)))
+                rounds = tuple(round_sizes(*campaign_shape(method, dim, noise_sd)))
             except ValueError as exc:
                 raise ConfigError(str(exc), source=source, key=f"{key}.settings") from None
             runs.append(CampaignRun(label, problem_case, method_case, seed, rounds, resources))
@@ -96,14 +96,13 @@ def plan_campaigns(config, source, problems_reg, methods_reg, experiment_seed):
 
 
 def _dimension(problem, where, source):
-    """The number of parameters of a campaign's objective (from one probe dataset)."""
+    """The number of parameters of a campaign's objective and its noise level (from one
+    probe dataset), which fix the campaign's shape."""
     import numpy as np
 
-    space = getattr(problem, "space", None)
-    if space is not None:
-        return space.dim
     try:
-        return problem.objective(problem.generate(np.random.default_rng(0))).dim
+        objective = problem.objective(problem.generate(np.random.default_rng(0)))
+        return objective.dim, objective.noise_sd
     except FitflowError:
         raise
     except Exception as exc:
