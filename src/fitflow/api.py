@@ -45,7 +45,11 @@ def generate(problem, seed=0, **settings):
         problem = make_problem(problem, **settings)
     elif settings:
         raise TypeError("pass settings with a problem name, not with a problem instance")
-    dataset = problem.generate(as_rng(seed))
+    return validated_dataset(problem, problem.generate(as_rng(seed)))
+
+
+def validated_dataset(problem, dataset):
+    """``dataset`` when it matches ``problem``'s declared capabilities, else a FitflowError."""
     found = dataset_problems(dataset, problem.capabilities)
     if found:
         raise FitflowError(f"{plugin_origin(problem)} generated an invalid dataset: {'; '.join(found)}")

@@ -54,8 +54,14 @@ def cross_validation_rmse(method, dataset, rng, k, fold_rng=None):
         prediction, _ = predict(_subset(dataset, train, x_test), result, x_test)
         if prediction is None:
             prediction = result.grid_mean
-        if prediction is None or np.shape(prediction) != (held_out.size,):
+        if prediction is None or np.shape(prediction) != dataset.y[held_out].shape:
             return float("nan"), f"fold {i + 1} of {k}: the method gave no prediction at held-out points"
         residuals.append(dataset.y[held_out] - prediction)
     residuals = np.concatenate(residuals)
+    if residuals.ndim == 2:
+        # Several outputs in different units: each output's CV RMSE over its spread, averaged
+        # (dimensionless, like the overall RMSE against a truth).
+        spread = np.std(dataset.y, axis=0)
+        per_output = np.sqrt(np.mean(residuals**2, axis=0)) / np.where(spread > 0, spread, 1.0)
+        return float(np.mean(per_output)), f"{k}-fold cross-validation, RMSE over spread averaged over outputs"
     return float(np.sqrt(np.mean(residuals**2))), f"{k}-fold cross-validation"

@@ -256,10 +256,14 @@ def _check_problem_inputs(problem, case, source):
 
 def _probe_dataset(problem, case, seed):
     """One dataset of ``case`` (replicate-independent seed), for checking what methods need;
-    ``None`` when the problem cannot generate one (its fits then fail, naming it, at run time)."""
+    ``None`` when the problem cannot generate one (its fits then fail, naming it, at run time),
+    or when generating means running the user's simulation (never done to build a plan)."""
     from .api import generate
     from .seeding import make_rng
+    from .simulation_runs import has_runs
 
+    if has_runs(problem):
+        return None
     try:
         return generate(problem, make_rng(seed, ["probe", case.plugin, case.settings]))
     except Exception:

@@ -226,7 +226,7 @@ def make_runner(settings, names, source="<config>"):
     function, command = settings.get("function"), settings.get("command")
     if (function is None) == (command is None):
         raise ConfigError("give exactly one of 'function' (a Python callable) and 'command' (a program)",
-                          source=source, key="function" if function is not None else "command")
+                          source=source, key="function")
     timeout_s = settings.get("timeout_s")
     if function is not None:
         return CallableRunner(function, names, timeout_s, source)

@@ -31,6 +31,7 @@ from .provenance import plugin_record, provenance_record
 from .registry import methods, problems
 from .result import FitResult
 from .seeding import make_rng
+from .simulation_runs import dataset_from_run_files, has_runs
 from .validation import plugin_origin
 
 __all__ = [
@@ -68,25 +69,39 @@ def generate_batch(plan, root, problem_label, psid, batch, log=None):
     case = plan.problem_case(problem_label, psid)
     problem = case.instance(problems())
     problem.import_requirements()
+    make = generate
+    inputs = input_hashes(problem)
+    if has_runs(problem):  # the data are the records of its simulation runs (each run a job)
+        try:
+            dataset, inputs["runs"] = dataset_from_run_files(problem, layout, problem_label)
+
+            def make(problem, rng):  # the same data for every replicate
+                return dataset
+        except Exception as exc:  # too few runs succeeded: a failed dataset, named
+            error = exc
+
+            def make(problem, rng):
+                raise error
     manifest = []
     for rep in batch_replicates(plan.replicates, plan.batch_size, batch):
         folder = layout.dataset_dir(problem_label, psid, rep)
         identity = dataset_identity(case, rep)
-        meta = {"replicate": rep, "seed": {"base": plan.seed, "identity": identity}, "inputs": input_hashes(problem)}
+        meta = {"replicate": rep, "seed": {"base": plan.seed, "identity": identity}, "inputs": inputs}
         if not (plan.reuse_fits and _dataset_current(folder, problem, meta)):
-            _generate_into(problem, case, make_rng(plan.seed, identity), folder, meta, log)
+            _generate_into(problem, case, make_rng(plan.seed, identity), folder, meta, log, make)
         manifest.append({"replicate": rep, "files": {n: sha256_file(folder / n) for n in DATASET_FILES}})
         _log(log, f"generated {folder}\n")
     write_json(layout.dataset_batch(problem_label, psid, batch), {"problem": problem_label, "psid": psid, "replicates": manifest})
 
 
-def _generate_into(problem, case, rng, folder, meta, log):
-    """Generate and write one dataset; a plugin error or an invalid dataset is written as a
-    failed dataset that names the problem plugin, so its fits fail and the run goes on."""
+def _generate_into(problem, case, rng, folder, meta, log, make=generate):
+    """Generate (with ``make(problem, rng)``) and write one dataset; a plugin error or an
+    invalid dataset is written as a failed dataset that names the problem plugin, so its
+    fits fail and the run goes on."""
     import traceback
 
     try:
-        dataset = generate(problem, rng)
+        dataset = make(problem, rng)
     except FitflowError as exc:
         message = str(exc) if plugin_origin(problem) in str(exc) else f"{plugin_origin(problem, case.key)}: {exc}"
     except Exception as exc:

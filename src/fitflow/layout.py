@@ -13,6 +13,7 @@ wildcards (for the rules) and as concrete paths (for the jobs and the API)::
         campaigns/<campaign>/<method>/round-<k>/proposal.json
         campaigns/<campaign>/<method>/round-<k>/eval-<i>/evaluation.json  timing.json  work/
         campaigns/<campaign>/<method>/summary.json  history.csv
+        runs/<problem>/<run-id>/run.json  timing.json  work/
         fits.csv  fits.parquet  timings.csv  experiment.json  report.html  figures/
         logs/...
 """
@@ -47,6 +48,8 @@ CAMPAIGN_SUMMARY = "campaigns/{campaign}/{method}/summary.json"
 PROPOSAL_LOG = "logs/campaigns/{campaign}/{method}/round-{round}.log"
 EVALUATION_LOG = "logs/campaigns/{campaign}/{method}/round-{round}-eval-{index}.log"
 SUMMARY_LOG = "logs/campaigns/{campaign}/{method}/summary.log"
+SIMULATION_RUN = "runs/{problem}/{run}/run.json"
+RUN_LOG = "logs/runs/{problem}/{run}.log"
 
 
 class Layout:
@@ -79,6 +82,9 @@ class Layout:
 
     def metrics_batch(self, problem, psid, method, msid, batch):
         return self.root / METRICS_BATCH.format(problem=problem, psid=psid, method=method, msid=msid, batch=batch)
+
+    def run_file(self, problem, run):
+        return self.root / SIMULATION_RUN.format(problem=problem, run=run)
 
     def proposal(self, campaign, method, round):
         return self.root / CAMPAIGN_PROPOSAL.format(campaign=campaign, method=method, round=round)

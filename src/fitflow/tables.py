@@ -41,6 +41,9 @@ class Observations:
 def read_observations(path, x_columns, y_column, sigma_column=None):
     """Read predictors, response and optional per-point errors from ``path``.
 
+    ``y_column`` (and ``sigma_column``) may be a list of columns: one per output, read
+    into an ``(n, k)`` array.
+
     Results are cached per file state (path, size, modification time), so the
     many jobs of a workflow that rebuild the same problem read the file once each.
     """
@@ -51,23 +54,33 @@ def read_observations(path, x_columns, y_column, sigma_column=None):
         raise DataError(f"cannot be read ({exc.strerror or exc})", file=path) from None
     if not path.is_file():
         raise DataError("is not a file", file=path)
-    return _read_cached(str(path), stat.st_size, stat.st_mtime_ns, tuple(x_columns), y_column, sigma_column)
+    return _read_cached(str(path), stat.st_size, stat.st_mtime_ns, tuple(x_columns), _names(y_column),
+                        _names(sigma_column) if sigma_column else None)
+
+
+def _names(columns):
+    return (columns,) if isinstance(columns, str) else tuple(columns)
 
 
 @functools.lru_cache(maxsize=32)
-def _read_cached(path, size, mtime_ns, x_columns, y_column, sigma_column):
-    columns = _read_columns(Path(path), [*x_columns, y_column] + ([sigma_column] if sigma_column else []))
-    x = np.column_stack([columns[c] for c in x_columns]) if len(x_columns) > 1 else columns[x_columns[0]]
-    sigma = columns[sigma_column] if sigma_column else None
-    if sigma is not None:
-        bad = np.flatnonzero(sigma <= 0)
+def _read_cached(path, size, mtime_ns, x_columns, y_columns, sigma_columns):
+    wanted = [*x_columns, *y_columns, *(sigma_columns or ())]
+    columns = _read_columns(Path(path), list(dict.fromkeys(wanted)))
+
+    def stacked(names):
+        return np.column_stack([columns[c] for c in names]) if len(names) > 1 else columns[names[0]]
+
+    x, y = stacked(x_columns), stacked(y_columns)
+    sigma = stacked(sigma_columns) if sigma_columns else None
+    for name in sigma_columns or ():
+        bad = np.flatnonzero(columns[name] <= 0)
         if bad.size:
-            raise DataError("per-point errors must be > 0", file=path, key=sigma_column,
-                            row=int(bad[0]) + 1, value=float(sigma[bad[0]]))
-    for array in (x, columns[y_column], sigma):
+            raise DataError("per-point errors must be > 0", file=path, key=name,
+                            row=int(bad[0]) + 1, value=float(columns[name][bad[0]]))
+    for array in (x, y, sigma):
         if array is not None:
             array.setflags(write=False)  # cached: shared by every caller
-    return Observations(x=x, y=columns[y_column], sigma=sigma)
+    return Observations(x=x, y=y, sigma=sigma)
 
 
 def _read_columns(path, wanted):

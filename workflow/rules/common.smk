@@ -44,6 +44,7 @@ wildcard_constraints:
     campaign=r"[A-Za-z][A-Za-z0-9_]*",
     round=r"\d+",
     index=r"\d+",
+    run=r"[0-9a-f]{16}",
 
 
 def dataset_batch_files():
@@ -155,3 +156,32 @@ def proposal_params(wildcards):
 
 def evaluation_resource(name):
     return lambda wildcards: campaign_run(wildcards).resources[name]
+
+
+def simulation_run_files(wildcards):
+    """The run records a simulation problem's datasets are assembled from (none for others)."""
+    from fitflow.simulation_runs import has_runs, run_paths
+
+    case = PLAN.problem_case(wildcards.problem, wildcards.psid)
+    problem = case.instance(problem_registry())
+    return list(run_paths(LAYOUT, case.label, problem).values()) if has_runs(problem) else []
+
+
+def run_input_files(wildcards):
+    """The user's script or program behind a simulation run: editing it reruns the runs."""
+    case = next(c for c in PLAN.problems if c.label == wildcards.problem)
+    return case.instance(problem_registry()).input_files()
+
+
+def run_resource(name):
+    """Resource ``name`` of one simulation run: the problem entry's, else the plugin's hint."""
+
+    def resource(wildcards):
+        entry = config["problems"][wildcards.problem] or {}
+        override = (entry.get("resources") or {}).get(name)
+        if override is not None:
+            return override
+        plugin = entry.get("plugin", wildcards.problem)
+        return problem_registry().get(plugin).resource_hints()[name]
+
+    return resource

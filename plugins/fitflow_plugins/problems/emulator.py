@@ -27,7 +27,7 @@ import numpy as np
 from fitflow import Dataset, Problem, Setting
 from fitflow.settings import SettingsError
 
-__all__ = ["SpectralLineEmulator", "spectral_line", "INPUTS", "OUTPUTS", "BOX"]
+__all__ = ["SpectralLineEmulator", "spectral_line", "spectral_line_by_name", "INPUTS", "OUTPUTS", "BOX"]
 
 INPUTS = ("log10_density", "temperature", "velocity")
 OUTPUTS = ("width", "shift", "ratio")
@@ -49,6 +49,12 @@ def spectral_line(inputs):
     shift = _LAMBDA0 * velocity / _C_KM_S + 0.01 * density**0.8
     ratio = 2.5 * np.exp(-12.0 / temperature)
     return np.column_stack([width, shift, ratio])
+
+
+def spectral_line_by_name(log10_density, temperature, velocity):
+    """One run by name, ``{width, shift, ratio}``: the example callable of the ``simulation`` problem."""
+    width, shift, ratio = spectral_line([[log10_density, temperature, velocity]])[0]
+    return {"width": float(width), "shift": float(shift), "ratio": float(ratio)}
 
 
 class SpectralLineEmulator(Problem):

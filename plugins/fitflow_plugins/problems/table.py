@@ -46,6 +46,16 @@ def check_column_names(plugin, columns):
                             plugin=plugin.name, key="x", value=columns)
 
 
+def _column_list(plugin, key, value):
+    """A column name or a non-empty list of distinct ones, as a list."""
+    columns = [value] if isinstance(value, str) else value
+    if (not isinstance(columns, list) or not columns or not all(isinstance(c, str) and c for c in columns)
+            or len(set(columns)) != len(columns)):
+        raise SettingsError(f"{plugin.label()}: '{key}' must name a column or a list of distinct columns; got {value!r}",
+                            plugin=plugin.name, key=key, value=value)
+    return columns
+
+
 class Table(Problem):
     name = "table"
     version = "1.0"
@@ -56,8 +66,9 @@ class Table(Problem):
         **FILE_SETTINGS,
         "file": Setting(None, str, "path of a .csv, .tsv/.tab or .npz file, relative to the working directory",
                         nullable=False),
-        "y": Setting("y", str, "response column"),
-        "sigma": Setting(None, str, "column of per-point standard errors (default: unknown)"),
+        "y": Setting("y", object, "response column, or a list of columns for several outputs"),
+        "sigma": Setting(None, object, "column of per-point standard errors (a list, one per y column, for several "
+                                       "outputs; default: unknown)"),
         **MODEL_SETTINGS,
         "cv_folds": Setting(5, int, "folds of the cross-validated prediction error (0: none; capped at the "
                                     "number of points: leave-one-out)", minimum=0),
@@ -71,12 +82,23 @@ class Table(Problem):
     def check_settings(self):
         v = self.values
         check_column_names(self, v["x"])
-        roles = [("y", v["y"]), ("sigma", v["sigma"])]
-        for key, column in roles:
-            if column is not None and (column in v["x"] or (key == "sigma" and column == v["y"])):
-                raise SettingsError(f"{self.label()}: '{key}' names the column {column!r}, which is already "
-                                    f"{'y' if column == v['y'] and key == 'sigma' else 'an x column'}; "
-                                    f"every role needs its own column", plugin=self.name, key=key, value=column)
+        self.y_columns = _column_list(self, "y", v["y"])
+        self.sigma_columns = None if v["sigma"] is None else _column_list(self, "sigma", v["sigma"])
+        if self.sigma_columns is not None and len(self.sigma_columns) != len(self.y_columns):
+            raise SettingsError(f"{self.label()}: give one sigma column per y column ({len(self.y_columns)}); "
+                                f"got {len(self.sigma_columns)}", plugin=self.name, key="sigma", value=v["sigma"])
+        taken = {c: "an x column" for c in v["x"]}
+        for key, columns in (("y", self.y_columns), ("sigma", self.sigma_columns or [])):
+            for column in columns:
+                if column in taken:
+                    raise SettingsError(f"{self.label()}: '{key}' names the column {column!r}, which is already "
+                                        f"{taken[column]}; every role needs its own column",
+                                        plugin=self.name, key=key, value=column)
+                taken[column] = "y" if key == "y" else "a sigma column"
+        if len(self.y_columns) > 1 and v["model"] is not None:
+            raise SettingsError(f"{self.label()}: a model predicts one response; with several y columns "
+                                f"({', '.join(self.y_columns)}) leave 'model' out and compare gp and mlp",
+                                plugin=self.name, key="model", value=v["model"])
         check_model_settings(self, v, v["x"])
         if v["cv_folds"] == 1:
             raise SettingsError(f"{self.label()}: cv_folds must be 0 (none) or at least 2",
@@ -88,7 +110,7 @@ class Table(Problem):
 
     def observations(self):
         v = self.values
-        return read_observations(v["file"], v["x"], v["y"], v["sigma"])
+        return read_observations(v["file"], v["x"], self.y_columns, self.sigma_columns)
 
     def check_inputs(self):
         data = self.observations()
@@ -113,8 +135,9 @@ class Table(Problem):
             sigma=None if data.sigma is None else data.sigma.copy(),
             grid_x=dense_grid(data.x, v["grid_points"]),
             # More folds than points is leave-one-out.
-            meta={"measured": True, "linearity": self.capability_note, "cv_folds": min(v["cv_folds"], data.n_points), "columns": {"x": v["x"], "y": v["y"],
-                                                                           "sigma": v["sigma"]}},
+            meta={"measured": True, "linearity": self.capability_note, "cv_folds": min(v["cv_folds"], data.n_points),
+                  "columns": {"x": v["x"], "y": v["y"], "sigma": v["sigma"]},
+                  **({"outputs": list(self.y_columns)} if len(self.y_columns) > 1 else {})},
         )
 
     def model(self, dataset):

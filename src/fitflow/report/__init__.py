@@ -111,6 +111,15 @@ def _versions(experiment):
     return versions, git, [plugins[k] for k in sorted(plugins)]
 
 
+def _failed_runs(experiment, problem, psid):
+    """The simulation runs of a case that failed and were left out (``[]`` for other problems)."""
+    path = experiment.dataset_dir(problem, psid, 0) / "dataset.json"
+    if not path.exists():
+        return []
+    meta = read_json(path).get("meta") or {}
+    return [dict(run, n_runs=meta.get("n_runs")) for run in meta.get("failed_runs") or []]
+
+
 def _reproduce_commands(name, configfiles):
     """The commands that rerun the experiment from the repository root and redraw this report."""
     config = "".join(f" --configfile {f}" for f in configfiles)
@@ -189,6 +198,7 @@ def render_report(root, figures_dir=None):
             "columns": [(c, *METRICS[c]) for c in columns],
             "measured": not has_truth(rows),
             "note": (experiment.info.get("notes") or {}).get(f"{problem}/{psid}", ""),
+            "failed_runs": _failed_runs(experiment, problem, psid),
             "outputs": per_output_table(rows),
             "entries": entries,
             "fits": _uri_or_none(figures.fits_figure(experiment, problem, psid, colours)),

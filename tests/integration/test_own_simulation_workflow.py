@@ -1,0 +1,56 @@
+"""The user's own simulation emulated through the workflow (config/own-simulation.yaml):
+each run its own job, nested designs share runs, failed runs left out and reported."""
+
+import json
+import shutil
+
+import pytest
+
+from conftest import REPO, run_snakemake
+from test_campaign_workflow import job_counts
+
+pytestmark = pytest.mark.slow
+CONFIG = REPO / "config" / "own-simulation.yaml"
+
+
+@pytest.fixture(scope="module")
+def simulation_run(tmp_path_factory):
+    workdir = tmp_path_factory.mktemp("own-simulation")
+    (workdir / "examples").mkdir()
+    shutil.copy(REPO / "examples" / "spectral_line.py", workdir / "examples")  # the user's program, beside the config
+    dry = run_snakemake(workdir, "-n", configfile=CONFIG)
+    run_snakemake(workdir, configfile=CONFIG)
+    return workdir / "results" / "own-simulation", dry
+
+
+def test_each_run_is_a_job_and_the_smaller_design_reuses_the_larger_ones_runs(simulation_run):
+    root, dry = simulation_run
+    counts = job_counts(dry)
+    assert counts["simulation_run"] == 64 + 16  # n_train 24 is the first 24 points of the 64
+    assert len(list(root.glob("runs/spectral_line/*/run.json"))) == 80
+
+
+def test_failed_runs_are_left_out_listed_and_reported(simulation_run):
+    root, _ = simulation_run
+    for psid, n_train in (("n_train-24", 24), ("n_train-64", 64)):
+        meta = json.loads((root / f"datasets/spectral_line/{psid}/rep-0/dataset.json").read_text())["meta"]
+        failed = meta["failed_runs"]
+        assert failed, "the example program fails below 6 eV; some design points are there"
+        assert all(f["params"]["temperature"] < 6 and "exit status 3" in f["reason"]
+                   and "solver did not converge" in f["reason"] for f in failed)
+    html = (root / "report.html").read_text()
+    assert "simulation runs failed and were left out of the data" in html
+
+
+def test_every_surrogate_is_scored_per_output_and_a_rerun_does_nothing(simulation_run):
+    from fitflow import read_table
+
+    root, _ = simulation_run
+    table = read_table(root)
+    assert set(table.method) == {"gp", "mlp"} and (table.status == "ok").all()
+    for output in ("width", "shift", "ratio"):
+        assert table[f"rmse.{output}"].notna().all()
+    # More runs, better emulator: the GP's error falls from 24 to 64 runs.
+    gp = table[table.method == "gp"].set_index("problem_settings")
+    assert gp.loc["n_train-64", "rmse"] < gp.loc["n_train-24", "rmse"]
+    assert "Nothing to be done" in run_snakemake(root.parents[1], "-n", configfile=CONFIG).stdout

@@ -1,0 +1,9 @@
+"""Run one simulation of a problem's design: fitflow.simulation_runs.run_simulation."""
+
+from fitflow.layout import SIMULATION_RUN
+from fitflow.simulation_runs import run_simulation
+from fitflow.snakemake_job import job
+
+with job(snakemake, SIMULATION_RUN) as (plan, root, log):
+    w = snakemake.wildcards
+    run_simulation(plan, root, w.problem, w.run, log=log)
