@@ -74,6 +74,21 @@ class ExperimentPlan:
     skipped: list = field(default_factory=list)
     notes: dict = field(default_factory=dict)
     campaigns: list = field(default_factory=list)
+    chunks: int = 0
+
+    def chunk_cases(self):
+        """The problem cases of each chunk job (``chunks`` > 0): greedy longest-first by the
+        summed runtime hints of their methods, so the chunks' costs come out balanced."""
+        cost = {case: 0.0 for case in self.problems}
+        for pair in self.pairs:
+            hint = method_registry().get(pair.method.plugin).resource_hints()["runtime"]
+            cost[pair.problem] += hint * self.replicates
+        loads = [[0.0, i, []] for i in range(min(self.chunks, len(self.problems)))]
+        for case in sorted(self.problems, key=lambda c: -cost[c]):
+            lightest = min(loads, key=lambda load: (load[0], load[1]))
+            lightest[0] += cost[case]
+            lightest[2].append(case)
+        return [sorted(load[2], key=self.problems.index) for load in loads]
 
     def campaign_run(self, campaign, method):
         """The :class:`~fitflow.campaign_plan.CampaignRun` of ``method`` in ``campaign``."""
@@ -372,7 +387,15 @@ def build_plan(config, source="<config>", problem_registry_=None, method_registr
         skipped=skipped,
         notes=notes,
         campaigns=campaigns,
+        chunks=_chunks(config, source),
     )
+
+
+def _chunks(config, source):
+    chunks = config.get("chunks", 0)
+    if isinstance(chunks, bool) or not isinstance(chunks, int) or chunks < 0:
+        raise ConfigError("must be a whole number >= 0 (0: a job per batch)", source=source, key="chunks", value=chunks)
+    return chunks
 
 
 def _skip(pcase, mcase, reason):

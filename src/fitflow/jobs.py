@@ -42,6 +42,7 @@ __all__ = [
     "evaluate_batch",
     "batch_replicates",
     "input_hashes",
+    "run_chunk",
 ]
 
 DATASET_FILES = ("dataset.npz", "dataset.json")
@@ -286,3 +287,24 @@ def evaluate_batch(plan, root, key, batch, log=None):
         _log(log, f"evaluated {folder}: {metrics['status']}\n")
     write_json(layout.metrics_batch(*key, batch), {"key": list(key), "rows": rows})
 
+
+
+def run_chunk(plan, root, chunk, log=None):
+    """All the work of one chunk's problem cases in this process: generate every dataset
+    batch, then fit and evaluate every batch of every method, through the same functions
+    the per-batch jobs call (so the artefacts are the same bytes); one process start-up
+    for many cheap fits."""
+    from .experiment import n_batches
+
+    layout = Layout(root)
+    for case in plan.chunk_cases()[int(chunk)]:
+        for batch in range(n_batches(plan.replicates, plan.batch_size)):
+            generate_batch(plan, root, case.label, case.sid, batch, log=log)
+        for pair in plan.pairs:
+            if pair.problem != case:
+                continue
+            for batch in range(n_batches(plan.replicates, plan.method_batch_size(pair.method.label))):
+                fit_batch(plan, root, pair.key, batch, log=log, plot=plan.plot_fits)
+                evaluate_batch(plan, root, pair.key, batch, log=log)
+    write_json(layout.chunk_manifest(chunk), {"chunk": int(chunk),
+                                              "cases": [[c.label, c.sid] for c in plan.chunk_cases()[int(chunk)]]})

@@ -49,6 +49,8 @@ PROPOSAL_LOG = "logs/campaigns/{campaign}/{method}/round-{round}.log"
 EVALUATION_LOG = "logs/campaigns/{campaign}/{method}/round-{round}-eval-{index}.log"
 SUMMARY_LOG = "logs/campaigns/{campaign}/{method}/summary.log"
 SIMULATION_RUN = "runs/{problem}/{run}/run.json"
+CHUNK = "chunks/chunk-{chunk}.json"
+CHUNK_LOG = "logs/chunks/chunk-{chunk}.log"
 RUN_LOG = "logs/runs/{problem}/{run}.log"
 
 
@@ -82,6 +84,9 @@ class Layout:
 
     def metrics_batch(self, problem, psid, method, msid, batch):
         return self.root / METRICS_BATCH.format(problem=problem, psid=psid, method=method, msid=msid, batch=batch)
+
+    def chunk_manifest(self, chunk):
+        return self.root / CHUNK.format(chunk=chunk)
 
     def run_file(self, problem, run):
         return self.root / SIMULATION_RUN.format(problem=problem, run=run)

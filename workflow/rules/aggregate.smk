@@ -1,6 +1,6 @@
 rule aggregate:
     input:
-        metrics=metrics_batch_files(),
+        work=aggregate_inputs(),
     output:
         csv=report(
             LAYOUT.table_csv, category="Tables", caption="../report/fits_table.rst"
@@ -14,5 +14,6 @@ rule aggregate:
         "../envs/fitflow.yaml"
     params:
         configfiles=[str(f) for f in workflow.configfiles],
+        metrics=[str(f) for f in metrics_batch_files()],
     script:
         "../scripts/aggregate.py"

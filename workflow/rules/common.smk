@@ -45,6 +45,7 @@ wildcard_constraints:
     round=r"\d+",
     index=r"\d+",
     run=r"[0-9a-f]{16}",
+    chunk=r"\d+",
 
 
 def dataset_batch_files():
@@ -185,3 +186,29 @@ def run_resource(name):
         return problem_registry().get(plugin).resource_hints()[name]
 
     return resource
+
+
+def aggregate_inputs():
+    """What the tables wait for: every metrics batch, or every chunk when work is chunked."""
+    if PLAN.chunks:
+        return [LAYOUT.chunk_manifest(i) for i in range(len(PLAN.chunk_cases()))]
+    return metrics_batch_files()
+
+
+def chunk_params(wildcards):
+    """Everything a chunk's artefacts depend on: a change reruns that chunk only."""
+    cases = PLAN.chunk_cases()[int(wildcards.chunk)]
+    pairs = [p for p in PLAN.pairs if p.problem in cases]
+    return {
+        "seed": PLAN.seed,
+        "replicates": PLAN.replicates,
+        "problems": [[c.label, c.sid, c.settings] for c in cases],
+        "methods": [[p.method.label, p.method.sid, p.method.settings] for p in pairs],
+    }
+
+
+def chunk_input_files(wildcards):
+    files = []
+    for case in PLAN.chunk_cases()[int(wildcards.chunk)]:
+        files += case.instance(problem_registry()).input_files()
+    return files

@@ -19,3 +19,22 @@ rule fit:
         replicates=fit_replicates,
     script:
         "../scripts/fit.py"
+
+
+# With `chunks: N`, N jobs each generate, fit and evaluate a share of the problem cases
+# in one process instead of a job per batch and stage.
+rule chunk:
+    input:
+        chunk_input_files,
+    output:
+        LAYOUT.pattern(paths.CHUNK),
+    log:
+        LAYOUT.pattern(paths.CHUNK_LOG),
+    conda:
+        "../envs/fitflow.yaml"
+    resources:
+        **CLUSTER_RESOURCES,
+    params:
+        depends_on=chunk_params,
+    script:
+        "../scripts/chunk.py"

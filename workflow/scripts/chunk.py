@@ -1,0 +1,8 @@
+"""Generate, fit and evaluate one chunk of problem cases: fitflow.jobs.run_chunk."""
+
+from fitflow.jobs import run_chunk
+from fitflow.layout import CHUNK
+from fitflow.snakemake_job import job
+
+with job(snakemake, CHUNK) as (plan, root, log):
+    run_chunk(plan, root, int(snakemake.wildcards.chunk), log=log)
