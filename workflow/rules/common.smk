@@ -165,7 +165,11 @@ def simulation_run_files(wildcards):
 
     case = PLAN.problem_case(wildcards.problem, wildcards.psid)
     problem = case.instance(problem_registry())
-    return list(run_paths(LAYOUT, case.label, problem).values()) if has_runs(problem) else []
+    return (
+        list(run_paths(LAYOUT, case.label, problem).values())
+        if has_runs(problem)
+        else []
+    )
 
 
 def run_input_files(wildcards):
