@@ -1,10 +1,10 @@
 """Large sweeps: Snakemake's cost against the same work in one Python process.
 
-1. ``snakemake -n`` for a 10,000-fit sweep (target < 30 s).
+1. ``snakemake -n`` for a 10,000-fit sweep (target < 30 s) and, chunked, a 1,000,000-fit one (< 60 s).
 2. A 2,000-fit sweep of cheap fits (ols on cosine_series, 10 settings x 200
    replicates) with ``--cores 2``, against the same generate / fit / evaluate /
    write-every-artefact / aggregate / report work done in a plain loop in one
-   process by the same job functions (target ratio <= 1.5).
+   process by the same job functions (target ratio <= 1.5; with ``chunks: 2``, <= 0.65).
 3. The no-op rerun of that sweep when everything is up to date (target < 10 s).
 
 Run:  .venv/bin/python benchmarks/bench_sweep.py
@@ -25,6 +25,11 @@ SWEEP_10K = {
     "problems": {"cosine_series": {"settings": {"n_modes": 4}, "methods": ["ols", "nlls"],
                                    "sweep": {"noise": [0.01, 0.03, 0.1, 0.3, 1.0], "n_samples": [20, 40, 80, 160]}}},
     "methods": {"ols": {}, "nlls": {}},
+}
+SWEEP_1M = {
+    "experiment": "sweep1m", "seed": 1, "replicates": 1_000_000, "batch_size": 1000, "plot_fits": False,
+    "problems": {"cosine_series": {"settings": {"n_modes": 4}, "methods": ["ols"]}},
+    "methods": {"ols": {}},
 }
 SWEEP_2K = {
     "experiment": "sweep2k", "seed": 1, "replicates": 200, "batch_size": 100, "plot_fits": False,
@@ -82,12 +87,19 @@ def main():
         dry = snakemake(workdir, SWEEP_10K, "-n")
     print(f"snakemake -n, 10,000-fit sweep (503 jobs): {dry:6.2f} s   (target < 30 s)")
 
-    with tempfile.TemporaryDirectory() as loop_dir, tempfile.TemporaryDirectory() as flow_dir:
+    with tempfile.TemporaryDirectory() as workdir:
+        dry = snakemake(workdir, {**SWEEP_1M, "chunks": 8}, "-n")
+    print(f"snakemake -n, 1,000,000-fit sweep, chunks: 8: {dry:6.2f} s   (target < 60 s)")
+
+    with (tempfile.TemporaryDirectory() as loop_dir, tempfile.TemporaryDirectory() as flow_dir,
+          tempfile.TemporaryDirectory() as chunk_dir):
         loop, n_fits = plain_loop(loop_dir, SWEEP_2K)
         flow = snakemake(flow_dir, SWEEP_2K)
         noop = snakemake(flow_dir, SWEEP_2K)
+        chunked = snakemake(chunk_dir, {**SWEEP_2K, "chunks": 2})
     print(f"{n_fits}-fit sweep, plain loop in one process: {loop:6.2f} s")
     print(f"{n_fits}-fit sweep, snakemake --cores 2:        {flow:6.2f} s   ratio {flow / loop:.2f} (target <= 1.5)")
+    print(f"{n_fits}-fit sweep, --cores 2, chunks: 2:       {chunked:6.2f} s   ratio {chunked / loop:.2f} (target <= 0.65)")
     print(f"no-op rerun of that sweep:                  {noop:6.2f} s   (target < 10 s)")
 
 

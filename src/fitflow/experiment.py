@@ -76,19 +76,24 @@ class ExperimentPlan:
     campaigns: list = field(default_factory=list)
     chunks: int = 0
 
-    def chunk_cases(self):
-        """The problem cases of each chunk job (``chunks`` > 0): greedy longest-first by the
-        summed runtime hints of their methods, so the chunks' costs come out balanced."""
+    def chunk_units(self):
+        """The work of each chunk job (``chunks`` > 0): lists of ``(problem case, batch)``
+        units, each unit generating one dataset batch and fitting and evaluating it with
+        every method of that case. Units are dealt longest-first (by the summed runtime
+        hints of their methods and their replicates) to the least-loaded chunk, so chunk
+        costs balance whether the experiment has many cases or many replicates."""
         cost = {case: 0.0 for case in self.problems}
         for pair in self.pairs:
-            hint = method_registry().get(pair.method.plugin).resource_hints()["runtime"]
-            cost[pair.problem] += hint * self.replicates
-        loads = [[0.0, i, []] for i in range(min(self.chunks, len(self.problems)))]
-        for case in sorted(self.problems, key=lambda c: -cost[c]):
+            cost[pair.problem] += method_registry().get(pair.method.plugin).resource_hints()["runtime"]
+        units = [(case, b, cost[case] * len(batch_replicates(self.replicates, self.batch_size, b)))
+                 for case in self.problems for b in range(n_batches(self.replicates, self.batch_size))]
+        loads = [[0.0, i, []] for i in range(min(self.chunks, len(units)))]
+        for case, b, unit_cost in sorted(units, key=lambda u: -u[2]):
             lightest = min(loads, key=lambda load: (load[0], load[1]))
-            lightest[0] += cost[case]
-            lightest[2].append(case)
-        return [sorted(load[2], key=self.problems.index) for load in loads]
+            lightest[0] += unit_cost
+            lightest[2].append((case, b))
+        order = {case: i for i, case in enumerate(self.problems)}
+        return [sorted(load[2], key=lambda unit: (order[unit[0]], unit[1])) for load in loads]
 
     def campaign_run(self, campaign, method):
         """The :class:`~fitflow.campaign_plan.CampaignRun` of ``method`` in ``campaign``."""
@@ -114,6 +119,10 @@ class ExperimentPlan:
         return _find(self.methods, label, sid)
 
     def method_batch_size(self, label):
+        """Replicates per fit job of method ``label`` (with chunks, every method follows
+        the datasets' batches: a chunk's unit is one dataset batch)."""
+        if self.chunks:
+            return self.batch_size
         entry = self.config["methods"][label] or {}
         return int(entry.get("batch_size", self.batch_size))
 

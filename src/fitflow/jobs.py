@@ -290,21 +290,17 @@ def evaluate_batch(plan, root, key, batch, log=None):
 
 
 def run_chunk(plan, root, chunk, log=None):
-    """All the work of one chunk's problem cases in this process: generate every dataset
-    batch, then fit and evaluate every batch of every method, through the same functions
-    the per-batch jobs call (so the artefacts are the same bytes); one process start-up
-    for many cheap fits."""
-    from .experiment import n_batches
-
+    """All the work of one chunk in this process: for each of its (problem case, batch)
+    units, generate the dataset batch, then fit and evaluate it with every method of the
+    case, through the same functions the per-batch jobs call (so the artefacts are the
+    same bytes); one process start-up for many cheap fits."""
     layout = Layout(root)
-    for case in plan.chunk_cases()[int(chunk)]:
-        for batch in range(n_batches(plan.replicates, plan.batch_size)):
-            generate_batch(plan, root, case.label, case.sid, batch, log=log)
+    units = plan.chunk_units()[int(chunk)]
+    for case, batch in units:
+        generate_batch(plan, root, case.label, case.sid, batch, log=log)
         for pair in plan.pairs:
-            if pair.problem != case:
-                continue
-            for batch in range(n_batches(plan.replicates, plan.method_batch_size(pair.method.label))):
+            if pair.problem == case:
                 fit_batch(plan, root, pair.key, batch, log=log, plot=plan.plot_fits)
                 evaluate_batch(plan, root, pair.key, batch, log=log)
     write_json(layout.chunk_manifest(chunk), {"chunk": int(chunk),
-                                              "cases": [[c.label, c.sid] for c in plan.chunk_cases()[int(chunk)]]})
+                                              "units": [[c.label, c.sid, b] for c, b in units]})

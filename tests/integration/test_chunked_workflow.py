@@ -37,5 +37,16 @@ def test_chunks_must_be_a_whole_number(tmp_path):
     with pytest.raises(ConfigError, match="key 'chunks'"):
         build_plan({**config, "chunks": -1})
     plan = build_plan({**config, "chunks": 3})
-    cases = plan.chunk_cases()
-    assert len(cases) == 3 and sorted(c for chunk in cases for c in map(id, chunk)) == sorted(map(id, plan.problems))
+    chunks = plan.chunk_units()
+    units = [(case.key, case.sid, b) for chunk in chunks for case, b in chunk]
+    # Every (case, batch) unit is in exactly one of the 3 chunks.
+    assert len(chunks) == 3 and len(units) == len(set(units)) == len(plan.problems) * -(-plan.replicates // 2)
+
+
+def test_one_case_with_many_replicates_still_fills_every_chunk():
+    from fitflow.experiment import build_plan
+
+    config = {"experiment": "one", "seed": 1, "replicates": 100, "batch_size": 10, "chunks": 4,
+              "problems": {"cosine_series": {}}, "methods": {"ols": {}}}
+    sizes = [len(units) for units in build_plan(config).chunk_units()]
+    assert sizes == [3, 3, 2, 2]

@@ -195,24 +195,39 @@ def run_resource(name):
 def aggregate_inputs():
     """What the tables wait for: every metrics batch, or every chunk when work is chunked."""
     if PLAN.chunks:
-        return [LAYOUT.chunk_manifest(i) for i in range(len(PLAN.chunk_cases()))]
+        return [LAYOUT.chunk_manifest(i) for i in range(len(PLAN.chunk_units()))]
     return metrics_batch_files()
 
 
 def chunk_params(wildcards):
-    """Everything a chunk's artefacts depend on: a change reruns that chunk only."""
-    cases = PLAN.chunk_cases()[int(wildcards.chunk)]
-    pairs = [p for p in PLAN.pairs if p.problem in cases]
+    """Everything a chunk's artefacts depend on: a change reruns the chunks it touches."""
+    units = PLAN.chunk_units()[int(wildcards.chunk)]
+    cases = {case for case, _ in units}
     return {
         "seed": PLAN.seed,
-        "replicates": PLAN.replicates,
-        "problems": [[c.label, c.sid, c.settings] for c in cases],
-        "methods": [[p.method.label, p.method.sid, p.method.settings] for p in pairs],
+        "units": [
+            [
+                c.label,
+                c.sid,
+                c.settings,
+                batch_replicates(PLAN.replicates, PLAN.batch_size, b),
+            ]
+            for c, b in units
+        ],
+        "methods": sorted(
+            {(p.method.label, p.method.sid) for p in PLAN.pairs if p.problem in cases}
+        ),
+        "method_settings": [
+            [p.method.label, p.method.settings]
+            for p in PLAN.pairs
+            if p.problem in cases
+        ],
     }
 
 
 def chunk_input_files(wildcards):
+    cases = {case for case, _ in PLAN.chunk_units()[int(wildcards.chunk)]}
     files = []
-    for case in PLAN.chunk_cases()[int(wildcards.chunk)]:
+    for case in cases:
         files += case.instance(problem_registry()).input_files()
-    return files
+    return sorted(set(files))
