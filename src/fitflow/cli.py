@@ -5,6 +5,7 @@
 ``fitflow plan CONFIG``      what an experiment config will fit, and what it leaves out and why
 ``fitflow report DIR``       re-render DIR/report.html from its artefacts
 ``fitflow suggest CAMPAIGN``  append the next points to measure to a campaign's log (ask/tell)
+``fitflow show DIR FIT_ID``   one fit's result, metrics, provenance and timing, as JSON
 """
 
 import argparse
@@ -120,6 +121,9 @@ def main(argv=None):
     suggest = commands.add_parser("suggest", help="append the next points to measure to a campaign's log")
     suggest.add_argument("campaign", help="the campaign file (YAML: parameters, direction, log, seed)")
     suggest.add_argument("--n", type=int, default=1, help="how many points to suggest (default 1)")
+    show = commands.add_parser("show", help="print one fit's result, metrics, provenance and timing as JSON")
+    show.add_argument("results_dir")
+    show.add_argument("fit_id", help="problem/problem-settings/method/method-settings/rep-k, or problem/method/k")
     args = parser.parse_args(argv)
     try:
         if args.command == "plugins":
@@ -132,6 +136,13 @@ def main(argv=None):
             from .measurement_log import suggest as suggest_points
 
             suggest_points(args.campaign, args.n, out=sys.stdout)
+            return 0
+        if args.command == "show":
+            import json
+
+            from .lookup import show_fit
+
+            print(json.dumps(show_fit(args.results_dir, args.fit_id), indent=2, sort_keys=True))
             return 0
         if args.command == "report":
             from .report import write_report

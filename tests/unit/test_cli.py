@@ -60,3 +60,25 @@ def test_plan_says_why_a_model_is_linear(tmp_path):
     show_plan(str(path), out=out)
     assert "line/default: the model is linear in its parameters" in out.getvalue()
     assert "fit  line [default] with ols [default]" in out.getvalue()
+
+
+def test_show_prints_one_fit_by_its_identity(tmp_path, capsys):
+    import json
+
+    import fitflow
+    from fitflow.artefacts import write_json, write_result
+
+    data = fitflow.generate("gaussian_peak", seed=1)
+    result = fitflow.fit("nlls", data, seed=1)
+    folder = tmp_path / "fits" / "gaussian_peak" / "default" / "nlls" / "default" / "rep-3"
+    write_result(result, folder)
+    metrics = fitflow.evaluate(data, result)
+    write_json(folder / "metrics.json", metrics)
+    assert main(["show", str(tmp_path), "gaussian_peak/nlls/3"]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert shown["id"] == "gaussian_peak/default/nlls/default/rep-3"
+    assert shown["result"]["params"]["mu"] == pytest.approx(result.params["mu"])
+    assert shown["metrics"]["chi2_dof"] == pytest.approx(metrics["chi2_dof"])
+    assert main(["show", str(tmp_path), "gaussian_peak/nlls/4"]) == 2
+    assert "no fit gaussian_peak/default/nlls/default/rep-4; fits here: gaussian_peak/default/nlls/default/rep-3" \
+        in capsys.readouterr().err

@@ -1,0 +1,46 @@
+"""Find one fit of an experiment by its identity: ``fitflow show`` and :func:`show_fit`.
+
+A fit's identity is ``problem/problem-settings/method/method-settings/rep-k`` (the
+path of its folder below ``fits/``, as the ``fit_dir`` column of ``fits.csv``
+gives it); a shorter ``problem/method/k`` is accepted when the settings are the
+defaults. What comes back is everything recorded about it: the result's scalars,
+its metrics, its provenance and its timing.
+"""
+
+from pathlib import Path
+
+from .artefacts import read_json
+from .errors import ArtefactError
+
+__all__ = ["show_fit", "fit_folder"]
+
+
+def fit_folder(root, fit_id):
+    """The folder of fit ``fit_id`` in the experiment folder ``root``, or an ArtefactError
+    that lists what exists there."""
+    root = Path(root)
+    parts = [p for p in str(fit_id).strip("/").split("/") if p]
+    if len(parts) == 3:  # problem/method/k with default settings
+        problem, method, rep = parts
+        parts = [problem, "default", method, "default", rep]
+    if len(parts) != 5:
+        raise ArtefactError(f"a fit id is problem/problem-settings/method/method-settings/rep-k "
+                            f"(or problem/method/k); got {fit_id!r}")
+    if not parts[4].startswith("rep-"):
+        parts[4] = f"rep-{parts[4]}"
+    folder = root / "fits" / Path(*parts)
+    if not (folder / "result.json").exists():
+        known = sorted(str(p.parent.relative_to(root / "fits")) for p in (root / "fits").glob("*/*/*/*/rep-*/result.json"))
+        hint = ", ".join(known[:5]) + (f" and {len(known) - 5} more" if len(known) > 5 else "")
+        raise ArtefactError(f"{root}: no fit {'/'.join(parts)}; fits here: {hint or 'none'}")
+    return folder
+
+
+def show_fit(root, fit_id):
+    """``{"id", "result", "metrics", "provenance", "timing"}`` of one fit."""
+    folder = fit_folder(root, fit_id)
+    record = {"id": str(folder.relative_to(Path(root) / "fits"))}
+    for name in ("result", "metrics", "provenance", "timing"):
+        path = folder / f"{name}.json"
+        record[name] = read_json(path) if path.exists() else None
+    return record
