@@ -104,6 +104,11 @@ def show_plan(configfile, out=sys.stdout):
         out.write(f"fit  {pair.problem.label} [{pair.problem.sid}] with {pair.method.label} [{pair.method.sid}]\n")
     for skipped in plan.skipped:
         out.write(f"skip {skipped['problem']} with {skipped['method']}: {skipped['reason']}\n")
+    for run in plan.campaigns:
+        out.write(f"campaign {run.campaign} with {run.method.label}: {run.n_evaluations} evaluations in "
+                  f"{len(run.rounds)} rounds ({' + '.join(map(str, run.rounds))}), each evaluation a job\n")
+    if plan.chunks:
+        out.write(f"chunks: {len(plan.chunk_units())} jobs do all the generate/fit/evaluate work\n")
     return 0
 
 
