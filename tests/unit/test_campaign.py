@@ -193,3 +193,56 @@ def test_batch_campaign_matches_its_shape_and_seed():
 def test_objective_rejects_an_empty_box():
     with pytest.raises(ValueError, match="lower < upper"):
         Objective(lambda x: 0.0, ("x",), ([1.0], [1.0]))
+
+
+# -- a misbehaving optimiser costs efficiency, not the campaign --------------------------------
+
+class _Registry:
+    """The real method registry, plus one optimiser class under test."""
+
+    def __init__(self, extra):
+        from fitflow.registry import methods
+
+        self.real, self.extra = methods(), extra
+
+    def get(self, name):
+        return self.extra if name == self.extra.name else self.real.get(name)
+
+    def distribution(self, name):
+        return "tests" if name == self.extra.name else self.real.distribution(name)
+
+
+@pytest.mark.parametrize("proposal, words", [
+    (RuntimeError("the optimiser crashed"), "suggest raised RuntimeError: the optimiser crashed"),
+    ([[20.0, 1.0]], "outside its bounds"),
+    ([[1.0]], "is not (1, 2) numbers"),
+])
+def test_a_broken_suggest_gets_a_random_round_with_a_warning(tmp_path, monkeypatch, proposal, words):
+    import fitflow.campaign_jobs as jobs
+    from fitflow import Method, Setting
+    from fitflow.artefacts import read_json
+    from fitflow.experiment import build_plan
+    from fitflow.layout import Layout
+
+    class Broken(Method):
+        name = "broken_optimiser"
+        version = "1"
+        capabilities = frozenset({"black_box"})
+        settings = {"budget": Setting(3, int), "batch": Setting(1, int)}
+
+        def suggest(self, history, n, rng):
+            if isinstance(proposal, Exception):
+                raise proposal
+            return proposal
+
+    registry = _Registry(Broken)
+    monkeypatch.setattr(jobs, "methods", lambda: registry)
+    config = {"experiment": "x", "seed": 0, "campaigns": {"c": {
+        "problem": "black_box", "settings": {"function": "branin"},
+        "methods": {"broken_optimiser": {"settings": {"budget": 3, "batch": 1}}}}}}
+    plan = build_plan(config, method_registry_=registry)
+    jobs.propose_round(plan, tmp_path, "c", "broken_optimiser", 0)
+    record = read_json(Layout(tmp_path).proposal("c", "broken_optimiser", 0))
+    assert words in record["warnings"][0] and "drawn at random" in record["warnings"][0]
+    (x1, x2), = record["x"]
+    assert -5 <= x1 <= 10 and 0 <= x2 <= 15
