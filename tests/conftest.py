@@ -3,8 +3,10 @@
 import hashlib
 import os
 from pathlib import Path
+import signal
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -31,6 +33,27 @@ def run_snakemake(workdir, *args, configfile=TINY_CONFIG, env=None, check=True, 
     if check and proc.returncode != 0:
         raise AssertionError(f"snakemake failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
     return proc
+
+
+def kill_workflow_when(workdir, configfile, pattern, count, timeout=300):
+    """Start the workflow in ``workdir`` and SIGKILL its whole process group as soon as
+    ``count`` files match ``pattern`` below ``workdir``: an interrupted run to resume."""
+    command = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile"), "--directory", str(workdir),
+               "--workflow-profile", str(REPO / "workflow" / "profiles" / "default"), "--cores", "2",
+               "--quiet", "rules", "--configfile", str(configfile)]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline and process.poll() is None:
+            if len(list(Path(workdir).glob(pattern))) >= count:
+                break
+            time.sleep(0.05)
+        assert process.poll() is None, "the workflow finished before it could be interrupted"
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=30)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
 
 
 def artefact_hashes(root, exclude_names=("timing.json", "timings.csv", "report.html", "cost_accuracy.png")):

@@ -73,16 +73,7 @@ def generate_batch(plan, root, problem_label, psid, batch, log=None):
     make = generate
     inputs = input_hashes(problem)
     if has_runs(problem):  # the data are the records of its simulation runs (each run a job)
-        try:
-            dataset, inputs["runs"] = dataset_from_run_files(problem, layout, problem_label)
-
-            def make(problem, rng):  # the same data for every replicate
-                return dataset
-        except Exception as exc:  # too few runs succeeded: a failed dataset, named
-            error = exc
-
-            def make(problem, rng):
-                raise error
+        make, inputs["runs"] = _from_runs(problem, layout, problem_label)
     manifest = []
     for rep in batch_replicates(plan.replicates, plan.batch_size, batch):
         folder = layout.dataset_dir(problem_label, psid, rep)
@@ -93,6 +84,26 @@ def generate_batch(plan, root, problem_label, psid, batch, log=None):
         manifest.append({"replicate": rep, "files": {n: sha256_file(folder / n) for n in DATASET_FILES}})
         _log(log, f"generated {folder}\n")
     write_json(layout.dataset_batch(problem_label, psid, batch), {"problem": problem_label, "psid": psid, "replicates": manifest})
+
+
+def _from_runs(problem, layout, label):
+    """``(make, digest)``: a dataset maker for a problem whose data are its runs' records,
+    and the records' digest. When too few runs succeeded, every replicate becomes a failed
+    dataset saying so."""
+    try:
+        dataset, digest = dataset_from_run_files(problem, layout, label)
+    except Exception as exc:
+        error = exc
+
+        def make(problem, rng):
+            raise error
+
+        return make, None
+
+    def make(problem, rng):  # the same data for every replicate
+        return dataset
+
+    return make, digest
 
 
 def _generate_into(problem, case, rng, folder, meta, log, make=generate):

@@ -2,18 +2,13 @@
 as the in-process loop, failures kept, resumable after SIGKILL, extendable by budget."""
 
 import json
-import os
-import signal
-import subprocess
 import sys
-import textwrap
-import time
 
 import numpy as np
 import pytest
 import yaml
 
-from conftest import REPO, artefact_hashes, run_snakemake
+from conftest import artefact_hashes, kill_workflow_when, run_snakemake
 
 pytestmark = pytest.mark.slow
 
@@ -155,23 +150,8 @@ def test_a_finished_campaign_reruns_nothing_and_a_larger_budget_adds_rounds(camp
 def test_sigkill_inside_a_campaign_then_rerun_gives_the_uninterrupted_artefacts(campaign_run, tmp_path):
     reference, _, _ = campaign_run
     config = campaign_config(tmp_path)
-    command = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile"), "--directory", str(tmp_path),
-               "--workflow-profile", str(REPO / "workflow" / "profiles" / "default"), "--cores", "2",
-               "--quiet", "rules", "--configfile", str(config)]
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    kill_workflow_when(tmp_path, config, "results/camp/campaigns/*/*/round-*/eval-*/evaluation.json", 7)
     root = tmp_path / "results" / "camp"
-    deadline = time.monotonic() + 300
-    try:
-        while time.monotonic() < deadline and process.poll() is None:
-            if len(list(root.glob("campaigns/*/*/round-*/eval-*/evaluation.json"))) >= 7:
-                break
-            time.sleep(0.05)
-        assert process.poll() is None, "the campaign finished before it could be interrupted"
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=30)
-    finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGKILL)
     assert not (root / "report.html").exists()
     run_snakemake(tmp_path, "--unlock", configfile=config)
     run_snakemake(tmp_path, configfile=config)

@@ -8,42 +8,18 @@ runs ``snakemake --unlock`` and the same command again (the default profile has
 """
 
 import json
-import os
-import signal
-import subprocess
-import sys
-import time
 
 import pytest
 
-from conftest import REPO, TINY_CONFIG, artefact_hashes, run_snakemake
+from conftest import TINY_CONFIG, artefact_hashes, kill_workflow_when, run_snakemake
 
 pytestmark = pytest.mark.slow
 
 
-def start_workflow(workdir):
-    command = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile"), "--directory", str(workdir),
-               "--workflow-profile", str(REPO / "workflow" / "profiles" / "default"), "--cores", "2",
-               "--quiet", "rules", "--configfile", str(TINY_CONFIG)]
-    return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-
-
 def test_sigkill_then_rerun_gives_the_uninterrupted_result(tmp_path, tiny_run):
     root = tmp_path / "results" / "tiny"
-    process = start_workflow(tmp_path)
-    deadline = time.monotonic() + 300
-    try:
-        # Kill once some fits are written but the experiment is not finished.
-        while time.monotonic() < deadline and process.poll() is None:
-            if len(list(root.glob("fits/*/*/*/*/rep-*/result.json"))) >= 6:
-                break
-            time.sleep(0.05)
-        assert process.poll() is None, "the workflow finished before it could be interrupted"
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=30)
-    finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGKILL)
+    # Kill once some fits are written but the experiment is not finished.
+    kill_workflow_when(tmp_path, TINY_CONFIG, "results/tiny/fits/*/*/*/*/rep-*/result.json", 6)
     assert not (root / "report.html").exists()
 
     # Whatever a declared output exists, it is whole: every batch manifest parses.

@@ -23,7 +23,7 @@ from fitflow.objective import Observation, parse_observation
 from fitflow.settings import SettingsError
 from fitflow.space import SearchSpace
 
-__all__ = ["UserObjective", "RUNNER_SETTINGS", "observation_from_run"]
+__all__ = ["UserObjective", "RUNNER_SETTINGS", "observation_from_run", "runner_from_settings", "runner_input_files"]
 
 RUNNER_SETTINGS = {
     "parameters": Setting(None, object, "named parameters and bounds: {name: [lower, upper]} or "
@@ -33,6 +33,31 @@ RUNNER_SETTINGS = {
     "output_file": Setting(None, str, "read the program's result from this file in its folder (default: last line of stdout)"),
     "timeout_s": Setting(None, float, "wall-clock limit of one run; past it the run is failed", minimum=0.001),
 }
+
+
+def runner_from_settings(plugin):
+    """``(space, runner)`` from a plugin's RUNNER_SETTINGS; a bad entry is a SettingsError
+    naming its key."""
+    from fitflow.external import make_runner
+
+    try:
+        space = SearchSpace.from_config(plugin.values["parameters"], source=plugin.label())
+        return space, make_runner(plugin.values, space.names, source=plugin.label())
+    except ConfigError as error:
+        raise SettingsError(str(error), plugin=plugin.name, key=error.key or "parameters", value=error.value) from None
+
+
+def runner_input_files(values):
+    """The user's script (``file.py:function``) or program, when it is a file here: inputs
+    of the jobs that run it, so editing it reruns them."""
+    files = []
+    if values["function"] and ".py:" in values["function"]:
+        files.append(values["function"].split(":")[0])
+    command = values["command"]
+    if command:
+        arguments = command if isinstance(command, list) else command.split()
+        files += [a for a in arguments if Path(a).is_file()]
+    return files
 
 
 def observation_from_run(record, sign):
@@ -72,27 +97,11 @@ class UserObjective(Problem):
     }
 
     def check_settings(self):
-        try:
-            self.space = SearchSpace.from_config(self.values["parameters"], source=self.label())
-            self.runner = self._runner()
-        except ConfigError as error:
-            raise SettingsError(str(error), plugin=self.name, key=error.key or "parameters", value=error.value) from None
-
-    def _runner(self):
-        from fitflow.external import make_runner
-
-        return make_runner(self.values, self.space.names, source=self.label())
+        self.space, self.runner = runner_from_settings(self)
 
     def input_files(self):
         """The user's script or program, when it is a file here: editing it reruns the optimisation."""
-        files = []
-        if self.values["function"] and ".py:" in self.values["function"]:
-            files.append(self.values["function"].split(":")[0])
-        command = self.values["command"]
-        if command:
-            first = command if isinstance(command, list) else command.split()
-            files += [a for a in first if Path(a).is_file()]
-        return files
+        return runner_input_files(self.values)
 
     @property
     def sign(self):

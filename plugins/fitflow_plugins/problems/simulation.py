@@ -26,11 +26,9 @@ from pathlib import Path
 import numpy as np
 
 from fitflow import Dataset, Problem, Setting
-from fitflow.errors import ConfigError
 from fitflow.settings import SettingsError
-from fitflow.space import SearchSpace
 
-from .objective import RUNNER_SETTINGS
+from .objective import RUNNER_SETTINGS, runner_from_settings, runner_input_files
 
 __all__ = ["UserSimulation", "run_outputs"]
 
@@ -80,13 +78,7 @@ class UserSimulation(Problem):
 
     def check_settings(self):
         v = self.values
-        try:
-            self.space = SearchSpace.from_config(v["parameters"], source=self.label())
-            from fitflow.external import make_runner
-
-            self.runner = make_runner(v, self.space.names, source=self.label())
-        except ConfigError as error:
-            raise SettingsError(str(error), plugin=self.name, key=error.key or "parameters", value=error.value) from None
+        self.space, self.runner = runner_from_settings(self)
         names = v["outputs"]
         if not names or len(set(names)) != len(names) or not all(n.isidentifier() for n in names):
             raise SettingsError(f"{self.label()}: 'outputs' must list distinct output names (identifiers)",
@@ -102,13 +94,7 @@ class UserSimulation(Problem):
 
     def input_files(self):
         """The user's script or program, when it is a file here: editing it reruns the runs."""
-        v, files = self.values, []
-        if v["function"] and ".py:" in v["function"]:
-            files.append(v["function"].split(":")[0])
-        if v["command"]:
-            first = v["command"] if isinstance(v["command"], list) else v["command"].split()
-            files += [a for a in first if Path(a).is_file()]
-        return files
+        return runner_input_files(self.values)
 
     # -- the runs ----------------------------------------------------------------------------
 
