@@ -79,6 +79,10 @@ class History:
         """Mask of the evaluations that gave a usable number."""
         return self.status == "ok"
 
+    def best_so_far(self):
+        """The lowest value after each evaluation (NaN until the first that gave a number)."""
+        return np.fmin.accumulate(self.y)
+
     def add(self, x, observation):
         """Append one evaluation (an :class:`~fitflow.objective.Observation`)."""
         self.x = np.vstack([self.x, np.asarray(x, dtype=float)[None, :]])

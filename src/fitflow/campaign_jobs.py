@@ -145,8 +145,6 @@ def summarise_campaign(plan, root, campaign, method_label, log=None):
     sign, space = objective.sign, objective.space
     best = recommend(method, history)
     rounds = np.array([k for k, _ in run.evaluations()])
-    values = np.where(history.ok, history.y, np.inf)
-    best_so_far = np.minimum.accumulate(values)
     summary = {
         "campaign": campaign, "method": method_label, "plugin": run.method.plugin,
         "direction": "maximise" if sign < 0 else "minimise",
@@ -154,8 +152,7 @@ def summarise_campaign(plan, root, campaign, method_label, log=None):
         "n_evaluations": len(history), "n_failed": int((~history.ok).sum()),
         "history": {
             "round": rounds, "x": history.x, "status": list(history.status),
-            "value": np.where(history.ok, sign * history.y, np.nan),
-            "best_so_far": np.where(np.isfinite(best_so_far), sign * best_so_far, np.nan),
+            "value": sign * history.y, "best_so_far": sign * history.best_so_far(),
         },
         "failures": [
             {"round": int(rounds[i]), "index": int(i - np.flatnonzero(rounds == rounds[i])[0]),

@@ -19,12 +19,10 @@ def history_result(objective, history, recommendation, diagnostics=None):
     if recommendation is None:
         reasons = sorted({r for r in history.reasons if r})
         return FitResult.failed(f"all {len(history)} evaluations failed: {'; '.join(reasons)[:300]}")
-    ys = np.where(history.ok, history.y, np.inf)
-    best_so_far = np.minimum.accumulate(ys)
     out = {
         "best_value": recommendation.mean,
         "recommended_sd": recommendation.sd,
-        "best_observed": float(np.min(ys)),
+        "best_observed": float(np.nanmin(history.y)),
         "n_failed_evaluations": int((~history.ok).sum()),
         **(diagnostics or {}),
     }
@@ -37,8 +35,7 @@ def history_result(objective, history, recommendation, diagnostics=None):
         params=dict(zip(objective.names, recommendation.x)),
         n_evaluations=len(history),
         diagnostics=out,
-        arrays={"history_x": history.x, "history_y": np.where(history.ok, history.y, np.nan),
-                "best_so_far": np.where(np.isfinite(best_so_far), best_so_far, np.nan)},
+        arrays={"history_x": history.x, "history_y": history.y, "best_so_far": history.best_so_far()},
         warnings=warnings,
     )
 
