@@ -12,14 +12,15 @@ import pandas as pd
 from .artefacts import atomic_writer, read_json
 from .evaluate import SUMMARY_METRICS
 
-__all__ = ["KEY_COLUMNS", "build_table", "write_table", "read_table"]
+__all__ = ["KEY_COLUMNS", "build_table", "timings_table", "recorded_timings", "write_table", "read_table"]
 
 KEY_COLUMNS = ["problem", "problem_settings", "method", "method_settings", "replicate"]
 _LEADING = KEY_COLUMNS + ["status", "message", "n_warnings", *SUMMARY_METRICS]
 
 
 def build_table(metrics_files):
-    """The tidy table from the evaluate stage's batch files, sorted by key."""
+    """The tidy table from the evaluate stage's batch files (or compact chunks'
+    manifests, which carry the same rows), sorted by key."""
     rows = [row for path in metrics_files for row in read_json(path)["rows"]]
     table = pd.DataFrame(rows)
     extra = sorted(c for c in table.columns if c not in _LEADING and c != "fit_dir")
@@ -27,14 +28,31 @@ def build_table(metrics_files):
     return table.sort_values(KEY_COLUMNS, kind="mergesort").reset_index(drop=True)
 
 
-def timings_table(table, root):
-    """Per-fit wall and CPU seconds, keyed like the main table."""
+def timings_table(table, root, chunk_manifests=()):
+    """Per-fit wall and CPU seconds, keyed like the main table: from each fit's
+    ``timing.json``, or in the compact store from the chunk manifests."""
     root = Path(root)
+    known = {}
+    for path in chunk_manifests:
+        known.update(read_json(path).get("timings", {}))
     records = []
     for key, fit_dir in zip(table[KEY_COLUMNS].itertuples(index=False), table["fit_dir"]):
-        timing = read_json(root / fit_dir / "timing.json")
+        timing = known[fit_dir] if fit_dir in known else read_json(root / fit_dir / "timing.json")
         records.append({**dict(zip(KEY_COLUMNS, key)), **timing})
     return pd.DataFrame(records, columns=[*KEY_COLUMNS, "wall_time_s", "cpu_time_s"])
+
+
+def recorded_timings(root):
+    """``{fit_dir: timing}`` from the experiment's last ``timings.csv`` (empty if none):
+    what a compact chunk restores beside a fit it may reuse."""
+    path = Path(root) / "timings.csv"
+    table = Path(root) / "fits.csv"
+    if not (path.exists() and table.exists()):
+        return {}
+    timings = read_table(root)
+    columns = [c for c in ("wall_time_s", "cpu_time_s") if c in timings]
+    return {row["fit_dir"]: {c: float(row[c]) for c in columns}
+            for row in timings[["fit_dir", *columns]].dropna().to_dict("records")}
 
 
 def write_table(table, csv_path, parquet_path=None):

@@ -8,6 +8,7 @@ are read with ``allow_pickle=False``: nothing in a data file is ever executed.
 """
 
 import contextlib
+import contextvars
 import hashlib
 import io
 import json
@@ -25,6 +26,7 @@ from .result import FitResult
 
 __all__ = [
     "atomic_writer",
+    "transient_writes",
     "write_bytes",
     "write_json",
     "read_json",
@@ -43,6 +45,21 @@ __all__ = [
 
 _ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
 
+#: Whether :func:`atomic_writer` forces each file to disk before renaming it. Files that
+#: live only until they are packed into a chunk archive (see :mod:`fitflow.archive`)
+#: need not be: the archive itself is written durably.
+_DURABLE = contextvars.ContextVar("fitflow_durable_writes", default=True)
+
+
+@contextlib.contextmanager
+def transient_writes():
+    """Within this block, :func:`atomic_writer` still renames into place but skips fsync."""
+    token = _DURABLE.set(False)
+    try:
+        yield
+    finally:
+        _DURABLE.reset(token)
+
 
 def _umask():
     mask = os.umask(0)
@@ -60,7 +77,8 @@ def atomic_writer(path):
         with os.fdopen(fd, "wb") as handle:
             yield handle
             handle.flush()
-            os.fsync(handle.fileno())
+            if _DURABLE.get():
+                os.fsync(handle.fileno())
         os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, path)
     except BaseException:

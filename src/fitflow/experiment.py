@@ -75,6 +75,7 @@ class ExperimentPlan:
     notes: dict = field(default_factory=dict)
     campaigns: list = field(default_factory=list)
     chunks: int = 0
+    store: str = "folders"
 
     def chunk_units(self):
         """The work of each chunk job (``chunks`` > 0): lists of ``(problem case, batch)``
@@ -147,6 +148,7 @@ class ExperimentPlan:
             "pairs": [list(p.key) for p in self.pairs],
             "skipped": self.skipped,
             "notes": self.notes,
+            "store": self.store,
             "campaigns": [{"campaign": r.campaign, "problem": case(r.problem), "method": case(r.method),
                            "seed": r.seed, "rounds": list(r.rounds)} for r in self.campaigns],
         }
@@ -382,6 +384,7 @@ def build_plan(config, source="<config>", problem_registry_=None, method_registr
         reasons = "; ".join(f"{s['problem']} x {s['method']}: {s['reason']}" for s in skipped[:5])
         raise ConfigError(f"no method can fit any problem, so there is nothing to fit ({reasons})",
                           source=source, key="methods", value=list(method_entries))
+    store = _store(config, source)
     return ExperimentPlan(
         name=name,
         seed=seed,
@@ -396,14 +399,33 @@ def build_plan(config, source="<config>", problem_registry_=None, method_registr
         skipped=skipped,
         notes=notes,
         campaigns=campaigns,
-        chunks=_chunks(config, source),
+        chunks=_chunks(config, source, store),
+        store=store,
     )
 
 
-def _chunks(config, source):
+#: Chunks of a compact store when the config sets none: enough to keep a few cores busy
+#: while the LPT deal balances them, few enough to stay a handful of files.
+DEFAULT_COMPACT_CHUNKS = 8
+
+
+def _store(config, source):
+    store = config.get("store", "folders")
+    if store not in ("folders", "compact"):
+        raise ConfigError("must be 'folders' (a folder per fit) or 'compact' (an archive per chunk)",
+                          source=source, key="store", value=store)
+    return store
+
+
+def _chunks(config, source, store):
     chunks = config.get("chunks", 0)
     if isinstance(chunks, bool) or not isinstance(chunks, int) or chunks < 0:
         raise ConfigError("must be a whole number >= 0 (0: a job per batch)", source=source, key="chunks", value=chunks)
+    if store == "compact" and chunks == 0:
+        if "chunks" in config:
+            raise ConfigError("store: compact packs each chunk's fits into one archive, so it needs chunks >= 1",
+                              source=source, key="chunks", value=chunks)
+        return DEFAULT_COMPACT_CHUNKS
     return chunks
 
 

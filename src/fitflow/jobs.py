@@ -8,6 +8,7 @@ atomically: a job killed half-way leaves no manifest, so Snakemake reruns it.
 """
 
 from pathlib import Path
+import shutil
 
 from .api import generate, safe_fit
 from .artefacts import (
@@ -304,14 +305,67 @@ def run_chunk(plan, root, chunk, log=None):
     """All the work of one chunk in this process: for each of its (problem case, batch)
     units, generate the dataset batch, then fit and evaluate it with every method of the
     case, through the same functions the per-batch jobs call (so the artefacts are the
-    same bytes); one process start-up for many cheap fits."""
+    same bytes); one process start-up for many cheap fits. With ``store: compact`` each
+    finished unit is moved into the chunk's archive (see :mod:`fitflow.archive`), and the
+    manifest carries the metrics rows and timings the tables need."""
     layout = Layout(root)
     units = plan.chunk_units()[int(chunk)]
-    for case, batch in units:
-        generate_batch(plan, root, case.label, case.sid, batch, log=log)
-        for pair in plan.pairs:
-            if pair.problem == case:
-                fit_batch(plan, root, pair.key, batch, log=log, plot=plan.plot_fits)
-                evaluate_batch(plan, root, pair.key, batch, log=log)
-    write_json(layout.chunk_manifest(chunk), {"chunk": int(chunk),
-                                              "units": [[c.label, c.sid, b] for c, b in units]})
+    manifest = {"chunk": int(chunk), "units": [[c.label, c.sid, b] for c, b in units]}
+    if plan.store == "compact":
+        manifest.update(_run_compact_chunk(plan, layout, chunk, units, log))
+    else:
+        for case, batch in units:
+            _run_unit(plan, root, case, batch, log)
+    write_json(layout.chunk_manifest(chunk), manifest)
+
+
+def _run_unit(plan, root, case, batch, log):
+    generate_batch(plan, root, case.label, case.sid, batch, log=log)
+    for pair in plan.pairs:
+        if pair.problem == case:
+            fit_batch(plan, root, pair.key, batch, log=log, plot=plan.plot_fits)
+            evaluate_batch(plan, root, pair.key, batch, log=log)
+
+
+def _unit_paths(plan, layout, case, batch):
+    """``(dataset paths, fit folders, batch files)`` a unit writes, relative to the root."""
+    reps = batch_replicates(plan.replicates, plan.batch_size, batch)
+    keys = [pair.key for pair in plan.pairs if pair.problem == case]
+    datasets = [layout.dataset_dir(case.label, case.sid, r) for r in reps]
+    fits = [layout.fit_dir(*key, r) for key in keys for r in reps]
+    batches = [layout.dataset_batch(case.label, case.sid, batch)]
+    batches += [f(*key, batch) for key in keys for f in (layout.fit_batch, layout.metrics_batch)]
+    return [[p.relative_to(layout.root) for p in paths] for paths in (datasets, fits, batches)]
+
+
+def _run_compact_chunk(plan, layout, chunk, units, log):
+    """Run the units of a compact chunk, moving each into the archive when it is done.
+
+    With ``reuse_fits``, a unit's folders are first restored from whichever archive holds
+    them (with their timings from the last ``timings.csv``), so the usual provenance check
+    keeps what is unchanged. Files written before packing skip fsync: only the archive
+    has to survive a crash."""
+    from .aggregate import recorded_timings
+    from .archive import ArtefactStore, archive_writer
+    from .artefacts import transient_writes
+
+    previous = ArtefactStore(layout.root, compact=True) if plan.reuse_fits else None
+    old_timings = recorded_timings(layout.root) if plan.reuse_fits else {}
+    rows, timings = [], {}
+    with transient_writes(), archive_writer(layout.root, layout.chunk_archive(chunk)) as archive:
+        for case, batch in units:
+            datasets, fits, batches = _unit_paths(plan, layout, case, batch)
+            for folder in datasets + fits:
+                if (layout.root / folder).exists():  # left by a chunk killed before packing
+                    shutil.rmtree(layout.root / folder)
+                if previous is not None and previous.extract(folder, layout.root) and str(folder) in old_timings:
+                    write_json(layout.root / folder / "timing.json", old_timings[str(folder)])
+            _run_unit(plan, layout.root, case, batch, log)
+            for path in batches:
+                if path.name.startswith("metrics-"):
+                    rows += read_json(layout.root / path)["rows"]
+            for folder in fits:
+                timings[str(folder)] = read_json(layout.root / folder / "timing.json")
+            for path in datasets + fits + batches:
+                archive.move_in(path)
+    return {"rows": rows, "timings": timings}

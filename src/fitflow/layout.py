@@ -14,6 +14,9 @@ wildcards (for the rules) and as concrete paths (for the jobs and the API)::
         campaigns/<campaign>/<method>/round-<k>/eval-<i>/evaluation.json  timing.json  work/
         campaigns/<campaign>/<method>/summary.json  history.csv
         runs/<problem>/<run-id>/run.json  timing.json  work/
+        chunks/chunk-<i>.json                 (with ``chunks: N``)
+        chunks/chunk-<i>.zip                  (``store: compact``: the datasets/ and fits/
+                                               folders of chunk i, see fitflow.archive)
         fits.csv  fits.parquet  timings.csv  experiment.json  report.html  figures/
         logs/...
 """
@@ -50,6 +53,7 @@ EVALUATION_LOG = "logs/campaigns/{campaign}/{method}/round-{round}-eval-{index}.
 SUMMARY_LOG = "logs/campaigns/{campaign}/{method}/summary.log"
 SIMULATION_RUN = "runs/{problem}/{run}/run.json"
 CHUNK = "chunks/chunk-{chunk}.json"
+CHUNK_ARCHIVE = "chunks/chunk-{chunk}.zip"
 CHUNK_LOG = "logs/chunks/chunk-{chunk}.log"
 RUN_LOG = "logs/runs/{problem}/{run}.log"
 
@@ -87,6 +91,9 @@ class Layout:
 
     def chunk_manifest(self, chunk):
         return self.root / CHUNK.format(chunk=chunk)
+
+    def chunk_archive(self, chunk):
+        return self.root / CHUNK_ARCHIVE.format(chunk=chunk)
 
     def run_file(self, problem, run):
         return self.root / SIMULATION_RUN.format(problem=problem, run=run)

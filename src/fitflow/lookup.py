@@ -1,5 +1,6 @@
 """Find one fit of an experiment by its identity: ``fitflow show`` and :func:`show_fit`.
 
+It works in both stores: a folder per fit, or the compact store's chunk archives.
 A fit's identity is ``problem/problem-settings/method/method-settings/rep-k`` (the
 path of its folder below ``fits/``, as the ``fit_dir`` column of ``fits.csv``
 gives it); a shorter ``problem/method/k`` is accepted when the settings are the
@@ -9,15 +10,18 @@ its metrics, its provenance and its timing.
 
 from pathlib import Path
 
+from .aggregate import recorded_timings
+from .archive import ArtefactStore
 from .artefacts import read_json
 from .errors import ArtefactError
 
 __all__ = ["show_fit", "fit_folder"]
 
 
-def fit_folder(root, fit_id):
+def fit_folder(root, fit_id, store=None):
     """The folder of fit ``fit_id`` in the experiment folder ``root``, or an ArtefactError
-    that lists what exists there."""
+    that lists what exists there. In the compact store the folder is a temporary copy
+    that lives as long as ``store`` (an :class:`~fitflow.archive.ArtefactStore`)."""
     root = Path(root)
     parts = [p for p in str(fit_id).strip("/").split("/") if p]
     if len(parts) == 3:  # problem/method/k with default settings
@@ -28,19 +32,25 @@ def fit_folder(root, fit_id):
                             f"(or problem/method/k); got {fit_id!r}")
     if not parts[4].startswith("rep-"):
         parts[4] = f"rep-{parts[4]}"
-    folder = root / "fits" / Path(*parts)
+    store = store or ArtefactStore(root)
+    folder = store.folder("fits/" + "/".join(parts))
     if not (folder / "result.json").exists():
-        known = sorted(str(p.parent.relative_to(root / "fits")) for p in (root / "fits").glob("*/*/*/*/rep-*/result.json"))
+        known = store.fit_ids()
         hint = ", ".join(known[:5]) + (f" and {len(known) - 5} more" if len(known) > 5 else "")
         raise ArtefactError(f"{root}: no fit {'/'.join(parts)}; fits here: {hint or 'none'}")
     return folder
 
 
 def show_fit(root, fit_id):
-    """``{"id", "result", "metrics", "provenance", "timing"}`` of one fit."""
-    folder = fit_folder(root, fit_id)
-    record = {"id": str(folder.relative_to(Path(root) / "fits"))}
+    """``{"id", "result", "metrics", "provenance", "timing"}`` of one fit (in the compact
+    store, its timing comes from the experiment's ``timings.csv``)."""
+    store = ArtefactStore(root)
+    folder = fit_folder(root, fit_id, store)
+    fit_id = "/".join(folder.parts[-5:])
+    record = {"id": fit_id}
     for name in ("result", "metrics", "provenance", "timing"):
         path = folder / f"{name}.json"
         record[name] = read_json(path) if path.exists() else None
+    if record["timing"] is None:
+        record["timing"] = recorded_timings(root).get(f"fits/{fit_id}")
     return record

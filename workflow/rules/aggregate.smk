@@ -14,6 +14,6 @@ rule aggregate:
         "../envs/fitflow.yaml"
     params:
         configfiles=[str(f) for f in workflow.configfiles],
-        metrics=[str(f) for f in metrics_batch_files()],
+        metrics=metrics_sources(),
     script:
         "../scripts/aggregate.py"

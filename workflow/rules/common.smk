@@ -199,12 +199,21 @@ def aggregate_inputs():
     return metrics_batch_files()
 
 
+def metrics_sources():
+    """Where the tables read each fit's metrics row: the evaluate stage's batch files,
+    or the chunk manifests in the compact store (whose batch files are archived)."""
+    if PLAN.store == "compact":
+        return [str(f) for f in aggregate_inputs()]
+    return [str(f) for f in metrics_batch_files()]
+
+
 def chunk_params(wildcards):
     """Everything a chunk's artefacts depend on: a change reruns the chunks it touches."""
     units = PLAN.chunk_units()[int(wildcards.chunk)]
     cases = {case for case, _ in units}
     return {
         "seed": PLAN.seed,
+        "store": PLAN.store,
         "units": [
             [
                 c.label,

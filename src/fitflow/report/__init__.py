@@ -219,6 +219,8 @@ def render_report(root, figures_dir=None):
     info = experiment.info
     context = {
         "campaigns": campaigns,
+        "compact_store": experiment.store.compact,
+        "root_name": f"results/{experiment.root.name}",
         "experiment": experiment.name,
         "date": experiment.date,
         "seed": info.get("seed"),

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from ..aggregate import read_table
+from ..archive import ArtefactStore
 from ..artefacts import read_json
 
 __all__ = ["Experiment", "load_experiment", "METRICS", "leaderboard", "calibration_rows", "calibration_verdicts",
@@ -45,6 +46,7 @@ class Experiment:
     info: dict
     date: str
     methods: list = field(default_factory=list)
+    store: object = None
 
     @property
     def name(self):
@@ -63,10 +65,10 @@ class Experiment:
         return problem if psid == "default" else f"{problem} [{psid}]"
 
     def fit_dir(self, problem, psid, method, msid, rep):
-        return self.root / "fits" / problem / psid / method / msid / f"rep-{rep}"
+        return self.store.folder(f"fits/{problem}/{psid}/{method}/{msid}/rep-{rep}")
 
     def dataset_dir(self, problem, psid, rep):
-        return self.root / "datasets" / problem / psid / f"rep-{rep}"
+        return self.store.folder(f"datasets/{problem}/{psid}/rep-{rep}")
 
 
 def load_experiment(root):
@@ -74,13 +76,13 @@ def load_experiment(root):
     root = Path(root)
     table = read_table(root, with_timings=True)
     info = read_json(root / "experiment.json") if (root / "experiment.json").exists() else {}
+    store = ArtefactStore(root)
     # The date of the artefacts: when the newest result was written (deterministic for a
     # given set of files, so regenerating the report from them gives the same bytes).
-    written = [root / d / "result.json" for d in table["fit_dir"]]
-    written += sorted(root.glob("campaigns/*/*/summary.json"))
-    newest = max((path.stat().st_mtime for path in written), default=0.0)
+    campaigns = sorted(root.glob("campaigns/*/*/summary.json"))
+    newest = max([store.newest_write(table["fit_dir"]), *(path.stat().st_mtime for path in campaigns)])
     date = datetime.datetime.fromtimestamp(newest, datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    return Experiment(root, table, info, date, sorted(table["method"].unique()))
+    return Experiment(root, table, info, date, sorted(table["method"].unique()), store)
 
 
 def _finite(values):

@@ -1,0 +1,166 @@
+"""The compact store: a chunk's artefacts in one ZIP archive instead of a folder per fit.
+
+With ``store: compact`` a chunk job still writes every dataset and fit exactly as the
+folder layout does (same names, same bytes), then moves each finished unit's folders into
+``chunks/chunk-<i>.zip`` under their paths (``fits/<problem>/<psid>/<method>/<msid>/
+rep-<k>/result.json``) and deletes them. A sweep of a million fits is then a few hundred
+files instead of six million, below any inode quota. ZIP needs no new dependency, reads
+one member without touching the rest (its central directory is the index), and its
+members are the folder layout's files byte for byte, so the two layouts are compared
+exactly. Wall-clock timings stay out of the archive (they go to the chunk manifest), so
+the archive itself is byte-identical on rerun.
+
+Readers need not know the layout: :class:`ArtefactStore` returns a folder for any
+artefact path, extracting it from its archive into a private temporary folder when the
+experiment is compact.
+"""
+
+import contextlib
+import os
+from pathlib import Path, PurePosixPath
+import shutil
+import tempfile
+import zipfile
+
+from .artefacts import atomic_writer, read_json
+
+__all__ = ["NOT_ARCHIVED", "archive_writer", "ArchiveMover", "ArtefactStore", "prune_empty_folders", "CHUNK_ARCHIVE_GLOB"]
+
+#: Files that carry wall-clock times: kept in the chunk manifest, not in the archive.
+NOT_ARCHIVED = ("timing.json",)
+CHUNK_ARCHIVE_GLOB = "chunks/chunk-*.zip"
+_EPOCH = (1980, 1, 1, 0, 0, 0)
+_ALREADY_COMPRESSED = (".npz", ".png")
+
+
+@contextlib.contextmanager
+def archive_writer(root, path):
+    """Yield an :class:`ArchiveMover` into the ZIP archive ``path``, written atomically:
+    the archive appears (replacing any older one) only when the block succeeds, so a
+    chunk killed half-way leaves the previous archive untouched."""
+    with atomic_writer(path) as handle, zipfile.ZipFile(handle, "w", allowZip64=True) as archive:
+        yield ArchiveMover(root, archive)
+
+
+class ArchiveMover:
+    """Moves artefact files and folders below ``root`` into an open ZIP archive."""
+
+    def __init__(self, root, archive):
+        self.root = Path(root)
+        self.archive = archive
+
+    def move_in(self, relative):
+        """Add the file or folder ``relative`` (below the root) and delete it from disk.
+        Members are added in sorted order with a fixed timestamp, so the same files give
+        the same archive bytes."""
+        path = self.root / relative
+        files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+        for file in files:
+            if file.name in NOT_ARCHIVED:
+                continue
+            info = zipfile.ZipInfo(file.relative_to(self.root).as_posix(), date_time=_EPOCH)
+            info.compress_type = zipfile.ZIP_STORED if file.suffix in _ALREADY_COMPRESSED else zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            self.archive.writestr(info, file.read_bytes())
+        if path.is_dir():
+            shutil.rmtree(path)
+        else:
+            path.unlink()
+
+
+def prune_empty_folders(root):
+    """Remove the empty folders below ``root`` (what packing leaves of the per-fit tree);
+    run only when no chunk is writing."""
+    root = Path(root)
+    if not root.is_dir():
+        return
+    for path in sorted((p for p in root.rglob("*") if p.is_dir()), key=lambda p: len(p.parts), reverse=True):
+        with contextlib.suppress(OSError):
+            path.rmdir()
+    with contextlib.suppress(OSError):
+        root.rmdir()
+
+
+class ArtefactStore:
+    """The artefacts of one experiment folder, in either layout.
+
+    ``folder(relative)`` is the folder holding the files of ``relative`` (say
+    ``fits/p/default/nlls/default/rep-0``): below the root in the folder layout; in the
+    compact layout, a copy extracted from the chunk archive that holds it (read lazily,
+    once). ``compact`` defaults to what ``experiment.json`` records, else to whether
+    chunk archives exist.
+    """
+
+    def __init__(self, root, compact=None):
+        self.root = Path(root)
+        if compact is None:
+            info = self.root / "experiment.json"
+            recorded = read_json(info).get("store") if info.exists() else None
+            compact = recorded == "compact" if recorded else any(self.archives())
+        self.compact = bool(compact)
+        self._index = None
+        self._scratch = None
+
+    def archives(self):
+        return sorted(self.root.glob(CHUNK_ARCHIVE_GLOB))
+
+    def index(self):
+        """``{folder path: archive}`` for every folder held in an archive."""
+        if self._index is None:
+            self._index = {}
+            for archive in self.archives():
+                with zipfile.ZipFile(archive) as handle:
+                    for name in handle.namelist():
+                        self._index.setdefault(str(PurePosixPath(name).parent), archive)
+        return self._index
+
+    def members(self, relative):
+        """``(archive, [member names])`` of folder ``relative``, or ``(None, [])``."""
+        relative = str(PurePosixPath(relative))
+        archive = self.index().get(relative)
+        if archive is None:
+            return None, []
+        with zipfile.ZipFile(archive) as handle:
+            return archive, [n for n in handle.namelist() if str(PurePosixPath(n).parent) == relative]
+
+    def extract(self, relative, destination):
+        """Copy folder ``relative`` out of its archive below ``destination``; returns
+        whether the archive held it."""
+        archive, names = self.members(relative)
+        if archive is None:
+            return False
+        with zipfile.ZipFile(archive) as handle:
+            for name in names:
+                target = Path(destination) / name
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_bytes(handle.read(name))
+        return True
+
+    def folder(self, relative):
+        """A folder with the files of ``relative`` (which may not exist: readers then
+        raise their own "artefact is missing" error naming it)."""
+        if not self.compact:
+            return self.root / relative
+        if self._scratch is None:
+            self._scratch = tempfile.TemporaryDirectory(prefix="fitflow-store-")
+        target = Path(self._scratch.name) / relative
+        if not target.is_dir():
+            self.extract(relative, self._scratch.name)
+        return target
+
+    def newest_write(self, relatives):
+        """The newest modification time (seconds) of the artefacts of these folders:
+        their ``result.json`` files, or in the compact layout the archives."""
+        if self.compact:
+            paths = self.archives()
+        else:
+            paths = [self.root / r / "result.json" for r in relatives]
+        return max((os.stat(p).st_mtime for p in paths), default=0.0)
+
+    def fit_ids(self):
+        """Every fit folder below ``fits/``, as ``problem/psid/method/msid/rep-k``."""
+        if self.compact:
+            folders = [f for f in self.index() if f.startswith("fits/") and PurePosixPath(f).name.startswith("rep-")]
+            return sorted(f.removeprefix("fits/") for f in folders)
+        return sorted(str(p.parent.relative_to(self.root / "fits"))
+                      for p in (self.root / "fits").glob("*/*/*/*/rep-*/result.json"))
