@@ -21,8 +21,9 @@ _LEADING = KEY_COLUMNS + ["status", "message", "n_warnings", *SUMMARY_METRICS]
 def build_table(metrics_files):
     """The tidy table from the evaluate stage's batch files (or compact chunks'
     manifests, which carry the same rows), sorted by key."""
-    rows = [row for path in metrics_files for row in read_json(path)["rows"]]
-    table = pd.DataFrame(rows)
+    # A frame per file, so that a large sweep never holds all its rows as dicts at once.
+    frames = [pd.DataFrame(read_json(path)["rows"]) for path in metrics_files]
+    table = pd.concat(frames, ignore_index=True).infer_objects() if frames else pd.DataFrame(columns=KEY_COLUMNS)
     extra = sorted(c for c in table.columns if c not in _LEADING and c != "fit_dir")
     table = table.reindex(columns=[*_LEADING, *extra, "fit_dir"])
     return table.sort_values(KEY_COLUMNS, kind="mergesort").reset_index(drop=True)

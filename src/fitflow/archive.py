@@ -99,41 +99,39 @@ class ArtefactStore:
             compact = recorded == "compact" if recorded else any(self.archives())
         self.compact = bool(compact)
         self._index = None
+        self._handles = {}
         self._scratch = None
 
     def archives(self):
         return sorted(self.root.glob(CHUNK_ARCHIVE_GLOB))
 
     def index(self):
-        """``{folder path: archive}`` for every folder held in an archive."""
+        """``{folder path: (archive, [member names])}`` for every folder held in an
+        archive, read once from the archives' central directories."""
         if self._index is None:
             self._index = {}
             for archive in self.archives():
-                with zipfile.ZipFile(archive) as handle:
-                    for name in handle.namelist():
-                        self._index.setdefault(str(PurePosixPath(name).parent), archive)
+                for name in self._open(archive).namelist():
+                    folder = name.rpartition("/")[0]
+                    self._index.setdefault(folder, (archive, []))[1].append(name)
         return self._index
 
-    def members(self, relative):
-        """``(archive, [member names])`` of folder ``relative``, or ``(None, [])``."""
-        relative = str(PurePosixPath(relative))
-        archive = self.index().get(relative)
-        if archive is None:
-            return None, []
-        with zipfile.ZipFile(archive) as handle:
-            return archive, [n for n in handle.namelist() if str(PurePosixPath(n).parent) == relative]
+    def _open(self, archive):
+        if archive not in self._handles:
+            self._handles[archive] = zipfile.ZipFile(archive)
+        return self._handles[archive]
 
     def extract(self, relative, destination):
         """Copy folder ``relative`` out of its archive below ``destination``; returns
         whether the archive held it."""
-        archive, names = self.members(relative)
+        archive, names = self.index().get(PurePosixPath(relative).as_posix(), (None, []))
         if archive is None:
             return False
-        with zipfile.ZipFile(archive) as handle:
-            for name in names:
-                target = Path(destination) / name
-                target.parent.mkdir(parents=True, exist_ok=True)
-                target.write_bytes(handle.read(name))
+        handle = self._open(archive)
+        for name in names:
+            target = Path(destination) / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(handle.read(name))
         return True
 
     def folder(self, relative):

@@ -275,14 +275,20 @@ def cost_accuracy_figure(experiment, colours):
     return fig
 
 
+#: Replicates whose best-so-far curves the optimisation figure reads, at most.
+MAX_CURVES = 200
+
+
 def optimisation_figure(experiment, problem, psid, colours):
     """Median (and quartiles) over replicates of the best value so far against evaluations."""
     rows = experiment.rows(problem, psid)
     curves = {}
     optimum = None
+    if "best_value" not in rows or rows["best_value"].isna().all():  # not an optimisation
+        return None
     for (method, msid), group in rows[rows.status == "ok"].groupby(["method", "method_settings"], sort=True):
         histories = []
-        for rep in group.replicate:
+        for rep in group.replicate[:MAX_CURVES]:  # a median over more would look the same
             arrays = read_npz(experiment.fit_dir(problem, psid, method, msid, rep) / "result.npz")
             if "diag.best_so_far" in arrays:
                 histories.append(arrays["diag.best_so_far"])
