@@ -5,6 +5,8 @@
    replicates) with ``--cores 2``, against the same generate / fit / evaluate /
    write-every-artefact / aggregate / report work done in a plain loop in one
    process by the same job functions (target ratio <= 1.5; with ``chunks: 2``, <= 0.65).
+   The same with ``store: compact`` (an archive per chunk), and the files each layout
+   leaves per 1,000 fits (target <= 50).
 3. The no-op rerun of that sweep when everything is up to date (target < 10 s).
 
 Run:  .venv/bin/python benchmarks/bench_sweep.py
@@ -52,6 +54,11 @@ def snakemake(workdir, config, *args):
     return time.perf_counter() - start
 
 
+def files_per_1000(workdir, config, n_fits):
+    root = Path(workdir) / "results" / config["experiment"]
+    return 1000 * sum(1 for p in root.rglob("*") if p.is_file()) / n_fits
+
+
 def plain_loop(workdir, config):
     """The same jobs' work, called one after another in this process."""
     from fitflow.aggregate import build_table, timings_table, write_table
@@ -91,15 +98,21 @@ def main():
         dry = snakemake(workdir, {**SWEEP_1M, "chunks": 8}, "-n")
     print(f"snakemake -n, 1,000,000-fit sweep, chunks: 8: {dry:6.2f} s   (target < 60 s)")
 
+    compact = {**SWEEP_2K, "chunks": 2, "store": "compact"}
     with (tempfile.TemporaryDirectory() as loop_dir, tempfile.TemporaryDirectory() as flow_dir,
-          tempfile.TemporaryDirectory() as chunk_dir):
+          tempfile.TemporaryDirectory() as chunk_dir, tempfile.TemporaryDirectory() as compact_dir):
         loop, n_fits = plain_loop(loop_dir, SWEEP_2K)
         flow = snakemake(flow_dir, SWEEP_2K)
         noop = snakemake(flow_dir, SWEEP_2K)
         chunked = snakemake(chunk_dir, {**SWEEP_2K, "chunks": 2})
+        packed = snakemake(compact_dir, compact)
+        files = {"folders": files_per_1000(flow_dir, SWEEP_2K, n_fits),
+                 "compact": files_per_1000(compact_dir, compact, n_fits)}
     print(f"{n_fits}-fit sweep, plain loop in one process: {loop:6.2f} s")
     print(f"{n_fits}-fit sweep, snakemake --cores 2:        {flow:6.2f} s   ratio {flow / loop:.2f} (target <= 1.5)")
     print(f"{n_fits}-fit sweep, --cores 2, chunks: 2:       {chunked:6.2f} s   ratio {chunked / loop:.2f} (target <= 0.65)")
+    print(f"{n_fits}-fit sweep, chunks: 2, store: compact:  {packed:6.2f} s   ratio {packed / loop:.2f} (target <= 0.65)")
+    print(f"files per 1,000 fits: folders {files['folders']:.0f}, compact {files['compact']:.0f} (target <= 50)")
     print(f"no-op rerun of that sweep:                  {noop:6.2f} s   (target < 10 s)")
 
 

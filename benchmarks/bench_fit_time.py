@@ -1,0 +1,108 @@
+"""The default experiment's fit time against an earlier commit's, on this machine, in one run.
+
+Checks out ``--reference`` (default: 288466c, where issue 13 measured 307 s of summed fit
+time) in a git worktree, installs it without dependencies into a throw-away virtual
+environment that shares this one's packages, and runs each commit's default experiment
+(``config/config.yaml``, ``--cores 2``) one after the other. It prints, per method, the
+summed fit time of both and the ratio (target: <= 0.5 overall), and checks accuracy: for
+every (problem, method) pair in both, the median of its headline metric at this commit must
+lie within the reference's replicate spread (its 10th to 90th percentile).
+
+Run:  .venv/bin/python benchmarks/bench_fit_time.py [--reference COMMIT]
+"""
+
+import argparse
+from pathlib import Path
+import subprocess
+import sys
+import sysconfig
+import tempfile
+import time
+
+import pandas as pd
+
+REPO = Path(__file__).resolve().parents[1]
+HEADLINE = ("regret", "param_rms_error", "rmse")
+
+
+def reference_python(worktree, scratch):
+    """A virtual environment whose only own package is the reference commit (editable),
+    all others shared with this one through a .pth file."""
+    venv = Path(scratch) / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    python = venv / "bin" / "python"
+    site = subprocess.run([python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                          check=True, capture_output=True, text=True).stdout.strip()
+    Path(site, "shared.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+    subprocess.run([python, "-m", "pip", "install", "-q", "--no-deps", "--no-build-isolation", "-e", str(worktree)],
+                   check=True, capture_output=True)
+    return python
+
+
+def run_default(python, tree, workdir):
+    start = time.perf_counter()
+    subprocess.run([str(python), "-m", "snakemake", "--snakefile", str(Path(tree) / "Snakefile"), "--directory",
+                    str(workdir), "--configfile", str(Path(tree) / "config/config.yaml"), "--cores", "2",
+                    "--workflow-profile", str(Path(tree) / "workflow/profiles/default"), "--quiet", "all"],
+                   check=True, capture_output=True)
+    wall = time.perf_counter() - start
+    root = next((Path(workdir) / "results").iterdir())
+    table = pd.read_csv(root / "fits.csv").merge(pd.read_csv(root / "timings.csv"),
+                                                 on=["problem", "problem_settings", "method", "method_settings",
+                                                     "replicate"])
+    return wall, table
+
+
+def accuracy_rows(reference, current):
+    """Per shared (problem, method): headline metric, this commit's median, the
+    reference's 10-90% spread and whether the median lies inside it."""
+    rows = []
+    for (problem, method), ref in reference.groupby(["problem", "method"]):
+        now = current[(current.problem == problem) & (current.method == method)]
+        metric = next((m for m in HEADLINE if m in ref and ref[m].notna().any()), None)
+        if now.empty or metric is None or metric not in now:
+            continue
+        lo, hi = ref[metric].quantile([0.1, 0.9])
+        median = now[metric].median()
+        rows.append((problem, method, metric, median, lo, hi, lo - 1e-12 <= median <= hi + 1e-12))
+    return rows
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--reference", default="288466c")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as scratch:
+        worktree = Path(scratch) / "reference"
+        subprocess.run(["git", "-C", str(REPO), "worktree", "add", "-q", "--detach", str(worktree), args.reference],
+                       check=True)
+        try:
+            python = reference_python(worktree, scratch)
+            (Path(scratch) / "ref-run").mkdir()
+            (Path(scratch) / "now-run").mkdir()
+            ref_wall, ref = run_default(python, worktree, Path(scratch) / "ref-run")
+            now_wall, now = run_default(sys.executable, REPO, Path(scratch) / "now-run")
+        finally:
+            subprocess.run(["git", "-C", str(REPO), "worktree", "remove", "--force", str(worktree)], check=False)
+
+    ref_sum, now_sum = ref.groupby("method")["wall_time_s"].sum(), now.groupby("method")["wall_time_s"].sum()
+    print(f"default experiment, summed fit time per method: reference {args.reference} vs this commit")
+    for method in sorted(set(ref_sum.index) | set(now_sum.index)):
+        r, n = ref_sum.get(method), now_sum.get(method)
+        ratio = f"{n / r:6.2f}" if r and n is not None else "     -"
+        print(f"  {method:15s} {r if r is not None else float('nan'):8.2f} s {n if n is not None else float('nan'):8.2f} s  {ratio}")
+    shared = sorted(set(ref_sum.index) & set(now_sum.index))
+    print(f"  {'total':15s} {ref_sum.sum():8.2f} s {now_sum.sum():8.2f} s  {now_sum.sum() / ref_sum.sum():6.2f}"
+          "   (target <= 0.5)")
+    print(f"  {'shared methods':15s} {ref_sum[shared].sum():8.2f} s {now_sum[shared].sum():8.2f} s  "
+          f"{now_sum[shared].sum() / ref_sum[shared].sum():6.2f}")
+    print(f"  wall time       {ref_wall:8.2f} s {now_wall:8.2f} s")
+    print("\naccuracy: this commit's median inside the reference's 10-90% replicate spread")
+    rows = accuracy_rows(ref, now)
+    for problem, method, metric, median, lo, hi, inside in rows:
+        print(f"  {problem:16s} {method:14s} {metric:16s} {median:10.4g} in [{lo:.4g}, {hi:.4g}]  {'yes' if inside else 'NO'}")
+    print(f"  {sum(r[-1] for r in rows)} of {len(rows)} inside")
+
+
+if __name__ == "__main__":
+    main()
