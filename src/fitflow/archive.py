@@ -116,6 +116,11 @@ class ArtefactStore:
                     self._index.setdefault(folder, (archive, []))[1].append(name)
         return self._index
 
+    def forget_handles(self):
+        """Drop the open archives (in a forked process, which must not share their file
+        offsets with its parent); they reopen on the next read."""
+        self._handles = {}
+
     def _open(self, archive):
         if archive not in self._handles:
             self._handles[archive] = zipfile.ZipFile(archive)

@@ -20,6 +20,7 @@ rule report:
         ),
     log:
         f"{ROOT}/logs/report.log",
+    threads: 4  # processes drawing the cases' figures (Snakemake caps it at --cores)
     conda:
         "../envs/fitflow.yaml"
     script:

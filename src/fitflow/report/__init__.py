@@ -177,8 +177,44 @@ def per_output_table(rows):
     return outputs, table
 
 
-def render_report(root, figures_dir=None):
-    """The report's HTML for the experiment folder ``root``."""
+def _case_figures(experiment, problem, psid, colours):
+    """The four figures of one problem case, as data URIs (None where one does not apply)."""
+    return {
+        "fits": _uri_or_none(figures.fits_figure(experiment, problem, psid, colours)),
+        "forest": _uri_or_none(figures.forest_figure(experiment, problem, psid, colours)),
+        "pulls": _uri_or_none(figures.pulls_figure(experiment.rows(problem, psid), colours)),
+        "optimisation": _uri_or_none(figures.optimisation_figure(experiment, problem, psid, colours)),
+    }
+
+
+_FORKED = {}
+
+
+def _case_figures_of_fork(problem, psid):
+    experiment, colours = _FORKED["experiment"], _FORKED["colours"]
+    return _case_figures(experiment, problem, psid, colours)
+
+
+def _case_figures_in_parallel(experiment, colours, workers):
+    """Every case's figures, drawn by ``workers`` forked processes (the figures are
+    most of a report's time; the same bytes come out in any process)."""
+    keys = experiment.cases()
+    workers = min(int(workers or 1), len(keys))
+    if workers <= 1:
+        return [_case_figures(experiment, problem, psid, colours) for problem, psid in keys]
+    import multiprocessing
+
+    _FORKED.update(experiment=experiment, colours=colours)
+    try:
+        with multiprocessing.get_context("fork").Pool(workers, initializer=experiment.store.forget_handles) as pool:
+            return pool.starmap(_case_figures_of_fork, keys, chunksize=1)
+    finally:
+        _FORKED.clear()
+
+
+def render_report(root, figures_dir=None, workers=1):
+    """The report's HTML for the experiment folder ``root``; ``workers`` processes draw
+    the cases' figures."""
     experiment = load_experiment(root)
     table = experiment.table
     colours = figures.method_colours(experiment.methods)
@@ -201,11 +237,9 @@ def render_report(root, figures_dir=None):
             "failed_runs": _failed_runs(experiment, problem, psid),
             "outputs": per_output_table(rows),
             "entries": entries,
-            "fits": _uri_or_none(figures.fits_figure(experiment, problem, psid, colours)),
-            "forest": _uri_or_none(figures.forest_figure(experiment, problem, psid, colours)),
-            "pulls": _uri_or_none(figures.pulls_figure(rows, colours)),
-            "optimisation": _uri_or_none(figures.optimisation_figure(experiment, problem, psid, colours)),
         })
+    for case, drawn in zip(cases, _case_figures_in_parallel(experiment, colours, workers)):
+        case.update(drawn)
     sweeps = []
     for problem in sorted(table.problem.unique()):
         uri = _uri_or_none(figures.sweep_figure(experiment, problem, colours))
@@ -267,8 +301,8 @@ def _ensure_key_figures(figures_dir):
             figures.data_uri(fig, path)
 
 
-def write_report(root, path=None, figures_dir=None):
+def write_report(root, path=None, figures_dir=None, workers=1):
     """Render and atomically write the report (default ``root/report.html``)."""
     root = Path(root)
-    html = render_report(root, figures_dir=figures_dir)
+    html = render_report(root, figures_dir=figures_dir, workers=workers)
     write_bytes(path or root / "report.html", html.encode())
