@@ -20,8 +20,8 @@ rule report:
         ),
     log:
         f"{ROOT}/logs/report.log",
-    threads: 4  # processes drawing the cases' figures (Snakemake caps it at --cores)
     conda:
         "../envs/fitflow.yaml"
+    threads: 4  # processes drawing the cases' figures (Snakemake caps it at --cores)
     script:
         "../scripts/report.py"
