@@ -69,7 +69,7 @@ class ExperimentPlan:
     methods: list
     pairs: list
     config: dict = field(repr=False)
-    plot_fits: bool = True
+    plot_fits: object = True  # True, False or "all" (see _plot_fits)
     reuse_fits: bool = True
     skipped: list = field(default_factory=list)
     notes: dict = field(default_factory=dict)
@@ -394,7 +394,7 @@ def build_plan(config, source="<config>", problem_registry_=None, method_registr
         methods=method_cases,
         pairs=pairs,
         config=config,
-        plot_fits=bool(config.get("plot_fits", True)),
+        plot_fits=_plot_fits(config, source),
         reuse_fits=bool(config.get("reuse_fits", True)),
         skipped=skipped,
         notes=notes,
@@ -402,6 +402,15 @@ def build_plan(config, source="<config>", problem_registry_=None, method_registr
         chunks=_chunks(config, source, store),
         store=store,
     )
+
+
+def _plot_fits(config, source):
+    """True: ``fit.png`` for every fit and the method's diagnostic figures for replicate 0
+    (the one the report shows); "all": diagnostics for every replicate too; False: none."""
+    value = config.get("plot_fits", True)
+    if value not in (True, False, "all"):
+        raise ConfigError("must be true, false or 'all'", source=source, key="plot_fits", value=value)
+    return value
 
 
 #: Chunks of a compact store when the config sets none: enough to keep a few cores busy

@@ -47,6 +47,8 @@ __all__ = [
 ]
 
 DATASET_FILES = ("dataset.npz", "dataset.json")
+#: The replicate whose diagnostics and figures the report shows.
+REPRESENTATIVE_REPLICATE = 0
 
 
 def dataset_identity(case, rep):
@@ -199,8 +201,9 @@ def _cross_validate(method, dataset, result, timing, rng, fold_rng, folds, limit
     timing["cv_wall_time_s"] = time.perf_counter() - started
 
 
-def _plot(method, mcase, dataset, result, folder, title):
-    """Draw the fit and the method's own figures; a figure that fails is a logged warning."""
+def _plot(method, mcase, dataset, result, folder, title, diagnostics=True):
+    """Draw the fit and (with ``diagnostics``) the method's own figures; a figure that
+    fails is a logged warning."""
     import traceback
 
     from .plots import plot_fit, save_method_figures
@@ -209,7 +212,7 @@ def _plot(method, mcase, dataset, result, folder, title):
         return ""
     try:
         plot_fit(dataset, result, folder / "fit.png", title=title)
-        if result.ok:
+        if result.ok and diagnostics:
             save_method_figures(method, dataset, result, folder)
     except Exception as exc:  # a figure must never cost the fit
         return (f"warning: {plugin_origin(method, mcase.key)}: a figure failed: {type(exc).__name__}: {exc}\n"
@@ -252,7 +255,10 @@ def fit_batch(plan, root, key, batch, log=None, plot=True):
         write_result(result, folder, {"method": method.name, "replicate": rep})
         write_json(folder / "timing.json", timing)
         if plot:
-            fit_log += _plot(method, mcase, dataset, result, folder, f"{problem_label} / {method_label} / rep {rep}")
+            # The method's diagnostic figures (traces, corner plots: up to a second each) for
+            # the replicate the report shows, or for every one with plot_fits: all.
+            fit_log += _plot(method, mcase, dataset, result, folder, f"{problem_label} / {method_label} / rep {rep}",
+                             diagnostics=plot == "all" or rep == REPRESENTATIVE_REPLICATE)
         write_bytes(folder / "fit.log", fit_log.encode())
         # Written last: a fit killed before this point is never taken as reusable.
         write_json(folder / "provenance.json", record)

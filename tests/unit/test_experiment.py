@@ -95,3 +95,26 @@ def test_sweep_over_a_non_setting_is_an_error():
 @pytest.mark.parametrize("value", [0, -3, 1.5, True])
 def test_replicates_must_be_a_positive_whole_number(value):
     expect_error(config(replicates=value), "replicates", repr(value))
+
+
+def test_plot_fits_is_true_false_or_all():
+    config = {"experiment": "p", "seed": 1, "replicates": 2, "problems": {"cosine_series": {}}, "methods": {"ols": {}}}
+    assert build_plan(config).plot_fits is True
+    assert build_plan({**config, "plot_fits": "all"}).plot_fits == "all"
+    with pytest.raises(ConfigError, match="key 'plot_fits'.*true, false or 'all'"):
+        build_plan({**config, "plot_fits": "some"})
+
+
+def test_diagnostic_figures_for_the_representative_replicate_only(tmp_path):
+    from fitflow.jobs import fit_batch, generate_batch
+
+    config = {"experiment": "p", "seed": 1, "replicates": 2, "batch_size": 2,
+              "problems": {"gaussian_peak": {}}, "methods": {"emcee": {"settings": {"n_steps": 200}}}}
+    for mode, expected in ((True, [True, False]), ("all", [True, True])):
+        plan = build_plan({**config, "plot_fits": mode})
+        root = tmp_path / str(mode)
+        generate_batch(plan, root, "gaussian_peak", "default", 0)
+        fit_batch(plan, root, plan.pairs[0].key, 0, plot=plan.plot_fits)
+        folders = [root / f"fits/gaussian_peak/default/emcee/default/rep-{r}" for r in (0, 1)]
+        assert [(f / "fig-traces.png").is_file() for f in folders] == expected
+        assert all((f / "fit.png").is_file() for f in folders)
