@@ -57,3 +57,25 @@ def test_68_percent_credible_intervals_cover_the_truth():
         metrics = fitflow.evaluate(data, fitflow.fit(method, data, seed=rep))
         inside += [metrics[f"param.{n}.in68"] for n in ("A", "mu", "sigma", "B")]
     assert abs(np.mean(inside) - 0.68) <= 0.07, np.mean(inside)
+
+
+def test_walkers_are_evaluated_in_one_call_only_when_that_is_exact():
+    from fitflow import ParametricModel
+    from fitflow_plugins.methods.emcee_sampler import _batched_model
+    from fitflow_plugins.problems.gaussian_peak import gaussian
+
+    x = np.linspace(-2, 2, 50)
+    walkers = np.random.default_rng(0).normal([1, 0.2, 0.5, 0.0], 0.01, size=(16, 4))
+    broadcasting = ParametricModel(gaussian, ("A", "mu", "sigma", "B"), walkers[0])
+    predict = _batched_model(broadcasting, x, walkers)
+    assert getattr(predict, "vectorised", False)
+    assert np.array_equal(predict(walkers), np.stack([gaussian(x, w) for w in walkers]))
+
+    basis = np.vander(x, 4)
+    matrix_product = ParametricModel(lambda x, theta: basis @ theta, ("a", "b", "c", "d"), walkers[0])
+    strict = ParametricModel(lambda x, theta: gaussian(x, np.asarray(theta).reshape(4)), ("A", "mu", "sigma", "B"),
+                             walkers[0])
+    for model in (matrix_product, strict):  # wrong shape, or raises on a batch: one call per walker
+        predict = _batched_model(model, x, walkers)
+        assert not getattr(predict, "vectorised", False)
+        assert np.array_equal(predict(walkers), np.stack([model(x, w) for w in walkers]))

@@ -28,7 +28,7 @@ __all__ = ["EmceeSampler"]
 
 class EmceeSampler(Method):
     name = "emcee"
-    version = "1.0"
+    version = "1.1"
     description = "emcee ensemble MCMC: Gaussian likelihood, uniform priors, tau-based burn-in and thinning"
     capabilities = frozenset({"parametric"})
     requires_modules = ("emcee", "scipy.optimize")
@@ -64,21 +64,33 @@ class EmceeSampler(Method):
         lower, upper = model.bounds if v["prior"] == "bounds" and model.is_bounded else (None, None)
         known_errors = dataset.sigma is not None
 
-        def log_probability(theta):
-            if lower is not None and (np.any(theta < lower) or np.any(theta > upper)):
-                return -np.inf
-            residuals = (y - model(x, theta)) * whiten
-            chi2 = float(residuals @ residuals)
-            if not np.isfinite(chi2):
-                return -np.inf
+        def log_likelihood(chi2):
+            """Per walker, from its chi-square (NaN or inf: outside the support)."""
+            value = np.full(chi2.shape, -np.inf)
+            finite = np.isfinite(chi2)
             if known_errors:
-                return -0.5 * chi2
-            # Unknown, common error: sigma integrated out under Jeffreys' prior 1/sigma.
-            return -0.5 * y.size * np.log(chi2) if chi2 > 0 else np.inf
+                value[finite] = -0.5 * chi2[finite]
+            else:  # unknown, common error: sigma integrated out under Jeffreys' prior 1/sigma
+                positive = finite & (chi2 > 0)
+                value[positive] = -0.5 * y.size * np.log(chi2[positive])
+                value[finite & (chi2 == 0)] = np.inf
+            return value
+
+        def log_probability(thetas):
+            thetas = np.atleast_2d(thetas)
+            inside = np.ones(len(thetas), dtype=bool) if lower is None else np.all((thetas >= lower) & (thetas <= upper), axis=1)
+            chi2 = np.full(len(thetas), np.nan)
+            if inside.any():
+                with np.errstate(all="ignore"):
+                    residuals = (y - predict(thetas[inside])) * whiten
+                    chi2[inside] = np.einsum("ij,ij->i", residuals, residuals)
+            return log_likelihood(chi2)
 
         centre, spread = start.estimate_vector(), start.stderr_vector()
-        return self._sample(model, log_probability, False, centre, spread, lower, upper, rng,
-                            start.n_evaluations, {})
+        initial = self._initial_walkers(model, centre, spread, lower, upper, rng)
+        predict = _batched_model(model, x, initial)
+        return self._sample(model, log_probability, initial, rng, start.n_evaluations,
+                            {"vectorised": bool(getattr(predict, "vectorised", False))})
 
     def _fit_emulated(self, dataset, rng):
         """Sample through a GP emulator of the model trained on the dataset's design of runs."""
@@ -109,13 +121,12 @@ class EmceeSampler(Method):
                            options={"xatol": 1e-4, "fatol": 1e-4, "maxfev": 400})  # only seeds the walkers
         centre = optimum.x if np.isfinite(optimum.fun) and optimum.fun <= -log_probability(best)[0] else best
         width = upper - lower
-        return self._sample(model, log_probability, True, centre, 1e-3 * width, lower, upper, rng,
+        initial = self._initial_walkers(model, centre, 1e-3 * width, lower, upper, rng)
+        return self._sample(model, log_probability, initial, rng,
                             int(optimum.nfev) + len(design), {"emulator": "gp", "design_runs": len(design)})
 
-    def _sample(self, model, log_probability, vectorize, centre, spread, lower, upper, rng, n_start, extra):
-        """Run the ensemble from a ball around ``centre``; summarise the chain as a FitResult."""
-        import emcee
-
+    def _initial_walkers(self, model, centre, spread, lower, upper, rng):
+        """A Gaussian ball around ``centre`` (``init_scale`` x ``spread`` wide), inside the bounds."""
         v = self.values
         n_params = model.n_params
         n_walkers = max(v["n_walkers"], 2 * n_params + 2)
@@ -124,7 +135,16 @@ class EmceeSampler(Method):
         if lower is not None:
             margin = np.where(np.isfinite(upper - lower), 1e-12 * (upper - lower), 0.0)
             initial = np.clip(initial, lower + margin, upper - margin)
-        sampler = emcee.EnsembleSampler(n_walkers, n_params, log_probability, vectorize=vectorize)
+        return initial
+
+    def _sample(self, model, log_probability, initial, rng, n_start, extra):
+        """Run the ensemble from ``initial`` (log_probability takes a batch of walkers);
+        summarise the chain as a FitResult."""
+        import emcee
+
+        v = self.values
+        n_walkers, n_params = initial.shape
+        sampler = emcee.EnsembleSampler(n_walkers, n_params, log_probability, vectorize=True)
         sampler.random_state = np.random.RandomState(rng.integers(2**32)).get_state()
         sampler.run_mcmc(initial, v["n_steps"], progress=False)
 
@@ -185,6 +205,34 @@ class EmceeSampler(Method):
             ax.set_ylabel(name)
         axes[-1, 0].set_xlabel("step (dashed: end of burn-in)")
         return {"traces": traces, "pairs": _pair_plot(result.samples[:, :k], names, dataset.truth_params)}
+
+
+def _batched_model(model, x, probe):
+    """``predict(thetas) -> (m, n)``: the model at ``m`` parameter vectors.
+
+    One call with ``theta`` shaped ``(p, m, 1)`` when the model's function broadcasts
+    over its parameters (elementwise arithmetic on unpacked parameters, as most models
+    and every fitflow expression are) and then gives exactly, bit for bit, what calling
+    it per vector gives at the ``probe`` vectors; otherwise one call per vector. emcee
+    evaluates all walkers of a half-step at once, so a broadcasting model costs one
+    numpy call per half-step instead of one Python call per walker.
+    """
+    def one_by_one(thetas):
+        return np.stack([model(x, theta) for theta in thetas]) if len(thetas) else np.empty((0, np.size(x)))
+
+    def at_once(thetas):
+        return np.broadcast_to(np.asarray(model.function(x, thetas.T[:, :, None]), dtype=float),
+                               (len(thetas), *np.shape(model(x, thetas[0]))))
+
+    try:
+        with np.errstate(all="ignore"):
+            exact = np.array_equal(at_once(probe), one_by_one(probe), equal_nan=True)
+    except Exception:  # the function does not broadcast: fine, it is called per vector
+        exact = False
+    if not exact:
+        return one_by_one
+    at_once.vectorised = True
+    return at_once
 
 
 def _pair_plot(samples, names, truth):
