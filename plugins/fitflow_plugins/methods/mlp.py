@@ -18,7 +18,7 @@ __all__ = ["MLPEnsemble"]
 
 class MLPEnsemble(Method):
     name = "mlp"
-    version = "1.0"
+    version = "1.1"
     description = "Ensemble of scikit-learn MLPRegressors (standardised, early stopping); mean and spread"
     capabilities = frozenset({"regression"})
     requires_modules = ("sklearn.neural_network", "sklearn.preprocessing")
@@ -31,7 +31,7 @@ class MLPEnsemble(Method):
         "l2": Setting(1e-4, float, "L2 penalty (alpha)", minimum=0.0),
         "batch_size": Setting(32, int, "minibatch size (small batches: many Adam steps per epoch)", minimum=1, maximum=1_000_000),
         "max_iter": Setting(3000, int, "maximum epochs", minimum=1),
-        "patience": Setting(200, int, "epochs without validation improvement before stopping", minimum=1, maximum=1_000_000),
+        "patience": Setting(100, int, "epochs without validation improvement before stopping", minimum=1, maximum=1_000_000),
     }
     fast_settings = {"n_networks": 2, "max_iter": 200, "hidden_layers": [16]}
 
