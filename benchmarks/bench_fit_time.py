@@ -97,6 +97,8 @@ def main():
     print(f"  {'shared methods':15s} {ref_sum[shared].sum():8.2f} s {now_sum[shared].sum():8.2f} s  "
           f"{now_sum[shared].sum() / ref_sum[shared].sum():6.2f}")
     print(f"  wall time       {ref_wall:8.2f} s {now_wall:8.2f} s")
+    print(f"  wall / (fit sum / 2 cores): {ref_wall / (ref_sum.sum() / 2):.2f}  {now_wall / (now_sum.sum() / 2):.2f}"
+          "   (target <= 1.15)")
     print("\naccuracy: this commit's median inside the reference's 10-90% replicate spread")
     rows = accuracy_rows(ref, now)
     for problem, method, metric, median, lo, hi, inside in rows:
