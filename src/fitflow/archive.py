@@ -93,28 +93,41 @@ class ArtefactStore:
 
     def __init__(self, root, compact=None):
         self.root = Path(root)
+        self._archives = None
         if compact is None:
             info = self.root / "experiment.json"
             recorded = read_json(info).get("store") if info.exists() else None
             compact = recorded == "compact" if recorded else any(self.archives())
         self.compact = bool(compact)
-        self._index = None
+        self._folders = {}
         self._handles = {}
         self._scratch = None
 
     def archives(self):
-        return sorted(self.root.glob(CHUNK_ARCHIVE_GLOB))
+        """The chunk archives, in chunk order."""
+        if self._archives is None:
+            self._archives = sorted(self.root.glob(CHUNK_ARCHIVE_GLOB),
+                                    key=lambda p: int(p.stem.rpartition("-")[2]))
+        return self._archives
 
-    def index(self):
-        """``{folder path: (archive, [member names])}`` for every folder held in an
-        archive, read once from the archives' central directories."""
-        if self._index is None:
-            self._index = {}
-            for archive in self.archives():
-                for name in self._open(archive).namelist():
-                    folder = name.rpartition("/")[0]
-                    self._index.setdefault(folder, (archive, []))[1].append(name)
-        return self._index
+    def folders_in(self, archive):
+        """``{folder path: [member names]}`` of one archive, read once from its central
+        directory."""
+        if archive not in self._folders:
+            folders = {}
+            for name in self._open(archive).namelist():
+                folders.setdefault(name.rpartition("/")[0], []).append(name)
+            self._folders[archive] = folders
+        return self._folders[archive]
+
+    def locate(self, relative):
+        """The archive holding folder ``relative``, or None; archives are read in turn
+        until one holds it, so one lookup need not index a whole sweep."""
+        relative = PurePosixPath(relative).as_posix()
+        for archive in self.archives():
+            if relative in self.folders_in(archive):
+                return archive
+        return None
 
     def forget_handles(self):
         """Drop the open archives (in a forked process, which must not share their file
@@ -129,11 +142,11 @@ class ArtefactStore:
     def extract(self, relative, destination):
         """Copy folder ``relative`` out of its archive below ``destination``; returns
         whether the archive held it."""
-        archive, names = self.index().get(PurePosixPath(relative).as_posix(), (None, []))
+        archive = self.locate(relative)
         if archive is None:
             return False
         handle = self._open(archive)
-        for name in names:
+        for name in self.folders_in(archive)[PurePosixPath(relative).as_posix()]:
             target = Path(destination) / name
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(handle.read(name))
@@ -163,7 +176,8 @@ class ArtefactStore:
     def fit_ids(self):
         """Every fit folder below ``fits/``, as ``problem/psid/method/msid/rep-k``."""
         if self.compact:
-            folders = [f for f in self.index() if f.startswith("fits/") and PurePosixPath(f).name.startswith("rep-")]
+            folders = [f for archive in self.archives() for f in self.folders_in(archive)
+                       if f.startswith("fits/") and PurePosixPath(f).name.startswith("rep-")]
             return sorted(f.removeprefix("fits/") for f in folders)
         return sorted(str(p.parent.relative_to(self.root / "fits"))
                       for p in (self.root / "fits").glob("*/*/*/*/rep-*/result.json"))

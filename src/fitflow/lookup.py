@@ -10,7 +10,6 @@ its metrics, its provenance and its timing.
 
 from pathlib import Path
 
-from .aggregate import recorded_timings
 from .archive import ArtefactStore
 from .artefacts import read_json
 from .errors import ArtefactError
@@ -43,7 +42,7 @@ def fit_folder(root, fit_id, store=None):
 
 def show_fit(root, fit_id):
     """``{"id", "result", "metrics", "provenance", "timing"}`` of one fit (in the compact
-    store, its timing comes from the experiment's ``timings.csv``)."""
+    store, its timing comes from its chunk's manifest)."""
     store = ArtefactStore(root)
     folder = fit_folder(root, fit_id, store)
     fit_id = "/".join(folder.parts[-5:])
@@ -51,6 +50,9 @@ def show_fit(root, fit_id):
     for name in ("result", "metrics", "provenance", "timing"):
         path = folder / f"{name}.json"
         record[name] = read_json(path) if path.exists() else None
-    if record["timing"] is None:
-        record["timing"] = recorded_timings(root).get(f"fits/{fit_id}")
+    if record["timing"] is None and store.compact:  # kept in the manifest beside its archive
+        archive = store.locate(f"fits/{fit_id}")
+        manifest = archive.with_suffix(".json") if archive else None
+        if manifest and manifest.exists():
+            record["timing"] = read_json(manifest).get("timings", {}).get(f"fits/{fit_id}")
     return record
