@@ -9,10 +9,15 @@
    leaves per 1,000 fits (target <= 50).
 3. The no-op rerun of that sweep when everything is up to date (target < 10 s).
 
-Run:  .venv/bin/python benchmarks/bench_sweep.py
+4. With ``--large``: a 100,000-fit sweep in the compact store end to end (targets: report
+   < 60 s and < 20 MB, peak memory of any job < 2 GB, a handful of files).
+
+Run:  .venv/bin/python benchmarks/bench_sweep.py [--large]
 """
 
+import argparse
 from pathlib import Path
+import resource
 import subprocess
 import sys
 import tempfile
@@ -54,6 +59,31 @@ def snakemake(workdir, config, *args):
     return time.perf_counter() - start
 
 
+SWEEP_100K = {
+    "experiment": "sweep100k", "seed": 1, "replicates": 10_000, "batch_size": 250, "plot_fits": False,
+    "store": "compact", "chunks": 16,
+    "problems": {"cosine_series": {"settings": {"n_modes": 4}, "methods": ["ols"],
+                                   "sweep": {"noise": [0.01, 0.03, 0.1, 0.3, 1.0], "n_samples": [20, 40]}}},
+    "methods": {"ols": {}},
+}
+
+
+def large_sweep():
+    """The 100,000-fit compact sweep: wall time, report time and size, files, peak memory."""
+    with tempfile.TemporaryDirectory() as workdir:
+        wall = snakemake(workdir, SWEEP_100K)
+        root = Path(workdir) / "results" / SWEEP_100K["experiment"]
+        start = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "fitflow", "report", str(root)], check=True, capture_output=True)
+        report = time.perf_counter() - start
+        files = sum(1 for p in root.rglob("*") if p.is_file())
+        size = (root / "report.html").stat().st_size / 1e6
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024  # kB on Linux
+    print(f"100,000-fit sweep, store: compact, chunks: 16: {wall:7.1f} s end to end, {files} files")
+    print(f"  report regenerated in {report:.1f} s (target < 60 s), {size:.1f} MB (target < 20 MB)")
+    print(f"  peak memory of any job: {peak:.0f} MB (target < 2048 MB)")
+
+
 def files_per_1000(workdir, config, n_fits):
     root = Path(workdir) / "results" / config["experiment"]
     return 1000 * sum(1 for p in root.rglob("*") if p.is_file()) / n_fits
@@ -90,6 +120,9 @@ def plain_loop(workdir, config):
 
 
 def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--large", action="store_true", help="also run the 100,000-fit sweep (about 15 minutes)")
+    args = parser.parse_args()
     with tempfile.TemporaryDirectory() as workdir:
         dry = snakemake(workdir, SWEEP_10K, "-n")
     print(f"snakemake -n, 10,000-fit sweep (503 jobs): {dry:6.2f} s   (target < 30 s)")
@@ -114,6 +147,8 @@ def main():
     print(f"{n_fits}-fit sweep, chunks: 2, store: compact:  {packed:6.2f} s   ratio {packed / loop:.2f} (target <= 0.65)")
     print(f"files per 1,000 fits: folders {files['folders']:.0f}, compact {files['compact']:.0f} (target <= 50)")
     print(f"no-op rerun of that sweep:                  {noop:6.2f} s   (target < 10 s)")
+    if args.large:
+        large_sweep()
 
 
 if __name__ == "__main__":
