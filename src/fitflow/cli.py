@@ -109,6 +109,8 @@ def show_plan(configfile, out=sys.stdout):
                   f"{len(run.rounds)} rounds ({' + '.join(map(str, run.rounds))}), each evaluation a job\n")
     if plan.chunks:
         out.write(f"chunks: {len(plan.chunk_units())} jobs do all the generate/fit/evaluate work\n")
+        if plan.store == "compact":
+            out.write("store: compact (each chunk's datasets and fits in one archive, chunks/chunk-<i>.zip)\n")
     return 0
 
 
