@@ -64,7 +64,10 @@ def accuracy_rows(reference, current):
             continue
         lo, hi = ref[metric].quantile([0.1, 0.9])
         median = now[metric].median()
-        rows.append((problem, method, metric, median, lo, hi, lo - 1e-12 <= median <= hi + 1e-12))
+        verdict = lo - 1e-12 <= median <= hi + 1e-12
+        if now[metric].isna().all():  # failed now, with the reason (a declared failure is not a loss)
+            metric = f"failed: {now.message.dropna().iloc[0][:60]}" if "message" in now else "failed"
+        rows.append((problem, method, metric, median, lo, hi, verdict))
     return rows
 
 
