@@ -23,6 +23,7 @@ import tempfile
 import zipfile
 
 from .artefacts import atomic_writer, read_json
+from .errors import ArtefactError
 
 __all__ = ["NOT_ARCHIVED", "archive_writer", "ArchiveMover", "ArtefactStore", "prune_empty_folders", "CHUNK_ARCHIVE_GLOB"]
 
@@ -136,7 +137,11 @@ class ArtefactStore:
 
     def _open(self, archive):
         if archive not in self._handles:
-            self._handles[archive] = zipfile.ZipFile(archive)
+            try:
+                self._handles[archive] = zipfile.ZipFile(archive)
+            except (OSError, zipfile.BadZipFile) as exc:
+                raise ArtefactError(f"{archive}: not a readable chunk archive ({exc}); delete it and its "
+                                    f"manifest {Path(archive).with_suffix('.json').name} to rerun that chunk") from exc
         return self._handles[archive]
 
     def extract(self, relative, destination):

@@ -358,7 +358,8 @@ def _run_compact_chunk(plan, layout, chunk, units, log):
     previous = ArtefactStore(layout.root, compact=True) if plan.reuse_fits else None
     old_timings = recorded_timings(layout.root) if plan.reuse_fits else {}
     rows, timings = [], {}
-    with transient_writes(), archive_writer(layout.root, layout.chunk_archive(chunk)) as archive:
+    # The archive is opened first, so that it alone is written atomically and durably.
+    with archive_writer(layout.root, layout.chunk_archive(chunk)) as archive, transient_writes():
         for case, batch in units:
             datasets, fits, batches = _unit_paths(plan, layout, case, batch)
             for folder in datasets + fits:

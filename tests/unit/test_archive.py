@@ -82,3 +82,28 @@ def test_store_config_is_checked(tmp_path):
         build_plan({**config, "store": "compact", "chunks": 0})
     assert build_plan({**config, "store": "compact"}).chunks == DEFAULT_COMPACT_CHUNKS
     assert build_plan(config).store == "folders"
+
+
+def test_an_unreadable_archive_is_an_error_naming_it(tmp_path):
+    from fitflow.errors import ArtefactError
+
+    (tmp_path / "chunks").mkdir()
+    (tmp_path / "chunks/chunk-0.zip").write_bytes(b"half a zip")
+    with pytest.raises(ArtefactError, match=r"chunk-0.zip: not a readable chunk archive.*chunk-0.json"):
+        ArtefactStore(tmp_path, compact=True).folder("fits/p/default/m/default/rep-0")
+
+
+def test_the_chunk_archive_is_written_durably_and_its_transient_files_are_not(tmp_path, monkeypatch):
+    """The packed files skip fsync; the archive, which alone must survive a crash, does not."""
+    import os
+
+    from fitflow.artefacts import transient_writes, write_bytes
+
+    synced = []
+    real_fsync = os.fsync
+    monkeypatch.setattr(os, "fsync", lambda fd: (synced.append(os.readlink(f"/proc/self/fd/{fd}")), real_fsync(fd)))
+    make_tree(tmp_path)
+    with archive_writer(tmp_path, tmp_path / "chunks/chunk-0.zip") as mover, transient_writes():
+        write_bytes(tmp_path / "fits/p/default/m/default/rep-0/extra.json", b"{}")
+        mover.move_in("fits/p/default/m/default/rep-0")
+    assert [os.path.basename(p).startswith(".chunk-0.zip.") for p in synced] == [True]
