@@ -54,3 +54,21 @@ def test_every_surrogate_is_scored_per_output_and_a_rerun_does_nothing(simulatio
     gp = table[table.method == "gp"].set_index("problem_settings")
     assert gp.loc["n_train-64", "rmse"] < gp.loc["n_train-24", "rmse"]
     assert "Nothing to be done" in run_snakemake(root.parents[1], "-n", configfile=CONFIG).stdout
+
+
+def test_chunked_compact_run_waits_for_the_runs_and_gives_the_same_table(simulation_run, tmp_path):
+    """Chunk jobs assemble their datasets from the run records, so the runs are their inputs
+    (they were not: the chunks once fitted before any run existed)."""
+    import yaml
+
+    root, _ = simulation_run
+    (tmp_path / "examples").mkdir()
+    shutil.copy(REPO / "examples" / "spectral_line.py", tmp_path / "examples")
+    config = yaml.safe_load(CONFIG.read_text())
+    config.update({"store": "compact", "chunks": 2})
+    path = tmp_path / "compact.yaml"
+    path.write_text(yaml.safe_dump(config, sort_keys=False))
+    run_snakemake(tmp_path, configfile=path)
+    compact = tmp_path / "results" / "own-simulation"
+    assert (compact / "fits.csv").read_bytes() == (root / "fits.csv").read_bytes()
+    assert len(list(compact.glob("runs/spectral_line/*/run.json"))) == 80

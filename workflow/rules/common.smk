@@ -235,8 +235,16 @@ def chunk_params(wildcards):
 
 
 def chunk_input_files(wildcards):
+    """The files a chunk's problems read, and the run records of its simulation problems
+    (each run its own job, which must finish before the chunk assembles its datasets).
+    """
+    from fitflow.simulation_runs import has_runs, run_paths
+
     cases = {case for case, _ in PLAN.chunk_units()[int(wildcards.chunk)]}
     files = []
     for case in cases:
-        files += case.instance(problem_registry()).input_files()
+        problem = case.instance(problem_registry())
+        files += [str(f) for f in problem.input_files()]
+        if has_runs(problem):
+            files += [str(f) for f in run_paths(LAYOUT, case.label, problem).values()]
     return sorted(set(files))
