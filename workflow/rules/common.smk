@@ -159,17 +159,18 @@ def evaluation_resource(name):
     return lambda wildcards: campaign_run(wildcards).resources[name]
 
 
-def simulation_run_files(wildcards):
+def run_record_files(case):
     """The run records a simulation problem's datasets are assembled from (none for others)."""
     from fitflow.simulation_runs import has_runs, run_paths
 
-    case = PLAN.problem_case(wildcards.problem, wildcards.psid)
     problem = case.instance(problem_registry())
-    return (
-        list(run_paths(LAYOUT, case.label, problem).values())
-        if has_runs(problem)
-        else []
-    )
+    if not has_runs(problem):
+        return []
+    return [str(f) for f in run_paths(LAYOUT, case.label, problem).values()]
+
+
+def simulation_run_files(wildcards):
+    return run_record_files(PLAN.problem_case(wildcards.problem, wildcards.psid))
 
 
 def run_input_files(wildcards):
@@ -238,13 +239,9 @@ def chunk_input_files(wildcards):
     """The files a chunk's problems read, and the run records of its simulation problems
     (each run its own job, which must finish before the chunk assembles its datasets).
     """
-    from fitflow.simulation_runs import has_runs, run_paths
-
     cases = {case for case, _ in PLAN.chunk_units()[int(wildcards.chunk)]}
     files = []
     for case in cases:
-        problem = case.instance(problem_registry())
-        files += [str(f) for f in problem.input_files()]
-        if has_runs(problem):
-            files += [str(f) for f in run_paths(LAYOUT, case.label, problem).values()]
+        files += [str(f) for f in case.instance(problem_registry()).input_files()]
+        files += run_record_files(case)
     return sorted(set(files))
