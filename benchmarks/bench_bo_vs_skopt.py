@@ -1,7 +1,7 @@
 """fitflow's bayesopt against scikit-optimize 0.10.2 on the same problems, budgets and seeds.
 
     .venv/bin/pip install -e '.[bench]'          # scikit-optimize, statsmodels
-    .venv/bin/python benchmarks/bench_bo_vs_skopt.py [--seeds 20] [--cases all] [--workers 2]
+    .venv/bin/python benchmarks/bench_bo_vs_skopt.py [--seeds 20] [--first-seed 0] [--cases all] [--workers 2]
 
 Prints, per case, the median over seeds (and how many seeds reached the target):
 
@@ -133,11 +133,13 @@ def _fmt_evals(counts, budget):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=20)
+    parser.add_argument("--first-seed", type=int, default=0,
+                        help="seeds first-seed, ..., first-seed + seeds - 1 (the table uses 0-19; tune on others)")
     parser.add_argument("--cases", default="all", help="comma-separated: clean,noisy,batch,time (default all)")
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args()
     wanted = {"clean", "noisy", "batch", "time"} if args.cases == "all" else set(args.cases.split(","))
-    seeds = range(args.seeds)
+    seeds = range(args.first_seed, args.first_seed + args.seeds)
     pool = ProcessPoolExecutor(args.workers)
     print(f"{args.seeds} seeds; medians, (seeds reaching the target)", flush=True)
     if "clean" in wanted:

@@ -51,3 +51,55 @@ def test_bayesopt_on_a_chi_square_objective_reports_named_parameters():
     assert tuple(result.params) == data.model.param_names
     # Its best point is scored like any parametric fit: chi-square of the data at that point.
     assert metrics["chi2"] == pytest.approx(result.diagnostics["best_value"], rel=1e-9)
+
+
+def _branin_history(n, seed=0):
+    from fitflow.campaign import History
+    from fitflow.space import SearchSpace
+    from fitflow_plugins.problems.black_box import BENCHMARKS
+
+    f, lower, upper, _, _ = BENCHMARKS["branin"]
+    x = np.random.default_rng(seed).uniform(lower, upper, size=(n, 2))
+    space = SearchSpace.box(["x0", "x1"], lower, upper)
+    return History(space, x, np.array([f(row) for row in x]), noise_sd=0.0), space
+
+
+@pytest.mark.parametrize("n", [9, 10])
+def test_every_other_proposal_stays_in_the_local_box_around_the_incumbent(n):
+    # An odd count of known points makes a local proposal, an even one a global one: the
+    # count decides, so suggest stays a pure function of the history.
+    history, space = _branin_history(n)
+    method = fitflow.make_method("bayesopt", budget=30, local_width=0.2)
+    centre = space.to_unit(history.x[np.argmin(history.y)])
+    lower, upper = method._search_box(centre, n)
+    if n % 2:
+        assert np.allclose(lower, np.clip(centre - 0.1, 0, 1)) and np.allclose(upper, np.clip(centre + 0.1, 0, 1))
+        for k in range(5):
+            u = space.to_unit(method.suggest(history, 1, np.random.default_rng(k))[0])
+            assert np.all(u >= lower - 1e-12) and np.all(u <= upper + 1e-12), (u, centre)
+    else:
+        assert np.array_equal(lower, np.zeros(2)) and np.array_equal(upper, np.ones(2))
+    # local_width 0 searches globally every time.
+    assert np.array_equal(fitflow.make_method("bayesopt", local_width=0.0)._search_box(centre, n)[1], np.ones(2))
+
+
+@pytest.mark.slow
+def test_local_cycling_reaches_branin_regret_sooner_than_global_search_alone():
+    # Medians over 12 seeds of the evaluations until regret < 1e-2 (budget 30). Over 40
+    # seeds (benchmarks/bench_bo_vs_skopt.py --first-seed 20 --seeds 40) cycling needs 20
+    # against 26.5; on these 12 seeds 22 against 24.5. Seeded, so deterministic; it fails
+    # if the local half stops helping (or stops happening).
+    from fitflow.campaign import run_in_process
+    from fitflow_plugins.problems.black_box import BENCHMARKS
+
+    optimum = BENCHMARKS["branin"][3]
+
+    def evaluations(width, seed):
+        data = fitflow.generate("black_box", seed=seed, function="branin")
+        history, _ = run_in_process(fitflow.make_method("bayesopt", budget=30, local_width=width), data.objective, seed)
+        hit = np.flatnonzero(np.minimum.accumulate(history.y) - optimum < 1e-2)
+        return hit[0] + 1 if hit.size else 31
+
+    cycling = np.median([evaluations(0.4, seed) for seed in range(100, 112)])
+    global_only = np.median([evaluations(0.0, seed) for seed in range(100, 112)])
+    assert cycling < global_only, (cycling, global_only)

@@ -15,10 +15,17 @@
    the uncertainty nearby so the next choice goes elsewhere. It needs no Monte
    Carlo and costs q cheap refits; the same fantasy covers pending points of a
    measurement log.
-5. Integer parameters are rounded before evaluation and the GP is trained on the
+5. Every other proposal searches only a box of side ``local_width`` (unit cube)
+   centred on the incumbent: cycling between a global and a local search is the
+   classic cure for EI's slow last mile (Gutmann 2001, Regis & Shoemaker 2007's
+   weight cycling; TuRBO's trust regions, Eriksson et al. 2019, are the local half).
+   Measured on seeds the benchmark does not use (benchmarks/bench_bo_vs_skopt.py
+   --first-seed 20 --seeds 40): Branin 26.5 -> 20 evaluations to regret 1e-2,
+   Forrester 11 -> 10, Hartmann-6 16/40 -> 20/40 runs reaching regret 0.1.
+6. Integer parameters are rounded before evaluation and the GP is trained on the
    rounded values; a proposal that rounds onto a known point is replaced by the
    best new candidate.
-6. The recommendation is the evaluated point of lowest posterior mean (with
+7. The recommendation is the evaluated point of lowest posterior mean (with
    noise), or of lowest value (without): its expected value and standard
    deviation are reported, never a lucky sample.
 """
@@ -58,7 +65,7 @@ def space_filling(dim, n, kind, rng):
 
 class BayesianOptimisation(Method):
     name = "bayesopt"
-    version = "2.0"
+    version = "2.1"
     description = "GP surrogate (scikit-learn), noise learned, EI / LCB, kriging-believer batches, qmc initial design"
     capabilities = frozenset({"black_box"})
     requirements = frozenset({"finite_bounds"})
@@ -74,6 +81,8 @@ class BayesianOptimisation(Method):
         "kappa": Setting(2.0, float, "LCB exploration weight", minimum=0.0),
         "noise": Setting("auto", str, "auto: the objective's known noise, learned when unknown; learn: always learn; none: interpolate",
                          choices=("auto", "learn", "none")),
+        "local_width": Setting(0.4, float, "side (unit cube) of the box around the incumbent searched on every other proposal; 0: always global",
+                               minimum=0.0, maximum=1.0),
         "n_starts": Setting(5, int, "L-BFGS-B starts for the acquisition", minimum=1, maximum=1_000),
         "gp_restarts": Setting(2, int, "restarts of the surrogate's marginal-likelihood optimiser", minimum=0, maximum=100),
     }
@@ -104,6 +113,7 @@ class BayesianOptimisation(Method):
             return space.from_unit(unit[-n:])
         surrogate = self._surrogate(history, rng)
         incumbent = self._incumbent(surrogate, history)
+        centre = self._incumbent_point(surrogate, history)
 
         def believe(surrogate, incumbent, u):
             # The believer takes its own mean as the outcome, which also becomes the incumbent
@@ -116,7 +126,8 @@ class BayesianOptimisation(Method):
         chosen = []
         for _ in range(n):
             known = np.vstack(taken + [np.reshape(chosen, (-1, space.dim))])
-            u = self._maximise_acquisition(surrogate, incumbent, history, known, rng)
+            box = self._search_box(centre, len(known))
+            u = self._maximise_acquisition(surrogate, incumbent, history, known, rng, box)
             chosen.append(u)
             if len(chosen) < n:
                 surrogate, incumbent = believe(surrogate, incumbent, u)
@@ -172,7 +183,24 @@ class BayesianOptimisation(Method):
             return float(np.min(y))
         return float(np.min(surrogate.predict(surrogate.unit)[0]))
 
-    def _maximise_acquisition(self, surrogate, best, history, known, rng):
+    def _incumbent_point(self, surrogate, history):
+        """The unit-cube point the local search centres on: the best evaluated point
+        (by posterior mean when noisy, as the recommendation)."""
+        ok = np.flatnonzero(history.ok)
+        unit = history.space.to_unit(history.x[ok])
+        scores = surrogate.predict(unit)[0] if self._noisy(history) else history.y[ok]
+        return unit[int(np.argmin(scores))]
+
+    def _search_box(self, centre, n_points):
+        """``(lower, upper)`` of this proposal's search in the unit cube: the whole cube,
+        or on every other proposal (odd point count) the local box around ``centre``.
+        The count, not a stored state, decides, so ``suggest`` stays a pure function."""
+        width = self.values["local_width"]
+        if width <= 0 or n_points % 2 == 0:
+            return np.zeros(len(centre)), np.ones(len(centre))
+        return np.clip(centre - width / 2, 0.0, 1.0), np.clip(centre + width / 2, 0.0, 1.0)
+
+    def _maximise_acquisition(self, surrogate, best, history, known, rng, box):
         from scipy.optimize import minimize
 
         v = self.values
@@ -194,11 +222,12 @@ class BayesianOptimisation(Method):
             return float(values[0]), (values[1:dim + 1] - values[dim + 1:]) / 2e-6
 
         # Starts: the best of many random candidates, scored in one vectorised call.
-        candidates = rng.uniform(size=(max(500, 100 * dim), dim))
+        lower, upper = box
+        candidates = lower + (upper - lower) * rng.uniform(size=(max(500, 100 * dim), dim))
         scores = losses(candidates)
         order = np.argsort(scores)
-        box = [(0.0, 1.0)] * dim
-        results = [minimize(loss_and_gradient, candidates[i], jac=True, method="L-BFGS-B", bounds=box)
+        bounds = list(zip(lower, upper))
+        results = [minimize(loss_and_gradient, candidates[i], jac=True, method="L-BFGS-B", bounds=bounds)
                    for i in order[: v["n_starts"]]]
         proposals = [history.space.snap_unit(r.x) for r in sorted(results, key=lambda r: r.fun)]
         proposals += [history.space.snap_unit(candidates[i]) for i in order]
