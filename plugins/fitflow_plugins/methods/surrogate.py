@@ -5,7 +5,10 @@ scale per dimension, outputs normalised, plus a learned white-noise level when
 the noise is unknown). Predictions of the *latent* function (noise excluded)
 reuse the fitted Cholesky factor directly: the acquisition search asks for
 thousands of them, and scikit-learn's per-call input validation would cost more
-than the linear algebra.
+than the linear algebra. The marginal likelihood is maximised to a relative
+tolerance of 1e-6 (scipy's default 2e-9 spends a third of a proposal's time on
+digits of the hyperparameters that change no proposal; Hartmann-6 reached regret
+0.1 in 21/40 runs against 20/40 with the default, benchmarks/bench_bo_vs_skopt.py).
 """
 
 import warnings
@@ -40,7 +43,7 @@ class GaussianSurrogate:
                 # Noise at most half the spread of the values: beyond that a lone good point would be
                 # explained away as noise, and no optimiser could learn from such data anyway.
                 kernel = kernel + kernels.WhiteKernel(1e-2, (1e-6, 0.25))
-            optimizer = "fmin_l_bfgs_b"
+            optimizer = _marginal_likelihood_optimiser
         else:
             optimizer = None
         regressor = GaussianProcessRegressor(
@@ -84,3 +87,12 @@ class GaussianSurrogate:
             np.vstack([self.unit, unit]), np.append(self.y, value), np.append(self.point_noise, 0.0),
             learn_noise=False, kernel=self.signal,
         )
+
+
+def _marginal_likelihood_optimiser(obj_func, initial_theta, bounds):
+    """scikit-learn's optimiser hook: L-BFGS-B on the negative log marginal likelihood
+    (``obj_func`` returns it and its gradient), stopped at a relative change of 1e-6."""
+    from scipy.optimize import minimize
+
+    result = minimize(obj_func, initial_theta, jac=True, method="L-BFGS-B", bounds=bounds, options={"ftol": 1e-6})
+    return result.x, result.fun
