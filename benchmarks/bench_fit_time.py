@@ -8,7 +8,7 @@ summed fit time of both and the ratio (target: <= 0.5 overall), and checks accur
 every (problem, method) pair in both, the median of its headline metric at this commit must
 lie within the reference's replicate spread (its 10th to 90th percentile).
 
-Run:  .venv/bin/python benchmarks/bench_fit_time.py [--reference COMMIT]
+Run:  .venv/bin/python benchmarks/bench_fit_time.py [--reference COMMIT] [--chunks N]
 """
 
 import argparse
@@ -39,11 +39,12 @@ def reference_python(worktree, scratch):
     return python
 
 
-def run_default(python, tree, workdir):
+def run_default(python, tree, workdir, overrides=()):
     start = time.perf_counter()
+    config = ["--config", *overrides] if overrides else []
     subprocess.run([str(python), "-m", "snakemake", "--snakefile", str(Path(tree) / "Snakefile"), "--directory",
                     str(workdir), "--configfile", str(Path(tree) / "config/config.yaml"), "--cores", "2",
-                    "--workflow-profile", str(Path(tree) / "workflow/profiles/default"), "--quiet", "all"],
+                    "--workflow-profile", str(Path(tree) / "workflow/profiles/default"), "--quiet", *config, "all"],
                    check=True, capture_output=True)
     wall = time.perf_counter() - start
     root = next((Path(workdir) / "results").iterdir())
@@ -74,6 +75,8 @@ def accuracy_rows(reference, current):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reference", default="288466c")
+    parser.add_argument("--chunks", type=int, default=None,
+                        help="run this commit's experiment with chunks: N (jobs that each take a share of the work)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as scratch:
         worktree = Path(scratch) / "reference"
@@ -84,7 +87,8 @@ def main():
             (Path(scratch) / "ref-run").mkdir()
             (Path(scratch) / "now-run").mkdir()
             ref_wall, ref = run_default(python, worktree, Path(scratch) / "ref-run")
-            now_wall, now = run_default(sys.executable, REPO, Path(scratch) / "now-run")
+            overrides = [f"chunks={args.chunks}"] if args.chunks is not None else []
+            now_wall, now = run_default(sys.executable, REPO, Path(scratch) / "now-run", overrides)
         finally:
             subprocess.run(["git", "-C", str(REPO), "worktree", "remove", "--force", str(worktree)], check=False)
 
