@@ -41,10 +41,10 @@ def reference_python(worktree, scratch):
 
 def run_default(python, tree, workdir, overrides=()):
     start = time.perf_counter()
-    config = ["--config", *overrides] if overrides else []
+    config = ["--config", *overrides] if overrides else []  # before --quiet, whose optional values end it
     subprocess.run([str(python), "-m", "snakemake", "--snakefile", str(Path(tree) / "Snakefile"), "--directory",
                     str(workdir), "--configfile", str(Path(tree) / "config/config.yaml"), "--cores", "2",
-                    "--workflow-profile", str(Path(tree) / "workflow/profiles/default"), "--quiet", *config, "all"],
+                    "--workflow-profile", str(Path(tree) / "workflow/profiles/default"), *config, "--quiet", "all"],
                    check=True, capture_output=True)
     wall = time.perf_counter() - start
     root = next((Path(workdir) / "results").iterdir())
