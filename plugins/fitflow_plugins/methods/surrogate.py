@@ -10,7 +10,7 @@ maximised to a relative tolerance of 1e-6 (scipy's default 2e-9 spends a third o
 a proposal's time on digits that change no proposal; Hartmann-6 reached regret 0.1
 in 21/40 runs against 20/40 with the default, benchmarks/bench_bo_vs_skopt.py).
 A learned noise level keeps the default: its likelihood is flat, and stopping
-early there doubled the true regret on noisy Forrester.
+early there raised noisy Forrester's true regret from 0.0097 to 0.016 (seeds 20-59).
 """
 
 import warnings
