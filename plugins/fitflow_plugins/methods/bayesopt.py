@@ -112,8 +112,7 @@ class BayesianOptimisation(Method):
             unit = space_filling(space.dim, len(history) + len(history.pending) + n, self.values["initial_design"], rng)
             return space.from_unit(unit[-n:])
         surrogate = self._surrogate(history, rng)
-        incumbent = self._incumbent(surrogate, history)
-        centre = self._incumbent_point(surrogate, history)
+        centre, incumbent = self._incumbent(surrogate, history)
 
         def believe(surrogate, incumbent, u):
             # The believer takes its own mean as the outcome, which also becomes the incumbent
@@ -178,18 +177,12 @@ class BayesianOptimisation(Method):
         return GaussianSurrogate(unit, y, errors**2, learn_noise=learn, restarts=self.values["gp_restarts"], rng=rng)
 
     def _incumbent(self, surrogate, history):
-        y = history.y[history.ok]
-        if not self._noisy(history):
-            return float(np.min(y))
-        return float(np.min(surrogate.predict(surrogate.unit)[0]))
-
-    def _incumbent_point(self, surrogate, history):
-        """The unit-cube point the local search centres on: the best evaluated point
-        (by posterior mean when noisy, as the recommendation)."""
-        ok = np.flatnonzero(history.ok)
-        unit = history.space.to_unit(history.x[ok])
-        scores = surrogate.predict(unit)[0] if self._noisy(history) else history.y[ok]
-        return unit[int(np.argmin(scores))]
+        """``(unit point, value)`` of the best evaluated point: by value without noise,
+        by posterior mean with it (as the recommendation). EI improves on the value;
+        the local search centres on the point."""
+        scores = surrogate.predict(surrogate.unit)[0] if self._noisy(history) else history.y[history.ok]
+        best = int(np.argmin(scores))
+        return surrogate.unit[best], float(scores[best])
 
     def _search_box(self, centre, n_points):
         """``(lower, upper)`` of this proposal's search in the unit cube: the whole cube,
