@@ -4,7 +4,9 @@ import numpy as np
 import pytest
 
 import fitflow
-from fitflow_plugins.methods.tikhonov import difference_operator
+from scipy import linalg
+
+from fitflow_plugins.methods.tikhonov import _StandardFormCurve, difference_operator
 
 
 @pytest.fixture(scope="module")
@@ -26,6 +28,49 @@ def test_fixed_lam_solution_matches_the_regularised_normal_equations(data):
     # Effective degrees of freedom: the trace of the influence matrix A (A^T A + lam D^T D)^-1 A^T.
     hat = a @ np.linalg.solve(a.T @ a + lam * d.T @ d, a.T)
     assert result.diagnostics["edf"] == pytest.approx(np.trace(hat), rel=1e-8)
+
+
+def qr_curve_point(a, b, d, lam):
+    """(squared residual, ||D f||, edf) from the stacked system's QR at one lam: the exact path."""
+    n = a.shape[0]
+    q, t = linalg.qr(np.vstack([a, np.sqrt(lam) * d]), mode="economic")
+    f = linalg.solve_triangular(t, q[:n].T @ b)
+    return np.sum((b - a @ f) ** 2), np.linalg.norm(d @ f), np.sum(q[:n] ** 2)
+
+
+@pytest.mark.parametrize("order", [0, 1, 2])
+def test_the_standard_form_scan_gives_the_curve_of_the_exact_qr_path(data, order):
+    # The grid is scanned from one SVD in standard form; every point must be the one the stacked
+    # QR gives. Measured agreement: 3e-8 relative at worst (||D f|| of order 2 at lam = 1e-8 of
+    # the scale, where the fit interpolates noise); 1e-6 leaves room for other BLAS builds.
+    result = fitflow.fit("tikhonov", data, order=order)
+    a, b = data.model.design(data.x) / data.sigma[:, None], data.y / data.sigma
+    d = difference_operator(a.shape[1], order)
+    for i, lam in enumerate(result.arrays["lam"]):
+        residual, penalty, edf = qr_curve_point(a, b, d, lam)
+        np.testing.assert_allclose([result.arrays["residual_norm"][i] ** 2, result.arrays["penalty_norm"][i],
+                                    result.arrays["edf"][i]], [residual, penalty, edf], rtol=1e-6)
+
+
+def test_the_scan_declines_a_response_blind_to_the_unpenalised_null_space():
+    # Rows summing to zero: the response cannot see a constant offset, which order 1 leaves
+    # unpenalised, so the standard form does not exist and each lam must be solved by QR.
+    rng = np.random.default_rng(0)
+    a = rng.normal(size=(40, 30))
+    a -= a.mean(axis=1, keepdims=True)
+    b = rng.normal(size=40)
+    assert not _StandardFormCurve(a, b, difference_operator(30, 1)).ok
+    assert _StandardFormCurve(a, b, difference_operator(30, 0)).ok  # order 0 penalises every direction
+
+
+def test_the_qr_fallback_scan_chooses_the_same_lam(data, monkeypatch):
+    scanned = fitflow.fit("tikhonov", data)
+    monkeypatch.setattr(_StandardFormCurve, "ok", False, raising=False)
+    monkeypatch.setattr(_StandardFormCurve, "__init__", lambda self, *args: None)
+    by_qr = fitflow.fit("tikhonov", data)
+    assert by_qr.diagnostics["lam"] == scanned.diagnostics["lam"]
+    np.testing.assert_allclose(by_qr.arrays["gcv"], scanned.arrays["gcv"], rtol=1e-6)
+    np.testing.assert_array_equal(by_qr.grid_mean, scanned.grid_mean)  # the chosen lam is solved by QR either way
 
 
 def pseudo_inverse_rmse(data):

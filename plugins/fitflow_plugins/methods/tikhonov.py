@@ -12,7 +12,16 @@ generalised cross-validation score
     GCV(lam) = n ||W^(1/2)(y - R f_lam)||^2 / (n - edf(lam))^2,
 
 and the posterior covariance ``(R^T W R + lam D^T D)^-1 = T^-1 T^-T`` (T the
-triangular factor), whose diagonal gives the band. ``lam`` is the GCV minimum
+triangular factor), whose diagonal gives the band.
+
+Scanning the grid of ``lam`` needs only the curve (residual, penalty, edf, GCV), so it
+is done once in standard form (Elden 1982; Hansen, *Rank-Deficient and Discrete
+Ill-Posed Problems*, 1998, section 2.3): with ``f = D^+ h + N z`` (``N`` the null space
+of ``D``) and ``z`` eliminated, the problem becomes ``||b' - A' h||^2 + lam ||h||^2``,
+and one SVD of ``A'`` gives every point of the curve in O(p) flops. The chosen
+``lam`` is then solved by the QR above, so the solution and its covariance are the
+exact path's. (Each QR of the stacked ``(n + p) x p`` system costs about one SVD, so
+a 30-point grid is ~20x cheaper this way.) ``lam`` is the GCV minimum
 over a log grid (default), the corner of the L-curve (maximum curvature of
 ``(log ||residual||, log ||D f||)``), the discrepancy principle (with known
 errors: the largest ``lam`` whose chi-square does not exceed the number of
@@ -38,8 +47,9 @@ def difference_operator(n, order):
 
 class Tikhonov(Method):
     name = "tikhonov"
-    version = "2.0"
-    description = "Tikhonov deconvolution, lam by GCV / L-curve / discrepancy / fixed, optional f >= 0, by QR"
+    version = "2.1"
+    description = ("Tikhonov deconvolution, lam by GCV / L-curve / discrepancy / fixed (scanned in standard form), "
+                   "optional f >= 0, solved by QR")
     capabilities = frozenset({"deconvolution"})
     requires_modules = ("scipy.linalg",)
     resources = {"threads": 1, "mem_mb": 1000, "runtime": 10}
@@ -101,10 +111,12 @@ class Tikhonov(Method):
             residual = float(np.sum((b - a @ f) ** 2))
             return f, t, edf, residual
 
+        curve = _StandardFormCurve(a, b, d)
+
         def curve_point(lam):
-            f, _, edf, residual = solve(lam)
+            residual, penalty, edf = curve(lam) if curve.ok else _qr_curve(solve(lam), d)
             gcv = n * residual / (n - edf) ** 2 if edf < n else np.inf
-            return np.sqrt(residual), linalg.norm(d @ f), edf, gcv
+            return np.sqrt(residual), penalty, edf, gcv
 
         if v["choice"] == "fixed":
             grid = np.array([v["lam"]])
@@ -182,6 +194,55 @@ class Tikhonov(Method):
         right.set_title("L-curve", fontsize=10)
         right.legend(fontsize=8)
         return {"regularisation": fig}
+
+
+def _qr_curve(solution, d):
+    """``(squared residual, ||D f||, edf)`` of one exact QR solution."""
+    f, _, edf, residual = solution
+    return residual, float(np.linalg.norm(d @ f)), edf
+
+
+class _StandardFormCurve:
+    """The L-curve and influence trace of ``||b - A f||^2 + lam ||D f||^2`` for any ``lam``,
+    from one SVD of the problem in standard form (see the module docstring).
+
+    ``D`` has full row rank (a difference operator), so ``D^+ = Q R^-T`` from the QR of
+    ``D^T`` is a right inverse and the trailing columns of that QR span its null space
+    ``N``. The null-space part is fitted without penalty, so it is projected out:
+    ``A' = P A D^+`` and ``b' = P b`` with ``P`` the projector off ``range(A N)``.
+    ``ok`` is False where ``A N`` is (numerically) rank-deficient; the caller then solves
+    each ``lam`` by QR instead.
+    """
+
+    def __init__(self, a, b, d):
+        from scipy import linalg
+
+        n, p = a.shape
+        rows = d.shape[0]
+        q, r = linalg.qr(d.T)  # full: the last p - rows columns span null(D)
+        right_inverse = linalg.solve_triangular(r[:rows], q[:, :rows].T).T  # D^+ = Q1 R1^-T
+        a_null = a @ q[:, rows:]
+        q_null, r_null = linalg.qr(a_null, mode="economic")
+        diagonal = np.abs(np.diag(r_null))
+        self.ok = diagonal.size == 0 or diagonal.min() > 1e-10 * linalg.norm(a)  # Frobenius: cheap, >= ||A||_2
+        self.k = p - rows
+
+        def project(m):
+            return m - q_null @ (q_null.T @ m)
+
+        u, self.s, _ = linalg.svd(project(a @ right_inverse), full_matrices=False)
+        projected = project(b)
+        self.beta = u.T @ projected
+        # What no h can reach: the part of b' outside range(A'), computed directly, not by subtraction.
+        self.unreachable = float(np.sum((projected - u @ self.beta) ** 2))
+
+    def __call__(self, lam):
+        """``(squared residual, ||D f||, edf)`` at ``lam``."""
+        s2 = self.s**2
+        filtered = s2 / (s2 + lam)
+        residual = float(np.sum(((1.0 - filtered) * self.beta) ** 2)) + self.unreachable
+        penalty = float(np.linalg.norm(self.s * self.beta / (s2 + lam)))
+        return residual, penalty, self.k + float(np.sum(filtered))
 
 
 def _discrepancy(chi2, n):
