@@ -131,6 +131,7 @@ def main(argv=None):
     show = commands.add_parser("show", help="print one fit's result, metrics, provenance and timing as JSON")
     show.add_argument("results_dir")
     show.add_argument("fit_id", help="problem/problem-settings/method/method-settings/rep-k, or problem/method/k")
+    show.add_argument("--figure", metavar="PNG", help="also draw the fit (data, truth, fit and band) to this file")
     args = parser.parse_args(argv)
     try:
         if args.command == "plugins":
@@ -150,6 +151,12 @@ def main(argv=None):
             from .lookup import show_fit
 
             print(json.dumps(show_fit(args.results_dir, args.fit_id), indent=2, sort_keys=True))
+            if args.figure:
+                from .lookup import draw_fit
+
+                if not draw_fit(args.results_dir, args.fit_id, args.figure):
+                    print(f"fitflow: {args.fit_id} has nothing to draw (no dataset, or x is not 1-D)", file=sys.stderr)
+                    return 1
             return 0
         if args.command == "report":
             from .report import write_report

@@ -405,8 +405,9 @@ def build_plan(config, source="<config>", problem_registry_=None, method_registr
 
 
 def _plot_fits(config, source):
-    """True: ``fit.png`` for every fit and the method's diagnostic figures for replicate 0
-    (the one the report shows); "all": diagnostics for every replicate too; False: none."""
+    """True: ``fit.png`` and the method's diagnostic figures for replicate 0 of each case
+    (the one the report shows); "all": for every replicate; False: none. Any fit's figure
+    can be drawn later with ``fitflow show RESULTS FIT --figure out.png``."""
     value = config.get("plot_fits", True)
     if value not in (True, False, "all"):
         raise ConfigError("must be true, false or 'all'", source=source, key="plot_fits", value=value)

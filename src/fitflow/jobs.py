@@ -201,9 +201,8 @@ def _cross_validate(method, dataset, result, timing, rng, fold_rng, folds, limit
     timing["cv_wall_time_s"] = time.perf_counter() - started
 
 
-def _plot(method, mcase, dataset, result, folder, title, diagnostics=True):
-    """Draw the fit and (with ``diagnostics``) the method's own figures; a figure that
-    fails is a logged warning."""
+def _plot(method, mcase, dataset, result, folder, title):
+    """Draw the fit and the method's own figures; a figure that fails is a logged warning."""
     import traceback
 
     from .plots import plot_fit, save_method_figures
@@ -212,7 +211,7 @@ def _plot(method, mcase, dataset, result, folder, title, diagnostics=True):
         return ""
     try:
         plot_fit(dataset, result, folder / "fit.png", title=title)
-        if result.ok and diagnostics:
+        if result.ok:
             save_method_figures(method, dataset, result, folder)
     except Exception as exc:  # a figure must never cost the fit
         return (f"warning: {plugin_origin(method, mcase.key)}: a figure failed: {type(exc).__name__}: {exc}\n"
@@ -230,12 +229,15 @@ def fit_batch(plan, root, key, batch, log=None, plot=True):
     method = mcase.instance(methods())
     method.import_requirements()  # so that no fit's timing includes an import
     limit = plan.fit_timeout(method_label)
-    needed = ["result.json", "result.npz", "timing.json", "fit.log"] + (["fit.png"] if plot else [])
     manifest = []
     for rep in batch_replicates(plan.replicates, plan.method_batch_size(method_label), batch):
         data_dir = layout.dataset_dir(problem_label, psid, rep)
         folder = layout.fit_dir(problem_label, psid, method_label, msid, rep)
         record = _provenance(plan, pcase, mcase, rep, problem, method, data_dir)
+        # The figures of the replicate the report shows, or of every one with plot_fits: all
+        # (fit.png costs 0.1-0.3 s, a diagnostic figure up to a second: most of a cheap fit).
+        draw = plot == "all" or (bool(plot) and rep == REPRESENTATIVE_REPLICATE)
+        needed = ["result.json", "result.npz", "timing.json", "fit.log"] + (["fit.png"] if draw else [])
         if plan.reuse_fits and _reusable(folder, needed, record):
             manifest.append({"replicate": rep, "status": read_json(folder / "result.json")["status"]})
             _log(log, f"rep {rep}: reused (identical provenance)\n")
@@ -254,11 +256,8 @@ def fit_batch(plan, root, key, batch, log=None, plot=True):
                             make_rng(plan.seed, [*dataset_identity(pcase, rep), "cv-folds"]), folds, limit)
         write_result(result, folder, {"method": method.name, "replicate": rep})
         write_json(folder / "timing.json", timing)
-        if plot:
-            # The method's diagnostic figures (traces, corner plots: up to a second each) for
-            # the replicate the report shows, or for every one with plot_fits: all.
-            fit_log += _plot(method, mcase, dataset, result, folder, f"{problem_label} / {method_label} / rep {rep}",
-                             diagnostics=plot == "all" or rep == REPRESENTATIVE_REPLICATE)
+        if draw:
+            fit_log += _plot(method, mcase, dataset, result, folder, f"{problem_label} / {method_label} / rep {rep}")
         write_bytes(folder / "fit.log", fit_log.encode())
         # Written last: a fit killed before this point is never taken as reusable.
         write_json(folder / "provenance.json", record)

@@ -5,7 +5,8 @@ A fit's identity is ``problem/problem-settings/method/method-settings/rep-k`` (t
 path of its folder below ``fits/``, as the ``fit_dir`` column of ``fits.csv``
 gives it); a shorter ``problem/method/k`` is accepted when the settings are the
 defaults. What comes back is everything recorded about it: the result's scalars,
-its metrics, its provenance and its timing.
+its metrics, its provenance and its timing; :func:`draw_fit` draws its figure on demand,
+as the fit job draws it for the replicates it plots.
 """
 
 from pathlib import Path
@@ -14,7 +15,7 @@ from .archive import ArtefactStore
 from .artefacts import read_json
 from .errors import ArtefactError
 
-__all__ = ["show_fit", "fit_folder"]
+__all__ = ["show_fit", "fit_folder", "draw_fit"]
 
 
 def fit_folder(root, fit_id, store=None):
@@ -56,3 +57,20 @@ def show_fit(root, fit_id):
         if manifest and manifest.exists():
             record["timing"] = read_json(manifest).get("timings", {}).get(f"fits/{fit_id}")
     return record
+
+
+def draw_fit(root, fit_id, path):
+    """Draw ``fit.png`` of fit ``fit_id`` (data, truth and fit with its 95% band) to ``path``,
+    from its stored dataset and result: the same picture, byte for byte, as the fit job draws
+    under ``plot_fits``. False when there is nothing to draw (no dataset, or x not 1-D)."""
+    from .artefacts import dataset_failure, read_dataset, read_result
+    from .plots import plot_fit
+
+    store = ArtefactStore(root)
+    folder = fit_folder(root, fit_id, store)
+    problem, psid, method, _, rep = folder.parts[-5:]
+    data_dir = store.folder(f"datasets/{problem}/{psid}/{rep}")
+    if dataset_failure(data_dir):
+        return False
+    title = f"{problem} / {method} / rep {rep.removeprefix('rep-')}"
+    return plot_fit(read_dataset(data_dir), read_result(folder), Path(path), title=title)

@@ -79,6 +79,27 @@ def test_every_fit_is_found_by_its_identity(compact_run, tiny_run):
         assert shown["timing"]["wall_time_s"] >= 0
 
 
+def test_any_fit_is_drawn_on_demand_as_its_job_draws_it(compact_run, tiny_run, tmp_path):
+    from fitflow.lookup import draw_fit
+
+    _, _, root = compact_run
+    drawn, stored_ones = 0, 0
+    for fit_dir in pd.read_csv(root / "fits.csv").query("status == 'ok'")["fit_dir"]:
+        fit_id = fit_dir.removeprefix("fits/")
+        png = tmp_path / "fit.png"
+        if not draw_fit(root, fit_id, png):
+            continue
+        stored = tiny_run / fit_dir / "fit.png"  # plot_fits: true drew replicate 0's in the job
+        if stored.exists():
+            assert png.read_bytes() == stored.read_bytes(), fit_id
+            stored_ones += 1
+        else:  # the other replicates: the same picture from either store
+            assert draw_fit(tiny_run, fit_id, tmp_path / "folder.png")
+            assert png.read_bytes() == (tmp_path / "folder.png").read_bytes(), fit_id
+        drawn += 1
+    assert drawn > 20 and 5 < stored_ones < drawn
+
+
 def test_the_report_reads_the_archives(compact_run):
     _, _, root = compact_run
     html = (root / "report.html").read_text()

@@ -82,3 +82,23 @@ def test_show_prints_one_fit_by_its_identity(tmp_path, capsys):
     assert main(["show", str(tmp_path), "gaussian_peak/nlls/4"]) == 2
     assert "no fit gaussian_peak/default/nlls/default/rep-4; fits here: gaussian_peak/default/nlls/default/rep-3" \
         in capsys.readouterr().err
+
+
+def test_show_draws_a_fit_on_demand_as_the_fit_job_would(tmp_path, capsys):
+    import fitflow
+    from fitflow.artefacts import write_dataset, write_result
+    from fitflow.plots import plot_fit
+
+    data = fitflow.generate("gaussian_peak", seed=1)
+    result = fitflow.fit("nlls", data, seed=1)
+    write_dataset(data, tmp_path / "datasets" / "gaussian_peak" / "default" / "rep-2")
+    write_result(result, tmp_path / "fits" / "gaussian_peak" / "default" / "nlls" / "default" / "rep-2")
+    assert main(["show", str(tmp_path), "gaussian_peak/nlls/2", "--figure", str(tmp_path / "drawn.png")]) == 0
+    plot_fit(data, result, tmp_path / "job.png", title="gaussian_peak / nlls / rep 2")  # what the job draws
+    assert (tmp_path / "drawn.png").read_bytes() == (tmp_path / "job.png").read_bytes()
+    # A fit whose dataset is gone: a clear error naming the missing file, and no figure.
+    write_result(result, tmp_path / "fits" / "gaussian_peak" / "default" / "nlls" / "default" / "rep-5")
+    capsys.readouterr()
+    assert main(["show", str(tmp_path), "gaussian_peak/nlls/5", "--figure", str(tmp_path / "none.png")]) == 2
+    assert "datasets/gaussian_peak/default/rep-5/dataset.json" in capsys.readouterr().err
+    assert not (tmp_path / "none.png").exists()

@@ -105,7 +105,7 @@ def test_plot_fits_is_true_false_or_all():
         build_plan({**config, "plot_fits": "some"})
 
 
-def test_diagnostic_figures_for_the_representative_replicate_only(tmp_path):
+def test_figures_for_the_representative_replicate_only(tmp_path):
     from fitflow.jobs import fit_batch, generate_batch
 
     config = {"experiment": "p", "seed": 1, "replicates": 2, "batch_size": 2,
@@ -117,4 +117,4 @@ def test_diagnostic_figures_for_the_representative_replicate_only(tmp_path):
         fit_batch(plan, root, plan.pairs[0].key, 0, plot=plan.plot_fits)
         folders = [root / f"fits/gaussian_peak/default/emcee/default/rep-{r}" for r in (0, 1)]
         assert [(f / "fig-traces.png").is_file() for f in folders] == expected
-        assert all((f / "fit.png").is_file() for f in folders)
+        assert [(f / "fit.png").is_file() for f in folders] == expected
