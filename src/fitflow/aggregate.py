@@ -19,7 +19,7 @@ _LEADING = KEY_COLUMNS + ["status", "message", "n_warnings", *SUMMARY_METRICS]
 
 
 def build_table(metrics_files):
-    """The tidy table from the evaluate stage's batch files (or compact chunks'
+    """The tidy table from the fit jobs' metrics batch files (or compact chunks'
     manifests, which carry the same rows), sorted by key."""
     # A frame per file, so that a large sweep never holds all its rows as dicts at once.
     frames = [pd.DataFrame(read_json(path)["rows"]) for path in metrics_files]

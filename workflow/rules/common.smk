@@ -62,7 +62,7 @@ def fit_batch_indices(method_label):
 
 
 def metrics_batch_files():
-    """Every evaluate-stage batch file: the aggregate step's inputs."""
+    """Every metrics batch file (written by the fit jobs): the aggregate step's inputs."""
     return [
         LAYOUT.metrics_batch(*pair.key, b)
         for pair in PLAN.pairs
@@ -201,7 +201,7 @@ def aggregate_inputs():
 
 
 def metrics_sources():
-    """Where the tables read each fit's metrics row: the evaluate stage's batch files,
+    """Where the tables read each fit's metrics row: the fit jobs' metrics batch files,
     or the chunk manifests in the compact store (whose batch files are archived)."""
     if PLAN.store == "compact":
         return [str(f) for f in aggregate_inputs()]

@@ -1,8 +1,11 @@
+# Fit one batch of replicates with one method, then evaluate each fit against the truth in
+# the same process (a separate evaluate job cost a Python start-up per batch for ~10 ms of work).
 rule fit:
     input:
         datasets_for_fit,
     output:
-        LAYOUT.pattern(paths.FIT_BATCH),
+        fits=LAYOUT.pattern(paths.FIT_BATCH),
+        metrics=LAYOUT.pattern(paths.METRICS_BATCH),
     log:
         LAYOUT.pattern(paths.FIT_LOG),
     conda:
