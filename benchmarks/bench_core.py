@@ -11,10 +11,7 @@ Run:  .venv/bin/python benchmarks/bench_core.py [--repeats 200] [--config config
 
 import argparse
 from pathlib import Path
-import subprocess
-import sys
 import tempfile
-import time
 
 import numpy as np
 import pandas as pd
@@ -22,7 +19,7 @@ from scipy.optimize import curve_fit
 
 import fitflow
 from fitflow_plugins.problems.gaussian_peak import gaussian, gaussian_jacobian
-from timing import per_call
+from timing import per_call, run_workflow
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -47,14 +44,7 @@ def bench_nlls_vs_curve_fit(repeats):
 
 def bench_default_experiment(config):
     with tempfile.TemporaryDirectory() as workdir:
-        start = time.perf_counter()
-        subprocess.run(
-            [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile"),
-             "--directory", workdir, "--configfile", str(config), "--cores", "2",
-             "--workflow-profile", str(REPO / "workflow/profiles/default"), "--quiet", "all"],
-            check=True, capture_output=True,
-        )
-        wall = time.perf_counter() - start
+        wall = run_workflow(workdir, config)
         experiment = next((Path(workdir) / "results").iterdir())
         timings = pd.read_csv(experiment / "timings.csv")
     per_method = timings.groupby("method")["wall_time_s"].agg(["count", "sum"])

@@ -17,9 +17,10 @@ import subprocess
 import sys
 import sysconfig
 import tempfile
-import time
 
 import pandas as pd
+
+from timing import run_workflow
 
 REPO = Path(__file__).resolve().parents[1]
 HEADLINE = ("regret", "param_rms_error", "rmse")
@@ -40,13 +41,7 @@ def reference_python(worktree, scratch):
 
 
 def run_default(python, tree, workdir, overrides=()):
-    start = time.perf_counter()
-    config = ["--config", *overrides] if overrides else []  # before --quiet, whose optional values end it
-    subprocess.run([str(python), "-m", "snakemake", "--snakefile", str(Path(tree) / "Snakefile"), "--directory",
-                    str(workdir), "--configfile", str(Path(tree) / "config/config.yaml"), "--cores", "2",
-                    "--workflow-profile", str(Path(tree) / "workflow/profiles/default"), *config, "--quiet", "all"],
-                   check=True, capture_output=True)
-    wall = time.perf_counter() - start
+    wall = run_workflow(workdir, Path(tree) / "config/config.yaml", python=python, tree=tree, overrides=overrides)
     root = next((Path(workdir) / "results").iterdir())
     table = pd.read_csv(root / "fits.csv").merge(pd.read_csv(root / "timings.csv"),
                                                  on=["problem", "problem_settings", "method", "method_settings",

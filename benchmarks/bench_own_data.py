@@ -24,6 +24,7 @@ import yaml
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "benchmarks"))
+from timing import run_workflow  # noqa: E402
 
 N_FILES = 14
 
@@ -75,11 +76,7 @@ def in_fresh_process(code, *args):
 
 
 def workflow(workdir, config_path):
-    start = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile"), "--directory",
-                    str(workdir), "--configfile", str(config_path), "--cores", "2", "--workflow-profile",
-                    str(REPO / "workflow/profiles/default"), "--quiet", "all"], check=True, capture_output=True)
-    return time.perf_counter() - start
+    return run_workflow(workdir, config_path)
 
 
 def main():

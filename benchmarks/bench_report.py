@@ -10,14 +10,13 @@ Run:  .venv/bin/python benchmarks/bench_report.py [--replicates 400]
 
 import argparse
 from pathlib import Path
-import subprocess
-import sys
 import tempfile
 import time
 
 import yaml
 
 from fitflow.report import write_report
+from timing import run_workflow
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -33,14 +32,8 @@ def build(workdir, replicates):
     }
     path = Path(workdir) / "config.yaml"
     path.write_text(yaml.safe_dump(config))
-    start = time.perf_counter()
-    subprocess.run(
-        [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile"), "--directory", str(workdir),
-         "--configfile", str(path), "--cores", "2", "--workflow-profile", str(REPO / "workflow/profiles/default"),
-         "--quiet", "all", "--until", "aggregate"],
-        check=True, capture_output=True,
-    )
-    return Path(workdir) / "results" / "report-bench", time.perf_counter() - start
+    wall = run_workflow(workdir, path, "--until", "aggregate")
+    return Path(workdir) / "results" / "report-bench", wall
 
 
 def main():

@@ -25,6 +25,8 @@ import time
 
 import yaml
 
+from timing import run_workflow
+
 REPO = Path(__file__).resolve().parents[1]
 
 SWEEP_10K = {
@@ -49,14 +51,7 @@ SWEEP_2K = {
 def snakemake(workdir, config, *args):
     path = Path(workdir) / f"{config['experiment']}.yaml"
     path.write_text(yaml.safe_dump(config))
-    start = time.perf_counter()
-    subprocess.run(
-        [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile"), "--directory", str(workdir),
-         "--configfile", str(path), "--cores", "2", "--workflow-profile", str(REPO / "workflow/profiles/default"),
-         "--quiet", "all", *args],
-        check=True, capture_output=True,
-    )
-    return time.perf_counter() - start
+    return run_workflow(workdir, path, *args)
 
 
 SWEEP_100K = {
