@@ -13,7 +13,12 @@ import sys
 from .experiment import build_plan
 from .layout import Layout
 
-__all__ = ["job"]
+__all__ = ["job", "thread_limit"]
+
+#: What the BLAS and OpenMP runtimes read when they load: scipy and scikit-learn bring their
+#: own copies (scipy's OpenBLAS, scikit-learn's libgomp), loaded only when a plugin first
+#: imports them, after threadpoolctl has limited the ones already loaded.
+_THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "BLIS_NUM_THREADS")
 
 
 @contextlib.contextmanager
@@ -23,9 +28,7 @@ def job(smk, output_template):
     ``root`` is the experiment folder, derived from the job's first output and
     the layout template it follows, so no rule hard-codes a path prefix.
     """
-    from threadpoolctl import threadpool_limits
-
-    with open(smk.log[0], "w") as log, contextlib.redirect_stderr(log), threadpool_limits(int(smk.threads)):
+    with open(smk.log[0], "w") as log, contextlib.redirect_stderr(log), thread_limit(int(smk.threads)):
         try:
             yield build_plan(smk.config), Layout.from_output(smk.output[0], output_template).root, log
         except BaseException:
@@ -35,3 +38,26 @@ def job(smk, output_template):
             raise
         finally:
             sys.stderr.flush()
+
+
+@contextlib.contextmanager
+def thread_limit(threads):
+    """Cap every BLAS and OpenMP thread pool of this process at ``threads``: those loaded
+    now (threadpoolctl) and those loaded later (their environment variables). Without the
+    second half, scipy's own OpenBLAS and scikit-learn's OpenMP ran two threads each inside
+    one-thread jobs, so two jobs on two cores spun four threads."""
+    import os
+
+    from threadpoolctl import threadpool_limits
+
+    saved = {name: os.environ.get(name) for name in _THREAD_VARIABLES}
+    os.environ.update({name: str(threads) for name in _THREAD_VARIABLES})
+    try:
+        with threadpool_limits(threads):
+            yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
