@@ -46,7 +46,7 @@ def workflow_env():
         probe = subprocess.run(["scontrol", "show", "config"], capture_output=True, timeout=15).returncode
     except subprocess.TimeoutExpired:
         probe = 1
-    if probe == 0:
+    if probe == 0 or time.perf_counter() - start < 1.0:  # it answers, or fails at once: nothing to spare
         return env
     stub = Path(tempfile.mkdtemp(prefix="fitflow-bench-")) / "scontrol"
     stub.write_text("#!/bin/sh\nexit 1\n")

@@ -63,12 +63,28 @@ PartitionName=debug Nodes=ALL Default=YES MaxTime=INFINITE State=UP
 SYSTEM_CONF = Path("/etc/slurm/slurm.conf")
 
 
+def _left_by_a_killed_run():
+    """True when SYSTEM_CONF is this fixture's own link from a run killed before its
+    teardown: a link into a pytest temporary folder that no running slurmctld uses. Left in
+    place, it made every later run skip this test and every Snakemake start-up wait 9 s for
+    ``scontrol`` to give up on the controller that is gone."""
+    if not SYSTEM_CONF.is_symlink():
+        return False
+    target = os.readlink(SYSTEM_CONF)
+    if "/pytest-of-" not in target or not target.endswith("/slurm.conf"):
+        return False
+    running = subprocess.run(["pgrep", "-f", f"slurmctld .*{target}"], capture_output=True).returncode == 0
+    return not running
+
+
 @pytest.fixture(scope="session")
 def slurm_cluster(tmp_path_factory):
     """Start munge, slurmctld and slurmd; yield the environment that reaches them."""
     reason = _missing_reason()
     if reason:
         pytest.skip(reason)
+    if _left_by_a_killed_run():
+        SYSTEM_CONF.unlink()
     if SYSTEM_CONF.exists() or SYSTEM_CONF.is_symlink():
         pytest.skip(f"{SYSTEM_CONF} exists: this machine has a SLURM of its own, which the test will not touch")
     folder = tmp_path_factory.mktemp("slurm")
