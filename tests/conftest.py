@@ -35,9 +35,10 @@ def run_snakemake(workdir, *args, configfile=TINY_CONFIG, env=None, check=True, 
     return proc
 
 
-def kill_workflow_when(workdir, configfile, pattern, count, timeout=300):
+def kill_workflow_when(workdir, configfile, pattern, count, timeout=300, min_bytes=0):
     """Start the workflow in ``workdir`` and SIGKILL its whole process group as soon as
-    ``count`` files match ``pattern`` below ``workdir``: an interrupted run to resume."""
+    ``count`` files of at least ``min_bytes`` match ``pattern`` below ``workdir``: an
+    interrupted run to resume."""
     command = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile"), "--directory", str(workdir),
                "--workflow-profile", str(REPO / "workflow" / "profiles" / "default"), "--cores", "2",
                "--quiet", "rules", "--configfile", str(configfile)]
@@ -45,7 +46,7 @@ def kill_workflow_when(workdir, configfile, pattern, count, timeout=300):
     deadline = time.monotonic() + timeout
     try:
         while time.monotonic() < deadline and process.poll() is None:
-            if len(list(Path(workdir).glob(pattern))) >= count:
+            if sum(_size(p) >= min_bytes for p in Path(workdir).glob(pattern)) >= count:
                 break
             time.sleep(0.05)
         assert process.poll() is None, "the workflow finished before it could be interrupted"
@@ -54,6 +55,13 @@ def kill_workflow_when(workdir, configfile, pattern, count, timeout=300):
     finally:
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGKILL)
+
+
+def _size(path):
+    try:
+        return path.stat().st_size
+    except FileNotFoundError:  # renamed away since the glob
+        return -1
 
 
 def artefact_hashes(root, exclude_names=("timing.json", "timings.csv", "report.html", "cost_accuracy.png")):

@@ -1,9 +1,9 @@
 """The compact store: a chunk's artefacts in one ZIP archive instead of a folder per fit.
 
-With ``store: compact`` a chunk job still writes every dataset and fit exactly as the
-folder layout does (same names, same bytes), then moves each finished unit's folders into
-``chunks/chunk-<i>.zip`` under their paths (``fits/<problem>/<psid>/<method>/<msid>/
-rep-<k>/result.json``) and deletes them. A sweep of a million fits is then a few hundred
+With ``store: compact`` a chunk job still makes every dataset and fit exactly as the
+folder layout does (same names, same bytes), but in memory (see :mod:`fitflow.staging`),
+and packs each finished unit's folders into ``chunks/chunk-<i>.zip`` under their paths
+(``fits/<problem>/<psid>/<method>/<msid>/rep-<k>/result.json``). A sweep of a million fits is then a few hundred
 files instead of six million, below any inode quota. ZIP needs no new dependency, reads
 one member without touching the rest (its central directory is the index), and its
 members are the folder layout's files byte for byte, so the two layouts are compared
@@ -18,14 +18,13 @@ experiment is compact.
 import contextlib
 import os
 from pathlib import Path, PurePosixPath
-import shutil
 import tempfile
 import zipfile
 
 from .artefacts import atomic_writer, read_json
 from .errors import ArtefactError
 
-__all__ = ["NOT_ARCHIVED", "archive_writer", "ArchiveMover", "ArtefactStore", "prune_empty_folders", "CHUNK_ARCHIVE_GLOB"]
+__all__ = ["NOT_ARCHIVED", "archive_writer", "ArchivePacker", "ArtefactStore", "prune_empty_folders", "CHUNK_ARCHIVE_GLOB"]
 
 #: Files that carry wall-clock times: kept in the chunk manifest, not in the archive.
 NOT_ARCHIVED = ("timing.json",)
@@ -36,37 +35,33 @@ _ALREADY_COMPRESSED = (".npz", ".png")
 
 @contextlib.contextmanager
 def archive_writer(root, path):
-    """Yield an :class:`ArchiveMover` into the ZIP archive ``path``, written atomically:
+    """Yield an :class:`ArchivePacker` into the ZIP archive ``path``, written atomically:
     the archive appears (replacing any older one) only when the block succeeds, so a
     chunk killed half-way leaves the previous archive untouched."""
     with atomic_writer(path) as handle, zipfile.ZipFile(handle, "w", allowZip64=True) as archive:
-        yield ArchiveMover(root, archive)
+        yield ArchivePacker(root, archive)
 
 
-class ArchiveMover:
-    """Moves artefact files and folders below ``root`` into an open ZIP archive."""
+class ArchivePacker:
+    """Packs the artefacts staged in memory (see :mod:`fitflow.staging`) below ``root``
+    into an open ZIP archive."""
 
     def __init__(self, root, archive):
         self.root = Path(root)
         self.archive = archive
 
-    def move_in(self, relative):
-        """Add the file or folder ``relative`` (below the root) and delete it from disk.
-        Members are added in sorted order with a fixed timestamp, so the same files give
-        the same archive bytes."""
-        path = self.root / relative
-        files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
-        for file in files:
-            if file.name in NOT_ARCHIVED:
+    def pack(self, relative, stage):
+        """Add the staged file or folder ``relative`` (below the root), removing it from
+        ``stage``. Members are added in sorted order with a fixed timestamp, so the same
+        files give the same archive bytes."""
+        root = Path(os.path.abspath(self.root))
+        for path, data in stage.pop_below(root / relative).items():
+            if path.name in NOT_ARCHIVED:
                 continue
-            info = zipfile.ZipInfo(file.relative_to(self.root).as_posix(), date_time=_EPOCH)
-            info.compress_type = zipfile.ZIP_STORED if file.suffix in _ALREADY_COMPRESSED else zipfile.ZIP_DEFLATED
+            info = zipfile.ZipInfo(path.relative_to(root).as_posix(), date_time=_EPOCH)
+            info.compress_type = zipfile.ZIP_STORED if path.suffix in _ALREADY_COMPRESSED else zipfile.ZIP_DEFLATED
             info.external_attr = 0o644 << 16
-            self.archive.writestr(info, file.read_bytes())
-        if path.is_dir():
-            shutil.rmtree(path)
-        else:
-            path.unlink()
+            self.archive.writestr(info, data)
 
 
 def prune_empty_folders(root):
@@ -144,18 +139,31 @@ class ArtefactStore:
                                     f"manifest {Path(archive).with_suffix('.json').name} to rerun that chunk") from exc
         return self._handles[archive]
 
+    def members(self, relative):
+        """``{member name: bytes}`` of folder ``relative``, or None when no archive holds it."""
+        archive = self.locate(relative)
+        if archive is None:
+            return None
+        handle = self._open(archive)
+        return {name: handle.read(name) for name in self.folders_in(archive)[PurePosixPath(relative).as_posix()]}
+
     def extract(self, relative, destination):
         """Copy folder ``relative`` out of its archive below ``destination``; returns
         whether the archive held it."""
-        archive = self.locate(relative)
-        if archive is None:
-            return False
-        handle = self._open(archive)
-        for name in self.folders_in(archive)[PurePosixPath(relative).as_posix()]:
+        members = self.members(relative)
+        for name, data in (members or {}).items():
             target = Path(destination) / name
             target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(handle.read(name))
-        return True
+            target.write_bytes(data)
+        return members is not None
+
+    def restore(self, relative, stage, root):
+        """Put folder ``relative``'s files from its archive into ``stage``, as if written
+        below ``root``; returns whether the archive held it."""
+        members = self.members(relative)
+        for name, data in (members or {}).items():
+            stage.files[os.path.abspath(Path(root) / name)] = data
+        return members is not None
 
     def folder(self, relative):
         """A folder with the files of ``relative`` (which may not exist: readers then

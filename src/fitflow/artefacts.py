@@ -8,7 +8,7 @@ are read with ``allow_pickle=False``: nothing in a data file is ever executed.
 """
 
 import contextlib
-import contextvars
+import errno
 import hashlib
 import io
 import json
@@ -23,11 +23,13 @@ import numpy as np
 from .dataset import Dataset
 from .errors import ArtefactError
 from .result import FitResult
+from .staging import active_stage
 
 __all__ = [
     "atomic_writer",
-    "transient_writes",
     "write_bytes",
+    "read_bytes",
+    "artefact_exists",
     "write_json",
     "read_json",
     "normalised_json",
@@ -45,22 +47,6 @@ __all__ = [
 
 _ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
 
-#: Whether :func:`atomic_writer` forces each file to disk before renaming it. Files that
-#: live only until they are packed into a chunk archive (see :mod:`fitflow.archive`)
-#: need not be: the archive itself is written durably.
-_DURABLE = contextvars.ContextVar("fitflow_durable_writes", default=True)
-
-
-@contextlib.contextmanager
-def transient_writes():
-    """Within this block, :func:`atomic_writer` still renames into place but skips fsync."""
-    token = _DURABLE.set(False)
-    try:
-        yield
-    finally:
-        _DURABLE.reset(token)
-
-
 def _umask():
     mask = os.umask(0)
     os.umask(mask)
@@ -77,8 +63,7 @@ def atomic_writer(path):
         with os.fdopen(fd, "wb") as handle:
             yield handle
             handle.flush()
-            if _DURABLE.get():
-                os.fsync(handle.fileno())
+            os.fsync(handle.fileno())
         os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, path)
     except BaseException:
@@ -88,8 +73,34 @@ def atomic_writer(path):
 
 
 def write_bytes(path, data):
+    """Write ``data`` to ``path`` atomically (or into the active memory stage, see
+    :mod:`fitflow.staging`)."""
+    stage = active_stage()
+    key = stage.key(path) if stage is not None else None
+    if key is not None:
+        stage.files[key] = bytes(data)
+        return
     with atomic_writer(path) as handle:
         handle.write(data)
+
+
+def read_bytes(path):
+    """The bytes of ``path``, from the active memory stage where it is staged."""
+    stage = active_stage()
+    key = stage.key(path) if stage is not None else None
+    if key is None:
+        return Path(path).read_bytes()
+    try:
+        return stage.files[key]
+    except KeyError:
+        raise FileNotFoundError(errno.ENOENT, "No such file (staged in memory)", str(path)) from None
+
+
+def artefact_exists(path):
+    """Whether the file or folder ``path`` exists, on disk or in the active memory stage."""
+    stage = active_stage()
+    key = stage.key(path) if stage is not None else None
+    return Path(path).exists() if key is None else stage.exists(key)
 
 
 def _jsonable(obj):
@@ -123,7 +134,7 @@ def write_json(path, obj):
 def read_json(path):
     path = Path(path)
     try:
-        return json.loads(path.read_text())
+        return json.loads(read_bytes(path))
     except FileNotFoundError as exc:
         raise ArtefactError(f"{path}: artefact is missing") from exc
     except json.JSONDecodeError as exc:
@@ -152,7 +163,7 @@ def read_npz(path):
     """Read an NPZ archive into a dict, never unpickling anything."""
     path = Path(path)
     try:
-        with np.load(path, allow_pickle=False) as archive:
+        with np.load(io.BytesIO(read_bytes(path)), allow_pickle=False) as archive:
             return {name: archive[name] for name in archive.files}
     except FileNotFoundError as exc:
         raise ArtefactError(f"{path}: artefact is missing") from exc
@@ -174,6 +185,9 @@ def save_figure(fig, path):
 
 
 def sha256_file(path):
+    stage = active_stage()
+    if stage is not None and stage.key(path) is not None:
+        return hashlib.sha256(read_bytes(path)).hexdigest()
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):

@@ -12,6 +12,7 @@ import shutil
 
 from .api import generate, safe_fit
 from .artefacts import (
+    artefact_exists,
     dataset_failure,
     normalised_json,
     read_dataset,
@@ -162,7 +163,7 @@ def _reusable(folder, files, record):
     grows (more replicates) then refits only its new replicates.
     """
     provenance = folder / "provenance.json"
-    if not provenance.exists() or not all((folder / f).exists() for f in files):
+    if not artefact_exists(provenance) or not all(artefact_exists(folder / f) for f in files):
         return False
     try:
         return read_json(provenance) == normalised_json(record)
@@ -172,7 +173,7 @@ def _reusable(folder, files, record):
 
 def _dataset_current(folder, problem, meta):
     """True when ``folder`` holds the dataset this problem, settings and seed would generate."""
-    if not all((folder / n).exists() for n in DATASET_FILES):
+    if not all(artefact_exists(folder / n) for n in DATASET_FILES):
         return False
     try:
         info = read_json(folder / "dataset.json")
@@ -311,7 +312,7 @@ def run_chunk(plan, root, chunk, log=None):
     units, generate the dataset batch, then fit and evaluate it with every method of the
     case, through the same functions the per-batch jobs call (so the artefacts are the
     same bytes); one process start-up for many cheap fits. With ``store: compact`` each
-    finished unit is moved into the chunk's archive (see :mod:`fitflow.archive`), and the
+    finished unit is packed into the chunk's archive from memory (see :mod:`fitflow.archive`), and the
     manifest carries the metrics rows and timings the tables need."""
     layout = Layout(root)
     units = plan.chunk_units()[int(chunk)]
@@ -344,34 +345,34 @@ def _unit_paths(plan, layout, case, batch):
 
 
 def _run_compact_chunk(plan, layout, chunk, units, log):
-    """Run the units of a compact chunk, moving each into the archive when it is done.
+    """Run the units of a compact chunk, packing each into the archive when it is done.
 
-    With ``reuse_fits``, a unit's folders are first restored from whichever archive holds
-    them (with their timings from the last ``timings.csv``), so the usual provenance check
-    keeps what is unchanged. Files written before packing skip fsync: only the archive
-    has to survive a crash."""
+    A unit's files are staged in memory (see :mod:`fitflow.staging`) and never touch the
+    disk but in the archive, which alone is written atomically and durably. With
+    ``reuse_fits``, a unit's folders are first restored into the stage from whichever
+    archive holds them (with their timings from the last ``timings.csv``), so the usual
+    provenance check keeps what is unchanged."""
     from .aggregate import recorded_timings
     from .archive import ArtefactStore, archive_writer
-    from .artefacts import transient_writes
+    from .staging import staged
 
     previous = ArtefactStore(layout.root, compact=True) if plan.reuse_fits else None
     old_timings = recorded_timings(layout.root) if plan.reuse_fits else {}
     rows, timings = [], {}
-    # The archive is opened first, so that it alone is written atomically and durably.
-    with archive_writer(layout.root, layout.chunk_archive(chunk)) as archive, transient_writes():
+    with archive_writer(layout.root, layout.chunk_archive(chunk)) as archive:
         for case, batch in units:
             datasets, fits, batches = _unit_paths(plan, layout, case, batch)
-            for folder in datasets + fits:
-                if (layout.root / folder).exists():  # left by a chunk killed before packing
-                    shutil.rmtree(layout.root / folder)
-                if previous is not None and previous.extract(folder, layout.root) and str(folder) in old_timings:
-                    write_json(layout.root / folder / "timing.json", old_timings[str(folder)])
-            _run_unit(plan, layout.root, case, batch, log)
-            for path in batches:
-                if path.name.startswith("metrics-"):
-                    rows += read_json(layout.root / path)["rows"]
-            for folder in fits:
-                timings[str(folder)] = read_json(layout.root / folder / "timing.json")
-            for path in datasets + fits + batches:
-                archive.move_in(path)
+            with staged(layout.root / p for p in datasets + fits + batches) as stage:
+                for folder in datasets + fits:
+                    if previous is not None and previous.restore(folder, stage, layout.root) \
+                            and str(folder) in old_timings:
+                        write_json(layout.root / folder / "timing.json", old_timings[str(folder)])
+                _run_unit(plan, layout.root, case, batch, log)
+                for path in batches:
+                    if path.name.startswith("metrics-"):
+                        rows += read_json(layout.root / path)["rows"]
+                for folder in fits:
+                    timings[str(folder)] = read_json(layout.root / folder / "timing.json")
+                for path in datasets + fits + batches:
+                    archive.pack(path, stage)
     return {"rows": rows, "timings": timings}

@@ -140,8 +140,8 @@ def test_more_replicates_reuse_the_archived_fits(tmp_path):
 def test_a_killed_compact_run_resumes_to_the_same_artefacts(tmp_path, compact_run):
     _, _, reference = compact_run
     config = compact_config(tmp_path)
-    # Killed in the middle of a chunk: fit folders written, not yet packed.
-    kill_workflow_when(tmp_path, config, "results/tiny/fits/*/*/*/*/rep-*/result.json", 4)
+    # Killed in the middle of a chunk: some units packed into its unfinished archive.
+    kill_workflow_when(tmp_path, config, "results/tiny/chunks/.chunk-*.zip.*.tmp", 1, min_bytes=1)
     run_snakemake(tmp_path, "--unlock", configfile=config)
     run_snakemake(tmp_path, configfile=config)
     root = tmp_path / "results/tiny"

@@ -1,5 +1,5 @@
-"""The compact store's archive: deterministic bytes, files moved (not copied), and a
-store that reads a folder back from either layout."""
+"""The compact store's archive: deterministic bytes, files staged in memory and packed
+(never written to disk), and a store that reads a folder back from either layout."""
 
 import zipfile
 
@@ -7,31 +7,36 @@ import pytest
 import yaml
 
 from fitflow.archive import ArtefactStore, archive_writer, prune_empty_folders
+from fitflow.artefacts import artefact_exists, read_json, write_bytes
+from fitflow.staging import staged
+
+UNIT = ("fits/p/default/m/default/rep-0", "fits/p/default/m/default/batch-0.json")
 
 
-def make_tree(root):
-    fit = root / "fits/p/default/m/default/rep-0"
-    fit.mkdir(parents=True)
-    (fit / "result.json").write_text('{"status": "ok"}\n')
-    (fit / "result.npz").write_bytes(b"PK-not-really")
-    (fit / "timing.json").write_text('{"wall_time_s": 0.1}\n')
-    (root / "fits/p/default/m/default/batch-0.json").write_text("{}\n")
+def write_tree(root):
+    """The files of one fit and its batch manifest, through the artefact writers."""
+    fit = root / UNIT[0]
+    write_bytes(fit / "result.json", b'{"status": "ok"}\n')
+    write_bytes(fit / "result.npz", b"PK-not-really")
+    write_bytes(fit / "timing.json", b'{"wall_time_s": 0.1}\n')
+    write_bytes(root / UNIT[1], b"{}\n")
     return fit
 
 
 def pack(root, archive):
-    with archive_writer(root, archive) as mover:
-        mover.move_in("fits/p/default/m/default/rep-0")
-        mover.move_in("fits/p/default/m/default/batch-0.json")
+    with archive_writer(root, archive) as packer, staged(root / p for p in UNIT) as stage:
+        write_tree(root)
+        for path in UNIT:
+            packer.pack(path, stage)
+        assert stage.files == {}
 
 
-def test_packing_moves_files_in_and_gives_the_same_bytes_twice(tmp_path):
+def test_staged_files_reach_only_the_archive_and_give_the_same_bytes_twice(tmp_path):
     archives = []
     for name in ("a", "b"):
         root = tmp_path / name
-        fit = make_tree(root)
         pack(root, root / "chunks/chunk-0.zip")
-        assert not fit.exists() and not (root / "fits/p/default/m/default/batch-0.json").exists()
+        assert sorted(p.relative_to(root).as_posix() for p in root.rglob("*")) == ["chunks", "chunks/chunk-0.zip"]
         archives.append((root / "chunks/chunk-0.zip").read_bytes())
     assert archives[0] == archives[1]
     with zipfile.ZipFile(tmp_path / "a/chunks/chunk-0.zip") as handle:
@@ -42,13 +47,24 @@ def test_packing_moves_files_in_and_gives_the_same_bytes_twice(tmp_path):
                      "fits/p/default/m/default/batch-0.json"]
 
 
+def test_staged_files_read_back_and_other_paths_stay_on_disk(tmp_path):
+    with staged([tmp_path / UNIT[0]]) as stage:
+        fit = write_tree(tmp_path)
+        assert read_json(fit / "result.json") == {"status": "ok"}
+        assert artefact_exists(fit) and artefact_exists(fit / "result.npz") and not artefact_exists(fit / "fit.png")
+        assert not fit.exists()  # in memory only
+        assert (tmp_path / UNIT[1]).read_bytes() == b"{}\n"  # not below a staged folder: on disk
+        assert sorted(p.name for p in stage.pop_below(fit)) == ["result.json", "result.npz", "timing.json"]
+        assert not artefact_exists(fit)
+
+
 def test_a_failed_block_leaves_the_previous_archive(tmp_path):
-    make_tree(tmp_path)
     pack(tmp_path, tmp_path / "chunks/chunk-0.zip")
     before = (tmp_path / "chunks/chunk-0.zip").read_bytes()
-    make_tree(tmp_path)
-    with pytest.raises(RuntimeError), archive_writer(tmp_path, tmp_path / "chunks/chunk-0.zip") as mover:
-        mover.move_in("fits/p/default/m/default/rep-0")
+    with (pytest.raises(RuntimeError), archive_writer(tmp_path, tmp_path / "chunks/chunk-0.zip") as packer,
+          staged(tmp_path / p for p in UNIT) as stage):
+        write_tree(tmp_path)
+        packer.pack(UNIT[0], stage)
         raise RuntimeError("killed")
     assert (tmp_path / "chunks/chunk-0.zip").read_bytes() == before
     assert [p.name for p in (tmp_path / "chunks").iterdir()] == ["chunk-0.zip"]  # no temporary left
@@ -56,8 +72,7 @@ def test_a_failed_block_leaves_the_previous_archive(tmp_path):
 
 def test_the_store_reads_a_folder_from_either_layout(tmp_path):
     folders, compact = tmp_path / "folders", tmp_path / "compact"
-    make_tree(folders)
-    make_tree(compact)
+    write_tree(folders)
     pack(compact, compact / "chunks/chunk-0.zip")
     prune_empty_folders(compact / "fits")
     assert not (compact / "fits").exists()
@@ -93,17 +108,12 @@ def test_an_unreadable_archive_is_an_error_naming_it(tmp_path):
         ArtefactStore(tmp_path, compact=True).folder("fits/p/default/m/default/rep-0")
 
 
-def test_the_chunk_archive_is_written_durably_and_its_transient_files_are_not(tmp_path, monkeypatch):
-    """The packed files skip fsync; the archive, which alone must survive a crash, does not."""
+def test_the_chunk_archive_is_the_one_file_written_and_it_is_written_durably(tmp_path, monkeypatch):
+    """The staged files never reach the disk; the archive, which must survive a crash, is fsynced."""
     import os
-
-    from fitflow.artefacts import transient_writes, write_bytes
 
     synced = []
     real_fsync = os.fsync
     monkeypatch.setattr(os, "fsync", lambda fd: (synced.append(os.readlink(f"/proc/self/fd/{fd}")), real_fsync(fd)))
-    make_tree(tmp_path)
-    with archive_writer(tmp_path, tmp_path / "chunks/chunk-0.zip") as mover, transient_writes():
-        write_bytes(tmp_path / "fits/p/default/m/default/rep-0/extra.json", b"{}")
-        mover.move_in("fits/p/default/m/default/rep-0")
+    pack(tmp_path, tmp_path / "chunks/chunk-0.zip")
     assert [os.path.basename(p).startswith(".chunk-0.zip.") for p in synced] == [True]
