@@ -30,3 +30,18 @@ def test_every_thread_pool_loaded_inside_a_job_obeys_its_thread_count(threads):
     assert {"openblas", "openmp"} <= apis, probe  # scipy's OpenBLAS and scikit-learn's libgomp were seen
     assert all(n == threads for _, _, n in probe["inside"]), probe["inside"]
     assert probe["restored"] is None  # the process environment is left as it was
+
+
+def test_the_exit_hook_cancels_waiting_timers_so_the_process_need_not_wait_for_them():
+    """Snakemake's rate limiter leaves a non-daemon one-second Timer that Python waits for
+    at exit; the Snakefile's onsuccess/onerror hooks cancel it. A 60 s Timer stands in."""
+    import threading
+
+    from fitflow.snakemake_job import cancel_pending_timers
+
+    fired = []
+    timer = threading.Timer(60, fired.append, args=[True])
+    timer.start()
+    cancel_pending_timers()
+    timer.join(timeout=10)
+    assert not timer.is_alive() and fired == []

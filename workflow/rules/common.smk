@@ -11,6 +11,7 @@ from fitflow import layout as paths
 from fitflow.layout import Layout
 from fitflow.registry import methods as method_registry
 from fitflow.registry import problems as problem_registry
+from fitflow.snakemake_job import cancel_pending_timers
 
 CONFIG_SOURCE = ", ".join(map(str, workflow.configfiles)) or "<config>"
 try:
@@ -28,6 +29,16 @@ for skipped in PLAN.skipped:
         f"fitflow: not fitting {skipped['problem']} with {skipped['method']}: {skipped['reason']}",
         file=sys.stderr,
     )
+
+
+# Snakemake's last rate-limiter timer would hold the exit for up to a second.
+onsuccess:
+    cancel_pending_timers()
+
+
+onerror:
+    cancel_pending_timers()
+
 
 ROOT = f"results/{PLAN.name}"
 # slurm_partition / slurm_account for every remote job, when the config gives them.
