@@ -1,4 +1,4 @@
-# fitflow: generate -> fit -> evaluate -> aggregate -> report.
+# fitflow: generate -> fit and evaluate -> tables and report.
 # The rules live in workflow/rules/; the work is done by the fitflow package.
 from snakemake.utils import min_version
 
@@ -18,13 +18,11 @@ include: "workflow/rules/common.smk"
 include: "workflow/rules/generate.smk"
 include: "workflow/rules/fit.smk"
 include: "workflow/rules/campaign.smk"
-include: "workflow/rules/aggregate.smk"
 include: "workflow/rules/report.smk"
 
 
 localrules:
     all,
-    aggregate,
     report,
 
 

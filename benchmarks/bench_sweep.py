@@ -87,8 +87,7 @@ def files_per_1000(workdir, config, n_fits):
 def plain_loop(workdir, config):
     """The same jobs' work, called one after another in this process (with ``store:
     compact``, the one chunk's work: every unit staged in memory and packed)."""
-    from fitflow.aggregate import build_table, timings_table, write_table
-    from fitflow.artefacts import write_json
+    from fitflow.aggregate import write_experiment_tables
     from fitflow.experiment import batches, build_plan
     from fitflow.jobs import evaluate_batch, fit_batch, generate_batch, run_chunk
     from fitflow.layout import Layout
@@ -97,10 +96,10 @@ def plain_loop(workdir, config):
     start = time.perf_counter()
     plan = build_plan(config)
     layout = Layout(Path(workdir) / "results" / plan.name)
-    metrics, manifests = [], ()
+    metrics = []
     if plan.store == "compact":
         run_chunk(plan, layout.root, 0)
-        metrics = manifests = [layout.chunk_manifest(0)]
+        metrics = [layout.chunk_manifest(0)]
     else:
         n_batches = len(batches(plan.replicates, plan.batch_size))
         for case in plan.problems:
@@ -111,10 +110,7 @@ def plain_loop(workdir, config):
                 fit_batch(plan, layout.root, pair.key, b, plot=plan.plot_fits)
                 evaluate_batch(plan, layout.root, pair.key, b)
                 metrics.append(layout.metrics_batch(*pair.key, b))
-    table = build_table(metrics)
-    write_table(table, layout.table_csv, layout.table_parquet)
-    write_table(timings_table(table, layout.root, manifests), layout.timings_csv)
-    write_json(layout.experiment_json, plan.describe())
+    table = write_experiment_tables(plan, layout, metrics)
     write_report(layout.root, figures_dir=layout.root / "figures")
     return time.perf_counter() - start, len(table)
 

@@ -12,7 +12,8 @@ import pandas as pd
 from .artefacts import atomic_writer, read_json
 from .evaluate import SUMMARY_METRICS
 
-__all__ = ["KEY_COLUMNS", "build_table", "timings_table", "recorded_timings", "write_table", "read_table"]
+__all__ = ["KEY_COLUMNS", "build_table", "timings_table", "recorded_timings", "write_table", "read_table",
+           "write_experiment_tables"]
 
 KEY_COLUMNS = ["problem", "problem_settings", "method", "method_settings", "replicate"]
 _LEADING = KEY_COLUMNS + ["status", "message", "n_warnings", *SUMMARY_METRICS]
@@ -72,4 +73,23 @@ def read_table(root, with_timings=True):
     if with_timings and (root / "timings.csv").exists():
         timings = pd.read_csv(root / "timings.csv", keep_default_na=False, na_values=[""])
         table = table.merge(timings, on=KEY_COLUMNS, how="left")
+    return table
+
+
+def write_experiment_tables(plan, layout, metrics_files, configfiles=()):
+    """Write an experiment's tables once all its fits are done: ``fits.csv`` and
+    ``fits.parquet`` from ``metrics_files`` (the fit jobs' metrics batches, or in the
+    compact store the chunk manifests), ``timings.csv`` and ``experiment.json``; returns
+    the table."""
+    from .archive import prune_empty_folders
+    from .artefacts import write_json
+
+    table = build_table(metrics_files)
+    write_table(table, layout.table_csv, layout.table_parquet)
+    compact = plan.store == "compact"
+    if compact:  # every chunk has packed its work: drop any empty tree an older run left
+        for tree in ("datasets", "fits"):
+            prune_empty_folders(layout.root / tree)
+    write_table(timings_table(table, layout.root, metrics_files if compact else ()), layout.timings_csv)
+    write_json(layout.experiment_json, plan.describe(configfiles))
     return table

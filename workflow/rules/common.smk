@@ -73,7 +73,7 @@ def fit_batch_indices(method_label):
 
 
 def metrics_batch_files():
-    """Every metrics batch file (written by the fit jobs): the aggregate step's inputs."""
+    """Every metrics batch file (written by the fit jobs): the tables' inputs."""
     return [
         LAYOUT.metrics_batch(*pair.key, b)
         for pair in PLAN.pairs
@@ -204,7 +204,7 @@ def run_resource(name):
     return resource
 
 
-def aggregate_inputs():
+def table_inputs():
     """What the tables wait for: every metrics batch, or every chunk when work is chunked."""
     if PLAN.chunks:
         return [LAYOUT.chunk_manifest(i) for i in range(len(PLAN.chunk_units()))]
@@ -215,7 +215,7 @@ def metrics_sources():
     """Where the tables read each fit's metrics row: the fit jobs' metrics batch files,
     or the chunk manifests in the compact store (whose batch files are archived)."""
     if PLAN.store == "compact":
-        return [str(f) for f in aggregate_inputs()]
+        return [str(f) for f in table_inputs()]
     return [str(f) for f in metrics_batch_files()]
 
 

@@ -1,11 +1,17 @@
-"""Render the experiment's HTML report (and its key figures) from the artefacts."""
+"""Collect every fit's metrics into the experiment's tidy tables, then render its HTML
+report (and key figures) from the artefacts."""
 
 from pathlib import Path
 
-from fitflow.layout import REPORT_HTML
-from fitflow.report import write_report
+from fitflow.aggregate import write_experiment_tables
+from fitflow.layout import TABLE_CSV
 from fitflow.snakemake_job import job
 
-with job(snakemake, REPORT_HTML) as (plan, root, log):
+with job(snakemake, TABLE_CSV) as (plan, root, log):
+    from fitflow.layout import Layout
+    from fitflow.report import write_report
+
+    table = write_experiment_tables(plan, Layout(root), snakemake.params.metrics, snakemake.params.configfiles)
+    log.write(f"{len(table)} fits, {int((table['status'] != 'ok').sum())} failed\n")
     write_report(root, snakemake.output.html, figures_dir=Path(snakemake.output.calibration).parent,
                  workers=snakemake.threads)
