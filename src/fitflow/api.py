@@ -104,6 +104,6 @@ def safe_fit(method, dataset, rng, key=None, seconds=None):
         log = f"failed: {result.message}\n"
     except Exception as exc:  # a plugin bug must not stop the experiment
         result = FitResult.failed(f"{plugin_origin(method, key)} raised {type(exc).__name__} in fit: {exc}")
-        log = "fit raised an exception:\n" + traceback.format_exc()
+        log = f"failed: {result.message}\n" + traceback.format_exc()
     timing = {"wall_time_s": time.perf_counter() - wall, "cpu_time_s": time.process_time() - cpu}
     return result, timing, log

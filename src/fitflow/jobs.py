@@ -263,7 +263,7 @@ def fit_batch(plan, root, key, batch, log=None, plot=True):
         # Written last: a fit killed before this point is never taken as reusable.
         write_json(folder / "provenance.json", record)
         manifest.append({"replicate": rep, "status": result.status})
-        _log(log, f"rep {rep}: {result.status} {result.message}\n{fit_log}")
+        _log(log, f"rep {rep}: {result.status}\n{fit_log}")  # a failure's message is in its fit log
     write_json(layout.fit_batch(*key, batch), {"key": list(key), "replicates": manifest})
 
 

@@ -69,6 +69,7 @@ def test_measured_data_through_the_workflow(tmp_path):
     assert flaky.status == "failed" and "model exploded" in flaky.message
     log = (root / flaky.fit_dir / "fit.log").read_text()
     assert "Traceback" in log and "RuntimeError: model exploded" in log
+    assert log.startswith(f"failed: {flaky.message}\n")  # the reason first, as the job log shows it
     assert (table[table.problem != "flaky"].status == "ok").all()
     report = (root / "report.html").read_text()
     assert "These data are measurements: no truth is known" in report
