@@ -82,7 +82,14 @@ class ExperimentPlan:
         units, each unit generating one dataset batch and fitting and evaluating it with
         every method of that case. Units are dealt longest-first (by the summed runtime
         hints of their methods and their replicates) to the least-loaded chunk, so chunk
-        costs balance whether the experiment has many cases or many replicates."""
+        costs balance whether the experiment has many cases or many replicates. Computed
+        once per plan: the workflow asks for it per chunk and per input function."""
+        cached = self.__dict__.get("_chunk_units")
+        if cached is None:
+            cached = self.__dict__["_chunk_units"] = self._deal_chunk_units()
+        return cached
+
+    def _deal_chunk_units(self):
         cost = {case: 0.0 for case in self.problems}
         for pair in self.pairs:
             cost[pair.problem] += method_registry().get(pair.method.plugin).resource_hints()["runtime"]

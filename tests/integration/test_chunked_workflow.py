@@ -50,3 +50,56 @@ def test_one_case_with_many_replicates_still_fills_every_chunk():
               "problems": {"cosine_series": {}}, "methods": {"ols": {}}}
     sizes = [len(units) for units in build_plan(config).chunk_units()]
     assert sizes == [3, 3, 2, 2]
+
+
+def _chunk_jobs(dry_run_stdout):
+    """``{chunk: {"threads": n, resource: value}}`` from a dry run printed with job details."""
+    jobs, current = {}, None
+    for line in dry_run_stdout.splitlines():
+        line = line.strip()
+        if line.startswith("rule "):
+            current = {} if line == "rule chunk:" else None
+        elif current is not None and line.startswith("wildcards: chunk="):
+            jobs[int(line.split("=")[1])] = current
+            current.setdefault("threads", 1)
+        elif current is not None and line.startswith("threads:"):
+            current["threads"] = int(line.split()[1])
+        elif current is not None and line.startswith("resources:"):
+            for item in line.split(":", 1)[1].split(","):
+                key, value = item.strip().split("=")
+                if key in ("mem_mb", "runtime"):
+                    current[key] = int(value)
+    return jobs
+
+
+def test_a_chunk_job_asks_for_what_its_methods_need(tmp_path):
+    """On a cluster a chunk job runs several methods' fits one after another: it asks for
+    the most threads and memory any of them needs and for the sum of their runtimes (each a
+    fit job's limit for one batch), config overrides included."""
+    from fitflow.experiment import build_plan
+    from fitflow.registry import methods
+
+    config = yaml.safe_load(TINY_CONFIG.read_text())
+    config["chunks"] = 3
+    config["methods"]["mlp"]["resources"] = {"mem_mb": 3000, "threads": 2}
+    config["methods"]["nlls"]["resources"] = {"runtime": 30}
+    path = tmp_path / "chunked.yaml"
+    path.write_text(yaml.safe_dump(config, sort_keys=False))
+    jobs = _chunk_jobs(run_snakemake(tmp_path, "-n", "--quiet", "progress", configfile=path).stdout)
+
+    def need(label, name):
+        entry = config["methods"][label]
+        given = (entry.get("resources") or {}).get(name)
+        return given if given is not None else methods().get(entry.get("plugin", label)).resource_hints()[name]
+
+    plan = build_plan(config)
+    assert sorted(jobs) == [0, 1, 2]
+    for chunk, units in enumerate(plan.chunk_units()):
+        labels = [[p.method.label for p in plan.pairs if p.problem == case] for case, _ in units]
+        flat = [label for unit in labels for label in unit]
+        assert jobs[chunk]["threads"] == max(need(label, "threads") for label in flat)
+        assert jobs[chunk]["mem_mb"] == max(need(label, "mem_mb") for label in flat)
+        assert jobs[chunk]["runtime"] == sum(need(label, "runtime") for label in flat)
+    # The overrides reach the chunks that run those methods.
+    assert max(job["mem_mb"] for job in jobs.values()) == 3000
+    assert max(job["threads"] for job in jobs.values()) == 2

@@ -1,5 +1,6 @@
 # Config validation and the input functions shared by every rule.
 import sys
+from collections import Counter
 from pathlib import Path
 
 from snakemake.exceptions import WorkflowError
@@ -112,16 +113,39 @@ def datasets_for_fit(wildcards):
     ]
 
 
+def method_resource_value(label, name):
+    """Resource ``name`` of method ``label``: the method entry's override, else the plugin's hint."""
+    entry = config["methods"][label] or {}
+    override = (entry.get("resources") or {}).get(name)
+    if override is not None:
+        return override
+    plugin = entry.get("plugin", label)
+    return method_registry().get(plugin).resource_hints()[name]
+
+
 def method_resource(name):
     """Input function: resource ``name`` of the method, config override first."""
+    return lambda wildcards: method_resource_value(wildcards.method, name)
+
+
+def chunk_resource(name):
+    """Input function: resource ``name`` of a chunk job, from the methods it runs: the
+    largest ``threads`` and ``mem_mb``; for ``runtime``, the sum over its units of their
+    methods' runtimes (each a fit job's limit for one batch)."""
 
     def resource(wildcards):
-        entry = config["methods"][wildcards.method] or {}
-        override = (entry.get("resources") or {}).get(name)
-        if override is not None:
-            return override
-        plugin = entry.get("plugin", wildcards.method)
-        return method_registry().get(plugin).resource_hints()[name]
+        batches = Counter(case for case, _ in PLAN.chunk_units()[int(wildcards.chunk)])
+        per_case = {
+            case: [
+                method_resource_value(pair.method.label, name)
+                for pair in PLAN.pairs
+                if pair.problem == case
+            ]
+            for case in batches
+        }
+        if name == "runtime":
+            return max(1, sum(n * sum(per_case[case]) for case, n in batches.items()))
+        return max((v for values in per_case.values() for v in values), default=1)
 
     return resource
 

@@ -35,8 +35,11 @@ rule chunk:
         LAYOUT.pattern(paths.CHUNK_LOG),
     conda:
         "../envs/fitflow.yaml"
+    threads: chunk_resource("threads")
     resources:
         **CLUSTER_RESOURCES,
+        mem_mb=chunk_resource("mem_mb"),
+        runtime=chunk_resource("runtime"),
     params:
         depends_on=chunk_params,
     script:
