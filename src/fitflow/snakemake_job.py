@@ -2,18 +2,27 @@
 
 :func:`job` opens the rule's log file, sends ``stderr`` (warnings, tracebacks)
 there, caps BLAS/OpenMP threads at the job's ``threads`` so parallel jobs do
-not oversubscribe the cores, and rebuilds the experiment plan from the config
-Snakemake passes in; it also finds the experiment folder from the job's output.
-Each script under ``workflow/scripts/`` is then a few lines.
+not oversubscribe the cores, and takes the experiment plan the Snakefile built
+(:func:`share_plan`), or rebuilds it from the config Snakemake passes in; it
+also finds the experiment folder from the job's output. Each script under
+``workflow/scripts/`` is then a few lines.
 """
 
 import contextlib
+import hashlib
+import json
+import pickle
 import sys
+from pathlib import Path
 
 from .experiment import build_plan
 from .layout import Layout
 
-__all__ = ["job", "thread_limit", "cancel_pending_timers"]
+__all__ = ["job", "thread_limit", "cancel_pending_timers", "share_plan", "shared_plan"]
+
+#: Where the Snakefile leaves its plan for the jobs, relative to the working directory
+#: (Snakemake's own metadata folder: never among the results).
+PLAN_FOLDER = Path(".snakemake") / "fitflow-plans"
 
 #: What the BLAS and OpenMP runtimes read when they load: scipy and scikit-learn bring their
 #: own copies (scipy's OpenBLAS, scikit-learn's libgomp), loaded only when a plugin first
@@ -30,7 +39,7 @@ def job(smk, output_template):
     """
     with open(smk.log[0], "w") as log, contextlib.redirect_stderr(log), thread_limit(int(smk.threads)):
         try:
-            yield build_plan(smk.config), Layout.from_output(smk.output[0], output_template).root, log
+            yield shared_plan(smk.config), Layout.from_output(smk.output[0], output_template).root, log
         except BaseException:
             import traceback
 
@@ -77,3 +86,42 @@ def cancel_pending_timers():
     for thread in threading.enumerate():
         if isinstance(thread, threading.Timer):
             thread.cancel()
+
+
+def _config_digest(config):
+    return hashlib.sha256(json.dumps(config, sort_keys=True, default=repr).encode()).hexdigest()
+
+
+def share_plan(plan, config):
+    """Leave ``plan``, built from ``config``, for this run's jobs (see :func:`shared_plan`).
+
+    Building a plan validates every problem and method: it reads the user's data
+    files and compiles their model expressions with sympy, 0.2-0.7 s that every
+    job repeated for a plan the Snakefile had already built. Plans of other
+    configs are removed. Best effort: where the folder cannot be written, jobs
+    build their own plan as before."""
+    from .artefacts import write_bytes
+
+    digest = _config_digest(config)
+    path = PLAN_FOLDER / f"{digest}.pickle"
+    try:
+        PLAN_FOLDER.mkdir(parents=True, exist_ok=True)
+        write_bytes(path, pickle.dumps({"digest": digest, "plan": plan}, protocol=pickle.HIGHEST_PROTOCOL))
+        for other in PLAN_FOLDER.glob("*.pickle"):
+            if other != path:
+                other.unlink(missing_ok=True)
+    except OSError:
+        pass
+
+
+def shared_plan(config):
+    """The plan the Snakefile built from this very ``config`` (:func:`share_plan`), or,
+    if there is none or it cannot be read, one built here."""
+    digest = _config_digest(config)
+    try:
+        stored = pickle.loads((PLAN_FOLDER / f"{digest}.pickle").read_bytes())
+        if stored["digest"] == digest:
+            return stored["plan"]
+    except Exception:  # missing, unreadable or from another version: build it
+        pass
+    return build_plan(config)

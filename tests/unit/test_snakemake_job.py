@@ -45,3 +45,32 @@ def test_the_exit_hook_cancels_waiting_timers_so_the_process_need_not_wait_for_t
     cancel_pending_timers()
     timer.join(timeout=10)
     assert not timer.is_alive() and fired == []
+
+
+def test_jobs_take_the_plan_the_snakefile_shared_for_their_very_config(tmp_path, monkeypatch):
+    """A job reuses the plan built from its own config, without validating it again, and
+    builds one itself when the shared plan is missing, corrupt or of another config."""
+    import yaml
+
+    from conftest import TINY_CONFIG
+    from fitflow import snakemake_job
+    from fitflow.experiment import build_plan
+
+    monkeypatch.chdir(tmp_path)
+    config = yaml.safe_load(TINY_CONFIG.read_text())
+    plan = build_plan(config)
+    snakemake_job.share_plan(plan, config)
+    built = []
+    monkeypatch.setattr(snakemake_job, "build_plan", lambda c: built.append(c) or build_plan(c))
+
+    assert snakemake_job.shared_plan(config).describe() == plan.describe() and built == []
+
+    other = {**config, "seed": config["seed"] + 1}  # another config: its own plan
+    assert snakemake_job.shared_plan(other).seed == other["seed"] and built == [other]
+
+    snakemake_job.share_plan(build_plan(other), other)  # sharing a new plan drops the old one
+    assert len(list(snakemake_job.PLAN_FOLDER.glob("*.pickle"))) == 1
+    assert snakemake_job.shared_plan(other).seed == other["seed"] and len(built) == 1
+
+    next(snakemake_job.PLAN_FOLDER.glob("*.pickle")).write_bytes(b"not a pickle")
+    assert snakemake_job.shared_plan(other).seed == other["seed"] and len(built) == 2

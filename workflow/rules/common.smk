@@ -12,7 +12,7 @@ from fitflow import layout as paths
 from fitflow.layout import Layout
 from fitflow.registry import methods as method_registry
 from fitflow.registry import problems as problem_registry
-from fitflow.snakemake_job import cancel_pending_timers
+from fitflow.snakemake_job import cancel_pending_timers, share_plan
 
 CONFIG_SOURCE = ", ".join(map(str, workflow.configfiles)) or "<config>"
 try:
@@ -24,6 +24,7 @@ try:
     PLAN = build_plan(config, source=CONFIG_SOURCE)
 except FitflowError as error:
     raise WorkflowError(f"invalid fitflow config: {error}") from None
+share_plan(PLAN, config)  # the jobs take it instead of validating the config again
 
 for skipped in PLAN.skipped:
     print(
