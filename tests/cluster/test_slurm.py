@@ -22,9 +22,10 @@ CONFIG = {
 }
 
 
-def test_slurm_run_matches_a_local_run(slurm_cluster, tmp_path):
+@pytest.mark.parametrize("chunks", [0, 2])
+def test_slurm_run_matches_a_local_run(slurm_cluster, tmp_path, chunks):
     config = tmp_path / "cluster.yaml"
-    config.write_text(yaml.safe_dump(CONFIG))
+    config.write_text(yaml.safe_dump({**CONFIG, "chunks": chunks}))
     local, cluster = tmp_path / "local", tmp_path / "cluster"
     local.mkdir(), cluster.mkdir()
     run_snakemake(local, configfile=config)
@@ -38,8 +39,10 @@ def test_slurm_run_matches_a_local_run(slurm_cluster, tmp_path):
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-4000:]
     # The remote jobs really went through SLURM: one SLURM log per submitted job, here
     # 2 generate jobs (one per problem) and 3 fit jobs (one per problem x method; each
-    # evaluates its own fits).
+    # evaluates its own fits), or with chunks the 2 chunk jobs, which ask for their
+    # methods' resources.
     slurm_logs = list((cluster / "slurm-logs").rglob("*.log"))
-    assert len(slurm_logs) == 5, proc.stderr[-3000:]
-    assert {p.parent.parent.name for p in slurm_logs} == {"rule_generate", "rule_fit"}
+    assert len(slurm_logs) == (2 if chunks else 5), proc.stderr[-3000:]
+    expected_rules = {"rule_chunk"} if chunks else {"rule_generate", "rule_fit"}
+    assert {p.parent.parent.name for p in slurm_logs} == expected_rules
     assert artefact_hashes(local / "results" / "cluster") == artefact_hashes(cluster / "results" / "cluster")
