@@ -23,7 +23,7 @@ import numpy as np
 from .dataset import Dataset
 from .errors import ArtefactError
 from .result import FitResult
-from .staging import active_stage
+from .staging import staged_key
 
 __all__ = [
     "atomic_writer",
@@ -75,8 +75,7 @@ def atomic_writer(path):
 def write_bytes(path, data):
     """Write ``data`` to ``path`` atomically (or into the active memory stage, see
     :mod:`fitflow.staging`)."""
-    stage = active_stage()
-    key = stage.key(path) if stage is not None else None
+    stage, key = staged_key(path)
     if key is not None:
         stage.files[key] = bytes(data)
         return
@@ -86,8 +85,7 @@ def write_bytes(path, data):
 
 def read_bytes(path):
     """The bytes of ``path``, from the active memory stage where it is staged."""
-    stage = active_stage()
-    key = stage.key(path) if stage is not None else None
+    stage, key = staged_key(path)
     if key is None:
         return Path(path).read_bytes()
     try:
@@ -98,8 +96,7 @@ def read_bytes(path):
 
 def artefact_exists(path):
     """Whether the file or folder ``path`` exists, on disk or in the active memory stage."""
-    stage = active_stage()
-    key = stage.key(path) if stage is not None else None
+    stage, key = staged_key(path)
     return Path(path).exists() if key is None else stage.exists(key)
 
 
@@ -185,8 +182,7 @@ def save_figure(fig, path):
 
 
 def sha256_file(path):
-    stage = active_stage()
-    if stage is not None and stage.key(path) is not None:
+    if staged_key(path)[1] is not None:
         return hashlib.sha256(read_bytes(path)).hexdigest()
     digest = hashlib.sha256()
     with open(path, "rb") as handle:

@@ -8,7 +8,6 @@ atomically: a job killed half-way leaves no manifest, so Snakemake reruns it.
 """
 
 from pathlib import Path
-import shutil
 
 from .api import generate, safe_fit
 from .artefacts import (

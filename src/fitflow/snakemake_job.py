@@ -106,7 +106,7 @@ def share_plan(plan, config):
     path = PLAN_FOLDER / f"{digest}.pickle"
     try:
         PLAN_FOLDER.mkdir(parents=True, exist_ok=True)
-        write_bytes(path, pickle.dumps({"digest": digest, "plan": plan}, protocol=pickle.HIGHEST_PROTOCOL))
+        write_bytes(path, pickle.dumps(plan, protocol=pickle.HIGHEST_PROTOCOL))
         for other in PLAN_FOLDER.glob("*.pickle"):
             if other != path:
                 other.unlink(missing_ok=True)
@@ -117,11 +117,8 @@ def share_plan(plan, config):
 def shared_plan(config):
     """The plan the Snakefile built from this very ``config`` (:func:`share_plan`), or,
     if there is none or it cannot be read, one built here."""
-    digest = _config_digest(config)
     try:
-        stored = pickle.loads((PLAN_FOLDER / f"{digest}.pickle").read_bytes())
-        if stored["digest"] == digest:
-            return stored["plan"]
+        return pickle.loads((PLAN_FOLDER / f"{_config_digest(config)}.pickle").read_bytes())
     except Exception:  # missing, unreadable or from another version: build it
         pass
     return build_plan(config)

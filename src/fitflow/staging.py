@@ -17,7 +17,7 @@ import contextvars
 import os
 from pathlib import Path
 
-__all__ = ["MemoryStage", "staged", "active_stage"]
+__all__ = ["MemoryStage", "staged", "staged_key"]
 
 _STAGE = contextvars.ContextVar("fitflow_memory_stage", default=None)
 
@@ -30,12 +30,7 @@ class MemoryStage:
 
     def __init__(self, folders=()):
         self.files = {}
-        self._roots = set()
-        self.add(folders)
-
-    def add(self, folders):
-        """Stage these folders (and files) too."""
-        self._roots.update(os.path.abspath(p) for p in folders)
+        self._roots = {os.path.abspath(p) for p in folders}
 
     def key(self, path):
         """The absolute path of ``path`` when it is staged, else None."""
@@ -62,9 +57,11 @@ class MemoryStage:
         return {Path(n): self.files.pop(n) for n in names}
 
 
-def active_stage():
-    """The stage of the enclosing :func:`staged` block, or None."""
-    return _STAGE.get()
+def staged_key(path):
+    """``(stage, key)``: the active stage and ``path``'s key in it, or ``(stage, None)``
+    when ``path`` is not staged (``stage`` is None outside a :func:`staged` block)."""
+    stage = _STAGE.get()
+    return stage, (stage.key(path) if stage is not None else None)
 
 
 @contextlib.contextmanager

@@ -25,7 +25,6 @@ import tempfile
 import numpy as np
 
 from .artefacts import read_dataset, read_result, write_dataset, write_result
-from .dataset import Dataset
 from .errors import SettingsError
 from .evaluate import evaluate
 from .plugin import Method, Problem
