@@ -23,7 +23,8 @@ function the generated code calls.
 """
 
 import ast
-import functools
+import builtins
+import inspect
 import math
 import unicodedata
 
@@ -33,7 +34,7 @@ from .errors import FitflowError
 from .model import ParametricModel
 
 __all__ = ["ExpressionError", "FUNCTIONS", "parse_expression", "compile_expression", "expression_model",
-           "linearity", "check_ascii_name", "LIMITS"]
+           "linearity", "check_ascii_name", "LIMITS", "compiled_expressions", "adopt_compiled_expressions"]
 
 #: Functions an expression may call: name in the expression -> sympy function name.
 FUNCTIONS = {
@@ -263,10 +264,15 @@ def expression_model(text, parameters, p0, bounds=None, variables=("x",), consta
 
 
 class _Compiled:
-    """An expression compiled to numpy functions, with its linearity decided exactly."""
+    """An expression compiled to numpy functions, with its linearity decided exactly.
+
+    It pickles as the generated numpy code (see :meth:`__getstate__`), so a job handed
+    the compiled expressions of the Snakefile's plan runs them without importing sympy."""
 
     def __init__(self, text, parameters, variables, constants):
         import sympy
+
+        self._key = (text, parameters, variables, constants)
 
         expression = parse_expression(text, parameters, variables, dict(constants))
         param_symbols = [sympy.Symbol(p, real=True) for p in parameters]
@@ -292,12 +298,34 @@ class _Compiled:
         """The design matrix as rows of mpmath numbers at 34 digits (``x`` taken as exact)."""
         import mpmath
 
+        if self._exact is None:  # unpickled: compiled again on first use (rarely needed)
+            self._exact = _Compiled(*self._key)._exact
         with mpmath.workdps(34):
             rows = []
             for point in np.asarray(x, dtype=float).reshape(len(x), -1):
                 args = [mpmath.mpf(float(v)) for v in point[: self.n_variables]]
                 rows.append([mpmath.mpmathify(f(*args)) for f in self._exact])
             return rows
+
+    def __getstate__(self):
+        """The generated source of the numpy functions and where each name they call comes
+        from: compiling with sympy costs a job 0.4 s (its import, differentiation and
+        ``lambdify``), running the generated code nothing. A function calling anything but
+        numpy's functions, builtins or a number is pickled as the expression's text alone,
+        compiled again on load. The mpmath design rows are compiled again on first use."""
+        functions = [_portable(f) for f in (self.value, *self.derivatives)]
+        state = {**self.__dict__, "_exact": None, "value": None, "derivatives": None}
+        state["_portable"] = None if None in functions else functions
+        return state
+
+    def __setstate__(self, state):
+        functions = state.pop("_portable")
+        if functions is None:
+            self.__dict__.update(_Compiled(*state["_key"]).__dict__)
+            return
+        self.__dict__.update(state)
+        self.value, *derivatives = (_rebuilt(*f) for f in functions)
+        self.derivatives = tuple(derivatives)
 
 
 def linearity(expression, gradient, param_symbols):
@@ -324,9 +352,69 @@ def linearity(expression, gradient, param_symbols):
     return True, "linear in its parameters: every second derivative in the parameters is zero"
 
 
-@functools.lru_cache(maxsize=64)
+def _portable(function):
+    """``(source, {name: origin})`` of a ``lambdify``-generated function, or None when a
+    name it calls is not numpy's, a builtin or a number (then it is not rebuilt from text)."""
+    code = function.__code__
+    if any(isinstance(c, type(code)) for c in code.co_consts):
+        return None
+    try:
+        source = inspect.getsource(function)
+    except (OSError, TypeError):
+        return None
+    origins = {}
+    for name in code.co_names:
+        obj = function.__globals__.get(name, getattr(builtins, name, None))
+        if obj is not None and obj is getattr(np, name, None):
+            origins[name] = ("numpy", name)
+        elif obj is not None and obj is getattr(builtins, name, None):
+            origins[name] = ("builtins", name)
+        elif type(obj) in (float, int):
+            origins[name] = ("value", obj)
+        else:
+            return None
+    return source, origins
+
+
+def _rebuilt(source, origins):
+    """The function :func:`_portable` described, executed from its source."""
+    namespace = {"__builtins__": builtins}
+    for name, (kind, what) in origins.items():
+        namespace[name] = what if kind == "value" else getattr(np if kind == "numpy" else builtins, what)
+    exec(compile(source, "<fitflow-expression>", "exec"), namespace)  # noqa: S102 (sympy's own generated code)
+    return namespace[_defined_name(source)]
+
+
+def _defined_name(source):
+    """The name of the function ``source`` defines."""
+    return source.split("def ", 1)[1].split("(", 1)[0].strip()
+
+
+#: Compiled expressions by their arguments to :func:`compile_expression`, oldest first.
+_COMPILED = {}
+_COMPILED_KEPT = 256
+
+
 def compile_expression(text, parameters, variables, constants=()):
     """The compiled expression (cached: sympy is slow): ``.value`` and ``.derivatives`` are
     numpy functions of ``(*variables, *parameters)``; ``.linear``/``.linearity`` say whether
     and why the model is linear in its parameters."""
-    return _Compiled(text, parameters, variables, constants)
+    key = (text, parameters, variables, constants)
+    compiled = _COMPILED.get(key)
+    if compiled is None:
+        compiled = _Compiled(*key)
+        if len(_COMPILED) >= _COMPILED_KEPT:
+            del _COMPILED[next(iter(_COMPILED))]
+        _COMPILED[key] = compiled
+    return compiled
+
+
+def compiled_expressions():
+    """Every expression compiled in this process (picklable: see :class:`_Compiled`), for
+    :func:`adopt_compiled_expressions` in another."""
+    return dict(_COMPILED)
+
+
+def adopt_compiled_expressions(compiled):
+    """Take expressions compiled elsewhere (:func:`compiled_expressions`) into this process's cache."""
+    _COMPILED.update(compiled)

@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 
 from .experiment import build_plan
+from .expression import adopt_compiled_expressions, compiled_expressions
 from .layout import Layout
 
 __all__ = ["job", "thread_limit", "cancel_pending_timers", "share_plan", "shared_plan"]
@@ -97,20 +98,22 @@ def share_plan(plan, config):
 
     Building a plan validates every problem and method: it reads the user's data
     files and compiles their model expressions with sympy, 0.2-0.7 s that every
-    job repeated for a plan the Snakefile had already built. Plans of other
-    configs are removed. Best effort: where the folder cannot be written, jobs
-    build their own plan as before."""
+    job repeated for a plan the Snakefile had already built. The compiled
+    expressions go with it, as generated numpy code, so a job need not import
+    sympy either. Plans of other configs are removed. Best effort: where the
+    folder cannot be written, jobs build their own plan as before."""
     from .artefacts import write_bytes
 
     digest = _config_digest(config)
     path = PLAN_FOLDER / f"{digest}.pickle"
     try:
         PLAN_FOLDER.mkdir(parents=True, exist_ok=True)
-        write_bytes(path, pickle.dumps(plan, protocol=pickle.HIGHEST_PROTOCOL))
+        shared = {"plan": plan, "expressions": compiled_expressions()}
+        write_bytes(path, pickle.dumps(shared, protocol=pickle.HIGHEST_PROTOCOL))
         for other in PLAN_FOLDER.glob("*.pickle"):
             if other != path:
                 other.unlink(missing_ok=True)
-    except OSError:
+    except (OSError, pickle.PicklingError, TypeError, AttributeError):
         pass
 
 
@@ -118,7 +121,9 @@ def shared_plan(config):
     """The plan the Snakefile built from this very ``config`` (:func:`share_plan`), or,
     if there is none or it cannot be read, one built here."""
     try:
-        return pickle.loads((PLAN_FOLDER / f"{_config_digest(config)}.pickle").read_bytes())
+        shared = pickle.loads((PLAN_FOLDER / f"{_config_digest(config)}.pickle").read_bytes())
+        adopt_compiled_expressions(shared["expressions"])
+        return shared["plan"]
     except Exception:  # missing, unreadable or from another version: build it
         pass
     return build_plan(config)
