@@ -33,6 +33,8 @@ rule chunk:
         LAYOUT.pattern(paths.CHUNK),
     log:
         LAYOUT.pattern(paths.CHUNK_LOG),
+    # Costliest chunk first (longest-processing-time order), so the last to finish is short.
+    priority: chunk_resource("runtime")
     conda:
         "../envs/fitflow.yaml"
     threads: chunk_resource("threads")
