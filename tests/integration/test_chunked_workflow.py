@@ -53,7 +53,8 @@ def test_one_case_with_many_replicates_still_fills_every_chunk():
 
 
 def _chunk_jobs(dry_run_stdout):
-    """``{chunk: {"threads": n, resource: value}}`` from a dry run printed with job details."""
+    """``{chunk: {"threads": n, "priority": p, resource: value}}`` from a dry run printed
+    with job details."""
     jobs, current = {}, None
     for line in dry_run_stdout.splitlines():
         line = line.strip()
@@ -62,8 +63,8 @@ def _chunk_jobs(dry_run_stdout):
         elif current is not None and line.startswith("wildcards: chunk="):
             jobs[int(line.split("=")[1])] = current
             current.setdefault("threads", 1)
-        elif current is not None and line.startswith("threads:"):
-            current["threads"] = int(line.split()[1])
+        elif current is not None and line.startswith(("threads:", "priority:")):
+            current[line.split(":")[0]] = int(line.split()[1])
         elif current is not None and line.startswith("resources:"):
             for item in line.split(":", 1)[1].split(","):
                 key, value = item.strip().split("=")
@@ -75,7 +76,8 @@ def _chunk_jobs(dry_run_stdout):
 def test_a_chunk_job_asks_for_what_its_methods_need(tmp_path):
     """On a cluster a chunk job runs several methods' fits one after another: it asks for
     the most threads and memory any of them needs and for the sum of their runtimes (each a
-    fit job's limit for one batch), config overrides included."""
+    fit job's limit for one batch), config overrides included. Its priority is that runtime,
+    so the costliest chunks start first."""
     from fitflow.experiment import build_plan
     from fitflow.registry import methods
 
@@ -100,6 +102,7 @@ def test_a_chunk_job_asks_for_what_its_methods_need(tmp_path):
         assert jobs[chunk]["threads"] == max(need(label, "threads") for label in flat)
         assert jobs[chunk]["mem_mb"] == max(need(label, "mem_mb") for label in flat)
         assert jobs[chunk]["runtime"] == sum(need(label, "runtime") for label in flat)
+        assert jobs[chunk]["priority"] == jobs[chunk]["runtime"]
     # The overrides reach the chunks that run those methods.
     assert max(job["mem_mb"] for job in jobs.values()) == 3000
     assert max(job["threads"] for job in jobs.values()) == 2
