@@ -15,7 +15,7 @@ import numpy as np
 
 from .space import SearchSpace
 
-__all__ = ["Objective", "Observation", "chi_square_objective", "parse_observation"]
+__all__ = ["Objective", "Observation", "chi_square_objective", "chi_square_gap", "parse_observation"]
 
 
 @dataclass(frozen=True)
@@ -83,6 +83,10 @@ class Objective:
     sign
         ``+1`` when the user minimises, ``-1`` when they maximise: the value
         they see is ``sign`` times the one minimised here.
+    convergence_check
+        Where the problem can tell cheaply whether a point is a minimum (a
+        chi-square: one least-squares solve), ``check(x) -> reason or None``: the
+        reason an optimiser's recommendation ``x`` cannot be trusted as the answer.
     """
 
     function: object
@@ -94,6 +98,7 @@ class Objective:
     true_function: object = None
     space: SearchSpace = None
     sign: float = 1.0
+    convergence_check: object = None
     n_evaluations: int = field(default=0, init=False)
 
     def __post_init__(self):
@@ -143,13 +148,56 @@ class Objective:
 
 
 def chi_square_objective(dataset):
-    """The chi-square of ``dataset``'s parametric model as an objective over its bounds."""
+    """The chi-square of ``dataset``'s parametric model as an objective over its bounds,
+    with :func:`chi_square_gap` as its convergence check."""
     model = dataset.model
     x, y = dataset.x, dataset.y
     whiten = 1.0 / dataset.sigma if dataset.sigma is not None else np.ones_like(y)
 
-    def chi_square(theta):
-        residuals = (y - model(x, theta)) * whiten
-        return float(residuals @ residuals)
+    def residuals(theta):
+        return (y - model(x, theta)) * whiten
 
-    return Objective(chi_square, model.param_names, model.bounds)
+    def jacobian(theta):
+        return -model.jacobian_at(x, theta) * whiten[:, None]
+
+    def chi_square(theta):
+        r = residuals(theta)
+        return float(r @ r)
+
+    def check(theta):
+        return chi_square_gap(residuals, jacobian, theta, model.bounds, sigma_known=dataset.sigma is not None)
+
+    return Objective(chi_square, model.param_names, model.bounds, convergence_check=check)
+
+
+def chi_square_gap(residuals, jacobian, theta, bounds, sigma_known=True):
+    """Why ``theta`` is not a minimum of the chi-square ``sum(residuals(theta)**2)``, or
+    None when it is one to within the data's precision.
+
+    A least-squares solve (scipy's trust-region reflective, from ``theta``, within
+    ``bounds``) finds the nearest minimum. ``theta`` fails when the chi-square falls by more
+    than one unit of ``s**2`` on the way: it then lies beyond the contour delta chi-square
+    = 1 around the minimum (whose shadow on each axis is that parameter's 68% interval),
+    so its numbers are not a fit's answer. ``s**2`` is the minimum's reduced
+    chi-square where the errors are unknown, else 1, or that reduced chi-square where it is
+    larger (a model that misses the data widens every interval, as in the Birge ratio)."""
+    from scipy.optimize import least_squares
+
+    theta = np.asarray(theta, dtype=float)
+    start = residuals(theta)
+    at_theta = float(start @ start)
+    lower, upper = (np.asarray(b, dtype=float) for b in bounds)
+    try:
+        solved = least_squares(residuals, np.clip(theta, lower, upper), jac=jacobian, bounds=(lower, upper),
+                               method="trf", x_scale="jac")
+    except (ValueError, np.linalg.LinAlgError) as exc:
+        return f"its chi-square could not be checked for a minimum ({type(exc).__name__}: {exc})"
+    at_minimum = float(solved.fun @ solved.fun)
+    dof = max(start.size - theta.size, 1)
+    scale = max(1.0, at_minimum / dof) if sigma_known else at_minimum / dof
+    if not (scale > 0) or at_theta - at_minimum <= scale:
+        return None
+    return (f"not converged: the recommended parameters are not a minimum of the chi-square, {at_theta:.4g} there; "
+            f"a least-squares solve from them reaches {at_minimum:.4g} (delta chi-square / s^2 = "
+            f"{(at_theta - at_minimum) / scale:.3g}; above 1, the point lies beyond the fit's one-standard-error "
+            f"contour)")
