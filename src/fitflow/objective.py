@@ -165,39 +165,52 @@ def chi_square_objective(dataset):
         return float(r @ r)
 
     def check(theta):
-        return chi_square_gap(residuals, jacobian, theta, model.bounds, sigma_known=dataset.sigma is not None)
+        return chi_square_gap(residuals, jacobian, theta, model.bounds, sigma_known=dataset.sigma is not None,
+                              p0=model.p0)
 
     return Objective(chi_square, model.param_names, model.bounds, convergence_check=check)
 
 
-def chi_square_gap(residuals, jacobian, theta, bounds, sigma_known=True):
-    """Why ``theta`` is not a minimum of the chi-square ``sum(residuals(theta)**2)``, or
-    None when it is one to within the data's precision.
+def chi_square_gap(residuals, jacobian, theta, bounds, sigma_known=True, p0=None):
+    """Why ``theta`` is not the minimum of the chi-square ``sum(residuals(theta)**2)``, or
+    None when it is, to within the data's precision.
 
-    A least-squares solve (scipy's trust-region reflective, from ``theta``, within
-    ``bounds``) finds the nearest minimum. ``theta`` fails when the chi-square falls by more
-    than one unit of ``s**2`` on the way: it then lies beyond the contour delta chi-square
-    = 1 around the minimum (whose shadow on each axis is that parameter's 68% interval),
-    so its numbers are not a fit's answer. ``s**2`` is the minimum's reduced
-    chi-square where the errors are unknown, else 1, or that reduced chi-square where it is
-    larger (a model that misses the data widens every interval, as in the Birge ratio)."""
+    Least-squares solves (scipy's trust-region reflective, within ``bounds``) from
+    ``theta`` and from the model's starting point ``p0`` find the nearest minimum and the
+    one a least-squares fit would report. ``theta`` fails when either lies more than one
+    unit of ``s**2`` lower: ``theta`` is then beyond the contour delta chi-square = 1
+    around that minimum (whose shadow on each axis is a parameter's 68% interval), so its
+    numbers are not a fit's answer. The second solve catches a point stranded on a plateau
+    or in a poor local minimum, where the first cannot move. ``s**2`` is the minimum's
+    reduced chi-square where the errors are unknown, else 1, or that reduced chi-square
+    where it is larger (a model that misses the data widens every interval, as in the
+    Birge ratio)."""
     from scipy.optimize import least_squares
 
     theta = np.asarray(theta, dtype=float)
     start = residuals(theta)
     at_theta = float(start @ start)
     lower, upper = (np.asarray(b, dtype=float) for b in bounds)
-    try:
-        solved = least_squares(residuals, np.clip(theta, lower, upper), jac=jacobian, bounds=(lower, upper),
-                               method="trf", x_scale="jac")
-    except (ValueError, np.linalg.LinAlgError) as exc:
-        return f"its chi-square could not be checked for a minimum ({type(exc).__name__}: {exc})"
-    at_minimum = float(solved.fun @ solved.fun)
+    starts = {"them": theta}
+    if p0 is not None:
+        starts["the model's starting point"] = np.asarray(p0, dtype=float)
+    reached = {}
+    for name, x0 in starts.items():
+        try:
+            solved = least_squares(residuals, np.clip(x0, lower, upper), jac=jacobian, bounds=(lower, upper),
+                                   method="trf", x_scale="jac")
+        except (ValueError, np.linalg.LinAlgError) as exc:
+            return f"its chi-square could not be checked for a minimum ({type(exc).__name__}: {exc})"
+        if np.isfinite(solved.cost):
+            reached[name] = float(solved.fun @ solved.fun)
+    if not reached:
+        return "its chi-square could not be checked for a minimum (no least-squares solve gave a finite value)"
+    source, at_minimum = min(reached.items(), key=lambda item: item[1])
     dof = max(start.size - theta.size, 1)
     scale = max(1.0, at_minimum / dof) if sigma_known else at_minimum / dof
     if not (scale > 0) or at_theta - at_minimum <= scale:
         return None
-    return (f"not converged: the recommended parameters are not a minimum of the chi-square, {at_theta:.4g} there; "
-            f"a least-squares solve from them reaches {at_minimum:.4g} (delta chi-square / s^2 = "
+    return (f"not converged: the recommended parameters are not the minimum of the chi-square, {at_theta:.4g} there; "
+            f"a least-squares solve from {source} reaches {at_minimum:.4g} (delta chi-square / s^2 = "
             f"{(at_theta - at_minimum) / scale:.3g}; above 1, the point lies beyond the fit's one-standard-error "
             f"contour)")

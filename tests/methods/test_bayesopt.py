@@ -77,6 +77,19 @@ def test_the_chi_square_check_passes_inside_the_one_standard_error_contour_and_f
     assert reported == pytest.approx(4.0 / birge, rel=2e-3 if problem == "cosine_series" else 0.05), reason
 
 
+def test_a_point_stranded_on_a_plateau_fails_the_chi_square_check():
+    """A peak narrower than the sampling and parked at the edge: no least-squares step from
+    there moves it (its parameters barely touch the model), yet the solve from the model's
+    starting point finds the real minimum, so the point is not a fit's answer."""
+    data = fitflow.generate("gaussian_peak", seed=5)
+    lower, upper = data.model.bounds
+    stranded = np.array([1.0, upper[1], lower[2], float(np.mean(data.y))])
+    reason = data.objective.convergence_check(stranded)
+    nlls = fitflow.evaluate(data, fitflow.fit("nlls", data, seed=5))
+    assert reason is not None and "from the model's starting point" in reason, reason
+    assert f"reaches {nlls['chi2']:.4g}" in reason, (reason, nlls["chi2"])
+
+
 def _branin_history(n, seed=0):
     from fitflow.campaign import History
     from fitflow.space import SearchSpace
