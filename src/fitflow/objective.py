@@ -210,7 +210,6 @@ def chi_square_gap(residuals, jacobian, theta, bounds, sigma_known=True, p0=None
     scale = max(1.0, at_minimum / dof) if sigma_known else at_minimum / dof
     if not (scale > 0) or at_theta - at_minimum <= scale:
         return None
-    return (f"not converged: the recommended parameters are not the minimum of the chi-square, {at_theta:.4g} there; "
-            f"a least-squares solve from {source} reaches {at_minimum:.4g} (delta chi-square / s^2 = "
-            f"{(at_theta - at_minimum) / scale:.3g}; above 1, the point lies beyond the fit's one-standard-error "
-            f"contour)")
+    return (f"not converged: chi-square {at_theta:.4g} at the recommended parameters, {at_minimum:.4g} after a "
+            f"least-squares solve from {source} (delta chi-square / s^2 = {(at_theta - at_minimum) / scale:.3g} "
+            f"> 1: beyond the fit's one-standard-error contour)")
