@@ -208,7 +208,9 @@ def chi_square_gap(residuals, jacobian, theta, bounds, sigma_known=True, p0=None
     source, at_minimum = min(reached.items(), key=lambda item: item[1])
     dof = max(start.size - theta.size, 1)
     scale = max(1.0, at_minimum / dof) if sigma_known else at_minimum / dof
-    if not (scale > 0) or at_theta - at_minimum <= scale:
+    # Data fitted exactly (unknown errors, no noise) leave no scale but rounding.
+    scale = max(scale, np.finfo(float).eps * at_theta)
+    if at_theta - at_minimum <= scale:
         return None
     return (f"not converged: chi-square {at_theta:.4g} at the recommended parameters, {at_minimum:.4g} after a "
             f"least-squares solve from {source} (delta chi-square / s^2 = {(at_theta - at_minimum) / scale:.3g} "

@@ -90,6 +90,23 @@ def test_a_point_stranded_on_a_plateau_fails_the_chi_square_check():
     assert f"{nlls['chi2']:.4g} after a least-squares solve" in reason, (reason, nlls["chi2"])
 
 
+def test_the_chi_square_check_on_data_fitted_exactly_has_no_tolerance_but_rounding():
+    """Unknown errors and noise-free data: the minimum's chi-square is 0, so s^2 is 0 and
+    any point off the exact solution fails; the exact solution passes."""
+    from fitflow.objective import chi_square_gap
+
+    design = np.column_stack([np.ones(20), np.linspace(0, 1, 20)])
+    truth = np.array([0.5, -2.0])
+    y = design @ truth
+    bounds = (np.full(2, -10.0), np.full(2, 10.0))
+
+    def check(theta):
+        return chi_square_gap(lambda t: y - design @ t, lambda t: -design, theta, bounds, sigma_known=False)
+
+    assert check(truth) is None
+    assert check(truth + [1e-3, 0.0]).startswith("not converged")
+
+
 def _branin_history(n, seed=0):
     from fitflow.campaign import History
     from fitflow.space import SearchSpace
