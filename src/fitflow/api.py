@@ -19,7 +19,7 @@ from .result import FitResult
 from .timelimit import TimedOut, time_limit
 from .validation import dataset_problems, extrapolation_warning, plugin_origin, validated_result
 
-__all__ = ["make_problem", "make_method", "generate", "fit", "safe_fit", "as_rng"]
+__all__ = ["make_problem", "make_method", "generate", "fit", "safe_fit", "as_rng", "checked_optimum"]
 
 
 def as_rng(seed):
@@ -77,7 +77,24 @@ def fit(method, dataset, seed=0, **settings):
     result = method.fit(dataset, as_rng(seed))
     if not isinstance(result, FitResult):
         raise TypeError(f"{method.label()}.fit must return a fitflow.FitResult; got {type(result).__name__}")
-    return result
+    return checked_optimum(method, dataset, result)
+
+
+def checked_optimum(method, dataset, result):
+    """``result``, or a failed one saying why, for an optimiser that served ``dataset`` as a
+    black box whose objective can check an answer (a chi-square: see
+    :func:`fitflow.objective.chi_square_gap`). Done here, not in each plugin, so that every
+    optimiser, a pip-installed one too, is held to it."""
+    if not (result.ok and result.params) or method.capabilities & dataset.capabilities != {"black_box"}:
+        return result
+    objective = dataset.objective
+    if objective is None or objective.convergence_check is None or set(result.params) != set(objective.names):
+        return result
+    reason = objective.convergence_check(np.array([result.params[name] for name in objective.names], dtype=float))
+    if not reason:
+        return result
+    spent = f" after {result.n_evaluations} evaluations" if result.n_evaluations else ""
+    return FitResult.failed(f"{reason}{spent}")
 
 
 def safe_fit(method, dataset, rng, key=None, seconds=None):

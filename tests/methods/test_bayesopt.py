@@ -90,6 +90,31 @@ def test_a_point_stranded_on_a_plateau_fails_the_chi_square_check():
     assert f"{nlls['chi2']:.4g} after a least-squares solve" in reason, (reason, nlls["chi2"])
 
 
+def test_any_optimiser_plugin_is_held_to_the_chi_square_check():
+    """The check is the framework's, not a built-in plugin's: a third-party optimiser that
+    returns a poor point on a chi-square is failed, one returning the least-squares answer
+    is ok."""
+    from fitflow import FitResult, Method
+
+    data = fitflow.generate("gaussian_peak", seed=5)
+    answer = fitflow.fit("nlls", data, seed=5).params
+
+    class FixedPoint(Method):
+        name = "fixed_point"
+        capabilities = frozenset({"black_box"})
+        point = None
+
+        def fit(self, dataset, rng):
+            return FitResult(params=dict(self.point), n_evaluations=1)
+
+    FixedPoint.point = {name: value * 1.5 for name, value in answer.items()}
+    poor = fitflow.fit(FixedPoint(), data)
+    FixedPoint.point = answer
+    good = fitflow.fit(FixedPoint(), data)
+    assert poor.status == "failed" and poor.message.startswith("not converged") and "after 1 evaluations" in poor.message
+    assert good.ok
+
+
 def test_the_chi_square_check_on_data_fitted_exactly_has_no_tolerance_but_rounding():
     """Unknown errors and noise-free data: the minimum's chi-square is 0, so s^2 is 0 and
     any point off the exact solution fails; the exact solution passes."""

@@ -9,10 +9,8 @@ __all__ = ["history_result", "best_so_far_figure"]
 
 def history_result(objective, history, recommendation, diagnostics=None):
     """A FitResult for an optimiser: the recommended point and what it expects there,
-    the full history, and every failed evaluation as a warning. Where the objective can
-    check its recommendation (a chi-square: see
-    :func:`fitflow.objective.chi_square_gap`), a point that is not a minimum is a failed
-    fit, with the reason.
+    the full history, and every failed evaluation as a warning. (On a chi-square,
+    :func:`fitflow.api.checked_optimum` then checks the recommendation is its minimum.)
 
     ``best_value`` is the recommendation's expected value (the posterior mean
     under noise), ``best_observed`` the lowest value seen, which under noise is
@@ -22,10 +20,6 @@ def history_result(objective, history, recommendation, diagnostics=None):
     if recommendation is None:
         reasons = sorted({r for r in history.reasons if r})
         return FitResult.failed(f"all {len(history)} evaluations failed: {'; '.join(reasons)[:300]}")
-    if objective.convergence_check is not None:
-        problem = objective.convergence_check(recommendation.x)
-        if problem:
-            return FitResult.failed(f"{problem} (after {len(history)} evaluations)")
     out = {
         "best_value": recommendation.mean,
         "recommended_sd": recommendation.sd,
