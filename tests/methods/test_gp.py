@@ -30,3 +30,27 @@ def test_unknown_errors_learn_the_noise_with_a_white_kernel():
     # The learned noise level (in normalised units, times the y spread) is near the true 0.2.
     learned = float(result.diagnostics["kernel"].split("WhiteKernel(noise_level=")[1].split(")")[0])
     assert 0.1 < np.sqrt(learned) * np.std(data.y) < 0.3
+
+
+def test_hyperparameters_pinned_at_a_bound_are_reported_in_words():
+    """Pure noise drives the length scale to its lower bound; the fit says what that
+    means. A smooth signal leaves every hyperparameter inside its range: no warning."""
+    import warnings
+
+    from sklearn.gaussian_process import GaussianProcessRegressor
+
+    from fitflow_plugins.methods.gp import GaussianProcess, hyperparameters_at_bounds
+
+    rng = np.random.default_rng(0)
+    x = np.linspace(-1.7, 1.7, 30)[:, None]
+    found = {}
+    for name, y in {"noise": rng.normal(size=30), "smooth": np.sin(3 * x[:, 0]) + 0.05 * rng.normal(size=30)}.items():
+        regressor = GaussianProcessRegressor(kernel=GaussianProcess()._kernel(learn_noise=True), normalize_y=True,
+                                             n_restarts_optimizer=3, random_state=0)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # sklearn's own bound warning, in its terms
+            regressor.fit(x, y)
+        found[name] = hyperparameters_at_bounds(regressor.kernel_)
+    assert len(found["noise"]) == 1 and "length_scale = 0.001 is at its lower bound" in found["noise"][0]
+    assert found["smooth"] == []
+

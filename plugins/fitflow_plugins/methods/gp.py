@@ -18,12 +18,12 @@ import numpy as np
 
 from fitflow import FitResult, Method, Setting
 
-__all__ = ["GaussianProcess"]
+__all__ = ["GaussianProcess", "hyperparameters_at_bounds"]
 
 
 class GaussianProcess(Method):
     name = "gp"
-    version = "1.0"
+    version = "1.1"
     description = "scikit-learn GaussianProcessRegressor, constant x RBF/Matern, ML-II with restarts"
     capabilities = frozenset({"regression"})
     requires_modules = ("sklearn.gaussian_process", "sklearn.preprocessing")
@@ -58,6 +58,9 @@ class GaussianProcess(Method):
         return kernel
 
     def fit(self, dataset, rng):
+        import warnings as python_warnings
+
+        from sklearn.exceptions import ConvergenceWarning
         from sklearn.gaussian_process import GaussianProcessRegressor
         from sklearn.preprocessing import StandardScaler
 
@@ -69,7 +72,7 @@ class GaussianProcess(Method):
         scaler = StandardScaler().fit(x)
         targets = dataset.y.reshape(dataset.n_points, -1)
         sigmas = None if dataset.sigma is None else dataset.sigma.reshape(dataset.n_points, -1)
-        means, stds, fitted, kernels, evidence, edf = [], [], [], [], [], []
+        means, stds, fitted, kernels, evidence, edf, warnings = [], [], [], [], [], [], []
         for j in range(targets.shape[1]):
             y = targets[:, j]
             y_scale = float(np.std(y)) or 1.0
@@ -81,7 +84,11 @@ class GaussianProcess(Method):
                 n_restarts_optimizer=self.values["n_restarts"],
                 random_state=int(rng.integers(2**31)),
             )
-            regressor.fit(scaler.transform(x), y)
+            with python_warnings.catch_warnings():  # sklearn's bound warnings: reported below, in words
+                python_warnings.simplefilter("ignore", ConvergenceWarning)
+                regressor.fit(scaler.transform(x), y)
+            output = "" if dataset.y.ndim == 1 else f"output {dataset.output_names[j]}: "
+            warnings.extend(output + w for w in hyperparameters_at_bounds(regressor.kernel_))
             mean, std = regressor.predict(scaler.transform(grid), return_std=True)
             means.append(mean)
             stds.append(std)
@@ -100,6 +107,7 @@ class GaussianProcess(Method):
                 "kernel": kernels[0] if single else kernels,
                 "log_marginal_likelihood": evidence[0] if single else evidence,
             },
+            warnings=warnings,
         )
 
 
@@ -108,3 +116,35 @@ def _influence(regressor, x):
     k = regressor.kernel_(x)
     noise = np.broadcast_to(regressor.alpha, (len(x),))
     return k @ np.linalg.solve(k + np.diag(noise), np.eye(len(x)))
+
+
+#: What a hyperparameter pinned at a bound means for the fit, by (name suffix, bound).
+_AT_BOUND = {
+    ("length_scale", "lower"): "the data show no correlation between neighbouring points, so away from them "
+                               "the mean falls back to the data's average",
+    ("length_scale", "upper"): "the data do not constrain how fast the function varies; the GP is close to "
+                               "a constant or linear trend",
+    ("constant_value", "lower"): "the signal is below what the data resolve",
+    ("constant_value", "upper"): "the signal's amplitude is not constrained by the data",
+    ("noise_level", "upper"): "the learned noise explains (almost) all of the data's variation",
+}
+
+
+def hyperparameters_at_bounds(kernel):
+    """Warnings for the fitted kernel's hyperparameters that ended at a bound of their
+    range: the marginal likelihood then did not settle inside it, so the bound, not the data,
+    set that part of the surrogate. The noise at its lower bound is not one: that is how
+    noise-free data look."""
+    found = []
+    free = [h for h in kernel.hyperparameters if not h.fixed for _ in range(h.n_elements)]
+    for hyper, log_value, log_bounds in zip(free, kernel.theta, kernel.bounds):
+        for side, log_bound in zip(("lower", "upper"), log_bounds):
+            if abs(log_value - log_bound) > 1e-3:
+                continue
+            meaning = next((text for (suffix, where), text in _AT_BOUND.items()
+                            if hyper.name.endswith(suffix) and where == side), None)
+            if meaning:
+                found.append(f"kernel {hyper.name.split('__')[-1]} = {np.exp(log_value):.3g} is at its {side} bound "
+                             f"(inputs standardised, outputs normalised): {meaning}")
+    return found
+
