@@ -49,9 +49,25 @@ __all__ = [
     "check_fit_deterministic",
     "check_result_roundtrip",
     "check_figures",
+    "GivenModel",
 ]
 
 _SEED = 12345
+
+
+class GivenModel(Problem):
+    """A problem that serves a given :class:`~fitflow.ParametricModel` and generates
+    nothing: ``Dataset(problem=GivenModel(model), x=x, y=y)`` tests a method on a
+    model and data of your own."""
+
+    name = "given_model"
+    capabilities = frozenset({"parametric"})
+
+    def __init__(self, model):
+        self._model = model
+
+    def model(self, dataset):
+        return self._model
 
 
 # -- shared checks -------------------------------------------------------------

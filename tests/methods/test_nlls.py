@@ -5,6 +5,7 @@ import pytest
 from scipy.optimize import curve_fit
 
 import fitflow
+from fitflow.testing import GivenModel
 from fitflow_plugins.methods.nlls import NonLinearLeastSquares
 from fitflow_plugins.problems.gaussian_peak import gaussian, gaussian_jacobian
 
@@ -84,17 +85,6 @@ def test_laplace_68_percent_intervals_are_calibrated_over_200_replicates():
 # -- a fit is ok only when its answer can be trusted ------------------------------------
 
 
-class _Given(fitflow.Problem):
-    name = "given"
-    capabilities = frozenset({"parametric"})
-
-    def __init__(self, model):
-        self._model = model
-
-    def model(self, dataset):
-        return self._model
-
-
 def _saturating(start):
     """A saturating exponential (6 points, like NIST's BoxBOD) whose LM path from a poor
     start runs the rate off to a plateau where the model is the constant b1."""
@@ -103,7 +93,7 @@ def _saturating(start):
     x = np.array([1, 2, 3, 5, 7, 10.0])
     y = np.array([109, 149, 149, 191, 213, 224.0])
     model = expression_model("b1*(1 - exp(-b2*x))", ["b1", "b2"], p0=start)
-    return fitflow.Dataset(problem=_Given(model), x=x, y=y)
+    return fitflow.Dataset(problem=GivenModel(model), x=x, y=y)
 
 
 def _curve_fit_reference():
@@ -136,7 +126,7 @@ def test_a_badly_scaled_polynomial_keeps_finite_standard_errors():
     text = " + ".join(["b0"] + [f"b{k}*x**{k}" for k in range(1, 6)])
     model = expression_model(text, [f"b{k}" for k in range(6)], p0=np.zeros(6))
     y = model(x, [1.0, 0.5, 0.2, 0.05, 0.01, 0.001]) + rng.normal(0, 0.01, x.size)
-    problem = _Given(model)
+    problem = GivenModel(model)
     problem.capabilities = frozenset({"parametric", "linear"})
     data = fitflow.Dataset(problem=problem, x=x, y=y, sigma=np.full(x.size, 0.01))
     fitted, linear = fitflow.fit("nlls", data), fitflow.fit("ols", data)
@@ -150,5 +140,5 @@ def test_a_parameter_the_model_ignores_is_a_failed_fit():
 
     x = np.linspace(0, 1, 10)
     model = expression_model("a*x", ["a", "b"], p0=[1.0, 1.0])
-    result = fitflow.fit("nlls", fitflow.Dataset(problem=_Given(model), x=x, y=2 * x))
+    result = fitflow.fit("nlls", fitflow.Dataset(problem=GivenModel(model), x=x, y=2 * x))
     assert not result.ok and "b" in result.message

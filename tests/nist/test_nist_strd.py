@@ -67,6 +67,11 @@ def test_divergent_levenberg_marquardt_start_is_rescued(csv_folder):
     assert lre(result.estimate_vector(), problem.certified).min() >= 6
 
 
+# Posteriors the stretch move does not cross in 10,000 steps (measured: 11-35 autocorrelation
+# times; the parameters of these sets are strongly and non-linearly correlated).
+HARD_FOR_EMCEE = {"Lanczos2", "Lanczos3", "MGH10", "MGH17", "Nelson"}
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("name", NAMES)
 def test_emcee_posterior_medians_agree_with_certified_values(name, csv_folder):
@@ -74,11 +79,17 @@ def test_emcee_posterior_medians_agree_with_certified_values(name, csv_folder):
     each posterior median lies within 2 posterior standard deviations of NIST's
     certified value. (The posterior is nearly Gaussian around the least-squares
     optimum for these sets, so the median sits well inside 2 sd; a shifted or
-    mis-scaled likelihood would push it out.)"""
+    mis-scaled likelihood would push it out.) The chain starts at 2,000 steps and is
+    extended to 50 autocorrelation times, at most 10,000 steps here; on the sets that
+    need more it must fail saying so, never be ok with an unconverged chain."""
     problem = read_strd(NIST_DIR / f"{name}.dat")
     data = fitflow.generate(fitflow.make_problem("table", **table_settings(problem, write_csv(problem, csv_folder), 1)))
-    result = fitflow.fit("emcee", data, seed=1, n_steps=2000, max_samples=4000)
+    result = fitflow.fit("emcee", data, seed=1, n_steps=2000, max_steps=10_000, max_samples=4000)
+    if name in HARD_FOR_EMCEE and not result.ok:
+        assert result.message.startswith("chain not converged: 10000 steps"), result.message
+        return
     assert result.ok, result.message
+    assert result.diagnostics["n_steps"] >= 50 * max(result.diagnostics["tau"])
     median, spread = result.estimate_vector(), result.stderr_vector()
     distance = np.abs(median - problem.certified) / spread
     assert np.all(distance < 2), f"|median - certified| / sd = {np.round(distance, 2)}"

@@ -7,9 +7,18 @@ model's bounds (``prior="bounds"``; flat where a bound is infinite) or flat and
 improper (``prior="flat"``). Walkers start in a small Gaussian ball around the
 least-squares optimum (found by the ``nlls`` plugin), scaled by its Laplace
 standard errors. Burn-in (2 tau) and thinning (tau / 2) come from emcee's
-integrated autocorrelation time; a chain shorter than 50 tau is flagged. The
-sampler's random state is seeded from the fit's generator, so runs repeat
-exactly.
+integrated autocorrelation time. The sampler's random state is seeded from the
+fit's generator, so runs repeat exactly.
+
+How long to run (emcee's own convergence monitoring, its "Autocorrelation
+analysis" tutorial): tau is only trusted from a chain at least 50 tau long
+(emcee's ``tol``; ``get_autocorr_time`` raises below it), and a short chain
+underestimates it. So after ``n_steps`` the chain is extended, at least 1.5-fold
+each time, until it is 50 of its current tau long. A chain still shorter at
+``max_steps``, or without a finite tau (walkers that never moved), fails: on a
+curved posterior (tests/methods/test_emcee.py) a chain of 11 tau gave a marginal
+standard deviation of 0.6 where the truth is 1, and its tau estimate was still
+growing.
 
 With ``emulator: gp`` the simulation is replaced by a surrogate trained on the
 design of runs the dataset carries (``extras["design_x"]``, ``extras["design_y"]``,
@@ -25,17 +34,23 @@ from fitflow import FitResult, Method, Setting
 
 __all__ = ["EmceeSampler"]
 
+TRUSTED_AUTOCORR_TIMES = 50  # emcee's tol: tau (and the fit) are only trusted from a chain this many tau long
+MAX_TRACE_STEPS = 3000  # rows of the stored trace (the trace plot's resolution)
+
 
 class EmceeSampler(Method):
     name = "emcee"
-    version = "1.1"
+    version = "1.2"
     description = "emcee ensemble MCMC: Gaussian likelihood, uniform priors, tau-based burn-in and thinning"
     capabilities = frozenset({"parametric"})
     requires_modules = ("emcee", "scipy.optimize")
     resources = {"threads": 1, "mem_mb": 1000, "runtime": 30}
     settings = {
         "n_walkers": Setting(32, int, "walkers (at least 2 x parameters + 2 is used)", minimum=4, maximum=10_000),
-        "n_steps": Setting(3000, int, "steps per walker", minimum=10, maximum=1_000_000),
+        "n_steps": Setting(3000, int, "steps per walker, before any extension", minimum=10, maximum=1_000_000),
+        "max_steps": Setting(30_000, int, "the chain is extended up to this many steps per walker until it is "
+                                          "50 autocorrelation times long; shorter then: failed",
+                             minimum=10, maximum=10_000_000),
         "prior": Setting("bounds", str, "uniform on the model's bounds, or flat (improper)", choices=("bounds", "flat")),
         "init_scale": Setting(0.1, float, "radius of the starting ball, in Laplace standard errors", minimum=0.0),
         "max_samples": Setting(20000, int, "cap on the thinned samples kept", minimum=100, maximum=1_000_000),
@@ -146,47 +161,54 @@ class EmceeSampler(Method):
         n_walkers, n_params = initial.shape
         sampler = emcee.EnsembleSampler(n_walkers, n_params, log_probability, vectorize=True)
         sampler.random_state = np.random.RandomState(rng.integers(2**32)).get_state()
-        sampler.run_mcmc(initial, v["n_steps"], progress=False)
-
-        tau = sampler.get_autocorr_time(quiet=True)  # warns (does not raise) on short chains
+        n_steps, tau = _run_until_converged(sampler, initial, v["n_steps"], max(v["n_steps"], v["max_steps"]))
         tau_max = float(np.max(tau))
+        if not np.isfinite(tau_max):
+            return FitResult.failed(
+                f"the chain's autocorrelation time is undefined after {n_steps} steps: walkers did not move "
+                f"(acceptance fraction {np.mean(sampler.acceptance_fraction):.2g}); check the likelihood and the prior bounds"
+            )
+        if n_steps < TRUSTED_AUTOCORR_TIMES * tau_max:
+            return FitResult.failed(
+                f"chain not converged: {n_steps} steps (max_steps {v['max_steps']}) are only "
+                f"{n_steps / tau_max:.1f} autocorrelation times (tau = {tau_max:.1f}), fewer than the "
+                f"{TRUSTED_AUTOCORR_TIMES} emcee needs to trust tau and the percentiles; raise max_steps, or "
+                f"reparametrise the model so that its posterior is less curved"
+            )
         burn = int(np.ceil(2 * tau_max))
         thin = max(1, int(tau_max / 2))
         samples = sampler.get_chain(discard=burn, thin=thin, flat=True)
         if len(samples) > v["max_samples"]:
             samples = samples[np.linspace(0, len(samples) - 1, v["max_samples"]).astype(int)]
-        warnings = []
-        if v["n_steps"] < 50 * tau_max:
-            warnings.append(
-                f"chain of {v['n_steps']} steps is shorter than 50 autocorrelation times "
-                f"(tau = {tau_max:.1f}): estimates of tau and of the tails are unreliable; run longer"
-            )
         names = model.param_names
         median = np.median(samples, axis=0)
         p16, p84 = np.percentile(samples, [15.865, 84.135], axis=0)
-        n_effective = n_walkers * (v["n_steps"] - burn) / tau_max
-        chain = sampler.get_chain()
+        n_effective = n_walkers * (n_steps - burn) / tau_max
+        # A few walkers' traces for the trace plot (first parameters only), at most
+        # MAX_TRACE_STEPS rows: an extended chain is strided, its stride recorded.
+        stride = int(np.ceil(n_steps / MAX_TRACE_STEPS))
+        chain = sampler.get_chain(thin=stride)
         keep_walkers = min(n_walkers, 8)
         return FitResult(
             params=dict(zip(names, median)),
             stderr=dict(zip(names, samples.std(axis=0, ddof=1))),
             covariance=np.cov(samples, rowvar=False).reshape(n_params, n_params),
             samples=samples,
-            n_evaluations=int(n_walkers * v["n_steps"]) + n_start,
+            n_evaluations=int(n_walkers * n_steps) + n_start,
             diagnostics={
                 **extra,
                 "acceptance_fraction": float(np.mean(sampler.acceptance_fraction)),
                 "tau": tau.tolist(),
+                "n_steps": n_steps,
                 "burn_in": burn,
                 "thin": thin,
+                "trace_stride": stride,
                 "n_walkers": n_walkers,
                 "effective_sample_size": float(n_effective),
                 "percentile_16": dict(zip(names, p16.tolist())),
                 "percentile_84": dict(zip(names, p84.tolist())),
             },
-            # A few walkers' full traces for the trace plot (first parameters only).
             arrays={"chains": chain[:, :keep_walkers, : min(n_params, 6)]},
-            warnings=warnings,
         )
 
     def figures(self, dataset, result):
@@ -195,16 +217,33 @@ class EmceeSampler(Method):
         names = result.param_names[:6]
         chains = result.arrays["chains"]
         burn = result.diagnostics["burn_in"]
+        steps = np.arange(len(chains)) * result.diagnostics.get("trace_stride", 1)
         k = len(names)
         traces, axes = plt.subplots(k, 1, figsize=(7, 1.3 * k + 0.6), dpi=100, sharex=True, squeeze=False)
         traces.subplots_adjust(left=0.12, right=0.98, bottom=0.08, top=0.97, hspace=0.1)
         for i, name in enumerate(names):
             ax = axes[i, 0]
-            ax.plot(chains[:, :, i], lw=0.5, alpha=0.7)
+            ax.plot(steps, chains[:, :, i], lw=0.5, alpha=0.7)
             ax.axvline(burn, color="#D55E00", ls="--", lw=1)
             ax.set_ylabel(name)
         axes[-1, 0].set_xlabel("step (dashed: end of burn-in)")
         return {"traces": traces, "pairs": _pair_plot(result.samples[:, :k], names, dataset.truth_params)}
+
+
+def _run_until_converged(sampler, initial, n_steps, max_steps):
+    """Run ``n_steps`` from ``initial``, then extend the chain (at least 1.5-fold each
+    time, to 55 tau at the latest estimate) until it is 50 tau long or ``max_steps``
+    long. Returns the steps run and the final per-parameter tau (NaN where undefined)."""
+    sampler.run_mcmc(initial, n_steps, progress=False)
+    while True:
+        # tol=0: emcee's own check would only log a warning; the caller decides.
+        tau = sampler.get_autocorr_time(tol=0)
+        tau_max = float(np.max(tau))
+        if not np.isfinite(tau_max) or n_steps >= TRUSTED_AUTOCORR_TIMES * tau_max or n_steps >= max_steps:
+            return n_steps, tau
+        target = min(max_steps, max(int(np.ceil(1.1 * TRUSTED_AUTOCORR_TIMES * tau_max)), n_steps + n_steps // 2))
+        sampler.run_mcmc(None, target - n_steps, progress=False)
+        n_steps = target
 
 
 def _batched_model(model, x, probe):
@@ -215,7 +254,9 @@ def _batched_model(model, x, probe):
     and every fitflow expression are) and then gives exactly, bit for bit, what calling
     it per vector gives at the ``probe`` vectors; otherwise one call per vector. emcee
     evaluates all walkers of a half-step at once, so a broadcasting model costs one
-    numpy call per half-step instead of one Python call per walker.
+    numpy call per half-step instead of one Python call per walker. A linear model
+    that does not broadcast is evaluated as ``thetas @ design(x).T`` with its design
+    matrix built once (its definition; checked at the probe vectors to rounding).
     """
     def one_by_one(thetas):
         return np.stack([model(x, theta) for theta in thetas]) if len(thetas) else np.empty((0, np.size(x)))
@@ -229,10 +270,21 @@ def _batched_model(model, x, probe):
             exact = np.array_equal(at_once(probe), one_by_one(probe), equal_nan=True)
     except Exception:  # the function does not broadcast: fine, it is called per vector
         exact = False
-    if not exact:
-        return one_by_one
-    at_once.vectorised = True
-    return at_once
+    if exact:
+        at_once.vectorised = True
+        return at_once
+    if model.is_linear:
+        design_t = np.asarray(model.design(x), dtype=float).T
+
+        def linear(thetas):
+            return thetas @ design_t
+
+        expected = one_by_one(probe)
+        if linear(probe).shape == expected.shape and np.allclose(linear(probe), expected, rtol=1e-10,
+                                                                 atol=1e-12 * np.max(np.abs(expected), initial=1.0)):
+            linear.vectorised = True
+            return linear
+    return one_by_one
 
 
 def _pair_plot(samples, names, truth):
