@@ -142,15 +142,20 @@ def _noisy_runs(function, sd, budget, seeds):
 
 @pytest.mark.slow
 def test_noisy_forrester_recommendation_beats_the_luckiest_sample_and_is_honest():
-    recommended, luckiest, reported = _noisy_runs("forrester", 0.5, 20, range(8))
+    # 24 seeds, not 8: with 8 the median comparison below flipped between machines whose BLAS
+    # kernels differ in the last bits (CI: 0.0164 against 0.0159). Over 24 seeds, three OpenBLAS
+    # core types give medians 0.023-0.024 for the recommendation and 0.035-0.054 for the
+    # luckiest sample.
+    recommended, luckiest, reported = _noisy_runs("forrester", 0.5, 20, range(24))
     # The posterior-mean recommendation is no worse than the best noisy sample in the median
-    # over 8 seeds (it is usually much better: the best sample is biased low by the noise).
+    # (it is usually better: the best sample is biased low by the noise).
     assert np.median(recommended) <= np.median(luckiest)
     assert np.median(recommended) < 0.05
     # What is reported is the posterior mean and sd, so the truth lies within 3 sd of it in
-    # all but at most one of 8 runs (a 3-sd miss has probability 0.3% per calibrated run).
+    # all but at most two of 24 runs (a 3-sd miss has probability 0.3% per calibrated run;
+    # two allow for a length scale learned from 20 noisy points).
     misses = sum(abs(mean - truth) > 3 * sd + 1e-9 for mean, sd, truth in reported)
-    assert misses <= 1
+    assert misses <= 2
 
 
 def test_the_learned_noise_matches_the_added_noise():
