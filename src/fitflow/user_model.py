@@ -100,12 +100,19 @@ def _constants_key(values):
 def model_capabilities(values, variables, base):
     """``(capabilities, note)`` of a problem with these model settings: ``base`` plus
     ``parametric`` when there is a model, plus ``linear`` when it is linear in its
-    parameters; ``note`` says why it is or is not linear."""
+    parameters, plus ``black_box`` when every parameter has finite bounds (optimisers
+    then minimise the model's chi-square over that box, see
+    :func:`fitflow.objective.chi_square_objective`); ``note`` says why or why not."""
     model = build_model(values, variables)
     if model is None:
         return frozenset(base), "no model: only non-parametric methods apply"
     capabilities = set(base) | {"parametric"} | ({"linear"} if model.is_linear else set())
-    return frozenset(capabilities), f"the model is {model.linearity}" if model.linearity else ""
+    notes = [f"the model is {model.linearity}"] if model.linearity else []
+    if all(np.isfinite(bound).all() for bound in model.bounds):
+        capabilities.add("black_box")
+    else:
+        notes.append("black-box optimisers need a finite lower and upper bound on every parameter")
+    return frozenset(capabilities), "; ".join(notes)
 
 
 def _bounds(values):

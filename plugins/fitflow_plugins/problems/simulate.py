@@ -10,18 +10,18 @@ its answer on the measurement is trusted.
 
 import numpy as np
 
-from fitflow import Dataset, Problem, Setting
+from fitflow import Dataset, Setting
 from fitflow.settings import SettingsError, require_increasing
 from fitflow.tables import read_observations
 from fitflow.user_model import (MODEL_SETTINGS, build_model, check_model_output, check_model_settings,
                                 model_capabilities)
 
-from .table import EXAMPLE_FILE, FILE_SETTINGS, check_column_names, dense_grid
+from .table import EXAMPLE_FILE, FILE_SETTINGS, UserModelProblem, check_column_names, dense_grid
 
 __all__ = ["Simulate"]
 
 
-class Simulate(Problem):
+class Simulate(UserModelProblem):
     name = "simulate"
     version = "1.0"
     description = "data simulated from a user model at given parameters with Gaussian noise (a dress rehearsal)"
@@ -92,6 +92,3 @@ class Simulate(Problem):
             grid_y=model(grid, truth),
             meta={"rehearsal": True, "linearity": self.capability_note, "columns": {"x": v["x"], "y": "simulated y"}},
         )
-
-    def model(self, dataset):
-        return build_model(self.values, self.values["x"])

@@ -15,12 +15,13 @@ import numpy as np
 
 from fitflow import Dataset, Problem, Setting
 from fitflow.errors import DataError
+from fitflow.objective import chi_square_objective
 from fitflow.settings import SettingsError
 from fitflow.tables import read_observations
 from fitflow.user_model import (MODEL_SETTINGS, build_model, check_model_output, check_model_settings,
                                 model_capabilities)
 
-__all__ = ["Table", "EXAMPLE_FILE", "dense_grid"]
+__all__ = ["Table", "UserModelProblem", "EXAMPLE_FILE", "dense_grid"]
 
 #: A small measurement shipped with fitflow (columns t, signal, error).
 EXAMPLE_FILE = str(Path(__file__).resolve().parents[1] / "data" / "saturation.csv")
@@ -56,7 +57,18 @@ def _column_list(plugin, key, value):
     return columns
 
 
-class Table(Problem):
+class UserModelProblem(Problem):
+    """A problem whose model is the user's own (``MODEL_SETTINGS``): it serves that model
+    and, when every parameter is bounded, its chi-square as a black box for optimisers."""
+
+    def model(self, dataset):
+        return build_model(self.values, self.values["x"])
+
+    def objective(self, dataset):
+        return chi_square_objective(dataset) if "black_box" in self.capabilities else None
+
+
+class Table(UserModelProblem):
     name = "table"
     version = "1.0"
     description = "measurements read from a CSV/TSV/NPZ file, optionally with a user model (no truth)"
@@ -139,6 +151,3 @@ class Table(Problem):
                   "columns": {"x": v["x"], "y": v["y"], "sigma": v["sigma"]},
                   **({"outputs": list(self.y_columns)} if len(self.y_columns) > 1 else {})},
         )
-
-    def model(self, dataset):
-        return build_model(self.values, self.values["x"])
