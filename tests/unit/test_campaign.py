@@ -169,6 +169,27 @@ def test_the_learned_noise_matches_the_added_noise():
     assert surrogate.noise_level == pytest.approx(0.3, rel=0.25)
 
 
+def test_gp_posterior_is_scikit_learns_prediction_without_its_checks():
+    from sklearn.gaussian_process import GaussianProcessRegressor, kernels
+
+    from fitflow_plugins.methods.surrogate import gp_posterior
+
+    rng = np.random.default_rng(4)
+    x = rng.uniform(size=(30, 3))
+    y = np.sin(4 * x[:, 0]) + x[:, 1] ** 2 + 0.05 * rng.standard_normal(30)
+    kernel = kernels.ConstantKernel() * kernels.Matern(np.ones(3), nu=2.5) + kernels.WhiteKernel(1e-2)
+    regressor = GaussianProcessRegressor(kernel, normalize_y=True, random_state=0).fit(x, y)
+    new = rng.uniform(size=(9, 3))
+    mean, sd = gp_posterior(regressor, new)
+    expected_mean, expected_sd = regressor.predict(new, return_std=True)
+    np.testing.assert_allclose(mean, expected_mean, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(sd, expected_sd, rtol=1e-12, atol=1e-14)
+    # With the signal kernel alone the learned noise is left out of the sd.
+    _, latent_sd = gp_posterior(regressor, new, regressor.kernel_.k1)
+    noise = regressor.kernel_.k2.noise_level * regressor._y_train_std**2
+    np.testing.assert_allclose(latent_sd**2 + noise, expected_sd**2, rtol=1e-10)
+
+
 # -- batches and pending points --------------------------------------------------------------
 
 def test_a_batch_spreads_out_instead_of_piling_up():

@@ -19,6 +19,7 @@ def train_gp_emulator(design_x, design_y, rng, restarts=1):
     from sklearn.preprocessing import StandardScaler
 
     from .gp import GaussianProcess
+    from .surrogate import gp_posterior
 
     design_x = np.asarray(design_x, dtype=float)
     design_y = np.asarray(design_y, dtype=float).reshape(len(design_x), -1)
@@ -32,12 +33,10 @@ def train_gp_emulator(design_x, design_y, rng, restarts=1):
         regressors.append(regressor.fit(inputs, design_y[:, j]))
 
     def predict(thetas):
-        scaled = scaler.transform(np.atleast_2d(thetas))
-        means, variances = [], []
-        for regressor in regressors:
-            mean, std = regressor.predict(scaled, return_std=True)
-            means.append(mean)
-            variances.append(std**2)
-        return np.column_stack(means), np.column_stack(variances)
+        # StandardScaler.transform and GaussianProcessRegressor.predict, the same arithmetic
+        # without their input checks: emcee asks for a few walkers thousands of times.
+        scaled = (np.atleast_2d(thetas) - scaler.mean_) / scaler.scale_
+        means, sds = zip(*(gp_posterior(regressor, scaled) for regressor in regressors))
+        return np.column_stack(means), np.column_stack(sds) ** 2
 
     return predict

@@ -18,7 +18,7 @@ import warnings
 import numpy as np
 from scipy.linalg import solve_triangular
 
-__all__ = ["GaussianSurrogate"]
+__all__ = ["GaussianSurrogate", "gp_posterior"]
 
 
 class GaussianSurrogate:
@@ -73,12 +73,7 @@ class GaussianSurrogate:
 
     def predict(self, unit):
         """Posterior mean and standard deviation of the latent function at ``unit`` (q, d)."""
-        unit = np.atleast_2d(unit)
-        cross = self.signal(unit, self.regressor.X_train_)
-        mean = cross @ self.regressor.alpha_
-        v = solve_triangular(self.regressor.L_, cross.T, lower=True, check_finite=False)
-        var = self.signal.diag(unit) - np.einsum("ij,ij->j", v, v)
-        return mean * self._std + self._mean, np.sqrt(np.maximum(var, 0.0)) * self._std
+        return gp_posterior(self.regressor, unit, self.signal)
 
     def believing(self, unit, value):
         """The same GP, hyperparameters fixed, told that ``value`` was seen at ``unit``
@@ -89,6 +84,23 @@ class GaussianSurrogate:
             np.vstack([self.unit, unit]), np.append(self.y, value), np.append(self.point_noise, 0.0),
             learn_noise=False, kernel=self.signal,
         )
+
+
+def gp_posterior(regressor, x, kernel=None):
+    """Mean and standard deviation at ``x`` (q, d) of a fitted scikit-learn
+    ``GaussianProcessRegressor``, computed as its ``predict(x, return_std=True)`` does
+    from its Cholesky factor, without its per-call input validation (which costs more
+    than the linear algebra when a sampler or an acquisition search asks thousands of
+    times). ``kernel`` replaces the fitted kernel for the prior variance and the cross
+    covariance: its signal part gives the latent function, noise excluded."""
+    x = np.atleast_2d(x)
+    kernel = regressor.kernel_ if kernel is None else kernel
+    cross = kernel(x, regressor.X_train_)
+    mean = cross @ regressor.alpha_
+    v = solve_triangular(regressor.L_, cross.T, lower=True, check_finite=False)
+    var = kernel.diag(x) - np.einsum("ij,ij->j", v, v)
+    std = regressor._y_train_std
+    return mean * std + regressor._y_train_mean, np.sqrt(np.maximum(var, 0.0)) * std
 
 
 def _marginal_likelihood_optimiser(obj_func, initial_theta, bounds):
