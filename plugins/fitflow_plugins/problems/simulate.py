@@ -90,5 +90,6 @@ class Simulate(UserModelProblem):
             truth_params=dict(zip(v["params"], truth)),
             grid_x=grid,
             grid_y=model(grid, truth),
-            meta={"rehearsal": True, "linearity": self.capability_note, "columns": {"x": v["x"], "y": "simulated y"}},
+            meta={"rehearsal": True, "capability_note": self.capability_note,
+                  "columns": {"x": v["x"], "y": "simulated y"}},
         )

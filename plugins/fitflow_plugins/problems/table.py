@@ -147,7 +147,8 @@ class Table(UserModelProblem):
             sigma=None if data.sigma is None else data.sigma.copy(),
             grid_x=dense_grid(data.x, v["grid_points"]),
             # More folds than points is leave-one-out.
-            meta={"measured": True, "linearity": self.capability_note, "cv_folds": min(v["cv_folds"], data.n_points),
+            meta={"measured": True, "capability_note": self.capability_note,
+                  "cv_folds": min(v["cv_folds"], data.n_points),
                   "columns": {"x": v["x"], "y": v["y"], "sigma": v["sigma"]},
                   **({"outputs": list(self.y_columns)} if len(self.y_columns) > 1 else {})},
         )
