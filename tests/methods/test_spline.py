@@ -62,3 +62,23 @@ def test_data_it_cannot_fit_are_refused_with_the_reason(x, reason):
 
     data = fitflow.Dataset(problem=fitflow.make_problem("smooth_function"), x=x, y=np.arange(10.0))
     assert reason in SmoothingSpline().can_fit(data)
+
+
+@pytest.mark.parametrize("x_unit, y_unit", [(1e-9, 1e19), (1e6, 1e-12)])
+def test_the_curve_does_not_depend_on_the_units(x_unit, y_unit):
+    # Nanoseconds and densities of 1e19 (1/sigma^2 ~ 1e-36) once made scipy's banded solve
+    # return a zero curve with 1e-13 effective parameters, labelled ok. In any units the curve,
+    # the band and the effective parameters must be those of the unit-scale fit (to float
+    # rounding: 1e-7 relative, measured 1e-9).
+    data = fitflow.generate("smooth_function", seed=3, n_samples=100)
+    reference = fitflow.fit("spline", data)
+    scaled = fitflow.Dataset(problem=data.problem, x=data.x * x_unit, y=data.y * y_unit,
+                             sigma=data.sigma * y_unit, grid_x=data.grid_x * x_unit)
+    result = fitflow.fit("spline", scaled)
+    assert result.ok, result.message
+    np.testing.assert_allclose(result.grid_mean / y_unit, reference.grid_mean, rtol=1e-7,
+                               atol=1e-7 * np.ptp(reference.grid_mean))
+    np.testing.assert_allclose(result.grid_std / y_unit, reference.grid_std, rtol=1e-7)
+    assert result.n_effective_params == pytest.approx(reference.n_effective_params, rel=1e-7)
+    assert result.diagnostics["lam"] == pytest.approx(
+        reference.diagnostics["lam"] * x_unit**3 / y_unit**2, rel=1e-5)

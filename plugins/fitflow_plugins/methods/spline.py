@@ -30,7 +30,7 @@ __all__ = ["SmoothingSpline"]
 
 class SmoothingSpline(Method):
     name = "spline"
-    version = "1.0"
+    version = "1.1"
     description = "cubic smoothing spline (scipy make_smoothing_spline), lam by GCV, band from the smoother"
     capabilities = frozenset({"regression"})
     requirements = frozenset({"distinct_x"})
@@ -61,28 +61,43 @@ class SmoothingSpline(Method):
         weights = None if sigma is None else 1.0 / sigma**2
         n = x.size
         identity = np.eye(n)
+        # scipy's banded solve loses every digit when x or the weights are far from 1
+        # (nanoseconds, 1/sigma^2 of 1e-34): fit on u = (x - x0) / span with weights of mean 1.
+        # The curve is the same; lam in x's units is lam_u * mean(w) * span^3.
+        span = float(x[-1] - x[0]) or 1.0
+        weight_scale = 1.0 if weights is None else float(np.mean(weights))
+        lam_scale = weight_scale * span**3
+        u = (x - x[0]) / span
+        unit_weights = None if weights is None else weights / weight_scale
 
-        def smoother(lam):
+        def smoother(lam_u):
             """S (n x n) at the data: S @ y are the fitted values."""
-            return make_smoothing_spline(x, identity, w=weights, lam=lam)(x)
+            return make_smoothing_spline(u, identity, w=unit_weights, lam=lam_u)(u)
 
-        def gcv(log_lam):
-            s = smoother(10.0**log_lam)
+        def gcv(log_lam_u):
+            s = smoother(10.0**log_lam_u)
             residual = y - s @ y
-            rss = float(residual @ (residual * (weights if weights is not None else 1.0)))
+            rss = float(residual @ (residual * (unit_weights if weights is not None else 1.0)))
             edf = float(np.trace(s))
             # Near interpolation GCV tends to a finite 0/0 limit that can undercut its real
             # minimum on small samples: keep a tenth of the points (at least 2) as residual dof.
             return n * rss / (n - edf) ** 2 if edf <= n - max(2.0, 0.1 * n) else np.inf
 
         if self.values["lam"] is not None:
-            lam, note = self.values["lam"], "fixed"
+            lam_u, note = self.values["lam"] / lam_scale, "fixed"
         else:
-            lam, note = self._choose(gcv, x)
-            if lam is None:
+            lam_u, note = self._choose(gcv, n)
+            if lam_u is None:
                 return FitResult.failed(note)
-        basis = make_smoothing_spline(x, identity, w=weights, lam=lam)
-        at_data, at_grid = basis(x), basis(dataset.grid_x)
+        basis = make_smoothing_spline(u, identity, w=unit_weights, lam=lam_u)
+        at_data, at_grid = basis(u), basis((np.asarray(dataset.grid_x, dtype=float) - x[0]) / span)
+        # A cubic smoothing spline reproduces straight lines exactly; a smoother that does not
+        # has lost its digits, and its curve is not to be trusted.
+        line_error = float(np.max(np.abs(at_data @ u - u)))
+        if not np.isfinite(line_error) or line_error > 1e-6:
+            return FitResult.failed(f"the smoother is numerically broken at lam {lam_u * lam_scale:.3g}: it misses a "
+                                    f"straight line by {line_error:.2g} of the x span")
+        lam = lam_u * lam_scale
         edf = float(np.trace(at_data))
         fitted = at_data @ y
         residual = y - fitted
@@ -107,13 +122,13 @@ class SmoothingSpline(Method):
                          "band": "sampling variance of the smoother (smoothing bias not included)"},
         )
 
-    def _choose(self, gcv, x):
-        """GCV's minimum: a log grid scaled to the data's span, widened while the minimum sits
-        at an end (six decades at most), then refined; ``(lam, note)`` or ``(None, reason)``."""
+    def _choose(self, gcv, n):
+        """GCV's minimum over lam on the unit x span: a log grid around lam ~ 1 / n, widened
+        while the minimum sits at an end (six decades at most), then refined; ``(lam, note)``
+        or ``(None, reason)``."""
         from scipy.optimize import minimize_scalar
 
-        span = float(x[-1] - x[0]) or 1.0
-        centre = 3 * np.log10(span) - np.log10(x.size)  # lam ~ span^3 / n balances the two terms
+        centre = -np.log10(n)  # lam_u ~ 1 / n balances the two terms
         grid = list(np.linspace(centre - 8, centre + 4, self.values["n_lambda"]))
         scores = [gcv(g) for g in grid]
         step = grid[1] - grid[0]
