@@ -145,3 +145,39 @@ def test_a_linear_model_that_does_not_broadcast_is_evaluated_through_its_design_
     np.testing.assert_allclose(predict(walkers), np.stack([model(data.x, w) for w in walkers]), rtol=1e-12, atol=1e-12)
     wrong = fitflow.ParametricModel(model.function, model.param_names, model.p0, design=lambda x: 2 * model.design(x))
     assert not getattr(_batched_model(wrong, data.x, walkers), "vectorised", False)
+
+
+def _decay_below_its_bound():
+    """A decay whose background is measured at -0.1 while the prior says b >= 0: the unbounded
+    least-squares optimum lies outside the prior box."""
+    def decay(x, theta):
+        return theta[0] * np.exp(-x / theta[1]) + theta[2]
+
+    rng = np.random.default_rng(2)
+    x, sigma = np.linspace(0, 5, 30), np.full(30, 0.05)
+    y = decay(x, [1.0, 1.0, -0.1]) + sigma * rng.standard_normal(x.size)
+    model = fitflow.ParametricModel(decay, ("A", "tau", "b"), [1.0, 1.0, 0.1], bounds=([0, 0.1, 0], [10, 10, 1]))
+    return fitflow.Dataset(problem=GivenModel(model), x=x, y=y, sigma=sigma), decay
+
+
+def test_an_optimum_outside_the_prior_starts_the_walkers_inside_and_samples_the_truncated_posterior():
+    # Started around the unbounded optimum (b = -0.12), every walker was clipped to the same
+    # b, which the stretch move can never leave: b's posterior came out as one value, "ok".
+    # Reference: the posterior integrated on a 60 x 60 x 200 grid (edges hold < 1e-16 of it).
+    data, decay = _decay_below_its_bound()
+    result = fitflow.fit("emcee", data, seed=1)
+    assert result.ok, result.message
+    lower, upper = data.model.bounds
+    assert np.all((result.samples >= lower) & (result.samples <= upper))
+    amplitude, tau, background = np.linspace(0.75, 1.1, 60), np.linspace(0.55, 0.95, 60), np.linspace(0, 0.02, 200)
+    a, t = np.meshgrid(amplitude, tau, indexing="ij")
+    chi2 = np.stack([np.sum(((data.y - decay(data.x, [a[..., None], t[..., None], b])) / data.sigma) ** 2, axis=-1)
+                     for b in background], axis=-1)
+    weight = np.exp(-0.5 * (chi2 - chi2.min())).sum(axis=(0, 1))
+    weight /= weight.sum()
+    mean = weight @ background
+    sd = np.sqrt(weight @ background**2 - mean**2)
+    ess = result.diagnostics["effective_sample_size"]
+    # Monte-Carlo error of the mean is sd / sqrt(ESS): allow 4 of them; the sd within 10%.
+    assert abs(result.samples[:, 2].mean() - mean) < 4 * sd / np.sqrt(ess)
+    assert result.samples[:, 2].std() == pytest.approx(sd, rel=0.10)

@@ -142,3 +142,35 @@ def test_a_parameter_the_model_ignores_is_a_failed_fit():
     model = expression_model("a*x", ["a", "b"], p0=[1.0, 1.0])
     result = fitflow.fit("nlls", fitflow.Dataset(problem=GivenModel(model), x=x, y=2 * x))
     assert not result.ok and "b" in result.message
+
+
+def test_a_parameter_held_at_its_bound_is_constrained_not_a_plateau():
+    # A background measured at -0.1 with the bound b >= 0: TRF stops a hair above 0, where
+    # "value x Jacobian column" is ~0. That is an active bound, not a parameter without effect.
+    def decay(x, theta):
+        return theta[0] * np.exp(-x / theta[1]) + theta[2]
+
+    rng = np.random.default_rng(2)
+    x, sigma = np.linspace(0, 5, 30), np.full(30, 0.05)
+    y = decay(x, [1.0, 1.0, -0.1]) + sigma * rng.standard_normal(x.size)
+    model = fitflow.ParametricModel(decay, ("A", "tau", "b"), [1.0, 1.0, 0.1], bounds=([0, 0.1, 0], [10, 10, 1]))
+    data = fitflow.Dataset(problem=GivenModel(model), x=x, y=y, sigma=sigma)
+    result = fitflow.fit("nlls", data, bounded=True)
+    assert result.ok, result.message
+    assert result.params["b"] == pytest.approx(0.0, abs=1e-8)
+    assert any(w.startswith("b sits at its lower bound 0") for w in result.warnings)
+    # the other two are the least-squares optimum with b fixed at 0, to 1e-3 of their standard
+    # errors (TRF's default tolerances stop there: measured 2e-4)
+    fixed, _ = curve_fit(lambda x, a, tau: decay(x, [a, tau, 0.0]), x, y, p0=[1, 1], sigma=sigma)
+    np.testing.assert_allclose([result.params["A"], result.params["tau"]], fixed,
+                               atol=1e-3 * min(result.stderr["A"], result.stderr["tau"]))
+    # By default the bounds are respected the same way, saying that b crossed its bound;
+    # bounded=False is the unbounded optimum, curve_fit's.
+    default = fitflow.fit("nlls", data)
+    assert default.ok and default.warnings[0].startswith("the unbounded optimum lies outside the bounds (b = -0.117")
+    np.testing.assert_allclose(default.estimate_vector(), result.estimate_vector(), atol=1e-8)
+    free = fitflow.fit("nlls", data, bounded=False)
+    unbounded, _ = curve_fit(lambda x, a, tau, b: decay(x, [a, tau, b]), x, y, p0=[1, 1, 0.1], sigma=sigma)
+    # to 1e-4 of the smallest standard error: the two optimisers stop at slightly different
+    # points inside the same tolerance (measured 1.2e-7 on b, whose standard error is ~0.03)
+    np.testing.assert_allclose(free.estimate_vector(), unbounded, atol=1e-4 * min(free.stderr.values()))

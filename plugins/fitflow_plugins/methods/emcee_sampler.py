@@ -6,7 +6,9 @@ prior ``1/sigma``, which leaves ``-(n/2) log(RSS)``. The prior is uniform on the
 model's bounds (``prior="bounds"``; flat where a bound is infinite) or flat and
 improper (``prior="flat"``). Walkers start in a small Gaussian ball around the
 least-squares optimum (found by the ``nlls`` plugin), scaled by its Laplace
-standard errors. Burn-in (2 tau) and thinning (tau / 2) come from emcee's
+standard errors; where that optimum lies outside the prior's bounds, the
+bounded optimum is the centre (clipped onto a bound, every walker would share
+that coordinate, which the stretch move can never leave). Burn-in (2 tau) and thinning (tau / 2) come from emcee's
 integrated autocorrelation time. The sampler's random state is seeded from the
 fit's generator, so runs repeat exactly.
 
@@ -40,7 +42,7 @@ MAX_TRACE_STEPS = 3000  # rows of the stored trace (the trace plot's resolution)
 
 class EmceeSampler(Method):
     name = "emcee"
-    version = "1.2"
+    version = "1.3"
     description = "emcee ensemble MCMC: Gaussian likelihood, uniform priors, tau-based burn-in and thinning"
     capabilities = frozenset({"parametric"})
     requires_modules = ("emcee", "scipy.optimize")
@@ -71,12 +73,13 @@ class EmceeSampler(Method):
         v = self.values
         if v["emulator"] != "none":
             return self._fit_emulated(dataset, rng)
-        start = NonLinearLeastSquares().fit(dataset, rng)
+        lower, upper = model.bounds if v["prior"] == "bounds" and model.is_bounded else (None, None)
+        # under the bounds prior, nlls's default refits inside the bounds where its optimum is outside
+        start = NonLinearLeastSquares(bounded=None if lower is not None else False).fit(dataset, rng)
         if not start.ok:
             return FitResult.failed(f"no least-squares optimum to start the walkers from: {start.message}")
         x, y = dataset.x, dataset.y
         whiten = 1.0 / dataset.sigma if dataset.sigma is not None else np.ones_like(y)
-        lower, upper = model.bounds if v["prior"] == "bounds" and model.is_bounded else (None, None)
         known_errors = dataset.sigma is not None
 
         def log_likelihood(chi2):
@@ -157,8 +160,15 @@ class EmceeSampler(Method):
         summarise the chain as a FitResult."""
         import emcee
 
+        from emcee.ensemble import walkers_independent
+
         v = self.values
         n_walkers, n_params = initial.shape
+        if not walkers_independent(initial):
+            return FitResult.failed(
+                "the starting walkers are not linearly independent (a parameter's ball collapsed against its "
+                "bounds or below float resolution), so the stretch move cannot explore; check the bounds and the "
+                "starting fit")
         sampler = emcee.EnsembleSampler(n_walkers, n_params, log_probability, vectorize=True)
         sampler.random_state = np.random.RandomState(rng.integers(2**32)).get_state()
         n_steps, tau = _run_until_converged(sampler, initial, v["n_steps"], max(v["n_steps"], v["max_steps"]))

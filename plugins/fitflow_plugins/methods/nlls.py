@@ -21,6 +21,8 @@ A fit is ``ok`` only when its answer can be trusted:
    column of the Jacobian times its value is below 1e-10 of the model's size:
    a saturating exponential whose rate ran off to a huge value, say). Scaling
    alone would hide such a plateau, MINPACK's unscaled test would call it singular.
+   A parameter held at a bound of a bounded fit is constrained, not flat: it is
+   exempt, and the fit warns that its standard error ignores the bound.
 
 Where the first attempt fails one of these, the documented fallbacks run in
 order until one passes: (a) TRF from the same start with ``x_scale="jac"``,
@@ -28,6 +30,12 @@ polished by LM; (b) LM from the start scaled by 0.1, then by 10 (for a bounded
 fit, TRF from those starts clipped into the box). The fit records the path it
 took in ``diagnostics["algorithm"]``. If none passes, the fit is failed with the
 first attempt's reason, never ``ok`` with a warning.
+
+Bounds are constraints: a scientist who writes ``lower: 0`` for a background
+means it cannot be negative. By default (``bounded`` unset) the fit is the
+unbounded LM one while its optimum lies inside the model's bounds; where it lies
+outside them, or LM fails, the fit is redone inside them by TRF, with a warning
+that says which parameter crossed which bound.
 """
 
 from dataclasses import dataclass
@@ -66,13 +74,15 @@ class _Attempt:
 
 class NonLinearLeastSquares(Method):
     name = "nlls"
-    version = "2.0"
+    version = "2.1"
     description = "Levenberg-Marquardt (MINPACK) / TRF with Laplace covariance (J^T W J)^-1 and checked fallbacks"
     capabilities = frozenset({"parametric"})
     resources = {"threads": 1, "mem_mb": 500, "runtime": 10}
     requires_modules = ("scipy.optimize",)
     settings = {
-        "bounded": Setting(False, bool, "respect the model's bounds (least_squares TRF) instead of unbounded LM"),
+        "bounded": Setting(None, bool, "true: fit inside the model's bounds (least_squares TRF); false: unbounded LM; "
+                                       "default: LM, refitted inside the bounds where its optimum lies outside them "
+                                       "or it fails"),
         "jacobian": Setting("model", str, "'model': exact where the model gives it; 'finite-difference': the solver's own",
                             choices=("model", "finite-difference")),
         "ftol": Setting(1e-15, float, "relative tolerance on the cost", minimum=0.0),
@@ -85,6 +95,26 @@ class NonLinearLeastSquares(Method):
     }
 
     def fit(self, dataset, rng):
+        mode, model = self.values["bounded"], dataset.model
+        if mode is not None or not model.is_bounded:
+            return self._fit(dataset, bool(mode))
+        free = self._fit(dataset, False)
+        if free.ok:
+            outside = _outside(free.estimate_vector(), model.bounds, model.param_names)
+            if not outside:
+                return free
+            why = f"the unbounded optimum lies outside the bounds ({'; '.join(outside)}): refitted inside them"
+        else:
+            why = f"the unbounded fit failed ({free.message}): refitted inside the bounds"
+        constrained = self._fit(dataset, True)
+        if not constrained.ok:
+            return free if not free.ok else FitResult.failed(f"{why}, which failed too: {constrained.message}")
+        constrained.warnings.insert(0, why)
+        constrained.n_evaluations += free.n_evaluations or 0
+        constrained.diagnostics["algorithm"] = f"{constrained.diagnostics['algorithm']} (after unbounded lm)"
+        return constrained
+
+    def _fit(self, dataset, bounded):
         model = dataset.model
         x, y = dataset.x, dataset.y
         whiten = 1.0 / dataset.sigma if dataset.sigma is not None else np.ones_like(y)
@@ -98,7 +128,7 @@ class NonLinearLeastSquares(Method):
 
         exact = self.values["jacobian"] == "model" and (model.design is not None or model.jacobian is not None)
         solver_jacobian = jacobian if exact else None
-        bounds = model.bounds if self.values["bounded"] and model.is_bounded else None
+        bounds = model.bounds if bounded and model.is_bounded else None
 
         def run(label, start):
             if bounds is not None:
@@ -132,7 +162,7 @@ class NonLinearLeastSquares(Method):
                 algorithm, attempt = run(label, start)
                 total_nfev += attempt.nfev
                 tried.append(algorithm)
-                reason, laplace = self._assess(attempt, y * whiten - attempt.fvec, names)
+                reason, laplace = self._assess(attempt, y * whiten - attempt.fvec, names, bounds)
                 if reason is None:
                     break
                 first_reason = first_reason or reason
@@ -149,6 +179,9 @@ class NonLinearLeastSquares(Method):
             covariance = covariance * (chi2 / dof)
         warnings = [] if len(tried) == 1 else [f"first attempt untrustworthy ({first_reason}); "
                                                 f"answer from fallback {algorithm}"]
+        warnings += [f"{name} sits at its {side} bound {bound:g}: the optimum is constrained there, and its standard "
+                     f"error describes the curvature as if the bound were not there"
+                     for name, side, bound in _at_bounds(attempt.theta, bounds, names)]
         return FitResult(
             params=dict(zip(names, attempt.theta)),
             stderr=dict(zip(names, np.sqrt(np.diag(covariance)))),
@@ -169,15 +202,18 @@ class NonLinearLeastSquares(Method):
         )
 
     @staticmethod
-    def _assess(attempt, model_values, names):
+    def _assess(attempt, model_values, names, bounds=None):
         """``(None, laplace)`` for a trustworthy optimum, else ``(reason, None)``."""
         if not attempt.converged:
             return f"did not converge: {attempt.message}", None
         column_norms = np.sqrt(np.einsum("ij,ij->j", attempt.factor, attempt.factor))
         size = float(np.linalg.norm(model_values))
         effect = column_norms * np.abs(attempt.theta)
+        # a parameter held at a bound (a background at 0, say) is constrained, not flat: its
+        # value there is no measure of its effect
+        held = {name for name, _, _ in _at_bounds(attempt.theta, bounds, names)}
         flat = [n for n, e, t, c in zip(names, effect, attempt.theta, column_norms)
-                if c == 0 or (t != 0 and e <= NO_EFFECT * size)]
+                if c == 0 or (t != 0 and e <= NO_EFFECT * size and n not in held)]
         if flat:
             return (f"degenerate plateau: {', '.join(flat)} no longer change the model at the optimum "
                     f"{dict(zip(names, attempt.theta.round(6).tolist()))}"), None
@@ -239,6 +275,28 @@ class NonLinearLeastSquares(Method):
         converged = bool(solution.status > 0 and np.all(np.isfinite(solution.x)) and np.all(np.isfinite(solution.fun)))
         return _Attempt(solution.x, solution.fun, int(solution.nfev), solution.message, converged, jac,
                         jac.T @ solution.fun)
+
+
+def _outside(theta, bounds, names):
+    """``"name = value < lower"`` (or ``> upper``) for each parameter outside ``bounds``."""
+    lower, upper = bounds
+    return [f"{n} = {t:.6g} {'<' if t < lo else '>'} {lo if t < lo else hi:g}"
+            for n, t, lo, hi in zip(names, theta, lower, upper) if t < lo or t > hi]
+
+
+def _at_bounds(theta, bounds, names):
+    """``(name, "lower" | "upper", bound)`` for each parameter within rounding of a bound
+    (TRF stops a hair inside the box: 1e-8 of the box's width, or of the bound's size)."""
+    if bounds is None:
+        return []
+    held = []
+    for name, value, low, high in zip(names, theta, *bounds):
+        width = high - low if np.isfinite(high - low) else max(abs(low) if np.isfinite(low) else 0.0,
+                                                               abs(high) if np.isfinite(high) else 0.0, 1.0)
+        for side, bound in (("lower", low), ("upper", high)):
+            if np.isfinite(bound) and abs(value - bound) <= 1e-8 * width:
+                held.append((name, side, float(bound)))
+    return held
 
 
 def _clip(start, bounds):
