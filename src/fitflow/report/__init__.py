@@ -206,25 +206,38 @@ def _case_figures(experiment, problem, psid, colours):
 _FORKED = {}
 
 
-def _case_figures_of_fork(problem, psid):
+def _draw(task):
+    """One figure task of :func:`_all_figures`, drawn from the state it left in ``_FORKED``."""
+    kind, *args = task
     experiment, colours = _FORKED["experiment"], _FORKED["colours"]
-    return _case_figures(experiment, problem, psid, colours)
+    if kind == "case":
+        return _case_figures(experiment, *args, colours)
+    if kind == "sweep":
+        return _uri_or_none(figures.sweep_figure(experiment, *args, colours))
+    if kind == "calibration":
+        return _uri_or_none(figures.calibration_figure(_FORKED["calibration"], colours),
+                            _FORKED["save"]("calibration.png"))
+    return _uri_or_none(figures.cost_accuracy_figure(experiment, colours), _FORKED["save"]("cost_accuracy.png"))
 
 
-def _case_figures_in_parallel(experiment, colours, workers):
-    """Every case's figures, drawn by ``workers`` forked processes (the figures are
-    most of a report's time; the same bytes come out in any process)."""
-    keys = experiment.cases()
-    workers = min(int(workers or 1), len(keys))
-    if workers <= 1:
-        return [_case_figures(experiment, problem, psid, colours) for problem, psid in keys]
-    import multiprocessing
-
-    figures._pyplot()  # imported once here, not once in each worker (0.3-0.5 s each)
-    _FORKED.update(experiment=experiment, colours=colours)
+def _all_figures(experiment, colours, calibration, save, workers):
+    """Every figure of the report as ``{task: data URI or None}``: each case's four, each
+    swept problem's, the calibration and the cost-accuracy figure, drawn by ``workers``
+    forked processes (the figures are most of a report's time; the same bytes come out in
+    any process). The two summary figures, the slowest single tasks, go first."""
+    tasks = [("calibration",), ("cost",)]
+    tasks += [("case", problem, psid) for problem, psid in experiment.cases()]
+    tasks += [("sweep", problem) for problem in sorted(experiment.table.problem.unique())]
+    workers = min(int(workers or 1), len(tasks))
+    _FORKED.update(experiment=experiment, colours=colours, calibration=calibration, save=save)
     try:
+        if workers <= 1:
+            return {task: _draw(task) for task in tasks}
+        import multiprocessing
+
+        figures._pyplot()  # imported once here, not once in each worker (0.3-0.5 s each)
         with multiprocessing.get_context("fork").Pool(workers, initializer=experiment.store.forget_handles) as pool:
-            return pool.starmap(_case_figures_of_fork, keys, chunksize=1)
+            return dict(zip(tasks, pool.map(_draw, tasks, chunksize=1)))
     finally:
         _FORKED.clear()
 
@@ -255,14 +268,12 @@ def render_report(root, figures_dir=None, workers=1):
             "outputs": per_output_table(rows),
             "entries": entries,
         })
-    for case, drawn in zip(cases, _case_figures_in_parallel(experiment, colours, workers)):
-        case.update(drawn)
-    sweeps = []
-    for problem in sorted(table.problem.unique()):
-        uri = _uri_or_none(figures.sweep_figure(experiment, problem, colours))
-        if uri:
-            sweeps.append({"problem": problem, "figure": uri})
     calibration = calibration_rows(experiment)
+    drawn = _all_figures(experiment, colours, calibration, save, workers)
+    for case in cases:
+        case.update(drawn[("case", case["problem"], case["psid"])])
+    sweeps = [{"problem": problem, "figure": drawn[("sweep", problem)]}
+              for problem in sorted(table.problem.unique()) if drawn[("sweep", problem)]]
     failed = table[table.status != "ok"]
     per_method_time = table.groupby("method")["wall_time_s"].sum().sort_values(ascending=False)
     versions, git, plugins = _versions(experiment)
@@ -289,8 +300,8 @@ def render_report(root, figures_dir=None, workers=1):
         "cases": cases,
         "calibration": calibration,
         "verdicts": calibration_verdicts(calibration),
-        "calibration_figure": _uri_or_none(figures.calibration_figure(calibration, colours), save("calibration.png")),
-        "cost_figure": _uri_or_none(figures.cost_accuracy_figure(experiment, colours), save("cost_accuracy.png")),
+        "calibration_figure": drawn[("calibration",)],
+        "cost_figure": drawn[("cost",)],
         "diagnostics": _diagnostics(experiment),
         "sweeps": sweeps,
         "config_yaml": yaml.safe_dump(info.get("config", {}), sort_keys=False) if info else "",
