@@ -13,6 +13,7 @@ from .api import generate, safe_fit
 from .artefacts import (
     artefact_exists,
     dataset_failure,
+    durable_on_exit,
     normalised_json,
     read_dataset,
     read_json,
@@ -67,6 +68,7 @@ def _log(log, text):
         log.flush()
 
 
+@durable_on_exit()
 def generate_batch(plan, root, problem_label, psid, batch, log=None):
     """Generate and write the datasets of one batch of replicates."""
     layout = Layout(root)
@@ -219,6 +221,7 @@ def _plot(method, mcase, dataset, result, folder, title):
     return ""
 
 
+@durable_on_exit()
 def fit_batch(plan, root, key, batch, log=None, plot=True):
     """Fit one batch of replicates of one (problem, method) pair and write every artefact."""
     problem_label, psid, method_label, msid = key
@@ -278,6 +281,7 @@ def _safe_evaluate(data_dir, result):
         return evaluate(None, result)
 
 
+@durable_on_exit()
 def evaluate_batch(plan, root, key, batch, log=None):
     """Evaluate one batch of fits against the truth; write per-fit and batch metrics."""
     problem_label, psid, method_label, msid = key
@@ -306,6 +310,7 @@ def evaluate_batch(plan, root, key, batch, log=None):
 
 
 
+@durable_on_exit()
 def run_chunk(plan, root, chunk, log=None):
     """All the work of one chunk in this process: for each of its (problem case, batch)
     units, generate the dataset batch, then fit and evaluate it with every method of the

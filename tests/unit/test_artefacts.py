@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 
 from fitflow import ArtefactError
-from fitflow.artefacts import atomic_writer, read_json, read_npz, write_json, write_npz
+from fitflow import artefacts
+from fitflow.artefacts import atomic_writer, durable_on_exit, read_json, read_npz, write_json, write_npz
 
 
 def test_npz_bytes_depend_only_on_the_arrays(tmp_path):
@@ -50,3 +51,35 @@ def test_unreadable_artefacts_raise_artefact_error_naming_the_file(tmp_path):
         read_json(tmp_path / "bad.json")
     with pytest.raises(ArtefactError, match="missing"):
         read_npz(tmp_path / "absent.npz")
+
+
+def test_a_job_flushes_its_files_to_disk_once_at_its_end_not_once_per_file(tmp_path, monkeypatch):
+    """Outside a job every file is fsynced as it is written; inside durable_on_exit the
+    files are renamed into place unflushed and one syncfs per file system follows at the
+    outermost exit, also when the job fails."""
+    calls = []
+    real_fsync = artefacts.os.fsync
+    monkeypatch.setattr(artefacts.os, "fsync", lambda fd: (calls.append("fsync"), real_fsync(fd))[1])
+    monkeypatch.setattr(artefacts, "_syncfs", lambda fd: calls.append("syncfs") or 0)
+    write_json(tmp_path / "alone.json", {"a": 1})
+    assert calls == ["fsync"]
+
+    calls.clear()
+    with durable_on_exit():
+        with durable_on_exit():  # nested: the inner exit does not flush
+            for i in range(5):
+                write_json(tmp_path / "sub" / f"f{i}.json", {"i": i})
+        assert calls == []
+        write_json(tmp_path / "g.json", {"g": 1})
+        assert read_json(tmp_path / "sub" / "f4.json") == {"i": 4}  # whole files, under their final names
+    assert calls == ["syncfs"]  # two folders, one file system
+    assert sorted(p.name for p in (tmp_path / "sub").iterdir()) == [f"f{i}.json" for i in range(5)]
+
+    calls.clear()
+    with pytest.raises(RuntimeError):
+        with durable_on_exit():
+            write_json(tmp_path / "h.json", {"h": 1})
+            raise RuntimeError("the job failed")
+    assert calls == ["syncfs"]
+    write_json(tmp_path / "after.json", {})
+    assert calls == ["syncfs", "fsync"]  # back to a flush per file
