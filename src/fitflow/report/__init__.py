@@ -8,6 +8,7 @@ also written to ``figures/`` for Snakemake's own ``--report``. The same
 artefacts give the same bytes.
 """
 
+import contextlib
 from pathlib import Path
 import re
 
@@ -207,7 +208,7 @@ _FORKED = {}
 
 
 def _draw(task):
-    """One figure task of :func:`_all_figures`, drawn from the state it left in ``_FORKED``."""
+    """One figure task of :func:`_figures_drawn_meanwhile`, drawn from the state it left in ``_FORKED``."""
     kind, *args = task
     experiment, colours = _FORKED["experiment"], _FORKED["colours"]
     if kind == "case":
@@ -220,11 +221,14 @@ def _draw(task):
     return _uri_or_none(figures.cost_accuracy_figure(experiment, colours), _FORKED["save"]("cost_accuracy.png"))
 
 
-def _all_figures(experiment, colours, calibration, save, workers):
-    """Every figure of the report as ``{task: data URI or None}``: each case's four, each
-    swept problem's, the calibration and the cost-accuracy figure, drawn by ``workers``
-    forked processes (the figures are most of a report's time; the same bytes come out in
-    any process). The two summary figures, the slowest single tasks, go first."""
+@contextlib.contextmanager
+def _figures_drawn_meanwhile(experiment, colours, calibration, save, workers):
+    """Every figure of the report, drawn by ``workers`` forked processes while the caller
+    assembles the rest (tables, manifest checksums): yields a function that waits for
+    them and returns ``{task: data URI or None}``, for each case's four figures, each
+    swept problem's, the calibration and the cost-accuracy figure. Figures are most of a
+    report's time; the same bytes come out in any process. The two summary figures, the
+    slowest single tasks, go first."""
     tasks = [("calibration",), ("cost",)]
     tasks += [("case", problem, psid) for problem, psid in experiment.cases()]
     tasks += [("sweep", problem) for problem in sorted(experiment.table.problem.unique())]
@@ -232,26 +236,44 @@ def _all_figures(experiment, colours, calibration, save, workers):
     _FORKED.update(experiment=experiment, colours=colours, calibration=calibration, save=save)
     try:
         if workers <= 1:
-            return {task: _draw(task) for task in tasks}
+            yield lambda: {task: _draw(task) for task in tasks}
+            return
         import multiprocessing
 
         figures._pyplot()  # imported once here, not once in each worker (0.3-0.5 s each)
         with multiprocessing.get_context("fork").Pool(workers, initializer=experiment.store.forget_handles) as pool:
-            return dict(zip(tasks, pool.map(_draw, tasks, chunksize=1)))
+            pending = pool.map_async(_draw, tasks, chunksize=1)
+            yield lambda: dict(zip(tasks, pending.get()))
     finally:
         _FORKED.clear()
 
 
 def render_report(root, figures_dir=None, workers=1):
     """The report's HTML for the experiment folder ``root``; ``workers`` processes draw
-    the cases' figures."""
+    its figures meanwhile."""
     experiment = load_experiment(root)
-    table = experiment.table
     colours = figures.method_colours(experiment.methods)
     configfiles = (experiment.info.get("configfiles") or [])
-    campaigns = campaign_sections(root, experiment.info, configfiles, figures.method_colours)
     save = (lambda name: Path(figures_dir) / name) if figures_dir else (lambda name: None)
+    calibration = calibration_rows(experiment)
+    with _figures_drawn_meanwhile(experiment, colours, calibration, save, workers) as figures_drawn:
+        campaigns = campaign_sections(root, experiment.info, configfiles, figures.method_colours)
+        context = _context(experiment, colours, calibration, campaigns, configfiles)
+        drawn = figures_drawn()
+    for case in context["cases"]:
+        case.update(drawn[("case", case["problem"], case["psid"])])
+    context["sweeps"] = [{"problem": problem, "figure": drawn[("sweep", problem)]}
+                         for problem in sorted(experiment.table.problem.unique()) if drawn[("sweep", problem)]]
+    context["calibration_figure"] = drawn[("calibration",)]
+    context["cost_figure"] = drawn[("cost",)]
+    if figures_dir:
+        _ensure_key_figures(figures_dir)
+    return _environment().get_template("report.html").render(**context)
 
+
+def _context(experiment, colours, calibration, campaigns, configfiles):
+    """Everything the report's template shows but the figures."""
+    table = experiment.table
     cases = []
     for problem, psid in experiment.cases():
         rows = experiment.rows(problem, psid)
@@ -268,18 +290,12 @@ def render_report(root, figures_dir=None, workers=1):
             "outputs": per_output_table(rows),
             "entries": entries,
         })
-    calibration = calibration_rows(experiment)
-    drawn = _all_figures(experiment, colours, calibration, save, workers)
-    for case in cases:
-        case.update(drawn[("case", case["problem"], case["psid"])])
-    sweeps = [{"problem": problem, "figure": drawn[("sweep", problem)]}
-              for problem in sorted(table.problem.unique()) if drawn[("sweep", problem)]]
     failed = table[table.status != "ok"]
     per_method_time = table.groupby("method")["wall_time_s"].sum().sort_values(ascending=False)
     versions, git, plugins = _versions(experiment)
     manifest = _manifest(experiment.root)
     info = experiment.info
-    context = {
+    return {
         "campaigns": campaigns,
         "compact_store": experiment.store.compact,
         "root_name": f"results/{experiment.root.name}",
@@ -300,10 +316,7 @@ def render_report(root, figures_dir=None, workers=1):
         "cases": cases,
         "calibration": calibration,
         "verdicts": calibration_verdicts(calibration),
-        "calibration_figure": drawn[("calibration",)],
-        "cost_figure": drawn[("cost",)],
         "diagnostics": _diagnostics(experiment),
-        "sweeps": sweeps,
         "config_yaml": yaml.safe_dump(info.get("config", {}), sort_keys=False) if info else "",
         "versions": versions,
         "git": git,
@@ -312,9 +325,6 @@ def render_report(root, figures_dir=None, workers=1):
         "manifest_total": len(manifest),
         "commands": _reproduce_commands(experiment.name, configfiles),
     }
-    if figures_dir:
-        _ensure_key_figures(figures_dir)
-    return _environment().get_template("report.html").render(**context)
 
 
 def _ensure_key_figures(figures_dir):
