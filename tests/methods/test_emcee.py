@@ -147,24 +147,12 @@ def test_a_linear_model_that_does_not_broadcast_is_evaluated_through_its_design_
     assert not getattr(_batched_model(wrong, data.x, walkers), "vectorised", False)
 
 
-def _decay_below_its_bound():
-    """A decay whose background is measured at -0.1 while the prior says b >= 0: the unbounded
-    least-squares optimum lies outside the prior box."""
-    def decay(x, theta):
-        return theta[0] * np.exp(-x / theta[1]) + theta[2]
-
-    rng = np.random.default_rng(2)
-    x, sigma = np.linspace(0, 5, 30), np.full(30, 0.05)
-    y = decay(x, [1.0, 1.0, -0.1]) + sigma * rng.standard_normal(x.size)
-    model = fitflow.ParametricModel(decay, ("A", "tau", "b"), [1.0, 1.0, 0.1], bounds=([0, 0.1, 0], [10, 10, 1]))
-    return fitflow.Dataset(problem=GivenModel(model), x=x, y=y, sigma=sigma), decay
-
-
-def test_an_optimum_outside_the_prior_starts_the_walkers_inside_and_samples_the_truncated_posterior():
+def test_an_optimum_outside_the_prior_starts_the_walkers_inside_and_samples_the_truncated_posterior(
+        decay_below_its_bound):
     # Started around the unbounded optimum (b = -0.12), every walker was clipped to the same
     # b, which the stretch move can never leave: b's posterior came out as one value, "ok".
     # Reference: the posterior integrated on a 60 x 60 x 200 grid (edges hold < 1e-16 of it).
-    data, decay = _decay_below_its_bound()
+    data, decay = decay_below_its_bound
     result = fitflow.fit("emcee", data, seed=1)
     assert result.ok, result.message
     lower, upper = data.model.bounds

@@ -144,17 +144,11 @@ def test_a_parameter_the_model_ignores_is_a_failed_fit():
     assert not result.ok and "b" in result.message
 
 
-def test_a_parameter_held_at_its_bound_is_constrained_not_a_plateau():
+def test_a_parameter_held_at_its_bound_is_constrained_not_a_plateau(decay_below_its_bound):
     # A background measured at -0.1 with the bound b >= 0: TRF stops a hair above 0, where
     # "value x Jacobian column" is ~0. That is an active bound, not a parameter without effect.
-    def decay(x, theta):
-        return theta[0] * np.exp(-x / theta[1]) + theta[2]
-
-    rng = np.random.default_rng(2)
-    x, sigma = np.linspace(0, 5, 30), np.full(30, 0.05)
-    y = decay(x, [1.0, 1.0, -0.1]) + sigma * rng.standard_normal(x.size)
-    model = fitflow.ParametricModel(decay, ("A", "tau", "b"), [1.0, 1.0, 0.1], bounds=([0, 0.1, 0], [10, 10, 1]))
-    data = fitflow.Dataset(problem=GivenModel(model), x=x, y=y, sigma=sigma)
+    data, decay = decay_below_its_bound
+    x, y, sigma = data.x, data.y, data.sigma
     result = fitflow.fit("nlls", data, bounded=True)
     assert result.ok, result.message
     assert result.params["b"] == pytest.approx(0.0, abs=1e-8)
