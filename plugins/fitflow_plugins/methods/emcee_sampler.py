@@ -8,9 +8,10 @@ improper (``prior="flat"``). Walkers start in a small Gaussian ball around the
 least-squares optimum (found by the ``nlls`` plugin), scaled by its Laplace
 standard errors; where that optimum lies outside the prior's bounds, the
 bounded optimum is the centre (clipped onto a bound, every walker would share
-that coordinate, which the stretch move can never leave). Burn-in (2 tau) and thinning (tau / 2) come from emcee's
-integrated autocorrelation time. The sampler's random state is seeded from the
-fit's generator, so runs repeat exactly.
+that coordinate, which the stretch move can never leave). Burn-in (2 tau) and
+thinning (tau / 2) come from emcee's integrated autocorrelation time. The
+sampler's random state is seeded from the fit's generator, so runs repeat
+exactly.
 
 How long to run (emcee's own convergence monitoring, its "Autocorrelation
 analysis" tutorial): tau is only trusted from a chain at least 50 tau long

@@ -77,7 +77,7 @@ class SmoothingSpline(Method):
         def gcv(log_lam_u):
             s = smoother(10.0**log_lam_u)
             residual = y - s @ y
-            rss = float(residual @ (residual * (unit_weights if weights is not None else 1.0)))
+            rss = float(residual @ (residual * (unit_weights if unit_weights is not None else 1.0)))
             edf = float(np.trace(s))
             # Near interpolation GCV tends to a finite 0/0 limit that can undercut its real
             # minimum on small samples: keep a tenth of the points (at least 2) as residual dof.
