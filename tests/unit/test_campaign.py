@@ -169,6 +169,28 @@ def test_the_learned_noise_matches_the_added_noise():
     assert surrogate.noise_level == pytest.approx(0.3, rel=0.25)
 
 
+@pytest.mark.parametrize("prior_mean, reverts_to", [("data", np.mean), ("worst", np.max)])
+def test_far_from_the_data_the_surrogate_reverts_to_its_prior_mean(prior_mean, reverts_to):
+    # A fixed kernel of length scale 0.02: at 0.6 from every point the correlation is below
+    # 1e-20, so the posterior is the prior there, and at the data it interpolates the values.
+    from sklearn.gaussian_process import kernels
+
+    from fitflow_plugins.methods.surrogate import GaussianSurrogate
+
+    rng = np.random.default_rng(2)
+    x = rng.uniform(0.0, 0.3, size=(12, 1))
+    y = np.cos(9 * x[:, 0]) + rng.normal(0, 0.1, 12)
+    kernel = kernels.ConstantKernel(1.0) * kernels.Matern(0.02, nu=2.5)
+    surrogate = GaussianSurrogate(x, y, kernel=kernel, prior_mean=prior_mean)
+    far_mean, far_sd = surrogate.predict(np.array([[0.9]]))
+    assert far_mean[0] == pytest.approx(reverts_to(y), abs=1e-12)
+    assert far_sd[0] == pytest.approx(np.std(y), rel=1e-9)  # the prior sd: the values' spread
+    np.testing.assert_allclose(surrogate.predict(x)[0], y, atol=1e-6)
+    # scikit-learn's own predict agrees with the shortcut, the centring included.
+    mean, sd = surrogate.regressor.predict(np.array([[0.9], [0.05]]), return_std=True)
+    np.testing.assert_allclose(mean, surrogate.predict(np.array([[0.9], [0.05]]))[0], rtol=1e-12)
+
+
 def test_gp_posterior_is_scikit_learns_prediction_without_its_checks():
     from sklearn.gaussian_process import GaussianProcessRegressor, kernels
 
