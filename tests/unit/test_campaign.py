@@ -189,6 +189,7 @@ def test_far_from_the_data_the_surrogate_reverts_to_its_prior_mean(prior_mean, r
     # scikit-learn's own predict agrees with the shortcut, the centring included.
     mean, sd = surrogate.regressor.predict(np.array([[0.9], [0.05]]), return_std=True)
     np.testing.assert_allclose(mean, surrogate.predict(np.array([[0.9], [0.05]]))[0], rtol=1e-12)
+    np.testing.assert_allclose(sd, surrogate.predict(np.array([[0.9], [0.05]]))[1], rtol=1e-9)
 
 
 def test_gp_posterior_is_scikit_learns_prediction_without_its_checks():

@@ -130,11 +130,13 @@ class BayesianOptimisation(Method):
         for u in taken[1]:
             surrogate, incumbent = believe(surrogate, incumbent, u)
         chosen = []
+        noisy = self._noisy(history)
         for _ in range(n):
             known = np.vstack(taken + [np.reshape(chosen, (-1, space.dim))])
-            # Only an unfantasised GP exploits: the believer leaves the mean where it was, so
-            # a second pure-exploitation choice in one batch would land on the first.
-            exploit = self._local_turn(len(known)) and not self._noisy(history) and len(known) == len(history.x)
+            # Only an unfantasised GP (no pending point, nothing chosen yet) exploits: the believer
+            # leaves the mean where it was, so a second pure-exploitation choice would land on the first.
+            unfantasised = len(known) == len(history.x)
+            exploit = self._local_turn(len(known)) and not noisy and unfantasised
             box = self._search_box(centre, len(known))
             u = self._maximise_acquisition(surrogate, incumbent, history, known, rng, box, exploit=exploit)
             chosen.append(u)

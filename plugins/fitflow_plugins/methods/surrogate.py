@@ -12,8 +12,9 @@ in 21/40 runs against 20/40 with the default, benchmarks/bench_bo_vs_skopt.py).
 A learned noise level keeps the default: its likelihood is flat, and stopping
 early there raised noisy Forrester's true regret from 0.0097 to 0.016 (seeds 20-59).
 
-The GP's constant prior mean is, by default, the mean of the values (scikit-learn's
-``normalize_y``). ``prior_mean="worst"`` sets it to the worst (largest) value instead:
+The GP's constant prior mean is, by default, the mean of the values (what scikit-learn's
+``normalize_y`` would use; the values are centred here, so that the centre can be chosen).
+``prior_mean="worst"`` sets it to the worst (largest) value instead:
 far from the data the surrogate then expects nothing better than what was already
 seen, so expected improvement stops sending points to the unexplored corners of the
 box, which a data mean pulled down by a converging search makes look promising (De
