@@ -193,7 +193,7 @@ class CampaignResult:
         import pandas as pd
 
         frame = pd.DataFrame(self.history.x, columns=self.history.space.names)
-        frame["value"] = self.sign * self.history.y
+        frame["value"] = self.sign * self.history.y + 0.0  # + 0.0: a maximised 0 reads 0, not -0
         frame["status"] = self.history.status
         frame["reason"] = self.history.reasons
         return frame
@@ -230,7 +230,7 @@ def minimise(function, parameters, budget=30, batch=1, method="bayesopt", noise_
     if best is None:
         reasons = sorted(set(history.reasons))
         raise RuntimeError(f"every evaluation failed: {'; '.join(reasons)[:500]}")
-    return CampaignResult(space.as_dict(best.x), sign * best.mean, best.sd, history, sign)
+    return CampaignResult(space.as_dict(best.x), sign * best.mean + 0.0, best.sd, history, sign)
 
 
 def observation_from_record(record):

@@ -129,7 +129,7 @@ def evaluate_point(plan, root, campaign, method_label, k, index, log=None):
     write_json(path, {
         "campaign": campaign, "method": method_label, "round": int(k), "index": int(index),
         "x": x, "params": params, "status": observation.status, "reason": observation.reason,
-        "value": None if minimised is None else objective.sign * minimised,
+        "value": None if minimised is None else objective.sign * minimised + 0.0,  # no -0.0
         "objective": minimised, "error": observation.error, "stderr": stderr[-2000:],
     })
     write_json(path.parent / "timing.json", {"wall_time_s": seconds})
@@ -191,6 +191,6 @@ def history_csv(history, rounds, sign):
                                           history.reasons):
         params = history.space.as_dict(x)
         writer.writerow([k, *(repr(v) if isinstance(v, float) else v for v in params.values()),
-                         "" if not math.isfinite(y) else repr(sign * float(y)),
+                         "" if not math.isfinite(y) else repr(sign * float(y) + 0.0),
                          "" if not math.isfinite(e) else repr(float(e)), status, reason])
     return out.getvalue()

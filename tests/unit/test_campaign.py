@@ -74,6 +74,15 @@ def test_maximise_reports_values_in_the_callers_sign():
     assert result.table()["value"].max() == pytest.approx(result.value)
 
 
+def test_a_maximised_zero_reads_zero_not_minus_zero():
+    # Flipping the sign of 0.0 gives -0.0, which tables and the report would print as "-0".
+    result = minimise(lambda x: -x, {"x": [0, 1]}, budget=6, noise_sd=0, maximise=True, seed=0, n_initial=2)
+    table = result.table()
+    at_zero = table["value"][table["x"] == 0.0]
+    assert len(at_zero) and not np.signbit(at_zero).any()
+    assert result.params["x"] == 0.0 and not np.signbit(result.value)
+
+
 def test_integer_parameters_reach_the_function_as_integers():
     seen = []
 
