@@ -192,7 +192,8 @@ class CampaignResult:
         """The evaluations as a pandas DataFrame (values in the caller's sign)."""
         import pandas as pd
 
-        frame = pd.DataFrame(self.history.x, columns=self.history.space.names)
+        space = self.history.space
+        frame = pd.DataFrame([space.as_dict(x) for x in self.history.x], columns=list(space.names))
         frame["value"] = self.sign * self.history.y + 0.0  # + 0.0: a maximised 0 reads 0, not -0
         frame["status"] = self.history.status
         frame["reason"] = self.history.reasons

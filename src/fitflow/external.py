@@ -217,8 +217,8 @@ class ProgramRunner:
 
 
 def _format(value):
-    """A parameter value as text: integers as integers, floats exactly (``repr`` round-trips)."""
-    return str(value) if isinstance(value, int) else repr(float(value))
+    """A parameter value as text: integers and options as themselves, floats exactly (``repr`` round-trips)."""
+    return str(value) if isinstance(value, (int, str)) else repr(float(value))
 
 
 def make_runner(settings, names, source="<config>"):

@@ -132,11 +132,12 @@ def read_log(campaign):
         x = np.empty(space.dim)
         for j, name in enumerate(space.names):
             cell = row[column[name]].strip()
-            try:
-                x[j] = float(cell)
-            except ValueError:
-                raise DataError(f"{cell!r} is not a number", file=path, key=name, row=line_number) from None
             p = space.parameters[j]
+            try:
+                x[j] = p.coordinate(cell)
+            except ValueError as exc:
+                reason = str(exc) if p.kind == "choice" else f"{cell!r} is not a number"
+                raise DataError(reason, file=path, key=name, row=line_number) from None
             if not (math.isfinite(x[j]) and p.lower <= x[j] <= p.upper):
                 raise DataError(f"{cell} is outside the bounds [{p.lower:g}, {p.upper:g}]", file=path, key=name,
                                 row=line_number)
@@ -195,10 +196,6 @@ def _check_state(campaign):
                 "start a new log, or restore the bounds", source=str(campaign.path), key=f"parameters.{name}")
 
 
-def _format(value, kind):
-    return str(int(round(value))) if kind == "int" else f"{value:.{SIGNIFICANT_DIGITS}g}"
-
-
 def suggest(campaign_path, n, out=None):
     """Append ``n`` suggested points to the campaign's log as pending rows; return them
     (as ``{name: value}`` dicts) and the current recommendation (or ``None``)."""
@@ -226,9 +223,9 @@ def suggest(campaign_path, n, out=None):
             text += "\n"
     suggested = []
     for x in points:
-        cells = {name: _format(v, p.kind) for name, v, p in zip(space.names, x, space.parameters)}
-        suggested.append({name: float(cells[name]) if p.kind == "float" else int(cells[name])
-                          for name, p in zip(space.names, space.parameters)})
+        cells = {p.name: p.text(v, SIGNIFICANT_DIGITS) for v, p in zip(x, space.parameters)}
+        # What the log now says, read back: the printed suggestion is the row appended.
+        suggested.append({p.name: p.value(p.coordinate(cells[p.name])) for p in space.parameters})
         text += ",".join(cells.get(column, "") for column in header) + "\n"
     if not campaign.state_file.exists():
         write_bytes(campaign.state_file, (json.dumps(campaign.state(), indent=2, sort_keys=True) + "\n").encode())
@@ -245,9 +242,13 @@ def _print_suggestions(out, campaign, history, suggested, best):
               f"before this call; {campaign.log}\n")
     if best is not None:
         sd = "" if not math.isfinite(best.sd) else f" ± {best.sd:.3g}"
-        point = ", ".join(f"{k} = {v:.4g}" for k, v in space.as_dict(best.x).items())
-        out.write(f"recommended so far: {point}: value {campaign.sign * best.mean:.4g}{sd}\n")
+        out.write(f"recommended so far: {space.describe(best.x)}: value {campaign.sign * best.mean:.4g}{sd}\n")
     out.write(f"measure next ({len(suggested)} rows appended, value empty):\n")
     out.write("  " + "  ".join(f"{name:>12}" for name in space.names) + "\n")
     for point in suggested:
-        out.write("  " + "  ".join(f"{point[name]:>12g}" for name in space.names) + "\n")
+        out.write("  " + "  ".join(f"{_show(point[name]):>12}" for name in space.names) + "\n")
+
+
+def _show(value):
+    """A suggested value as printed: numbers to 6 significant digits, an option as itself."""
+    return str(value) if isinstance(value, (str, bool)) else f"{value:g}"

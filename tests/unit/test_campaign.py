@@ -30,6 +30,12 @@ from fitflow_plugins.problems.black_box import BENCHMARKS
     ({"shots": {"bounds": [1, 4], "type": "complex"}}, "parameters.shots.type", "one of"),
     ({"1x": [0, 1]}, "parameters.1x", "identifier"),
     ({}, "parameters", "mapping"),
+    ({"gas": {"choices": ["argon"]}}, "parameters.gas.choices", "at least two"),
+    ({"gas": {"choices": "argon"}}, "parameters.gas.choices", "at least two"),
+    ({"gas": {"choices": ["argon", "neon", "argon"]}}, "parameters.gas.choices", "repeat ['argon']"),
+    ({"gas": {"choices": [1, "1"]}}, "parameters.gas.choices", "repeat ['1']"),  # the same in a log
+    ({"gas": {"choices": ["argon", [1, 2]]}}, "parameters.gas.choices", "string, a finite number"),
+    ({"gas": {"choices": ["argon", "neon"], "type": "int"}}, "parameters.gas", "beside choices"),
 ])
 def test_bad_parameters_name_the_key(spec, key, words):
     with pytest.raises(ConfigError) as error:
@@ -45,6 +51,44 @@ def test_integer_parameters_round_and_round_trip():
     assert space.as_dict(x[0]) == {"x": 0.5, "n": 4} and isinstance(space.as_dict(x[0])["n"], int)
     assert SearchSpace.from_config(space.to_config()) == space
     assert list(space.outside([0.5, 4.5])) == [1] and list(space.outside([1.5, 4])) == [0]
+
+
+def test_choices_are_options_each_drawn_equally_often():
+    space = SearchSpace.from_config({"x": [0, 1], "gas": {"choices": ["helium", "argon", "neon"]}})
+    x = space.from_unit(np.random.default_rng(0).uniform(size=(30_000, 2)))
+    # Equal slices of the unit interval: each option has probability 1/3, so each count is
+    # 10,000 with a binomial sd of 82; 5 sd is 400. (Rounding 0..2 would give 1/4, 1/2, 1/4.)
+    assert np.all(np.abs(np.bincount(x[:, 1].astype(int), minlength=3) - 10_000) < 400)
+    assert space.as_dict([0.25, 1.0]) == {"x": 0.25, "gas": "argon"}
+    assert space.to_config() == {"x": [0.0, 1.0], "gas": {"choices": ["helium", "argon", "neon"]}}
+    assert SearchSpace.from_config(space.to_config()) == space
+    assert np.allclose(space.snap_unit([[0.2, 0.9]]), [[0.2, 5 / 6]])  # the middle of neon's slice
+    assert list(space.outside([0.5, 1.5])) == [1] and list(space.outside([0.5, 3.0])) == [1]
+
+
+def test_an_initial_design_shows_every_option():
+    space = SearchSpace.from_config({"x": [0, 1], "gas": {"choices": ["helium", "argon", "neon"]}})
+    unit = np.array([[0.1, 0.05], [0.4, 0.1], [0.7, 0.2], [0.9, 0.3], [0.3, 0.31], [0.5, 0.32]])
+    covered = space.cover_choices(unit)
+    assert np.array_equal(covered[:, 0], unit[:, 0])  # other coordinates untouched
+    # All six raw points fall in helium's slice; by rank they are dealt two to each option, in order.
+    assert [space.as_dict(x)["gas"] for x in space.from_unit(covered)] == ["helium", "helium", "argon", "argon",
+                                                                          "neon", "neon"]
+
+
+def test_a_choice_reaches_the_function_as_its_option_and_the_best_one_is_found():
+    seen = []
+
+    def f(power, gas):
+        seen.append(gas)
+        return (power - 1.2) ** 2 + {"helium": 0.5, "argon": 0.0, "neon": 0.8}[gas]
+
+    result = minimise(f, {"power": [0.5, 2.0], "gas": {"choices": ["helium", "argon", "neon"]}},
+                      budget=14, noise_sd=0, seed=0, n_initial=4)
+    assert set(seen) == {"helium", "argon", "neon"}  # the initial design tries every option
+    # Deterministic: 10 proposals after the design settle on argon, power within 0.05 of 1.2.
+    assert result.params["gas"] == "argon" and result.params["power"] == pytest.approx(1.2, abs=0.05)
+    assert set(result.table()["gas"]) == set(seen)
 
 
 def test_round_sizes():

@@ -37,6 +37,15 @@ def test_values_reach_the_program_as_separate_arguments_never_through_a_shell(tm
     assert (tmp_path / "run" / "params.json").read_text().strip() == '{"n": 3, "power": 0.30000000000000004}'
 
 
+def test_a_choice_reaches_the_program_as_its_option(tmp_path):
+    sim = script(tmp_path, """
+        import sys
+        print({"argon": 0.5}[sys.argv[2]])
+    """)
+    runner = ProgramRunner([PY, sim, "--gas", "{gas}"], ["gas"])
+    assert runner.run({"gas": "argon"}, tmp_path / "run").outputs == [0.5]
+
+
 def test_a_command_string_is_split_before_substitution(tmp_path):
     runner = ProgramRunner(f"{PY} -c 'import sys; print(float(sys.argv[1]) * 2)' {{x}}", ["x"])
     assert runner.run({"x": 2.5}, tmp_path / "r").outputs == [5.0]

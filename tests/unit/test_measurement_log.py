@@ -155,3 +155,19 @@ def test_campaign_file_errors_name_the_key(tmp_path, capsys):
     path.write_text(CAMPAIGN + "budgett: 3\n")
     with pytest.raises(ConfigError, match="unknown key"):
         suggest(path, 1)
+
+
+def test_a_choice_is_written_and_read_as_its_option(tmp_path, capsys):
+    path = tmp_path / "campaign.yaml"
+    path.write_text("parameters:\n  power: [0.5, 2.0]\n  gas: {choices: [helium, argon, neon]}\nlog: shots.csv\nseed: 1\n")
+    assert main(["suggest", str(path), "--n", "3"]) == 0
+    log = path.with_name("shots.csv")
+    table = rows(log)
+    assert sorted(r["gas"] for r in table) == ["argon", "helium", "neon"]  # a first design shows every option
+    assert "argon" in capsys.readouterr().out
+    text = log.read_text().splitlines()
+    text[1] = text[1].replace(",,", ",0.4,")
+    log.write_text("\n".join(text).replace(table[1]["gas"], "krypton", 1) + "\n")
+    with pytest.raises(DataError) as error:
+        suggest(path, 1)
+    assert error.value.key == "gas" and error.value.row == 3 and "'krypton' is not one of the choices" in str(error.value)

@@ -31,7 +31,8 @@
    box's unexplored corners.
 7. Integer parameters are rounded before evaluation and the GP is trained on the
    rounded values; a proposal that rounds onto a known point is replaced by the
-   best new candidate.
+   best new candidate. A choice is its option's index (:mod:`fitflow.space`), and
+   the initial design deals every option an equal share of its points.
 8. The recommendation is the evaluated point of lowest posterior mean (with
    noise), or of lowest value (without): its expected value and standard
    deviation are reported, never a lucky sample.
@@ -117,7 +118,7 @@ class BayesianOptimisation(Method):
         taken = [space.to_unit(history.x), space.to_unit(history.pending)]
         if history.ok.sum() < 2:
             unit = space_filling(space.dim, len(history) + len(history.pending) + n, self.values["initial_design"], rng)
-            return space.from_unit(unit[-n:])
+            return space.from_unit(space.cover_choices(unit)[-n:])
         surrogate = self._surrogate(history, rng)
         centre, incumbent = self._incumbent(surrogate, history)
 
@@ -161,13 +162,16 @@ class BayesianOptimisation(Method):
         (the others held at ``x``): ``{name: {grid, mean, sd}}`` for the report."""
         space = history.space
         surrogate = self._surrogate(history, np.random.default_rng(0))
-        centre, grid = space.to_unit(x), np.linspace(0.0, 1.0, n)
+        centre = space.to_unit(x)
         out = {}
-        for j, name in enumerate(space.names):
-            unit = np.tile(centre, (n, 1))
+        for j, (name, p) in enumerate(zip(space.names, space.parameters)):
+            # A choice is drawn at its options only: between them the surrogate means nothing.
+            grid = space.to_unit(np.tile(np.arange(len(p.choices)), (space.dim, 1)).T)[:, j] if p.kind == "choice" \
+                else np.linspace(0.0, 1.0, n)
+            unit = np.tile(centre, (len(grid), 1))
             unit[:, j] = grid
             mean, sd = surrogate.predict(unit)
-            out[name] = {"grid": space.lower[j] + grid * (space.upper[j] - space.lower[j]), "mean": mean, "sd": sd}
+            out[name] = {"grid": space.scale(unit)[:, j], "mean": mean, "sd": sd}
         return out
 
     # -- internals ---------------------------------------------------------------------------

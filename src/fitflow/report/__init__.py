@@ -42,7 +42,7 @@ def _environment():
 def _format_number(value):
     if value is None or (isinstance(value, float) and not np.isfinite(value)):
         return "–"
-    if isinstance(value, (int, np.integer)):
+    if isinstance(value, (str, bool, int, np.integer)):  # an option of a choice parameter, or a count
         return str(value)
     return f"{value:.3g}"
 

@@ -124,6 +124,7 @@ def points_figure(summary):
     if dim == 1:
         fig, ax = plt.subplots(figsize=(6.0, 3.0))
         cells = [(ax, np.arange(1, len(x) + 1), x[:, 0], "evaluation", names[0], None)]
+        _label_choices(ax.yaxis, summary, names[0])
     else:
         cells_per_side = dim - 1
         size = 2.2 if dim > 2 else 3.6
@@ -139,6 +140,8 @@ def points_figure(summary):
                 star = (rec[j], rec[i]) if rec is not None else None
                 cells.append((ax, x[:, j], x[:, i], names[j] if i == dim - 1 else None,
                               names[i] if j == 0 else None, star))
+                _label_choices(ax.xaxis, summary, names[j])
+                _label_choices(ax.yaxis, summary, names[i])
     for ax, u, v, xlabel, ylabel, star in cells:
         ax.scatter(u[ok], v[ok], c=rounds[ok], cmap=cmap, norm=norm, s=20, edgecolor="k", lw=0.3)
         if (~ok).any():
@@ -163,12 +166,15 @@ def slices_figure(summary, colour):
     rows = -(-len(slices) // columns)
     fig, axes = plt.subplots(rows, columns, figsize=(3.3 * columns, 2.6 * rows), squeeze=False)
     rec = summary["recommended"]
-    for ax, s in zip(axes.flat, slices):
+    for ax, s, at in zip(axes.flat, slices, rec["x"]):
         name = s["name"]
         grid, mean, sd = (np.asarray(s[k], dtype=float) for k in ("grid", "mean", "sd"))
-        ax.fill_between(grid, mean - 2 * sd, mean + 2 * sd, color=colour, alpha=0.2, lw=0)
-        ax.plot(grid, mean, color=colour)
-        ax.axvline(rec["params"][name], color="orange", lw=1.2)
+        if _label_choices(ax.xaxis, summary, name):
+            ax.errorbar(grid, mean, 2 * sd, fmt="o", color=colour, capsize=3)
+        else:
+            ax.fill_between(grid, mean - 2 * sd, mean + 2 * sd, color=colour, alpha=0.2, lw=0)
+            ax.plot(grid, mean, color=colour)
+        ax.axvline(at, color="orange", lw=1.2)  # the coordinate: a choice's option is its index
         ax.set_xlabel(name)
         ax.set_ylabel("surrogate value")
     for ax in list(axes.flat)[len(slices):]:
@@ -177,3 +183,12 @@ def slices_figure(summary, colour):
     fig.tight_layout()
     return fig
 
+
+
+def _label_choices(axis, summary, name):
+    """Tick a choice parameter's axis with its options at their indices; whether it is one."""
+    spec = summary.get("parameters", {}).get(name)
+    if isinstance(spec, dict) and "choices" in spec:
+        axis.set_ticks(range(len(spec["choices"])), [str(option) for option in spec["choices"]])
+        return True
+    return False
