@@ -194,10 +194,16 @@ class CampaignResult:
 
         space = self.history.space
         frame = pd.DataFrame([space.as_dict(x) for x in self.history.x], columns=list(space.names))
-        frame["value"] = self.sign * self.history.y + 0.0  # + 0.0: a maximised 0 reads 0, not -0
+        frame["value"] = in_callers_sign(self.sign, self.history.y)
         frame["status"] = self.history.status
         frame["reason"] = self.history.reasons
         return frame
+
+
+def in_callers_sign(sign, value):
+    """A minimised value (a number or an array) in the caller's sign; ``+ 0.0`` so that a
+    maximised 0 reads 0, not the -0 that flipping 0.0 gives (tables and the report print it)."""
+    return sign * np.asarray(value, dtype=float) + 0.0 if np.ndim(value) else sign * float(value) + 0.0
 
 
 def minimise(function, parameters, budget=30, batch=1, method="bayesopt", noise_sd=None,
@@ -231,7 +237,7 @@ def minimise(function, parameters, budget=30, batch=1, method="bayesopt", noise_
     if best is None:
         reasons = sorted(set(history.reasons))
         raise RuntimeError(f"every evaluation failed: {'; '.join(reasons)[:500]}")
-    return CampaignResult(space.as_dict(best.x), sign * best.mean + 0.0, best.sd, history, sign)
+    return CampaignResult(space.as_dict(best.x), in_callers_sign(sign, best.mean), best.sd, history, sign)
 
 
 def observation_from_record(record):

@@ -23,7 +23,7 @@ import numpy as np
 
 from .api import generate
 from .artefacts import read_json, write_bytes, write_json
-from .campaign import History, observation_from_record, recommend, round_rng
+from .campaign import History, in_callers_sign, observation_from_record, recommend, round_rng
 from .layout import Layout
 from .provenance import plugin_record, provenance_record
 from .registry import methods, problems
@@ -129,7 +129,7 @@ def evaluate_point(plan, root, campaign, method_label, k, index, log=None):
     write_json(path, {
         "campaign": campaign, "method": method_label, "round": int(k), "index": int(index),
         "x": x, "params": params, "status": observation.status, "reason": observation.reason,
-        "value": None if minimised is None else objective.sign * minimised + 0.0,  # no -0.0
+        "value": None if minimised is None else in_callers_sign(objective.sign, minimised),
         "objective": minimised, "error": observation.error, "stderr": stderr[-2000:],
     })
     write_json(path.parent / "timing.json", {"wall_time_s": seconds})
@@ -152,7 +152,7 @@ def summarise_campaign(plan, root, campaign, method_label, log=None):
         "n_evaluations": len(history), "n_failed": int((~history.ok).sum()),
         "history": {
             "round": rounds, "x": history.x, "status": list(history.status),
-            "value": sign * history.y, "best_so_far": sign * history.best_so_far(),
+            "value": in_callers_sign(sign, history.y), "best_so_far": in_callers_sign(sign, history.best_so_far()),
         },
         "failures": [
             {"round": int(rounds[i]), "index": int(i - np.flatnonzero(rounds == rounds[i])[0]),
@@ -160,22 +160,22 @@ def summarise_campaign(plan, root, campaign, method_label, log=None):
             for i in np.flatnonzero(~history.ok)
         ],
         "recommended": None,
-        "optimum_value": None if objective.optimum_value is None else sign * objective.optimum_value,
+        "optimum_value": None if objective.optimum_value is None else in_callers_sign(sign, objective.optimum_value),
     }
     if best is not None:
         summary["recommended"] = {
-            "params": space.as_dict(best.x), "x": best.x, "value": sign * best.mean, "sd": best.sd,
+            "params": space.as_dict(best.x), "x": best.x, "value": in_callers_sign(sign, best.mean), "sd": best.sd,
             "evaluation": best.index,
         }
         true_value = objective.true_value(best.x)
         if true_value is not None:
-            summary["recommended"]["true_value"] = sign * true_value
+            summary["recommended"]["true_value"] = in_callers_sign(sign, true_value)
         if objective.optimum_value is not None:
             reference = true_value if true_value is not None else best.mean
             summary["recommended"]["regret"] = reference - objective.optimum_value
         if hasattr(method, "surrogate_slices") and history.ok.sum() >= 2:
             slices = method.surrogate_slices(history, best.x, SLICE_POINTS)
-            summary["slices"] = [{"name": name, "grid": s["grid"], "mean": sign * np.asarray(s["mean"]), "sd": s["sd"]}
+            summary["slices"] = [{"name": name, "grid": s["grid"], "mean": in_callers_sign(sign, s["mean"]), "sd": s["sd"]}
                                  for name, s in slices.items()]
     write_json(layout.campaign_summary(campaign, method_label), summary)
     write_bytes(layout.campaign_summary(campaign, method_label).with_name("history.csv"),
@@ -191,6 +191,6 @@ def history_csv(history, rounds, sign):
                                           history.reasons):
         params = history.space.as_dict(x)
         writer.writerow([k, *(repr(v) if isinstance(v, float) else v for v in params.values()),
-                         "" if not math.isfinite(y) else repr(sign * float(y) + 0.0),
+                         "" if not math.isfinite(y) else repr(in_callers_sign(sign, y)),
                          "" if not math.isfinite(e) else repr(float(e)), status, reason])
     return out.getvalue()

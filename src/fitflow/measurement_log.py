@@ -35,7 +35,7 @@ import numpy as np
 import yaml
 
 from .artefacts import write_bytes
-from .campaign import History, round_rng
+from .campaign import History, in_callers_sign, round_rng
 from .errors import ConfigError, DataError
 from .objective import Observation
 from .space import SearchSpace
@@ -242,7 +242,7 @@ def _print_suggestions(out, campaign, history, suggested, best):
               f"before this call; {campaign.log}\n")
     if best is not None:
         sd = "" if not math.isfinite(best.sd) else f" ± {best.sd:.3g}"
-        out.write(f"recommended so far: {space.describe(best.x)}: value {campaign.sign * best.mean:.4g}{sd}\n")
+        out.write(f"recommended so far: {space.describe(best.x)}: value {in_callers_sign(campaign.sign, best.mean):.4g}{sd}\n")
     out.write(f"measure next ({len(suggested)} rows appended, value empty):\n")
     out.write("  " + "  ".join(f"{name:>12}" for name in space.names) + "\n")
     for point in suggested:

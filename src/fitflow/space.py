@@ -154,6 +154,14 @@ class SearchSpace:
         """Unit-cube points moved to where they really get evaluated (integers rounded)."""
         return self.to_unit(self.from_unit(np.clip(unit, 0.0, 1.0)))
 
+    def unit_grid(self, j, n):
+        """``n`` evenly spaced unit coordinates along axis ``j``; for a choice, the middle of
+        each option's slice only (between options a surrogate's value means nothing)."""
+        p = self.parameters[j]
+        if p.kind == "choice":
+            return (np.arange(len(p.choices)) + 0.5) / len(p.choices)
+        return np.linspace(0.0, 1.0, n)
+
     def cover_choices(self, unit):
         """A design (n, d) in the unit cube whose choice coordinates are re-binned by rank, so
         that every option gets n / k of its points (the first k points alone may not show

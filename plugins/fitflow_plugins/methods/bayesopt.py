@@ -164,10 +164,8 @@ class BayesianOptimisation(Method):
         surrogate = self._surrogate(history, np.random.default_rng(0))
         centre = space.to_unit(x)
         out = {}
-        for j, (name, p) in enumerate(zip(space.names, space.parameters)):
-            # A choice is drawn at its options only: between them the surrogate means nothing.
-            grid = space.to_unit(np.tile(np.arange(len(p.choices)), (space.dim, 1)).T)[:, j] if p.kind == "choice" \
-                else np.linspace(0.0, 1.0, n)
+        for j, name in enumerate(space.names):
+            grid = space.unit_grid(j, n)
             unit = np.tile(centre, (len(grid), 1))
             unit[:, j] = grid
             mean, sd = surrogate.predict(unit)

@@ -184,7 +184,6 @@ def slices_figure(summary, colour):
     return fig
 
 
-
 def _label_choices(axis, summary, name):
     """Tick a choice parameter's axis with its options at their indices; whether it is one."""
     spec = summary.get("parameters", {}).get(name)
