@@ -7,9 +7,11 @@ the user's function would hide plateaus from it and report unrounded optima).
 
 A choice among k options is its index 0 .. k-1, each index owning an equal
 slice of the unit interval; the function, the command line and the logs see the
-option itself. This ordinal encoding is the cheap one: the surrogate treats
-neighbouring options as alike, so list them in an order where they are (a
-one-hot encoding would add k - 1 dimensions per choice).
+option itself. This ordinal encoding is the cheap one for a campaign's few
+evaluations: the surrogate treats neighbouring options as alike, so list them in
+an order where they are (a one-hot encoding would add k - 1 dimensions per
+choice). A regression on many runs (an emulator's design) can afford those, and
+:meth:`SearchSpace.features` gives it the one-hot columns.
 
 Written in a config or a campaign file as::
 
@@ -187,6 +189,29 @@ class SearchSpace:
     def as_dict(self, x):
         """``{name: value}`` with integer parameters as Python ints and choices as the option."""
         return {p.name: p.value(v) for p, v in zip(self.parameters, np.asarray(x, dtype=float))}
+
+    def feature_names(self):
+        """The columns of :meth:`features`: a number's name, or ``name=option`` for each
+        option of a choice."""
+        return [f"{p.name}={option}" if p.kind == "choice" else p.name
+                for p in self.parameters for option in (p.choices or (None,))]
+
+    def features(self, points):
+        """Regression inputs (n, f) from points given as ``{name: value}``: a number as it
+        is, a choice one-hot (a column per option, 1 for the chosen one). A regression
+        method then sees no order among the options, which the optimiser's index imposes:
+        an emulator's design of many runs can afford the k - 1 extra dimensions of each
+        choice, a campaign of a few evaluations cannot."""
+        rows = []
+        for point in points:
+            row = []
+            for p in self.parameters:
+                if p.kind == "choice":
+                    row.extend(np.eye(len(p.choices))[int(p.coordinate(str(point[p.name])))])
+                else:
+                    row.append(float(point[p.name]))
+            rows.append(row)
+        return np.array(rows, dtype=float).reshape(len(rows), len(self.feature_names()))
 
     def describe(self, x, digits=4):
         """``"name = value, ..."`` for a message or a printed recommendation."""

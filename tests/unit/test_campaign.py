@@ -66,6 +66,18 @@ def test_choices_are_options_each_drawn_equally_often():
     assert list(space.outside([0.5, 1.5])) == [1] and list(space.outside([0.5, 3.0])) == [1]
 
 
+def test_features_give_numbers_as_they_are_and_a_choice_one_hot():
+    space = SearchSpace.from_config({"power": [0, 2], "gas": {"choices": ["helium", "argon", "neon"]},
+                                     "shots": {"bounds": [1, 9], "type": "int"}, "flag": {"choices": [True, False]}})
+    assert space.feature_names() == ["power", "gas=helium", "gas=argon", "gas=neon", "shots", "flag=True", "flag=False"]
+    points = [{"power": 0.5, "gas": "neon", "shots": 3, "flag": False},
+              {"power": 1.5, "gas": "helium", "shots": 9, "flag": True}]
+    assert np.array_equal(space.features(points), [[0.5, 0, 0, 1, 3, 0, 1], [1.5, 1, 0, 0, 9, 1, 0]])
+    assert space.features([]).shape == (0, 7)
+    with pytest.raises(ValueError, match="'xenon' is not one of the choices"):
+        space.features([{"power": 0.5, "gas": "xenon", "shots": 3, "flag": True}])
+
+
 def test_an_initial_design_shows_every_option():
     space = SearchSpace.from_config({"x": [0, 1], "gas": {"choices": ["helium", "argon", "neon"]}})
     unit = np.array([[0.1, 0.05], [0.4, 0.1], [0.7, 0.2], [0.9, 0.3], [0.3, 0.31], [0.5, 0.32]])

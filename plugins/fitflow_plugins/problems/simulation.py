@@ -9,7 +9,9 @@ Each run returns the outputs named in ``outputs``: a number per output in that
 order (a line of numbers, a JSON list) or a JSON object by name (see
 :mod:`fitflow.external`). A run that fails, times out, gives the wrong number
 of outputs or a non-finite one is recorded with its reason and left out of the
-data; the experiment goes on.
+data; the experiment goes on. A choice parameter reaches the run as its option
+and the emulators as one-hot columns (``gas=argon``, ...; see
+:meth:`fitflow.space.SearchSpace.features`).
 
 In the workflow every run is its own job (``runs/<problem>/<run-id>/run.json``),
 so a cluster runs them in parallel, a rerun repeats none, and the design is a
@@ -136,19 +138,21 @@ class UserSimulation(Problem):
             if values is None:
                 failed.append({"run": key, "params": params, "reason": reason})
                 continue
-            xs, ys = kept[key.split("-")[0]]
-            xs.append([params[n] for n in self.space.names])
+            points, ys = kept[key.split("-")[0]]
+            points.append(params)
             ys.append(values)
-        (x, y), (test_x, test_y) = kept["train"], kept["test"]
+        (train, y), (test, test_y) = kept["train"], kept["test"]
+        x, test_x = self.space.features(train), self.space.features(test)
         if len(x) <= self.space.dim:
             raise ValueError(f"only {len(x)} of {self.values['n_train']} training runs succeeded; "
                              f"first failure: {failed[0]['reason'] if failed else '-'}")
-        if not test_x:
+        if not len(test_x):
             raise ValueError("every held-out run failed; first failure: " + failed[-1]["reason"])
-        return Dataset(problem=self, x=np.array(x), y=np.array(y), grid_x=np.array(test_x), grid_y=np.array(test_y),
-                       meta={"outputs": list(names), "inputs": list(self.space.names), "held_out_test_set": True,
+        inputs = self.space.feature_names()
+        return Dataset(problem=self, x=x, y=np.array(y), grid_x=test_x, grid_y=np.array(test_y),
+                       meta={"outputs": list(names), "inputs": inputs, "held_out_test_set": True,
                              "failed_runs": failed, "n_runs": len(self.runs()),
-                             "columns": {"x": list(self.space.names), "y": ", ".join(names)}})
+                             "columns": {"x": inputs, "y": ", ".join(names)}})
 
     def generate(self, rng):
         """All runs in this process, one after another (the workflow runs each as a job)."""
