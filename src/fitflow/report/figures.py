@@ -249,7 +249,7 @@ def cost_accuracy_figure(experiment, colours):
     """Median wall time against median error, one point per method and problem."""
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(5.6, 4.2))
-    drawn, cases, methods = False, [], set()
+    costs, errors, cases, methods = [], [], [], set()
     for problem, psid in experiment.cases():
         rows = experiment.rows(problem, psid)
         rows = rows[rows.status == "ok"]
@@ -262,13 +262,18 @@ def cost_accuracy_figure(experiment, colours):
             cost = np.nanmedian(group["wall_time_s"].to_numpy(dtype=float))
             if not (np.isfinite(error) and np.isfinite(cost)) or error <= 0:
                 continue
-            ax.loglog(max(cost, 1e-5), error, marker, color=colours[method], ms=7)
-            drawn = True
+            ax.plot(max(cost, 1e-5), error, marker, color=colours[method], ms=7)
+            costs.append(max(cost, 1e-5))
+            errors.append(error)
             methods.add(method)
         cases.append(f"{experiment.case_label(problem, psid)}: {METRICS.get(metric, (metric,))[0]}")
-    if not drawn:
+    if not costs:
         plt.close(fig)
         return None
+    # Log axes where the values span decades; within one, matplotlib's log axis labels its
+    # minor ticks (2.6 x 10^-1, 2.7 x 10^-1, ...) on top of one another, and linear reads better.
+    log_scale_if_wide(ax, "x", costs)
+    log_scale_if_wide(ax, "y", errors)
     ax.set_xlabel("median wall time per fit [s]")
     ax.set_ylabel("median error (metric per problem in legend)")
     _key_legends(ax, colours, sorted(methods), cases)

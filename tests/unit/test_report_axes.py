@@ -1,0 +1,44 @@
+"""The cost-versus-accuracy figure puts an axis on a log scale only where its values span decades."""
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import pandas as pd
+import pytest
+
+from fitflow.report.figures import cost_accuracy_figure
+
+
+class Experiment:
+    """The three calls the figure makes, on a table of one problem's fits."""
+
+    def __init__(self, rows):
+        self._rows = pd.DataFrame(rows)
+
+    def cases(self):
+        return [("line", "default")]
+
+    def rows(self, problem, psid):
+        return self._rows
+
+    def case_label(self, problem, psid):
+        return problem
+
+
+@pytest.mark.parametrize("times, errors, xscale, yscale", [
+    ([0.25, 0.29], [2e-5, 2e-2], "linear", "log"),   # times within a decade, errors over three
+    ([0.01, 30.0], [0.5, 0.6], "log", "linear"),
+    ([0.25, 0.29], [0.5, 0.6], "linear", "linear"),
+])
+def test_log_axes_only_where_values_span_decades(times, errors, xscale, yscale):
+    rows = [{"method": m, "status": "ok", "rmse": e, "wall_time_s": t} for m, t, e in zip(["gp", "mlp"], times, errors)]
+    fig = cost_accuracy_figure(Experiment(rows), {"gp": "C0", "mlp": "C1"})
+    ax = fig.axes[0]
+    assert (ax.get_xscale(), ax.get_yscale()) == (xscale, yscale)
+    assert sorted(line.get_xdata()[0] for line in ax.lines[:2]) == times
+
+
+def test_no_finite_error_draws_no_figure():
+    rows = [{"method": "gp", "status": "failed", "rmse": float("nan"), "wall_time_s": 1.0}]
+    assert cost_accuracy_figure(Experiment(rows), {"gp": "C0"}) is None
