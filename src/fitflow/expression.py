@@ -33,7 +33,7 @@ import numpy as np
 from .errors import FitflowError
 from .model import ParametricModel
 
-__all__ = ["ExpressionError", "FUNCTIONS", "parse_expression", "compile_expression", "expression_model",
+__all__ = ["ExpressionError", "FUNCTIONS", "expression_names", "parse_expression", "compile_expression", "expression_model",
            "linearity", "check_ascii_name", "LIMITS", "compiled_expressions", "adopt_compiled_expressions"]
 
 #: Functions an expression may call: name in the expression -> sympy function name.
@@ -102,6 +102,17 @@ def _check_shape(text):
             raise ExpressionError(f"is nested more than {LIMITS['depth']} levels deep", expression=text)
         stack.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
     return tree
+
+
+def expression_names(text):
+    """The names an expression reads, in the order they first appear, without the functions
+    it calls and the constants ``pi`` and ``e``: what its parameters and variables must
+    cover (``"b1*(1 - exp(-b2*t))"`` -> ``["b1", "b2", "t"]``)."""
+    tree = _check_shape(text)
+    called = {id(node.func) for node in ast.walk(tree) if isinstance(node, ast.Call)}
+    names = sorted(((node.lineno, node.col_offset), node.id) for node in ast.walk(tree)
+                   if isinstance(node, ast.Name) and id(node) not in called and node.id not in CONSTANTS)
+    return list(dict.fromkeys(name for _, name in names))
 
 
 def parse_expression(text, parameters, variables=("x",), constants=None):

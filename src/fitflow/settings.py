@@ -38,7 +38,8 @@ class Setting:
     minimum, maximum
         Inclusive bounds for numbers (and for the items of a numeric list).
     item_type
-        Type of the items of a ``list`` setting.
+        Type of the items of a ``list`` setting. A list of ``str`` also takes one
+        string, as the list of that string.
     nullable
         Whether ``None`` is accepted (default: when the default is ``None``).
     finite
@@ -89,6 +90,8 @@ class Setting:
                 plugin=plugin, key=key, value=value,
             )
         if self.type is list:
+            if self.item_type is str and isinstance(value, str):
+                value = [value]  # `x: time` means the one column `x: [time]`, as a user writes it
             if not isinstance(value, (list, tuple)):
                 raise SettingsError(
                     f"the '{key}' setting of {plugin} must be a {self.type_name}; "

@@ -15,7 +15,7 @@ import re
 import numpy as np
 
 from .errors import ModelError, SettingsError
-from .expression import ExpressionError, check_ascii_name, compile_expression, expression_model
+from .expression import ExpressionError, check_ascii_name, compile_expression, expression_model, expression_names
 from .model import ParametricModel
 from .settings import Setting
 
@@ -41,33 +41,44 @@ def is_callable_spec(text):
 
 
 def check_model_settings(plugin, values, variables):
-    """Check the model settings of ``plugin`` without data; raise SettingsError naming the key."""
+    """Check the model settings of ``plugin`` without data; raise SettingsError naming the key.
+
+    Returns the settings completed: ``params``, when not given, read from the model (see
+    :func:`_parameter_names`); ``p0``, when not given for an expression linear (or
+    affine) in its parameters, all ones within the bounds (any start reaches the
+    least-squares solution; ones are ``curve_fit``'s). A nonlinear model's start is the
+    user's to give."""
+    values = dict(values)
 
     def fail(key, message):
         raise SettingsError(f"{plugin.label()}: {message}", plugin=plugin.name, key=key, value=values[key])
 
-    params = values["params"]
     if values["model"] is None:
         for key in ("params", "p0", "lower", "upper"):
             if values[key]:
                 fail(key, f"'{key}' is given but there is no 'model'")
-        return
-    if not params:
-        fail("params", "a model needs its parameter names in 'params'")
+        return values
+    if not values["params"]:
+        values["params"] = _parameter_names(values, variables, fail)
+    params = values["params"]
     for name in params:
         problem = check_ascii_name(name)
         if problem or keyword.iskeyword(name):
             fail("params", f"parameter {problem or f'name {name!r} is a Python keyword'}")
     if len(set(params)) != len(params):
         fail("params", "parameter names must be unique")
+    start_later = not values["p0"] and not is_callable_spec(values["model"])  # once linearity is known
     for key in ("p0", "lower", "upper"):
+        if key == "p0" and start_later:
+            continue
         if values[key] is not None and (key == "p0" or values[key]) and len(values[key]) != len(params):
-            fail(key, f"'{key}' needs one value per parameter ({len(params)}); got {len(values[key])}")
+            fail(key, f"'{key}' needs one value per parameter ({len(params)}: {', '.join(params)}, in this order); "
+                      f"got {len(values[key])}")
     lower, upper = _bounds(values)
     if np.any(lower >= upper):
         fail("upper", "every lower bound must be below its upper bound")
     p0 = np.asarray(values["p0"], dtype=float)
-    if np.any(p0 < lower) or np.any(p0 > upper):
+    if not start_later and (np.any(p0 < lower) or np.any(p0 > upper)):
         fail("p0", "starting values must lie within the bounds")
     if is_callable_spec(values["model"]):
         if values["constants"]:
@@ -76,7 +87,7 @@ def check_model_settings(plugin, values, variables):
             _load_callable(values["model"])
         except ModelError as exc:
             fail("model", str(exc))
-        return
+        return values
     if set(params) & set(variables):
         fail("params", f"parameters and data columns share names: {sorted(set(params) & set(variables))}")
     for name in variables:
@@ -88,9 +99,48 @@ def check_model_settings(plugin, values, variables):
         if name in params or name in variables:
             fail("constants", f"constant {name!r} is also a parameter or a data column")
     try:
-        compile_expression(values["model"], tuple(params), tuple(variables), _constants_key(values))
+        compiled = compile_expression(values["model"], tuple(params), tuple(variables), _constants_key(values))
     except ExpressionError as exc:
         fail("model", str(exc))
+    if start_later:
+        # Linear or affine (every second derivative in the parameters zero, as linearity() decides):
+        # least squares then has one minimum, reached from anywhere.
+        if not (compiled.linear or compiled.linearity.startswith("affine")):
+            fail("p0", f"the model is {compiled.linearity.split(':')[0]}, so the fit needs starting values: "
+                       f"give 'p0' with one value for each of {', '.join(params)}, in this order")
+        values["p0"] = np.clip(1.0, lower, upper).tolist()
+    return values
+
+
+def _parameter_names(values, variables, fail):
+    """The parameters of a model given without ``params``: an expression's names that are
+    neither data columns nor constants, in the order they first appear; a callable's
+    arguments after the first (``f(x, a, b)``), as ``scipy.optimize.curve_fit`` reads them."""
+    spec = values["model"]
+    if is_callable_spec(spec):
+        import inspect
+
+        try:
+            signature = inspect.signature(_load_callable(spec))
+        except ModelError as exc:
+            fail("model", str(exc))
+        except (TypeError, ValueError):
+            fail("params", "give the parameter names in 'params': the callable's signature cannot be read")
+        arguments = list(signature.parameters.values())[1:]
+        if any(a.kind in (a.VAR_POSITIONAL, a.VAR_KEYWORD, a.KEYWORD_ONLY) for a in arguments) or not arguments:
+            fail("params", f"give the parameter names in 'params': {spec}{signature} does not list them "
+                           f"as arguments after x")
+        return [a.name for a in arguments]
+    try:
+        names = expression_names(spec)
+    except ExpressionError as exc:
+        fail("model", str(exc))
+    known = set(variables) | set(values.get("constants") or {})
+    params = [name for name in names if name not in known]
+    if not params:
+        fail("model", f"the model names no parameter (only {', '.join(names) or 'numbers'}); "
+                      f"nothing could be fitted")
+    return params
 
 
 def _constants_key(values):

@@ -246,6 +246,43 @@ def test_model_settings_are_checked_against_each_other(tmp_path):
         fitflow.make_problem("table", file=str(csv), params=["a"])
 
 
+def test_parameters_are_read_from_the_model_when_not_listed(tmp_path, monkeypatch):
+    csv = good_csv(tmp_path)
+    # An expression's names that are not columns, constants, functions, pi or e, in order of appearance.
+    problem = fitflow.make_problem("table", file=str(csv), x="x", y="y", sigma="err", constants={"w": 2.0},
+                                   model="amp*exp(-x/tau)*cos(w*x + pi) + offset", p0=[1.0, 1.0, 0.0])
+    assert problem.values["params"] == ["amp", "tau", "offset"]
+    # A callable's arguments after x, as curve_fit reads them.
+    _user_module(tmp_path, monkeypatch, "def line(x, intercept, slope):\n    return intercept + slope * x\n")
+    by_callable = table(csv, model="mymodels:line", params=[], p0=[0.0, 1.0])
+    assert by_callable.values["params"] == ["intercept", "slope"]
+    with pytest.raises(SettingsError, match="names no parameter") as info:
+        table(csv, model="2*x + pi", params=[], p0=[])
+    assert info.value.key == "model"
+
+
+def test_a_linear_model_needs_no_start_and_a_nonlinear_one_is_asked_for_it(tmp_path):
+    csv = good_csv(tmp_path)
+    # Linear in a and b: one least-squares minimum, reached from the default start (ones, as curve_fit).
+    data = fitflow.generate(fitflow.make_problem("table", file=str(csv), x="x", y="y", sigma="err", model="a + b*x"))
+    assert data.problem.values["params"] == ["a", "b"] and data.problem.values["p0"] == [1.0, 1.0]
+    reference = np.polyfit(data.x, data.y, 1, w=1 / data.sigma)  # weighted least squares: [b, a]
+    result = fitflow.fit("nlls", data)
+    np.testing.assert_allclose([result.params["b"], result.params["a"]], reference, rtol=1e-9)
+    # A bound above 1 moves the default start inside the box.
+    bounded = fitflow.make_problem("table", file=str(csv), x="x", y="y", model="a + b*x", lower=[2.0, None])
+    assert bounded.values["p0"] == [2.0, 1.0]
+    with pytest.raises(SettingsError, match="not linear in its parameters.*give 'p0' with one value for each of "
+                                            "a, b, in this order") as info:
+        fitflow.make_problem("table", file=str(csv), x="x", y="y", model="a*exp(b*x)")
+    assert info.value.key == "p0"
+
+
+def test_one_predictor_column_may_be_named_without_a_list(tmp_path):
+    problem = fitflow.make_problem("table", file=str(good_csv(tmp_path)), x="x", y="y", **MODEL)
+    assert problem.values["x"] == ["x"]
+
+
 def test_fit_that_does_not_converge_is_a_failed_fit_with_the_optimisers_reason(tmp_path):
     data = fitflow.generate(table(good_csv(tmp_path), model="a*exp(b*x)", p0=[1.0, 0.1]))
     result, _, log = fitflow.api.safe_fit(fitflow.make_method("nlls", max_nfev=2), data, np.random.default_rng(0))

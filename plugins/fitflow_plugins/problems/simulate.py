@@ -8,6 +8,8 @@ method's intervals are calibrated on this model, at these parameters, before
 its answer on the measurement is trusted.
 """
 
+from types import MappingProxyType
+
 import numpy as np
 
 from fitflow import Dataset, Setting
@@ -45,7 +47,7 @@ class Simulate(UserModelProblem):
     def check_settings(self):
         v = self.values
         check_column_names(self, v["x"])
-        check_model_settings(self, v, v["x"])
+        self.values = v = MappingProxyType(check_model_settings(self, v, v["x"]))
         if len(v["truth"]) != len(v["params"]):
             raise SettingsError(f"{self.label()}: 'truth' needs one value per parameter ({len(v['params'])})",
                                 plugin=self.name, key="truth", value=v["truth"])

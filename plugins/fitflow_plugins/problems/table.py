@@ -10,6 +10,7 @@ instead (see :mod:`fitflow.evaluate`).
 """
 
 from pathlib import Path
+from types import MappingProxyType
 
 import numpy as np
 
@@ -111,7 +112,7 @@ class Table(UserModelProblem):
             raise SettingsError(f"{self.label()}: a model predicts one response; with several y columns "
                                 f"({', '.join(self.y_columns)}) leave 'model' out and compare gp and mlp",
                                 plugin=self.name, key="model", value=v["model"])
-        check_model_settings(self, v, v["x"])
+        self.values = v = MappingProxyType(check_model_settings(self, v, v["x"]))
         if v["cv_folds"] == 1:
             raise SettingsError(f"{self.label()}: cv_folds must be 0 (none) or at least 2",
                                 plugin=self.name, key="cv_folds", value=1)
