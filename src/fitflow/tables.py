@@ -3,7 +3,9 @@
 :func:`read_observations` returns the columns a config names as float arrays,
 or raises :class:`~fitflow.errors.DataError` naming the file, the column, the
 row and the value at fault: an empty file, a missing column, a cell that is not
-a number, a NaN or infinite value, an error bar that is not positive. Text
+a number, a NaN or infinite value, an error bar that is not positive. A .csv
+whose header is separated by semicolons is read as such, decimal commas
+included (``1,5``: a spreadsheet's export where the comma is the decimal mark). Text
 files are parsed by pandas with every cell read as text first, so the first bad
 cell can be reported exactly; NPZ archives are opened with
 ``allow_pickle=False``, so nothing in a data file is ever executed.
@@ -89,7 +91,7 @@ def _read_columns(path, wanted):
     if suffix == ".npz":
         raw = _read_npz(path, wanted)
     elif suffix in TEXT_SEPARATORS:
-        raw = _read_text(path, wanted, TEXT_SEPARATORS[suffix])
+        raw = _read_text(path, wanted, _separator(path, TEXT_SEPARATORS[suffix]))
     else:
         raise DataError(f"unknown format {suffix or '(no suffix)'!r}; use .csv, .tsv, .tab or .npz",
                         file=path)
@@ -99,6 +101,25 @@ def _read_columns(path, wanted):
     if len(lengths) > 1:
         raise DataError(f"columns differ in length: { {k: len(v) for k, v in raw.items()} }", file=path)
     return {name: _as_finite_floats(path, name, cells) for name, cells in raw.items()}
+
+
+def _separator(path, default):
+    """``default``, or ``;`` for a .csv whose header line holds semicolons and no commas:
+    the CSV that a spreadsheet writes where the comma is the decimal mark."""
+    if default != ",":
+        return default
+    try:
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            for line in handle:
+                if line.strip() and not line.lstrip().startswith("#"):
+                    return ";" if ";" in line and "," not in line else default
+    except OSError:
+        pass  # read_csv reports it
+    return default
+
+
+#: A number written with a decimal comma (``-1,5``, ``2,0e-3``), as a semicolon-separated CSV holds it.
+_DECIMAL_COMMA = r"^\s*[+-]?(?:\d+,\d*|,\d+)(?:[eE][+-]?\d+)?\s*$"
 
 
 def _read_text(path, wanted, separator):
@@ -121,6 +142,10 @@ def _read_text(path, wanted, separator):
                         f"column names must be unique", file=path, key=repeated[0])
     table.columns = [str(c).strip() for c in table.columns]
     _require_columns(path, wanted, list(table.columns))
+    if separator == ";":
+        return {name: table[name].str.replace(",", ".", regex=False).where(table[name].str.match(_DECIMAL_COMMA),
+                                                                           table[name]).to_numpy()
+                for name in wanted}
     return {name: table[name].to_numpy() for name in wanted}
 
 

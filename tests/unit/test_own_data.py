@@ -59,6 +59,23 @@ def test_csv_tsv_and_npz_give_the_same_observations(tmp_path):
     np.testing.assert_array_equal(reference.y, [1.0, 3.1, 4.9, 7.2, 8.8])
 
 
+def test_a_semicolon_separated_csv_with_decimal_commas_reads_as_the_plain_one(tmp_path):
+    reference = read_observations(good_csv(tmp_path), ["x"], "y", "err")
+    spreadsheet = write(tmp_path, """
+        x;y;err
+        0;1,0;0,1
+        1;3,1;0,1
+        2;4,9;2,0e-1
+        3,0;7.2;,1
+        4;8,8;0,1
+    """, "export.csv")
+    again = read_observations(spreadsheet, ["x"], "y", "err")
+    for column in ("x", "y", "sigma"):
+        np.testing.assert_array_equal(getattr(again, column), getattr(reference, column))
+    with pytest.raises(DataError, match=r"column 'y', row 2: is not a number; got '3,1,5'"):
+        read_observations(write(tmp_path, "x;y\n0;1,0\n1;3,1,5\n", "bad.csv"), ["x"], "y")
+
+
 def test_several_predictor_columns_make_a_matrix(tmp_path):
     path = write(tmp_path, "u,v,y\n1,2,3\n4,5,6\n7,8,9\n")
     data = read_observations(path, ["u", "v"], "y")
