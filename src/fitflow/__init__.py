@@ -6,7 +6,7 @@ The public API, for plugin authors and notebook users:
   :class:`Dataset`, :class:`ParametricModel`, :class:`FitResult`;
 * plugin lookup: :func:`get_problem`, :func:`get_method`;
 * the pipeline: :func:`generate`, :func:`fit`, :func:`evaluate`;
-* optimisation of a plain function: :func:`minimise` (see :mod:`fitflow.campaign`);
+* optimisation of a plain function: :func:`minimise`, :func:`maximise` (see :mod:`fitflow.campaign`);
 * artefacts: :func:`write_dataset`, :func:`read_dataset`, :func:`write_result`,
   :func:`read_result`, :func:`read_table`.
 
@@ -15,7 +15,7 @@ Conformance checks for plugins live in :mod:`fitflow.testing`.
 
 from .api import fit, generate, make_method, make_problem
 from .artefacts import read_dataset, read_result, write_dataset, write_result
-from .campaign import minimise
+from .campaign import maximise, minimise
 from .dataset import Dataset
 from .errors import (
     ArtefactError,
@@ -60,6 +60,7 @@ __all__ = [
     "get_problem",
     "make_method",
     "make_problem",
+    "maximise",
     "minimise",
     "read_dataset",
     "read_result",

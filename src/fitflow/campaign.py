@@ -35,6 +35,7 @@ __all__ = [
     "best_observed",
     "run_in_process",
     "minimise",
+    "maximise",
 ]
 
 
@@ -221,14 +222,16 @@ def minimise(function, parameters, budget=30, batch=1, method="bayesopt", noise_
     """
     from .api import make_method
 
-    space = SearchSpace.from_config(parameters, source="minimise()")
+    space = SearchSpace.from_config(parameters, source="maximise()" if maximise else "minimise()")
     sign = -1.0 if maximise else 1.0
 
     def by_name(x):
         returned = function(**space.as_dict(x))
-        if np.ndim(returned) == 0:
-            return sign * float(returned)
-        value, error = returned
+        if returned is None or isinstance(returned, (str, bytes)) or np.size(returned) not in (1, 2):
+            raise ValueError(f"returned {returned!r:.80}; expected a number or (value, standard error)")
+        if np.size(returned) == 1:  # a number, or an array of one
+            return sign * float(np.reshape(returned, ()))
+        value, error = np.ravel(returned)
         return sign * float(value), float(error)
 
     objective = Objective(by_name, space.names, (space.lower, space.upper), noise_sd=noise_sd, space=space)
@@ -238,6 +241,11 @@ def minimise(function, parameters, budget=30, batch=1, method="bayesopt", noise_
         reasons = sorted(set(history.reasons))
         raise RuntimeError(f"every evaluation failed: {'; '.join(reasons)[:500]}")
     return CampaignResult(space.as_dict(best.x), in_callers_sign(sign, best.mean), best.sd, history, sign)
+
+
+def maximise(function, parameters, budget=30, **options):
+    """:func:`minimise` with ``maximise=True``: the result's values are the function's own."""
+    return minimise(function, parameters, budget=budget, maximise=True, **options)
 
 
 def observation_from_record(record):

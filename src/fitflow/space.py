@@ -105,6 +105,8 @@ class SearchSpace:
                 if kind not in KINDS:
                     raise ConfigError(f"type must be one of {KINDS}", source=source, key=f"{where}.type", value=kind)
                 spec = spec.get("bounds")
+            if isinstance(spec, np.ndarray):
+                spec = spec.tolist()
             if not isinstance(spec, (list, tuple)) or len(spec) != 2:
                 raise ConfigError("bounds must be a list [lower, upper]", source=source, key=where, value=spec)
             try:

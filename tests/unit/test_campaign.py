@@ -130,6 +130,28 @@ def test_maximise_reports_values_in_the_callers_sign():
     assert result.table()["value"].max() == pytest.approx(result.value)
 
 
+def test_maximise_is_minimise_of_the_negated_function_in_the_callers_sign():
+    def f(x):
+        return 2.0 - (x - 0.3) ** 2
+
+    up = fitflow.maximise(f, {"x": [0, 1]}, budget=10, noise_sd=0, seed=3)
+    down = minimise(lambda x: -f(x), {"x": [0, 1]}, budget=10, noise_sd=0, seed=3)
+    assert up.params == down.params and up.value == -down.value
+    assert up.value == pytest.approx(2.0, abs=1e-6)  # the maximum itself, not its negation
+
+
+def test_a_function_may_return_an_array_of_one_and_bounds_may_be_arrays():
+    # A simulator wrapped by numpy often returns array([value]); bounds often come as arrays.
+    result = minimise(lambda x: np.array([(x - 0.3) ** 2]), {"x": np.array([0.0, 1.0])}, budget=10, noise_sd=0)
+    assert result.params["x"] == pytest.approx(0.3, abs=1e-3)
+
+
+@pytest.mark.parametrize("returned", [None, "abc", [1.0, 2.0, 3.0]])
+def test_a_function_returning_no_number_fails_each_evaluation_saying_what_it_returned(returned):
+    with pytest.raises(RuntimeError, match="expected a number or \\(value, standard error\\)"):
+        minimise(lambda x: returned, {"x": [0, 1]}, budget=3, noise_sd=0)
+
+
 def test_a_maximised_zero_reads_zero_not_minus_zero():
     # Flipping the sign of 0.0 gives -0.0, which tables and the report would print as "-0".
     result = minimise(lambda x: -x, {"x": [0, 1]}, budget=6, noise_sd=0, maximise=True, seed=0, n_initial=2)
