@@ -5,7 +5,7 @@ The public API, for plugin authors and notebook users:
 * the plugin contract: :class:`Problem`, :class:`Method`, :class:`Setting`,
   :class:`Dataset`, :class:`ParametricModel`, :class:`FitResult`;
 * plugin lookup: :func:`get_problem`, :func:`get_method`;
-* the pipeline: :func:`generate`, :func:`fit`, :func:`evaluate`;
+* the pipeline: :func:`generate` (or :func:`measurement` for your own arrays), :func:`fit`, :func:`evaluate`;
 * optimisation of a plain function: :func:`minimise`, :func:`maximise` (see :mod:`fitflow.campaign`);
 * artefacts: :func:`write_dataset`, :func:`read_dataset`, :func:`write_result`,
   :func:`read_result`, :func:`read_table`.
@@ -13,7 +13,7 @@ The public API, for plugin authors and notebook users:
 Conformance checks for plugins live in :mod:`fitflow.testing`.
 """
 
-from .api import fit, generate, make_method, make_problem
+from .api import fit, generate, make_method, make_problem, measurement
 from .artefacts import read_dataset, read_result, write_dataset, write_result
 from .campaign import maximise, minimise
 from .dataset import Dataset
@@ -56,6 +56,7 @@ __all__ = [
     "evaluate",
     "fit",
     "generate",
+    "measurement",
     "get_method",
     "get_problem",
     "make_method",

@@ -19,7 +19,7 @@ from .result import FitResult
 from .timelimit import TimedOut, time_limit
 from .validation import dataset_problems, extrapolation_warning, plugin_origin, validated_result
 
-__all__ = ["make_problem", "make_method", "generate", "fit", "safe_fit", "as_rng", "checked_optimum"]
+__all__ = ["make_problem", "make_method", "generate", "measurement", "fit", "safe_fit", "as_rng", "checked_optimum"]
 
 
 def as_rng(seed):
@@ -54,6 +54,25 @@ def validated_dataset(problem, dataset):
     if found:
         raise FitflowError(f"{plugin_origin(problem)} generated an invalid dataset: {'; '.join(found)}")
     return dataset
+
+
+def measurement(x, y, sigma=None, *, columns=None, **settings):
+    """A dataset of your own measurement from arrays, fitted by every method as the
+    ``table`` problem's file would be: ``x`` (n,) or (n, k), ``y`` (n,), optional per-point
+    ``sigma``. ``columns`` names x's columns for a model (default ``x``, or ``x1 .. xk``);
+    ``settings`` are the table's (``model``, ``params``, ``p0``, ``lower``, ``upper``,
+    ``constants``, ``cv_folds``).
+
+    >>> import numpy as np
+    >>> t = np.linspace(0, 4, 9)
+    >>> data = measurement(t, 2.5 * (1 - np.exp(-0.5 * t)), model="b1*(1 - exp(-b2*x))", p0=[1, 1])
+    >>> {k: round(v, 3) for k, v in fit("nlls", data).params.items()}
+    {'b1': 2.5, 'b2': 0.5}
+    """
+    if columns is None:
+        k = np.shape(x)[1] if np.ndim(x) == 2 else 1
+        columns = ["x"] if k == 1 else [f"x{j + 1}" for j in range(k)]
+    return generate(get_problem("table").from_arrays(x, y, sigma, x=list(columns), **settings))
 
 
 def fit(method, dataset, seed=0, **settings):

@@ -21,7 +21,7 @@ import numpy as np
 
 from .errors import DataError
 
-__all__ = ["Observations", "read_observations", "TEXT_SEPARATORS"]
+__all__ = ["Observations", "read_observations", "observations_from_arrays", "TEXT_SEPARATORS"]
 
 #: File suffix -> column separator of the text formats read.
 TEXT_SEPARATORS = {".csv": ",", ".tsv": "\t", ".tab": "\t"}
@@ -64,10 +64,38 @@ def _names(columns):
     return (columns,) if isinstance(columns, str) else tuple(columns)
 
 
+def observations_from_arrays(x, y, sigma=None, x_columns=("x",), y_columns=("y",), sigma_columns=None,
+                             source="<arrays>"):
+    """The :class:`Observations` of arrays held in memory, checked as a file's columns are
+    (equal lengths, finite numbers, positive errors; the error names the column and row).
+    ``x`` is ``(n,)`` or ``(n, k)`` for the k ``x_columns``; ``y`` and ``sigma`` likewise."""
+    columns = {}
+    for names, array in ((x_columns, x), (_names(y_columns), y), (_names(sigma_columns) if sigma_columns else (), sigma)):
+        if not names:
+            continue
+        try:
+            array = np.asarray(array, dtype=float)
+        except (TypeError, ValueError) as exc:
+            raise DataError(f"is not an array of numbers ({exc})", file=source, key=", ".join(names)) from None
+        array = array.reshape(-1, 1) if array.ndim == 1 else array
+        if array.ndim != 2 or array.shape[1] != len(names):
+            raise DataError(f"has shape {np.shape(array)}; expected (n,) or (n, {len(names)}) for the columns "
+                            f"{', '.join(names)}", file=source, key=", ".join(names))
+        columns.update({name: array[:, j] for j, name in enumerate(names)})
+    columns = _finite_columns(source, columns)
+    return _observations(source, columns, tuple(x_columns), _names(y_columns),
+                         _names(sigma_columns) if sigma_columns else None)
+
+
 @functools.lru_cache(maxsize=32)
 def _read_cached(path, size, mtime_ns, x_columns, y_columns, sigma_columns):
     wanted = [*x_columns, *y_columns, *(sigma_columns or ())]
     columns = _read_columns(Path(path), list(dict.fromkeys(wanted)))
+    return _observations(path, columns, x_columns, y_columns, sigma_columns)
+
+
+def _observations(path, columns, x_columns, y_columns, sigma_columns):
+    """:class:`Observations` from checked ``{column: float array}``, errors checked > 0."""
 
     def stacked(names):
         return np.column_stack([columns[c] for c in names]) if len(names) > 1 else columns[names[0]]
@@ -95,6 +123,11 @@ def _read_columns(path, wanted):
     else:
         raise DataError(f"unknown format {suffix or '(no suffix)'!r}; use .csv, .tsv, .tab or .npz",
                         file=path)
+    return _finite_columns(path, raw)
+
+
+def _finite_columns(path, raw):
+    """``{column: float array}`` from ``{column: cells}`` of equal, non-zero length."""
     lengths = {len(v) for v in raw.values()}
     if lengths == {0}:
         raise DataError("holds no data rows", file=path)

@@ -389,3 +389,43 @@ def test_an_optimiser_on_the_users_chi_square_finds_the_least_squares_answer_or_
     two = fitflow.generate(table(path, lower=[-10, -10], upper=[10, 10]))
     result = fitflow.fit("random_search", two, seed=0, budget=8)
     assert result.status == "failed" and "not converged: chi-square" in result.message
+
+
+# -- arrays from a notebook --------------------------------------------------------
+
+
+def test_a_measurement_from_arrays_is_the_table_of_the_same_file(tmp_path):
+    csv = good_csv(tmp_path)
+    observed = read_observations(csv, ["x"], "y", "err")
+    from_file = fitflow.generate(table(csv))
+    from_arrays = fitflow.measurement(observed.x, observed.y, observed.sigma, **MODEL)
+    for column in ("x", "y", "sigma", "grid_x"):
+        np.testing.assert_array_equal(getattr(from_arrays, column), getattr(from_file, column))
+    assert from_arrays.capabilities == from_file.capabilities
+    a, b = fitflow.fit("nlls", from_arrays), fitflow.fit("nlls", from_file)
+    np.testing.assert_array_equal(a.estimate_vector(), b.estimate_vector())
+    assert from_arrays.problem.input_files() == []
+
+
+def test_a_measurement_with_several_columns_names_them_x1_x2_or_as_told():
+    rng = np.random.default_rng(0)
+    x = rng.uniform(0, 1, size=(20, 2))
+    y = 1.5 * x[:, 0] - 0.5 * x[:, 1] + 0.01 * rng.standard_normal(20)
+    reference = np.linalg.lstsq(x, y, rcond=None)[0]  # the same unweighted least squares
+    by_default = fitflow.fit("ols", fitflow.measurement(x, y, model="a*x1 + b*x2"))
+    named = fitflow.fit("ols", fitflow.measurement(x, y, columns=["power", "gas"], model="a*power + b*gas"))
+    np.testing.assert_allclose([by_default.params["a"], by_default.params["b"]], reference, rtol=1e-10)
+    np.testing.assert_allclose([named.params["a"], named.params["b"]], reference, rtol=1e-10)
+
+
+@pytest.mark.parametrize("arrays, words", [
+    ((np.arange(5.0), [1, 2, np.nan, 4, 5]), "column 'y', row 3: is NaN"),
+    ((np.arange(5.0), np.arange(4.0)), "columns differ in length"),
+    ((np.arange(5.0), np.arange(5.0), [1, 1, 0, 1, 1]), "column 'sigma', row 3: per-point errors must be > 0"),
+    ((np.ones((5, 3)), np.arange(5.0)), "has shape (5, 3); expected (n,) or (n, 1) for the columns t"),
+    ((np.arange(5.0), ["1", "2", "a", "4", "5"]), "is not an array of numbers"),
+])
+def test_bad_arrays_name_the_column_and_row(arrays, words):
+    with pytest.raises(DataError) as info:
+        fitflow.measurement(*arrays, columns=["t"])
+    assert words in str(info.value) and "<arrays>" in str(info.value)

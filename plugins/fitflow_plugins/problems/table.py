@@ -18,7 +18,7 @@ from fitflow import Dataset, Problem, Setting
 from fitflow.errors import DataError
 from fitflow.objective import chi_square_objective
 from fitflow.settings import SettingsError
-from fitflow.tables import read_observations
+from fitflow.tables import observations_from_arrays, read_observations
 from fitflow.user_model import (MODEL_SETTINGS, build_model, check_model_output, check_model_settings,
                                 model_capabilities)
 
@@ -26,6 +26,8 @@ __all__ = ["Table", "UserModelProblem", "EXAMPLE_FILE", "dense_grid"]
 
 #: A small measurement shipped with fitflow (columns t, signal, error).
 EXAMPLE_FILE = str(Path(__file__).resolve().parents[1] / "data" / "saturation.csv")
+#: The ``file`` of a table built from arrays in memory, as errors name it.
+ARRAYS = "<arrays>"
 
 #: Settings naming a data file and its columns (shared with the simulate problem).
 FILE_SETTINGS = {
@@ -118,10 +120,26 @@ class Table(UserModelProblem):
                                 plugin=self.name, key="cv_folds", value=1)
         self.capabilities, self.capability_note = model_capabilities(v, v["x"], {"regression"})
 
+    #: The observations of :meth:`from_arrays`, held in memory instead of read from ``file``.
+    _arrays = None
+
+    @classmethod
+    def from_arrays(cls, x, y, sigma=None, /, **settings):
+        """The problem on arrays a notebook holds (``fitflow.measurement``): ``x`` (n,) or
+        (n, k) named by the ``x`` setting, ``y``, optional ``sigma``; checked as a file's
+        columns are. Through the Python API only: a workflow reads files."""
+        names = {"y": "y", **({"sigma": "sigma"} if sigma is not None else {}), **settings}
+        problem = cls(file=ARRAYS, **names)
+        problem._arrays = observations_from_arrays(x, y, sigma, problem.values["x"], problem.y_columns,
+                                                   problem.sigma_columns)
+        return problem
+
     def input_files(self):
-        return [self.values["file"]]
+        return [] if self._arrays is not None else [self.values["file"]]
 
     def observations(self):
+        if self._arrays is not None:
+            return self._arrays
         v = self.values
         return read_observations(v["file"], v["x"], self.y_columns, self.sigma_columns)
 
