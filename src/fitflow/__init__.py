@@ -6,6 +6,7 @@ The public API, for plugin authors and notebook users:
   :class:`Dataset`, :class:`ParametricModel`, :class:`FitResult`;
 * plugin lookup: :func:`get_problem`, :func:`get_method`;
 * the pipeline: :func:`generate` (or :func:`measurement` for your own arrays), :func:`fit`, :func:`evaluate`;
+  :func:`compare` for every method on one dataset, in one table;
 * optimisation of a plain function: :func:`minimise`, :func:`maximise` (see :mod:`fitflow.campaign`);
 * artefacts: :func:`write_dataset`, :func:`read_dataset`, :func:`write_result`,
   :func:`read_result`, :func:`read_table`.
@@ -16,6 +17,7 @@ Conformance checks for plugins live in :mod:`fitflow.testing`.
 from .api import fit, generate, make_method, make_problem, measurement
 from .artefacts import read_dataset, read_result, write_dataset, write_result
 from .campaign import maximise, minimise
+from .compare import compare
 from .dataset import Dataset
 from .errors import (
     ArtefactError,
@@ -53,15 +55,16 @@ __all__ = [
     "Problem",
     "Setting",
     "SettingsError",
+    "compare",
     "evaluate",
     "fit",
     "generate",
-    "measurement",
     "get_method",
     "get_problem",
     "make_method",
     "make_problem",
     "maximise",
+    "measurement",
     "minimise",
     "read_dataset",
     "read_result",

@@ -1,0 +1,62 @@
+"""fitflow.compare: every method on one dataset, one row each, failures as rows."""
+
+import numpy as np
+import pytest
+
+import fitflow
+from fitflow.crossval import cross_validation_rmse
+
+
+def saturation(seed=1):
+    """A measured curve of known shape: 30 points with errors of 0.05."""
+    rng = np.random.default_rng(seed)
+    t = np.linspace(0, 5, 30)
+    sigma = np.full(30, 0.05)
+    y = 2.5 * (1 - np.exp(-0.45 * t)) + sigma * rng.standard_normal(30)
+    return fitflow.measurement(t, y, sigma, model="b1*(1 - exp(-b2*x))", p0=[1, 1])
+
+
+class Raises(fitflow.Method):
+    name = "raises"
+    capabilities = frozenset({"regression"})
+
+    def fit(self, dataset, rng):
+        raise RuntimeError("detector offline")
+
+
+def test_each_method_is_a_row_as_the_workflow_would_score_it():
+    data = saturation()
+    table = fitflow.compare(data, methods=["gp", "nlls", "ols", Raises()], seed=0)
+    rows = table.set_index("method")
+    # Ok fits first, best cross-validated error first; then what failed or could not fit, in the order asked.
+    assert list(table.method) == ["nlls", "gp", "ols", "raises"]
+    assert list(table.status) == ["ok", "ok", "skipped", "failed"]
+    # The estimates are those of a plain fit, and the CV error is crossval's on the shared folds.
+    direct = fitflow.fit("nlls", data, seed=0)
+    assert rows.loc["nlls", "param.b1"] == direct.params["b1"] and rows.loc["nlls", "param.b2"] == direct.params["b2"]
+    expected_cv, _ = cross_validation_rmse(fitflow.make_method("nlls"), data, np.random.default_rng(0), 5,
+                                           fold_rng=np.random.default_rng([0, 1]))
+    assert rows.loc["nlls", "cv_rmse"] == pytest.approx(expected_cv, rel=1e-12)
+    # nlls's model is the truth's shape: its CV error is near the noise (0.05); ordered by that error.
+    assert 0.03 < rows.loc["nlls", "cv_rmse"] < 0.07 and rows.loc["nlls", "cv_rmse"] <= rows.loc["gp", "cv_rmse"]
+    assert "raised RuntimeError in fit: detector offline" in rows.loc["raises", "message"]
+    assert "serves ['linear']" in rows.loc["ols", "message"]
+
+
+def test_by_default_every_installed_method_that_serves_the_data():
+    data = fitflow.generate("cosine_series", seed=2)
+    table = fitflow.compare(data)
+    served = {name for name in fitflow.registry.methods().names()
+              if fitflow.get_method(name).serves(data.capabilities)}
+    assert set(table.method) == served and "tikhonov" not in served
+    ols = table.set_index("method").loc["ols"]
+    truth = np.array(list(data.truth_params.values()))
+    assert ols.status == "ok" and ols.param_rms_error < 0.1 * np.sqrt(np.mean(truth**2))
+
+
+def test_settings_reach_the_named_method():
+    x = np.linspace(0, 1, 12)
+    y = x**2 + 0.05 * np.random.default_rng(0).standard_normal(12)
+    data = fitflow.measurement(x, y, np.full(12, 0.05), model="a*x**2", p0=[0.5], lower=[0], upper=[2])
+    table = fitflow.compare(data, methods=["bayesopt"], bayesopt={"budget": 15})
+    assert table.loc[0, "status"] == "ok" and table.loc[0, "n_evaluations"] == 15
