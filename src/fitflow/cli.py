@@ -6,6 +6,7 @@
 ``fitflow report DIR``       re-render DIR/report.html from its artefacts
 ``fitflow suggest CAMPAIGN``  append the next points to measure to a campaign's log (ask/tell)
 ``fitflow show DIR FIT_ID``   one fit's result, metrics, provenance and timing, as JSON
+``fitflow compare FILE``      every method on one data file, one row each (no config, no workflow)
 """
 
 import argparse
@@ -114,6 +115,37 @@ def show_plan(configfile, out=sys.stdout):
     return 0
 
 
+def compare_file(args, out=None):
+    """Fit one data file with every method that can (or ``--methods``); print the table."""
+    import pandas as pd
+
+    out = out or sys.stdout
+    from .api import generate, make_problem
+    from .compare import compare
+
+    settings = {"file": args.file, "x": args.x, "y": args.y, "sigma": args.sigma, "model": args.model,
+                "params": args.params or [], "p0": args.p0 or [], "lower": args.lower, "upper": args.upper}
+    problem = make_problem("table", **{k: v for k, v in settings.items() if v is not None})
+    table = compare(generate(problem), methods=args.methods.split(",") if args.methods else None, seed=args.seed)
+    if args.csv:
+        from .artefacts import write_bytes
+
+        write_bytes(args.csv, table.to_csv(index=False).encode())
+    shown = [c for c in ("method", "status", "wall_time_s", "chi2_dof", "cv_rmse", "residual_rms", "aic")
+             if c in table] + [c for c in table if c.startswith("param.")]
+    with pd.option_context("display.width", 200, "display.max_columns", 30, "display.float_format", "{:.4g}".format):
+        out.write(table[shown].to_string(index=False) + "\n")
+    for row in table.itertuples():
+        if row.status != "ok":
+            out.write(f"{row.method}: {row.status}: {row.message}\n")
+    return 0
+
+
+def _number_or_none(text):
+    """A bound on the command line: a number, or none/null for no bound."""
+    return None if text.lower() in ("none", "null") else float(text)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="fitflow", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -132,6 +164,19 @@ def main(argv=None):
     show.add_argument("results_dir")
     show.add_argument("fit_id", help="problem/problem-settings/method/method-settings/rep-k, or problem/method/k")
     show.add_argument("--figure", metavar="PNG", help="also draw the fit (data, truth, fit and band) to this file")
+    one = commands.add_parser("compare", help="fit one data file with every method that can; print one row each")
+    one.add_argument("file", help="a .csv, .tsv/.tab or .npz file")
+    one.add_argument("--x", nargs="+", default=["x"], help="predictor column(s) (default x)")
+    one.add_argument("--y", default="y", help="response column (default y)")
+    one.add_argument("--sigma", help="column of per-point standard errors (default: unknown)")
+    one.add_argument("--model", help="an expression in the parameters and x columns, or package.module:function")
+    one.add_argument("--params", nargs="+", help="parameter names (default: read from the model)")
+    one.add_argument("--p0", nargs="+", type=float, help="starting values (a linear model needs none)")
+    one.add_argument("--lower", nargs="+", type=_number_or_none, help="lower bounds (none: no bound)")
+    one.add_argument("--upper", nargs="+", type=_number_or_none, help="upper bounds (none: no bound)")
+    one.add_argument("--methods", help="comma-separated method names (default: every method that serves the data)")
+    one.add_argument("--seed", type=int, default=0)
+    one.add_argument("--csv", metavar="OUT", help="also write the whole table (every metric) to this CSV")
     args = parser.parse_args(argv)
     try:
         if args.command == "plugins":
@@ -158,6 +203,8 @@ def main(argv=None):
                     print(f"fitflow: {args.fit_id} has nothing to draw (no dataset, or x is not 1-D)", file=sys.stderr)
                     return 1
             return 0
+        if args.command == "compare":
+            return compare_file(args)
         if args.command == "report":
             from .report import write_report
 

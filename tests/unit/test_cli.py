@@ -102,3 +102,34 @@ def test_show_draws_a_fit_on_demand_as_the_fit_job_would(tmp_path, capsys):
     assert main(["show", str(tmp_path), "gaussian_peak/nlls/5", "--figure", str(tmp_path / "none.png")]) == 2
     assert "datasets/gaussian_peak/default/rep-5/dataset.json" in capsys.readouterr().err
     assert not (tmp_path / "none.png").exists()
+
+
+def test_compare_fits_one_file_with_every_method_asked_and_writes_the_table(tmp_path, capsys):
+    import numpy as np
+    import pandas as pd
+
+    import fitflow
+
+    rng = np.random.default_rng(3)
+    t = np.linspace(0, 5, 25)
+    signal = 2.5 * (1 - np.exp(-0.45 * t)) + 0.05 * rng.standard_normal(25)
+    data = tmp_path / "sat.csv"
+    pd.DataFrame({"t": t, "signal": signal, "error": 0.05}).to_csv(data, index=False)
+    out = tmp_path / "table.csv"
+    code = main(["compare", str(data), "--x", "t", "--y", "signal", "--sigma", "error", "--model", "b1*(1 - exp(-b2*t))",
+                 "--p0", "1", "1", "--lower", "0", "none", "--methods", "nlls,spline,ols", "--csv", str(out)])
+    printed = capsys.readouterr().out
+    assert code == 0 and "ols: skipped: serves ['linear']" in printed
+    table = pd.read_csv(out).set_index("method")
+    # The same fit as the Python API's, on the same file.
+    direct = fitflow.fit("nlls", fitflow.measurement(t, signal, np.full(25, 0.05), columns=["t"],
+                                                    model="b1*(1 - exp(-b2*t))", p0=[1, 1]))
+    assert table.loc["nlls", "param.b1"] == pytest.approx(direct.params["b1"], rel=1e-9)
+    assert list(table.status) == ["ok", "ok", "skipped"]
+
+
+def test_compare_names_what_is_missing(tmp_path, capsys):
+    data = tmp_path / "d.csv"
+    data.write_text("x,y\n0,1\n1,2\n2,4\n3,8\n")
+    assert main(["compare", str(data), "--model", "a*exp(b*x)"]) == 2
+    assert "give 'p0' with one value for each of a, b" in capsys.readouterr().err
