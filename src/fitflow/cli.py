@@ -119,9 +119,10 @@ def compare_file(args, out=None):
     """Fit one data file with every method that can (or ``--methods``); print the table."""
     import pandas as pd
 
-    out = out or sys.stdout
     from .api import generate, make_problem
     from .compare import compare
+
+    out = out or sys.stdout
 
     settings = {"file": args.file, "x": args.x, "y": args.y, "sigma": args.sigma, "model": args.model,
                 "params": args.params or [], "p0": args.p0 or [], "lower": args.lower, "upper": args.upper}

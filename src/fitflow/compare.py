@@ -32,6 +32,7 @@ def compare(dataset, methods=None, seed=0, **settings):
     from .registry import methods as installed
 
     wanted = methods if methods is not None else installed().names()
+    folds = int(dataset.meta.get("cv_folds") or 0) if dataset.meta.get("measured") else 0
     rows = []
     for entry in wanted:
         method = make_method(entry, **settings.get(entry, {})) if isinstance(entry, str) else entry
@@ -46,7 +47,6 @@ def compare(dataset, methods=None, seed=0, **settings):
             rows.append({**row, "status": "skipped", "message": reason})
             continue
         result, timing, _ = safe_fit(method, dataset, as_rng(seed))
-        folds = int(dataset.meta.get("cv_folds") or 0) if dataset.meta.get("measured") else 0
         if result.ok and folds:
             # The same folds for every method (seeded by the comparison, not the method).
             result.diagnostics["cv_rmse"], result.diagnostics["cv_note"] = cross_validation_rmse(

@@ -296,7 +296,10 @@ class _Compiled:
             gradient = [sympy.diff(expression, s) for s in param_symbols]
             self.value = sympy.lambdify(safe, expression.xreplace(rename), modules="numpy")
             self.derivatives = tuple(sympy.lambdify(safe, d.xreplace(rename), modules="numpy") for d in gradient)
-            self.linear, self.linearity = linearity(expression, gradient, param_symbols)
+            kind, self.linearity = _linearity_kind(expression, gradient, param_symbols)
+            self.linear = kind == "linear"
+            # Every second derivative in the parameters zero: one least-squares minimum, reached from anywhere.
+            self.curvature_free = kind in ("linear", "affine")
             self._exact = None
             if self.linear:
                 self._exact = [sympy.lambdify(safe[:len(variables)], d.xreplace(rename), modules="mpmath")
@@ -346,21 +349,29 @@ def linearity(expression, gradient, param_symbols):
     is free of parameters, so that ``f(x, theta) = A(x) @ theta`` with ``A``'s
     columns the first derivatives.
     """
+    kind, reason = _linearity_kind(expression, gradient, param_symbols)
+    return kind == "linear", reason
+
+
+def _linearity_kind(expression, gradient, param_symbols):
+    """``(kind, reason)``, ``kind`` one of ``"linear"``, ``"affine"`` (every second
+    derivative zero, but a term free of parameters), ``"nonlinear"`` or ``"none"`` (no
+    parameters). Linear and affine models have one least-squares minimum."""
     import sympy
 
     if not param_symbols:
-        return False, "the model has no parameters"
+        return "none", "the model has no parameters"
     for first, a in zip(gradient, param_symbols):
         for b in param_symbols:
             second = sympy.expand(sympy.diff(first, b))
             if second != 0:
-                return False, (f"not linear in its parameters: d2f/d{a}d{b} = {sympy.sstr(second)[:80]} "
-                               f"is not zero")
+                return "nonlinear", (f"not linear in its parameters: d2f/d{a}d{b} = {sympy.sstr(second)[:80]} "
+                                     f"is not zero")
     offset = sympy.expand(expression - sum(g * s for g, s in zip(gradient, param_symbols)))
     if offset != 0:
-        return False, (f"affine, not linear: the term {sympy.sstr(offset)[:80]} carries no parameter "
-                       f"(subtract it from y, or give it a parameter)")
-    return True, "linear in its parameters: every second derivative in the parameters is zero"
+        return "affine", (f"affine, not linear: the term {sympy.sstr(offset)[:80]} carries no parameter "
+                          f"(subtract it from y, or give it a parameter)")
+    return "linear", "linear in its parameters: every second derivative in the parameters is zero"
 
 
 def _portable(function):
@@ -409,7 +420,8 @@ _COMPILED_KEPT = 256
 def compile_expression(text, parameters, variables, constants=()):
     """The compiled expression (cached: sympy is slow): ``.value`` and ``.derivatives`` are
     numpy functions of ``(*variables, *parameters)``; ``.linear``/``.linearity`` say whether
-    and why the model is linear in its parameters."""
+    and why the model is linear in its parameters, ``.curvature_free`` whether it is linear or
+    affine (one least-squares minimum)."""
     key = (text, parameters, variables, constants)
     compiled = _COMPILED.get(key)
     if compiled is None:

@@ -103,9 +103,7 @@ def check_model_settings(plugin, values, variables):
     except ExpressionError as exc:
         fail("model", str(exc))
     if start_later:
-        # Linear or affine (every second derivative in the parameters zero, as linearity() decides):
-        # least squares then has one minimum, reached from anywhere.
-        if not (compiled.linear or compiled.linearity.startswith("affine")):
+        if not compiled.curvature_free:
             fail("p0", f"the model is {compiled.linearity.split(':')[0]}, so the fit needs starting values: "
                        f"give 'p0' with one value for each of {', '.join(params)}, in this order")
         values["p0"] = np.clip(1.0, lower, upper).tolist()

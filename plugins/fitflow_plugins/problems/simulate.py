@@ -8,15 +8,12 @@ method's intervals are calibrated on this model, at these parameters, before
 its answer on the measurement is trusted.
 """
 
-from types import MappingProxyType
-
 import numpy as np
 
 from fitflow import Dataset, Setting
 from fitflow.settings import SettingsError, require_increasing
 from fitflow.tables import read_observations
-from fitflow.user_model import (MODEL_SETTINGS, build_model, check_model_output, check_model_settings,
-                                model_capabilities)
+from fitflow.user_model import MODEL_SETTINGS, build_model, check_model_output, model_capabilities
 
 from .table import EXAMPLE_FILE, FILE_SETTINGS, UserModelProblem, check_column_names, dense_grid
 
@@ -47,7 +44,7 @@ class Simulate(UserModelProblem):
     def check_settings(self):
         v = self.values
         check_column_names(self, v["x"])
-        self.values = v = MappingProxyType(check_model_settings(self, v, v["x"]))
+        v = self.check_model()
         if len(v["truth"]) != len(v["params"]):
             raise SettingsError(f"{self.label()}: 'truth' needs one value per parameter ({len(v['params'])})",
                                 plugin=self.name, key="truth", value=v["truth"])

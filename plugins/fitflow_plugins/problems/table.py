@@ -67,6 +67,12 @@ class UserModelProblem(Problem):
     def model(self, dataset):
         return build_model(self.values, self.values["x"])
 
+    def check_model(self):
+        """Check the model settings against the x columns and keep them completed
+        (``params`` and ``p0`` read from the model where not given); return the values."""
+        self.values = MappingProxyType(check_model_settings(self, self.values, self.values["x"]))
+        return self.values
+
     def objective(self, dataset):
         return chi_square_objective(dataset) if "black_box" in self.capabilities else None
 
@@ -114,7 +120,7 @@ class Table(UserModelProblem):
             raise SettingsError(f"{self.label()}: a model predicts one response; with several y columns "
                                 f"({', '.join(self.y_columns)}) leave 'model' out and compare gp and mlp",
                                 plugin=self.name, key="model", value=v["model"])
-        self.values = v = MappingProxyType(check_model_settings(self, v, v["x"]))
+        v = self.check_model()
         if v["cv_folds"] == 1:
             raise SettingsError(f"{self.label()}: cv_folds must be 0 (none) or at least 2",
                                 plugin=self.name, key="cv_folds", value=1)
