@@ -286,6 +286,9 @@ def test_a_linear_model_needs_no_start_and_a_nonlinear_one_is_asked_for_it(tmp_p
     reference = np.polyfit(data.x, data.y, 1, w=1 / data.sigma)  # weighted least squares: [b, a]
     result = fitflow.fit("nlls", data)
     np.testing.assert_allclose([result.params["b"], result.params["a"]], reference, rtol=1e-9)
+    # Affine (a term without a parameter) has every second derivative zero too: one minimum, no start needed.
+    affine = fitflow.make_problem("table", file=str(csv), x="x", y="y", model="a + b*x + 1")
+    assert affine.values["p0"] == [1.0, 1.0]
     # A bound above 1 moves the default start inside the box.
     bounded = fitflow.make_problem("table", file=str(csv), x="x", y="y", model="a + b*x", lower=[2.0, None])
     assert bounded.values["p0"] == [2.0, 1.0]
