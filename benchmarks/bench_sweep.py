@@ -4,7 +4,8 @@
 2. A 2,000-fit sweep of cheap fits (ols on cosine_series, 10 settings x 200
    replicates) with ``--cores 2``, against the same generate / fit / evaluate /
    write-every-artefact / aggregate / report work done in a plain loop in one
-   process by the same job functions (target ratio <= 1.5; with ``chunks: 2``, <= 0.65).
+   process by the same job functions (target ratio <= 1.5; with ``chunks: 2``, <= 0.65; the
+   same with ``chunks: 1, chunk_workers: 2``, one job forking two workers).
    The same with ``store: compact`` (an archive per chunk), and the files each layout
    leaves per 1,000 fits (target <= 50).
 3. The no-op rerun of that sweep when everything is up to date (target < 10 s).
@@ -88,8 +89,9 @@ def plain_loop(workdir, config):
     """The same jobs' work, called one after another in this process (with ``store:
     compact``, the one chunk's work: every unit staged in memory and packed)."""
     from fitflow.aggregate import write_experiment_tables
+    from fitflow.chunks import run_chunk
     from fitflow.experiment import batches, build_plan
-    from fitflow.jobs import evaluate_batch, fit_batch, generate_batch, run_chunk
+    from fitflow.jobs import evaluate_batch, fit_batch, generate_batch
     from fitflow.layout import Layout
     from fitflow.report import write_report
 
@@ -128,15 +130,19 @@ def main():
     print(f"snakemake -n, 1,000,000-fit sweep, chunks: 8: {dry:6.2f} s   (target < 60 s)")
 
     compact = {**SWEEP_2K, "chunks": 2, "store": "compact"}
+    pooled = {"chunks": 1, "chunk_workers": 2}
     with (tempfile.TemporaryDirectory() as loop_dir, tempfile.TemporaryDirectory() as flow_dir,
           tempfile.TemporaryDirectory() as chunk_dir, tempfile.TemporaryDirectory() as compact_dir,
-          tempfile.TemporaryDirectory() as compact_loop_dir):
+          tempfile.TemporaryDirectory() as compact_loop_dir, tempfile.TemporaryDirectory() as pool_dir,
+          tempfile.TemporaryDirectory() as compact_pool_dir):
         loop, n_fits = plain_loop(loop_dir, SWEEP_2K)
         compact_loop, _ = plain_loop(compact_loop_dir, {**compact, "chunks": 1})
         flow = snakemake(flow_dir, SWEEP_2K)
         noop = snakemake(flow_dir, SWEEP_2K)
         chunked = snakemake(chunk_dir, {**SWEEP_2K, "chunks": 2})
         packed = snakemake(compact_dir, compact)
+        workers = snakemake(pool_dir, {**SWEEP_2K, **pooled})
+        packed_workers = snakemake(compact_pool_dir, {**compact, **pooled})
         files = {"folders": files_per_1000(flow_dir, SWEEP_2K, n_fits),
                  "compact": files_per_1000(compact_dir, compact, n_fits)}
     print(f"{n_fits}-fit sweep, plain loop in one process: {loop:6.2f} s")
@@ -144,6 +150,9 @@ def main():
     print(f"{n_fits}-fit sweep, --cores 2, chunks: 2:       {chunked:6.2f} s   ratio {chunked / loop:.2f} (target <= 0.65)")
     print(f"{n_fits}-fit sweep, chunks: 2, store: compact:  {packed:6.2f} s   ratio {packed / loop:.2f} (target <= 0.65)")
     print(f"   against the plain loop in the compact store ({compact_loop:.2f} s): ratio {packed / compact_loop:.2f}")
+    print(f"{n_fits}-fit sweep, chunks: 1, chunk_workers: 2: {workers:6.2f} s   ratio {workers / loop:.2f} (target <= 0.65)")
+    print(f"   the same, store: compact:               {packed_workers:6.2f} s   ratio {packed_workers / loop:.2f}; "
+          f"against the compact plain loop {packed_workers / compact_loop:.2f}")
     print(f"files per 1,000 fits: folders {files['folders']:.0f}, compact {files['compact']:.0f} (target <= 50)")
     print(f"no-op rerun of that sweep:                  {noop:6.2f} s   (target < 10 s)")
     if args.large:

@@ -109,7 +109,9 @@ def show_plan(configfile, out=sys.stdout):
         out.write(f"campaign {run.campaign} with {run.method.label}: {run.n_evaluations} evaluations in "
                   f"{len(run.rounds)} rounds ({' + '.join(map(str, run.rounds))}), each evaluation a job\n")
     if plan.chunks:
-        out.write(f"chunks: {len(plan.chunk_units())} jobs do all the generate/fit/evaluate work\n")
+        workers = f", each on up to {plan.chunk_workers} worker processes" if plan.chunk_workers > 1 else ""
+        n = len(plan.chunk_units())
+        out.write(f"chunks: {n} {'job does' if n == 1 else 'jobs do'} all the generate/fit/evaluate work{workers}\n")
         if plan.store == "compact":
             out.write("store: compact (each chunk's datasets and fits in one archive, chunks/chunk-<i>.zip)\n")
     return 0

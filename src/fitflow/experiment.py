@@ -75,6 +75,7 @@ class ExperimentPlan:
     notes: dict = field(default_factory=dict)
     campaigns: list = field(default_factory=list)
     chunks: int = 0
+    chunk_workers: int = 1
     store: str = "folders"
 
     def chunk_units(self):
@@ -89,11 +90,18 @@ class ExperimentPlan:
             cached = self.__dict__["_chunk_units"] = self._deal_chunk_units()
         return cached
 
+    def unit_cost(self, case, batch):
+        """The expected cost of a chunk's ``(case, batch)`` unit: the runtime hints of the
+        case's methods times the batch's replicates (a relative weight, not seconds)."""
+        per_replicate = self.__dict__.get("_case_costs")
+        if per_replicate is None:
+            per_replicate = self.__dict__["_case_costs"] = {case: 0.0 for case in self.problems}
+            for pair in self.pairs:
+                per_replicate[pair.problem] += method_registry().get(pair.method.plugin).resource_hints()["runtime"]
+        return per_replicate[case] * len(batch_replicates(self.replicates, self.batch_size, batch))
+
     def _deal_chunk_units(self):
-        cost = {case: 0.0 for case in self.problems}
-        for pair in self.pairs:
-            cost[pair.problem] += method_registry().get(pair.method.plugin).resource_hints()["runtime"]
-        units = [(case, b, cost[case] * len(batch_replicates(self.replicates, self.batch_size, b)))
+        units = [(case, b, self.unit_cost(case, b))
                  for case in self.problems for b in range(n_batches(self.replicates, self.batch_size))]
         loads = [[0.0, i, []] for i in range(min(self.chunks, len(units)))]
         for case, b, unit_cost in sorted(units, key=lambda u: -u[2]):
@@ -407,6 +415,7 @@ def build_plan(config, source="<config>", problem_registry_=None, method_registr
         notes=notes,
         campaigns=campaigns,
         chunks=_chunks(config, source, store),
+        chunk_workers=_chunk_workers(config, source),
         store=store,
     )
 
@@ -444,6 +453,14 @@ def _chunks(config, source, store):
                               source=source, key="chunks", value=chunks)
         return DEFAULT_COMPACT_CHUNKS
     return chunks
+
+
+def _chunk_workers(config, source):
+    workers = config.get("chunk_workers", 1)
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+        raise ConfigError("must be a whole number >= 1 (processes each chunk job runs its units on)",
+                          source=source, key="chunk_workers", value=workers)
+    return workers
 
 
 def _skip(pcase, mcase, reason):

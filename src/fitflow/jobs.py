@@ -44,7 +44,6 @@ __all__ = [
     "evaluate_batch",
     "batch_replicates",
     "input_hashes",
-    "run_chunk",
 ]
 
 DATASET_FILES = ("dataset.npz", "dataset.json")
@@ -307,76 +306,3 @@ def evaluate_batch(plan, root, key, batch, log=None):
         )
         _log(log, f"evaluated {folder}: {metrics['status']}\n")
     write_json(layout.metrics_batch(*key, batch), {"key": list(key), "rows": rows})
-
-
-
-@durable_on_exit()
-def run_chunk(plan, root, chunk, log=None):
-    """All the work of one chunk in this process: for each of its (problem case, batch)
-    units, generate the dataset batch, then fit and evaluate it with every method of the
-    case, through the same functions the per-batch jobs call (so the artefacts are the
-    same bytes); one process start-up for many cheap fits. With ``store: compact`` each
-    finished unit is packed into the chunk's archive from memory (see :mod:`fitflow.archive`), and the
-    manifest carries the metrics rows and timings the tables need."""
-    layout = Layout(root)
-    units = plan.chunk_units()[int(chunk)]
-    manifest = {"chunk": int(chunk), "units": [[c.label, c.sid, b] for c, b in units]}
-    if plan.store == "compact":
-        manifest.update(_run_compact_chunk(plan, layout, chunk, units, log))
-    else:
-        for case, batch in units:
-            _run_unit(plan, root, case, batch, log)
-    write_json(layout.chunk_manifest(chunk), manifest)
-
-
-def _run_unit(plan, root, case, batch, log):
-    generate_batch(plan, root, case.label, case.sid, batch, log=log)
-    for pair in plan.pairs:
-        if pair.problem == case:
-            fit_batch(plan, root, pair.key, batch, log=log, plot=plan.plot_fits)
-            evaluate_batch(plan, root, pair.key, batch, log=log)
-
-
-def _unit_paths(plan, layout, case, batch):
-    """``(dataset paths, fit folders, batch files)`` a unit writes, relative to the root."""
-    reps = batch_replicates(plan.replicates, plan.batch_size, batch)
-    keys = [pair.key for pair in plan.pairs if pair.problem == case]
-    datasets = [layout.dataset_dir(case.label, case.sid, r) for r in reps]
-    fits = [layout.fit_dir(*key, r) for key in keys for r in reps]
-    batches = [layout.dataset_batch(case.label, case.sid, batch)]
-    batches += [f(*key, batch) for key in keys for f in (layout.fit_batch, layout.metrics_batch)]
-    return [[p.relative_to(layout.root) for p in paths] for paths in (datasets, fits, batches)]
-
-
-def _run_compact_chunk(plan, layout, chunk, units, log):
-    """Run the units of a compact chunk, packing each into the archive when it is done.
-
-    A unit's files are staged in memory (see :mod:`fitflow.staging`) and never touch the
-    disk but in the archive, which alone is written atomically and durably. With
-    ``reuse_fits``, a unit's folders are first restored into the stage from whichever
-    archive holds them (with their timings from the last ``timings.csv``), so the usual
-    provenance check keeps what is unchanged."""
-    from .aggregate import recorded_timings
-    from .archive import ArtefactStore, archive_writer
-    from .staging import staged
-
-    previous = ArtefactStore(layout.root, compact=True) if plan.reuse_fits else None
-    old_timings = recorded_timings(layout.root) if plan.reuse_fits else {}
-    rows, timings = [], {}
-    with archive_writer(layout.root, layout.chunk_archive(chunk)) as archive:
-        for case, batch in units:
-            datasets, fits, batches = _unit_paths(plan, layout, case, batch)
-            with staged(layout.root / p for p in datasets + fits + batches) as stage:
-                for folder in datasets + fits:
-                    if previous is not None and previous.restore(folder, stage, layout.root) \
-                            and str(folder) in old_timings:
-                        write_json(layout.root / folder / "timing.json", old_timings[str(folder)])
-                _run_unit(plan, layout.root, case, batch, log)
-                for path in batches:
-                    if path.name.startswith("metrics-"):
-                        rows += read_json(layout.root / path)["rows"]
-                for folder in fits:
-                    timings[str(folder)] = read_json(layout.root / folder / "timing.json")
-                for path in datasets + fits + batches:
-                    archive.pack(path, stage)
-    return {"rows": rows, "timings": timings}

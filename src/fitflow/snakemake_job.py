@@ -19,7 +19,7 @@ from .experiment import build_plan
 from .expression import adopt_compiled_expressions, compiled_expressions
 from .layout import Layout
 
-__all__ = ["job", "thread_limit", "cancel_pending_timers", "share_plan", "shared_plan"]
+__all__ = ["job", "thread_limit", "limit_threads", "cancel_pending_timers", "share_plan", "shared_plan"]
 
 #: Where the Snakefile leaves its plan for the jobs, relative to the working directory
 #: (Snakemake's own metadata folder: never among the results).
@@ -58,12 +58,9 @@ def thread_limit(threads):
     one-thread jobs, so two jobs on two cores spun four threads."""
     import os
 
-    from threadpoolctl import threadpool_limits
-
     saved = {name: os.environ.get(name) for name in _THREAD_VARIABLES}
-    os.environ.update({name: str(threads) for name in _THREAD_VARIABLES})
     try:
-        with threadpool_limits(threads):
+        with limit_threads(threads):
             yield
     finally:
         for name, value in saved.items():
@@ -71,6 +68,18 @@ def thread_limit(threads):
                 os.environ.pop(name, None)
             else:
                 os.environ[name] = value
+
+
+def limit_threads(threads):
+    """Cap the BLAS and OpenMP thread pools of this process at ``threads``, for good: those
+    loaded now and those loaded later. Returns threadpoolctl's limiter, whose ``with``
+    block undoes the first half (:func:`thread_limit` undoes the second)."""
+    import os
+
+    from threadpoolctl import threadpool_limits
+
+    os.environ.update({name: str(threads) for name in _THREAD_VARIABLES})
+    return threadpool_limits(threads)
 
 
 def cancel_pending_timers():

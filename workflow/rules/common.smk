@@ -131,8 +131,9 @@ def method_resource(name):
 
 def chunk_resource(name):
     """Input function: resource ``name`` of a chunk job, from the methods it runs: the
-    largest ``threads`` and ``mem_mb``; for ``runtime``, the sum over its units of their
-    methods' runtimes (each a fit job's limit for one batch)."""
+    largest ``threads`` and ``mem_mb`` times its ``chunk_workers`` (each a process running
+    units side by side); for ``runtime``, the sum over its units of their methods'
+    runtimes (each a fit job's limit for one batch)."""
 
     def resource(wildcards):
         batches = Counter(case for case, _ in PLAN.chunk_units()[int(wildcards.chunk)])
@@ -146,7 +147,10 @@ def chunk_resource(name):
         }
         if name == "runtime":
             return max(1, sum(n * sum(per_case[case]) for case, n in batches.items()))
-        return max((v for values in per_case.values() for v in values), default=1)
+        largest = max((v for values in per_case.values() for v in values), default=1)
+        return largest * min(
+            PLAN.chunk_workers, len(PLAN.chunk_units()[int(wildcards.chunk)])
+        )
 
     return resource
 

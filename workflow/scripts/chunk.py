@@ -1,8 +1,9 @@
-"""Generate, fit and evaluate one chunk of problem cases: fitflow.jobs.run_chunk."""
+"""Generate, fit and evaluate one chunk of problem cases: fitflow.jobs.run_chunk, on as
+many worker processes as the job's threads hold (see ``chunk_workers``)."""
 
-from fitflow.jobs import run_chunk
+from fitflow.chunks import run_chunk
 from fitflow.layout import CHUNK
 from fitflow.snakemake_job import job
 
 with job(snakemake, CHUNK) as (plan, root, log):
-    run_chunk(plan, root, int(snakemake.wildcards.chunk), log=log)
+    run_chunk(plan, root, int(snakemake.wildcards.chunk), log=log, threads=snakemake.threads)
