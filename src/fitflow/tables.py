@@ -1,11 +1,15 @@
-"""Reading a scientist's measurements from a CSV, TSV or NPZ file.
+"""Reading a scientist's measurements from a CSV, TSV, whitespace-separated text or NPZ file.
 
 :func:`read_observations` returns the columns a config names as float arrays,
 or raises :class:`~fitflow.errors.DataError` naming the file, the column, the
 row and the value at fault: an empty file, a missing column, a cell that is not
 a number, a NaN or infinite value, an error bar that is not positive. A .csv
 whose header is separated by semicolons is read as such, decimal commas
-included (``1,5``: a spreadsheet's export where the comma is the decimal mark). Text
+included (``1,5``: a spreadsheet's export where the comma is the decimal mark). A .txt
+or .dat file holds columns separated by spaces or tabs, as ``numpy.savetxt``, gnuplot
+and many instruments write them: its column names are its first line, or the last
+``#`` comment line before the numbers (``numpy.savetxt(..., header="t y")``), or,
+without either, ``col1``, ``col2``, ... Other text
 files are parsed by pandas with every cell read as text first, so the first bad
 cell can be reported exactly; NPZ archives are opened with
 ``allow_pickle=False``, so nothing in a data file is ever executed.
@@ -21,10 +25,12 @@ import numpy as np
 
 from .errors import DataError
 
-__all__ = ["Observations", "read_observations", "observations_from_arrays", "TEXT_SEPARATORS"]
+__all__ = ["Observations", "read_observations", "observations_from_arrays", "TEXT_SEPARATORS", "WHITESPACE_SUFFIXES"]
 
 #: File suffix -> column separator of the text formats read.
 TEXT_SEPARATORS = {".csv": ",", ".tsv": "\t", ".tab": "\t"}
+#: Suffixes of text files whose columns are separated by any run of spaces or tabs.
+WHITESPACE_SUFFIXES = (".txt", ".dat")
 
 
 @dataclass(frozen=True)
@@ -120,8 +126,10 @@ def _read_columns(path, wanted):
         raw = _read_npz(path, wanted)
     elif suffix in TEXT_SEPARATORS:
         raw = _read_text(path, wanted, _separator(path, TEXT_SEPARATORS[suffix]))
+    elif suffix in WHITESPACE_SUFFIXES:
+        raw = _read_whitespace(path, wanted)
     else:
-        raise DataError(f"unknown format {suffix or '(no suffix)'!r}; use .csv, .tsv, .tab or .npz",
+        raise DataError(f"unknown format {suffix or '(no suffix)'!r}; use .csv, .tsv, .tab, .txt, .dat or .npz",
                         file=path)
     return _finite_columns(path, raw)
 
@@ -180,6 +188,51 @@ def _read_text(path, wanted, separator):
                                                                            table[name]).to_numpy()
                 for name in wanted}
     return {name: table[name].to_numpy() for name in wanted}
+
+
+def _read_whitespace(path, wanted):
+    """``{column: cells}`` of a file whose columns are separated by spaces or tabs; the
+    names as the module docstring says. A row with more or fewer cells than names is an
+    error naming it (its line in the file)."""
+    try:
+        lines = Path(path).read_text(encoding="utf-8").splitlines()
+    except UnicodeDecodeError as exc:
+        raise DataError(f"is not UTF-8 text ({exc.reason} at byte {exc.start})", file=path) from None
+    names, rows, comment = None, [], None
+    for number, line in enumerate(lines, start=1):
+        text = line.split("#", 1)[0].strip()
+        if not text:
+            if line.lstrip().startswith("#") and not rows and names is None:
+                comment = line.lstrip()[1:].split()
+            continue
+        cells = text.split()
+        if names is None and not rows and not all(_is_number(c) for c in cells):
+            names = cells
+            continue
+        rows.append((number, cells))
+    if not rows:
+        raise DataError("holds no data rows", file=path)
+    width = len(rows[0][1])
+    if names is None:
+        names = comment if comment and len(comment) == width else [f"col{j + 1}" for j in range(width)]
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    if repeated:
+        raise DataError(f"names the column {repeated[0]!r} {names.count(repeated[0])} times in its header; "
+                        f"column names must be unique", file=path, key=repeated[0])
+    for number, cells in rows:
+        if len(cells) != len(names):
+            raise DataError(f"line {number} has {len(cells)} values; the columns are {len(names)} "
+                            f"({' '.join(names)})", file=path)
+    _require_columns(path, wanted, names)
+    return {name: np.array([cells[names.index(name)] for _, cells in rows], dtype=object) for name in wanted}
+
+
+def _is_number(text):
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _read_npz(path, wanted):

@@ -76,6 +76,27 @@ def test_a_semicolon_separated_csv_with_decimal_commas_reads_as_the_plain_one(tm
         read_observations(write(tmp_path, "x;y\n0;1,0\n1;3,1,5\n", "bad.csv"), ["x"], "y")
 
 
+def test_whitespace_separated_text_reads_as_the_csv_with_names_from_its_header_or_comment(tmp_path):
+    reference = read_observations(good_csv(tmp_path), ["x"], "y", "err")
+    rows = "0  1.0 0.1\n1\t3.1   0.1\n  2 4.9 0.2  # an end-of-line comment\n\n3 7.2 0.1\n4 8.8 0.1\n"
+    rows_array = np.loadtxt(rows.splitlines(), comments="#")
+    first_line = write(tmp_path, "# measured 2026-12-01\nx y err\n" + rows, "plain.txt")
+    savetxt = tmp_path / "savetxt.dat"
+    np.savetxt(savetxt, rows_array, header="x y err")  # '# x y err', then the numbers
+    for path in (first_line, savetxt):
+        again = read_observations(path, ["x"], "y", "err")
+        for column in ("x", "y", "sigma"):
+            np.testing.assert_array_equal(getattr(again, column), getattr(reference, column))
+    unnamed = write(tmp_path, "# dumped by the instrument\n" + rows, "dump.dat")
+    np.testing.assert_array_equal(read_observations(unnamed, ["col1"], "col2").y, reference.y)
+    with pytest.raises(DataError, match=r"column 'x': no such column; the file has: col1, col2, col3"):
+        read_observations(unnamed, ["x"], "y")
+    with pytest.raises(DataError, match=r"line 3 has 2 values; the columns are 3 \(x y err\)"):
+        read_observations(write(tmp_path, "x y err\n0 1 0.1\n1 3\n", "short.txt"), ["x"], "y")
+    with pytest.raises(DataError, match=r"column 'y', row 2: is not a number; got '3,1'"):
+        read_observations(write(tmp_path, "x y\n0 1.0\n1 3,1\n", "comma.txt"), ["x"], "y")
+
+
 def test_several_predictor_columns_make_a_matrix(tmp_path):
     path = write(tmp_path, "u,v,y\n1,2,3\n4,5,6\n7,8,9\n")
     data = read_observations(path, ["u", "v"], "y")

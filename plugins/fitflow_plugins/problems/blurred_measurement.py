@@ -60,7 +60,7 @@ class BlurredMeasurement(Problem):
     capabilities = frozenset({"deconvolution", "linear"})
     deterministic = True
     settings = {
-        "file": Setting(None, str, "measurement file (.csv, .tsv/.tab, .npz)", nullable=False),
+        "file": Setting(None, str, "measurement file (.csv, .tsv/.tab, .txt/.dat, .npz)", nullable=False),
         "x": Setting("x", str, "column of the measurement positions"),
         "y": Setting("y", str, "column of the measured values"),
         "sigma": Setting(None, str, "column of per-point standard errors (default: unknown)"),

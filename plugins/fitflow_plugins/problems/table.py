@@ -31,7 +31,7 @@ ARRAYS = "<arrays>"
 
 #: Settings naming a data file and its columns (shared with the simulate problem).
 FILE_SETTINGS = {
-    "file": Setting(None, str, "path of a .csv, .tsv/.tab or .npz file, relative to the working directory"),
+    "file": Setting(None, str, "path of a .csv, .tsv/.tab, .txt/.dat or .npz file, relative to the working directory"),
     "x": Setting(["x"], list, "predictor column(s)", item_type=str),
 }
 
@@ -85,7 +85,7 @@ class Table(UserModelProblem):
     deterministic = True
     settings = {
         **FILE_SETTINGS,
-        "file": Setting(None, str, "path of a .csv, .tsv/.tab or .npz file, relative to the working directory",
+        "file": Setting(None, str, "path of a .csv, .tsv/.tab, .txt/.dat or .npz file, relative to the working directory",
                         nullable=False),
         "y": Setting("y", object, "response column, or a list of columns for several outputs"),
         "sigma": Setting(None, object, "column of per-point standard errors (a list, one per y column, for several "
