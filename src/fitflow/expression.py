@@ -40,8 +40,10 @@ __all__ = ["ExpressionError", "FUNCTIONS", "expression_names", "parse_expression
 FUNCTIONS = {
     "exp": "exp", "log": "log", "log10": None, "sqrt": "sqrt", "sin": "sin", "cos": "cos", "tan": "tan",
     "arcsin": "asin", "arccos": "acos", "arctan": "atan", "sinh": "sinh", "cosh": "cosh", "tanh": "tanh",
-    "abs": "Abs",
+    "abs": "Abs", "erf": "erf", "erfc": "erfc",
 }
+#: Functions of :data:`FUNCTIONS` that numpy lacks: evaluated by ``scipy.special``.
+_SPECIAL = ("erf", "erfc")
 CONSTANTS = ("pi", "e")
 _OPERATORS = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow)
 #: What an expression may hold at most: characters, syntax-tree nodes, nesting depth,
@@ -217,7 +219,7 @@ def parse_expression(text, parameters, variables=("x",), constants=None):
             argument, value = convert(node.args[0])
             if value is not None:  # a function of a constant: keep it within range, like any constant
                 with np.errstate(all="ignore"):
-                    numeric = getattr(np, {"abs": "abs", "log10": "log10"}.get(node.func.id, node.func.id))(value)
+                    numeric = _numeric_function(node.func.id)(value)
                 constant(node, float(numeric) if np.isfinite(numeric) else None)
             if node.func.id == "log10":
                 return sympy.log(argument) / sympy.log(10), None
@@ -292,10 +294,13 @@ class _Compiled:
         # a function it calls (the derivative of abs calls numpy's sign).
         safe = [sympy.Symbol(f"_a{i}", real=True) for i in range(len(named))]
         rename = dict(zip(named, safe))
+        # The error functions are scipy.special's ufuncs (with numpy alone lambdify takes math.erf,
+        # which fails on arrays); other expressions keep numpy alone.
+        modules = ["scipy", "numpy"] if expression.has(sympy.erf, sympy.erfc) else "numpy"
         try:
             gradient = [sympy.diff(expression, s) for s in param_symbols]
-            self.value = sympy.lambdify(safe, expression.xreplace(rename), modules="numpy")
-            self.derivatives = tuple(sympy.lambdify(safe, d.xreplace(rename), modules="numpy") for d in gradient)
+            self.value = sympy.lambdify(safe, expression.xreplace(rename), modules=modules)
+            self.derivatives = tuple(sympy.lambdify(safe, d.xreplace(rename), modules=modules) for d in gradient)
             kind, self.linearity = _linearity_kind(expression, gradient, param_symbols)
             self.linear = kind == "linear"
             # Every second derivative in the parameters zero: one least-squares minimum, reached from anywhere.
@@ -342,6 +347,15 @@ class _Compiled:
         self.derivatives = tuple(derivatives)
 
 
+def _numeric_function(name):
+    """The numpy (or, for the error functions, scipy.special) function an expression's ``name`` calls."""
+    if name in _SPECIAL:
+        from scipy import special
+
+        return getattr(special, name)
+    return getattr(np, name)
+
+
 def linearity(expression, gradient, param_symbols):
     """``(is_linear, reason)``: decided exactly on the symbolic expression.
 
@@ -376,7 +390,8 @@ def _linearity_kind(expression, gradient, param_symbols):
 
 def _portable(function):
     """``(source, {name: origin})`` of a ``lambdify``-generated function, or None when a
-    name it calls is not numpy's, a builtin or a number (then it is not rebuilt from text)."""
+    name it calls is not numpy's, an error function of scipy.special, a builtin or a number
+    (then it is not rebuilt from text)."""
     code = function.__code__
     if any(isinstance(c, type(code)) for c in code.co_consts):
         return None
@@ -389,6 +404,8 @@ def _portable(function):
         obj = function.__globals__.get(name, getattr(builtins, name, None))
         if obj is not None and obj is getattr(np, name, None):
             origins[name] = ("numpy", name)
+        elif name in _SPECIAL and obj is _numeric_function(name):
+            origins[name] = ("scipy.special", name)
         elif obj is not None and obj is getattr(builtins, name, None):
             origins[name] = ("builtins", name)
         elif type(obj) in (float, int):
@@ -402,7 +419,12 @@ def _rebuilt(source, origins):
     """The function :func:`_portable` described, executed from its source."""
     namespace = {"__builtins__": builtins}
     for name, (kind, what) in origins.items():
-        namespace[name] = what if kind == "value" else getattr(np if kind == "numpy" else builtins, what)
+        if kind == "value":
+            namespace[name] = what
+        elif kind == "scipy.special":
+            namespace[name] = _numeric_function(what)
+        else:
+            namespace[name] = getattr(np if kind == "numpy" else builtins, what)
     exec(compile(source, "<fitflow-expression>", "exec"), namespace)  # noqa: S102 (sympy's own generated code)
     return namespace[_defined_name(source)]
 

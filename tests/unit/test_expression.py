@@ -57,6 +57,28 @@ def test_fit_through_an_expression_reproduces_curve_fit():
     np.testing.assert_allclose(np.sqrt(np.diag(result.covariance)), np.sqrt(np.diag(pcov)), rtol=1e-5)
 
 
+def test_an_error_function_edge_fits_as_curve_fit_does():
+    """A knife-edge scan: the error functions are scipy.special's, on arrays, with exact
+    derivatives (2/sqrt(pi) exp(-z^2) for erf)."""
+    from scipy.special import erf, erfc
+
+    import fitflow
+
+    rng = np.random.default_rng(3)
+    x = np.linspace(-2, 2, 60)
+    truth = 0.5 * 4.0 * erfc(-(x - 0.3) * np.sqrt(2) / 0.7) + 0.2
+    y = truth + rng.normal(0, 0.02, x.size)
+    data = fitflow.measurement(x, y, np.full(x.size, 0.02), model="P/2*(1 + erf((x - x0)*sqrt(2)/w)) + c",
+                               p0=[1.0, 0.0, 1.0, 0.0])
+    result = fitflow.fit("nlls", data)
+    popt, pcov = curve_fit(lambda x, P, x0, w, c: P / 2 * (1 + erf((x - x0) * np.sqrt(2) / w)) + c, x, y,
+                           p0=[1, 0, 1, 0], sigma=np.full(x.size, 0.02), absolute_sigma=True)
+    assert result.ok, result.message
+    np.testing.assert_allclose(result.estimate_vector(), popt, rtol=1e-6)
+    np.testing.assert_allclose(np.sqrt(np.diag(result.covariance)), np.sqrt(np.diag(pcov)), rtol=1e-4)
+    np.testing.assert_allclose(popt, [4.0, 0.3, 0.7, 0.2], atol=0.05)  # and the truth, within a few sd
+
+
 @pytest.mark.parametrize(
     "text, fragment, part",
     [
