@@ -26,9 +26,11 @@
    (weight cycling's pure-exploitation step): EI there paid for uncertainty the
    global half explores anyway. With noise it stays EI, as the mean's minimum would
    sit on one noisy point.
-6. Without noise in 5 or more dimensions the GP's prior mean is the worst value seen,
-   not the mean (:mod:`.surrogate`): EI then stops spending the global half on the
-   box's unexplored corners.
+6. In 5 or more dimensions the GP's prior mean is the worst value seen, not the mean
+   (:mod:`.surrogate`): EI then stops spending the global half on the box's unexplored
+   corners. With noise too: on noisy Hartmann-6 (sd 0.1) the median true regret of the
+   recommendation fell from 0.242 to 0.133 (seeds 0-19) and from 0.231 to 0.184 (seeds
+   20-39).
 7. Integer parameters are rounded before evaluation and the GP is trained on the
    rounded values; a proposal that rounds onto a known point is replaced by the
    best new candidate. A choice is its option's index (:mod:`fitflow.space`), and
@@ -188,11 +190,10 @@ class BayesianOptimisation(Method):
         known = self.values["noise"] == "auto" and history.noise_sd not in (None, 0)
         errors = np.nan_to_num(history.error[ok], nan=history.noise_sd if known else 0.0)
         learn = self._noisy(history) and not known and not np.all(np.isfinite(history.error[ok]))
-        # The worst value as prior mean for noise-free searches in 5 or more dimensions, where De
-        # Ath et al. (2020) found it consistently best; in fewer it starved the global half
-        # (one noise-free Forrester run of 20 stuck in the wrong basin) and with noise the worst
-        # value is a noisy outlier.
-        prior = "worst" if history.space.dim >= 5 and not self._noisy(history) else "data"
+        # The worst value as prior mean in 5 or more dimensions, where De Ath et al. (2020) found
+        # it consistently best, with noise as without (item 6 of the module docstring); in fewer it
+        # starved the global half (one noise-free Forrester run of 20 stuck in the wrong basin).
+        prior = "worst" if history.space.dim >= 5 else "data"
         return GaussianSurrogate(unit, y, errors**2, learn_noise=learn, restarts=self.values["gp_restarts"], rng=rng,
                                  prior_mean=prior)
 
