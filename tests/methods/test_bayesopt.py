@@ -150,7 +150,8 @@ def test_every_other_proposal_stays_in_the_local_box_around_the_incumbent(n):
     history, space = _branin_history(n)
     method = fitflow.make_method("bayesopt", budget=30, local_width=0.2)
     centre = space.to_unit(history.x[np.argmin(history.y)])
-    lower, upper = method._search_box(centre, n)
+    assert method._local_choices(n, 1) == [n % 2 == 1]
+    lower, upper = method._search_box(centre, local=n % 2 == 1)
     if n % 2:
         assert np.allclose(lower, np.clip(centre - 0.1, 0, 1)) and np.allclose(upper, np.clip(centre + 0.1, 0, 1))
         for k in range(5):
@@ -159,7 +160,20 @@ def test_every_other_proposal_stays_in_the_local_box_around_the_incumbent(n):
     else:
         assert np.array_equal(lower, np.zeros(2)) and np.array_equal(upper, np.ones(2))
     # local_width 0 searches globally every time.
-    assert np.array_equal(fitflow.make_method("bayesopt", local_width=0.0)._search_box(centre, n)[1], np.ones(2))
+    assert fitflow.make_method("bayesopt", local_width=0.0)._local_choices(n, 1) == [False]
+
+
+def test_a_batch_searches_locally_but_for_one_global_choice_in_every_four():
+    method = fitflow.make_method("bayesopt", budget=30, local_width=0.2)
+    assert method._local_choices(13, 4) == [True, True, True, False]
+    assert method._local_choices(14, 2) == [True, False]
+    assert method._local_choices(9, 8) == [True, True, True, False] * 2
+    history, space = _branin_history(10)
+    centre = space.to_unit(history.x[np.argmin(history.y)])
+    batch = space.to_unit(method.suggest(history, 4, np.random.default_rng(0)))
+    lower, upper = method._search_box(centre, local=True)
+    assert np.all(batch[:3] >= lower - 1e-12) and np.all(batch[:3] <= upper + 1e-12), (batch, centre)
+    assert len({tuple(u) for u in batch}) == 4  # the believer keeps the local three apart
 
 
 def test_a_noise_free_local_proposal_is_the_posterior_mean_minimum_in_its_box():
@@ -170,7 +184,7 @@ def test_a_noise_free_local_proposal_is_the_posterior_mean_minimum_in_its_box():
     method = fitflow.make_method("bayesopt", budget=30)
     proposal = space.to_unit(method.suggest(history, 1, np.random.default_rng(3))[0])
     surrogate = method._surrogate(history, np.random.default_rng(3))  # the same draws: the same GP
-    lower, upper = method._search_box(space.to_unit(history.x[np.argmin(history.y)]), 9)
+    lower, upper = method._search_box(space.to_unit(history.x[np.argmin(history.y)]), local=True)
     grid = np.stack(np.meshgrid(*[np.linspace(a, b, 201) for a, b in zip(lower, upper)]), -1).reshape(-1, 2)
     best_on_grid = surrogate.predict(grid)[0].min()
     # L-BFGS-B lands at least as low as a 201 x 201 grid (to the grid's own resolution).

@@ -15,8 +15,8 @@
    the uncertainty nearby so the next choice goes elsewhere. It needs no Monte
    Carlo and costs q cheap refits; the same fantasy covers pending points of a
    measurement log.
-5. Every other proposal searches only a box of side ``local_width`` (unit cube)
-   centred on the incumbent: cycling between a global and a local search is the
+5. Every other proposal (in a batch, all but one of every four) searches only a box
+   of side ``local_width`` (unit cube) centred on the incumbent: cycling between a global and a local search is the
    classic cure for EI's slow last mile (Gutmann 2001, Regis & Shoemaker 2007's
    weight cycling; TuRBO's trust regions, Eriksson et al. 2019, are the local half).
    Measured on seeds the benchmark does not use (benchmarks/bench_bo_vs_skopt.py
@@ -91,7 +91,8 @@ class BayesianOptimisation(Method):
         "kappa": Setting(2.0, float, "LCB exploration weight", minimum=0.0),
         "noise": Setting("auto", str, "auto: the objective's known noise, learned when unknown; learn: always learn; none: interpolate",
                          choices=("auto", "learn", "none")),
-        "local_width": Setting(0.4, float, "side (unit cube) of the box around the incumbent searched on every other proposal; 0: always global",
+        "local_width": Setting(0.4, float, "side (unit cube) of the box around the incumbent searched on every "
+                               "other proposal (in a batch, all but one of every four); 0: always global",
                                minimum=0.0, maximum=1.0),
         "n_starts": Setting(5, int, "L-BFGS-B starts for the acquisition", minimum=1, maximum=1_000),
         "gp_restarts": Setting(2, int, "restarts of the surrogate's marginal-likelihood optimiser", minimum=0, maximum=100),
@@ -134,13 +135,14 @@ class BayesianOptimisation(Method):
             surrogate, incumbent = believe(surrogate, incumbent, u)
         chosen = []
         noisy = self._noisy(history)
-        for _ in range(n):
+        local = self._local_choices(len(history.x) + len(history.pending), n)
+        for j in range(n):
             known = np.vstack(taken + [np.reshape(chosen, (-1, space.dim))])
             # Only an unfantasised GP (no pending point, nothing chosen yet) exploits: the believer
             # leaves the mean where it was, so a second pure-exploitation choice would land on the first.
             unfantasised = len(known) == len(history.x)
-            exploit = self._local_turn(len(known)) and not noisy and unfantasised
-            box = self._search_box(centre, len(known))
+            exploit = local[j] and not noisy and unfantasised
+            box = self._search_box(centre, local[j])
             u = self._maximise_acquisition(surrogate, incumbent, history, known, rng, box, exploit=exploit)
             chosen.append(u)
             if len(chosen) < n:
@@ -205,18 +207,27 @@ class BayesianOptimisation(Method):
         best = int(np.argmin(scores))
         return surrogate.unit[best], float(scores[best])
 
-    def _search_box(self, centre, n_points):
-        """``(lower, upper)`` of this proposal's search in the unit cube: the whole cube,
-        or on every other proposal (odd point count) the local box around ``centre``.
-        The count, not a stored state, decides, so ``suggest`` stays a pure function."""
-        if not self._local_turn(n_points):
+    def _search_box(self, centre, local):
+        """``(lower, upper)`` of a proposal's search in the unit cube: the whole cube, or
+        with ``local`` the box of side ``local_width`` centred on ``centre``."""
+        if not local:
             return np.zeros(len(centre)), np.ones(len(centre))
         width = self.values["local_width"]
         return np.clip(centre - width / 2, 0.0, 1.0), np.clip(centre + width / 2, 0.0, 1.0)
 
-    def _local_turn(self, n_points):
-        """Whether the proposal after ``n_points`` known points is local: every other one."""
-        return self.values["local_width"] > 0 and n_points % 2 == 1
+    def _local_choices(self, n_known, n):
+        """Which of the ``n`` proposals after ``n_known`` known points (pending included) search
+        the local box. One at a time, every other one (odd counts): the counts, not a stored
+        state, decide, so ``suggest`` stays a pure function. In a batch, all but the last of
+        every four: the believer's fantasies spread the local choices apart, and the global
+        one keeps each round exploring (Hartmann-6, q = 4, runs reaching regret 0.1 on seeds
+        0-19 / 20-39 / 40-59: 12 / 9 / 13 of 20 against 12 / 7 / 12 alternating, median
+        evaluations 46 / 61 / 44 against 56 / 61 / 48)."""
+        if self.values["local_width"] <= 0:
+            return [False] * n
+        if n == 1:
+            return [n_known % 2 == 1]
+        return [j % 4 != 3 and j != n - 1 for j in range(n)]
 
     def _maximise_acquisition(self, surrogate, best, history, known, rng, box, exploit=False):
         """The best new point in ``box``: of the acquisition, or with ``exploit`` of the
