@@ -144,21 +144,39 @@ def _unit_results(run, plan, units, log, workers, threads):
             yield run(unit)
         return
     import multiprocessing
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+    from concurrent.futures.process import BrokenProcessPool
 
     order = sorted(range(len(units)), key=lambda i: (-plan.unit_cost(*units[i]), i))
     _FORKED.update(run=run, units=units, log=log, threads=max(1, int(threads) // workers))
     if log is not None:
         log.flush()  # a forked worker would otherwise write the parent's buffered lines again
+    # concurrent.futures, not multiprocessing.Pool: a worker killed by a signal (a crash in
+    # a compiled library, the kernel's OOM killer) fails the chunk instead of hanging it.
     try:
-        with multiprocessing.get_context("fork").Pool(workers, initializer=_start_worker) as pool:
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"),
+                                 initializer=_start_worker) as pool:
+            pending = {pool.submit(_run_forked, i) for i in order}  # queued, and taken, costliest first
             done, next_index = {}, 0
-            for index, result in pool.imap_unordered(_run_forked, order, chunksize=1):
-                if isinstance(result, _FailedUnit):
-                    result.reraise()
-                done[index] = result
-                while next_index in done:
-                    yield done.pop(next_index)
-                    next_index += 1
+            try:
+                while pending:
+                    finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+                    for future in finished:
+                        try:
+                            index, result = future.result()
+                        except BrokenProcessPool:
+                            raise RuntimeError("a worker process of this chunk died (killed by a signal, or out "
+                                               "of memory); its log ends where it stopped") from None
+                        if isinstance(result, _FailedUnit):
+                            result.reraise()
+                        done[index] = result
+                    while next_index in done:
+                        yield done.pop(next_index)
+                        next_index += 1
+            except BaseException:
+                for future in pending:  # the units not started: the chunk has failed
+                    future.cancel()
+                raise
     finally:
         _FORKED.clear()
 

@@ -88,6 +88,25 @@ def test_a_unit_that_raises_in_a_worker_fails_the_chunk_with_its_message():
         list(_unit_results(run, plan, units, None, workers=2, threads=2))
 
 
+def test_a_worker_killed_by_a_signal_fails_the_chunk_instead_of_hanging_it():
+    import signal
+
+    from fitflow.chunks import _unit_results
+
+    plan = _plan(chunk_workers=2)
+    units = plan.chunk_units()[0]
+
+    def run(unit):
+        if unit == units[0]:
+            os.kill(os.getpid(), signal.SIGKILL)  # as a crash in compiled code, or the OOM killer, would
+        return unit
+
+    started = time.monotonic()
+    with pytest.raises(RuntimeError, match="a worker process of this chunk died"):
+        list(_unit_results(run, plan, units, None, workers=2, threads=2))
+    assert time.monotonic() - started < 60
+
+
 def test_chunk_workers_must_be_a_whole_number_of_at_least_one():
     from fitflow.errors import ConfigError
 
