@@ -20,10 +20,11 @@ from .layout import Layout
 __all__ = ["run_chunk", "worker_count"]
 
 
-def worker_count(plan, n_units, threads):
+def worker_count(plan, n_units, threads=None):
     """Worker processes of a chunk with ``n_units`` units whose job holds ``threads``
-    cores: ``chunk_workers``, at most one per unit and per core."""
-    return max(1, min(plan.chunk_workers, n_units, int(threads)))
+    cores: ``chunk_workers``, at most one per unit and per core (``threads`` None: as
+    many as the job asks cores for)."""
+    return max(1, min(plan.chunk_workers, n_units, plan.chunk_workers if threads is None else int(threads)))
 
 
 @durable_on_exit()
@@ -40,7 +41,10 @@ def run_chunk(plan, root, chunk, log=None, threads=1):
     if plan.store == "compact":
         manifest.update(_run_compact_chunk(plan, layout, chunk, units, log, workers, threads))
     else:
-        for _ in _unit_results(_FolderUnit(plan, layout.root, log), plan, units, log, workers, threads):
+        def run(unit):  # the folder layout: artefacts go straight to disk
+            _run_unit(plan, layout.root, *unit, log)
+
+        for _ in _unit_results(run, plan, units, log, workers, threads):
             pass
     write_json(layout.chunk_manifest(chunk), manifest)
 
@@ -51,16 +55,6 @@ def _run_unit(plan, root, case, batch, log):
         if pair.problem == case:
             fit_batch(plan, root, pair.key, batch, log=log, plot=plan.plot_fits)
             evaluate_batch(plan, root, pair.key, batch, log=log)
-
-
-class _FolderUnit:
-    """One unit's work in the folder layout: its artefacts go straight to disk."""
-
-    def __init__(self, plan, root, log):
-        self.plan, self.root, self.log = plan, root, log
-
-    def __call__(self, unit):
-        _run_unit(self.plan, self.root, *unit, self.log)
 
 
 class _CompactUnit:

@@ -176,11 +176,7 @@ def _read_text(path, wanted, separator):
         raise DataError(f"is not a valid {separator!r}-separated table: {message}", file=path) from None
     header = pd.read_csv(path, sep=separator, dtype=str, header=None, nrows=1, keep_default_na=False, comment="#",
                          skipinitialspace=True, engine="c").iloc[0].tolist()
-    names = [str(c).strip() for c in header]
-    repeated = sorted({n for n in names if names.count(n) > 1})
-    if repeated:  # pandas would rename the second copy and quietly use the first
-        raise DataError(f"names the column {repeated[0]!r} {names.count(repeated[0])} times in its header; "
-                        f"column names must be unique", file=path, key=repeated[0])
+    _require_unique_names(path, [str(c).strip() for c in header])  # pandas would rename a second copy
     table.columns = [str(c).strip() for c in table.columns]
     _require_columns(path, wanted, list(table.columns))
     if separator == ";":
@@ -215,16 +211,14 @@ def _read_whitespace(path, wanted):
     width = len(rows[0][1])
     if names is None:
         names = comment if comment and len(comment) == width else [f"col{j + 1}" for j in range(width)]
-    repeated = sorted({n for n in names if names.count(n) > 1})
-    if repeated:
-        raise DataError(f"names the column {repeated[0]!r} {names.count(repeated[0])} times in its header; "
-                        f"column names must be unique", file=path, key=repeated[0])
+    _require_unique_names(path, names)
     for number, cells in rows:
         if len(cells) != len(names):
             raise DataError(f"line {number} has {len(cells)} values; the columns are {len(names)} "
                             f"({' '.join(names)})", file=path)
     _require_columns(path, wanted, names)
-    return {name: np.array([cells[names.index(name)] for _, cells in rows], dtype=object) for name in wanted}
+    index = {name: names.index(name) for name in wanted}
+    return {name: np.array([cells[index[name]] for _, cells in rows], dtype=object) for name in wanted}
 
 
 def _is_number(text):
@@ -256,6 +250,14 @@ def _read_npz(path, wanted):
         raise
     except (zipfile.BadZipFile, EOFError, OSError, ValueError) as exc:
         raise DataError(f"is not a valid NPZ archive ({exc})", file=path) from None
+
+
+def _require_unique_names(path, names):
+    """A header that names a column twice is an error naming it."""
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    if repeated:
+        raise DataError(f"names the column {repeated[0]!r} {names.count(repeated[0])} times in its header; "
+                        f"column names must be unique", file=path, key=repeated[0])
 
 
 def _require_columns(path, wanted, available):

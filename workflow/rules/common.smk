@@ -6,6 +6,7 @@ from pathlib import Path
 from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
+from fitflow.chunks import worker_count
 from fitflow.errors import FitflowError
 from fitflow.experiment import batch_replicates, build_plan, n_batches
 from fitflow import layout as paths
@@ -148,9 +149,7 @@ def chunk_resource(name):
         if name == "runtime":
             return max(1, sum(n * sum(per_case[case]) for case, n in batches.items()))
         largest = max((v for values in per_case.values() for v in values), default=1)
-        return largest * min(
-            PLAN.chunk_workers, len(PLAN.chunk_units()[int(wildcards.chunk)])
-        )
+        return largest * worker_count(PLAN, sum(batches.values()))
 
     return resource
 

@@ -16,8 +16,8 @@
    Carlo and costs q cheap refits; the same fantasy covers pending points of a
    measurement log.
 5. Every other proposal (in a batch, all but one of every four) searches only a box
-   of side ``local_width`` (unit cube) centred on the incumbent: cycling between a global and a local search is the
-   classic cure for EI's slow last mile (Gutmann 2001, Regis & Shoemaker 2007's
+   of side ``local_width`` (unit cube) centred on the incumbent: cycling between a
+   global and a local search is the classic cure for EI's slow last mile (Gutmann 2001, Regis & Shoemaker 2007's
    weight cycling; TuRBO's trust regions, Eriksson et al. 2019, are the local half).
    Measured on seeds the benchmark does not use (benchmarks/bench_bo_vs_skopt.py
    --first-seed 20 --seeds 40): Branin 26.5 -> 20 evaluations to regret 1e-2,
