@@ -211,3 +211,28 @@ def test_local_cycling_reaches_branin_regret_sooner_than_global_search_alone():
     cycling = np.median([evaluations(0.4, seed) for seed in range(100, 112)])
     global_only = np.median([evaluations(0.0, seed) for seed in range(100, 112)])
     assert cycling < global_only, (cycling, global_only)
+
+
+def test_a_converged_local_box_is_searched_by_ei_not_measured_again():
+    # Noise-free, with the bowl's minimum measured: the posterior mean's minimum in the
+    # local box is that very point (within MEASURED_RADIUS), so exploiting would spend an
+    # evaluation learning nothing; the step must be a new point of the box instead.
+    from fitflow.campaign import History
+    from fitflow.space import SearchSpace
+    from fitflow_plugins.methods.bayesopt import MEASURED_RADIUS
+
+    space = SearchSpace.box(["a", "b"], [0.0, 0.0], [1.0, 1.0])
+    grid = np.stack(np.meshgrid(np.linspace(0.2, 0.4, 5), np.linspace(0.2, 0.4, 5)), -1).reshape(-1, 2)
+    x = np.vstack([grid, [[0.9, 0.9], [0.95, 0.1]]])  # 27 points (odd: a local step), (0.3, 0.3) among them
+    history = History(space, x, np.sum((x - 0.3) ** 2, axis=1), noise_sd=0.0)
+    method = fitflow.make_method("bayesopt", budget=30)
+    assert method._local_choices(len(x), 1) == [True]
+    surrogate = method._surrogate(history, np.random.default_rng(0))
+    box = method._search_box(np.array([0.3, 0.3]), local=True)
+    exploited = method._maximise_acquisition(surrogate, 0.0, history, np.empty((0, 2)), np.random.default_rng(0), box,
+                                             exploit=True)
+    assert np.linalg.norm(exploited - 0.3) < MEASURED_RADIUS  # the branch under test is taken
+    for seed in range(3):
+        u = space.to_unit(method.suggest(history, 1, np.random.default_rng(seed))[0])
+        assert np.min(np.linalg.norm(x - u, axis=1)) >= MEASURED_RADIUS, u
+        assert np.all(u >= box[0] - 1e-12) and np.all(u <= box[1] + 1e-12), u  # still in the local box

@@ -25,7 +25,12 @@
    Without noise the local proposal is the posterior mean's minimum in the box
    (weight cycling's pure-exploitation step): EI there paid for uncertainty the
    global half explores anyway. With noise it stays EI, as the mean's minimum would
-   sit on one noisy point.
+   sit on one noisy point. Once the box has converged, that minimum lies within
+   ``MEASURED_RADIUS`` of a measured point, and the step is EI in the box again:
+   re-measuring the incumbent teaches a noise-free surrogate nothing. (Noise-free,
+   seeds 0-19: evaluations within 1e-3 of an earlier one fell from 110 of 1,200 to 0
+   on Hartmann-6 and from 188 of 800 to 70 on Branin; the evaluations to each
+   benchmark threshold did not change: 36.5 (14/20) and 21.)
 6. In 5 or more dimensions the GP's prior mean is the worst value seen, not the mean
    (:mod:`.surrogate`): EI then stops spending the global half on the box's unexplored
    corners. With noise too: on noisy Hartmann-6 (sd 0.1) the median true regret of the
@@ -48,7 +53,11 @@ from fitflow.campaign import Recommendation, best_observed, run_in_process
 from .optimisation import best_so_far_figure, history_result
 from .surrogate import GaussianSurrogate
 
-__all__ = ["BayesianOptimisation", "expected_improvement"]
+__all__ = ["BayesianOptimisation", "expected_improvement", "MEASURED_RADIUS"]
+
+#: A noise-free exploitation step closer than this (unit cube) to a measured point
+#: would measure it again: EI in the local box takes the step instead (item 5 of the module docstring).
+MEASURED_RADIUS = 1e-3
 
 
 def expected_improvement(mean, std, best, xi):
@@ -75,7 +84,7 @@ def space_filling(dim, n, kind, rng):
 
 class BayesianOptimisation(Method):
     name = "bayesopt"
-    version = "2.3"
+    version = "2.4"
     description = "GP surrogate (scikit-learn), noise learned, EI / LCB, kriging-believer batches, qmc initial design"
     capabilities = frozenset({"black_box"})
     requirements = frozenset({"finite_bounds"})
@@ -144,6 +153,9 @@ class BayesianOptimisation(Method):
             exploit = local[j] and not noisy and unfantasised
             box = self._search_box(centre, local[j])
             u = self._maximise_acquisition(surrogate, incumbent, history, known, rng, box, exploit=exploit)
+            if exploit and np.min(np.linalg.norm(known - u, axis=1)) < MEASURED_RADIUS:
+                # The mean's minimum is measured already (the box has converged): EI there instead.
+                u = self._maximise_acquisition(surrogate, incumbent, history, known, rng, box)
             chosen.append(u)
             if len(chosen) < n:
                 surrogate, incumbent = believe(surrogate, incumbent, u)
