@@ -6,7 +6,10 @@ environment that shares this one's packages, and runs each commit's default expe
 (``config/config.yaml``, ``--cores 2``) one after the other. It prints, per method, the
 summed fit time of both and the ratio (target: <= 0.5 overall), and checks accuracy: for
 every (problem, method) pair in both, the median of its headline metric at this commit must
-lie within the reference's replicate spread (its 10th to 90th percentile).
+lie within the reference's replicate spread (its 10th to 90th percentile). It also prints
+where this commit's wall time went (Snakemake's and the jobs' start-up, the fits, the
+report), read from the times its artefacts were written, against the ideal of the fit sum
+spread over 2 cores.
 
 Run:  .venv/bin/python benchmarks/bench_fit_time.py [--reference COMMIT] [--chunks N]
 """
@@ -17,6 +20,7 @@ import subprocess
 import sys
 import sysconfig
 import tempfile
+import time
 
 import pandas as pd
 
@@ -41,12 +45,28 @@ def reference_python(worktree, scratch):
 
 
 def run_default(python, tree, workdir, overrides=()):
+    started = time.time()
     wall = run_workflow(workdir, Path(tree) / "config/config.yaml", python=python, tree=tree, overrides=overrides)
     root = next((Path(workdir) / "results").iterdir())
     table = pd.read_csv(root / "fits.csv").merge(pd.read_csv(root / "timings.csv"),
                                                  on=["problem", "problem_settings", "method", "method_settings",
                                                      "replicate"])
-    return wall, table
+    return wall, table, wall_phases(root, started, wall)
+
+
+def wall_phases(root, started, wall):
+    """Where a run's wall time went, from the times its artefacts were written: until the
+    first dataset (Snakemake's start, the chunk job's and its workers' imports), the
+    generate-fit-evaluate phase (to the last chunk manifest), the report job (to the
+    report) and Snakemake's own finish. None where the run has no chunks."""
+    datasets = [p.stat().st_mtime for p in (root / "datasets").rglob("*") if p.is_file()]
+    manifests = [p.stat().st_mtime for p in (root / "chunks").glob("chunk-*.json")]
+    report = root / "report.html"
+    if not datasets or not manifests or not report.exists():
+        return None
+    marks = [started, min(datasets), max(manifests), report.stat().st_mtime, started + wall]
+    names = ("start to first dataset", "generate, fit, evaluate", "report job", "Snakemake's finish")
+    return [(name, b - a) for name, a, b in zip(names, marks, marks[1:])]
 
 
 def accuracy_rows(reference, current):
@@ -81,9 +101,9 @@ def main():
             python = reference_python(worktree, scratch)
             (Path(scratch) / "ref-run").mkdir()
             (Path(scratch) / "now-run").mkdir()
-            ref_wall, ref = run_default(python, worktree, Path(scratch) / "ref-run")
+            ref_wall, ref, _ = run_default(python, worktree, Path(scratch) / "ref-run")
             overrides = [f"chunks={args.chunks}"] if args.chunks is not None else []
-            now_wall, now = run_default(sys.executable, REPO, Path(scratch) / "now-run", overrides)
+            now_wall, now, phases = run_default(sys.executable, REPO, Path(scratch) / "now-run", overrides)
         finally:
             subprocess.run(["git", "-C", str(REPO), "worktree", "remove", "--force", str(worktree)], check=False)
 
@@ -101,6 +121,10 @@ def main():
     print(f"  wall time       {ref_wall:8.2f} s {now_wall:8.2f} s")
     print(f"  wall / (fit sum / 2 cores): {ref_wall / (ref_sum.sum() / 2):.2f}  {now_wall / (now_sum.sum() / 2):.2f}"
           "   (target <= 1.15)")
+    if phases:
+        print(f"  where this commit's wall time went (ideal: the fit sum / 2 = {now_sum.sum() / 2:.1f} s):")
+        for name, seconds in phases:
+            print(f"    {name:26s} {seconds:6.2f} s")
     print("\naccuracy: this commit's median inside the reference's 10-90% replicate spread")
     rows = accuracy_rows(ref, now)
     for problem, method, metric, median, lo, hi, inside in rows:
