@@ -30,7 +30,7 @@ __all__ = ["SmoothingSpline"]
 
 class SmoothingSpline(Method):
     name = "spline"
-    version = "1.1"
+    version = "1.2"
     description = "cubic smoothing spline (scipy make_smoothing_spline), lam by GCV, band from the smoother"
     capabilities = frozenset({"regression"})
     requirements = frozenset({"distinct_x"})
@@ -145,7 +145,10 @@ class SmoothingSpline(Method):
                           "these data (too few points for their wiggles?)")
         if best == len(grid) - 1:  # the straight-line limit of the spline: a legitimate answer
             return 10.0 ** grid[best], "gcv (its minimum is the straight-line limit)"
-        refined = minimize_scalar(gcv, bounds=(grid[best - 1], grid[best + 1]), method="bounded",
-                                  options={"xatol": 1e-3})
+        # Near interpolation GCV is inf (see gcv); Brent's parabolas need finite values there,
+        # so the refinement sees a finite ceiling above every score on the grid instead.
+        ceiling = 10.0 * max(abs(s) for s in scores if np.isfinite(s)) + 1.0
+        refined = minimize_scalar(lambda g: min(gcv(g), ceiling), bounds=(grid[best - 1], grid[best + 1]),
+                                  method="bounded", options={"xatol": 1e-3})
         log_lam = refined.x if refined.fun <= scores[best] else grid[best]
         return 10.0**log_lam, "gcv"
