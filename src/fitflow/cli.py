@@ -168,7 +168,7 @@ def main(argv=None):
     show.add_argument("fit_id", help="problem/problem-settings/method/method-settings/rep-k, or problem/method/k")
     show.add_argument("--figure", metavar="PNG", help="also draw the fit (data, truth, fit and band) to this file")
     one = commands.add_parser("compare", help="fit one data file with every method that can; print one row each")
-    one.add_argument("file", help="a .csv, .tsv/.tab, .txt/.dat (columns separated by spaces) or .npz file")
+    one.add_argument("file", help="a .csv, .tsv/.tab, .txt/.dat (columns separated by spaces, or a NIST StRD file) or .npz file")
     one.add_argument("--x", nargs="+", default=["x"], help="predictor column(s) (default x)")
     one.add_argument("--y", default="y", help="response column (default y)")
     one.add_argument("--sigma", help="column of per-point standard errors (default: unknown)")

@@ -9,7 +9,9 @@ included (``1,5``: a spreadsheet's export where the comma is the decimal mark). 
 or .dat file holds columns separated by spaces or tabs, as ``numpy.savetxt``, gnuplot
 and many instruments write them: its column names are its first line, or the last
 ``#`` comment line before the numbers (``numpy.savetxt(..., header="t y")``), or,
-without either, ``col1``, ``col2``, ... Other text
+without either, ``col1``, ``col2``, ... A NIST/ITL StRD reference file (its first line
+``NIST/ITL StRD``) is read as NIST lays it out: the rows its ``Data (lines a to b)`` entry
+names, the columns its ``Data:  y  x`` line names. Other text
 files are parsed by pandas with every cell read as text first, so the first bad
 cell can be reported exactly; NPZ archives are opened with
 ``allow_pickle=False``, so nothing in a data file is ever executed.
@@ -194,6 +196,11 @@ def _read_whitespace(path, wanted):
         lines = Path(path).read_text(encoding="utf-8").splitlines()
     except UnicodeDecodeError as exc:
         raise DataError(f"is not UTF-8 text ({exc.reason} at byte {exc.start})", file=path) from None
+    strd = _strd_data(path, lines)
+    if strd is not None:
+        names, rows = strd
+        _require_unique_names(path, names)
+        return _named_cells(path, wanted, names, rows)
     names, rows, comment = None, [], None
     for number, line in enumerate(lines, start=1):
         text = line.split("#", 1)[0].strip()
@@ -212,6 +219,12 @@ def _read_whitespace(path, wanted):
     if names is None:
         names = comment if comment and len(comment) == width else [f"col{j + 1}" for j in range(width)]
     _require_unique_names(path, names)
+    return _named_cells(path, wanted, names, rows)
+
+
+def _named_cells(path, wanted, names, rows):
+    """``{column: cells}`` of the ``wanted`` columns from ``rows`` of ``(line number, cells)``;
+    a row with more or fewer cells than ``names`` is an error naming its line."""
     for number, cells in rows:
         if len(cells) != len(names):
             raise DataError(f"line {number} has {len(cells)} values; the columns are {len(names)} "
@@ -219,6 +232,28 @@ def _read_whitespace(path, wanted):
     _require_columns(path, wanted, names)
     index = {name: names.index(name) for name in wanted}
     return {name: np.array([cells[index[name]] for _, cells in rows], dtype=object) for name in wanted}
+
+
+def _strd_data(path, lines):
+    """``(names, rows)`` of a NIST/ITL StRD file's data block, or None for any other file.
+    The block's place comes from the file's own ``Data (lines a to b)`` entry and its column
+    names from the ``Data:`` line above it (``Data:   y   x``)."""
+    import re
+
+    if not lines or lines[0].strip() != "NIST/ITL StRD":
+        return None
+    where = next((m for m in map(re.compile(r"^\s*Data\s+\(lines\s+(\d+)\s+to\s+(\d+)\)").match, lines) if m), None)
+    if where is None:
+        raise DataError("is a NIST/ITL StRD file without its 'Data (lines a to b)' entry", file=path)
+    first, last = int(where.group(1)), int(where.group(2))
+    # The names are on the last 'Data:' line before the block (an earlier one describes the data).
+    header = next((i for i in range(min(first, len(lines) + 1) - 2, -1, -1) if lines[i].startswith("Data:")), None)
+    if header is None or not first <= last <= len(lines):
+        raise DataError(f"is a NIST/ITL StRD file whose data lines {first} to {last} do not follow a 'Data:' line "
+                        f"of column names inside its {len(lines)} lines", file=path)
+    names = lines[header].split(":", 1)[1].split()
+    rows = [(number, lines[number - 1].split()) for number in range(first, last + 1) if lines[number - 1].strip()]
+    return names, rows
 
 
 def _is_number(text):

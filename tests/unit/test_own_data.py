@@ -97,6 +97,45 @@ def test_whitespace_separated_text_reads_as_the_csv_with_names_from_its_header_o
         read_observations(write(tmp_path, "x y\n0 1.0\n1 3,1\n", "comma.txt"), ["x"], "y")
 
 
+#: A NIST/ITL StRD file as NIST lays it out (Misra1a's first lines, its data cut to four rows):
+#: a description whose own 'Data:' line is prose, then the data block the header places.
+STRD = """NIST/ITL StRD
+Dataset Name:  Tiny            (Tiny.dat)
+
+File Format:   ASCII
+               Data               (lines 9 to 12)
+
+Data:          1 Response Variable  (y = volume)
+Data:   y               x
+      10.07E0      77.6E0
+      14.73E0     114.9E0
+
+      17.94E0     141.1E0
+"""
+
+
+def test_a_nist_strd_file_is_read_from_the_block_its_header_names(tmp_path):
+    path = tmp_path / "Tiny.dat"
+    path.write_text(STRD)
+    observations = read_observations(path, ["x"], "y")
+    np.testing.assert_array_equal(observations.x, [77.6, 114.9, 141.1])
+    np.testing.assert_array_equal(observations.y, [10.07, 14.73, 17.94])
+    # The header's own line numbers are trusted only where they fit the file.
+    path.write_text(STRD.replace("(lines 9 to 12)", "(lines 9 to 40)"))
+    with pytest.raises(DataError, match=r"data lines 9 to 40 do not follow a 'Data:' line of column names inside its "
+                                        r"12 lines"):
+        read_observations(path, ["x"], "y")
+    path.write_text(STRD.replace("(lines 9 to 12)", "(lines 1 to 2)"))
+    with pytest.raises(DataError, match=r"data lines 1 to 2 do not follow a 'Data:' line"):
+        read_observations(path, ["x"], "y")
+    path.write_text(STRD.replace("Data               (lines 9 to 12)", "Data"))
+    with pytest.raises(DataError, match=r"NIST/ITL StRD file without its 'Data \(lines a to b\)' entry"):
+        read_observations(path, ["x"], "y")
+    path.write_text(STRD.replace("141.1E0", "141.1E0  3.0"))
+    with pytest.raises(DataError, match=r"line 12 has 3 values; the columns are 2 \(y x\)"):
+        read_observations(path, ["x"], "y")
+
+
 def test_several_predictor_columns_make_a_matrix(tmp_path):
     path = write(tmp_path, "u,v,y\n1,2,3\n4,5,6\n7,8,9\n")
     data = read_observations(path, ["u", "v"], "y")
