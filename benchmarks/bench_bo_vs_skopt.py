@@ -19,6 +19,20 @@ Prints, per case, the median over seeds (and how many seeds reached the target):
 
 skopt runs with its defaults (``gp_minimize``: GP with Matern-5/2, gp_hedge
 acquisition, 10 initial points, noise modelled), as its users run it.
+
+``--botorch`` adds BoTorch to the noise-free and noisy rows, run as its tutorials run it:
+a scrambled Sobol' design of fitflow's default size, then a SingleTaskGP with BoTorch's
+default priors and standardised outcomes, LogExpectedImprovement, ``optimize_acqf`` with
+10 restarts from 512 raw samples; with noise, EI improves on and the recommendation is the
+best posterior mean at an evaluated point, as fitflow's. BoTorch needs torch, which no
+extra of fitflow installs (several GB unless pinned to a CPU build); run it from a virtual
+environment that has both, e.g. one sharing this one's packages:
+
+    python -m venv /tmp/bt && /tmp/bt/bin/pip install torch==2.13.0 botorch
+    here=$(.venv/bin/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
+    echo "import site; site.addsitedir('$here')" \
+        > "$(/tmp/bt/bin/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')/fitflow.pth"
+    /tmp/bt/bin/python benchmarks/bench_bo_vs_skopt.py --cases clean,noisy --botorch
 """
 
 import argparse
@@ -97,6 +111,50 @@ def skopt_run(function, budget, seed, noise_sd=0.0, batch=1):
     return values, None, None
 
 
+def botorch_run(function, budget, seed, noise_sd=0.0):
+    """(observed values, true value at the recommendation) of one BoTorch campaign
+    (module docstring), on the unit cube mapped onto the function's box."""
+    _quiet()
+    import torch
+    from botorch.acquisition import LogExpectedImprovement
+    from botorch.fit import fit_gpytorch_mll
+    from botorch.models import SingleTaskGP
+    from botorch.models.transforms import Standardize
+    from botorch.optim import optimize_acqf
+    from gpytorch.mlls import ExactMarginalLogLikelihood
+    from torch.quasirandom import SobolEngine
+
+    torch.set_num_threads(1)
+    torch.manual_seed(seed)
+    f, lower, upper, _, _ = _benchmark(function)
+    lower, upper = np.asarray(lower, dtype=float), np.asarray(upper, dtype=float)
+    dim = lower.size
+    noise = np.random.default_rng(10_000 + seed)
+
+    def measure(unit):  # BoTorch maximises: it sees minus the (noisy) value
+        return [float(f(lower + (upper - lower) * u)) + noise_sd * noise.standard_normal() for u in unit.numpy()]
+
+    def model_of(x, values):
+        model = SingleTaskGP(x, -torch.tensor(values, dtype=torch.double).unsqueeze(-1),
+                             outcome_transform=Standardize(m=1))
+        fit_gpytorch_mll(ExactMarginalLogLikelihood(model.likelihood, model))
+        return model
+
+    n_initial = min(budget - 1, max(5, 2 * dim + 1) if noise_sd == 0 else max(8, 2 * dim + 1))
+    x = SobolEngine(dim, scramble=True, seed=seed).draw(n_initial).to(torch.double)
+    values = measure(x)
+    bounds = torch.stack([torch.zeros(dim), torch.ones(dim)]).to(torch.double)
+    while len(values) < budget:
+        model = model_of(x, values)
+        best = -min(values) if noise_sd == 0 else float(model.posterior(x).mean.max())
+        point, _ = optimize_acqf(LogExpectedImprovement(model, best_f=best), bounds=bounds, q=1,
+                                 num_restarts=10, raw_samples=512)
+        x = torch.cat([x, point])
+        values += measure(point)
+    best = int(np.argmin(values)) if noise_sd == 0 else int(model_of(x, values).posterior(x).mean.argmax())
+    return values, float(f(lower + (upper - lower) * x[best].numpy()))
+
+
 def proposal_times(repeats=5):
     """Seconds per proposal in 6-D after 59 evaluations (one thread), fitflow and skopt."""
     _quiet()
@@ -137,7 +195,14 @@ def main():
                         help="seeds first-seed, ..., first-seed + seeds - 1 (the table uses 0-19; tune on others)")
     parser.add_argument("--cases", default="all", help="comma-separated: clean,noisy,batch,time (default all)")
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--botorch", action="store_true",
+                        help="add BoTorch to the noise-free and noisy rows (needs torch and botorch: see above)")
     args = parser.parse_args()
+    if args.botorch:
+        try:
+            import botorch  # noqa: F401
+        except ImportError:
+            parser.error("--botorch needs torch and botorch in this Python; the module docstring says how")
     wanted = {"clean", "noisy", "batch", "time"} if args.cases == "all" else set(args.cases.split(","))
     seeds = range(args.first_seed, args.first_seed + args.seeds)
     pool = ProcessPoolExecutor(args.workers)
@@ -150,8 +215,12 @@ def main():
             theirs = list(pool.map(skopt_run, [function] * len(seeds), [budget] * len(seeds), seeds))
             a = [evaluations_to(v, optimum, threshold, budget) for v, _ in ours]
             b = [evaluations_to(v, optimum, threshold, budget) for v, _, _ in theirs]
+            extra = ""
+            if args.botorch:
+                runs = pool.map(botorch_run, [function] * len(seeds), [budget] * len(seeds), seeds)
+                extra = f"   botorch {_fmt_evals([evaluations_to(v, optimum, threshold, budget) for v, _ in runs], budget)}"
             print(f"  {name:10s} regret {threshold:g}, budget {budget}: fitflow {_fmt_evals(a, budget)}   "
-                  f"skopt {_fmt_evals(b, budget)}", flush=True)
+                  f"skopt {_fmt_evals(b, budget)}{extra}", flush=True)
     if "noisy" in wanted:
         print("\nnoisy: true regret of the recommended point (median, max)", flush=True)
         for name, (function, _, budget) in CASES.items():
@@ -162,10 +231,15 @@ def main():
             a = np.array([t for _, t in ours]) - optimum
             b = np.array([t for _, t, _ in theirs]) - optimum
             c = np.array([t for _, _, t in theirs]) - optimum
+            extra = ""
+            if args.botorch:
+                runs = pool.map(botorch_run, [function] * n, [budget] * n, seeds, [sd] * n)
+                d = np.array([t for _, t in runs]) - optimum
+                extra = f"   botorch {np.median(d):.3g} (max {d.max():.3g})"
             print(f"  {name:10s} sd {sd:g}, budget {budget}: fitflow {np.median(a):.3g} (max {a.max():.3g})   "
                   f"skopt res.x {np.median(b):.3g} (max {b.max():.3g})   skopt expected_minimum "
-                  f"{np.median(c):.3g} (max {c.max():.3g})   ratio fitflow/skopt {np.median(a) / np.median(b):.2f}",
-                  flush=True)
+                  f"{np.median(c):.3g} (max {c.max():.3g})   ratio fitflow/skopt {np.median(a) / np.median(b):.2f}"
+                  f"{extra}", flush=True)
     if "batch" in wanted:
         print("\nbatches: Hartmann-6 evaluations until regret < 0.1, budget 60", flush=True)
         function, threshold, budget = CASES["hartmann6"]
