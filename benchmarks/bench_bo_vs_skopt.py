@@ -140,7 +140,9 @@ def botorch_run(function, budget, seed, noise_sd=0.0):
         fit_gpytorch_mll(ExactMarginalLogLikelihood(model.likelihood, model))
         return model
 
-    n_initial = min(budget - 1, max(5, 2 * dim + 1) if noise_sd == 0 else max(8, 2 * dim + 1))
+    import fitflow
+
+    n_initial = fitflow.make_method("bayesopt", budget=budget).default_initial_size(dim, noisy=noise_sd != 0)
     x = SobolEngine(dim, scramble=True, seed=seed).draw(n_initial).to(torch.double)
     values = measure(x)
     bounds = torch.stack([torch.zeros(dim), torch.ones(dim)]).to(torch.double)

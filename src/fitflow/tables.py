@@ -198,9 +198,7 @@ def _read_whitespace(path, wanted):
         raise DataError(f"is not UTF-8 text ({exc.reason} at byte {exc.start})", file=path) from None
     strd = _strd_data(path, lines)
     if strd is not None:
-        names, rows = strd
-        _require_unique_names(path, names)
-        return _named_cells(path, wanted, names, rows)
+        return _named_cells(path, wanted, *strd)
     names, rows, comment = None, [], None
     for number, line in enumerate(lines, start=1):
         text = line.split("#", 1)[0].strip()
@@ -218,13 +216,13 @@ def _read_whitespace(path, wanted):
     width = len(rows[0][1])
     if names is None:
         names = comment if comment and len(comment) == width else [f"col{j + 1}" for j in range(width)]
-    _require_unique_names(path, names)
     return _named_cells(path, wanted, names, rows)
 
 
 def _named_cells(path, wanted, names, rows):
     """``{column: cells}`` of the ``wanted`` columns from ``rows`` of ``(line number, cells)``;
-    a row with more or fewer cells than ``names`` is an error naming its line."""
+    a repeated name, or a row with more or fewer cells than ``names``, is an error naming it."""
+    _require_unique_names(path, names)
     for number, cells in rows:
         if len(cells) != len(names):
             raise DataError(f"line {number} has {len(cells)} values; the columns are {len(names)} "
@@ -246,9 +244,11 @@ def _strd_data(path, lines):
     if where is None:
         raise DataError("is a NIST/ITL StRD file without its 'Data (lines a to b)' entry", file=path)
     first, last = int(where.group(1)), int(where.group(2))
-    # The names are on the last 'Data:' line before the block (an earlier one describes the data).
-    header = next((i for i in range(min(first, len(lines) + 1) - 2, -1, -1) if lines[i].startswith("Data:")), None)
-    if header is None or not first <= last <= len(lines):
+    header = None
+    if first <= last <= len(lines):
+        # The names are on the last 'Data:' line before the block (an earlier one describes the data).
+        header = next((i for i in range(first - 2, -1, -1) if lines[i].startswith("Data:")), None)
+    if header is None:
         raise DataError(f"is a NIST/ITL StRD file whose data lines {first} to {last} do not follow a 'Data:' line "
                         f"of column names inside its {len(lines)} lines", file=path)
     names = lines[header].split(":", 1)[1].split()
