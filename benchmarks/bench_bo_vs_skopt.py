@@ -36,9 +36,9 @@ environment that has both, e.g. one sharing this one's packages:
 """
 
 import argparse
+from concurrent.futures import ProcessPoolExecutor
 import time
 import warnings
-from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
 
@@ -74,7 +74,7 @@ def fitflow_run(function, budget, seed, noise_sd=0.0, batch=1):
     """(observed values, true value at the recommendation) of one bayesopt campaign."""
     _quiet()
     import fitflow
-    from fitflow.campaign import run_in_process
+    from fitflow.campaigns.campaign import run_in_process
 
     data = fitflow.generate("black_box", seed=seed, function=function, noise_sd=noise_sd)
     objective = data.objective
@@ -115,13 +115,13 @@ def botorch_run(function, budget, seed, noise_sd=0.0):
     """(observed values, true value at the recommendation) of one BoTorch campaign
     (module docstring), on the unit cube mapped onto the function's box."""
     _quiet()
-    import torch
     from botorch.acquisition import LogExpectedImprovement
     from botorch.fit import fit_gpytorch_mll
     from botorch.models import SingleTaskGP
     from botorch.models.transforms import Standardize
     from botorch.optim import optimize_acqf
     from gpytorch.mlls import ExactMarginalLogLikelihood
+    import torch
     from torch.quasirandom import SobolEngine
 
     torch.set_num_threads(1)
@@ -160,10 +160,11 @@ def botorch_run(function, budget, seed, noise_sd=0.0):
 def proposal_times(repeats=5):
     """Seconds per proposal in 6-D after 59 evaluations (one thread), fitflow and skopt."""
     _quiet()
-    import fitflow
-    from fitflow.campaign import History
-    from fitflow.space import SearchSpace
     from skopt import Optimizer
+
+    import fitflow
+    from fitflow.campaigns.campaign import History
+    from fitflow.inputs.space import SearchSpace
 
     f, lower, upper, _, _ = _benchmark("hartmann6")
     rng = np.random.default_rng(0)

@@ -14,7 +14,7 @@ import time
 import numpy as np
 
 import fitflow
-from fitflow.errors import FitflowError
+from fitflow.core.errors import FitflowError
 
 
 def measure(method, data, seed):

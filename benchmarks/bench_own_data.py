@@ -13,11 +13,11 @@ with 2% errors (NIST-sized). Measured, each in a fresh process so imports count:
 """
 
 import argparse
+from pathlib import Path
 import subprocess
 import sys
 import tempfile
 import time
-from pathlib import Path
 
 import numpy as np
 import yaml

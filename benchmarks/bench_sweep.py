@@ -88,12 +88,12 @@ def files_per_1000(workdir, config, n_fits):
 def plain_loop(workdir, config):
     """The same jobs' work, called one after another in this process (with ``store:
     compact``, the one chunk's work: every unit staged in memory and packed)."""
-    from fitflow.aggregate import write_experiment_tables
-    from fitflow.chunks import run_chunk
-    from fitflow.experiment import batches, build_plan
-    from fitflow.jobs import evaluate_batch, fit_batch, generate_batch
-    from fitflow.layout import Layout
     from fitflow.report import write_report
+    from fitflow.run.aggregate import write_experiment_tables
+    from fitflow.run.chunks import run_chunk
+    from fitflow.run.experiment import batches, build_plan
+    from fitflow.run.jobs import evaluate_batch, fit_batch, generate_batch
+    from fitflow.run.layout import Layout
 
     start = time.perf_counter()
     plan = build_plan(config)

@@ -32,7 +32,7 @@ def main(argv):
     width = 0.5346 * stark + math.sqrt(0.2166 * stark**2 + doppler**2)
     shift = LAMBDA0 * args.velocity / C_KM_S + 0.01 * density**0.8
     ratio = 2.5 * math.exp(-12.0 / args.temperature)
-    print(f"converged; writing outputs")
+    print("converged; writing outputs")
     print(f"{width!r} {shift!r} {ratio!r}")
     return 0
 

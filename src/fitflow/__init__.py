@@ -12,14 +12,36 @@ The public API, for plugin authors and notebook users:
   :func:`read_result`, :func:`read_table`.
 
 Conformance checks for plugins live in :mod:`fitflow.testing`.
+
+The package is layered; a module imports only from its own layer and those below:
+
+* ``core``: the plugin contract, data types, registry, artefacts, one fit;
+* ``inputs``: what a user writes (expressions, models, tables, objectives, programs);
+* ``evaluation``: metrics, cross-validation, comparisons, method figures;
+* ``campaigns``: optimisation of a function or an experiment;
+* ``run``: the plan, Snakemake jobs, the result store;
+* ``report``: the HTML report;
+* ``api``, ``cli``, ``testing`` on top.
 """
 
-from .api import fit, generate, make_method, make_problem, measurement
-from .artefacts import read_dataset, read_result, write_dataset, write_result
-from .campaign import maximise, minimise
-from .compare import compare
-from .dataset import Dataset
-from .errors import (
+from .api import (
+    compare,
+    evaluate,
+    fit,
+    generate,
+    make_method,
+    make_problem,
+    maximise,
+    measurement,
+    minimise,
+    read_dataset,
+    read_result,
+    read_table,
+    write_dataset,
+    write_result,
+)
+from .core.dataset import Dataset
+from .core.errors import (
     ArtefactError,
     ConfigError,
     DataError,
@@ -29,13 +51,12 @@ from .errors import (
     PluginNotFoundError,
     SettingsError,
 )
-from .evaluate import evaluate
-from .model import ParametricModel
-from .objective import Objective
-from .plugin import Method, Problem
-from .registry import get_method, get_problem
-from .result import FitResult
-from .settings import Setting
+from .core.model import ParametricModel
+from .core.plugin import Method, Problem
+from .core.registry import get_method, get_problem
+from .core.result import FitResult
+from .core.settings import Setting
+from .inputs.objective import Objective
 
 __version__ = "0.1.0"
 
@@ -73,9 +94,3 @@ __all__ = [
     "write_result",
 ]
 
-
-def read_table(root, with_timings=True):
-    """The aggregate table of an experiment folder (see :mod:`fitflow.aggregate`)."""
-    from .aggregate import read_table as _read_table
-
-    return _read_table(root, with_timings=with_timings)

@@ -12,8 +12,8 @@
 import argparse
 import sys
 
-from .errors import FitflowError
-from .registry import methods, problems
+from .core.errors import FitflowError
+from .core.registry import methods, problems
 
 __all__ = ["main"]
 
@@ -62,7 +62,7 @@ def check_plugin(name, out=sys.stdout, problem=None):
 
     ``problem`` restricts a method's checks to that registered problem.
     """
-    from .errors import PluginNotFoundError
+    from .core.errors import PluginNotFoundError
     from .testing import run_checks, serving_problems
 
     if name in problems():
@@ -93,7 +93,7 @@ def show_plan(configfile, out=sys.stdout):
     """Print what ``configfile`` fits and what it leaves out, with the reasons."""
     import yaml
 
-    from .experiment import build_plan
+    from .run.experiment import build_plan
 
     with open(configfile) as handle:
         config = yaml.safe_load(handle)
@@ -121,8 +121,8 @@ def compare_file(args, out=None):
     """Fit one data file with every method that can (or ``--methods``); print the table."""
     import pandas as pd
 
-    from .api import generate, make_problem
-    from .compare import compare
+    from .core.pipeline import generate, make_problem
+    from .evaluation.compare import compare
 
     out = out or sys.stdout
 
@@ -131,7 +131,7 @@ def compare_file(args, out=None):
     problem = make_problem("table", **{k: v for k, v in settings.items() if v is not None})
     table = compare(generate(problem), methods=args.methods.split(",") if args.methods else None, seed=args.seed)
     if args.csv:
-        from .artefacts import write_bytes
+        from .core.artefacts import write_bytes
 
         write_bytes(args.csv, table.to_csv(index=False).encode())
     shown = [c for c in ("method", "status", "wall_time_s", "chi2_dof", "cv_rmse", "residual_rms", "aic")
@@ -189,18 +189,18 @@ def main(argv=None):
         if args.command == "plan":
             return show_plan(args.configfile)
         if args.command == "suggest":
-            from .measurement_log import suggest as suggest_points
+            from .campaigns.measurement_log import suggest as suggest_points
 
             suggest_points(args.campaign, args.n, out=sys.stdout)
             return 0
         if args.command == "show":
             import json
 
-            from .lookup import show_fit
+            from .run.lookup import show_fit
 
             print(json.dumps(show_fit(args.results_dir, args.fit_id), indent=2, sort_keys=True))
             if args.figure:
-                from .lookup import draw_fit
+                from .run.lookup import draw_fit
 
                 if not draw_fit(args.results_dir, args.fit_id, args.figure):
                     print(f"fitflow: {args.fit_id} has nothing to draw (no dataset, or x is not 1-D)", file=sys.stderr)

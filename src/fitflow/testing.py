@@ -24,13 +24,13 @@ import tempfile
 
 import numpy as np
 
-from .artefacts import read_dataset, read_result, write_dataset, write_result
-from .errors import SettingsError
-from .evaluate import evaluate
-from .plugin import Method, Problem
-from .result import FitResult
-from .settings import Setting
-from .validation import dataset_problems, result_problems
+from .core.artefacts import read_dataset, read_result, write_dataset, write_result
+from .core.errors import SettingsError
+from .core.plugin import Method, Problem
+from .core.result import FitResult
+from .core.settings import Setting
+from .core.validation import dataset_problems, result_problems
+from .evaluation.evaluate import evaluate
 
 __all__ = [
     "plugin_checks",
@@ -241,7 +241,7 @@ def check_dataset_roundtrip(cls):
 def serving_problems(cls, names=None):
     """Instances (fast settings) of the registered problems ``cls`` serves and can fit,
     and ``{problem name: reason}`` for those it serves but cannot fit (its requirements)."""
-    from .registry import problems
+    from .core.registry import problems
 
     registry = problems()
     found, cannot = [], {}
@@ -272,7 +272,7 @@ class _WithoutConvergenceCheck:
     """A problem whose objectives carry no convergence check. The checks test a plugin's
     contract (names, shapes, determinism, round trips) at its fast settings, whose few
     evaluations never reach a chi-square's minimum: in a real run that is rightly a
-    failed fit (:func:`fitflow.objective.chi_square_gap`), here it would hide the result
+    failed fit (:func:`fitflow.inputs.objective.chi_square_gap`), here it would hide the result
     being checked."""
 
     def __init__(self, problem):
@@ -324,8 +324,8 @@ def check_figures(cls, problem):
     import matplotlib
 
     matplotlib.use("Agg", force=True)
-    import matplotlib.pyplot as plt
     from matplotlib.figure import Figure
+    import matplotlib.pyplot as plt
 
     data, result = _fit(cls, problem)
     if not result.ok:
@@ -387,7 +387,7 @@ def run_checks(cls, problems=None, expected_failures=None, seconds=None):
     keyed by check name (``check_x`` or ``check_x[problem]``). ``seconds``
     defaults to the plugin's runtime hint.
     """
-    from .timelimit import TimedOut, time_limit
+    from .core.timelimit import TimedOut, time_limit
 
     seconds = 60 * cls.resource_hints()["runtime"] if seconds is None else seconds
     expected = {**dict(getattr(cls, "expected_failures", {}) or {}), **dict(expected_failures or {})}

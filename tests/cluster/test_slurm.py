@@ -5,10 +5,10 @@ import subprocess
 import sys
 
 import pytest
+from slurm_cluster import slurm_cluster  # noqa: F401  (the fixture)
 import yaml
 
 from conftest import REPO, artefact_hashes, run_snakemake
-from slurm_cluster import slurm_cluster  # noqa: F401  (the fixture)
 
 pytestmark = [pytest.mark.slow, pytest.mark.slurm]
 

@@ -7,10 +7,10 @@ import numpy as np
 import pytest
 
 import fitflow
-from fitflow import registry
-from fitflow.errors import ConfigError
-from fitflow.experiment import build_plan
-from fitflow.api import safe_fit
+from fitflow.core import registry
+from fitflow.core.errors import ConfigError
+from fitflow.core.pipeline import safe_fit
+from fitflow.run.experiment import build_plan
 from fitflow.testing import run_checks
 
 sys.path.insert(0, str(__import__("pathlib").Path(__file__).parents[1] / "broken_plugins"))

@@ -1,6 +1,6 @@
 """Every registered plugin, built-in or third-party, passes the generic conformance checks."""
 
-from fitflow.registry import methods, problems
+from fitflow.core.registry import methods, problems
 from fitflow.testing import parametrize_with_checks
 
 

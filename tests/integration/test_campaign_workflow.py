@@ -86,10 +86,10 @@ def test_every_evaluation_is_its_own_job(campaign_run):
 
 
 def test_workflow_points_equal_the_in_process_campaign(campaign_run):
-    from fitflow.campaign import run_in_process
-    from fitflow.campaign_jobs import campaign_objective
-    from fitflow.experiment import build_plan
-    from fitflow.registry import methods
+    from fitflow.campaigns.campaign import run_in_process
+    from fitflow.core.registry import methods
+    from fitflow.run.campaign_jobs import campaign_objective
+    from fitflow.run.experiment import build_plan
 
     workdir, config, _ = campaign_run
     root = workdir / "results" / "camp"

@@ -15,15 +15,15 @@ pytestmark = pytest.mark.slow
 
 
 def _plan(**changes):
-    from fitflow.experiment import build_plan
+    from fitflow.run.experiment import build_plan
 
     return build_plan({**yaml.safe_load(TINY_CONFIG.read_text()), "chunks": 1, **changes})
 
 
 @pytest.mark.parametrize("store", ["folders", "compact"])
 def test_two_workers_write_the_same_bytes_as_one(tmp_path, monkeypatch, store):
-    from fitflow.chunks import run_chunk, worker_count
-    from fitflow.snakemake_job import thread_limit
+    from fitflow.run.chunks import run_chunk, worker_count
+    from fitflow.run.snakemake_job import thread_limit
 
     plan = _plan(chunk_workers=2, store=store)
     assert worker_count(plan, len(plan.chunk_units()[0]), threads=2) == 2
@@ -51,7 +51,7 @@ def test_two_workers_write_the_same_bytes_as_one(tmp_path, monkeypatch, store):
 
 
 def test_units_go_to_forked_workers_costliest_first_and_come_back_in_order():
-    from fitflow.chunks import _unit_results
+    from fitflow.run.chunks import _unit_results
 
     plan = _plan(chunk_workers=2, replicates=8, batch_size=1)
     units = plan.chunk_units()[0]
@@ -73,8 +73,8 @@ def test_units_go_to_forked_workers_costliest_first_and_come_back_in_order():
 
 
 def test_a_unit_that_raises_in_a_worker_fails_the_chunk_with_its_message():
-    from fitflow.chunks import _unit_results
-    from fitflow.errors import ConfigError
+    from fitflow.core.errors import ConfigError
+    from fitflow.run.chunks import _unit_results
 
     plan = _plan(chunk_workers=2)
     units = plan.chunk_units()[0]
@@ -91,7 +91,7 @@ def test_a_unit_that_raises_in_a_worker_fails_the_chunk_with_its_message():
 def test_a_worker_killed_by_a_signal_fails_the_chunk_instead_of_hanging_it():
     import signal
 
-    from fitflow.chunks import _unit_results
+    from fitflow.run.chunks import _unit_results
 
     plan = _plan(chunk_workers=2)
     units = plan.chunk_units()[0]
@@ -108,7 +108,7 @@ def test_a_worker_killed_by_a_signal_fails_the_chunk_instead_of_hanging_it():
 
 
 def test_chunk_workers_must_be_a_whole_number_of_at_least_one():
-    from fitflow.errors import ConfigError
+    from fitflow.core.errors import ConfigError
 
     for value in (0, -1, 1.5, True, "2"):
         with pytest.raises(ConfigError, match="key 'chunk_workers'"):
@@ -116,9 +116,9 @@ def test_chunk_workers_must_be_a_whole_number_of_at_least_one():
 
 
 def test_a_chunk_job_asks_for_cores_and_memory_for_each_worker(tmp_path):
-    from fitflow.registry import methods
-
     from test_chunked_workflow import _chunk_jobs
+
+    from fitflow.core.registry import methods
 
     config = {**yaml.safe_load(TINY_CONFIG.read_text()), "chunks": 2, "chunk_workers": 3}
     config["methods"]["mlp"]["resources"] = {"mem_mb": 3000}

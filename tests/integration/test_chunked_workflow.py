@@ -2,10 +2,10 @@
 a handful of jobs, and artefacts byte-identical to a job per batch and stage."""
 
 import pytest
+from test_campaign_workflow import job_counts
 import yaml
 
 from conftest import TINY_CONFIG, artefact_hashes, run_snakemake
-from test_campaign_workflow import job_counts
 
 pytestmark = pytest.mark.slow
 
@@ -30,8 +30,8 @@ def test_chunked_run_has_few_jobs_and_the_same_artefacts(tmp_path, tiny_run):
 
 
 def test_chunks_must_be_a_whole_number(tmp_path):
-    from fitflow.errors import ConfigError
-    from fitflow.experiment import build_plan
+    from fitflow.core.errors import ConfigError
+    from fitflow.run.experiment import build_plan
 
     config = yaml.safe_load(TINY_CONFIG.read_text())
     with pytest.raises(ConfigError, match="key 'chunks'"):
@@ -44,7 +44,7 @@ def test_chunks_must_be_a_whole_number(tmp_path):
 
 
 def test_one_case_with_many_replicates_still_fills_every_chunk():
-    from fitflow.experiment import build_plan
+    from fitflow.run.experiment import build_plan
 
     config = {"experiment": "one", "seed": 1, "replicates": 100, "batch_size": 10, "chunks": 4,
               "problems": {"cosine_series": {}}, "methods": {"ols": {}}}
@@ -78,8 +78,8 @@ def test_a_chunk_job_asks_for_what_its_methods_need(tmp_path):
     the most threads and memory any of them needs and for the sum of their runtimes (each a
     fit job's limit for one batch), config overrides included. Its priority is that runtime,
     so the costliest chunks start first."""
-    from fitflow.experiment import build_plan
-    from fitflow.registry import methods
+    from fitflow.core.registry import methods
+    from fitflow.run.experiment import build_plan
 
     config = yaml.safe_load(TINY_CONFIG.read_text())
     config["chunks"] = 3

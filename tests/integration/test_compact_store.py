@@ -66,7 +66,7 @@ def test_a_compact_run_writes_a_handful_of_files(compact_run, tiny_run):
 
 
 def test_every_fit_is_found_by_its_identity(compact_run, tiny_run):
-    from fitflow.lookup import show_fit
+    from fitflow.run.lookup import show_fit
 
     _, _, root = compact_run
     table = pd.read_csv(root / "fits.csv")
@@ -80,7 +80,7 @@ def test_every_fit_is_found_by_its_identity(compact_run, tiny_run):
 
 
 def test_any_fit_is_drawn_on_demand_as_its_job_draws_it(compact_run, tiny_run, tmp_path):
-    from fitflow.lookup import draw_fit
+    from fitflow.run.lookup import draw_fit
 
     _, _, root = compact_run
     drawn, stored_ones = 0, 0

@@ -30,7 +30,7 @@ def test_installed_plugin_is_listed_with_its_distribution(plugin_path):
         [sys.executable, "-m", "fitflow", "plugins"], capture_output=True, text=True, check=True,
         env={"PYTHONPATH": plugin_path, "PATH": ""},
     )
-    line = next(l for l in proc.stdout.splitlines() if "ridge" in l)
+    line = next(row for row in proc.stdout.splitlines() if "ridge" in row)
     assert line.startswith("fitflow.methods") and "[fitflow-ridge-example]" in line
     assert "alpha: float = 0.001" in proc.stdout
 

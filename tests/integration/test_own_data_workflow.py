@@ -15,7 +15,7 @@ import pytest
 import yaml
 
 from conftest import run_snakemake
-from fitflow.artefacts import sha256_file
+from fitflow.core.artefacts import sha256_file
 from fitflow_plugins.problems.table import EXAMPLE_FILE
 
 pytestmark = pytest.mark.slow

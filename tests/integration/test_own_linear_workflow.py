@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from conftest import REPO, run_snakemake
-from fitflow.artefacts import read_result
+from fitflow.core.artefacts import read_result
 
 pytestmark = pytest.mark.slow
 

@@ -118,7 +118,7 @@ def test_any_optimiser_plugin_is_held_to_the_chi_square_check():
 def test_the_chi_square_check_on_data_fitted_exactly_has_no_tolerance_but_rounding():
     """Unknown errors and noise-free data: the minimum's chi-square is 0, so s^2 is 0 and
     any point off the exact solution fails; the exact solution passes."""
-    from fitflow.objective import chi_square_gap
+    from fitflow.inputs.objective import chi_square_gap
 
     design = np.column_stack([np.ones(20), np.linspace(0, 1, 20)])
     truth = np.array([0.5, -2.0])
@@ -133,8 +133,8 @@ def test_the_chi_square_check_on_data_fitted_exactly_has_no_tolerance_but_roundi
 
 
 def _branin_history(n, seed=0):
-    from fitflow.campaign import History
-    from fitflow.space import SearchSpace
+    from fitflow.campaigns.campaign import History
+    from fitflow.inputs.space import SearchSpace
     from fitflow_plugins.problems.black_box import BENCHMARKS
 
     f, lower, upper, _, _ = BENCHMARKS["branin"]
@@ -197,7 +197,7 @@ def test_local_cycling_reaches_branin_regret_sooner_than_global_search_alone():
     # seeds (benchmarks/bench_bo_vs_skopt.py --first-seed 20 --seeds 40) cycling needs 20
     # against 26.5; on these 12 seeds 22 against 24.5. Seeded, so deterministic; it fails
     # if the local half stops helping (or stops happening).
-    from fitflow.campaign import run_in_process
+    from fitflow.campaigns.campaign import run_in_process
     from fitflow_plugins.problems.black_box import BENCHMARKS
 
     optimum = BENCHMARKS["branin"][3]
@@ -217,8 +217,8 @@ def test_a_converged_local_box_is_searched_by_ei_not_measured_again():
     # Noise-free, with the bowl's minimum measured: the posterior mean's minimum in the
     # local box is that very point (within MEASURED_RADIUS), so exploiting would spend an
     # evaluation learning nothing; the step must be a new point of the box instead.
-    from fitflow.campaign import History
-    from fitflow.space import SearchSpace
+    from fitflow.campaigns.campaign import History
+    from fitflow.inputs.space import SearchSpace
     from fitflow_plugins.methods.bayesopt import MEASURED_RADIUS
 
     space = SearchSpace.box(["a", "b"], [0.0, 0.0], [1.0, 1.0])

@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 
 import fitflow
-from fitflow.api import safe_fit
-from fitflow.errors import FitflowError
+from fitflow.core.errors import FitflowError
+from fitflow.core.pipeline import safe_fit
 from fitflow_plugins.problems.emulator import BOX, OUTPUTS, spectral_line
 
 

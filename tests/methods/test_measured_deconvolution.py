@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 import fitflow
-from fitflow.errors import ConfigError
-from fitflow.experiment import build_plan
+from fitflow.core.errors import ConfigError
+from fitflow.run.experiment import build_plan
 from fitflow_plugins.problems.blurred_measurement import BlurredMeasurement
 
 EXAMPLE = BlurredMeasurement.fast_settings

@@ -88,7 +88,7 @@ def test_laplace_68_percent_intervals_are_calibrated_over_200_replicates():
 def _saturating(start):
     """A saturating exponential (6 points, like NIST's BoxBOD) whose LM path from a poor
     start runs the rate off to a plateau where the model is the constant b1."""
-    from fitflow.expression import expression_model
+    from fitflow.inputs.expression import expression_model
 
     x = np.array([1, 2, 3, 5, 7, 10.0])
     y = np.array([109, 149, 149, 191, 213, 224.0])
@@ -119,7 +119,7 @@ def test_a_plateau_is_never_ok_and_the_fallback_finds_the_optimum():
 def test_a_badly_scaled_polynomial_keeps_finite_standard_errors():
     # Raw powers of x up to 10 (condition ~1e15): MINPACK's unscaled test calls the
     # Jacobian singular; scaled, it is not, and the covariance equals OLS's.
-    from fitflow.expression import expression_model
+    from fitflow.inputs.expression import expression_model
 
     rng = np.random.default_rng(2)
     x = np.linspace(-8.8, -3.1, 82)
@@ -136,7 +136,7 @@ def test_a_badly_scaled_polynomial_keeps_finite_standard_errors():
 
 
 def test_a_parameter_the_model_ignores_is_a_failed_fit():
-    from fitflow.expression import expression_model
+    from fitflow.inputs.expression import expression_model
 
     x = np.linspace(0, 1, 10)
     model = expression_model("a*x", ["a", "b"], p0=[1.0, 1.0])

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 import fitflow
-from fitflow.expression import expression_model
-from fitflow.model import ParametricModel
+from fitflow.core.model import ParametricModel
+from fitflow.inputs.expression import expression_model
 
 
 class _Given(fitflow.Problem):

@@ -2,10 +2,9 @@
 
 import numpy as np
 import pytest
-
-import fitflow
 from scipy import linalg
 
+import fitflow
 from fitflow_plugins.methods.tikhonov import _StandardFormCurve, difference_operator
 
 

@@ -7,7 +7,7 @@ The table beside numpy and statsmodels: ``.venv/bin/python benchmarks/linear_lre
 import pytest
 
 import fitflow
-from fitflow.experiment import build_plan
+from fitflow.run.experiment import build_plan
 
 from .linear import LINEAR_DIR, SKIP_REASON, certified, lre_of, table_settings
 

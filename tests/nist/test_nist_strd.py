@@ -39,7 +39,7 @@ def test_parser_reads_all_twenty_sets():
 def test_fitflow_reads_every_strd_file_as_the_test_parser_does():
     # fitflow's own data reader (tables.read_observations), given the .dat file itself,
     # against this test suite's independent StRD parser: the same numbers, bit for bit.
-    from fitflow.tables import read_observations
+    from fitflow.inputs.tables import read_observations
 
     for problem in all_problems():
         observations = read_observations(NIST_DIR / f"{problem.name}.dat", problem.variables, "y")

@@ -6,9 +6,9 @@ import zipfile
 import pytest
 import yaml
 
-from fitflow.archive import ArtefactStore, archive_writer, prune_empty_folders
-from fitflow.artefacts import artefact_exists, read_json, write_bytes
-from fitflow.staging import staged
+from fitflow.core.artefacts import artefact_exists, read_json, write_bytes
+from fitflow.core.staging import staged
+from fitflow.run.archive import ArtefactStore, archive_writer, prune_empty_folders
 
 UNIT = ("fits/p/default/m/default/rep-0", "fits/p/default/m/default/batch-0.json")
 
@@ -87,8 +87,8 @@ def test_the_store_reads_a_folder_from_either_layout(tmp_path):
 
 def test_store_config_is_checked(tmp_path):
     from conftest import TINY_CONFIG
-    from fitflow.errors import ConfigError
-    from fitflow.experiment import DEFAULT_COMPACT_CHUNKS, build_plan
+    from fitflow.core.errors import ConfigError
+    from fitflow.run.experiment import DEFAULT_COMPACT_CHUNKS, build_plan
 
     config = yaml.safe_load(TINY_CONFIG.read_text())
     with pytest.raises(ConfigError, match="key 'store'.*'folders'"):
@@ -100,7 +100,7 @@ def test_store_config_is_checked(tmp_path):
 
 
 def test_an_unreadable_archive_is_an_error_naming_it(tmp_path):
-    from fitflow.errors import ArtefactError
+    from fitflow.core.errors import ArtefactError
 
     (tmp_path / "chunks").mkdir()
     (tmp_path / "chunks/chunk-0.zip").write_bytes(b"half a zip")

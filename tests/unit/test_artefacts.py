@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 
 from fitflow import ArtefactError
-from fitflow import artefacts
-from fitflow.artefacts import atomic_writer, durable_on_exit, read_json, read_npz, write_json, write_npz
+from fitflow.core import artefacts
+from fitflow.core.artefacts import atomic_writer, durable_on_exit, read_json, read_npz, write_json, write_npz
 
 
 def test_npz_bytes_depend_only_on_the_arrays(tmp_path):

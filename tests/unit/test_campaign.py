@@ -11,12 +11,11 @@ import numpy as np
 import pytest
 
 import fitflow
-from fitflow.campaign import History, minimise, round_sizes, run_in_process
-from fitflow.errors import ConfigError
-from fitflow.objective import Objective
-from fitflow.space import SearchSpace
+from fitflow.campaigns.campaign import History, minimise, round_sizes, run_in_process
+from fitflow.core.errors import ConfigError
+from fitflow.inputs.objective import Objective
+from fitflow.inputs.space import SearchSpace
 from fitflow_plugins.problems.black_box import BENCHMARKS
-
 
 # -- search spaces ---------------------------------------------------------------------------
 
@@ -338,7 +337,7 @@ class _Registry:
     """The real method registry, plus one optimiser class under test."""
 
     def __init__(self, extra):
-        from fitflow.registry import methods
+        from fitflow.core.registry import methods
 
         self.real, self.extra = methods(), extra
 
@@ -355,11 +354,11 @@ class _Registry:
     ([[1.0]], "is not (1, 2) numbers"),
 ])
 def test_a_broken_suggest_gets_a_random_round_with_a_warning(tmp_path, monkeypatch, proposal, words):
-    import fitflow.campaign_jobs as jobs
     from fitflow import Method, Setting
-    from fitflow.artefacts import read_json
-    from fitflow.experiment import build_plan
-    from fitflow.layout import Layout
+    from fitflow.core.artefacts import read_json
+    import fitflow.run.campaign_jobs as jobs
+    from fitflow.run.experiment import build_plan
+    from fitflow.run.layout import Layout
 
     class Broken(Method):
         name = "broken_optimiser"

@@ -7,7 +7,7 @@ import pytest
 import yaml
 
 from fitflow.cli import check_plugin, main, show_plan
-from fitflow.errors import PluginNotFoundError
+from fitflow.core.errors import PluginNotFoundError
 
 
 def test_check_reports_every_check_and_ends_with_a_summary():
@@ -66,7 +66,7 @@ def test_show_prints_one_fit_by_its_identity(tmp_path, capsys):
     import json
 
     import fitflow
-    from fitflow.artefacts import write_json, write_result
+    from fitflow.core.artefacts import write_json, write_result
 
     data = fitflow.generate("gaussian_peak", seed=1)
     result = fitflow.fit("nlls", data, seed=1)
@@ -86,8 +86,8 @@ def test_show_prints_one_fit_by_its_identity(tmp_path, capsys):
 
 def test_show_draws_a_fit_on_demand_as_the_fit_job_would(tmp_path, capsys):
     import fitflow
-    from fitflow.artefacts import write_dataset, write_result
-    from fitflow.plots import plot_fit
+    from fitflow.core.artefacts import write_dataset, write_result
+    from fitflow.evaluation.plots import plot_fit
 
     data = fitflow.generate("gaussian_peak", seed=1)
     result = fitflow.fit("nlls", data, seed=1)

@@ -1,10 +1,10 @@
-"""fitflow.compare: every method on one dataset, one row each, failures as rows."""
+"""fitflow.evaluation.compare: every method on one dataset, one row each, failures as rows."""
 
 import numpy as np
 import pytest
 
 import fitflow
-from fitflow.crossval import cross_validation_rmse
+from fitflow.evaluation.crossval import cross_validation_rmse
 
 
 def saturation(seed=1):
@@ -46,7 +46,7 @@ def test_each_method_is_a_row_as_the_workflow_would_score_it():
 def test_by_default_every_installed_method_that_serves_the_data():
     data = fitflow.generate("cosine_series", seed=2)
     table = fitflow.compare(data)
-    served = {name for name in fitflow.registry.methods().names()
+    served = {name for name in fitflow.core.registry.methods().names()
               if fitflow.get_method(name).serves(data.capabilities)}
     assert set(table.method) == served and "tikhonov" not in served
     ols = table.set_index("method").loc["ols"]

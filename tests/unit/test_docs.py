@@ -3,8 +3,8 @@
 import doctest
 import re
 
-import fitflow.api
 from conftest import REPO
+import fitflow.api
 
 
 def code_blocks(path, language):

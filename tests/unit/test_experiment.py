@@ -3,7 +3,7 @@ import copy
 import pytest
 
 from fitflow import ConfigError
-from fitflow.experiment import batches, build_plan, settings_id
+from fitflow.run.experiment import batches, build_plan, settings_id
 
 BASE = {
     "experiment": "demo",
@@ -39,7 +39,7 @@ def test_settings_id_and_batches():
     assert settings_id({}) == "default"
     assert settings_id({"noise": 0.05, "kind": "a/b"}) == "kind-a_b__noise-0.05"
     assert batches(7, 3) == [[0, 1, 2], [3, 4, 5], [6]]
-    from fitflow.experiment import batch_replicates, n_batches
+    from fitflow.run.experiment import batch_replicates, n_batches
 
     for n, size in [(1, 1), (7, 3), (9, 3), (10, 1), (1_000_000, 7)]:
         assert n_batches(n, size) == -(-n // size)
@@ -106,7 +106,7 @@ def test_plot_fits_is_true_false_or_all():
 
 
 def test_figures_for_the_representative_replicate_only(tmp_path):
-    from fitflow.jobs import fit_batch, generate_batch
+    from fitflow.run.jobs import fit_batch, generate_batch
 
     config = {"experiment": "p", "seed": 1, "replicates": 2, "batch_size": 2,
               "problems": {"gaussian_peak": {}}, "methods": {"emcee": {"settings": {"n_steps": 200}}}}

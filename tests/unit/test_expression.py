@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from scipy.optimize import curve_fit
 
-from fitflow.expression import ExpressionError, expression_model, parse_expression
+from fitflow.inputs.expression import ExpressionError, expression_model, parse_expression
 
 
 def test_value_and_exact_jacobian_match_numpy_and_finite_differences():
@@ -120,7 +120,7 @@ def test_compiled_expressions_pickled_to_another_process_give_the_same_numbers_w
     import subprocess
     import sys
 
-    from fitflow.expression import FUNCTIONS, compile_expression, compiled_expressions
+    from fitflow.inputs.expression import FUNCTIONS, compile_expression, compiled_expressions
 
     calls = " + ".join(f"{name}(b/(3 + x))" for name in FUNCTIONS)
     cases = [(f"a*({calls}) + pi*e*b", ("a", "b"), ("x",)),
@@ -138,7 +138,7 @@ def test_compiled_expressions_pickled_to_another_process_give_the_same_numbers_w
     child = """
 import json, pickle, sys
 import numpy as np
-from fitflow.expression import adopt_compiled_expressions, compile_expression
+from fitflow.inputs.expression import adopt_compiled_expressions, compile_expression
 adopt_compiled_expressions(pickle.loads(sys.stdin.buffer.read()))
 cases, points = json.loads(sys.argv[1]), np.linspace(0.1, 0.9, 7)
 args = {2: (points, 0.3, 0.6), 3: (points, 1 - points, 0.3, 0.6)}

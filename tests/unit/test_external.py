@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 import fitflow
-from fitflow.errors import ConfigError, SettingsError
-from fitflow.external import CallableRunner, ProgramRunner, parse_output
+from fitflow.core.errors import ConfigError, SettingsError
+from fitflow.inputs.external import CallableRunner, ProgramRunner, parse_output
 from fitflow_plugins.problems.objective import observation_from_run
 
 PY = sys.executable

@@ -6,9 +6,9 @@ import time
 
 import pytest
 
-from fitflow.errors import ConfigError, DataError, FitflowError
-from fitflow.expression import ExpressionError, expression_model, parse_expression
-from fitflow.experiment import build_plan
+from fitflow.core.errors import ConfigError, DataError, FitflowError
+from fitflow.inputs.expression import ExpressionError, expression_model, parse_expression
+from fitflow.run.experiment import build_plan
 
 
 @pytest.fixture(autouse=True)
@@ -99,7 +99,7 @@ def test_constants_make_a_trigonometric_model_linear(tmp_path):
     plan = build_plan(_table(tmp_path, "t,y\n0,1\n1,0.2\n2,-0.5\n3,0.3\n", x=["t"],
                              model="a*cos(w0*t) + b*sin(w0*t)", params=["a", "b"], p0=[1, 1],
                              constants={"w0": 2.5}))
-    problem = plan.pairs[0].problem.instance(__import__("fitflow").registry.problems())
+    problem = plan.pairs[0].problem.instance(__import__("fitflow.core.registry").core.registry.problems())
     assert "linear" in problem.capabilities and "second derivative" in problem.capability_note
 
 
@@ -117,7 +117,7 @@ def test_huge_grid_settings_are_refused_before_any_array_is_made():
 
 
 def test_a_bad_data_file_error_is_a_data_error_naming_file_and_column(tmp_path):
-    from fitflow.tables import read_observations
+    from fitflow.inputs.tables import read_observations
 
     path = tmp_path / "d.csv"
     path.write_text("x,y\n1,nan\n")

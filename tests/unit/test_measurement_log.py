@@ -7,9 +7,9 @@ import shutil
 import numpy as np
 import pytest
 
+from fitflow.campaigns.measurement_log import suggest
 from fitflow.cli import main
-from fitflow.errors import ConfigError, DataError
-from fitflow.measurement_log import suggest
+from fitflow.core.errors import ConfigError, DataError
 from fitflow_plugins.problems.black_box import BENCHMARKS
 
 CAMPAIGN = """\

@@ -11,10 +11,9 @@ import pytest
 
 import fitflow
 from fitflow import ConfigError, DataError, SettingsError
-from fitflow.errors import ModelError
-from fitflow.expression import ExpressionError
-from fitflow.experiment import build_plan
-from fitflow.tables import read_observations
+from fitflow.core.errors import ModelError
+from fitflow.inputs.tables import read_observations
+from fitflow.run.experiment import build_plan
 
 MODEL = {"model": "a + b*x", "params": ["a", "b"], "p0": [0.0, 1.0]}
 
@@ -365,7 +364,7 @@ def test_one_predictor_column_may_be_named_without_a_list(tmp_path):
 
 def test_fit_that_does_not_converge_is_a_failed_fit_with_the_optimisers_reason(tmp_path):
     data = fitflow.generate(table(good_csv(tmp_path), model="a*exp(b*x)", p0=[1.0, 0.1]))
-    result, _, log = fitflow.api.safe_fit(fitflow.make_method("nlls", max_nfev=2), data, np.random.default_rng(0))
+    result, _, log = fitflow.core.pipeline.safe_fit(fitflow.make_method("nlls", max_nfev=2), data, np.random.default_rng(0))
     assert result.status == "failed"
     assert "did not converge" in result.message and "maxfev" in result.message
     assert "failed:" in log

@@ -2,7 +2,7 @@
 
 Hypothesis throws random CSV text and random configs at ``read_observations``
 and ``build_plan``. Whatever comes in, the only exception allowed out is a
-:class:`~fitflow.errors.FitflowError` (whose message names file/key/value);
+:class:`~fitflow.core.errors.FitflowError` (whose message names file/key/value);
 anything else (a KeyError, a pandas or numpy error leaking through) is a bug.
 """
 
@@ -12,9 +12,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 import numpy as np
 
-from fitflow.errors import FitflowError
-from fitflow.experiment import build_plan
-from fitflow.tables import read_observations
+from fitflow.core.errors import FitflowError
+from fitflow.inputs.tables import read_observations
+from fitflow.run.experiment import build_plan
 
 CELLS = st.one_of(
     st.floats(allow_nan=True, allow_infinity=True).map(repr),

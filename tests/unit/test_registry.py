@@ -3,7 +3,7 @@ from importlib.metadata import EntryPoint
 import pytest
 
 from fitflow import PluginLoadError, PluginNotFoundError
-from fitflow.registry import METHODS, Registry
+from fitflow.core.registry import METHODS, Registry
 
 
 def fake(name, value):
@@ -55,7 +55,7 @@ def test_unknown_name_lists_the_available_ones(registry):
 
 
 def test_installed_builtins_come_from_the_fitflow_distribution():
-    from fitflow.registry import methods, problems
+    from fitflow.core.registry import methods, problems
 
     assert {"ols", "nlls"} <= set(methods().names())
     assert {"cosine_series", "gaussian_peak"} <= set(problems().names())

@@ -4,7 +4,7 @@ import sys
 
 import numpy as np
 
-from fitflow.seeding import make_rng, stable_words
+from fitflow.core.seeding import make_rng, stable_words
 
 
 def test_same_identity_same_stream_other_identity_other_stream():
@@ -21,7 +21,7 @@ def test_key_order_of_settings_does_not_matter():
 
 
 def test_streams_do_not_depend_on_python_hash_randomisation():
-    code = "from fitflow.seeding import make_rng; print(make_rng(5, ['fit', 'x', 3]).integers(0, 2**62))"
+    code = "from fitflow.core.seeding import make_rng; print(make_rng(5, ['fit', 'x', 3]).integers(0, 2**62))"
     outputs = {
         subprocess.run(
             [sys.executable, "-c", code], capture_output=True, text=True, check=True,

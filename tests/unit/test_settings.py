@@ -1,7 +1,7 @@
 import pytest
 
 from fitflow import Setting, SettingsError
-from fitflow.settings import validate_settings
+from fitflow.core.settings import validate_settings
 
 DECLARED = {
     "n": Setting(10, int, minimum=1),

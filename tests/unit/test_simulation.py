@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 import fitflow
-from fitflow.crossval import cross_validation_rmse
-from fitflow.errors import DataError, SettingsError
+from fitflow.core.errors import DataError, SettingsError
+from fitflow.evaluation.crossval import cross_validation_rmse
 from fitflow_plugins.problems.emulator import spectral_line
 
 PY = sys.executable
@@ -171,7 +171,7 @@ def test_an_emulator_asked_outside_its_box_warns():
     data = fitflow.generate(simulation())
     outside = fitflow.Dataset(problem=data.problem, x=data.x, y=data.y, grid_x=data.grid_x * 1.5, grid_y=data.grid_y,
                               meta=data.meta)
-    from fitflow.api import safe_fit
+    from fitflow.core.pipeline import safe_fit
 
     result, _, _ = safe_fit(fitflow.make_method("gp", n_restarts=0), outside, np.random.default_rng(0))
     assert any("outside" in w for w in result.warnings)

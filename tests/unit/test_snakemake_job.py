@@ -11,7 +11,7 @@ PROBE = """
 import json, os, sys
 import numpy  # numpy's OpenBLAS is loaded before the job starts, as in a Snakemake script
 from threadpoolctl import threadpool_info
-from fitflow.snakemake_job import thread_limit
+from fitflow.run.snakemake_job import thread_limit
 
 with thread_limit(int(sys.argv[1])):
     import scipy.linalg, sklearn.gaussian_process  # their own OpenBLAS and OpenMP load here
@@ -37,7 +37,7 @@ def test_the_exit_hook_cancels_waiting_timers_so_the_process_need_not_wait_for_t
     at exit; the Snakefile's onsuccess/onerror hooks cancel it. A 60 s Timer stands in."""
     import threading
 
-    from fitflow.snakemake_job import cancel_pending_timers
+    from fitflow.run.snakemake_job import cancel_pending_timers
 
     fired = []
     timer = threading.Timer(60, fired.append, args=[True])
@@ -53,8 +53,8 @@ def test_jobs_take_the_plan_the_snakefile_shared_for_their_very_config(tmp_path,
     import yaml
 
     from conftest import TINY_CONFIG
-    from fitflow import snakemake_job
-    from fitflow.experiment import build_plan
+    from fitflow.run import snakemake_job
+    from fitflow.run.experiment import build_plan
 
     monkeypatch.chdir(tmp_path)
     config = yaml.safe_load(TINY_CONFIG.read_text())

@@ -6,14 +6,14 @@ from pathlib import Path
 from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
-from fitflow.chunks import worker_count
-from fitflow.errors import FitflowError
-from fitflow.experiment import batch_replicates, build_plan, n_batches
-from fitflow import layout as paths
-from fitflow.layout import Layout
-from fitflow.registry import methods as method_registry
-from fitflow.registry import problems as problem_registry
-from fitflow.snakemake_job import cancel_pending_timers, share_plan
+from fitflow.run.chunks import worker_count
+from fitflow.core.errors import FitflowError
+from fitflow.run.experiment import batch_replicates, build_plan, n_batches
+from fitflow.run import layout as paths
+from fitflow.run.layout import Layout
+from fitflow.core.registry import methods as method_registry
+from fitflow.core.registry import problems as problem_registry
+from fitflow.run.snakemake_job import cancel_pending_timers, share_plan
 
 CONFIG_SOURCE = ", ".join(map(str, workflow.configfiles)) or "<config>"
 try:
@@ -200,7 +200,7 @@ def evaluation_resource(name):
 
 def run_record_files(case):
     """The run records a simulation problem's datasets are assembled from (none for others)."""
-    from fitflow.simulation_runs import has_runs, run_paths
+    from fitflow.run.simulation_runs import has_runs, run_paths
 
     problem = case.instance(problem_registry())
     if not has_runs(problem):

@@ -1,9 +1,9 @@
-"""Generate, fit and evaluate one chunk of problem cases: fitflow.jobs.run_chunk, on as
+"""Generate, fit and evaluate one chunk of problem cases: fitflow.run.jobs.run_chunk, on as
 many worker processes as the job's threads hold (see ``chunk_workers``)."""
 
-from fitflow.chunks import run_chunk
-from fitflow.layout import CHUNK
-from fitflow.snakemake_job import job
+from fitflow.run.chunks import run_chunk
+from fitflow.run.layout import CHUNK
+from fitflow.run.snakemake_job import job
 
 with job(snakemake, CHUNK) as (plan, root, log):
     run_chunk(plan, root, int(snakemake.wildcards.chunk), log=log, threads=snakemake.threads)

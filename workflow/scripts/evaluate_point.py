@@ -1,8 +1,8 @@
-"""Evaluate one proposed point of a campaign: fitflow.campaign_jobs.evaluate_point."""
+"""Evaluate one proposed point of a campaign: fitflow.run.campaign_jobs.evaluate_point."""
 
-from fitflow.campaign_jobs import evaluate_point
-from fitflow.layout import CAMPAIGN_EVALUATION
-from fitflow.snakemake_job import job
+from fitflow.run.campaign_jobs import evaluate_point
+from fitflow.run.layout import CAMPAIGN_EVALUATION
+from fitflow.run.snakemake_job import job
 
 with job(snakemake, CAMPAIGN_EVALUATION) as (plan, root, log):
     w = snakemake.wildcards

@@ -1,9 +1,9 @@
 """Fit one batch of replicates with one method and evaluate the fits:
-fitflow.jobs.fit_batch, then fitflow.jobs.evaluate_batch."""
+fitflow.run.jobs.fit_batch, then fitflow.run.jobs.evaluate_batch."""
 
-from fitflow.jobs import evaluate_batch, fit_batch
-from fitflow.layout import FIT_BATCH
-from fitflow.snakemake_job import job
+from fitflow.run.jobs import evaluate_batch, fit_batch
+from fitflow.run.layout import FIT_BATCH
+from fitflow.run.snakemake_job import job
 
 with job(snakemake, FIT_BATCH) as (plan, root, log):
     w = snakemake.wildcards

@@ -1,8 +1,8 @@
-"""Generate one batch of datasets: fitflow.jobs.generate_batch."""
+"""Generate one batch of datasets: fitflow.run.jobs.generate_batch."""
 
-from fitflow.jobs import generate_batch
-from fitflow.layout import DATASET_BATCH
-from fitflow.snakemake_job import job
+from fitflow.run.jobs import generate_batch
+from fitflow.run.layout import DATASET_BATCH
+from fitflow.run.snakemake_job import job
 
 with job(snakemake, DATASET_BATCH) as (plan, root, log):
     w = snakemake.wildcards

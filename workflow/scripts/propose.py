@@ -1,8 +1,8 @@
-"""Propose one round of a campaign: fitflow.campaign_jobs.propose_round."""
+"""Propose one round of a campaign: fitflow.run.campaign_jobs.propose_round."""
 
-from fitflow.campaign_jobs import propose_round
-from fitflow.layout import CAMPAIGN_PROPOSAL
-from fitflow.snakemake_job import job
+from fitflow.run.campaign_jobs import propose_round
+from fitflow.run.layout import CAMPAIGN_PROPOSAL
+from fitflow.run.snakemake_job import job
 
 with job(snakemake, CAMPAIGN_PROPOSAL) as (plan, root, log):
     w = snakemake.wildcards

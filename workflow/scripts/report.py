@@ -3,13 +3,13 @@ report (and key figures) from the artefacts."""
 
 from pathlib import Path
 
-from fitflow.aggregate import write_experiment_tables
-from fitflow.layout import TABLE_CSV
-from fitflow.snakemake_job import job
+from fitflow.run.aggregate import write_experiment_tables
+from fitflow.run.layout import TABLE_CSV
+from fitflow.run.snakemake_job import job
 
 with job(snakemake, TABLE_CSV) as (plan, root, log):
-    from fitflow.layout import Layout
     from fitflow.report import write_report
+    from fitflow.run.layout import Layout
 
     table = write_experiment_tables(plan, Layout(root), snakemake.params.metrics, snakemake.params.configfiles)
     log.write(f"{len(table)} fits, {int((table['status'] != 'ok').sum())} failed\n")

@@ -1,8 +1,8 @@
-"""Run one simulation of a problem's design: fitflow.simulation_runs.run_simulation."""
+"""Run one simulation of a problem's design: fitflow.run.simulation_runs.run_simulation."""
 
-from fitflow.layout import SIMULATION_RUN
-from fitflow.simulation_runs import run_simulation
-from fitflow.snakemake_job import job
+from fitflow.run.layout import SIMULATION_RUN
+from fitflow.run.simulation_runs import run_simulation
+from fitflow.run.snakemake_job import job
 
 with job(snakemake, SIMULATION_RUN) as (plan, root, log):
     w = snakemake.wildcards

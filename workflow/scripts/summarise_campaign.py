@@ -1,8 +1,8 @@
-"""Summarise one optimiser's campaign: fitflow.campaign_jobs.summarise_campaign."""
+"""Summarise one optimiser's campaign: fitflow.run.campaign_jobs.summarise_campaign."""
 
-from fitflow.campaign_jobs import summarise_campaign
-from fitflow.layout import CAMPAIGN_SUMMARY
-from fitflow.snakemake_job import job
+from fitflow.run.campaign_jobs import summarise_campaign
+from fitflow.run.layout import CAMPAIGN_SUMMARY
+from fitflow.run.snakemake_job import job
 
 with job(snakemake, CAMPAIGN_SUMMARY) as (plan, root, log):
     w = snakemake.wildcards

@@ -48,7 +48,7 @@
 import numpy as np
 
 from fitflow import Method, Setting
-from fitflow.campaign import Recommendation, best_observed, run_in_process
+from fitflow.campaigns.campaign import Recommendation, best_observed, run_in_process
 
 from .optimisation import best_so_far_figure, history_result
 from .surrogate import GaussianSurrogate

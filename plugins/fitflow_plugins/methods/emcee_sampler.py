@@ -160,7 +160,6 @@ class EmceeSampler(Method):
         """Run the ensemble from ``initial`` (log_probability takes a batch of walkers);
         summarise the chain as a FitResult."""
         import emcee
-
         from emcee.ensemble import walkers_independent
 
         v = self.values

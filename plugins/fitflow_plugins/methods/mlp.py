@@ -91,7 +91,6 @@ class MLPEnsemble(Method):
 
     def figures(self, dataset, result):
         import matplotlib.pyplot as plt
-
         from matplotlib.ticker import NullFormatter
 
         fig, ax = plt.subplots(figsize=(6.4, 3.6), dpi=100)

@@ -8,7 +8,7 @@ Python wrapper, which alone costs 1.3x a ``curve_fit`` call on small problems
 reflective method.
 
 The covariance is the Laplace approximation ``(J^T W J)^-1`` at the optimum,
-computed by :func:`fitflow.lstsq.laplace_covariance` from the column-scaled
+computed by :func:`fitflow.core.lstsq.laplace_covariance` from the column-scaled
 Jacobian (for LM from MINPACK's own triangular factor, so J is neither evaluated
 nor decomposed again), so a well-determined but badly scaled model (a
 polynomial in raw powers of x) keeps finite standard errors.
@@ -43,7 +43,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from fitflow import FitResult, Method, Setting
-from fitflow.lstsq import RankDeficiency, laplace_covariance
+from fitflow.core.lstsq import RankDeficiency, laplace_covariance
 
 __all__ = ["NonLinearLeastSquares"]
 

@@ -1,6 +1,6 @@
 """Weighted linear least squares for models linear in their parameters.
 
-Solves ``min_theta || W^(1/2) (y - A theta) ||^2`` with :func:`fitflow.lstsq.solve_linear`:
+Solves ``min_theta || W^(1/2) (y - A theta) ||^2`` with :func:`fitflow.core.lstsq.solve_linear`:
 columns scaled to unit norm, pivoted Householder QR refined against
 extended-precision residuals, and, where the scaled condition number leaves
 double precision too few digits and the model can evaluate its design exactly,
@@ -17,7 +17,7 @@ the parameters that are not separately determined, never a minimum-norm answer.
 import numpy as np
 
 from fitflow import FitResult, Method, Setting
-from fitflow.lstsq import RankDeficiency, solve_linear
+from fitflow.core.lstsq import RankDeficiency, solve_linear
 
 __all__ = ["OrdinaryLeastSquares"]
 

@@ -10,7 +10,7 @@ __all__ = ["history_result", "best_so_far_figure"]
 def history_result(objective, history, recommendation, diagnostics=None):
     """A FitResult for an optimiser: the recommended point and what it expects there,
     the full history, and every failed evaluation as a warning. (On a chi-square,
-    :func:`fitflow.api.checked_optimum` then checks the recommendation is its minimum.)
+    :func:`fitflow.core.pipeline.checked_optimum` then checks the recommendation is its minimum.)
 
     ``best_value`` is the recommendation's expected value (the posterior mean
     under noise), ``best_observed`` the lowest value seen, which under noise is

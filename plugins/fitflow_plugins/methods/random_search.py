@@ -5,7 +5,7 @@ Evaluates the objective at ``budget`` points drawn uniformly in its box
 """
 
 from fitflow import Method, Setting
-from fitflow.campaign import run_in_process
+from fitflow.campaigns.campaign import run_in_process
 
 from .optimisation import best_so_far_figure, history_result
 

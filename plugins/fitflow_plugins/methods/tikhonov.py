@@ -175,7 +175,7 @@ class Tikhonov(Method):
             return {}
         fig, (left, right) = plt.subplots(1, 2, figsize=(9, 3.6), dpi=100)
         fig.subplots_adjust(left=0.09, right=0.98, bottom=0.16, top=0.88, wspace=0.3)
-        from fitflow.plots import log_scale_if_wide
+        from fitflow.evaluation.plots import log_scale_if_wide
 
         left.semilogx(c["lam"], c["gcv"], "o-", ms=3)
         log_scale_if_wide(left, "y", c["gcv"])

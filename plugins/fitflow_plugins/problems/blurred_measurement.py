@@ -28,9 +28,9 @@ problem's truth.
 import numpy as np
 
 from fitflow import Dataset, ParametricModel, Problem, Setting
-from fitflow.errors import DataError
-from fitflow.settings import SettingsError
-from fitflow.tables import read_observations
+from fitflow.core.errors import DataError
+from fitflow.core.settings import SettingsError
+from fitflow.inputs.tables import read_observations
 
 __all__ = ["BlurredMeasurement", "kernel_response"]
 
@@ -107,7 +107,7 @@ class BlurredMeasurement(Problem):
         return data
 
     def _kernel_function(self):
-        from fitflow.expression import ExpressionError, compile_expression
+        from fitflow.inputs.expression import ExpressionError, compile_expression
 
         text = self.values["kernel"]
         try:

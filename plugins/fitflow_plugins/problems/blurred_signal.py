@@ -9,7 +9,7 @@ regularisation fixes. The truth is ``f`` on the grid.
 import numpy as np
 
 from fitflow import Dataset, ParametricModel, Problem, Setting
-from fitflow.settings import require_increasing
+from fitflow.core.settings import require_increasing
 
 __all__ = ["BlurredSignal", "true_signal", "response_matrix"]
 

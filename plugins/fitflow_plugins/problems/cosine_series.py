@@ -9,7 +9,7 @@ the analytic answer.
 import numpy as np
 
 from fitflow import Dataset, ParametricModel, Problem, Setting
-from fitflow.objective import chi_square_objective
+from fitflow.inputs.objective import chi_square_objective
 
 __all__ = ["CosineSeries"]
 

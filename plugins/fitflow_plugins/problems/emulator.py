@@ -25,7 +25,7 @@ accuracy and cost scale with the design size.
 import numpy as np
 
 from fitflow import Dataset, Problem, Setting
-from fitflow.settings import SettingsError
+from fitflow.core.settings import SettingsError
 
 __all__ = ["SpectralLineEmulator", "spectral_line", "spectral_line_by_name", "INPUTS", "OUTPUTS", "BOX"]
 

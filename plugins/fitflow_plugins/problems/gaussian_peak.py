@@ -10,8 +10,8 @@ black-box objective, so optimisers can be compared with NLLS on the same fit.
 import numpy as np
 
 from fitflow import Dataset, ParametricModel, Problem, Setting
-from fitflow.objective import chi_square_objective
-from fitflow.settings import require_increasing
+from fitflow.core.settings import require_increasing
+from fitflow.inputs.objective import chi_square_objective
 
 __all__ = ["GaussianPeak", "gaussian", "gaussian_jacobian"]
 

@@ -12,16 +12,16 @@ which suits a cheap function. For an expensive one, run it as a *campaign*
 (``campaigns:`` in the config): every evaluation is then its own job.
 """
 
-import tempfile
 from pathlib import Path
+import tempfile
 
 import numpy as np
 
 from fitflow import Dataset, Objective, Problem, Setting
-from fitflow.errors import ConfigError
-from fitflow.objective import Observation, parse_observation
-from fitflow.settings import SettingsError
-from fitflow.space import SearchSpace
+from fitflow.core.errors import ConfigError
+from fitflow.core.settings import SettingsError
+from fitflow.inputs.objective import Observation, parse_observation
+from fitflow.inputs.space import SearchSpace
 
 __all__ = ["UserObjective", "RUNNER_SETTINGS", "observation_from_run", "runner_from_settings", "runner_input_files"]
 
@@ -38,7 +38,7 @@ RUNNER_SETTINGS = {
 def runner_from_settings(plugin):
     """``(space, runner)`` from a plugin's RUNNER_SETTINGS; a bad entry is a SettingsError
     naming its key."""
-    from fitflow.external import make_runner
+    from fitflow.inputs.external import make_runner
 
     try:
         space = SearchSpace.from_config(plugin.values["parameters"], source=plugin.label())
@@ -61,7 +61,7 @@ def runner_input_files(values):
 
 
 def observation_from_run(record, sign):
-    """An Observation from a :class:`~fitflow.external.RunRecord` of an objective:
+    """An Observation from a :class:`~fitflow.inputs.external.RunRecord` of an objective:
     one number, ``[value, standard error]``, or ``{value: ..., error: ...}``."""
     if record.status != "ok":
         reason = record.reason + (f"; stderr: {record.stderr.strip()[-300:]}" if record.stderr.strip() else "")

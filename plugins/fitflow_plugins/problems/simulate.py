@@ -11,9 +11,9 @@ its answer on the measurement is trusted.
 import numpy as np
 
 from fitflow import Dataset, Setting
-from fitflow.settings import SettingsError, require_increasing
-from fitflow.tables import read_observations
-from fitflow.user_model import MODEL_SETTINGS, build_model, check_model_output, model_capabilities
+from fitflow.core.settings import SettingsError, require_increasing
+from fitflow.inputs.tables import read_observations
+from fitflow.inputs.user_model import MODEL_SETTINGS, build_model, check_model_output, model_capabilities
 
 from .table import EXAMPLE_FILE, FILE_SETTINGS, UserModelProblem, check_column_names, dense_grid
 

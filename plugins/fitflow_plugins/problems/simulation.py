@@ -11,7 +11,7 @@ order (a line of numbers, a JSON list) or a JSON object by name (see
 of outputs or a non-finite one is recorded with its reason and left out of the
 data; the experiment goes on. A choice parameter reaches the run as its option
 and the emulators as one-hot columns (``gas=argon``, ...; see
-:meth:`fitflow.space.SearchSpace.features`).
+:meth:`fitflow.inputs.space.SearchSpace.features`).
 
 In the workflow every run is its own job (``runs/<problem>/<run-id>/run.json``),
 so a cluster runs them in parallel, a rerun repeats none, and the design is a
@@ -22,13 +22,13 @@ Through the Python API, ``generate`` runs them one after another in this process
 
 import hashlib
 import json
-import tempfile
 from pathlib import Path
+import tempfile
 
 import numpy as np
 
 from fitflow import Dataset, Problem, Setting
-from fitflow.settings import SettingsError
+from fitflow.core.settings import SettingsError
 
 from .objective import RUNNER_SETTINGS, runner_from_settings, runner_input_files
 

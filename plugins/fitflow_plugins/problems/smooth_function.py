@@ -8,7 +8,7 @@ no samples shows how each method's uncertainty grows where it has no data.
 import numpy as np
 
 from fitflow import Dataset, Problem, Setting, SettingsError
-from fitflow.settings import require_increasing
+from fitflow.core.settings import require_increasing
 
 __all__ = ["SmoothFunction", "FUNCTIONS"]
 

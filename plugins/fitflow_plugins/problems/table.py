@@ -15,12 +15,17 @@ from types import MappingProxyType
 import numpy as np
 
 from fitflow import Dataset, Problem, Setting
-from fitflow.errors import DataError
-from fitflow.objective import chi_square_objective
-from fitflow.settings import SettingsError
-from fitflow.tables import observations_from_arrays, read_observations
-from fitflow.user_model import (MODEL_SETTINGS, build_model, check_model_output, check_model_settings,
-                                model_capabilities)
+from fitflow.core.errors import DataError
+from fitflow.core.settings import SettingsError
+from fitflow.inputs.objective import chi_square_objective
+from fitflow.inputs.tables import observations_from_arrays, read_observations
+from fitflow.inputs.user_model import (
+    MODEL_SETTINGS,
+    build_model,
+    check_model_output,
+    check_model_settings,
+    model_capabilities,
+)
 
 __all__ = ["Table", "UserModelProblem", "EXAMPLE_FILE", "dense_grid"]
 

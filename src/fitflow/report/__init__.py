@@ -15,8 +15,8 @@ import re
 import numpy as np
 import yaml
 
-from ..artefacts import read_json, read_npz, sha256_file, write_bytes
-from ..uncertainty import correlation_matrix
+from ..core.artefacts import read_json, read_npz, sha256_file, write_bytes
+from ..evaluation.uncertainty import correlation_matrix
 from . import figures
 from .campaigns import campaign_sections
 from .data import METRICS, calibration_rows, calibration_verdicts, has_truth, leaderboard, load_experiment

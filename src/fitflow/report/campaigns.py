@@ -1,14 +1,14 @@
 """The report's optimisation-campaign section: progress, evaluated points, surrogate, failures.
 
 Read from each optimiser's ``summary.json`` (written by
-:func:`fitflow.campaign_jobs.summarise_campaign`); nothing is re-evaluated.
+:func:`fitflow.run.campaign_jobs.summarise_campaign`); nothing is re-evaluated.
 """
 
 from pathlib import Path
 
 import numpy as np
 
-from ..artefacts import read_json
+from ..core.artefacts import read_json
 
 __all__ = ["campaign_sections"]
 
@@ -101,7 +101,7 @@ def progress_figure(summaries, colours):
         if positive.size == values.size and positive.size and positive.max() / positive.min() > 100:
             ax.set_yscale("log")
         ax.set_ylabel(f"best value ({summaries[0]['direction']})")
-    for k, first in enumerate(np.cumsum(summaries[0]["rounds"])[:-1]):
+    for first in np.cumsum(summaries[0]["rounds"])[:-1]:
         ax.axvline(first + 0.5, color="0.85", lw=0.8, zorder=0)
     ax.set_xlabel("evaluations (grey lines: ends of rounds)")
     ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5))

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import numpy as np
 
-from ..aggregate import read_table
-from ..archive import ArtefactStore
-from ..artefacts import read_json
+from ..core.artefacts import read_json
+from ..run.aggregate import read_table
+from ..run.archive import ArtefactStore
 
 __all__ = ["Experiment", "load_experiment", "METRICS", "leaderboard", "calibration_rows", "calibration_verdicts",
            "error_metric", "has_truth"]
@@ -81,7 +81,7 @@ def load_experiment(root):
     # given set of files, so regenerating the report from them gives the same bytes).
     campaigns = sorted(root.glob("campaigns/*/*/summary.json"))
     newest = max([store.newest_write(table["fit_dir"]), *(path.stat().st_mtime for path in campaigns)])
-    date = datetime.datetime.fromtimestamp(newest, datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    date = datetime.datetime.fromtimestamp(newest, datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
     return Experiment(root, table, info, date, sorted(table["method"].unique()), store)
 
 

@@ -11,9 +11,9 @@ import io
 
 import numpy as np
 
-from ..artefacts import dataset_failure, read_dataset, read_npz, read_result
-from ..plots import PALETTE, axis_labels, log_scale_if_wide
-from ..prediction import predict_on_grid
+from ..core.artefacts import dataset_failure, read_dataset, read_npz, read_result
+from ..evaluation.plots import PALETTE, axis_labels, log_scale_if_wide
+from ..evaluation.prediction import predict_on_grid
 from .data import METRICS, error_metric
 
 __all__ = [
@@ -48,7 +48,7 @@ def _pyplot():
 
 def data_uri(fig, path=None):
     """Encode (and optionally save) a figure as PNG without dates or software tags."""
-    from ..artefacts import write_bytes
+    from ..core.artefacts import write_bytes
 
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=100, metadata={"Software": None}, bbox_inches="tight", pad_inches=0.1)

@@ -9,7 +9,7 @@ import time
 
 import numpy as np
 
-from fitflow import FitResult, Method, ParametricModel, Problem
+from fitflow import Method, ParametricModel
 from fitflow_plugins.methods.nlls import NonLinearLeastSquares
 from fitflow_plugins.problems.gaussian_peak import GaussianPeak
 

@@ -1,0 +1,260 @@
+"""Optimisation campaigns: rounds of proposals and evaluations, in any runner.
+
+An optimiser plugin is a :class:`~fitflow.Method` with capability ``black_box``
+that implements the ask/tell pair
+
+* ``suggest(history, n, rng) -> (n, d) array``: the next ``n`` points to
+  evaluate, given every evaluation so far and any pending points;
+* ``recommend(history) -> Recommendation`` (optional): what to report as the
+  answer. The default is the best value observed, right only without noise.
+
+and has the settings ``budget`` and ``batch`` (``n_initial`` optional). A
+campaign's shape is fixed before it starts: an initial round of ``n_initial``
+points, then rounds of ``batch`` points until ``budget`` evaluations. That
+shape is what lets the workflow lay a campaign out as a static DAG (each
+evaluation its own job) and what makes the in-process loop here, the
+workflow and ``fitflow suggest`` give the same points for the same seed: round
+``k`` always draws from ``round_rng(seed, k)``.
+"""
+
+from dataclasses import dataclass, field
+import math
+
+import numpy as np
+
+from ..inputs.objective import Objective, Observation
+from ..inputs.space import SearchSpace
+
+__all__ = [
+    "History",
+    "Recommendation",
+    "CampaignResult",
+    "round_sizes",
+    "round_rng",
+    "campaign_shape",
+    "best_observed",
+    "run_in_process",
+    "minimise",
+    "maximise",
+]
+
+
+@dataclass
+class History:
+    """Every evaluation of a campaign so far, in the minimising sign.
+
+    ``x`` (m, d) in the space's units; ``y`` (m,) with NaN where the evaluation
+    failed; ``error`` (m,) standard errors (NaN: not given); ``status`` (m,)
+    ``ok``/``failed``/``infeasible``; ``pending`` (p, d) points proposed but not
+    yet measured; ``noise_sd`` the known noise level (``None``: unknown,
+    ``0``: deterministic).
+    """
+
+    space: SearchSpace
+    x: np.ndarray = None
+    y: np.ndarray = None
+    error: np.ndarray = None
+    status: np.ndarray = None
+    pending: np.ndarray = None
+    noise_sd: float = None
+    reasons: list = field(default_factory=list)
+
+    def __post_init__(self):
+        d = self.space.dim
+        self.x = np.empty((0, d)) if self.x is None else np.asarray(self.x, dtype=float).reshape(-1, d)
+        m = len(self.x)
+        self.y = np.full(m, np.nan) if self.y is None else np.asarray(self.y, dtype=float).reshape(m)
+        self.error = np.full(m, np.nan) if self.error is None else np.asarray(self.error, dtype=float).reshape(m)
+        if self.status is None:
+            self.status = np.where(np.isfinite(self.y), "ok", "failed")
+        self.status = np.asarray(self.status, dtype=object).reshape(m)
+        self.pending = np.empty((0, d)) if self.pending is None else np.asarray(self.pending, dtype=float).reshape(-1, d)
+        if len(self.reasons) != m:
+            self.reasons = list(self.reasons) + [""] * (m - len(self.reasons))
+
+    def __len__(self):
+        return len(self.x)
+
+    @property
+    def ok(self):
+        """Mask of the evaluations that gave a usable number."""
+        return self.status == "ok"
+
+    def best_so_far(self):
+        """The lowest value after each evaluation (NaN until the first that gave a number)."""
+        return np.fmin.accumulate(self.y)
+
+    def add(self, x, observation):
+        """Append one evaluation (an :class:`~fitflow.inputs.objective.Observation`)."""
+        self.x = np.vstack([self.x, np.asarray(x, dtype=float)[None, :]])
+        self.y = np.append(self.y, observation.value if observation.ok else np.nan)
+        self.error = np.append(self.error, observation.error)
+        self.status = np.append(self.status, np.array([observation.status], dtype=object))
+        self.reasons.append(observation.reason)
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    """The point an optimiser stands behind: ``x``, the value it expects there
+    (``mean``, minimising sign) and its standard deviation (0 when observed
+    without noise), and ``index``, the evaluation it is (``None`` if off-design)."""
+
+    x: np.ndarray
+    mean: float
+    sd: float
+    index: int = None
+
+
+def best_observed(history):
+    """The best value seen: the right recommendation only without noise. Its standard
+    deviation is the known noise level (0 when exact, NaN when unknown)."""
+    if not history.ok.any():
+        return None
+    y = np.where(history.ok, history.y, np.inf)
+    best = int(np.argmin(y))
+    sd = math.nan if history.noise_sd is None else float(history.noise_sd)
+    if math.isfinite(history.error[best]):
+        sd = float(history.error[best])
+    return Recommendation(history.x[best], float(y[best]), sd, best)
+
+
+def round_sizes(budget, n_initial, batch):
+    """Points per round: ``n_initial`` first, then ``batch`` at a time up to ``budget``."""
+    if budget < 1 or batch < 1:
+        raise ValueError(f"budget and batch must be positive; got {budget}, {batch}")
+    if batch > budget:
+        raise ValueError(f"batch {batch} is larger than the budget {budget}")
+    first = min(max(1, n_initial), budget)
+    sizes, left = [first], budget - first
+    while left > 0:
+        sizes.append(min(batch, left))
+        left -= sizes[-1]
+    return sizes
+
+
+def round_rng(seed, k):
+    """The random stream of round ``k`` of a campaign seeded with ``seed``."""
+    return np.random.default_rng(np.random.SeedSequence(int(seed), spawn_key=(int(k),)))
+
+
+def campaign_shape(method, dim, noise_sd=0.0):
+    """``(budget, n_initial, batch)`` of an optimiser plugin from its settings; the
+    default initial size may depend on the dimension and on whether the objective is
+    noisy (``noise_sd`` not 0)."""
+    values = method.values
+    budget, batch = int(values["budget"]), int(values.get("batch", 1) or 1)
+    n_initial = values.get("n_initial")
+    if n_initial is None:
+        if hasattr(method, "default_initial_size"):
+            n_initial = method.default_initial_size(dim, noisy=noise_sd != 0)
+        else:
+            n_initial = batch
+    return budget, min(int(n_initial), budget), batch
+
+
+def recommend(method, history):
+    """The method's recommendation, or the best observation for methods without one."""
+    if hasattr(method, "recommend"):
+        return method.recommend(history)
+    return best_observed(history)
+
+
+def run_in_process(method, objective, seed):
+    """Run a whole campaign of ``method`` on ``objective`` in this process.
+
+    Returns ``(history, recommendation)``. Evaluations that fail are recorded
+    and the campaign goes on.
+    """
+    budget, n_initial, batch = campaign_shape(method, objective.dim, objective.noise_sd)
+    history = History(objective.space, noise_sd=objective.noise_sd)
+    for k, size in enumerate(round_sizes(budget, n_initial, batch)):
+        points = np.asarray(method.suggest(history, size, round_rng(seed, k)), dtype=float).reshape(size, -1)
+        for point in points:
+            history.add(point, objective.observe(point))
+    return history, recommend(method, history)
+
+
+@dataclass
+class CampaignResult:
+    """What :func:`minimise` returns: the recommended ``params`` and ``value``
+    (in the caller's sign) with its standard deviation, and the whole history."""
+
+    params: dict
+    value: float
+    sd: float
+    history: History
+    sign: float = 1.0
+
+    @property
+    def n_failed(self):
+        return int((~self.history.ok).sum())
+
+    def table(self):
+        """The evaluations as a pandas DataFrame (values in the caller's sign)."""
+        import pandas as pd
+
+        space = self.history.space
+        frame = pd.DataFrame([space.as_dict(x) for x in self.history.x], columns=list(space.names))
+        frame["value"] = in_callers_sign(self.sign, self.history.y)
+        frame["status"] = self.history.status
+        frame["reason"] = self.history.reasons
+        return frame
+
+
+def in_callers_sign(sign, value):
+    """A minimised value (a number or an array) in the caller's sign; ``+ 0.0`` so that a
+    maximised 0 reads 0, not the -0 that flipping 0.0 gives (tables and the report print it)."""
+    return sign * np.asarray(value, dtype=float) + 0.0 if np.ndim(value) else sign * float(value) + 0.0
+
+
+def minimise(function, parameters, budget=30, batch=1, method="bayesopt", noise_sd=None,
+             maximise=False, seed=0, **settings):
+    """Optimise a plain Python function of named parameters.
+
+    ``function(**params)`` returns a number or ``(value, standard error)``;
+    ``parameters`` is ``{name: [lower, upper]}`` or ``{name: {bounds: [...],
+    type: int}}``. ``noise_sd`` is the known noise level (``None``: learn it;
+    ``0``: deterministic). Failed evaluations are recorded, not raised.
+
+    >>> result = minimise(lambda x: (x - 0.3) ** 2, {"x": [0, 1]}, budget=12, noise_sd=0)
+    >>> round(result.params["x"], 1)
+    0.3
+    """
+    from ..core.pipeline import make_method
+
+    space = SearchSpace.from_config(parameters, source="maximise()" if maximise else "minimise()")
+    sign = -1.0 if maximise else 1.0
+
+    def by_name(x):
+        returned = function(**space.as_dict(x))
+        if returned is None or isinstance(returned, (str, bytes)) or np.size(returned) not in (1, 2):
+            raise ValueError(f"returned {returned!r:.80}; expected a number or (value, standard error)")
+        if np.size(returned) == 1:  # a number, or an array of one
+            return sign * float(np.reshape(returned, ()))
+        value, error = np.ravel(returned)
+        return sign * float(value), float(error)
+
+    objective = Objective(by_name, space.names, (space.lower, space.upper), noise_sd=noise_sd, space=space)
+    optimiser = make_method(method, budget=budget, batch=batch, **settings)
+    history, best = run_in_process(optimiser, objective, seed)
+    if best is None:
+        reasons = sorted(set(history.reasons))
+        raise RuntimeError(f"every evaluation failed: {'; '.join(reasons)[:500]}")
+    return CampaignResult(space.as_dict(best.x), in_callers_sign(sign, best.mean), best.sd, history, sign)
+
+
+def maximise(function, parameters, budget=30, **options):
+    """:func:`minimise` with ``maximise=True``: the result's values are the function's own."""
+    return minimise(function, parameters, budget=budget, maximise=True, **options)
+
+
+def observation_from_record(record):
+    """An :class:`Observation` from an evaluation artefact's JSON record (``objective``
+    holds the minimised value; ``value`` is in the user's sign)."""
+    value = record.get("objective")
+    return Observation(
+        math.nan if value is None else float(value),
+        math.nan if record.get("error") is None else float(record["error"]),
+        record.get("status", "failed"),
+        record.get("reason", ""),
+    )

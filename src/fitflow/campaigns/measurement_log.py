@@ -1,0 +1,254 @@
+"""Ask/tell for physical experiments: a measurement log and ``fitflow suggest``.
+
+A campaign file (YAML) names the parameters, the direction and the log::
+
+    parameters: {energy: [0.5, 4.0], focus: [-1, 2], shots: {bounds: [1, 8], type: int}}
+    direction: maximise          # or minimise (default)
+    log: shots.csv               # relative to this file
+    seed: 3
+    noise_sd: null               # known noise of one measurement; null: learned
+    method: bayesopt             # any optimiser plugin with suggest()
+    settings: {}                 # its settings
+
+The log is a CSV with one column per parameter, ``value`` and optionally
+``error`` (a measurement's standard error); other columns (a date, a comment)
+are kept and ignored. A row whose ``value`` is empty is *pending*: proposed,
+not yet measured; ``failed`` marks a measurement that gave no number. A
+repeated point is an error: average repeated shots into one row and put their
+standard error in ``error``.
+
+``fitflow suggest CAMPAIGN --n 4`` fits the surrogate to the measured rows,
+treats pending rows as points already being measured, appends ``n`` new
+pending rows (atomically) and prints them. The same log and seed give the same
+suggestions. The bounds and direction are recorded beside the log
+(``<log>.fitflow.json``) when it is started; changing them afterwards is an
+error, never a silent refit of a different problem.
+"""
+
+import csv
+import io
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import yaml
+
+from ..core.artefacts import write_bytes
+from ..core.errors import ConfigError, DataError
+from ..inputs.objective import Observation
+from ..inputs.space import SearchSpace
+from .campaign import History, in_callers_sign, round_rng
+
+__all__ = ["Campaign", "read_campaign", "read_log", "suggest"]
+
+CAMPAIGN_KEYS = {"parameters", "direction", "log", "seed", "noise_sd", "method", "settings", "n_initial"}
+SIGNIFICANT_DIGITS = 6  # of suggested parameter values: what a lab can dial, read back exactly
+
+
+class Campaign:
+    """A parsed campaign file."""
+
+    def __init__(self, path, space, sign, log, seed, noise_sd, method, settings):
+        self.path, self.space, self.sign, self.log = path, space, sign, log
+        self.seed, self.noise_sd, self.method, self.settings = seed, noise_sd, method, settings
+
+    @property
+    def state_file(self):
+        return self.log.with_name(self.log.name + ".fitflow.json")
+
+    def state(self):
+        return {"parameters": self.space.to_config(), "direction": "maximise" if self.sign < 0 else "minimise"}
+
+
+def read_campaign(path):
+    """Parse and check a campaign file; errors name the file and the key."""
+    path = Path(path)
+    source = str(path)
+    try:
+        spec = yaml.safe_load(path.read_text())
+    except FileNotFoundError:
+        raise ConfigError("campaign file not found", source=source) from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"not valid YAML: {exc}", source=source) from None
+    if not isinstance(spec, dict):
+        raise ConfigError("a campaign file is a mapping of keys", source=source, value=spec)
+    unknown = sorted(set(spec) - CAMPAIGN_KEYS)
+    if unknown:
+        raise ConfigError(f"unknown key; allowed: {', '.join(sorted(CAMPAIGN_KEYS))}", source=source,
+                          key=unknown[0], value=spec[unknown[0]])
+    space = SearchSpace.from_config(spec.get("parameters"), source=source)
+    direction = spec.get("direction", "minimise")
+    if direction not in ("minimise", "maximise"):
+        raise ConfigError("must be minimise or maximise", source=source, key="direction", value=direction)
+    log = spec.get("log")
+    if not isinstance(log, str) or not log:
+        raise ConfigError("name the measurement log (a CSV path, relative to this file)", source=source, key="log",
+                          value=log)
+    seed = spec.get("seed", 0)
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise ConfigError("must be a whole number >= 0", source=source, key="seed", value=seed)
+    noise_sd = spec.get("noise_sd")
+    if noise_sd is not None and (isinstance(noise_sd, bool) or not isinstance(noise_sd, (int, float))
+                                 or not math.isfinite(noise_sd) or noise_sd < 0):
+        raise ConfigError("must be a number >= 0, or null to learn it", source=source, key="noise_sd", value=noise_sd)
+    settings = spec.get("settings") or {}
+    if not isinstance(settings, dict):
+        raise ConfigError("must be a mapping", source=source, key="settings", value=settings)
+    if "n_initial" in spec:
+        settings = {**settings, "n_initial": spec["n_initial"]}
+    return Campaign(path, space, -1.0 if direction == "maximise" else 1.0, path.parent / log, seed,
+                    None if noise_sd is None else float(noise_sd), spec.get("method", "bayesopt"), settings)
+
+
+def read_log(campaign):
+    """``(history, rows)`` from the campaign's log (empty without a file): every row is
+    checked, and an error names the file, row and column."""
+    space, path = campaign.space, campaign.log
+    history = History(space, noise_sd=campaign.noise_sd)
+    if not path.exists():
+        return history, 0
+    text = path.read_text()
+    reader = csv.reader(io.StringIO(text))
+    header = next(reader, None)
+    if header is None:
+        return history, 0
+    header = [h.strip() for h in header]
+    missing = [c for c in (*space.names, "value") if c not in header]
+    if missing:
+        raise DataError(f"the log has no column {missing[0]!r} (its columns: {', '.join(header)})", file=path)
+    if len(set(header)) != len(header):
+        raise DataError(f"a column name appears twice in the header: {header}", file=path)
+    column = {name: header.index(name) for name in header}
+    pending, seen = [], {}
+    rows = 0
+    # Rows are counted as a spreadsheet shows them: the header is row 1.
+    for line_number, row in enumerate(reader, start=2):
+        if not any(cell.strip() for cell in row):
+            continue
+        rows += 1
+        if len(row) != len(header):
+            raise DataError(f"{len(row)} fields where the header has {len(header)}", file=path, row=line_number)
+        x = np.empty(space.dim)
+        for j, name in enumerate(space.names):
+            cell = row[column[name]].strip()
+            p = space.parameters[j]
+            try:
+                x[j] = p.coordinate(cell)
+            except ValueError as exc:
+                reason = str(exc) if p.kind == "choice" else f"{cell!r} is not a number"
+                raise DataError(reason, file=path, key=name, row=line_number) from None
+            if not (math.isfinite(x[j]) and p.lower <= x[j] <= p.upper):
+                raise DataError(f"{cell} is outside the bounds [{p.lower:g}, {p.upper:g}]", file=path, key=name,
+                                row=line_number)
+            if p.kind == "int" and x[j] != round(x[j]):
+                raise DataError(f"{cell} is not a whole number", file=path, key=name, row=line_number)
+        key = tuple(x)
+        if key in seen:
+            raise DataError(f"repeats the point of row {seen[key]}: average repeated measurements into one row "
+                            "and give their standard error in an 'error' column", file=path, row=line_number)
+        seen[key] = line_number
+        value = row[column["value"]].strip()
+        if value == "":
+            pending.append(x)
+            continue
+        if value.lower() == "failed":
+            history.add(x, Observation(math.nan, status="failed", reason=f"marked failed in row {line_number}"))
+            continue
+        try:
+            number = float(value)
+        except ValueError:
+            raise DataError(f"{value!r} is not a number (leave it empty for a pending point, or write 'failed')",
+                            file=path, key="value", row=line_number) from None
+        if not math.isfinite(number):
+            raise DataError(f"{value} is not finite (write 'failed' for a measurement that gave no number)",
+                            file=path, key="value", row=line_number)
+        error = math.nan
+        if "error" in column and row[column["error"]].strip():
+            cell = row[column["error"]].strip()
+            try:
+                error = float(cell)
+            except ValueError:
+                raise DataError(f"{cell!r} is not a number", file=path, key="error", row=line_number) from None
+            if not (math.isfinite(error) and error >= 0):
+                raise DataError(f"{cell} must be a number >= 0", file=path, key="error", row=line_number)
+        history.add(x, Observation(campaign.sign * number, error))
+    history.pending = np.array(pending).reshape(-1, space.dim)
+    return history, rows
+
+
+def _check_state(campaign):
+    """Refuse a log whose campaign's bounds or direction changed since it was started."""
+    if not campaign.state_file.exists():
+        return
+    recorded = json.loads(campaign.state_file.read_text())
+    now = campaign.state()
+    if recorded.get("direction") != now["direction"]:
+        raise ConfigError(f"the direction changed from {recorded.get('direction')} to {now['direction']} since the "
+                          f"log {campaign.log} was started (recorded in {campaign.state_file})",
+                          source=str(campaign.path), key="direction")
+    old, new = recorded.get("parameters", {}), now["parameters"]
+    for name in sorted(set(old) | set(new)):
+        if old.get(name) != new.get(name):
+            raise ConfigError(
+                f"parameter {name!r} changed from {old.get(name)} to {new.get(name)} since the log {campaign.log} "
+                f"was started (recorded in {campaign.state_file}); its measurements belong to the old problem: "
+                "start a new log, or restore the bounds", source=str(campaign.path), key=f"parameters.{name}")
+
+
+def suggest(campaign_path, n, out=None):
+    """Append ``n`` suggested points to the campaign's log as pending rows; return them
+    (as ``{name: value}`` dicts) and the current recommendation (or ``None``)."""
+    from ..core.pipeline import make_method
+    from .campaign import recommend
+
+    if n < 1:
+        raise ConfigError("--n must be at least 1", value=n)
+    campaign = read_campaign(campaign_path)
+    _check_state(campaign)
+    history, rows = read_log(campaign)
+    settings = {"budget": max(len(history) + len(history.pending) + n, 2), **campaign.settings}
+    method = make_method(campaign.method, **settings)
+    if not hasattr(method, "suggest"):
+        raise ConfigError(f"{method.label()} cannot suggest points", source=str(campaign.path), key="method")
+    points = np.asarray(method.suggest(history, n, round_rng(campaign.seed, rows)), dtype=float).reshape(n, -1)
+    space = campaign.space
+    text = campaign.log.read_text() if campaign.log.exists() else ""
+    if not text.strip():
+        text = ",".join([*space.names, "value", "error"]) + "\n"
+        header = [*space.names, "value", "error"]
+    else:
+        header = [h.strip() for h in next(csv.reader(io.StringIO(text)))]
+        if not text.endswith("\n"):
+            text += "\n"
+    suggested = []
+    for x in points:
+        cells = {p.name: p.text(v, SIGNIFICANT_DIGITS) for v, p in zip(x, space.parameters)}
+        # What the log now says, read back: the printed suggestion is the row appended.
+        suggested.append({p.name: p.value(p.coordinate(cells[p.name])) for p in space.parameters})
+        text += ",".join(cells.get(column, "") for column in header) + "\n"
+    if not campaign.state_file.exists():
+        write_bytes(campaign.state_file, (json.dumps(campaign.state(), indent=2, sort_keys=True) + "\n").encode())
+    write_bytes(campaign.log, text.encode())
+    best = recommend(method, history) if history.ok.any() else None
+    if out is not None:
+        _print_suggestions(out, campaign, history, suggested, best)
+    return suggested, best
+
+
+def _print_suggestions(out, campaign, history, suggested, best):
+    space = campaign.space
+    out.write(f"{len(history)} measured ({int((~history.ok).sum())} failed), {len(history.pending)} pending "
+              f"before this call; {campaign.log}\n")
+    if best is not None:
+        sd = "" if not math.isfinite(best.sd) else f" ± {best.sd:.3g}"
+        out.write(f"recommended so far: {space.describe(best.x)}: value {in_callers_sign(campaign.sign, best.mean):.4g}{sd}\n")
+    out.write(f"measure next ({len(suggested)} rows appended, value empty):\n")
+    out.write("  " + "  ".join(f"{name:>12}" for name in space.names) + "\n")
+    for point in suggested:
+        out.write("  " + "  ".join(f"{_show(point[name]):>12}" for name in space.names) + "\n")
+
+
+def _show(value):
+    """A suggested value as printed: numbers to 6 significant digits, an option as itself."""
+    return str(value) if isinstance(value, (str, bool)) else f"{value:g}"

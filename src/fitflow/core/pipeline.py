@@ -1,0 +1,141 @@
+"""One dataset, one fit: plugin instances, generate, fit and the guards around a fit.
+
+What the workflow's jobs, cross-validation, comparisons and campaigns all call;
+the public names are re-exported by :mod:`fitflow.api`.
+"""
+
+import time
+import traceback
+
+import numpy as np
+
+from .errors import FitflowError
+from .registry import get_method, get_problem
+from .result import FitResult
+from .timelimit import TimedOut, time_limit
+from .validation import dataset_problems, extrapolation_warning, plugin_origin, validated_result
+
+__all__ = ["make_problem", "make_method", "generate", "measurement", "fit", "safe_fit", "as_rng", "checked_optimum"]
+
+
+def as_rng(seed):
+    """A ``numpy.random.Generator`` from an int, a SeedSequence or a Generator."""
+    if isinstance(seed, np.random.Generator):
+        return seed
+    return np.random.default_rng(seed)
+
+
+def make_problem(name, **settings):
+    """An instance of the problem plugin ``name`` with ``settings`` validated."""
+    return get_problem(name)(**settings)
+
+
+def make_method(name, **settings):
+    """An instance of the method plugin ``name`` with ``settings`` validated."""
+    return get_method(name)(**settings)
+
+
+def generate(problem, seed=0, **settings):
+    """Generate one dataset from ``problem`` (a plugin instance, or a name plus settings)."""
+    if isinstance(problem, str):
+        problem = make_problem(problem, **settings)
+    elif settings:
+        raise TypeError("pass settings with a problem name, not with a problem instance")
+    return validated_dataset(problem, problem.generate(as_rng(seed)))
+
+
+def validated_dataset(problem, dataset):
+    """``dataset`` when it matches ``problem``'s declared capabilities, else a FitflowError."""
+    found = dataset_problems(dataset, problem.capabilities)
+    if found:
+        raise FitflowError(f"{plugin_origin(problem)} generated an invalid dataset: {'; '.join(found)}")
+    return dataset
+
+
+def measurement(x, y, sigma=None, *, columns=None, **settings):
+    """A dataset of your own measurement from arrays, fitted by every method as the
+    ``table`` problem's file would be: ``x`` (n,) or (n, k), ``y`` (n,), optional per-point
+    ``sigma``. ``columns`` names x's columns for a model (default ``x``, or ``x1 .. xk``);
+    ``settings`` are the table's (``model``, ``params``, ``p0``, ``lower``, ``upper``,
+    ``constants``, ``cv_folds``).
+
+    >>> import numpy as np
+    >>> t = np.linspace(0, 4, 9)
+    >>> data = measurement(t, 2.5 * (1 - np.exp(-0.5 * t)), model="b1*(1 - exp(-b2*x))", p0=[1, 1])
+    >>> {k: round(v, 3) for k, v in fit("nlls", data).params.items()}
+    {'b1': 2.5, 'b2': 0.5}
+    """
+    if columns is None:
+        k = np.shape(x)[1] if np.ndim(x) == 2 else 1
+        columns = ["x"] if k == 1 else [f"x{j + 1}" for j in range(k)]
+    return generate(get_problem("table").from_arrays(x, y, sigma, x=list(columns), **settings))
+
+
+def fit(method, dataset, seed=0, **settings):
+    """Fit ``dataset`` with ``method`` (a plugin instance, or a name plus settings).
+
+    Errors propagate, as a notebook user expects; the workflow uses
+    :func:`safe_fit`, which records them as a failed fit instead.
+    """
+    if isinstance(method, str):
+        method = make_method(method, **settings)
+    elif settings:
+        raise TypeError("pass settings with a method name, not with a method instance")
+    if not method.serves(dataset.capabilities):
+        raise FitflowError(
+            f"{method.label()} serves {sorted(method.capabilities)} problems; "
+            f"this dataset is {sorted(dataset.capabilities)}"
+        )
+    reason = method.can_fit(dataset)
+    if reason:
+        raise FitflowError(f"{method.label()} cannot fit this dataset: {reason}")
+    result = method.fit(dataset, as_rng(seed))
+    if not isinstance(result, FitResult):
+        raise TypeError(f"{method.label()}.fit must return a fitflow.FitResult; got {type(result).__name__}")
+    return checked_optimum(method, dataset, result)
+
+
+def checked_optimum(method, dataset, result):
+    """``result``, or a failed one saying why, for an optimiser that served ``dataset`` as a
+    black box whose objective can check an answer (a chi-square: see
+    :func:`fitflow.inputs.objective.chi_square_gap`). Done here, not in each plugin, so that every
+    optimiser, a pip-installed one too, is held to it."""
+    if not (result.ok and result.params) or method.capabilities & dataset.capabilities != {"black_box"}:
+        return result
+    objective = dataset.objective
+    if objective is None or objective.convergence_check is None or set(result.params) != set(objective.names):
+        return result
+    reason = objective.convergence_check(np.array([result.params[name] for name in objective.names], dtype=float))
+    if not reason:
+        return result
+    spent = f" after {result.n_evaluations} evaluations" if result.n_evaluations else ""
+    return FitResult.failed(f"{reason}{spent}")
+
+
+def safe_fit(method, dataset, rng, key=None, seconds=None):
+    """Fit, turning any exception, invalid result or time-out into a failed result.
+
+    Returns ``(result, timing, log)``: ``timing`` holds the wall and CPU seconds
+    spent in the method's ``fit``; ``log`` is the text for the fit's log file
+    (warnings, or the traceback). ``key`` is the method's config key, named in
+    every message; ``seconds`` is the wall-clock limit of the fit (``None``: none).
+    """
+    wall, cpu = time.perf_counter(), time.process_time()
+    try:
+        with time_limit(seconds):
+            result = fit(method, dataset, rng)
+        result = validated_result(result, dataset, method, key)
+        outside = extrapolation_warning(dataset) if result.ok else None
+        if outside:
+            result.warnings.append(outside)
+        log = "".join(f"warning: {w}\n" for w in result.warnings)
+        if not result.ok:
+            log += f"failed: {result.message}\n"
+    except TimedOut as exc:
+        result = FitResult.failed(f"{plugin_origin(method, key)}: {exc}; raise the limit with fit_timeout_s in the config")
+        log = f"failed: {result.message}\n"
+    except Exception as exc:  # a plugin bug must not stop the experiment
+        result = FitResult.failed(f"{plugin_origin(method, key)} raised {type(exc).__name__} in fit: {exc}")
+        log = f"failed: {result.message}\n" + traceback.format_exc()
+    timing = {"wall_time_s": time.perf_counter() - wall, "cpu_time_s": time.process_time() - cpu}
+    return result, timing, log

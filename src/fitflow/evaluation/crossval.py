@@ -1,0 +1,67 @@
+"""K-fold cross-validated prediction error: a yardstick for measured data.
+
+Measurements have no truth, so methods are compared on how well they predict
+points they did not see. The observations are split into ``k`` folds by a
+seeded permutation; each fold is predicted by the method fitted to the other
+``k - 1``, and the root-mean-square of all held-out residuals is reported.
+Held-out points are handed to the method as the dataset's prediction grid, so
+parametric and non-parametric methods are scored the same way (the former
+through their model, the latter through their own grid prediction).
+"""
+
+import numpy as np
+
+from ..core.dataset import Dataset
+from ..core.pipeline import safe_fit
+from .prediction import predict
+
+__all__ = ["cross_validation_rmse", "fold_indices"]
+
+
+def fold_indices(n_points, k, rng):
+    """``k`` disjoint index arrays covering ``range(n_points)``, shuffled by ``rng``."""
+    order = rng.permutation(n_points)
+    return [np.sort(order[i::k]) for i in range(k)]
+
+
+def _subset(dataset, keep, grid_x):
+    return Dataset(
+        problem=dataset.problem,
+        x=dataset.x[keep],
+        y=dataset.y[keep],
+        sigma=None if dataset.sigma is None else dataset.sigma[keep],
+        grid_x=grid_x,
+        meta=dict(dataset.meta),
+    )
+
+
+def cross_validation_rmse(method, dataset, rng, k, fold_rng=None):
+    """``(rmse, message)``: the k-fold CV error of ``method`` on ``dataset``.
+
+    ``fold_rng`` splits the folds (default: ``rng``); the workflow seeds it from the
+    dataset alone, so every method is scored on the same folds.
+
+    ``rmse`` is NaN (and ``message`` says why) when a fold's fit fails or gives
+    no prediction at the held-out points.
+    """
+    residuals = []
+    for i, held_out in enumerate(fold_indices(dataset.n_points, k, rng if fold_rng is None else fold_rng)):
+        train = np.setdiff1d(np.arange(dataset.n_points), held_out)
+        x_test = dataset.x[held_out]
+        result, _, _ = safe_fit(method, _subset(dataset, train, x_test), rng)
+        if not result.ok:
+            return float("nan"), f"fold {i + 1} of {k} failed: {result.message}"
+        prediction, _ = predict(_subset(dataset, train, x_test), result, x_test)
+        if prediction is None:
+            prediction = result.grid_mean
+        if prediction is None or np.shape(prediction) != dataset.y[held_out].shape:
+            return float("nan"), f"fold {i + 1} of {k}: the method gave no prediction at held-out points"
+        residuals.append(dataset.y[held_out] - prediction)
+    residuals = np.concatenate(residuals)
+    if residuals.ndim == 2:
+        # Several outputs in different units: each output's CV RMSE over its spread, averaged
+        # (dimensionless, like the overall RMSE against a truth).
+        spread = np.std(dataset.y, axis=0)
+        per_output = np.sqrt(np.mean(residuals**2, axis=0)) / np.where(spread > 0, spread, 1.0)
+        return float(np.mean(per_output)), f"{k}-fold cross-validation, RMSE over spread averaged over outputs"
+    return float(np.sqrt(np.mean(residuals**2))), f"{k}-fold cross-validation"

@@ -1,0 +1,243 @@
+"""A user's own parametric model, declared in the config.
+
+The model is either an expression (``b1*(1 - exp(-b2*x))``, parsed safely by
+:mod:`fitflow.expression` and differentiated exactly) or a Python callable named
+``package.module:function`` and called as ``function(x, *params)``, the
+convention of ``scipy.optimize.curve_fit``. The same settings serve the
+``table`` problem (fit measurements) and the ``simulate`` problem (rehearse on
+data drawn from the model), so they are declared once, here.
+"""
+
+import importlib
+import keyword
+import re
+
+import numpy as np
+
+from ..core.errors import ModelError, SettingsError
+from ..core.model import ParametricModel
+from ..core.settings import Setting
+from .expression import ExpressionError, check_ascii_name, compile_expression, expression_model, expression_names
+
+__all__ = ["MODEL_SETTINGS", "check_model_settings", "build_model", "check_model_output", "is_callable_spec",
+           "model_capabilities"]
+
+MODEL_SETTINGS = {
+    "model": Setting(None, str, "expression in the x columns and parameters, e.g. 'b1*(1 - exp(-b2*x))', "
+                                "or 'package.module:function' called as function(x, *params)"),
+    "params": Setting([], list, "parameter names, in order", item_type=str),
+    "p0": Setting([], list, "starting values, one per parameter"),
+    "lower": Setting(None, list, "lower bounds, one per parameter (null: none)", finite=False),
+    "upper": Setting(None, list, "upper bounds, one per parameter (null: none)", finite=False),
+    "constants": Setting({}, dict, "fixed numbers named in the expression, e.g. {w0: 2.5}"),
+}
+
+_CALLABLE = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
+
+
+def is_callable_spec(text):
+    """True when ``text`` names a callable (``package.module:function``) rather than an expression."""
+    return bool(_CALLABLE.match(text.strip()))
+
+
+def check_model_settings(plugin, values, variables):
+    """Check the model settings of ``plugin`` without data; raise SettingsError naming the key.
+
+    Returns the settings completed: ``params``, when not given, read from the model (see
+    :func:`_parameter_names`); ``p0``, when not given for an expression linear (or
+    affine) in its parameters, all ones within the bounds (any start reaches the
+    least-squares solution; ones are ``curve_fit``'s). A nonlinear model's start is the
+    user's to give."""
+    values = dict(values)
+
+    def fail(key, message):
+        raise SettingsError(f"{plugin.label()}: {message}", plugin=plugin.name, key=key, value=values[key])
+
+    if values["model"] is None:
+        for key in ("params", "p0", "lower", "upper"):
+            if values[key]:
+                fail(key, f"'{key}' is given but there is no 'model'")
+        return values
+    if not values["params"]:
+        values["params"] = _parameter_names(values, variables, fail)
+    params = values["params"]
+    for name in params:
+        problem = check_ascii_name(name)
+        if problem or keyword.iskeyword(name):
+            fail("params", f"parameter {problem or f'name {name!r} is a Python keyword'}")
+    if len(set(params)) != len(params):
+        fail("params", "parameter names must be unique")
+    start_later = not values["p0"] and not is_callable_spec(values["model"])  # once linearity is known
+    for key in ("p0", "lower", "upper"):
+        if key == "p0" and start_later:
+            continue
+        if values[key] is not None and (key == "p0" or values[key]) and len(values[key]) != len(params):
+            fail(key, f"'{key}' needs one value per parameter ({len(params)}: {', '.join(params)}, in this order); "
+                      f"got {len(values[key])}")
+    lower, upper = _bounds(values)
+    if np.any(lower >= upper):
+        fail("upper", "every lower bound must be below its upper bound")
+    p0 = np.asarray(values["p0"], dtype=float)
+    if not start_later and (np.any(p0 < lower) or np.any(p0 > upper)):
+        fail("p0", "starting values must lie within the bounds")
+    if is_callable_spec(values["model"]):
+        if values["constants"]:
+            fail("constants", "constants are for expressions; a callable model holds its own")
+        try:
+            _load_callable(values["model"])
+        except ModelError as exc:
+            fail("model", str(exc))
+        return values
+    if set(params) & set(variables):
+        fail("params", f"parameters and data columns share names: {sorted(set(params) & set(variables))}")
+    for name in variables:
+        problem = check_ascii_name(name)
+        if problem or keyword.iskeyword(name):
+            fail("model", f"column {name!r} cannot be named in an expression: "
+                          f"{problem or 'it is a Python keyword'}; rename it")
+    for name in values["constants"]:
+        if name in params or name in variables:
+            fail("constants", f"constant {name!r} is also a parameter or a data column")
+    try:
+        compiled = compile_expression(values["model"], tuple(params), tuple(variables), _constants_key(values))
+    except ExpressionError as exc:
+        fail("model", str(exc))
+    if start_later:
+        if not compiled.curvature_free:
+            fail("p0", f"the model is {compiled.linearity.split(':')[0]}, so the fit needs starting values: "
+                       f"give 'p0' with one value for each of {', '.join(params)}, in this order")
+        values["p0"] = np.clip(1.0, lower, upper).tolist()
+    return values
+
+
+def _parameter_names(values, variables, fail):
+    """The parameters of a model given without ``params``: an expression's names that are
+    neither data columns nor constants, in the order they first appear; a callable's
+    arguments after the first (``f(x, a, b)``), as ``scipy.optimize.curve_fit`` reads them."""
+    spec = values["model"]
+    if is_callable_spec(spec):
+        import inspect
+
+        try:
+            signature = inspect.signature(_load_callable(spec))
+        except ModelError as exc:
+            fail("model", str(exc))
+        except (TypeError, ValueError):
+            fail("params", "give the parameter names in 'params': the callable's signature cannot be read")
+        arguments = list(signature.parameters.values())[1:]
+        if any(a.kind in (a.VAR_POSITIONAL, a.VAR_KEYWORD, a.KEYWORD_ONLY) for a in arguments) or not arguments:
+            fail("params", f"give the parameter names in 'params': {spec}{signature} does not list them "
+                           f"as arguments after x")
+        return [a.name for a in arguments]
+    try:
+        names = expression_names(spec)
+    except ExpressionError as exc:
+        fail("model", str(exc))
+    known = set(variables) | set(values.get("constants") or {})
+    params = [name for name in names if name not in known]
+    if not params:
+        fail("model", f"the model names no parameter (only {', '.join(names) or 'numbers'}); "
+                      f"nothing could be fitted")
+    return params
+
+
+def _constants_key(values):
+    return tuple(sorted((values.get("constants") or {}).items()))
+
+
+def model_capabilities(values, variables, base):
+    """``(capabilities, note)`` of a problem with these model settings: ``base`` plus
+    ``parametric`` when there is a model, plus ``linear`` when it is linear in its
+    parameters, plus ``black_box`` when every parameter has finite bounds (optimisers
+    then minimise the model's chi-square over that box, see
+    :func:`fitflow.inputs.objective.chi_square_objective`); ``note`` says why or why not."""
+    model = build_model(values, variables)
+    if model is None:
+        return frozenset(base), "no model: only non-parametric methods apply"
+    capabilities = set(base) | {"parametric"} | ({"linear"} if model.is_linear else set())
+    notes = [f"the model is {model.linearity}"] if model.linearity else []
+    if all(np.isfinite(bound).all() for bound in model.bounds):
+        capabilities.add("black_box")
+    else:
+        notes.append("black-box optimisers need a finite lower and upper bound on every parameter")
+    return frozenset(capabilities), "; ".join(notes)
+
+
+def _bounds(values):
+    n = len(values["params"])
+    lower = [-np.inf if v is None else v for v in values["lower"] or [None] * n]
+    upper = [np.inf if v is None else v for v in values["upper"] or [None] * n]
+    return np.asarray(lower, dtype=float), np.asarray(upper, dtype=float)
+
+
+def _load_callable(spec):
+    module_name, _, attribute = spec.strip().partition(":")
+    try:
+        module = importlib.import_module(module_name)
+    except Exception as exc:  # ImportError, or the module itself failing
+        raise ModelError(f"cannot import module {module_name!r}: {type(exc).__name__}: {exc}", model=spec) from exc
+    function = getattr(module, attribute, None)
+    if not callable(function):
+        raise ModelError(f"module {module_name!r} has no callable {attribute!r}", model=spec)
+    return function
+
+
+def build_model(values, variables, p0=None):
+    """The :class:`~fitflow.core.model.ParametricModel` the settings describe (``None`` without a model).
+
+    ``p0`` overrides the configured starting values (the simulate problem starts
+    where the user's own fit would).
+    """
+    spec = values["model"]
+    if spec is None:
+        return None
+    params = tuple(values["params"])
+    start = values["p0"] if p0 is None else p0
+    bounds = _bounds(values)
+    if not is_callable_spec(spec):
+        return expression_model(spec, params, start, bounds=bounds, variables=tuple(variables),
+                                constants=values.get("constants"))
+    function = _load_callable(spec)
+
+    def call(x, theta):
+        try:
+            output = function(x, *theta)
+        except Exception as exc:
+            raise ModelError(f"raised {type(exc).__name__}: {exc}", model=spec) from exc
+        output = np.asarray(output, dtype=float)
+        if output.shape != (len(x),):
+            raise ModelError(f"returned shape {output.shape} for {len(x)} points; it must return shape ({len(x)},)",
+                             model=spec)
+        return output
+
+    return ParametricModel(function=call, param_names=params, p0=start, bounds=bounds,
+                           linearity="a callable model cannot be checked for linearity (write it as an expression "
+                                     "for ols to fit it)")
+
+
+def check_model_output(model, x, spec):
+    """Evaluate ``model`` at its start on ``x``; raise ModelError unless it gives finite values."""
+    try:
+        with np.errstate(all="ignore"):
+            values = np.asarray(model(x, model.p0), dtype=float)
+    except ModelError:
+        raise
+    except Exception as exc:
+        raise ModelError(f"raised {type(exc).__name__}: {exc} at the starting values", model=spec) from exc
+    if values.shape != (len(x),):
+        raise ModelError(f"gives shape {values.shape} for {len(x)} points", model=spec)
+    bad = np.flatnonzero(~np.isfinite(values))
+    if bad.size:
+        raise ModelError(f"is not finite at the starting values {model.p0.tolist()} "
+                         f"for data row {bad[0] + 1} (x = {np.asarray(x)[bad[0]].tolist()})", model=spec)
+    if model.jacobian is not None:  # the compiled derivatives run too, before any job does
+        try:
+            with np.errstate(all="ignore"):
+                jacobian = np.asarray(model.jacobian(x, model.p0), dtype=float)
+        except Exception as exc:
+            raise ModelError(f"its derivatives raised {type(exc).__name__}: {exc} at the starting values",
+                             model=spec) from exc
+        rows, columns = np.nonzero(~np.isfinite(jacobian))
+        if rows.size:
+            raise ModelError(f"its derivative in {model.param_names[columns[0]]} is not finite at the starting "
+                             f"values {model.p0.tolist()} for data row {rows[0] + 1}", model=spec)

@@ -1,0 +1,196 @@
+"""The compact store: a chunk's artefacts in one ZIP archive instead of a folder per fit.
+
+With ``store: compact`` a chunk job still makes every dataset and fit exactly as the
+folder layout does (same names, same bytes), but in memory (see :mod:`fitflow.staging`),
+and packs each finished unit's folders into ``chunks/chunk-<i>.zip`` under their paths
+(``fits/<problem>/<psid>/<method>/<msid>/rep-<k>/result.json``). A sweep of a million fits is then a few hundred
+files instead of six million, below any inode quota. ZIP needs no new dependency, reads
+one member without touching the rest (its central directory is the index), and its
+members are the folder layout's files byte for byte, so the two layouts are compared
+exactly. Wall-clock timings stay out of the archive (they go to the chunk manifest), so
+the archive itself is byte-identical on rerun.
+
+Readers need not know the layout: :class:`ArtefactStore` returns a folder for any
+artefact path, extracting it from its archive into a private temporary folder when the
+experiment is compact.
+"""
+
+import contextlib
+import os
+from pathlib import Path, PurePosixPath
+import tempfile
+import zipfile
+
+from ..core.artefacts import atomic_writer, read_json
+from ..core.errors import ArtefactError
+
+__all__ = ["NOT_ARCHIVED", "archive_writer", "ArchivePacker", "ArtefactStore", "prune_empty_folders", "CHUNK_ARCHIVE_GLOB"]
+
+#: Files that carry wall-clock times: kept in the chunk manifest, not in the archive.
+NOT_ARCHIVED = ("timing.json",)
+CHUNK_ARCHIVE_GLOB = "chunks/chunk-*.zip"
+_EPOCH = (1980, 1, 1, 0, 0, 0)
+_ALREADY_COMPRESSED = (".npz", ".png")
+
+
+@contextlib.contextmanager
+def archive_writer(root, path):
+    """Yield an :class:`ArchivePacker` into the ZIP archive ``path``, written atomically:
+    the archive appears (replacing any older one) only when the block succeeds, so a
+    chunk killed half-way leaves the previous archive untouched."""
+    with atomic_writer(path) as handle, zipfile.ZipFile(handle, "w", allowZip64=True) as archive:
+        yield ArchivePacker(root, archive)
+
+
+class ArchivePacker:
+    """Packs the artefacts staged in memory (see :mod:`fitflow.staging`) below ``root``
+    into an open ZIP archive."""
+
+    def __init__(self, root, archive):
+        self.root = Path(root)
+        self.archive = archive
+
+    def pack(self, relative, stage):
+        """Add the staged file or folder ``relative`` (below the root), removing it from
+        ``stage``. Members are added in sorted order with a fixed timestamp, so the same
+        files give the same archive bytes."""
+        root = Path(os.path.abspath(self.root))
+        for path, data in stage.pop_below(root / relative).items():
+            if path.name in NOT_ARCHIVED:
+                continue
+            info = zipfile.ZipInfo(path.relative_to(root).as_posix(), date_time=_EPOCH)
+            info.compress_type = zipfile.ZIP_STORED if path.suffix in _ALREADY_COMPRESSED else zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            self.archive.writestr(info, data)
+
+
+def prune_empty_folders(root):
+    """Remove the empty folders below ``root`` (what packing leaves of the per-fit tree);
+    run only when no chunk is writing."""
+    root = Path(root)
+    if not root.is_dir():
+        return
+    for path in sorted((p for p in root.rglob("*") if p.is_dir()), key=lambda p: len(p.parts), reverse=True):
+        with contextlib.suppress(OSError):
+            path.rmdir()
+    with contextlib.suppress(OSError):
+        root.rmdir()
+
+
+class ArtefactStore:
+    """The artefacts of one experiment folder, in either layout.
+
+    ``folder(relative)`` is the folder holding the files of ``relative`` (say
+    ``fits/p/default/nlls/default/rep-0``): below the root in the folder layout; in the
+    compact layout, a copy extracted from the chunk archive that holds it (read lazily,
+    once). ``compact`` defaults to what ``experiment.json`` records, else to whether
+    chunk archives exist.
+    """
+
+    def __init__(self, root, compact=None):
+        self.root = Path(root)
+        self._archives = None
+        if compact is None:
+            info = self.root / "experiment.json"
+            recorded = read_json(info).get("store") if info.exists() else None
+            compact = recorded == "compact" if recorded else any(self.archives())
+        self.compact = bool(compact)
+        self._folders = {}
+        self._handles = {}
+        self._scratch = None
+
+    def archives(self):
+        """The chunk archives, in chunk order."""
+        if self._archives is None:
+            self._archives = sorted(self.root.glob(CHUNK_ARCHIVE_GLOB),
+                                    key=lambda p: int(p.stem.rpartition("-")[2]))
+        return self._archives
+
+    def folders_in(self, archive):
+        """``{folder path: [member names]}`` of one archive, read once from its central
+        directory."""
+        if archive not in self._folders:
+            folders = {}
+            for name in self._open(archive).namelist():
+                folders.setdefault(name.rpartition("/")[0], []).append(name)
+            self._folders[archive] = folders
+        return self._folders[archive]
+
+    def locate(self, relative):
+        """The archive holding folder ``relative``, or None; archives are read in turn
+        until one holds it, so one lookup need not index a whole sweep."""
+        relative = PurePosixPath(relative).as_posix()
+        for archive in self.archives():
+            if relative in self.folders_in(archive):
+                return archive
+        return None
+
+    def forget_handles(self):
+        """Drop the open archives (in a forked process, which must not share their file
+        offsets with its parent); they reopen on the next read."""
+        self._handles = {}
+
+    def _open(self, archive):
+        if archive not in self._handles:
+            try:
+                self._handles[archive] = zipfile.ZipFile(archive)
+            except (OSError, zipfile.BadZipFile) as exc:
+                raise ArtefactError(f"{archive}: not a readable chunk archive ({exc}); delete it and its "
+                                    f"manifest {Path(archive).with_suffix('.json').name} to rerun that chunk") from exc
+        return self._handles[archive]
+
+    def members(self, relative):
+        """``{member name: bytes}`` of folder ``relative``, or None when no archive holds it."""
+        archive = self.locate(relative)
+        if archive is None:
+            return None
+        handle = self._open(archive)
+        return {name: handle.read(name) for name in self.folders_in(archive)[PurePosixPath(relative).as_posix()]}
+
+    def extract(self, relative, destination):
+        """Copy folder ``relative`` out of its archive below ``destination``; returns
+        whether the archive held it."""
+        members = self.members(relative)
+        for name, data in (members or {}).items():
+            target = Path(destination) / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(data)
+        return members is not None
+
+    def restore(self, relative, stage, root):
+        """Put folder ``relative``'s files from its archive into ``stage``, as if written
+        below ``root``; returns whether the archive held it."""
+        members = self.members(relative)
+        for name, data in (members or {}).items():
+            stage.files[os.path.abspath(Path(root) / name)] = data
+        return members is not None
+
+    def folder(self, relative):
+        """A folder with the files of ``relative`` (which may not exist: readers then
+        raise their own "artefact is missing" error naming it)."""
+        if not self.compact:
+            return self.root / relative
+        if self._scratch is None:
+            self._scratch = tempfile.TemporaryDirectory(prefix="fitflow-store-")
+        target = Path(self._scratch.name) / relative
+        if not target.is_dir():
+            self.extract(relative, self._scratch.name)
+        return target
+
+    def newest_write(self, relatives):
+        """The newest modification time (seconds) of the artefacts of these folders:
+        their ``result.json`` files, or in the compact layout the archives."""
+        if self.compact:
+            paths = self.archives()
+        else:
+            paths = [self.root / r / "result.json" for r in relatives]
+        return max((os.stat(p).st_mtime for p in paths), default=0.0)
+
+    def fit_ids(self):
+        """Every fit folder below ``fits/``, as ``problem/psid/method/msid/rep-k``."""
+        if self.compact:
+            folders = [f for archive in self.archives() for f in self.folders_in(archive)
+                       if f.startswith("fits/") and PurePosixPath(f).name.startswith("rep-")]
+            return sorted(f.removeprefix("fits/") for f in folders)
+        return sorted(str(p.parent.relative_to(self.root / "fits"))
+                      for p in (self.root / "fits").glob("*/*/*/*/rep-*/result.json"))

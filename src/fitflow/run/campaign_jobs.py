@@ -1,0 +1,196 @@
+"""The three jobs of an optimisation campaign in the workflow.
+
+* :func:`propose_round` reads every evaluation of the earlier rounds, asks the
+  optimiser for this round's points and writes ``proposal.json``;
+* :func:`evaluate_point` evaluates one proposed point, in its own folder, and
+  writes ``evaluation.json`` (plus ``timing.json``): a failed evaluation is a
+  record with its reason, never a failed job;
+* :func:`summarise_campaign` writes the recommendation, the history
+  (``history.csv``) and what the report draws.
+
+Round ``k`` draws from ``round_rng(seed, k)`` and sees exactly the evaluations
+of rounds ``< k``, so a campaign killed at any point and rerun gives the same
+artefacts as one never interrupted, and the in-process loop
+(:func:`fitflow.campaigns.campaign.run_in_process`) proposes the same points.
+"""
+
+import csv
+import io
+import math
+import time
+
+import numpy as np
+
+from ..campaigns.campaign import History, in_callers_sign, observation_from_record, recommend, round_rng
+from ..core.artefacts import read_json, write_bytes, write_json
+from ..core.pipeline import generate
+from ..core.registry import methods, problems
+from ..core.seeding import make_rng
+from .layout import Layout
+from .provenance import plugin_record, provenance_record
+
+__all__ = ["campaign_objective", "read_history", "propose_round", "evaluate_point", "summarise_campaign"]
+
+SLICE_POINTS = 60
+
+
+def campaign_objective(run):
+    """``(problem, objective)`` of a campaign run: the same in every job."""
+    problem = run.problem.instance(problems())
+    dataset = generate(problem, make_rng(run.seed, ["campaign", run.campaign, run.problem.plugin, run.problem.settings]))
+    return problem, dataset.objective
+
+
+def read_history(layout, run, objective, rounds=None):
+    """The history of ``run`` from its evaluation artefacts of the first ``rounds`` rounds."""
+    rounds = len(run.rounds) if rounds is None else rounds
+    history = History(objective.space, noise_sd=objective.noise_sd)
+    for k, i in run.evaluations():
+        if k >= rounds:
+            break
+        record = read_json(layout.evaluation(run.campaign, run.method.label, k, i))
+        history.add(np.asarray(record["x"], dtype=float), observation_from_record(record))
+    return history
+
+
+def _provenance(run, method, problem, extra):
+    return provenance_record(
+        config_slice={"campaign": run.campaign, "problem": run.problem.settings, "method": run.method.settings},
+        seeds={"campaign": run.seed, **extra},
+        plugins={"problem": plugin_record(problem, problems()), "method": plugin_record(method, methods())},
+        inputs={},
+    )
+
+
+def _checked_points(points, size, space):
+    """The optimiser's points as an (size, d) array inside the box, or a reason they are not."""
+    try:
+        points = np.asarray(points, dtype=float).reshape(size, space.dim)
+    except (TypeError, ValueError) as exc:
+        return None, f"suggest returned {type(points).__name__} that is not ({size}, {space.dim}) numbers: {exc}"
+    for row in points:
+        bad = space.outside(row)
+        if len(bad):
+            return None, f"suggest proposed {space.names[bad[0]]} = {row[bad[0]]!r}, outside its bounds or type"
+    return points, None
+
+
+def propose_round(plan, root, campaign, method_label, k, log=None):
+    """Write round ``k``'s proposal: the optimiser's points given rounds ``< k``.
+
+    An optimiser that raises or proposes points outside the box gets this
+    round drawn uniformly at random instead, with the reason in the proposal's
+    warnings: a misbehaving plugin costs the campaign efficiency, not its run.
+    """
+    k = int(k)
+    layout = Layout(root)
+    run = plan.campaign_run(campaign, method_label)
+    problem, objective = campaign_objective(run)
+    history = read_history(layout, run, objective, rounds=k)
+    method = run.method.instance(methods())
+    size, rng = run.rounds[k], round_rng(run.seed, k)
+    warnings = []
+    try:
+        points, problem_with_them = _checked_points(method.suggest(history, size, rng), size, objective.space)
+    except Exception as exc:  # a plugin bug: this round goes random, the campaign goes on
+        points, problem_with_them = None, f"suggest raised {type(exc).__name__}: {exc}"
+    if points is None:
+        warnings.append(f"{method.label()}: {problem_with_them}; round {k} drawn at random instead")
+        points = objective.space.from_unit(round_rng(run.seed, k).uniform(size=(size, objective.space.dim)))
+        if log:
+            print(f"warning: {warnings[-1]}", file=log)
+    write_json(layout.proposal(campaign, method_label, k), {
+        "campaign": campaign, "method": method_label, "round": k,
+        "x": points, "points": [objective.space.as_dict(x) for x in points],
+        "warnings": warnings, "provenance": _provenance(run, method, problem, {"round": k}),
+    })
+
+
+def evaluate_point(plan, root, campaign, method_label, k, index, log=None):
+    """Evaluate point ``index`` of round ``k`` in its own folder; record any failure."""
+    layout = Layout(root)
+    run = plan.campaign_run(campaign, method_label)
+    proposal = read_json(layout.proposal(campaign, method_label, k))
+    x = np.asarray(proposal["x"][int(index)], dtype=float)
+    problem, objective = campaign_objective(run)
+    params = objective.space.as_dict(x)
+    path = layout.evaluation(campaign, method_label, k, index)
+    start = time.perf_counter()
+    stderr = ""
+    if hasattr(problem, "run_point"):
+        observation, record = problem.run_point(params, path.parent / "work")
+        stderr = record.stderr
+    else:
+        observation = objective.observe(x)
+    seconds = time.perf_counter() - start
+    if log and not observation.ok:
+        print(f"evaluation {observation.status}: {observation.reason}", file=log)
+    minimised = observation.value if observation.ok else None
+    write_json(path, {
+        "campaign": campaign, "method": method_label, "round": int(k), "index": int(index),
+        "x": x, "params": params, "status": observation.status, "reason": observation.reason,
+        "value": None if minimised is None else in_callers_sign(objective.sign, minimised),
+        "objective": minimised, "error": observation.error, "stderr": stderr[-2000:],
+    })
+    write_json(path.parent / "timing.json", {"wall_time_s": seconds})
+
+
+def summarise_campaign(plan, root, campaign, method_label, log=None):
+    """Write ``summary.json`` and ``history.csv`` of one optimiser's campaign."""
+    layout = Layout(root)
+    run = plan.campaign_run(campaign, method_label)
+    problem, objective = campaign_objective(run)
+    history = read_history(layout, run, objective)
+    method = run.method.instance(methods())
+    sign, space = objective.sign, objective.space
+    best = recommend(method, history)
+    rounds = np.array([k for k, _ in run.evaluations()])
+    summary = {
+        "campaign": campaign, "method": method_label, "plugin": run.method.plugin,
+        "direction": "maximise" if sign < 0 else "minimise",
+        "parameters": space.to_config(), "names": list(space.names), "rounds": list(run.rounds),
+        "n_evaluations": len(history), "n_failed": int((~history.ok).sum()),
+        "history": {
+            "round": rounds, "x": history.x, "status": list(history.status),
+            "value": in_callers_sign(sign, history.y), "best_so_far": in_callers_sign(sign, history.best_so_far()),
+        },
+        "failures": [
+            {"round": int(rounds[i]), "index": int(i - np.flatnonzero(rounds == rounds[i])[0]),
+             "params": space.as_dict(history.x[i]), "status": history.status[i], "reason": history.reasons[i]}
+            for i in np.flatnonzero(~history.ok)
+        ],
+        "recommended": None,
+        "optimum_value": None if objective.optimum_value is None else in_callers_sign(sign, objective.optimum_value),
+    }
+    if best is not None:
+        summary["recommended"] = {
+            "params": space.as_dict(best.x), "x": best.x, "value": in_callers_sign(sign, best.mean), "sd": best.sd,
+            "evaluation": best.index,
+        }
+        true_value = objective.true_value(best.x)
+        if true_value is not None:
+            summary["recommended"]["true_value"] = in_callers_sign(sign, true_value)
+        if objective.optimum_value is not None:
+            reference = true_value if true_value is not None else best.mean
+            summary["recommended"]["regret"] = reference - objective.optimum_value
+        if hasattr(method, "surrogate_slices") and history.ok.sum() >= 2:
+            slices = method.surrogate_slices(history, best.x, SLICE_POINTS)
+            summary["slices"] = [{"name": name, "grid": s["grid"], "mean": in_callers_sign(sign, s["mean"]), "sd": s["sd"]}
+                                 for name, s in slices.items()]
+    write_json(layout.campaign_summary(campaign, method_label), summary)
+    write_bytes(layout.campaign_summary(campaign, method_label).with_name("history.csv"),
+                history_csv(history, rounds, sign).encode())
+
+
+def history_csv(history, rounds, sign):
+    """The evaluations as CSV text: round, parameters, value (the user's sign), error, status, reason."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["round", *history.space.names, "value", "error", "status", "reason"])
+    for k, x, y, e, status, reason in zip(rounds, history.x, history.y, history.error, history.status,
+                                          history.reasons):
+        params = history.space.as_dict(x)
+        writer.writerow([k, *(repr(v) if isinstance(v, float) else v for v in params.values()),
+                         "" if not math.isfinite(y) else repr(in_callers_sign(sign, y)),
+                         "" if not math.isfinite(e) else repr(float(e)), status, reason])
+    return out.getvalue()

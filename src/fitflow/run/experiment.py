@@ -1,0 +1,365 @@
+"""From an experiment config to the list of datasets and fits it asks for.
+
+:func:`build_plan` checks everything that needs the plugins (names, settings,
+sweeps, explicit problem-method pairs) and expands sweeps into a grid. The
+Snakemake rules and the Python API both work from the resulting
+:class:`ExperimentPlan`, so a bad config fails here, before any job runs, with a
+message naming the file, the key and the value.
+"""
+
+from dataclasses import dataclass, field
+import os
+import re
+
+from ..core.errors import ConfigError, FitflowError, IncompatiblePairError
+from ..core.registry import methods as method_registry
+from ..core.registry import problems as problem_registry
+from .campaign_plan import plan_campaigns
+from .cases import Case, construct, expand_entry, settings_id
+
+__all__ = ["Case", "FitPair", "ExperimentPlan", "build_plan", "settings_id", "batches", "n_batches",
+           "batch_replicates", "construct"]
+
+DEFAULT_BATCH_SIZE = 10
+
+
+@dataclass(frozen=True)
+class FitPair:
+    """A problem case fitted by a method case."""
+
+    problem: Case
+    method: Case
+
+    @property
+    def key(self):
+        return (self.problem.label, self.problem.sid, self.method.label, self.method.sid)
+
+
+@dataclass
+class ExperimentPlan:
+    """Everything an experiment will generate and fit."""
+
+    name: str
+    seed: int
+    replicates: int
+    batch_size: int
+    problems: list
+    methods: list
+    pairs: list
+    config: dict = field(repr=False)
+    plot_fits: object = True  # True, False or "all" (see _plot_fits)
+    reuse_fits: bool = True
+    skipped: list = field(default_factory=list)
+    notes: dict = field(default_factory=dict)
+    campaigns: list = field(default_factory=list)
+    chunks: int = 0
+    chunk_workers: int = 1
+    store: str = "folders"
+
+    def chunk_units(self):
+        """The work of each chunk job (``chunks`` > 0): lists of ``(problem case, batch)``
+        units, each unit generating one dataset batch and fitting and evaluating it with
+        every method of that case. Units are dealt longest-first (by the summed runtime
+        hints of their methods and their replicates) to the least-loaded chunk, so chunk
+        costs balance whether the experiment has many cases or many replicates. Computed
+        once per plan: the workflow asks for it per chunk and per input function."""
+        cached = self.__dict__.get("_chunk_units")
+        if cached is None:
+            cached = self.__dict__["_chunk_units"] = self._deal_chunk_units()
+        return cached
+
+    def unit_cost(self, case, batch):
+        """The expected cost of a chunk's ``(case, batch)`` unit: the runtime hints of the
+        case's methods times the batch's replicates (a relative weight, not seconds)."""
+        per_replicate = self.__dict__.get("_case_costs")
+        if per_replicate is None:
+            per_replicate = self.__dict__["_case_costs"] = {case: 0.0 for case in self.problems}
+            for pair in self.pairs:
+                per_replicate[pair.problem] += method_registry().get(pair.method.plugin).resource_hints()["runtime"]
+        return per_replicate[case] * len(batch_replicates(self.replicates, self.batch_size, batch))
+
+    def _deal_chunk_units(self):
+        units = [(case, b, self.unit_cost(case, b))
+                 for case in self.problems for b in range(n_batches(self.replicates, self.batch_size))]
+        loads = [[0.0, i, []] for i in range(min(self.chunks, len(units)))]
+        for case, b, unit_cost in sorted(units, key=lambda u: -u[2]):
+            lightest = min(loads, key=lambda load: (load[0], load[1]))
+            lightest[0] += unit_cost
+            lightest[2].append((case, b))
+        order = {case: i for i, case in enumerate(self.problems)}
+        return [sorted(load[2], key=lambda unit: (order[unit[0]], unit[1])) for load in loads]
+
+    def campaign_run(self, campaign, method):
+        """The :class:`~fitflow.run.campaign_plan.CampaignRun` of ``method`` in ``campaign``."""
+        for run in self.campaigns:
+            if run.key == (campaign, method):
+                return run
+        raise KeyError(f"no campaign {campaign!r} with method {method!r} in this plan")
+
+    def fit_timeout(self, label):
+        """Wall-clock limit of one fit of method ``label`` in seconds: the method entry's
+        ``fit_timeout_s``, else the config's, else the plugin's runtime hint."""
+        entry = self.config["methods"][label] or {}
+        value = entry.get("fit_timeout_s", self.config.get("fit_timeout_s"))
+        if value is None:
+            case = next(c for c in self.methods if c.label == label)
+            value = 60 * method_registry().get(case.plugin).resource_hints()["runtime"]
+        return float(value) or None
+
+    def problem_case(self, label, sid):
+        return _find(self.problems, label, sid)
+
+    def method_case(self, label, sid):
+        return _find(self.methods, label, sid)
+
+    def method_batch_size(self, label):
+        """Replicates per fit job of method ``label`` (with chunks, every method follows
+        the datasets' batches: a chunk's unit is one dataset batch)."""
+        if self.chunks:
+            return self.batch_size
+        entry = self.config["methods"][label] or {}
+        return int(entry.get("batch_size", self.batch_size))
+
+    @property
+    def n_fits(self):
+        return len(self.pairs) * self.replicates
+
+    def describe(self, configfiles=()):
+        """A JSON-able record of the plan: what the report and provenance need."""
+
+        def case(c):
+            return {"label": c.label, "plugin": c.plugin, "sid": c.sid, "swept": c.swept, "settings": c.settings}
+
+        return {
+            "experiment": self.name,
+            "seed": self.seed,
+            "replicates": self.replicates,
+            "config": self.config,
+            "configfiles": [_display_path(f) for f in configfiles],
+            "problems": [case(c) for c in self.problems],
+            "methods": [case(c) for c in self.methods],
+            "pairs": [list(p.key) for p in self.pairs],
+            "skipped": self.skipped,
+            "notes": self.notes,
+            "store": self.store,
+            "campaigns": [{"campaign": r.campaign, "problem": case(r.problem), "method": case(r.method),
+                           "seed": r.seed, "rounds": list(r.rounds)} for r in self.campaigns],
+        }
+
+
+def _find(cases, label, sid):
+    for case in cases:
+        if case.label == label and case.sid == sid:
+            return case
+    raise KeyError((label, sid))
+
+
+def _display_path(path):
+    """``path`` relative to the working directory when it lies below it, else absolute."""
+    import os
+
+    relative = os.path.relpath(path)
+    return str(path) if relative.startswith("..") else relative
+
+
+def batches(n_replicates, batch_size):
+    """Replicate indices split into consecutive batches: ``[[0..B-1], [B..2B-1], ...]``."""
+    return [batch_replicates(n_replicates, batch_size, b) for b in range(n_batches(n_replicates, batch_size))]
+
+
+def n_batches(n_replicates, batch_size):
+    """How many batches ``batches`` makes, computed, not listed (the DAG asks once per job)."""
+    return -(-n_replicates // batch_size)
+
+
+def batch_replicates(n_replicates, batch_size, batch):
+    """Replicate indices of batch number ``batch``, in constant time."""
+    batch = int(batch)
+    return list(range(batch * batch_size, min((batch + 1) * batch_size, n_replicates)))
+
+
+def _check_problem_inputs(problem, case, source):
+    """Read a problem's input files once, so a bad file stops the plan with its name."""
+    for path in problem.input_files():
+        if not os.path.isfile(path):
+            raise ConfigError(
+                f"data file {path!r} does not exist (paths are relative to the working directory {os.getcwd()})",
+                source=source, key=f"problems.{case.label}.settings.file", value=path,
+            )
+    try:
+        problem.check_inputs()
+    except FitflowError as exc:
+        raise ConfigError(str(exc), source=source, key=f"problems.{case.label}") from exc
+
+
+def _probe_dataset(problem, case, seed):
+    """One dataset of ``case`` (replicate-independent seed), for checking what methods need;
+    ``None`` when the problem cannot generate one (its fits then fail, naming it, at run time),
+    or when generating means running the user's simulation (never done to build a plan)."""
+    from ..core.pipeline import generate
+    from ..core.seeding import make_rng
+    from .simulation_runs import has_runs
+
+    if has_runs(problem):
+        return None
+    try:
+        return generate(problem, make_rng(seed, ["probe", case.plugin, case.settings]))
+    except Exception:
+        return None
+
+
+def _needs_probe(method_cls):
+    from ..core.plugin import Method
+
+    return bool(method_cls.requirements) or method_cls.can_fit is not Method.can_fit
+
+
+def _require_mapping(config, key, source):
+    value = config.get(key)
+    if not isinstance(value, dict) or not value:
+        raise ConfigError("must be a non-empty mapping of label to entry", source=source, key=key, value=value)
+    return value
+
+
+def build_plan(config, source="<config>", problem_registry_=None, method_registry_=None):
+    """Check ``config`` against the installed plugins and expand it into a plan."""
+    problems_reg = problem_registry_ or problem_registry()
+    methods_reg = method_registry_ or method_registry()
+    name = str(config.get("experiment", "default"))
+    if not re.match(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", name):
+        raise ConfigError("experiment names hold letters, digits, '_', '.' and '-'", source=source, key="experiment", value=name)
+    seed = config.get("seed", 0)
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise ConfigError("must be a whole number >= 0", source=source, key="seed", value=seed)
+    replicates = config.get("replicates", 1)
+    if isinstance(replicates, bool) or not isinstance(replicates, int) or replicates < 1:
+        raise ConfigError("must be a whole number >= 1", source=source, key="replicates", value=replicates)
+    batch_size = config.get("batch_size", DEFAULT_BATCH_SIZE)
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        raise ConfigError("must be a whole number >= 1", source=source, key="batch_size", value=batch_size)
+
+    campaigns = plan_campaigns(config, source, problems_reg, methods_reg, seed)
+    if campaigns and "problems" not in config and "methods" not in config:
+        problem_entries, method_entries = {}, {}  # an optimisation-only config
+    else:
+        problem_entries = _require_mapping(config, "problems", source)
+        method_entries = _require_mapping(config, "methods", source)
+    problem_cases = [
+        case for label, entry in problem_entries.items()
+        for case in expand_entry("problems", label, entry, problems_reg, source)
+    ]
+    method_cases = [
+        case for label, entry in method_entries.items()
+        for case in expand_entry("methods", label, entry, methods_reg, source)
+    ]
+    pairs, skipped, notes = [], [], {}
+    for pcase in problem_cases:
+        try:
+            problem = pcase.instance(problems_reg)
+        except ConfigError as exc:
+            raise ConfigError(exc.reason, source=source, key=pcase.key) from exc
+        _check_problem_inputs(problem, pcase, source)
+        if getattr(problem, "capability_note", ""):
+            notes[f"{pcase.label}/{pcase.sid}"] = problem.capability_note
+        probe = None
+        requested = pcase.entry.get("methods")
+        if requested is not None:
+            unknown = [m for m in requested if m not in method_entries]
+            if unknown:
+                raise ConfigError(
+                    f"method '{unknown[0]}' is not defined under 'methods'; defined: {', '.join(method_entries)}",
+                    source=source, key=f"problems.{pcase.label}.methods", value=unknown[0],
+                )
+        for mcase in method_cases:
+            method_cls = methods_reg.get(mcase.plugin)
+            if requested is not None and mcase.label not in requested:
+                continue
+            if not method_cls.serves(problem.capabilities):
+                why = getattr(problem, "capability_note", "")
+                reason = (f"the method serves {sorted(method_cls.capabilities)} but the problem is "
+                          f"{sorted(problem.capabilities)}" + (f" ({why})" if why else ""))
+                if requested is not None:
+                    error = IncompatiblePairError(pcase.label, mcase.label, problem.capabilities,
+                                                  method_cls.capabilities)
+                    raise ConfigError(str(error) + (f" ({why})" if why else ""), source=source,
+                                      key=f"problems.{pcase.label}.methods", value=mcase.label) from error
+                skipped.append(_skip(pcase, mcase, reason))
+                continue
+            if _needs_probe(method_cls):
+                probe = probe or _probe_dataset(problem, pcase, seed)
+                reason = probe and mcase.instance(methods_reg).can_fit(probe)
+                if reason:
+                    skipped.append(_skip(pcase, mcase, f"{method_cls.label()} {reason}"))
+                    continue
+            pairs.append(FitPair(pcase, mcase))
+    if not pairs and not campaigns:
+        reasons = "; ".join(f"{s['problem']} x {s['method']}: {s['reason']}" for s in skipped[:5])
+        raise ConfigError(f"no method can fit any problem, so there is nothing to fit ({reasons})",
+                          source=source, key="methods", value=list(method_entries))
+    store = _store(config, source)
+    return ExperimentPlan(
+        name=name,
+        seed=seed,
+        replicates=replicates,
+        batch_size=batch_size,
+        problems=problem_cases,
+        methods=method_cases,
+        pairs=pairs,
+        config=config,
+        plot_fits=_plot_fits(config, source),
+        reuse_fits=bool(config.get("reuse_fits", True)),
+        skipped=skipped,
+        notes=notes,
+        campaigns=campaigns,
+        chunks=_chunks(config, source, store),
+        chunk_workers=_chunk_workers(config, source),
+        store=store,
+    )
+
+
+def _plot_fits(config, source):
+    """True: ``fit.png`` and the method's diagnostic figures for replicate 0 of each case
+    (the one the report shows); "all": for every replicate; False: none. Any fit's figure
+    can be drawn later with ``fitflow show RESULTS FIT --figure out.png``."""
+    value = config.get("plot_fits", True)
+    if value not in (True, False, "all"):
+        raise ConfigError("must be true, false or 'all'", source=source, key="plot_fits", value=value)
+    return value
+
+
+#: Chunks of a compact store when the config sets none: enough to keep a few cores busy
+#: while the LPT deal balances them, few enough to stay a handful of files.
+DEFAULT_COMPACT_CHUNKS = 8
+
+
+def _store(config, source):
+    store = config.get("store", "folders")
+    if store not in ("folders", "compact"):
+        raise ConfigError("must be 'folders' (a folder per fit) or 'compact' (an archive per chunk)",
+                          source=source, key="store", value=store)
+    return store
+
+
+def _chunks(config, source, store):
+    chunks = config.get("chunks", 0)
+    if isinstance(chunks, bool) or not isinstance(chunks, int) or chunks < 0:
+        raise ConfigError("must be a whole number >= 0 (0: a job per batch)", source=source, key="chunks", value=chunks)
+    if store == "compact" and chunks == 0:
+        if "chunks" in config:
+            raise ConfigError("store: compact packs each chunk's fits into one archive, so it needs chunks >= 1",
+                              source=source, key="chunks", value=chunks)
+        return DEFAULT_COMPACT_CHUNKS
+    return chunks
+
+
+def _chunk_workers(config, source):
+    workers = config.get("chunk_workers", 1)
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+        raise ConfigError("must be a whole number >= 1 (processes each chunk job runs its units on)",
+                          source=source, key="chunk_workers", value=workers)
+    return workers
+
+
+def _skip(pcase, mcase, reason):
+    return {"problem": pcase.label, "problem_settings": pcase.sid, "method": mcase.label,
+            "method_settings": mcase.sid, "reason": reason}

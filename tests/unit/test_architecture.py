@@ -1,0 +1,52 @@
+"""The package's shape: the public names, the layers and the contract that keeps them."""
+
+import importlib
+import pathlib
+import subprocess
+import sys
+
+import fitflow
+
+SRC = pathlib.Path(fitflow.__file__).parent
+LAYERS = ("core", "inputs", "evaluation", "campaigns", "run", "report")
+TOP_MODULES = {"__init__.py", "__main__.py", "api.py", "cli.py", "testing.py"}
+
+PUBLIC = {
+    # the plugin contract and its data types
+    "Problem", "Method", "Setting", "Dataset", "ParametricModel", "FitResult", "Objective",
+    # errors
+    "FitflowError", "ConfigError", "DataError", "SettingsError", "ArtefactError", "IncompatiblePairError",
+    "PluginLoadError", "PluginNotFoundError",
+    # plugin lookup and the pipeline
+    "get_problem", "get_method", "make_problem", "make_method", "generate", "measurement", "fit", "evaluate",
+    "compare", "minimise", "maximise",
+    # artefacts
+    "read_dataset", "read_result", "write_dataset", "write_result", "read_table",
+}
+
+
+def test_the_public_names_are_exactly_those_documented():
+    assert set(fitflow.__all__) == PUBLIC
+    for name in PUBLIC:
+        assert getattr(fitflow, name) is not None, name
+    assert fitflow.fit is fitflow.api.fit and fitflow.compare is fitflow.api.compare
+
+
+def test_every_module_lives_in_a_layer_named_by_its_folder():
+    loose = {p.name for p in SRC.glob("*.py")} - TOP_MODULES
+    assert not loose, f"modules outside a layer: {sorted(loose)}"
+    folders = {p.name for p in SRC.iterdir() if p.is_dir() and (p / "__init__.py").exists()}
+    assert folders == set(LAYERS)
+    for layer in LAYERS:
+        module = importlib.import_module(f"fitflow.{layer}")
+        assert module.__doc__ and module.__doc__.strip(), f"fitflow.{layer} says what it holds"
+
+
+def test_the_import_contract_holds():
+    """`lint-imports` reads the layers from pyproject.toml; a lower layer importing a higher one fails here."""
+    root = SRC.parents[1]
+    lint = pathlib.Path(sys.executable).with_name("lint-imports")
+    proc = subprocess.run([str(lint), "--config", str(root / "pyproject.toml")], cwd=root, capture_output=True,
+                          text=True)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
+    assert "0 broken" in proc.stdout
