@@ -25,8 +25,11 @@ def main():
             data = fitflow.generate("black_box", seed=seed, function=function)
             result = fitflow.fit("bayesopt", data, seed=seed, budget=args.budget)
             regrets.append(fitflow.evaluate(data, result)["regret"])
-        print(f"{function:10s} median regret {np.median(regrets):.3g}  worst {np.max(regrets):.3g}  "
-              f"time {time.perf_counter() - started:.1f} s for {args.seeds} runs", flush=True)
+        print(
+            f"{function:10s} median regret {np.median(regrets):.3g}  worst {np.max(regrets):.3g}  "
+            f"time {time.perf_counter() - started:.1f} s for {args.seeds} runs",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

@@ -135,8 +135,9 @@ def botorch_run(function, budget, seed, noise_sd=0.0):
         return [float(f(lower + (upper - lower) * u)) + noise_sd * noise.standard_normal() for u in unit.numpy()]
 
     def model_of(x, values):
-        model = SingleTaskGP(x, -torch.tensor(values, dtype=torch.double).unsqueeze(-1),
-                             outcome_transform=Standardize(m=1))
+        model = SingleTaskGP(
+            x, -torch.tensor(values, dtype=torch.double).unsqueeze(-1), outcome_transform=Standardize(m=1)
+        )
         fit_gpytorch_mll(ExactMarginalLogLikelihood(model.likelihood, model))
         return model
 
@@ -149,8 +150,9 @@ def botorch_run(function, budget, seed, noise_sd=0.0):
     while len(values) < budget:
         model = model_of(x, values)
         best = -min(values) if noise_sd == 0 else float(model.posterior(x).mean.max())
-        point, _ = optimize_acqf(LogExpectedImprovement(model, best_f=best), bounds=bounds, q=1,
-                                 num_restarts=10, raw_samples=512)
+        point, _ = optimize_acqf(
+            LogExpectedImprovement(model, best_f=best), bounds=bounds, q=1, num_restarts=10, raw_samples=512
+        )
         x = torch.cat([x, point])
         values += measure(point)
     best = int(np.argmin(values)) if noise_sd == 0 else int(model_of(x, values).posterior(x).mean.argmax())
@@ -194,12 +196,19 @@ def _fmt_evals(counts, budget):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=20)
-    parser.add_argument("--first-seed", type=int, default=0,
-                        help="seeds first-seed, ..., first-seed + seeds - 1 (the table uses 0-19; tune on others)")
+    parser.add_argument(
+        "--first-seed",
+        type=int,
+        default=0,
+        help="seeds first-seed, ..., first-seed + seeds - 1 (the table uses 0-19; tune on others)",
+    )
     parser.add_argument("--cases", default="all", help="comma-separated: clean,noisy,batch,time (default all)")
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--botorch", action="store_true",
-                        help="add BoTorch to the noise-free and noisy rows (needs torch and botorch: see above)")
+    parser.add_argument(
+        "--botorch",
+        action="store_true",
+        help="add BoTorch to the noise-free and noisy rows (needs torch and botorch: see above)",
+    )
     args = parser.parse_args()
     if args.botorch:
         try:
@@ -221,9 +230,14 @@ def main():
             extra = ""
             if args.botorch:
                 runs = pool.map(botorch_run, [function] * len(seeds), [budget] * len(seeds), seeds)
-                extra = f"   botorch {_fmt_evals([evaluations_to(v, optimum, threshold, budget) for v, _ in runs], budget)}"
-            print(f"  {name:10s} regret {threshold:g}, budget {budget}: fitflow {_fmt_evals(a, budget)}   "
-                  f"skopt {_fmt_evals(b, budget)}{extra}", flush=True)
+                extra = (
+                    f"   botorch {_fmt_evals([evaluations_to(v, optimum, threshold, budget) for v, _ in runs], budget)}"
+                )
+            print(
+                f"  {name:10s} regret {threshold:g}, budget {budget}: fitflow {_fmt_evals(a, budget)}   "
+                f"skopt {_fmt_evals(b, budget)}{extra}",
+                flush=True,
+            )
     if "noisy" in wanted:
         print("\nnoisy: true regret of the recommended point (median, max)", flush=True)
         for name, (function, _, budget) in CASES.items():
@@ -239,10 +253,13 @@ def main():
                 runs = pool.map(botorch_run, [function] * n, [budget] * n, seeds, [sd] * n)
                 d = np.array([t for _, t in runs]) - optimum
                 extra = f"   botorch {np.median(d):.3g} (max {d.max():.3g})"
-            print(f"  {name:10s} sd {sd:g}, budget {budget}: fitflow {np.median(a):.3g} (max {a.max():.3g})   "
-                  f"skopt res.x {np.median(b):.3g} (max {b.max():.3g})   skopt expected_minimum "
-                  f"{np.median(c):.3g} (max {c.max():.3g})   ratio fitflow/skopt {np.median(a) / np.median(b):.2f}"
-                  f"{extra}", flush=True)
+            print(
+                f"  {name:10s} sd {sd:g}, budget {budget}: fitflow {np.median(a):.3g} (max {a.max():.3g})   "
+                f"skopt res.x {np.median(b):.3g} (max {b.max():.3g})   skopt expected_minimum "
+                f"{np.median(c):.3g} (max {c.max():.3g})   ratio fitflow/skopt {np.median(a) / np.median(b):.2f}"
+                f"{extra}",
+                flush=True,
+            )
     if "batch" in wanted:
         print("\nbatches: Hartmann-6 evaluations until regret < 0.1, budget 60", flush=True)
         function, threshold, budget = CASES["hartmann6"]
@@ -253,13 +270,18 @@ def main():
             results[q] = [evaluations_to(v, optimum, threshold, budget) for v, _ in ours]
         theirs = list(pool.map(skopt_run, [function] * n, [budget] * n, seeds, [0.0] * n, [4] * n))
         skopt4 = [evaluations_to(v, optimum, threshold, budget) for v, _, _ in theirs]
-        print(f"  fitflow q=1 {_fmt_evals(results[1], budget)}   q=4 {_fmt_evals(results[4], budget)}   "
-              f"ratio {np.median(results[4]) / np.median(results[1]):.2f}   skopt q=4 {_fmt_evals(skopt4, budget)}",
-              flush=True)
+        print(
+            f"  fitflow q=1 {_fmt_evals(results[1], budget)}   q=4 {_fmt_evals(results[4], budget)}   "
+            f"ratio {np.median(results[4]) / np.median(results[1]):.2f}   skopt q=4 {_fmt_evals(skopt4, budget)}",
+            flush=True,
+        )
     if "time" in wanted:
         ours, theirs = pool.submit(proposal_times).result()
-        print(f"\nproposal time, 6-D, 59 evaluations, one thread: fitflow {ours:.3f} s   skopt {theirs:.3f} s   "
-              f"ratio {ours / theirs:.2f}", flush=True)
+        print(
+            f"\nproposal time, 6-D, 59 evaluations, one thread: fitflow {ours:.3f} s   skopt {theirs:.3f} s   "
+            f"ratio {ours / theirs:.2f}",
+            flush=True,
+        )
     pool.shutdown()
 
 

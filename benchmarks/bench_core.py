@@ -31,8 +31,19 @@ def bench_nlls_vs_curve_fit(repeats):
     jac = lambda x, *theta: gaussian_jacobian(x, theta)  # noqa: E731
 
     def direct():
-        curve_fit(model, data.x, data.y, p0=data.model.p0, sigma=data.sigma, absolute_sigma=True,
-                  jac=jac, method="lm", xtol=1e-15, ftol=1e-15, gtol=1e-15)
+        curve_fit(
+            model,
+            data.x,
+            data.y,
+            p0=data.model.p0,
+            sigma=data.sigma,
+            absolute_sigma=True,
+            jac=jac,
+            method="lm",
+            xtol=1e-15,
+            ftol=1e-15,
+            gtol=1e-15,
+        )
 
     def wrapped():
         method.fit(data, None)

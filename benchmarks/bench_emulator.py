@@ -35,8 +35,10 @@ def main():
         "gp": fitflow.make_method("gp", n_restarts=1, max_points=args.gp_max),
         "mlp": fitflow.make_method("mlp", n_networks=5, hidden_layers=[64, 64]),
     }
-    print(f"{'n_train':>7} {'method':6} {'nRMSE':>8} {'width':>9} {'shift':>9} {'ratio':>9} "
-          f"{'cov68':>6} {'cov95':>6} {'fit [s]':>8}")
+    print(
+        f"{'n_train':>7} {'method':6} {'nRMSE':>8} {'width':>9} {'shift':>9} {'ratio':>9} "
+        f"{'cov68':>6} {'cov95':>6} {'fit [s]':>8}"
+    )
     for n in args.sizes:
         data = fitflow.generate("emulator", seed=args.seed, n_train=n, n_test=args.n_test)
         for name, method in methods.items():
@@ -50,9 +52,11 @@ def main():
                 print(f"{n:>7} {name:6} failed: {exc}")
                 continue
             m = fitflow.evaluate(data, result)
-            print(f"{n:>7} {name:6} {m['rmse']:8.2e} {m['rmse.width']:9.2e} {m['rmse.shift']:9.2e} "
-                  f"{m['rmse.ratio']:9.2e} {m['band_coverage68']:6.2f} {m['band_coverage95']:6.2f} {elapsed:8.1f}",
-                  flush=True)
+            print(
+                f"{n:>7} {name:6} {m['rmse']:8.2e} {m['rmse.width']:9.2e} {m['rmse.shift']:9.2e} "
+                f"{m['rmse.ratio']:9.2e} {m['band_coverage68']:6.2f} {m['band_coverage95']:6.2f} {elapsed:8.1f}",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

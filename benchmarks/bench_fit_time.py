@@ -39,11 +39,18 @@ def reference_python(worktree, scratch):
     venv = Path(scratch) / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
     python = venv / "bin" / "python"
-    site = subprocess.run([python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-                          check=True, capture_output=True, text=True).stdout.strip()
+    site = subprocess.run(
+        [python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
     Path(site, "shared.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
-    subprocess.run([python, "-m", "pip", "install", "-q", "--no-deps", "--no-build-isolation", "-e", str(worktree)],
-                   check=True, capture_output=True)
+    subprocess.run(
+        [python, "-m", "pip", "install", "-q", "--no-deps", "--no-build-isolation", "-e", str(worktree)],
+        check=True,
+        capture_output=True,
+    )
     return python
 
 
@@ -51,9 +58,9 @@ def run_default(python, tree, workdir, overrides=()):
     wall = run_workflow(workdir, Path(tree) / "config/config.yaml", python=python, tree=tree, overrides=overrides)
     started = time.time() - wall  # the run's own start (run_workflow may first probe SLURM's tools)
     root = next((Path(workdir) / "results").iterdir())
-    table = pd.read_csv(root / "fits.csv").merge(pd.read_csv(root / "timings.csv"),
-                                                 on=["problem", "problem_settings", "method", "method_settings",
-                                                     "replicate"])
+    table = pd.read_csv(root / "fits.csv").merge(
+        pd.read_csv(root / "timings.csv"), on=["problem", "problem_settings", "method", "method_settings", "replicate"]
+    )
     return wall, table, wall_phases(root, started, wall)
 
 
@@ -76,7 +83,7 @@ def wall_phases(root, started, wall):
 #: report job must import at the least: the libraries alone, none of fitflow's own code.
 FLOOR_IMPORTS = {
     "work": "numpy, scipy.optimize, scipy.interpolate, scipy.linalg, emcee, sklearn.gaussian_process, "
-            "sklearn.neural_network, matplotlib.pyplot",
+    "sklearn.neural_network, matplotlib.pyplot",
     "report": "numpy, pandas, yaml, jinja2, matplotlib.pyplot",
 }
 
@@ -88,19 +95,35 @@ def workflow_floor(workdir, repeats=3):
     rules = ["rule all:\n    input: 'report.done'\n"]
     for name, needs in (("work", None), ("report", "work.done")):
         script = workdir / f"{name}.py"
-        script.write_text(f"import matplotlib\nmatplotlib.use('Agg')\nimport {FLOOR_IMPORTS[name]}\n"
-                          f"open('{name}.done', 'w').close()\n")
+        script.write_text(
+            f"import matplotlib\nmatplotlib.use('Agg')\nimport {FLOOR_IMPORTS[name]}\n"
+            f"open('{name}.done', 'w').close()\n"
+        )
         inputs = f"    input: '{needs}'\n" if needs else ""
-        rules.append(f"rule {name}:\n{inputs}    output: '{name}.done'\n"
-                     f"    shell: '{sys.executable} {script}'\n")
+        rules.append(f"rule {name}:\n{inputs}    output: '{name}.done'\n    shell: '{sys.executable} {script}'\n")
     (workdir / "Snakefile").write_text("\n".join(rules))
     walls = []
     for _ in range(repeats):
         for done in workdir.glob("*.done"):
             done.unlink()
         start = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "snakemake", "--snakefile", str(workdir / "Snakefile"), "--directory",
-                        str(workdir), "--cores", "2", "--quiet"], check=True, capture_output=True, env=workflow_env())
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "snakemake",
+                "--snakefile",
+                str(workdir / "Snakefile"),
+                "--directory",
+                str(workdir),
+                "--cores",
+                "2",
+                "--quiet",
+            ],
+            check=True,
+            capture_output=True,
+            env=workflow_env(),
+        )
         walls.append(time.perf_counter() - start)
     return sorted(walls)[len(walls) // 2]
 
@@ -126,13 +149,18 @@ def accuracy_rows(reference, current):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reference", default="288466c")
-    parser.add_argument("--chunks", type=int, default=None,
-                        help="run this commit's experiment with chunks: N (jobs that each take a share of the work)")
+    parser.add_argument(
+        "--chunks",
+        type=int,
+        default=None,
+        help="run this commit's experiment with chunks: N (jobs that each take a share of the work)",
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as scratch:
         worktree = Path(scratch) / "reference"
-        subprocess.run(["git", "-C", str(REPO), "worktree", "add", "-q", "--detach", str(worktree), args.reference],
-                       check=True)
+        subprocess.run(
+            ["git", "-C", str(REPO), "worktree", "add", "-q", "--detach", str(worktree), args.reference], check=True
+        )
         try:
             python = reference_python(worktree, scratch)
             (Path(scratch) / "ref-run").mkdir()
@@ -150,27 +178,38 @@ def main():
     for method in sorted(set(ref_sum.index) | set(now_sum.index)):
         r, n = ref_sum.get(method), now_sum.get(method)
         ratio = f"{n / r:6.2f}" if r and n is not None else "     -"
-        print(f"  {method:15s} {r if r is not None else float('nan'):8.2f} s {n if n is not None else float('nan'):8.2f} s  {ratio}")
+        print(
+            f"  {method:15s} {r if r is not None else float('nan'):8.2f} s {n if n is not None else float('nan'):8.2f} s  {ratio}"
+        )
     shared = sorted(set(ref_sum.index) & set(now_sum.index))
-    print(f"  {'total':15s} {ref_sum.sum():8.2f} s {now_sum.sum():8.2f} s  {now_sum.sum() / ref_sum.sum():6.2f}"
-          "   (target <= 0.5)")
-    print(f"  {'shared methods':15s} {ref_sum[shared].sum():8.2f} s {now_sum[shared].sum():8.2f} s  "
-          f"{now_sum[shared].sum() / ref_sum[shared].sum():6.2f}")
+    print(
+        f"  {'total':15s} {ref_sum.sum():8.2f} s {now_sum.sum():8.2f} s  {now_sum.sum() / ref_sum.sum():6.2f}"
+        "   (target <= 0.5)"
+    )
+    print(
+        f"  {'shared methods':15s} {ref_sum[shared].sum():8.2f} s {now_sum[shared].sum():8.2f} s  "
+        f"{now_sum[shared].sum() / ref_sum[shared].sum():6.2f}"
+    )
     print(f"  wall time       {ref_wall:8.2f} s {now_wall:8.2f} s")
     ideal = now_sum.sum() / 2
-    print(f"  wall / (fit sum / 2 cores): {ref_wall / (ref_sum.sum() / 2):.2f}  {now_wall / ideal:.2f}"
-          "   (target <= 1.15)")
+    print(
+        f"  wall / (fit sum / 2 cores): {ref_wall / (ref_sum.sum() / 2):.2f}  {now_wall / ideal:.2f}   (target <= 1.15)"
+    )
     if phases:
         print(f"  where this commit's wall time went (ideal: the fit sum / 2 = {ideal:.1f} s):")
         for name, seconds in phases:
             print(f"    {name:26s} {seconds:6.2f} s")
-    print(f"  floor: two Snakemake jobs that only import the libraries {floor:.2f} s, against the {0.15 * ideal:.2f} s "
-          f"the 1.15 target leaves beyond the ideal;\n  (ideal + floor) / ideal = {(ideal + floor) / ideal:.2f}, "
-          f"wall / (ideal + floor) = {now_wall / (ideal + floor):.2f}")
+    print(
+        f"  floor: two Snakemake jobs that only import the libraries {floor:.2f} s, against the {0.15 * ideal:.2f} s "
+        f"the 1.15 target leaves beyond the ideal;\n  (ideal + floor) / ideal = {(ideal + floor) / ideal:.2f}, "
+        f"wall / (ideal + floor) = {now_wall / (ideal + floor):.2f}"
+    )
     print("\naccuracy: this commit's median inside the reference's 10-90% replicate spread")
     rows = accuracy_rows(ref, now)
     for problem, method, metric, median, lo, hi, inside in rows:
-        print(f"  {problem:16s} {method:14s} {metric:16s} {median:10.4g} in [{lo:.4g}, {hi:.4g}]  {'yes' if inside else 'NO'}")
+        print(
+            f"  {problem:16s} {method:14s} {metric:16s} {median:10.4g} in [{lo:.4g}, {hi:.4g}]  {'yes' if inside else 'NO'}"
+        )
     print(f"  {sum(r[-1] for r in rows)} of {len(rows)} inside")
 
 

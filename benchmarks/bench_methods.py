@@ -25,8 +25,17 @@ from timing import per_call
 
 def direct_curve_fit(data):
     return lambda: curve_fit(
-        lambda x, *t: gaussian(x, t), data.x, data.y, p0=data.model.p0, sigma=data.sigma, absolute_sigma=True,
-        jac=lambda x, *t: gaussian_jacobian(x, t), method="lm", xtol=1e-15, ftol=1e-15, gtol=1e-15,
+        lambda x, *t: gaussian(x, t),
+        data.x,
+        data.y,
+        p0=data.model.p0,
+        sigma=data.sigma,
+        absolute_sigma=True,
+        jac=lambda x, *t: gaussian_jacobian(x, t),
+        method="lm",
+        xtol=1e-15,
+        ftol=1e-15,
+        gtol=1e-15,
     )
 
 
@@ -62,8 +71,13 @@ def direct_gp(data, n_restarts):
         scaler = StandardScaler().fit(data.x[:, None])
         kernel = kernels.ConstantKernel(1.0, (1e-3, 1e3)) * kernels.RBF(1.0, (1e-3, 1e3))
         seed = int(np.random.default_rng(0).integers(2**31))  # the seed the wrapper draws from rng(0)
-        gp = GaussianProcessRegressor(kernel, alpha=(data.sigma / np.std(data.y)) ** 2, normalize_y=True,
-                                      n_restarts_optimizer=n_restarts, random_state=seed)
+        gp = GaussianProcessRegressor(
+            kernel,
+            alpha=(data.sigma / np.std(data.y)) ** 2,
+            normalize_y=True,
+            n_restarts_optimizer=n_restarts,
+            random_state=seed,
+        )
         gp.fit(scaler.transform(data.x[:, None]), data.y)
         return gp.predict(scaler.transform(data.grid_x[:, None]), return_std=True)
 
@@ -82,9 +96,15 @@ def direct_mlp(data, method):
         # The seeds the wrapper draws from rng(0): identical networks, identical work.
         for seed in np.random.default_rng(0).integers(2**31, size=v["n_networks"]):
             network = MLPRegressor(
-                hidden_layer_sizes=tuple(v["hidden_layers"]), activation=v["activation"],
-                learning_rate_init=v["learning_rate"], alpha=v["l2"], batch_size=v["batch_size"],
-                max_iter=v["max_iter"], early_stopping=True, n_iter_no_change=v["patience"], tol=1e-7,
+                hidden_layer_sizes=tuple(v["hidden_layers"]),
+                activation=v["activation"],
+                learning_rate_init=v["learning_rate"],
+                alpha=v["l2"],
+                batch_size=v["batch_size"],
+                max_iter=v["max_iter"],
+                early_stopping=True,
+                n_iter_no_change=v["patience"],
+                tol=1e-7,
                 random_state=int(seed),
             ).fit(scaler.transform(data.x[:, None]), target)
             network.predict(scaler.transform(data.grid_x[:, None]))
@@ -99,17 +119,29 @@ def wrapper_overheads():
     rows.append(("nlls / curve_fit", *per_call([lambda: nlls.fit(peak, None), direct_curve_fit(peak)], 100)))
 
     sampler = fitflow.make_method("emcee", n_steps=2000, n_walkers=32)
-    rows.append(("emcee / EnsembleSampler", *per_call(
-        [lambda: sampler.fit(peak, np.random.default_rng(0)), direct_emcee(peak, 32, 2000)], 1, blocks=3)))
+    rows.append(
+        (
+            "emcee / EnsembleSampler",
+            *per_call([lambda: sampler.fit(peak, np.random.default_rng(0)), direct_emcee(peak, 32, 2000)], 1, blocks=3),
+        )
+    )
 
     smooth = fitflow.generate("smooth_function", seed=1, n_samples=100)
     gp = fitflow.make_method("gp")
-    rows.append(("gp / GaussianProcessRegressor", *per_call(
-        [lambda: gp.fit(smooth, np.random.default_rng(0)), direct_gp(smooth, 5)], 1, blocks=10)))
+    rows.append(
+        (
+            "gp / GaussianProcessRegressor",
+            *per_call([lambda: gp.fit(smooth, np.random.default_rng(0)), direct_gp(smooth, 5)], 1, blocks=10),
+        )
+    )
 
     mlp = fitflow.make_method("mlp")
-    rows.append(("mlp / MLPRegressor x5", *per_call(
-        [lambda: mlp.fit(smooth, np.random.default_rng(0)), direct_mlp(smooth, mlp)], 1, blocks=3)))
+    rows.append(
+        (
+            "mlp / MLPRegressor x5",
+            *per_call([lambda: mlp.fit(smooth, np.random.default_rng(0)), direct_mlp(smooth, mlp)], 1, blocks=3),
+        )
+    )
     return rows
 
 
@@ -152,11 +184,15 @@ def main():
     for function, threshold, budget in [("forrester", 1e-3, 30), ("branin", 1e-2, 40)]:
         bo, bo_never = evaluations_to_reach(function, threshold, "bayesopt", budget, seeds)
         rs, rs_never = evaluations_to_reach(function, threshold, "random_search", 5000, seeds)
-        print(f"  {function:10s} regret <= {threshold:g}: bayesopt {bo:6.0f} (never: {bo_never}/{args.seeds}, budget {budget})"
-              f"   random_search {rs:6.0f} (never: {rs_never}/{args.seeds}, budget 5000)   ratio {rs / bo:5.1f}x")
+        print(
+            f"  {function:10s} regret <= {threshold:g}: bayesopt {bo:6.0f} (never: {bo_never}/{args.seeds}, budget {budget})"
+            f"   random_search {rs:6.0f} (never: {rs_never}/{args.seeds}, budget 5000)   ratio {rs / bo:5.1f}x"
+        )
 
     ess, elapsed = emcee_throughput()
-    print(f"\nemcee on gaussian_peak (32 walkers x 3000 steps): ESS {ess:.0f} in {elapsed:.2f} s = {ess / elapsed:.0f} effective samples/s")
+    print(
+        f"\nemcee on gaussian_peak (32 walkers x 3000 steps): ESS {ess:.0f} in {elapsed:.2f} s = {ess / elapsed:.0f} effective samples/s"
+    )
 
 
 if __name__ == "__main__":

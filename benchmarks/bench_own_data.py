@@ -41,11 +41,27 @@ def write_measurements(folder):
         y = y + error * rng.standard_normal(n)
         path = Path(folder) / f"shot{i:02d}.csv"
         np.savetxt(path, np.column_stack([x, y, error]), delimiter=",", header="x,y,error", comments="")
-        problems[f"shot{i:02d}"] = {"plugin": "table", "settings": {
-            "file": str(path), "x": ["x"], "y": "y", "sigma": "error", "model": "b1*(1 - exp(-b2*x))",
-            "params": ["b1", "b2"], "p0": [1.0, 0.5], "cv_folds": 0}}
-    return {"experiment": "own", "seed": 1, "replicates": 1, "plot_fits": False, "problems": problems,
-            "methods": {"nlls": {}}}
+        problems[f"shot{i:02d}"] = {
+            "plugin": "table",
+            "settings": {
+                "file": str(path),
+                "x": ["x"],
+                "y": "y",
+                "sigma": "error",
+                "model": "b1*(1 - exp(-b2*x))",
+                "params": ["b1", "b2"],
+                "p0": [1.0, 0.5],
+                "cv_folds": 0,
+            },
+        }
+    return {
+        "experiment": "own",
+        "seed": 1,
+        "replicates": 1,
+        "plot_fits": False,
+        "problems": problems,
+        "methods": {"nlls": {}},
+    }
 
 
 BARE = """
@@ -100,10 +116,14 @@ def main():
     print(f"{N_FILES} files x nlls, wall seconds (fresh processes, imports included)")
     print(f"  bare generate/fit/evaluate loop:           {bare:6.1f}")
     print(f"  plain process, artefacts + report:         {plain:6.1f}")
-    print(f"  workflow, a job per batch and stage:       {per_batch:6.1f}   ratio {per_batch / plain:.1f} "
-          f"(bare {per_batch / bare:.1f})")
-    print(f"  workflow, chunks: {args.chunks}:                    {chunk:6.1f}   ratio {chunk / plain:.1f} "
-          f"(bare {chunk / bare:.1f})   targets <= 3 and <= 5")
+    print(
+        f"  workflow, a job per batch and stage:       {per_batch:6.1f}   ratio {per_batch / plain:.1f} "
+        f"(bare {per_batch / bare:.1f})"
+    )
+    print(
+        f"  workflow, chunks: {args.chunks}:                    {chunk:6.1f}   ratio {chunk / plain:.1f} "
+        f"(bare {chunk / bare:.1f})   targets <= 3 and <= 5"
+    )
 
 
 if __name__ == "__main__":

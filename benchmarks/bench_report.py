@@ -23,7 +23,11 @@ REPO = Path(__file__).resolve().parents[1]
 
 def build(workdir, replicates):
     config = {
-        "experiment": "report-bench", "seed": 1, "replicates": replicates, "batch_size": 100, "plot_fits": False,
+        "experiment": "report-bench",
+        "seed": 1,
+        "replicates": replicates,
+        "batch_size": 100,
+        "plot_fits": False,
         "problems": {
             "cosine_series": {"settings": {"n_samples": 40, "n_modes": 4}, "sweep": {"noise": [0.05, 0.2]}},
             "gaussian_peak": {"methods": ["nlls"]},

@@ -31,20 +31,42 @@ from timing import run_workflow
 REPO = Path(__file__).resolve().parents[1]
 
 SWEEP_10K = {
-    "experiment": "sweep10k", "seed": 1, "replicates": 250, "batch_size": 50, "plot_fits": False,
-    "problems": {"cosine_series": {"settings": {"n_modes": 4}, "methods": ["ols", "nlls"],
-                                   "sweep": {"noise": [0.01, 0.03, 0.1, 0.3, 1.0], "n_samples": [20, 40, 80, 160]}}},
+    "experiment": "sweep10k",
+    "seed": 1,
+    "replicates": 250,
+    "batch_size": 50,
+    "plot_fits": False,
+    "problems": {
+        "cosine_series": {
+            "settings": {"n_modes": 4},
+            "methods": ["ols", "nlls"],
+            "sweep": {"noise": [0.01, 0.03, 0.1, 0.3, 1.0], "n_samples": [20, 40, 80, 160]},
+        }
+    },
     "methods": {"ols": {}, "nlls": {}},
 }
 SWEEP_1M = {
-    "experiment": "sweep1m", "seed": 1, "replicates": 1_000_000, "batch_size": 1000, "plot_fits": False,
+    "experiment": "sweep1m",
+    "seed": 1,
+    "replicates": 1_000_000,
+    "batch_size": 1000,
+    "plot_fits": False,
     "problems": {"cosine_series": {"settings": {"n_modes": 4}, "methods": ["ols"]}},
     "methods": {"ols": {}},
 }
 SWEEP_2K = {
-    "experiment": "sweep2k", "seed": 1, "replicates": 200, "batch_size": 100, "plot_fits": False,
-    "problems": {"cosine_series": {"settings": {"n_modes": 4}, "methods": ["ols"],
-                                   "sweep": {"noise": [0.01, 0.03, 0.1, 0.3, 1.0], "n_samples": [20, 40]}}},
+    "experiment": "sweep2k",
+    "seed": 1,
+    "replicates": 200,
+    "batch_size": 100,
+    "plot_fits": False,
+    "problems": {
+        "cosine_series": {
+            "settings": {"n_modes": 4},
+            "methods": ["ols"],
+            "sweep": {"noise": [0.01, 0.03, 0.1, 0.3, 1.0], "n_samples": [20, 40]},
+        }
+    },
     "methods": {"ols": {}},
 }
 
@@ -56,10 +78,20 @@ def snakemake(workdir, config, *args):
 
 
 SWEEP_100K = {
-    "experiment": "sweep100k", "seed": 1, "replicates": 10_000, "batch_size": 250, "plot_fits": False,
-    "store": "compact", "chunks": 16,
-    "problems": {"cosine_series": {"settings": {"n_modes": 4}, "methods": ["ols"],
-                                   "sweep": {"noise": [0.01, 0.03, 0.1, 0.3, 1.0], "n_samples": [20, 40]}}},
+    "experiment": "sweep100k",
+    "seed": 1,
+    "replicates": 10_000,
+    "batch_size": 250,
+    "plot_fits": False,
+    "store": "compact",
+    "chunks": 16,
+    "problems": {
+        "cosine_series": {
+            "settings": {"n_modes": 4},
+            "methods": ["ols"],
+            "sweep": {"noise": [0.01, 0.03, 0.1, 0.3, 1.0], "n_samples": [20, 40]},
+        }
+    },
     "methods": {"ols": {}},
 }
 
@@ -131,10 +163,15 @@ def main():
 
     compact = {**SWEEP_2K, "chunks": 2, "store": "compact"}
     pooled = {"chunks": 1, "chunk_workers": 2}
-    with (tempfile.TemporaryDirectory() as loop_dir, tempfile.TemporaryDirectory() as flow_dir,
-          tempfile.TemporaryDirectory() as chunk_dir, tempfile.TemporaryDirectory() as compact_dir,
-          tempfile.TemporaryDirectory() as compact_loop_dir, tempfile.TemporaryDirectory() as pool_dir,
-          tempfile.TemporaryDirectory() as compact_pool_dir):
+    with (
+        tempfile.TemporaryDirectory() as loop_dir,
+        tempfile.TemporaryDirectory() as flow_dir,
+        tempfile.TemporaryDirectory() as chunk_dir,
+        tempfile.TemporaryDirectory() as compact_dir,
+        tempfile.TemporaryDirectory() as compact_loop_dir,
+        tempfile.TemporaryDirectory() as pool_dir,
+        tempfile.TemporaryDirectory() as compact_pool_dir,
+    ):
         loop, n_fits = plain_loop(loop_dir, SWEEP_2K)
         compact_loop, _ = plain_loop(compact_loop_dir, {**compact, "chunks": 1})
         flow = snakemake(flow_dir, SWEEP_2K)
@@ -143,16 +180,26 @@ def main():
         packed = snakemake(compact_dir, compact)
         workers = snakemake(pool_dir, {**SWEEP_2K, **pooled})
         packed_workers = snakemake(compact_pool_dir, {**compact, **pooled})
-        files = {"folders": files_per_1000(flow_dir, SWEEP_2K, n_fits),
-                 "compact": files_per_1000(compact_dir, compact, n_fits)}
+        files = {
+            "folders": files_per_1000(flow_dir, SWEEP_2K, n_fits),
+            "compact": files_per_1000(compact_dir, compact, n_fits),
+        }
     print(f"{n_fits}-fit sweep, plain loop in one process: {loop:6.2f} s")
     print(f"{n_fits}-fit sweep, snakemake --cores 2:        {flow:6.2f} s   ratio {flow / loop:.2f} (target <= 1.5)")
-    print(f"{n_fits}-fit sweep, --cores 2, chunks: 2:       {chunked:6.2f} s   ratio {chunked / loop:.2f} (target <= 0.65)")
-    print(f"{n_fits}-fit sweep, chunks: 2, store: compact:  {packed:6.2f} s   ratio {packed / loop:.2f} (target <= 0.65)")
+    print(
+        f"{n_fits}-fit sweep, --cores 2, chunks: 2:       {chunked:6.2f} s   ratio {chunked / loop:.2f} (target <= 0.65)"
+    )
+    print(
+        f"{n_fits}-fit sweep, chunks: 2, store: compact:  {packed:6.2f} s   ratio {packed / loop:.2f} (target <= 0.65)"
+    )
     print(f"   against the plain loop in the compact store ({compact_loop:.2f} s): ratio {packed / compact_loop:.2f}")
-    print(f"{n_fits}-fit sweep, chunks: 1, chunk_workers: 2: {workers:6.2f} s   ratio {workers / loop:.2f} (target <= 0.65)")
-    print(f"   the same, store: compact:               {packed_workers:6.2f} s   ratio {packed_workers / loop:.2f}; "
-          f"against the compact plain loop {packed_workers / compact_loop:.2f}")
+    print(
+        f"{n_fits}-fit sweep, chunks: 1, chunk_workers: 2: {workers:6.2f} s   ratio {workers / loop:.2f} (target <= 0.65)"
+    )
+    print(
+        f"   the same, store: compact:               {packed_workers:6.2f} s   ratio {packed_workers / loop:.2f}; "
+        f"against the compact plain loop {packed_workers / compact_loop:.2f}"
+    )
     print(f"files per 1,000 fits: folders {files['folders']:.0f}, compact {files['compact']:.0f} (target <= 50)")
     print(f"no-op rerun of that sweep:                  {noop:6.2f} s   (target < 10 s)")
     if args.large:

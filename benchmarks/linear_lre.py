@@ -57,9 +57,16 @@ def main():
         fits = {"fitflow ols": (result.estimate_vector(), result.stderr_vector())} if result.ok else {}
         fits.update(reference_fits(design_of(data, len(entry["beta"])), data.y))
         for method, (beta, sd) in fits.items():
-            rows.append((name, method, lre_of(beta, entry["beta"]), lre_of(sd, entry["sd"]),
-                         result.diagnostics.get("precision", "") if method == "fitflow ols" else "",
-                         elapsed if method == "fitflow ols" else float("nan")))
+            rows.append(
+                (
+                    name,
+                    method,
+                    lre_of(beta, entry["beta"]),
+                    lre_of(sd, entry["sd"]),
+                    result.diagnostics.get("precision", "") if method == "fitflow ols" else "",
+                    elapsed if method == "fitflow ols" else float("nan"),
+                )
+            )
     print(f"{'set':9s} {'method':18s} {'LRE coef':>8s} {'LRE sd':>7s}  precision  time")
     for name, method, coef, sd, precision, seconds in rows:
         timing = f"{seconds * 1e3:6.1f} ms" if np.isfinite(seconds) else ""

@@ -23,8 +23,7 @@ def main():
     if not NIST_DIR.is_dir():
         print(f"NIST StRD folder not found at {NIST_DIR}; nothing to measure")
         return 1
-    print(f"{'dataset':10s} {'start':>5s} {'LRE params':>10s} {'LRE sd':>7s} {'LRE RSS':>8s} "
-          f"{'nfev':>5s}  algorithm")
+    print(f"{'dataset':10s} {'start':>5s} {'LRE params':>10s} {'LRE sd':>7s} {'LRE RSS':>8s} {'nfev':>5s}  algorithm")
     worst = {"params": 15.0, "sd": 15.0, "rss": 15.0}
     with tempfile.TemporaryDirectory() as folder:
         started = time.perf_counter()
@@ -38,11 +37,15 @@ def main():
                     continue
                 row = {"params": lres["params"].min(), "sd": lres["sd"].min(), "rss": lres["rss"]}
                 worst = {k: min(worst[k], row[k]) for k in worst}
-                print(f"{problem.name:10s} {start + 1:5d} {row['params']:10.1f} {row['sd']:7.1f} {row['rss']:8.1f} "
-                      f"{result.n_evaluations:5d}  {result.diagnostics['algorithm']}")
+                print(
+                    f"{problem.name:10s} {start + 1:5d} {row['params']:10.1f} {row['sd']:7.1f} {row['rss']:8.1f} "
+                    f"{result.n_evaluations:5d}  {result.diagnostics['algorithm']}"
+                )
         elapsed = time.perf_counter() - started
-    print(f"worst: params {worst['params']:.1f}, sd {worst['sd']:.1f}, RSS {worst['rss']:.1f} "
-          f"({elapsed:.1f} s for 40 fits)")
+    print(
+        f"worst: params {worst['params']:.1f}, sd {worst['sd']:.1f}, RSS {worst['rss']:.1f} "
+        f"({elapsed:.1f} s for 40 fits)"
+    )
     return 0
 
 

@@ -52,8 +52,11 @@ def workflow_env():
     stub.write_text("#!/bin/sh\nexit 1\n")
     stub.chmod(0o755)
     env["PATH"] = f"{stub.parent}{os.pathsep}{env.get('PATH', '')}"
-    print(f"note: `scontrol show config` fails here after {time.perf_counter() - start:.1f} s (no SLURM controller); "
-          f"the workflows run with a stub that fails at once, as on a machine without SLURM", file=sys.stderr)
+    print(
+        f"note: `scontrol show config` fails here after {time.perf_counter() - start:.1f} s (no SLURM controller); "
+        f"the workflows run with a stub that fails at once, as on a machine without SLURM",
+        file=sys.stderr,
+    )
     return env
 
 
@@ -62,9 +65,25 @@ def run_workflow(workdir, configfile, *args, python=sys.executable, tree=REPO, o
     ``tree`` on ``configfile`` in ``workdir``; its wall time in seconds. ``overrides`` are
     ``key=value`` strings for ``--config``; ``args`` go last."""
     config = ["--config", *overrides] if overrides else []  # before --quiet, whose optional values end it
-    command = [str(python), "-m", "snakemake", "--snakefile", str(Path(tree) / "Snakefile"), "--directory",
-               str(workdir), "--configfile", str(configfile), "--cores", "2", "--workflow-profile",
-               str(Path(tree) / "workflow/profiles/default"), *config, "--quiet", "all", *args]
+    command = [
+        str(python),
+        "-m",
+        "snakemake",
+        "--snakefile",
+        str(Path(tree) / "Snakefile"),
+        "--directory",
+        str(workdir),
+        "--configfile",
+        str(configfile),
+        "--cores",
+        "2",
+        "--workflow-profile",
+        str(Path(tree) / "workflow/profiles/default"),
+        *config,
+        "--quiet",
+        "all",
+        *args,
+    ]
     env = workflow_env()
     start = time.perf_counter()
     subprocess.run(command, check=True, capture_output=True, env=env)

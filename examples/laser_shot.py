@@ -18,7 +18,12 @@ import sys
 def charge(energy, focus, density):
     """Mean beam charge (pC): an optimum near focus = 0.35 energy and density = 1.2."""
     best_focus = 0.35 * energy
-    return 80.0 * energy * math.exp(-((focus - best_focus) / 0.8) ** 2 - ((density - 1.2) / 0.9) ** 2) / (1 + 0.2 * energy**2)
+    return (
+        80.0
+        * energy
+        * math.exp(-(((focus - best_focus) / 0.8) ** 2) - ((density - 1.2) / 0.9) ** 2)
+        / (1 + 0.2 * energy**2)
+    )
 
 
 def main(argv):

@@ -21,19 +21,24 @@ TINY_CONFIG = REPO / "config" / "test-config.yaml"
 def run_snakemake(workdir, *args, configfile=TINY_CONFIG, env=None, check=True, timeout=600):
     """Run the repository's workflow with ``workdir`` as working directory."""
     command = [
-        sys.executable, "-m", "snakemake",
-        "--snakefile", str(REPO / "Snakefile"),
-        "--directory", str(workdir),
-        "--workflow-profile", str(REPO / "workflow" / "profiles" / "default"),
-        "--cores", "2",
-        "--quiet", "rules",
+        sys.executable,
+        "-m",
+        "snakemake",
+        "--snakefile",
+        str(REPO / "Snakefile"),
+        "--directory",
+        str(workdir),
+        "--workflow-profile",
+        str(REPO / "workflow" / "profiles" / "default"),
+        "--cores",
+        "2",
+        "--quiet",
+        "rules",
     ]
     if configfile is not None:
         command += ["--configfile", str(configfile)]
     command += list(args)
-    proc = subprocess.run(
-        command, capture_output=True, text=True, timeout=timeout, env={**os.environ, **(env or {})}
-    )
+    proc = subprocess.run(command, capture_output=True, text=True, timeout=timeout, env={**os.environ, **(env or {})})
     if check and proc.returncode != 0:
         raise AssertionError(f"snakemake failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
     return proc
@@ -43,9 +48,23 @@ def kill_workflow_when(workdir, configfile, pattern, count, timeout=300, min_byt
     """Start the workflow in ``workdir`` and SIGKILL its whole process group as soon as
     ``count`` files of at least ``min_bytes`` match ``pattern`` below ``workdir``: an
     interrupted run to resume."""
-    command = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile"), "--directory", str(workdir),
-               "--workflow-profile", str(REPO / "workflow" / "profiles" / "default"), "--cores", "2",
-               "--quiet", "rules", "--configfile", str(configfile)]
+    command = [
+        sys.executable,
+        "-m",
+        "snakemake",
+        "--snakefile",
+        str(REPO / "Snakefile"),
+        "--directory",
+        str(workdir),
+        "--workflow-profile",
+        str(REPO / "workflow" / "profiles" / "default"),
+        "--cores",
+        "2",
+        "--quiet",
+        "rules",
+        "--configfile",
+        str(configfile),
+    ]
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     deadline = time.monotonic() + timeout
     try:

@@ -93,4 +93,3 @@ __all__ = [
     "write_dataset",
     "write_result",
 ]
-

@@ -41,8 +41,10 @@ def list_plugins(out=sys.stdout):
             out.write(f"    {cls.description}\n")
             out.write(f"    capabilities: {', '.join(sorted(cls.capabilities))}\n")
             if registry is problems() and "model" in cls.settings:
-                out.write("    (an instance is 'parametric' only with a model, and 'linear' only when that model is "
-                          "linear in its parameters, decided exactly; 'fitflow plan CONFIG' says why for yours)\n")
+                out.write(
+                    "    (an instance is 'parametric' only with a model, and 'linear' only when that model is "
+                    "linear in its parameters, decided exactly; 'fitflow plan CONFIG' says why for yours)\n"
+                )
             if getattr(cls, "requirements", None):
                 out.write(f"    requires: {', '.join(sorted(cls.requirements))}\n")
             hints = cls.resource_hints()
@@ -70,8 +72,7 @@ def check_plugin(name, out=sys.stdout, problem=None):
     elif name in methods():
         cls = methods().get(name)
     else:
-        raise PluginNotFoundError("fitflow.problems or fitflow.methods", name,
-                                  problems().names() + methods().names())
+        raise PluginNotFoundError("fitflow.problems or fitflow.methods", name, problems().names() + methods().names())
     targets = None
     if cls.group == methods().group:
         targets, cannot = serving_problems(cls, [problem] if problem else None)
@@ -106,8 +107,10 @@ def show_plan(configfile, out=sys.stdout):
     for skipped in plan.skipped:
         out.write(f"skip {skipped['problem']} with {skipped['method']}: {skipped['reason']}\n")
     for run in plan.campaigns:
-        out.write(f"campaign {run.campaign} with {run.method.label}: {run.n_evaluations} evaluations in "
-                  f"{len(run.rounds)} rounds ({' + '.join(map(str, run.rounds))}), each evaluation a job\n")
+        out.write(
+            f"campaign {run.campaign} with {run.method.label}: {run.n_evaluations} evaluations in "
+            f"{len(run.rounds)} rounds ({' + '.join(map(str, run.rounds))}), each evaluation a job\n"
+        )
     if plan.chunks:
         workers = f", each on up to {plan.chunk_workers} worker processes" if plan.chunk_workers > 1 else ""
         n = len(plan.chunk_units())
@@ -126,16 +129,26 @@ def compare_file(args, out=None):
 
     out = out or sys.stdout
 
-    settings = {"file": args.file, "x": args.x, "y": args.y, "sigma": args.sigma, "model": args.model,
-                "params": args.params or [], "p0": args.p0 or [], "lower": args.lower, "upper": args.upper}
+    settings = {
+        "file": args.file,
+        "x": args.x,
+        "y": args.y,
+        "sigma": args.sigma,
+        "model": args.model,
+        "params": args.params or [],
+        "p0": args.p0 or [],
+        "lower": args.lower,
+        "upper": args.upper,
+    }
     problem = make_problem("table", **{k: v for k, v in settings.items() if v is not None})
     table = compare(generate(problem), methods=args.methods.split(",") if args.methods else None, seed=args.seed)
     if args.csv:
         from .core.artefacts import write_bytes
 
         write_bytes(args.csv, table.to_csv(index=False).encode())
-    shown = [c for c in ("method", "status", "wall_time_s", "chi2_dof", "cv_rmse", "residual_rms", "aic")
-             if c in table] + [c for c in table if c.startswith("param.")]
+    shown = [
+        c for c in ("method", "status", "wall_time_s", "chi2_dof", "cv_rmse", "residual_rms", "aic") if c in table
+    ] + [c for c in table if c.startswith("param.")]
     with pd.option_context("display.width", 200, "display.max_columns", 30, "display.float_format", "{:.4g}".format):
         out.write(table[shown].to_string(index=False) + "\n")
     for row in table.itertuples():
@@ -168,7 +181,9 @@ def main(argv=None):
     show.add_argument("fit_id", help="problem/problem-settings/method/method-settings/rep-k, or problem/method/k")
     show.add_argument("--figure", metavar="PNG", help="also draw the fit (data, truth, fit and band) to this file")
     one = commands.add_parser("compare", help="fit one data file with every method that can; print one row each")
-    one.add_argument("file", help="a .csv, .tsv/.tab, .txt/.dat (columns separated by spaces, or a NIST StRD file) or .npz file")
+    one.add_argument(
+        "file", help="a .csv, .tsv/.tab, .txt/.dat (columns separated by spaces, or a NIST StRD file) or .npz file"
+    )
     one.add_argument("--x", nargs="+", default=["x"], help="predictor column(s) (default x)")
     one.add_argument("--y", default="y", help="response column (default y)")
     one.add_argument("--sigma", help="column of per-point standard errors (default: unknown)")

@@ -427,8 +427,12 @@ def parametrize_with_checks(classes, problems=None, expected_failures=None):
         own = dict(getattr(cls, "expected_failures", {}) or {})
         for check in plugin_checks(cls, problems):
             marks = []
-            reason = (expected_failures.get((cls.name, check.__name__)) or expected_failures.get(check.__name__)
-                      or own.get(check.__name__) or own.get(check.__name__.split("[")[0]))
+            reason = (
+                expected_failures.get((cls.name, check.__name__))
+                or expected_failures.get(check.__name__)
+                or own.get(check.__name__)
+                or own.get(check.__name__.split("[")[0])
+            )
             if reason:
                 marks.append(pytest.mark.xfail(reason=reason, strict=True))
             params.append(pytest.param(check, id=f"{cls.name}-{check.__name__}", marks=marks))

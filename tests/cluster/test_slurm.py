@@ -13,7 +13,10 @@ from conftest import REPO, artefact_hashes, run_snakemake
 pytestmark = [pytest.mark.slow, pytest.mark.slurm]
 
 CONFIG = {
-    "experiment": "cluster", "seed": 3, "replicates": 2, "batch_size": 2,
+    "experiment": "cluster",
+    "seed": 3,
+    "replicates": 2,
+    "batch_size": 2,
     "problems": {
         "cosine_series": {"settings": {"n_samples": 25, "n_modes": 3}, "methods": ["ols", "nlls"]},
         "gaussian_peak": {"settings": {"n_points": 40}, "methods": ["nlls"]},
@@ -30,10 +33,23 @@ def test_slurm_run_matches_a_local_run(slurm_cluster, tmp_path, chunks):
     local.mkdir(), cluster.mkdir()
     run_snakemake(local, configfile=config)
     command = [
-        "timeout", "-k", "10", "420",
-        sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile"), "--directory", str(cluster),
-        "--configfile", str(config), "--workflow-profile", str(REPO / "tests" / "cluster" / "profile"),
-        "--slurm-logdir", str(cluster / "slurm-logs"),
+        "timeout",
+        "-k",
+        "10",
+        "420",
+        sys.executable,
+        "-m",
+        "snakemake",
+        "--snakefile",
+        str(REPO / "Snakefile"),
+        "--directory",
+        str(cluster),
+        "--configfile",
+        str(config),
+        "--workflow-profile",
+        str(REPO / "tests" / "cluster" / "profile"),
+        "--slurm-logdir",
+        str(cluster / "slurm-logs"),
     ]
     proc = subprocess.run(command, capture_output=True, text=True, env=slurm_cluster)
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-4000:]

@@ -32,19 +32,22 @@ def broken(tmp_path_factory):
         del sys.modules[name]
 
 
-@pytest.mark.parametrize("name, check, fragment", [
-    ("wrong_covariance_shape", "check_fit_result_fields", "covariance has shape (5, 5); expected (4, 4)"),
-    ("short_prediction", "check_fit_result_fields", "y_fit has shape"),
-    ("missing_stderr", "check_fit_result_fields", "stderr is given for"),
-    ("nan_covariance_ok", "check_fit_result_fields", "covariance is not finite"),
-    ("raises_in_fit", "check_fit_result_fields", "RuntimeError: deliberate failure inside fit"),
-    ("raises_in_init", "check_settings_roundtrip", "RuntimeError: deliberate failure in __init__"),
-    ("raises_in_figures", "check_figures", "RuntimeError: deliberate failure drawing a figure"),
-    ("false_linear", "check_dataset_fields", "claims 'linear' but its model gives no design matrix"),
-    ("wrong_jacobian", "check_model_jacobian", "differs from central differences"),
-    ("raises_in_generate", "check_generate_deterministic", "RuntimeError: deliberate failure in generate"),
-    ("returns_no_dataset", "check_dataset_fields", "not a fitflow.Dataset"),
-])
+@pytest.mark.parametrize(
+    "name, check, fragment",
+    [
+        ("wrong_covariance_shape", "check_fit_result_fields", "covariance has shape (5, 5); expected (4, 4)"),
+        ("short_prediction", "check_fit_result_fields", "y_fit has shape"),
+        ("missing_stderr", "check_fit_result_fields", "stderr is given for"),
+        ("nan_covariance_ok", "check_fit_result_fields", "covariance is not finite"),
+        ("raises_in_fit", "check_fit_result_fields", "RuntimeError: deliberate failure inside fit"),
+        ("raises_in_init", "check_settings_roundtrip", "RuntimeError: deliberate failure in __init__"),
+        ("raises_in_figures", "check_figures", "RuntimeError: deliberate failure drawing a figure"),
+        ("false_linear", "check_dataset_fields", "claims 'linear' but its model gives no design matrix"),
+        ("wrong_jacobian", "check_model_jacobian", "differs from central differences"),
+        ("raises_in_generate", "check_generate_deterministic", "RuntimeError: deliberate failure in generate"),
+        ("returns_no_dataset", "check_dataset_fields", "not a fitflow.Dataset"),
+    ],
+)
 def test_the_checker_fails_each_broken_plugin_and_runs_every_other_check(broken, name, check, fragment):
     reg = broken.problems() if name in broken.problems().names() else broken.methods()
     cls = reg.get(name)
@@ -56,13 +59,16 @@ def test_the_checker_fails_each_broken_plugin_and_runs_every_other_check(broken,
     assert any(outcome == "PASS" for _, outcome, _ in outcomes) or name == "raises_in_init"
 
 
-@pytest.mark.parametrize("name, fragment", [
-    ("wrong_covariance_shape", "covariance has shape (5, 5); expected (4, 4)"),
-    ("short_prediction", "y_fit has shape (99,); expected (100,)"),
-    ("missing_stderr", "stderr is given for"),
-    ("nan_covariance_ok", "covariance is not finite"),
-    ("raises_in_fit", "raised RuntimeError in fit: deliberate failure inside fit"),
-])
+@pytest.mark.parametrize(
+    "name, fragment",
+    [
+        ("wrong_covariance_shape", "covariance has shape (5, 5); expected (4, 4)"),
+        ("short_prediction", "y_fit has shape (99,); expected (100,)"),
+        ("missing_stderr", "stderr is given for"),
+        ("nan_covariance_ok", "covariance is not finite"),
+        ("raises_in_fit", "raised RuntimeError in fit: deliberate failure inside fit"),
+    ],
+)
 def test_safe_fit_turns_each_broken_result_into_a_failed_fit_naming_plugin_and_distribution(broken, name, fragment):
     data = fitflow.generate("gaussian_peak", seed=1)
     method = broken.methods().get(name)()
@@ -81,8 +87,9 @@ def test_the_checker_fails_a_hanging_fit_after_its_time_limit(broken):
 
 def test_a_hung_fit_times_out_as_a_failed_fit(broken):
     data = fitflow.generate("gaussian_peak", seed=1)
-    result, timing, _ = safe_fit(broken.methods().get("hangs")(), data, np.random.default_rng(0),
-                                         key="methods.hangs", seconds=0.5)
+    result, timing, _ = safe_fit(
+        broken.methods().get("hangs")(), data, np.random.default_rng(0), key="methods.hangs", seconds=0.5
+    )
     assert not result.ok and "timed out after 0.5 s" in result.message
     assert 0.5 <= timing["wall_time_s"] < 5
 

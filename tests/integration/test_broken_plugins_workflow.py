@@ -15,19 +15,36 @@ from install import install  # noqa: E402
 
 pytestmark = pytest.mark.slow
 
-BROKEN_METHODS = ["wrong_covariance_shape", "short_prediction", "missing_stderr", "nan_covariance_ok",
-                  "raises_in_fit", "hangs"]
+BROKEN_METHODS = [
+    "wrong_covariance_shape",
+    "short_prediction",
+    "missing_stderr",
+    "nan_covariance_ok",
+    "raises_in_fit",
+    "hangs",
+]
 CONFIG = {
-    "experiment": "broken", "seed": 1, "replicates": 2, "batch_size": 2, "plot_fits": True,
+    "experiment": "broken",
+    "seed": 1,
+    "replicates": 2,
+    "batch_size": 2,
+    "plot_fits": True,
     "problems": {
-        "peak": {"plugin": "gaussian_peak", "settings": {"n_points": 30},
-                 "methods": ["nlls", "figures", *BROKEN_METHODS]},
+        "peak": {
+            "plugin": "gaussian_peak",
+            "settings": {"n_points": 30},
+            "methods": ["nlls", "figures", *BROKEN_METHODS],
+        },
         "false_linear": {"methods": ["nlls"]},
         "raises_in_generate": {"methods": ["nlls"]},
         "returns_no_dataset": {"methods": ["nlls"]},
     },
-    "methods": {"nlls": {}, "figures": {"plugin": "raises_in_figures"},
-                **{name: {} for name in BROKEN_METHODS}, "hangs": {"fit_timeout_s": 1}},
+    "methods": {
+        "nlls": {},
+        "figures": {"plugin": "raises_in_figures"},
+        **{name: {} for name in BROKEN_METHODS},
+        "hangs": {"fit_timeout_s": 1},
+    },
 }
 
 
@@ -56,8 +73,11 @@ def test_each_broken_plugin_fails_only_its_own_fits_naming_itself(broken_run):
         assert len(rows) == 2 and (rows.status == "failed").all(), name
         assert rows.message.str.contains(f"method '{name}'").all() and rows.message.str.contains("fitflow-broken").all()
     assert table[table.method == "hangs"].message.str.contains("timed out after 1 s").all()
-    for problem, fragment in [("false_linear", "design matrix"), ("raises_in_generate", "deliberate failure"),
-                              ("returns_no_dataset", "not a fitflow.Dataset")]:
+    for problem, fragment in [
+        ("false_linear", "design matrix"),
+        ("raises_in_generate", "deliberate failure"),
+        ("returns_no_dataset", "not a fitflow.Dataset"),
+    ]:
         rows = table[table.problem == problem]
         assert (rows.status == "failed").all() and rows.message.str.contains(f"problem '{problem}'").all()
         assert rows.message.str.contains(fragment).all(), rows.message.tolist()

@@ -118,8 +118,9 @@ def test_failed_runs_are_recorded_and_left_out(campaign_run):
             assert record["status"] == "failed" and "exit status 1" in record["reason"]
             assert "solver diverged" in record["stderr"]
         elif record["status"] == "ok":
-            assert record["value"] == pytest.approx((record["params"]["x"] - 0.4) ** 2
-                                                    + 0.1 * (record["params"]["n"] - 3) ** 2)
+            assert record["value"] == pytest.approx(
+                (record["params"]["x"] - 0.4) ** 2 + 0.1 * (record["params"]["n"] - 3) ** 2
+            )
     summary = json.loads((root / "summary.json").read_text())
     assert summary["n_failed"] == sum(r["status"] != "ok" for r in records)
     # Exact objective (noise_sd 0): the recommendation is the best value measured.
@@ -159,8 +160,11 @@ def test_sigkill_inside_a_campaign_then_rerun_gives_the_uninterrupted_artefacts(
     def hashes(path):
         # The program's path differs between the two folders, and so does the config echo.
         skip = ("experiment.json", "fits.csv", "fits.parquet")
-        return {k: v for k, v in artefact_hashes(path).items()
-                if not k.rsplit("/", 1)[-1].startswith(".") and not k.endswith(skip) and "/program/" not in k}
+        return {
+            k: v
+            for k, v in artefact_hashes(path).items()
+            if not k.rsplit("/", 1)[-1].startswith(".") and not k.endswith(skip) and "/program/" not in k
+        }
 
     assert hashes(root) == hashes(reference / "results" / "camp")
     # The program campaign: same points and values, though its command names another folder.

@@ -22,8 +22,9 @@ def test_chunked_run_has_few_jobs_and_the_same_artefacts(tmp_path, tiny_run):
 
     def artefacts(folder):
         # The config echo differs by the chunks key; the chunk manifests exist in one layout only.
-        return {k: v for k, v in artefact_hashes(folder).items()
-                if k != "experiment.json" and not k.startswith("chunks/")}
+        return {
+            k: v for k, v in artefact_hashes(folder).items() if k != "experiment.json" and not k.startswith("chunks/")
+        }
 
     assert artefacts(root) == artefacts(tiny_run)
     assert "Nothing to be done" in run_snakemake(tmp_path, "-n", configfile=path).stdout
@@ -46,8 +47,15 @@ def test_chunks_must_be_a_whole_number(tmp_path):
 def test_one_case_with_many_replicates_still_fills_every_chunk():
     from fitflow.run.experiment import build_plan
 
-    config = {"experiment": "one", "seed": 1, "replicates": 100, "batch_size": 10, "chunks": 4,
-              "problems": {"cosine_series": {}}, "methods": {"ols": {}}}
+    config = {
+        "experiment": "one",
+        "seed": 1,
+        "replicates": 100,
+        "batch_size": 10,
+        "chunks": 4,
+        "problems": {"cosine_series": {}},
+        "methods": {"ols": {}},
+    }
     sizes = [len(units) for units in build_plan(config).chunk_units()]
     assert sizes == [3, 3, 2, 2]
 

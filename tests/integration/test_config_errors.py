@@ -10,8 +10,18 @@ pytestmark = pytest.mark.slow
 
 def test_a_schema_error_names_the_config_file_and_the_key(tmp_path):
     path = tmp_path / "my-experiment.yaml"
-    path.write_text(yaml.safe_dump({"experiment": "x", "seed": 1, "replicates": 1, "reuse_fits": "sometimes",
-                                    "problems": {"gaussian_peak": {}}, "methods": {"nlls": {}}}))
+    path.write_text(
+        yaml.safe_dump(
+            {
+                "experiment": "x",
+                "seed": 1,
+                "replicates": 1,
+                "reuse_fits": "sometimes",
+                "problems": {"gaussian_peak": {}},
+                "methods": {"nlls": {}},
+            }
+        )
+    )
     proc = run_snakemake(tmp_path, "--dry-run", configfile=path, check=False)
     output = proc.stdout + proc.stderr
     assert proc.returncode != 0

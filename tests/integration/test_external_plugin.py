@@ -18,16 +18,31 @@ def plugin_path(tmp_path_factory):
     """Install tests/external_plugin into a private folder and return it (for PYTHONPATH)."""
     target = tmp_path_factory.mktemp("site")
     subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
-         "--target", str(target), str(REPO / "tests" / "external_plugin")],
-        check=True, capture_output=True, text=True,
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--no-deps",
+            "--no-build-isolation",
+            "--target",
+            str(target),
+            str(REPO / "tests" / "external_plugin"),
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
     )
     return str(target)
 
 
 def test_installed_plugin_is_listed_with_its_distribution(plugin_path):
     proc = subprocess.run(
-        [sys.executable, "-m", "fitflow", "plugins"], capture_output=True, text=True, check=True,
+        [sys.executable, "-m", "fitflow", "plugins"],
+        capture_output=True,
+        text=True,
+        check=True,
         env={"PYTHONPATH": plugin_path, "PATH": ""},
     )
     line = next(row for row in proc.stdout.splitlines() if "ridge" in row)
@@ -37,7 +52,9 @@ def test_installed_plugin_is_listed_with_its_distribution(plugin_path):
 
 def test_installed_plugin_passes_conformance(plugin_path):
     proc = subprocess.run(
-        [sys.executable, "-m", "fitflow", "check", "ridge"], capture_output=True, text=True,
+        [sys.executable, "-m", "fitflow", "check", "ridge"],
+        capture_output=True,
+        text=True,
         env={"PYTHONPATH": plugin_path, "PATH": ""},
     )
     assert proc.returncode == 0 and "FAIL" not in proc.stdout, proc.stdout + proc.stderr
@@ -46,9 +63,13 @@ def test_installed_plugin_passes_conformance(plugin_path):
 def test_installed_plugin_joins_the_workflow(plugin_path, tmp_path):
     # No explicit pairs: each problem gets every installed method that serves its kind.
     config = {
-        "experiment": "tiny", "seed": 7, "replicates": 3,
-        "problems": {"cosine_series": {"settings": {"n_samples": 25, "n_modes": 3}},
-                     "gaussian_peak": {"settings": {"n_points": 40}}},
+        "experiment": "tiny",
+        "seed": 7,
+        "replicates": 3,
+        "problems": {
+            "cosine_series": {"settings": {"n_samples": 25, "n_modes": 3}},
+            "gaussian_peak": {"settings": {"n_points": 40}},
+        },
         "methods": {"ols": {}, "ridge": {"settings": {"alpha": 1e-6}}},
     }
     path = tmp_path / "with-ridge.yaml"

@@ -29,10 +29,20 @@ def flaky(t, b1, b2):
     return b1 * (1 - np.exp(-b2 * t))
 '''
 
-TABLE = {"file": "data/measured.csv", "x": ["t"], "y": "signal", "sigma": "error", "params": ["b1", "b2"],
-         "p0": [1.0, 1.0], "cv_folds": 3}
+TABLE = {
+    "file": "data/measured.csv",
+    "x": ["t"],
+    "y": "signal",
+    "sigma": "error",
+    "params": ["b1", "b2"],
+    "p0": [1.0, 1.0],
+    "cv_folds": 3,
+}
 CONFIG = {
-    "experiment": "mine", "seed": 3, "replicates": 1, "plot_fits": False,
+    "experiment": "mine",
+    "seed": 3,
+    "replicates": 1,
+    "plot_fits": False,
     "problems": {
         "measured": {"plugin": "table", "settings": {**TABLE, "model": "b1*(1 - exp(-b2*t))"}},
         "flaky": {"plugin": "table", "settings": {**TABLE, "model": "usermodels:flaky"}, "methods": ["nlls"]},
@@ -43,7 +53,9 @@ CONFIG = {
 
 
 def stamps(root):
-    return {p.parent.relative_to(root).as_posix(): p.stat().st_mtime_ns for p in root.glob("fits/*/*/*/*/rep-*/result.json")}
+    return {
+        p.parent.relative_to(root).as_posix(): p.stat().st_mtime_ns for p in root.glob("fits/*/*/*/*/rep-*/result.json")
+    }
 
 
 def test_measured_data_through_the_workflow(tmp_path):

@@ -36,8 +36,12 @@ def test_failed_runs_are_left_out_listed_and_reported(simulation_run):
         meta = json.loads((root / f"datasets/spectral_line/{psid}/rep-0/dataset.json").read_text())["meta"]
         failed = meta["failed_runs"]
         assert failed, "the example program fails below 6 eV; some design points are there"
-        assert all(f["params"]["temperature"] < 6 and "exit status 3" in f["reason"]
-                   and "solver did not converge" in f["reason"] for f in failed)
+        assert all(
+            f["params"]["temperature"] < 6
+            and "exit status 3" in f["reason"]
+            and "solver did not converge" in f["reason"]
+            for f in failed
+        )
     html = (root / "report.html").read_text()
     assert "simulation runs failed and were left out of the data" in html
 

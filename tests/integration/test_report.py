@@ -91,8 +91,11 @@ def test_failed_fits_appear_as_failed_with_their_logs(page, table, tiny_run):
         target = log.find("a").get("href")
         assert (tiny_run / target).is_file() and "did not converge" in (tiny_run / target).read_text()
     # In the leaderboard the starved method's row counts its failures, with no metrics.
-    board = next(b for b in tree.findall(".//table[@class='leaderboard sortable-table']")
-                 if b.get("data-case") == "gaussian_peak [noise-0.05]")
+    board = next(
+        b
+        for b in tree.findall(".//table[@class='leaderboard sortable-table']")
+        if b.get("data-case") == "gaussian_peak [noise-0.05]"
+    )
     starved = next(r for r in board.findall("./tbody/tr") if r.find("td").get("data-value") == "nlls_starved")
     cells = starved.findall("td")
     assert cells[3].text.strip() == "3" and all(c.text.strip() == "–" for c in cells[4:])
@@ -110,8 +113,13 @@ def test_provenance_lists_versions_commands_and_every_artefact(page, tiny_run):
     text, tree = page
     assert "fitflow report results/tiny" in text and "--configfile" in text
     manifest = tree.findall(".//table[@class='manifest']/tbody/tr")
-    files = [p for p in tiny_run.rglob("*") if p.is_file()
-             and not p.relative_to(tiny_run).as_posix().startswith(("logs/", "figures/")) and p.name != "report.html"]
+    files = [
+        p
+        for p in tiny_run.rglob("*")
+        if p.is_file()
+        and not p.relative_to(tiny_run).as_posix().startswith(("logs/", "figures/"))
+        and p.name != "report.html"
+    ]
     assert len(manifest) == len(files)
 
 

@@ -23,9 +23,18 @@ def browser():
 
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 "--disable-dev-shm-usage", "--window-size=1300,1000"):
+    for flag in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-dev-shm-usage",
+        "--window-size=1300,1000",
+    ):
         options.add_argument(flag)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
@@ -59,8 +68,10 @@ def test_report_loads_offline_without_console_errors_and_sorts(browser, tiny_run
         return [c.get_attribute("data-value") for c in cells]
 
     def methods():
-        return [r.find_element(By.CSS_SELECTOR, "td").get_attribute("data-value")
-                for r in board.find_elements(By.CSS_SELECTOR, "tbody tr")]
+        return [
+            r.find_element(By.CSS_SELECTOR, "td").get_attribute("data-value")
+            for r in board.find_elements(By.CSS_SELECTOR, "tbody tr")
+        ]
 
     before = methods()
     assert before == sorted(before)  # served in method order

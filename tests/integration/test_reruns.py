@@ -11,7 +11,11 @@ from conftest import run_snakemake
 pytestmark = pytest.mark.slow
 
 BASE = {
-    "experiment": "grow", "seed": 5, "replicates": 3, "batch_size": 2, "plot_fits": False,
+    "experiment": "grow",
+    "seed": 5,
+    "replicates": 3,
+    "batch_size": 2,
+    "plot_fits": False,
     "problems": {"cosine_series": {"settings": {"n_samples": 20, "n_modes": 3}, "methods": ["ols", "nlls"]}},
     "methods": {"ols": {}, "nlls": {}},
 }
@@ -25,8 +29,10 @@ def run(workdir, config):
 
 def stamps(root):
     """Modification time of every fit's result and provenance, by fit folder."""
-    return {p.parent.relative_to(root).as_posix(): (p.stat().st_mtime_ns, (p.parent / "provenance.json").stat().st_mtime_ns)
-            for p in root.glob("fits/*/*/*/*/rep-*/result.json")}
+    return {
+        p.parent.relative_to(root).as_posix(): (p.stat().st_mtime_ns, (p.parent / "provenance.json").stat().st_mtime_ns)
+        for p in root.glob("fits/*/*/*/*/rep-*/result.json")
+    }
 
 
 def test_growing_an_experiment_recomputes_only_the_new_or_changed_fits(tmp_path):
@@ -55,7 +61,9 @@ def test_growing_an_experiment_recomputes_only_the_new_or_changed_fits(tmp_path)
 
     # A new method runs only its own fits.
     extended = {**tuned, "methods": {**tuned["methods"], "emcee": {"settings": {"n_steps": 200}}}}
-    extended["problems"] = {"cosine_series": {**tuned["problems"]["cosine_series"], "methods": ["ols", "nlls", "emcee"]}}
+    extended["problems"] = {
+        "cosine_series": {**tuned["problems"]["cosine_series"], "methods": ["ols", "nlls", "emcee"]}
+    }
     run(tmp_path, extended)
     fourth = stamps(root)
     assert all(fourth[k] == third[k] for k in third)

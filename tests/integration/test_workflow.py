@@ -17,9 +17,16 @@ pytestmark = pytest.mark.slow
 def test_tiny_experiment_produces_every_artefact(tiny_run):
     table = pd.read_csv(tiny_run / "fits.csv")
     pairs = {
-        ("cosine_series", "ols"), ("cosine_series", "nlls"), ("gaussian_peak", "nlls"), ("gaussian_peak", "emcee"),
-        ("gaussian_peak", "nlls_starved"), ("blurred_signal", "tikhonov"), ("smooth_function", "gp"),
-        ("smooth_function", "mlp"), ("smooth_function", "spline"), ("forrester", "bayesopt"),
+        ("cosine_series", "ols"),
+        ("cosine_series", "nlls"),
+        ("gaussian_peak", "nlls"),
+        ("gaussian_peak", "emcee"),
+        ("gaussian_peak", "nlls_starved"),
+        ("blurred_signal", "tikhonov"),
+        ("smooth_function", "gp"),
+        ("smooth_function", "mlp"),
+        ("smooth_function", "spline"),
+        ("forrester", "bayesopt"),
         ("forrester", "random_search"),
     }
     assert set(zip(table.problem, table.method)) == pairs
@@ -115,9 +122,20 @@ def test_second_run_has_nothing_to_do(tiny_run):
 
 def test_snakemake_lint_is_clean():
     proc = subprocess.run(
-        [sys.executable, "-m", "snakemake", "--lint", "--snakefile", str(REPO / "Snakefile"),
-         "--configfile", str(TINY_CONFIG), "--directory", str(REPO)],
-        capture_output=True, text=True,
+        [
+            sys.executable,
+            "-m",
+            "snakemake",
+            "--lint",
+            "--snakefile",
+            str(REPO / "Snakefile"),
+            "--configfile",
+            str(TINY_CONFIG),
+            "--directory",
+            str(REPO),
+        ],
+        capture_output=True,
+        text=True,
     )
     assert proc.returncode == 0 and "Lints for" not in proc.stdout, proc.stdout + proc.stderr
 
@@ -125,7 +143,9 @@ def test_snakemake_lint_is_clean():
 def test_snakefmt_check_passes():
     proc = subprocess.run(
         [sys.executable, "-m", "snakefmt", "--check", "Snakefile", "workflow"],
-        cwd=REPO, capture_output=True, text=True,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
@@ -134,7 +154,10 @@ def test_snakefmt_check_passes():
     "change, fragments",
     [
         ({"replicates": 0}, ["replicates", "minimum"]),
-        ({"problems": {"gaussian_peak": {"settings": {"nosie": 0.1}}}}, ["problems.gaussian_peak.settings.nosie", "0.1"]),
+        (
+            {"problems": {"gaussian_peak": {"settings": {"nosie": 0.1}}}},
+            ["problems.gaussian_peak.settings.nosie", "0.1"],
+        ),
         ({"methods": {"olss": {}}}, ["methods.olss.plugin", "'olss'", "available"]),
         ({"problems": {"gaussian_peak": {"methods": ["ols"]}}}, ["'ols' cannot fit problem 'gaussian_peak'"]),
     ],

@@ -9,9 +9,11 @@ from fitflow_plugins.methods.bayesopt import expected_improvement
 
 def median_regret(method, function, budget, seeds=range(10)):
     data = fitflow.generate("black_box", function=function)
-    return float(np.median([
-        fitflow.evaluate(data, fitflow.fit(method, data, seed=seed, budget=budget))["regret"] for seed in seeds
-    ]))
+    return float(
+        np.median(
+            [fitflow.evaluate(data, fitflow.fit(method, data, seed=seed, budget=budget))["regret"] for seed in seeds]
+        )
+    )
 
 
 def test_expected_improvement_matches_a_monte_carlo_estimate():
@@ -19,7 +21,9 @@ def test_expected_improvement_matches_a_monte_carlo_estimate():
     for mean, std, best in [(0.0, 1.0, 0.5), (2.0, 0.3, 1.5), (-1.0, 2.0, -3.0)]:
         draws = rng.normal(mean, std, 2_000_000)
         monte_carlo = np.mean(np.maximum(best - draws, 0.0))
-        assert expected_improvement(np.array([mean]), np.array([std]), best, 0.0)[0] == pytest.approx(monte_carlo, rel=0.01)
+        assert expected_improvement(np.array([mean]), np.array([std]), best, 0.0)[0] == pytest.approx(
+            monte_carlo, rel=0.01
+        )
 
 
 @pytest.mark.slow
@@ -111,7 +115,9 @@ def test_any_optimiser_plugin_is_held_to_the_chi_square_check():
     poor = fitflow.fit(FixedPoint(), data)
     FixedPoint.point = answer
     good = fitflow.fit(FixedPoint(), data)
-    assert poor.status == "failed" and poor.message.startswith("not converged") and "after 1 evaluations" in poor.message
+    assert (
+        poor.status == "failed" and poor.message.startswith("not converged") and "after 1 evaluations" in poor.message
+    )
     assert good.ok
 
 
@@ -229,8 +235,9 @@ def test_a_converged_local_box_is_searched_by_ei_not_measured_again():
     assert method._local_choices(len(x), 1) == [True]
     surrogate = method._surrogate(history, np.random.default_rng(0))
     box = method._search_box(np.array([0.3, 0.3]), local=True)
-    exploited = method._maximise_acquisition(surrogate, 0.0, history, np.empty((0, 2)), np.random.default_rng(0), box,
-                                             exploit=True)
+    exploited = method._maximise_acquisition(
+        surrogate, 0.0, history, np.empty((0, 2)), np.random.default_rng(0), box, exploit=True
+    )
     assert np.linalg.norm(exploited - 0.3) < MEASURED_RADIUS  # the branch under test is taken
     for seed in range(3):
         u = space.to_unit(method.suggest(history, 1, np.random.default_rng(seed))[0])

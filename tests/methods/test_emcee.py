@@ -54,13 +54,16 @@ def _ridge_data(curved):
     of ``a`` is N(0, 1) (b's bounds cut it at |a| < 10, 7 sd out). Parametrised by
     ``(a, b)`` the posterior is a thin parabolic ridge; by ``(a, c = b - 10 a^2)`` it is
     Gaussian."""
+
     def ridge(x, theta):
         a, b = theta[0], theta[1]
         return np.where(x == 0, a, b - 10 * a**2 if curved else b)
 
     upper = 1000.0 if curved else 10.0
     model = fitflow.ParametricModel(ridge, ("a", "b"), [0.1, 0.1], bounds=([-10, -10], [10, upper]))
-    return fitflow.Dataset(problem=GivenModel(model), x=np.array([0.0, 1.0]), y=np.zeros(2), sigma=np.array([1.0, 0.05]))
+    return fitflow.Dataset(
+        problem=GivenModel(model), x=np.array([0.0, 1.0]), y=np.zeros(2), sigma=np.array([1.0, 0.05])
+    )
 
 
 def test_a_curved_posterior_the_chain_cannot_cross_fails_instead_of_reporting_a_wrong_width():
@@ -126,8 +129,9 @@ def test_walkers_are_evaluated_in_one_call_only_when_that_is_exact():
 
     basis = np.vander(x, 4)
     matrix_product = ParametricModel(lambda x, theta: basis @ theta, ("a", "b", "c", "d"), walkers[0])
-    strict = ParametricModel(lambda x, theta: gaussian(x, np.asarray(theta).reshape(4)), ("A", "mu", "sigma", "B"),
-                             walkers[0])
+    strict = ParametricModel(
+        lambda x, theta: gaussian(x, np.asarray(theta).reshape(4)), ("A", "mu", "sigma", "B"), walkers[0]
+    )
     for model in (matrix_product, strict):  # wrong shape, or raises on a batch: one call per walker
         predict = _batched_model(model, x, walkers)
         assert not getattr(predict, "vectorised", False)
@@ -148,7 +152,8 @@ def test_a_linear_model_that_does_not_broadcast_is_evaluated_through_its_design_
 
 
 def test_an_optimum_outside_the_prior_starts_the_walkers_inside_and_samples_the_truncated_posterior(
-        decay_below_its_bound):
+    decay_below_its_bound,
+):
     # Started around the unbounded optimum (b = -0.12), every walker was clipped to the same
     # b, which the stretch move can never leave: b's posterior came out as one value, "ok".
     # Reference: the posterior integrated on a 60 x 60 x 200 grid (edges hold < 1e-16 of it).
@@ -159,8 +164,13 @@ def test_an_optimum_outside_the_prior_starts_the_walkers_inside_and_samples_the_
     assert np.all((result.samples >= lower) & (result.samples <= upper))
     amplitude, tau, background = np.linspace(0.75, 1.1, 60), np.linspace(0.55, 0.95, 60), np.linspace(0, 0.02, 200)
     a, t = np.meshgrid(amplitude, tau, indexing="ij")
-    chi2 = np.stack([np.sum(((data.y - decay(data.x, [a[..., None], t[..., None], b])) / data.sigma) ** 2, axis=-1)
-                     for b in background], axis=-1)
+    chi2 = np.stack(
+        [
+            np.sum(((data.y - decay(data.x, [a[..., None], t[..., None], b])) / data.sigma) ** 2, axis=-1)
+            for b in background
+        ],
+        axis=-1,
+    )
     weight = np.exp(-0.5 * (chi2 - chi2.min())).sum(axis=(0, 1))
     weight /= weight.sum()
     mean = weight @ background

@@ -37,10 +37,13 @@ def test_the_design_fills_the_box_and_the_test_set_is_held_out(data):
     assert data.output_names == list(OUTPUTS)
 
 
-@pytest.mark.parametrize("method, settings, nrmse, coverage", [
-    ("gp", {"n_restarts": 1}, 0.01, 0.85),
-    ("mlp", {"n_networks": 3}, 0.08, 0.5),
-])
+@pytest.mark.parametrize(
+    "method, settings, nrmse, coverage",
+    [
+        ("gp", {"n_restarts": 1}, 0.01, 0.85),
+        ("mlp", {"n_networks": 3}, 0.08, 0.5),
+    ],
+)
 def test_emulators_predict_every_output_on_held_out_runs(data, method, settings, nrmse, coverage):
     # Thresholds from measured values (seed 2: gp 0.002 / 0.93, mlp 0.02 / 0.9) with margin:
     # normalised RMSE (RMSE / the output's spread, averaged) and pooled 95% band coverage.
@@ -61,14 +64,18 @@ def test_the_gp_refuses_training_sets_beyond_its_cubic_cost():
 
 
 def test_predicting_outside_the_training_box_is_a_warning(data):
-    outside = fitflow.Dataset(problem=data.problem, x=data.x, y=data.y,
-                              grid_x=np.vstack([data.grid_x[:5], [[20.0, 20.0, 0.0]]]),
-                              grid_y=np.vstack([data.grid_y[:5], spectral_line([[20.0, 20.0, 0.0]])]),
-                              meta=data.meta)
-    result, _, _ = safe_fit(fitflow.make_method("mlp", n_networks=1, max_iter=50), outside,
-                            np.random.default_rng(0))
-    assert result.ok and any("1 of 6 prediction points lie outside the training box (in log10_density)" in w
-                             for w in result.warnings)
+    outside = fitflow.Dataset(
+        problem=data.problem,
+        x=data.x,
+        y=data.y,
+        grid_x=np.vstack([data.grid_x[:5], [[20.0, 20.0, 0.0]]]),
+        grid_y=np.vstack([data.grid_y[:5], spectral_line([[20.0, 20.0, 0.0]])]),
+        meta=data.meta,
+    )
+    result, _, _ = safe_fit(fitflow.make_method("mlp", n_networks=1, max_iter=50), outside, np.random.default_rng(0))
+    assert result.ok and any(
+        "1 of 6 prediction points lie outside the training box (in log10_density)" in w for w in result.warnings
+    )
 
 
 def test_a_design_smaller_than_the_inputs_is_refused():

@@ -45,12 +45,12 @@ def test_hyperparameters_pinned_at_a_bound_are_reported_in_words():
     x = np.linspace(-1.7, 1.7, 30)[:, None]
     found = {}
     for name, y in {"noise": rng.normal(size=30), "smooth": np.sin(3 * x[:, 0]) + 0.05 * rng.normal(size=30)}.items():
-        regressor = GaussianProcessRegressor(kernel=GaussianProcess()._kernel(learn_noise=True), normalize_y=True,
-                                             n_restarts_optimizer=3, random_state=0)
+        regressor = GaussianProcessRegressor(
+            kernel=GaussianProcess()._kernel(learn_noise=True), normalize_y=True, n_restarts_optimizer=3, random_state=0
+        )
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # sklearn's own bound warning, in its terms
             regressor.fit(x, y)
         found[name] = hyperparameters_at_bounds(regressor.kernel_)
     assert len(found["noise"]) == 1 and "length_scale = 0.001 is at its lower bound" in found["noise"][0]
     assert found["smooth"] == []
-

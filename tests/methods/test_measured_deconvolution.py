@@ -61,8 +61,11 @@ def test_kernel_expression_sampled_kernel_and_matrix_give_the_same_answer(tmp_pa
     path = _write(tmp_path, x, y)
     np.savez(tmp_path / "R.npz", R=matrix, grid=x)
     answers = []
-    for response in ({"kernel": expression}, {"kernel_file": str(tmp_path / "kernel.csv")},
-                     {"response_file": str(tmp_path / "R.npz")}):
+    for response in (
+        {"kernel": expression},
+        {"kernel_file": str(tmp_path / "kernel.csv")},
+        {"response_file": str(tmp_path / "R.npz")},
+    ):
         data = fitflow.generate("blurred_measurement", file=str(path), sigma="e", **response)
         answers.append(fitflow.fit("tikhonov", data, choice="fixed", lam=1.0).grid_mean)
     np.testing.assert_allclose(answers[1], answers[0], rtol=0, atol=5e-3)  # sampled vs exact kernel
@@ -76,17 +79,22 @@ def _write(folder, x, y, name="m.csv"):
 
 
 def _plan(**settings):
-    return build_plan({"problems": {"m": {"plugin": "blurred_measurement", "settings": settings}},
-                       "methods": {"tikhonov": {}}}, source="exp.yaml")
+    return build_plan(
+        {"problems": {"m": {"plugin": "blurred_measurement", "settings": settings}}, "methods": {"tikhonov": {}}},
+        source="exp.yaml",
+    )
 
 
-@pytest.mark.parametrize("kernel_text, fragment", [
-    ("offset,response\n-1,1\n0,0\n1,-1\n", "sums to 0"),
-    ("offset,response\n-1,1\n0,nan\n1,1\n", "row 2"),
-    ("offset,response\n1,1\n2,2\n3,1\n", "does not include 0"),
-    ("offset,response\n-1,1\n1,2\n0,1\n", "increase strictly"),
-    ("offset,response\n0,1\n", "at least 3"),
-])
+@pytest.mark.parametrize(
+    "kernel_text, fragment",
+    [
+        ("offset,response\n-1,1\n0,0\n1,-1\n", "sums to 0"),
+        ("offset,response\n-1,1\n0,nan\n1,1\n", "row 2"),
+        ("offset,response\n1,1\n2,2\n3,1\n", "does not include 0"),
+        ("offset,response\n-1,1\n1,2\n0,1\n", "increase strictly"),
+        ("offset,response\n0,1\n", "at least 3"),
+    ],
+)
 def test_bad_kernels_are_refused_naming_the_file(tmp_path, kernel_text, fragment):
     (tmp_path / "k.csv").write_text(kernel_text)
     measured = _write(tmp_path, np.linspace(0, 1, 20), np.ones(20))
@@ -123,9 +131,16 @@ def test_exactly_one_response_must_be_given(tmp_path):
 
 def test_the_discrepancy_principle_without_errors_skips_the_pair_with_the_reason(tmp_path):
     measured = _write(tmp_path, np.linspace(0, 1, 20), np.ones(20))
-    plan = build_plan({"problems": {"m": {"plugin": "blurred_measurement",
-                                          "settings": {"file": str(measured), "kernel": "exp(-u**2/0.01)"}}},
-                       "methods": {"gcv": {"plugin": "tikhonov"},
-                                   "morozov": {"plugin": "tikhonov", "settings": {"choice": "discrepancy"}}}})
+    plan = build_plan(
+        {
+            "problems": {
+                "m": {"plugin": "blurred_measurement", "settings": {"file": str(measured), "kernel": "exp(-u**2/0.01)"}}
+            },
+            "methods": {
+                "gcv": {"plugin": "tikhonov"},
+                "morozov": {"plugin": "tikhonov", "settings": {"choice": "discrepancy"}},
+            },
+        }
+    )
     assert [p.method.label for p in plan.pairs] == ["gcv"]
     assert "discrepancy principle" in plan.skipped[0]["reason"]

@@ -20,7 +20,9 @@ def test_training_is_deterministic_under_a_fixed_seed():
     a = fitflow.fit("mlp", data, seed=9, n_networks=2, max_iter=300)
     b = fitflow.fit("mlp", data, seed=9, n_networks=2, max_iter=300)
     c = fitflow.fit("mlp", data, seed=10, n_networks=2, max_iter=300)
-    assert np.array_equal(a.grid_mean, b.grid_mean) and np.array_equal(a.arrays["loss_curves"], b.arrays["loss_curves"], equal_nan=True)
+    assert np.array_equal(a.grid_mean, b.grid_mean) and np.array_equal(
+        a.arrays["loss_curves"], b.arrays["loss_curves"], equal_nan=True
+    )
     assert not np.array_equal(a.grid_mean, c.grid_mean)
     assert a.arrays["loss_curves"].shape[0] == 2 and a.grid_std.shape == a.grid_mean.shape
 
@@ -54,8 +56,15 @@ def test_networks_train_exactly_as_scikit_learns_own_regressor():
     rng = np.random.default_rng(4)
     x = rng.uniform(-2, 2, (80, 2))
     y = np.sin(x[:, 0]) + 0.1 * rng.normal(size=80)
-    settings = dict(hidden_layer_sizes=(16,), batch_size=16, early_stopping=True, n_iter_no_change=20, tol=1e-7,
-                    max_iter=400, random_state=3)
+    settings = dict(
+        hidden_layer_sizes=(16,),
+        batch_size=16,
+        early_stopping=True,
+        n_iter_no_change=20,
+        tol=1e-7,
+        max_iter=400,
+        random_state=3,
+    )
     ours, theirs = _regressor_class()(**settings).fit(x, y), MLPRegressor(**settings).fit(x, y)
     assert ours.validation_scores_ == theirs.validation_scores_ and len(ours.validation_scores_) > 20
     assert all(np.array_equal(a, b) for a, b in zip(ours.coefs_, theirs.coefs_))

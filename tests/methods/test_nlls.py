@@ -25,8 +25,15 @@ def curve_fit_reference(data, **kwargs):
     model = lambda x, *theta: gaussian(x, theta)  # noqa: E731
     tolerances = {k: NonLinearLeastSquares.settings[k].default for k in ("xtol", "ftol", "gtol")}
     return curve_fit(
-        model, data.x, data.y, p0=data.model.p0, sigma=data.sigma, absolute_sigma=True,
-        method="lm", **tolerances, **kwargs,
+        model,
+        data.x,
+        data.y,
+        p0=data.model.p0,
+        sigma=data.sigma,
+        absolute_sigma=True,
+        method="lm",
+        **tolerances,
+        **kwargs,
     )
 
 
@@ -100,8 +107,9 @@ def _curve_fit_reference():
     from scipy.optimize import curve_fit
 
     data = _saturating([100, 0.75])
-    popt, pcov = curve_fit(lambda x, b1, b2: b1 * (1 - np.exp(-b2 * x)), data.x, data.y, p0=[100, 0.75],
-                           ftol=1e-15, xtol=1e-15, gtol=1e-15)
+    popt, pcov = curve_fit(
+        lambda x, b1, b2: b1 * (1 - np.exp(-b2 * x)), data.x, data.y, p0=[100, 0.75], ftol=1e-15, xtol=1e-15, gtol=1e-15
+    )
     return popt, pcov
 
 
@@ -156,8 +164,9 @@ def test_a_parameter_held_at_its_bound_is_constrained_not_a_plateau(decay_below_
     # the other two are the least-squares optimum with b fixed at 0, to 1e-3 of their standard
     # errors (TRF's default tolerances stop there: measured 2e-4)
     fixed, _ = curve_fit(lambda x, a, tau: decay(x, [a, tau, 0.0]), x, y, p0=[1, 1], sigma=sigma)
-    np.testing.assert_allclose([result.params["A"], result.params["tau"]], fixed,
-                               atol=1e-3 * min(result.stderr["A"], result.stderr["tau"]))
+    np.testing.assert_allclose(
+        [result.params["A"], result.params["tau"]], fixed, atol=1e-3 * min(result.stderr["A"], result.stderr["tau"])
+    )
     # By default the bounds are respected the same way, saying that b crossed its bound;
     # bounded=False is the unbounded optimum, curve_fit's.
     default = fitflow.fit("nlls", data)

@@ -34,9 +34,12 @@ def test_column_scaling_keeps_every_digit_of_a_badly_scaled_design():
     x = np.linspace(1.5e5, 3e6, 40)
     truth = np.array([6.7e-4, 7.3e-7, -3.2e-15])
     design = np.column_stack([np.ones_like(x), x, x**2])
-    model = ParametricModel(function=lambda x, t: np.column_stack([np.ones_like(x), x, x**2]) @ t,
-                            param_names=("b0", "b1", "b2"), p0=np.zeros(3),
-                            design=lambda x: np.column_stack([np.ones_like(x), x, x**2]))
+    model = ParametricModel(
+        function=lambda x, t: np.column_stack([np.ones_like(x), x, x**2]) @ t,
+        param_names=("b0", "b1", "b2"),
+        p0=np.zeros(3),
+        design=lambda x: np.column_stack([np.ones_like(x), x, x**2]),
+    )
     result = fitflow.fit("ols", _data(model, x, design @ truth))
     assert result.ok
     assert result.diagnostics["condition_number"] > 1e12
@@ -58,8 +61,21 @@ def test_a_degree_ten_polynomial_is_solved_in_extended_precision_from_an_express
     # Condition ~1e15: double precision alone keeps ~7 digits. The reference is the exact
     # least-squares solution of the same data, from mpmath at 50 digits.
     x = np.linspace(-8.8, -3.1, 82)
-    truth = np.array([-1467.49, -2772.18, -2316.37, -1127.97, -354.478, -75.1242, -10.8753, -1.06221,
-                      -0.0670191, -0.00246781, -4.02963e-05])
+    truth = np.array(
+        [
+            -1467.49,
+            -2772.18,
+            -2316.37,
+            -1127.97,
+            -354.478,
+            -75.1242,
+            -10.8753,
+            -1.06221,
+            -0.0670191,
+            -0.00246781,
+            -4.02963e-05,
+        ]
+    )
     text = " + ".join(["b0"] + [f"b{k}*x**{k}" for k in range(1, 11)])
     model = expression_model(text, [f"b{k}" for k in range(11)], p0=np.ones(11))
     assert model.is_linear and model.exact_design is not None
@@ -72,8 +88,7 @@ def test_a_degree_ten_polynomial_is_solved_in_extended_precision_from_an_express
     truth = reference
     # The same design given only in double precision: fewer digits, but never a confidently
     # wrong answer: either ok with about the digits it claims, or failed.
-    plain = ParametricModel(function=model.function, param_names=model.param_names, p0=model.p0,
-                            design=model.design)
+    plain = ParametricModel(function=model.function, param_names=model.param_names, p0=model.p0, design=model.design)
     double = fitflow.fit("ols", _data(plain, x, y))
     if double.ok:
         claimed = double.diagnostics["correct_digits"]

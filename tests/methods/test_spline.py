@@ -55,10 +55,13 @@ def test_known_errors_weight_the_fit_and_set_the_band():
     np.testing.assert_allclose(doubled.grid_std, 2 * result.grid_std, rtol=1e-6)
 
 
-@pytest.mark.parametrize("x, reason", [
-    (np.column_stack([np.arange(10.0), np.arange(10.0) ** 2]), "one predictor"),
-    (np.repeat(np.arange(5.0), 2), "distinct x"),
-])
+@pytest.mark.parametrize(
+    "x, reason",
+    [
+        (np.column_stack([np.arange(10.0), np.arange(10.0) ** 2]), "one predictor"),
+        (np.repeat(np.arange(5.0), 2), "distinct x"),
+    ],
+)
 def test_data_it_cannot_fit_are_refused_with_the_reason(x, reason):
     from fitflow_plugins.methods.spline import SmoothingSpline
 
@@ -74,16 +77,21 @@ def test_the_curve_does_not_depend_on_the_units(x_unit, y_unit):
     # rounding: 1e-7 relative, measured 1e-9).
     data = fitflow.generate("smooth_function", seed=3, n_samples=100)
     reference = fitflow.fit("spline", data)
-    scaled = fitflow.Dataset(problem=data.problem, x=data.x * x_unit, y=data.y * y_unit,
-                             sigma=data.sigma * y_unit, grid_x=data.grid_x * x_unit)
+    scaled = fitflow.Dataset(
+        problem=data.problem,
+        x=data.x * x_unit,
+        y=data.y * y_unit,
+        sigma=data.sigma * y_unit,
+        grid_x=data.grid_x * x_unit,
+    )
     result = fitflow.fit("spline", scaled)
     assert result.ok, result.message
-    np.testing.assert_allclose(result.grid_mean / y_unit, reference.grid_mean, rtol=1e-7,
-                               atol=1e-7 * np.ptp(reference.grid_mean))
+    np.testing.assert_allclose(
+        result.grid_mean / y_unit, reference.grid_mean, rtol=1e-7, atol=1e-7 * np.ptp(reference.grid_mean)
+    )
     np.testing.assert_allclose(result.grid_std / y_unit, reference.grid_std, rtol=1e-7)
     assert result.n_effective_params == pytest.approx(reference.n_effective_params, rel=1e-7)
-    assert result.diagnostics["lam"] == pytest.approx(
-        reference.diagnostics["lam"] * x_unit**3 / y_unit**2, rel=1e-5)
+    assert result.diagnostics["lam"] == pytest.approx(reference.diagnostics["lam"] * x_unit**3 / y_unit**2, rel=1e-5)
 
 
 def test_gcv_refinement_next_to_interpolation_stays_finite_and_finds_the_minimum():

@@ -47,8 +47,11 @@ def test_the_standard_form_scan_gives_the_curve_of_the_exact_qr_path(data, order
     d = difference_operator(a.shape[1], order)
     for i, lam in enumerate(result.arrays["lam"]):
         residual, penalty, edf = qr_curve_point(a, b, d, lam)
-        np.testing.assert_allclose([result.arrays["residual_norm"][i] ** 2, result.arrays["penalty_norm"][i],
-                                    result.arrays["edf"][i]], [residual, penalty, edf], rtol=1e-6)
+        np.testing.assert_allclose(
+            [result.arrays["residual_norm"][i] ** 2, result.arrays["penalty_norm"][i], result.arrays["edf"][i]],
+            [residual, penalty, edf],
+            rtol=1e-6,
+        )
 
 
 def test_the_scan_declines_a_response_blind_to_the_unpenalised_null_space():
@@ -92,8 +95,7 @@ def test_regularisation_beats_the_unregularised_pseudo_inverse_fifty_fold(data):
 def test_gcv_lam_is_within_twice_the_oracle_rmse_on_its_grid(data, order):
     chosen = fitflow.fit("tikhonov", data, order=order)
     oracle = min(
-        rmse(data, fitflow.fit("tikhonov", data, order=order, choice="fixed", lam=lam))
-        for lam in chosen.arrays["lam"]
+        rmse(data, fitflow.fit("tikhonov", data, order=order, choice="fixed", lam=lam)) for lam in chosen.arrays["lam"]
     )
     assert rmse(data, chosen) <= 2 * oracle
 

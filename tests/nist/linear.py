@@ -15,8 +15,14 @@ __all__ = ["LINEAR_DIR", "SKIP_REASON", "certified", "table_settings", "lre_of"]
 def certified():
     """``{set: {"columns", "beta", "sd"}}`` from certified.yaml, numbers as floats."""
     sets = yaml.safe_load((LINEAR_DIR / "certified.yaml").read_text())
-    return {name: {"columns": list(entry["columns"]), "beta": np.array(entry["beta"], dtype=float),
-                   "sd": np.array(entry["sd"], dtype=float)} for name, entry in sets.items()}
+    return {
+        name: {
+            "columns": list(entry["columns"]),
+            "beta": np.array(entry["beta"], dtype=float),
+            "sd": np.array(entry["sd"], dtype=float),
+        }
+        for name, entry in sets.items()
+    }
 
 
 def table_settings(name, entry):
@@ -29,8 +35,15 @@ def table_settings(name, entry):
         terms = [f"b{i}*{c}" for i, c in enumerate(columns, start=1)]
     else:
         terms = [f"b{i}*{columns[0]}**{i}" for i in range(1, p)]
-    return {"file": str(LINEAR_DIR / f"{name}.csv"), "x": columns, "y": "y",
-            "model": " + ".join(["b0", *terms]), "params": params, "p0": [0.0] * p, "cv_folds": 0}
+    return {
+        "file": str(LINEAR_DIR / f"{name}.csv"),
+        "x": columns,
+        "y": "y",
+        "model": " + ".join(["b0", *terms]),
+        "params": params,
+        "p0": [0.0] * p,
+        "cv_folds": 0,
+    }
 
 
 def lre_of(estimate, certified_values):

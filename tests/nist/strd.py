@@ -42,7 +42,7 @@ def _line_range(text, label):
 def _model_text(lines):
     start = next(i for i, line in enumerate(lines) if line.startswith("Model:"))
     body = []
-    for line in lines[start + 2:]:
+    for line in lines[start + 2 :]:
         if re.match(r"\s*Starting [Vv]alues", line):
             break
         stripped = line.strip()
@@ -62,7 +62,7 @@ def read_strd(path):
     left, expression = _model_text(lines)
     first, last = _line_range(text, "Certified Values")
     params, starts1, starts2, certified, sds = [], [], [], [], []
-    for line in lines[first - 1:last]:
+    for line in lines[first - 1 : last]:
         match = re.match(rf"\s*(b\d+)\s*=\s*({_NUMBER})\s+({_NUMBER})\s+({_NUMBER})\s+({_NUMBER})", line)
         if match:
             params.append(match.group(1))
@@ -76,13 +76,24 @@ def read_strd(path):
             certified_rss = float(rss.group(1))
     first, last = _line_range(text, "Data")
     header = lines[first - 2].split(":", 1)[1].split()
-    data = np.array([[float(v) for v in line.split()] for line in lines[first - 1:last] if line.strip()])
+    data = np.array([[float(v) for v in line.split()] for line in lines[first - 1 : last] if line.strip()])
     variables = header[1:]
     y = data[:, 0]
     x = data[:, 1] if len(variables) == 1 else data[:, 1:]
     response = "log(y)" if left.startswith("log") else "y"
-    return StrdProblem(path.stem, expression, params, [starts1, starts2], np.array(certified), np.array(sds),
-                       certified_rss, response, variables, y, x)
+    return StrdProblem(
+        path.stem,
+        expression,
+        params,
+        [starts1, starts2],
+        np.array(certified),
+        np.array(sds),
+        certified_rss,
+        response,
+        variables,
+        y,
+        x,
+    )
 
 
 def lre(estimate, certified):

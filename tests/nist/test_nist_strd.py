@@ -49,8 +49,13 @@ def test_fitflow_reads_every_strd_file_as_the_test_parser_does():
 
 def test_misra1a_fitted_from_its_own_dat_file_reaches_the_certified_values():
     problem = read_strd(NIST_DIR / "Misra1a.dat")
-    data = fitflow.generate("table", file=str(NIST_DIR / "Misra1a.dat"), model=problem.expression,
-                            params=problem.params, p0=problem.starts[0])
+    data = fitflow.generate(
+        "table",
+        file=str(NIST_DIR / "Misra1a.dat"),
+        model=problem.expression,
+        params=problem.params,
+        p0=problem.starts[0],
+    )
     result = fitflow.fit("nlls", data)
     assert result.ok, result.message
     estimate = [result.params[p] for p in problem.params]
@@ -79,8 +84,13 @@ def test_divergent_levenberg_marquardt_start_is_rescued(csv_folder):
     data = fitflow.generate(fitflow.make_problem("table", **settings))
     model = data.model
     with np.errstate(all="ignore"):
-        *_, ier = leastsq(lambda t: data.y - model(data.x, t), model.p0, Dfun=lambda t: -model.jacobian_at(data.x, t),
-                          full_output=True, maxfev=4000)
+        *_, ier = leastsq(
+            lambda t: data.y - model(data.x, t),
+            model.p0,
+            Dfun=lambda t: -model.jacobian_at(data.x, t),
+            full_output=True,
+            maxfev=4000,
+        )
     assert ier not in (1, 2, 3, 4), "plain LM converged: this start no longer exercises the fallback"
     result = fitflow.fit("nlls", data)
     assert result.ok, result.message

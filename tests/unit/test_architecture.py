@@ -13,15 +13,40 @@ TOP_MODULES = {"__init__.py", "__main__.py", "api.py", "cli.py", "testing.py"}
 
 PUBLIC = {
     # the plugin contract and its data types
-    "Problem", "Method", "Setting", "Dataset", "ParametricModel", "FitResult", "Objective",
+    "Problem",
+    "Method",
+    "Setting",
+    "Dataset",
+    "ParametricModel",
+    "FitResult",
+    "Objective",
     # errors
-    "FitflowError", "ConfigError", "DataError", "SettingsError", "ArtefactError", "IncompatiblePairError",
-    "PluginLoadError", "PluginNotFoundError",
+    "FitflowError",
+    "ConfigError",
+    "DataError",
+    "SettingsError",
+    "ArtefactError",
+    "IncompatiblePairError",
+    "PluginLoadError",
+    "PluginNotFoundError",
     # plugin lookup and the pipeline
-    "get_problem", "get_method", "make_problem", "make_method", "generate", "measurement", "fit", "evaluate",
-    "compare", "minimise", "maximise",
+    "get_problem",
+    "get_method",
+    "make_problem",
+    "make_method",
+    "generate",
+    "measurement",
+    "fit",
+    "evaluate",
+    "compare",
+    "minimise",
+    "maximise",
     # artefacts
-    "read_dataset", "read_result", "write_dataset", "write_result", "read_table",
+    "read_dataset",
+    "read_result",
+    "write_dataset",
+    "write_result",
+    "read_table",
 }
 
 
@@ -46,7 +71,17 @@ def test_the_import_contract_holds():
     """`lint-imports` reads the layers from pyproject.toml; a lower layer importing a higher one fails here."""
     root = SRC.parents[1]
     lint = pathlib.Path(sys.executable).with_name("lint-imports")
-    proc = subprocess.run([str(lint), "--config", str(root / "pyproject.toml")], cwd=root, capture_output=True,
-                          text=True)
+    proc = subprocess.run(
+        [str(lint), "--config", str(root / "pyproject.toml")], cwd=root, capture_output=True, text=True
+    )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
     assert "0 broken" in proc.stdout
+
+
+def test_ruff_lint_and_format_are_clean():
+    """The same checks as `make lint`, so CI's test command keeps them."""
+    root = SRC.parents[1]
+    ruff = pathlib.Path(sys.executable).with_name("ruff")
+    for args in (["check", "--output-format", "concise", "."], ["format", "--check", "."]):
+        proc = subprocess.run([str(ruff), *args], cwd=root, capture_output=True, text=True)
+        assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]

@@ -43,8 +43,11 @@ def test_staged_files_reach_only_the_archive_and_give_the_same_bytes_twice(tmp_p
         names = handle.namelist()
         assert handle.read("fits/p/default/m/default/rep-0/result.json") == b'{"status": "ok"}\n'
     # wall-clock timings stay out of the archive, so that it is byte-identical on rerun
-    assert names == ["fits/p/default/m/default/rep-0/result.json", "fits/p/default/m/default/rep-0/result.npz",
-                     "fits/p/default/m/default/batch-0.json"]
+    assert names == [
+        "fits/p/default/m/default/rep-0/result.json",
+        "fits/p/default/m/default/rep-0/result.npz",
+        "fits/p/default/m/default/batch-0.json",
+    ]
 
 
 def test_staged_files_read_back_and_other_paths_stay_on_disk(tmp_path):
@@ -61,8 +64,11 @@ def test_staged_files_read_back_and_other_paths_stay_on_disk(tmp_path):
 def test_a_failed_block_leaves_the_previous_archive(tmp_path):
     pack(tmp_path, tmp_path / "chunks/chunk-0.zip")
     before = (tmp_path / "chunks/chunk-0.zip").read_bytes()
-    with (pytest.raises(RuntimeError), archive_writer(tmp_path, tmp_path / "chunks/chunk-0.zip") as packer,
-          staged(tmp_path / p for p in UNIT) as stage):
+    with (
+        pytest.raises(RuntimeError),
+        archive_writer(tmp_path, tmp_path / "chunks/chunk-0.zip") as packer,
+        staged(tmp_path / p for p in UNIT) as stage,
+    ):
         write_tree(tmp_path)
         packer.pack(UNIT[0], stage)
         raise RuntimeError("killed")

@@ -19,23 +19,27 @@ from fitflow_plugins.problems.black_box import BENCHMARKS
 
 # -- search spaces ---------------------------------------------------------------------------
 
-@pytest.mark.parametrize("spec, key, words", [
-    ({"power": None}, "parameters.power", "bounds must be a list"),
-    ({"power": [2.0, 1.0]}, "parameters.power", "not below upper bound"),
-    ({"power": [1.0, 1.0]}, "parameters.power", "not below upper bound"),
-    ({"power": ["a", 2]}, "parameters.power", "must be numbers"),
-    ({"power": [0, float("inf")]}, "parameters.power", "finite"),
-    ({"shots": {"bounds": [0.5, 4], "type": "int"}}, "parameters.shots", "integer bounds"),
-    ({"shots": {"bounds": [1, 4], "type": "complex"}}, "parameters.shots.type", "one of"),
-    ({"1x": [0, 1]}, "parameters.1x", "identifier"),
-    ({}, "parameters", "mapping"),
-    ({"gas": {"choices": ["argon"]}}, "parameters.gas.choices", "at least two"),
-    ({"gas": {"choices": "argon"}}, "parameters.gas.choices", "at least two"),
-    ({"gas": {"choices": ["argon", "neon", "argon"]}}, "parameters.gas.choices", "repeat ['argon']"),
-    ({"gas": {"choices": [1, "1"]}}, "parameters.gas.choices", "repeat ['1']"),  # the same in a log
-    ({"gas": {"choices": ["argon", [1, 2]]}}, "parameters.gas.choices", "string, a finite number"),
-    ({"gas": {"choices": ["argon", "neon"], "type": "int"}}, "parameters.gas", "beside choices"),
-])
+
+@pytest.mark.parametrize(
+    "spec, key, words",
+    [
+        ({"power": None}, "parameters.power", "bounds must be a list"),
+        ({"power": [2.0, 1.0]}, "parameters.power", "not below upper bound"),
+        ({"power": [1.0, 1.0]}, "parameters.power", "not below upper bound"),
+        ({"power": ["a", 2]}, "parameters.power", "must be numbers"),
+        ({"power": [0, float("inf")]}, "parameters.power", "finite"),
+        ({"shots": {"bounds": [0.5, 4], "type": "int"}}, "parameters.shots", "integer bounds"),
+        ({"shots": {"bounds": [1, 4], "type": "complex"}}, "parameters.shots.type", "one of"),
+        ({"1x": [0, 1]}, "parameters.1x", "identifier"),
+        ({}, "parameters", "mapping"),
+        ({"gas": {"choices": ["argon"]}}, "parameters.gas.choices", "at least two"),
+        ({"gas": {"choices": "argon"}}, "parameters.gas.choices", "at least two"),
+        ({"gas": {"choices": ["argon", "neon", "argon"]}}, "parameters.gas.choices", "repeat ['argon']"),
+        ({"gas": {"choices": [1, "1"]}}, "parameters.gas.choices", "repeat ['1']"),  # the same in a log
+        ({"gas": {"choices": ["argon", [1, 2]]}}, "parameters.gas.choices", "string, a finite number"),
+        ({"gas": {"choices": ["argon", "neon"], "type": "int"}}, "parameters.gas", "beside choices"),
+    ],
+)
 def test_bad_parameters_name_the_key(spec, key, words):
     with pytest.raises(ConfigError) as error:
         SearchSpace.from_config(spec, source="campaign.yaml")
@@ -66,11 +70,19 @@ def test_choices_are_options_each_drawn_equally_often():
 
 
 def test_features_give_numbers_as_they_are_and_a_choice_one_hot():
-    space = SearchSpace.from_config({"power": [0, 2], "gas": {"choices": ["helium", "argon", "neon"]},
-                                     "shots": {"bounds": [1, 9], "type": "int"}, "flag": {"choices": [True, False]}})
+    space = SearchSpace.from_config(
+        {
+            "power": [0, 2],
+            "gas": {"choices": ["helium", "argon", "neon"]},
+            "shots": {"bounds": [1, 9], "type": "int"},
+            "flag": {"choices": [True, False]},
+        }
+    )
     assert space.feature_names() == ["power", "gas=helium", "gas=argon", "gas=neon", "shots", "flag=True", "flag=False"]
-    points = [{"power": 0.5, "gas": "neon", "shots": 3, "flag": False},
-              {"power": 1.5, "gas": "helium", "shots": 9, "flag": True}]
+    points = [
+        {"power": 0.5, "gas": "neon", "shots": 3, "flag": False},
+        {"power": 1.5, "gas": "helium", "shots": 9, "flag": True},
+    ]
     assert np.array_equal(space.features(points), [[0.5, 0, 0, 1, 3, 0, 1], [1.5, 1, 0, 0, 9, 1, 0]])
     assert space.features([]).shape == (0, 7)
     with pytest.raises(ValueError, match="'xenon' is not one of the choices"):
@@ -83,8 +95,14 @@ def test_an_initial_design_shows_every_option():
     covered = space.cover_choices(unit)
     assert np.array_equal(covered[:, 0], unit[:, 0])  # other coordinates untouched
     # All six raw points fall in helium's slice; by rank they are dealt two to each option, in order.
-    assert [space.as_dict(x)["gas"] for x in space.from_unit(covered)] == ["helium", "helium", "argon", "argon",
-                                                                          "neon", "neon"]
+    assert [space.as_dict(x)["gas"] for x in space.from_unit(covered)] == [
+        "helium",
+        "helium",
+        "argon",
+        "argon",
+        "neon",
+        "neon",
+    ]
 
 
 def test_a_choice_reaches_the_function_as_its_option_and_the_best_one_is_found():
@@ -94,8 +112,14 @@ def test_a_choice_reaches_the_function_as_its_option_and_the_best_one_is_found()
         seen.append(gas)
         return (power - 1.2) ** 2 + {"helium": 0.5, "argon": 0.0, "neon": 0.8}[gas]
 
-    result = minimise(f, {"power": [0.5, 2.0], "gas": {"choices": ["helium", "argon", "neon"]}},
-                      budget=14, noise_sd=0, seed=0, n_initial=4)
+    result = minimise(
+        f,
+        {"power": [0.5, 2.0], "gas": {"choices": ["helium", "argon", "neon"]}},
+        budget=14,
+        noise_sd=0,
+        seed=0,
+        n_initial=4,
+    )
     assert set(seen) == {"helium", "argon", "neon"}  # the initial design tries every option
     # Deterministic: 10 proposals after the design settle on argon, power within 0.05 of 1.2.
     assert result.params["gas"] == "argon" and result.params["power"] == pytest.approx(1.2, abs=0.05)
@@ -112,9 +136,15 @@ def test_round_sizes():
 
 # -- the Python API --------------------------------------------------------------------------
 
+
 def test_minimise_a_plain_function_finds_its_minimum():
-    result = minimise(lambda power, density: (power - 1.3) ** 2 + 2 * (density - 0.4) ** 2,
-                      {"power": [0.5, 2.0], "density": [0.0, 1.0]}, budget=25, noise_sd=0, seed=1)
+    result = minimise(
+        lambda power, density: (power - 1.3) ** 2 + 2 * (density - 0.4) ** 2,
+        {"power": [0.5, 2.0], "density": [0.0, 1.0]},
+        budget=25,
+        noise_sd=0,
+        seed=1,
+    )
     # Deterministic quadratic: after 25 evaluations the minimiser is found to ~1e-2.
     assert result.params["power"] == pytest.approx(1.3, abs=0.03)
     assert result.params["density"] == pytest.approx(0.4, abs=0.03)
@@ -205,16 +235,21 @@ def test_every_evaluation_failing_is_an_error_with_the_reasons():
 
 def test_a_bare_objective_is_fitted_through_the_api():
     # Today's route for a notebook: an Objective wrapped as a dataset of the objective problem.
-    data = fitflow.generate("objective", parameters={"x": [0, 1]},
-                            function="fitflow_plugins.problems.black_box:forrester_by_name", noise_sd=0.0)
+    data = fitflow.generate(
+        "objective",
+        parameters={"x": [0, 1]},
+        function="fitflow_plugins.problems.black_box:forrester_by_name",
+        noise_sd=0.0,
+    )
     result = fitflow.fit("bayesopt", data, seed=0, budget=15)
     assert result.ok and result.params["x"] == pytest.approx(0.7572487, abs=0.01)
 
 
 # -- noise -----------------------------------------------------------------------------------
 
+
 def _noisy_runs(function, sd, budget, seeds):
-    f, *_ , optimum, _ = BENCHMARKS[function]
+    f, *_, optimum, _ = BENCHMARKS[function]
     recommended, luckiest, reported = [], [], []
     for seed in seeds:
         data = fitflow.generate("black_box", seed=seed, function=function, noise_sd=sd)
@@ -302,6 +337,7 @@ def test_gp_posterior_is_scikit_learns_prediction_without_its_checks():
 
 # -- batches and pending points --------------------------------------------------------------
 
+
 def test_a_batch_spreads_out_instead_of_piling_up():
     space = SearchSpace.box(["x1", "x2"], [-5, 0], [10, 15])
     f = BENCHMARKS["branin"][0]
@@ -310,7 +346,7 @@ def test_a_batch_spreads_out_instead_of_piling_up():
     history = History(space, x, [f(p) for p in x], noise_sd=0.0)
     method = fitflow.make_method("bayesopt", budget=40, batch=4)
     batch = space.to_unit(method.suggest(history, 4, np.random.default_rng(1)))
-    gaps = [np.linalg.norm(a - b) for i, a in enumerate(batch) for b in batch[i + 1:]]
+    gaps = [np.linalg.norm(a - b) for i, a in enumerate(batch) for b in batch[i + 1 :]]
     assert min(gaps) > 0.01, f"batch points pile up: {batch}"
     # Pending points count as taken: asking again with the batch pending gives other points.
     history.pending = space.from_unit(batch)
@@ -333,6 +369,7 @@ def test_objective_rejects_an_empty_box():
 
 # -- a misbehaving optimiser costs efficiency, not the campaign --------------------------------
 
+
 class _Registry:
     """The real method registry, plus one optimiser class under test."""
 
@@ -348,11 +385,14 @@ class _Registry:
         return "tests" if name == self.extra.name else self.real.distribution(name)
 
 
-@pytest.mark.parametrize("proposal, words", [
-    (RuntimeError("the optimiser crashed"), "suggest raised RuntimeError: the optimiser crashed"),
-    ([[20.0, 1.0]], "outside its bounds"),
-    ([[1.0]], "is not (1, 2) numbers"),
-])
+@pytest.mark.parametrize(
+    "proposal, words",
+    [
+        (RuntimeError("the optimiser crashed"), "suggest raised RuntimeError: the optimiser crashed"),
+        ([[20.0, 1.0]], "outside its bounds"),
+        ([[1.0]], "is not (1, 2) numbers"),
+    ],
+)
 def test_a_broken_suggest_gets_a_random_round_with_a_warning(tmp_path, monkeypatch, proposal, words):
     from fitflow import Method, Setting
     from fitflow.core.artefacts import read_json
@@ -373,12 +413,20 @@ def test_a_broken_suggest_gets_a_random_round_with_a_warning(tmp_path, monkeypat
 
     registry = _Registry(Broken)
     monkeypatch.setattr(jobs, "methods", lambda: registry)
-    config = {"experiment": "x", "seed": 0, "campaigns": {"c": {
-        "problem": "black_box", "settings": {"function": "branin"},
-        "methods": {"broken_optimiser": {"settings": {"budget": 3, "batch": 1}}}}}}
+    config = {
+        "experiment": "x",
+        "seed": 0,
+        "campaigns": {
+            "c": {
+                "problem": "black_box",
+                "settings": {"function": "branin"},
+                "methods": {"broken_optimiser": {"settings": {"budget": 3, "batch": 1}}},
+            }
+        },
+    }
     plan = build_plan(config, method_registry_=registry)
     jobs.propose_round(plan, tmp_path, "c", "broken_optimiser", 0)
     record = read_json(Layout(tmp_path).proposal("c", "broken_optimiser", 0))
     assert words in record["warnings"][0] and "drawn at random" in record["warnings"][0]
-    (x1, x2), = record["x"]
+    ((x1, x2),) = record["x"]
     assert -5 <= x1 <= 10 and 0 <= x2 <= 15

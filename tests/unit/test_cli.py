@@ -37,8 +37,10 @@ def test_check_of_an_unknown_name_says_neither_a_method_nor_a_problem(capsys):
 
 
 def test_plan_lists_fits_and_skipped_pairs_with_reasons(tmp_path):
-    config = {"problems": {"peak": {"plugin": "gaussian_peak"}, "curve": {"plugin": "smooth_function"}},
-              "methods": {"ols": {}, "nlls": {}, "gp": {}}}
+    config = {
+        "problems": {"peak": {"plugin": "gaussian_peak"}, "curve": {"plugin": "smooth_function"}},
+        "methods": {"ols": {}, "nlls": {}, "gp": {}},
+    }
     path = tmp_path / "c.yaml"
     path.write_text(yaml.safe_dump(config))
     out = io.StringIO()
@@ -51,9 +53,15 @@ def test_plan_lists_fits_and_skipped_pairs_with_reasons(tmp_path):
 def test_plan_says_why_a_model_is_linear(tmp_path):
     data = tmp_path / "d.csv"
     data.write_text("x,y\n0,1\n1,3.1\n2,4.9\n3,7.2\n")
-    config = {"problems": {"line": {"plugin": "table", "settings": {
-        "file": str(data), "model": "a + b*x", "params": ["a", "b"], "p0": [0, 0], "cv_folds": 0}}},
-        "methods": {"ols": {}}}
+    config = {
+        "problems": {
+            "line": {
+                "plugin": "table",
+                "settings": {"file": str(data), "model": "a + b*x", "params": ["a", "b"], "p0": [0, 0], "cv_folds": 0},
+            }
+        },
+        "methods": {"ols": {}},
+    }
     path = tmp_path / "c.yaml"
     path.write_text(yaml.safe_dump(config))
     out = io.StringIO()
@@ -80,8 +88,10 @@ def test_show_prints_one_fit_by_its_identity(tmp_path, capsys):
     assert shown["result"]["params"]["mu"] == pytest.approx(result.params["mu"])
     assert shown["metrics"]["chi2_dof"] == pytest.approx(metrics["chi2_dof"])
     assert main(["show", str(tmp_path), "gaussian_peak/nlls/4"]) == 2
-    assert "no fit gaussian_peak/default/nlls/default/rep-4; fits here: gaussian_peak/default/nlls/default/rep-3" \
+    assert (
+        "no fit gaussian_peak/default/nlls/default/rep-4; fits here: gaussian_peak/default/nlls/default/rep-3"
         in capsys.readouterr().err
+    )
 
 
 def test_show_draws_a_fit_on_demand_as_the_fit_job_would(tmp_path, capsys):
@@ -116,14 +126,37 @@ def test_compare_fits_one_file_with_every_method_asked_and_writes_the_table(tmp_
     data = tmp_path / "sat.csv"
     pd.DataFrame({"t": t, "signal": signal, "error": 0.05}).to_csv(data, index=False)
     out = tmp_path / "table.csv"
-    code = main(["compare", str(data), "--x", "t", "--y", "signal", "--sigma", "error", "--model", "b1*(1 - exp(-b2*t))",
-                 "--p0", "1", "1", "--lower", "0", "none", "--methods", "nlls,spline,ols", "--csv", str(out)])
+    code = main(
+        [
+            "compare",
+            str(data),
+            "--x",
+            "t",
+            "--y",
+            "signal",
+            "--sigma",
+            "error",
+            "--model",
+            "b1*(1 - exp(-b2*t))",
+            "--p0",
+            "1",
+            "1",
+            "--lower",
+            "0",
+            "none",
+            "--methods",
+            "nlls,spline,ols",
+            "--csv",
+            str(out),
+        ]
+    )
     printed = capsys.readouterr().out
     assert code == 0 and "ols: skipped: serves ['linear']" in printed
     table = pd.read_csv(out).set_index("method")
     # The same fit as the Python API's, on the same file.
-    direct = fitflow.fit("nlls", fitflow.measurement(t, signal, np.full(25, 0.05), columns=["t"],
-                                                    model="b1*(1 - exp(-b2*t))", p0=[1, 1]))
+    direct = fitflow.fit(
+        "nlls", fitflow.measurement(t, signal, np.full(25, 0.05), columns=["t"], model="b1*(1 - exp(-b2*t))", p0=[1, 1])
+    )
     assert table.loc["nlls", "param.b1"] == pytest.approx(direct.params["b1"], rel=1e-9)
     assert list(table.status) == ["ok", "ok", "skipped"]
 

@@ -34,8 +34,9 @@ def test_each_method_is_a_row_as_the_workflow_would_score_it():
     # The estimates are those of a plain fit, and the CV error is crossval's on the shared folds.
     direct = fitflow.fit("nlls", data, seed=0)
     assert rows.loc["nlls", "param.b1"] == direct.params["b1"] and rows.loc["nlls", "param.b2"] == direct.params["b2"]
-    expected_cv, _ = cross_validation_rmse(fitflow.make_method("nlls"), data, np.random.default_rng(0), 5,
-                                           fold_rng=np.random.default_rng([0, 1]))
+    expected_cv, _ = cross_validation_rmse(
+        fitflow.make_method("nlls"), data, np.random.default_rng(0), 5, fold_rng=np.random.default_rng([0, 1])
+    )
     assert rows.loc["nlls", "cv_rmse"] == pytest.approx(expected_cv, rel=1e-12)
     # nlls's model is the truth's shape: its CV error is near the noise (0.05); ordered by that error.
     assert 0.03 < rows.loc["nlls", "cv_rmse"] < 0.07 and rows.loc["nlls", "cv_rmse"] <= rows.loc["gp", "cv_rmse"]
@@ -46,8 +47,9 @@ def test_each_method_is_a_row_as_the_workflow_would_score_it():
 def test_by_default_every_installed_method_that_serves_the_data():
     data = fitflow.generate("cosine_series", seed=2)
     table = fitflow.compare(data)
-    served = {name for name in fitflow.core.registry.methods().names()
-              if fitflow.get_method(name).serves(data.capabilities)}
+    served = {
+        name for name in fitflow.core.registry.methods().names() if fitflow.get_method(name).serves(data.capabilities)
+    }
     assert set(table.method) == served and "tikhonov" not in served
     ols = table.set_index("method").loc["ols"]
     truth = np.array(list(data.truth_params.values()))

@@ -21,9 +21,13 @@ class Line(Problem):
 def dataset():
     x = np.linspace(0, 1, 5)
     return Dataset(
-        problem=Line(), x=x, y=1 + 2 * x + np.array([0.1, -0.1, 0.0, 0.1, -0.1]),
-        sigma=np.full(5, 0.1), truth_params={"a": 1.0, "b": 2.0},
-        grid_x=np.linspace(0, 1, 11), grid_y=1 + 2 * np.linspace(0, 1, 11),
+        problem=Line(),
+        x=x,
+        y=1 + 2 * x + np.array([0.1, -0.1, 0.0, 0.1, -0.1]),
+        sigma=np.full(5, 0.1),
+        truth_params={"a": 1.0, "b": 2.0},
+        grid_x=np.linspace(0, 1, 11),
+        grid_y=1 + 2 * np.linspace(0, 1, 11),
     )
 
 

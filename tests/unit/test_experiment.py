@@ -108,8 +108,14 @@ def test_plot_fits_is_true_false_or_all():
 def test_figures_for_the_representative_replicate_only(tmp_path):
     from fitflow.run.jobs import fit_batch, generate_batch
 
-    config = {"experiment": "p", "seed": 1, "replicates": 2, "batch_size": 2,
-              "problems": {"gaussian_peak": {}}, "methods": {"emcee": {"settings": {"n_steps": 200}}}}
+    config = {
+        "experiment": "p",
+        "seed": 1,
+        "replicates": 2,
+        "batch_size": 2,
+        "problems": {"gaussian_peak": {}},
+        "methods": {"emcee": {"settings": {"n_steps": 200}}},
+    }
     for mode, expected in ((True, [True, False]), ("all", [True, True])):
         plan = build_plan({**config, "plot_fits": mode})
         root = tmp_path / str(mode)

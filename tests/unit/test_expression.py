@@ -51,8 +51,9 @@ def test_fit_through_an_expression_reproduces_curve_fit():
 
     data = fitflow.Dataset(problem=Measured(), x=x, y=y, sigma=np.full(x.size, 0.05))
     result = NonLinearLeastSquares().fit(data, None)
-    popt, pcov = curve_fit(lambda x, b1, b2: b1 * (1 - np.exp(-b2 * x)), x, y, p0=[1, 1],
-                           sigma=data.sigma, absolute_sigma=True)
+    popt, pcov = curve_fit(
+        lambda x, b1, b2: b1 * (1 - np.exp(-b2 * x)), x, y, p0=[1, 1], sigma=data.sigma, absolute_sigma=True
+    )
     np.testing.assert_allclose(result.estimate_vector(), popt, rtol=1e-6)
     np.testing.assert_allclose(np.sqrt(np.diag(result.covariance)), np.sqrt(np.diag(pcov)), rtol=1e-5)
 
@@ -68,11 +69,18 @@ def test_an_error_function_edge_fits_as_curve_fit_does():
     x = np.linspace(-2, 2, 60)
     truth = 0.5 * 4.0 * erfc(-(x - 0.3) * np.sqrt(2) / 0.7) + 0.2
     y = truth + rng.normal(0, 0.02, x.size)
-    data = fitflow.measurement(x, y, np.full(x.size, 0.02), model="P/2*(1 + erf((x - x0)*sqrt(2)/w)) + c",
-                               p0=[1.0, 0.0, 1.0, 0.0])
+    data = fitflow.measurement(
+        x, y, np.full(x.size, 0.02), model="P/2*(1 + erf((x - x0)*sqrt(2)/w)) + c", p0=[1.0, 0.0, 1.0, 0.0]
+    )
     result = fitflow.fit("nlls", data)
-    popt, pcov = curve_fit(lambda x, P, x0, w, c: P / 2 * (1 + erf((x - x0) * np.sqrt(2) / w)) + c, x, y,
-                           p0=[1, 0, 1, 0], sigma=np.full(x.size, 0.02), absolute_sigma=True)
+    popt, pcov = curve_fit(
+        lambda x, P, x0, w, c: P / 2 * (1 + erf((x - x0) * np.sqrt(2) / w)) + c,
+        x,
+        y,
+        p0=[1, 0, 1, 0],
+        sigma=np.full(x.size, 0.02),
+        absolute_sigma=True,
+    )
     assert result.ok, result.message
     np.testing.assert_allclose(result.estimate_vector(), popt, rtol=1e-6)
     np.testing.assert_allclose(np.sqrt(np.diag(result.covariance)), np.sqrt(np.diag(pcov)), rtol=1e-4)
@@ -85,7 +93,11 @@ def test_an_error_function_edge_fits_as_curve_fit_does():
         ("b1*(1 - exp(-b2*x)", "syntax error", None),
         ("b1*q", "unknown name 'q'", "q"),
         ("b1*np.exp(x)", "only these functions may be called", "np.exp(x)"),
-        ("__import__('os').system('echo hi')", "only these functions may be called", "__import__('os').system('echo hi')"),
+        (
+            "__import__('os').system('echo hi')",
+            "only these functions may be called",
+            "__import__('os').system('echo hi')",
+        ),
         ("b1*__import__('os')", "only these functions may be called", "__import__('os')"),
         ("b1*x.real", "Attribute is not allowed", "x.real"),
         ("(lambda t: t)(x)", "only these functions may be called", "(lambda t: t)(x)"),
@@ -123,9 +135,11 @@ def test_compiled_expressions_pickled_to_another_process_give_the_same_numbers_w
     from fitflow.inputs.expression import FUNCTIONS, compile_expression, compiled_expressions
 
     calls = " + ".join(f"{name}(b/(3 + x))" for name in FUNCTIONS)
-    cases = [(f"a*({calls}) + pi*e*b", ("a", "b"), ("x",)),
-             ("a*sin(u) + b*sqrt(abs(v)) + u*v", ("a", "b"), ("u", "v")),
-             ("a*x + b*x**2", ("a", "b"), ("x",))]
+    cases = [
+        (f"a*({calls}) + pi*e*b", ("a", "b"), ("x",)),
+        ("a*sin(u) + b*sqrt(abs(v)) + u*v", ("a", "b"), ("u", "v")),
+        ("a*x + b*x**2", ("a", "b"), ("x",)),
+    ]
     points = np.linspace(0.1, 0.9, 7)
     args = {2: (points, 0.3, 0.6), 3: (points, 1 - points, 0.3, 0.6)}
 
@@ -152,8 +166,9 @@ rows = compile_expression(*[tuple(c) if isinstance(c, list) else c for c in case
 print(json.dumps({"numbers": out, "sympy": imported, "exact": [[str(v) for v in row] for row in rows]}))
 """
     blob = pickle.dumps(compiled_expressions())
-    result = subprocess.run([sys.executable, "-c", child, json.dumps(cases)], input=blob, capture_output=True,
-                            check=True)
+    result = subprocess.run(
+        [sys.executable, "-c", child, json.dumps(cases)], input=blob, capture_output=True, check=True
+    )
     got = json.loads(result.stdout)
     assert got["sympy"] is False
     assert got["numbers"] == expected  # bit for bit: the same generated code on the same numpy

@@ -23,11 +23,14 @@ def script(tmp_path, body, name="sim.py"):
 
 
 def test_values_reach_the_program_as_separate_arguments_never_through_a_shell(tmp_path):
-    sim = script(tmp_path, """
+    sim = script(
+        tmp_path,
+        """
         import json, sys
         print(json.dumps(sys.argv[1:]))
         print(1.5)
-    """)
+    """,
+    )
     runner = ProgramRunner([PY, sim, "--power", "{power}", "--tag=a b;{n}"], ["power", "n"])
     record = runner.run({"power": 0.1 + 0.2, "n": 3}, tmp_path / "run")
     assert record.status == "ok" and record.outputs == [1.5]
@@ -38,10 +41,13 @@ def test_values_reach_the_program_as_separate_arguments_never_through_a_shell(tm
 
 
 def test_a_choice_reaches_the_program_as_its_option(tmp_path):
-    sim = script(tmp_path, """
+    sim = script(
+        tmp_path,
+        """
         import sys
         print({"argon": 0.5}[sys.argv[2]])
-    """)
+    """,
+    )
     runner = ProgramRunner([PY, sim, "--gas", "{gas}"], ["gas"])
     assert runner.run({"gas": "argon"}, tmp_path / "run").outputs == [0.5]
 
@@ -51,28 +57,38 @@ def test_a_command_string_is_split_before_substitution(tmp_path):
     assert runner.run({"x": 2.5}, tmp_path / "r").outputs == [5.0]
 
 
-@pytest.mark.parametrize("command, names, words", [
-    ([PY, "sim.py", "--power", "{power}", "--density", "{density}"], ["power"], "uses {density}, which is not a parameter"),
-    ([PY, "sim.py", "--power", "{power}"], ["power", "density"], "density never reach"),
-    ([PY, "sim.py", "{power!r}"], ["power"], "not a parameter name"),
-    ([], ["power"], "non-empty list"),
-    ("sim.py 'unclosed", ["power"], "cannot split"),
-])
+@pytest.mark.parametrize(
+    "command, names, words",
+    [
+        (
+            [PY, "sim.py", "--power", "{power}", "--density", "{density}"],
+            ["power"],
+            "uses {density}, which is not a parameter",
+        ),
+        ([PY, "sim.py", "--power", "{power}"], ["power", "density"], "density never reach"),
+        ([PY, "sim.py", "{power!r}"], ["power"], "not a parameter name"),
+        ([], ["power"], "non-empty list"),
+        ("sim.py 'unclosed", ["power"], "cannot split"),
+    ],
+)
 def test_command_templates_are_checked_against_the_parameters(command, names, words):
     with pytest.raises(ConfigError, match=words):
         ProgramRunner(command, names)
 
 
-@pytest.mark.parametrize("body, status, words", [
-    ("import sys; sys.exit(3)", "failed", "exit status 3"),
-    ("import sys; print('boom', file=sys.stderr); sys.exit(1)", "failed", "boom"),
-    ("print('no number here')", "failed", "not a number"),
-    ("pass", "failed", "empty"),
-    ("print('nan')", "infeasible", "nan"),
-    ("print('inf')", "infeasible", "inf"),
-    ("print('1 2 3')", "failed", "got 3"),
-    ("import time; time.sleep(30)", "failed", "timed out after 0.5 s"),
-])
+@pytest.mark.parametrize(
+    "body, status, words",
+    [
+        ("import sys; sys.exit(3)", "failed", "exit status 3"),
+        ("import sys; print('boom', file=sys.stderr); sys.exit(1)", "failed", "boom"),
+        ("print('no number here')", "failed", "not a number"),
+        ("pass", "failed", "empty"),
+        ("print('nan')", "infeasible", "nan"),
+        ("print('inf')", "infeasible", "inf"),
+        ("print('1 2 3')", "failed", "got 3"),
+        ("import time; time.sleep(30)", "failed", "timed out after 0.5 s"),
+    ],
+)
 def test_every_way_a_program_fails_is_one_failed_evaluation(tmp_path, body, status, words):
     sim = script(tmp_path, body)
     runner = ProgramRunner([PY, sim, "{x}"], ["x"], timeout_s=0.5)
@@ -89,34 +105,46 @@ def test_a_missing_program_is_a_failed_evaluation(tmp_path):
 
 
 def test_output_file_and_json_conventions(tmp_path):
-    sim = script(tmp_path, """
+    sim = script(
+        tmp_path,
+        """
         import json, sys
         json.dump({"value": float(sys.argv[1]) ** 2, "error": 0.1}, open("result.json", "w"))
-    """)
+    """,
+    )
     runner = ProgramRunner([PY, sim, "{x}"], ["x"], output_file="result.json")
     observation = observation_from_run(runner.run({"x": 3.0}, tmp_path / "run"), -1.0)
     assert observation.ok and observation.value == -9.0 and observation.error == 0.1
-    missing = ProgramRunner([PY, "-c", "pass", "{x}"], ["x"], output_file="result.json").run({"x": 1.0}, tmp_path / "r2")
+    missing = ProgramRunner([PY, "-c", "pass", "{x}"], ["x"], output_file="result.json").run(
+        {"x": 1.0}, tmp_path / "r2"
+    )
     assert missing.status == "failed" and "wrote no 'result.json'" in missing.reason
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("log line\n2.5\n", [2.5]),
-    ("1.0, 2.0 3\n", [1.0, 2.0, 3.0]),
-    ('{"width": 1.5, "shift": -0.2}', {"width": 1.5, "shift": -0.2}),
-    ("[1, 2]\n\n", [1.0, 2.0]),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("log line\n2.5\n", [2.5]),
+        ("1.0, 2.0 3\n", [1.0, 2.0, 3.0]),
+        ('{"width": 1.5, "shift": -0.2}', {"width": 1.5, "shift": -0.2}),
+        ("[1, 2]\n\n", [1.0, 2.0]),
+    ],
+)
 def test_parse_output(text, expected):
     assert parse_output(text, "stdout") == expected
 
 
 def test_callables_by_module_or_file(tmp_path):
-    path = script(tmp_path, """
+    path = script(
+        tmp_path,
+        """
         def charge(power, density):
             if power > 1.5:
                 raise RuntimeError("laser tripped")
             return power * density, 0.01
-    """, name="lab.py")
+    """,
+        name="lab.py",
+    )
     runner = CallableRunner(f"{path}:charge", ["power", "density"])
     assert runner.run({"power": 1.0, "density": 2.0}).outputs == [2.0, 0.01]
     failed = runner.run({"power": 2.0, "density": 2.0})
@@ -145,14 +173,17 @@ def test_objective_problem_settings_errors_name_the_key():
 
 
 def test_an_external_program_is_optimised_and_its_failures_kept(tmp_path):
-    sim = script(tmp_path, """
+    sim = script(
+        tmp_path,
+        """
         import sys
         x = float(sys.argv[1])
         if x > 0.9:
             print("unstable", file=sys.stderr)
             sys.exit(2)
         print((x - 0.3) ** 2)
-    """)
+    """,
+    )
     data = fitflow.generate("objective", parameters={"x": [0, 1]}, command=[PY, sim, "{x}"], noise_sd=0.0)
     result = fitflow.fit("bayesopt", data, seed=0, budget=12)
     assert result.ok and result.params["x"] == pytest.approx(0.3, abs=0.02)

@@ -14,6 +14,7 @@ from fitflow.run.experiment import build_plan
 @pytest.fixture(autouse=True)
 def _no_hang():
     """Every case here must answer within 10 s; a hang fails the test instead of the suite."""
+
     def expire(signum, frame):
         raise TimeoutError("took more than 10 s")
 
@@ -24,16 +25,19 @@ def _no_hang():
     signal.signal(signal.SIGALRM, previous)
 
 
-@pytest.mark.parametrize("text, fragment", [
-    ("10**10**10", "10**10**10"),
-    ("a*9**9**9**9", "beyond double precision"),
-    ("a*1e308*10", "beyond double precision"),
-    ("a*x**100000", "exponent"),
-    ("-" * 2000 + "a", "nested"),
-    ("*".join(["a"] * 2000), ""),
-    ("a + " + "9" * 5000, ""),
-    ("a*x" + "+a" * 3000, "characters"),
-])
+@pytest.mark.parametrize(
+    "text, fragment",
+    [
+        ("10**10**10", "10**10**10"),
+        ("a*9**9**9**9", "beyond double precision"),
+        ("a*1e308*10", "beyond double precision"),
+        ("a*x**100000", "exponent"),
+        ("-" * 2000 + "a", "nested"),
+        ("*".join(["a"] * 2000), ""),
+        ("a + " + "9" * 5000, ""),
+        ("a*x" + "+a" * 3000, "characters"),
+    ],
+)
 def test_expressions_that_would_hang_or_crash_are_refused_quickly(text, fragment):
     started = time.perf_counter()
     with pytest.raises(ExpressionError) as info:
@@ -65,9 +69,13 @@ def test_a_parameter_named_like_a_numpy_function_works():
 def _table(tmp_path, text, **settings):
     path = tmp_path / "data.csv"
     path.write_text(text)
-    return {"experiment": "t", "seed": 0, "replicates": 1,
-            "problems": {"mine": {"plugin": "table", "settings": {"file": str(path), **settings}}},
-            "methods": {"nlls": {}}}
+    return {
+        "experiment": "t",
+        "seed": 0,
+        "replicates": 1,
+        "problems": {"mine": {"plugin": "table", "settings": {"file": str(path), **settings}}},
+        "methods": {"nlls": {}},
+    }
 
 
 def test_underscored_numbers_are_not_numbers(tmp_path):
@@ -96,9 +104,17 @@ def test_non_ascii_parameter_names_are_refused_in_the_config(tmp_path):
 
 
 def test_constants_make_a_trigonometric_model_linear(tmp_path):
-    plan = build_plan(_table(tmp_path, "t,y\n0,1\n1,0.2\n2,-0.5\n3,0.3\n", x=["t"],
-                             model="a*cos(w0*t) + b*sin(w0*t)", params=["a", "b"], p0=[1, 1],
-                             constants={"w0": 2.5}))
+    plan = build_plan(
+        _table(
+            tmp_path,
+            "t,y\n0,1\n1,0.2\n2,-0.5\n3,0.3\n",
+            x=["t"],
+            model="a*cos(w0*t) + b*sin(w0*t)",
+            params=["a", "b"],
+            p0=[1, 1],
+            constants={"w0": 2.5},
+        )
+    )
     problem = plan.pairs[0].problem.instance(__import__("fitflow.core.registry").core.registry.problems())
     assert "linear" in problem.capabilities and "second derivative" in problem.capability_note
 

@@ -97,15 +97,18 @@ def test_ask_tell_on_noisy_branin_recommends_a_near_optimal_point(campaign):
     assert np.isfinite(best.sd) and best.sd > 0
 
 
-@pytest.mark.parametrize("edit, words", [
-    (lambda t: t.replace(",,", ",abc,", 1), r"column 'value', row 2: 'abc' is not a number"),
-    (lambda t: t + "11,3,1.0,\n", r"column 'x1', row 4: 11 is outside the bounds \[-5, 10\]"),
-    (lambda t: t + "oops,3,1.0,\n", "column 'x1', row 4: 'oops' is not a number"),
-    (lambda t: t + "1,2\n", "row 4: 2 fields where the header has 4"),
-    (lambda t: t + "1,2,inf,\n", "column 'value', row 4: inf is not finite"),
-    (lambda t: t + "1,2,3,-1\n", "column 'error', row 4: -1 must be a number >= 0"),
-    (lambda t: t.replace("x2,", "y2,", 1), "no column 'x2'"),
-])
+@pytest.mark.parametrize(
+    "edit, words",
+    [
+        (lambda t: t.replace(",,", ",abc,", 1), r"column 'value', row 2: 'abc' is not a number"),
+        (lambda t: t + "11,3,1.0,\n", r"column 'x1', row 4: 11 is outside the bounds \[-5, 10\]"),
+        (lambda t: t + "oops,3,1.0,\n", "column 'x1', row 4: 'oops' is not a number"),
+        (lambda t: t + "1,2\n", "row 4: 2 fields where the header has 4"),
+        (lambda t: t + "1,2,inf,\n", "column 'value', row 4: inf is not finite"),
+        (lambda t: t + "1,2,3,-1\n", "column 'error', row 4: -1 must be a number >= 0"),
+        (lambda t: t.replace("x2,", "y2,", 1), "no column 'x2'"),
+    ],
+)
 def test_a_broken_log_names_its_row_and_column(campaign, edit, words):
     suggest(campaign, 2)
     log = campaign.with_name("shots.csv")
@@ -159,7 +162,9 @@ def test_campaign_file_errors_name_the_key(tmp_path, capsys):
 
 def test_a_choice_is_written_and_read_as_its_option(tmp_path, capsys):
     path = tmp_path / "campaign.yaml"
-    path.write_text("parameters:\n  power: [0.5, 2.0]\n  gas: {choices: [helium, argon, neon]}\nlog: shots.csv\nseed: 1\n")
+    path.write_text(
+        "parameters:\n  power: [0.5, 2.0]\n  gas: {choices: [helium, argon, neon]}\nlog: shots.csv\nseed: 1\n"
+    )
     assert main(["suggest", str(path), "--n", "3"]) == 0
     log = path.with_name("shots.csv")
     table = rows(log)
@@ -170,4 +175,6 @@ def test_a_choice_is_written_and_read_as_its_option(tmp_path, capsys):
     log.write_text("\n".join(text).replace(table[1]["gas"], "krypton", 1) + "\n")
     with pytest.raises(DataError) as error:
         suggest(path, 1)
-    assert error.value.key == "gas" and error.value.row == 3 and "'krypton' is not one of the choices" in str(error.value)
+    assert (
+        error.value.key == "gas" and error.value.row == 3 and "'krypton' is not one of the choices" in str(error.value)
+    )

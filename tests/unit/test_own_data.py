@@ -25,7 +25,9 @@ def write(tmp_path, text, name="data.csv"):
 
 
 def good_csv(tmp_path, name="data.csv"):
-    return write(tmp_path, """
+    return write(
+        tmp_path,
+        """
         # a comment line is skipped
         x,y,err
         0,1.0,0.1
@@ -33,7 +35,9 @@ def good_csv(tmp_path, name="data.csv"):
         2,4.9,0.2
         3,7.2,0.1
         4,8.8,0.1
-    """, name)
+    """,
+        name,
+    )
 
 
 def table(path, **settings):
@@ -60,14 +64,18 @@ def test_csv_tsv_and_npz_give_the_same_observations(tmp_path):
 
 def test_a_semicolon_separated_csv_with_decimal_commas_reads_as_the_plain_one(tmp_path):
     reference = read_observations(good_csv(tmp_path), ["x"], "y", "err")
-    spreadsheet = write(tmp_path, """
+    spreadsheet = write(
+        tmp_path,
+        """
         x;y;err
         0;1,0;0,1
         1;3,1;0,1
         2;4,9;2,0e-1
         3,0;7.2;,1
         4;8,8;0,1
-    """, "export.csv")
+    """,
+        "export.csv",
+    )
     again = read_observations(spreadsheet, ["x"], "y", "err")
     for column in ("x", "y", "sigma"):
         np.testing.assert_array_equal(getattr(again, column), getattr(reference, column))
@@ -121,8 +129,11 @@ def test_a_nist_strd_file_is_read_from_the_block_its_header_names(tmp_path):
     np.testing.assert_array_equal(observations.y, [10.07, 14.73, 17.94])
     # The header's own line numbers are trusted only where they fit the file.
     path.write_text(STRD.replace("(lines 9 to 12)", "(lines 9 to 40)"))
-    with pytest.raises(DataError, match=r"data lines 9 to 40 do not follow a 'Data:' line of column names inside its "
-                                        r"12 lines"):
+    with pytest.raises(
+        DataError,
+        match=r"data lines 9 to 40 do not follow a 'Data:' line of column names inside its "
+        r"12 lines",
+    ):
         read_observations(path, ["x"], "y")
     path.write_text(STRD.replace("(lines 9 to 12)", "(lines 1 to 2)"))
     with pytest.raises(DataError, match=r"data lines 1 to 2 do not follow a 'Data:' line"):
@@ -156,8 +167,12 @@ def test_table_fit_matches_numpy_weighted_least_squares(tmp_path):
 def test_table_without_a_model_serves_only_non_parametric_methods(tmp_path):
     problem = fitflow.make_problem("table", file=str(good_csv(tmp_path)), sigma="err")
     assert problem.capabilities == {"regression"}
-    plan = build_plan({"problems": {"mine": {"plugin": "table", "settings": {"file": str(good_csv(tmp_path))}}},
-                       "methods": {"nlls": {}, "gp": {}}})
+    plan = build_plan(
+        {
+            "problems": {"mine": {"plugin": "table", "settings": {"file": str(good_csv(tmp_path))}}},
+            "methods": {"nlls": {}, "gp": {}},
+        }
+    )
     assert [p.method.label for p in plan.pairs] == ["gp"]
 
 
@@ -178,8 +193,18 @@ def test_table_without_a_model_serves_only_non_parametric_methods(tmp_path):
         ("x,y,err\n1,2,0.1\n2,3,0.1\n3,4,-0.5\n", "err", ["row 3", "must be > 0", "-0.5"]),
         ('x,y,err\n1,2,0.1\n"2,3\n', None, ["not a valid"]),
     ],
-    ids=["empty", "header-only", "missing-column", "non-numeric", "blank-cell", "nan", "inf", "zero-error",
-         "negative-error", "unbalanced-quote"],
+    ids=[
+        "empty",
+        "header-only",
+        "missing-column",
+        "non-numeric",
+        "blank-cell",
+        "nan",
+        "inf",
+        "zero-error",
+        "negative-error",
+        "unbalanced-quote",
+    ],
 )
 def test_bad_data_file_names_file_column_row_and_value(tmp_path, text, key, fragments):
     path = write(tmp_path, text)
@@ -210,8 +235,10 @@ def test_npz_objects_are_never_unpickled(tmp_path):
 
 def test_fewer_points_than_parameters_is_refused_at_plan_time(tmp_path):
     path = write(tmp_path, "x,y,err\n1,2,0.1\n2,3,0.1\n")
-    cfg = {"problems": {"mine": {"plugin": "table", "settings": {"file": str(path), "sigma": "err", **MODEL}}},
-           "methods": {"nlls": {}}}
+    cfg = {
+        "problems": {"mine": {"plugin": "table", "settings": {"file": str(path), "sigma": "err", **MODEL}}},
+        "methods": {"nlls": {}},
+    }
     with pytest.raises(ConfigError) as info:
         build_plan(cfg, source="my.yaml")
     message = str(info.value)
@@ -237,8 +264,7 @@ def test_duplicate_x_skips_a_method_that_needs_distinct_x_with_the_reason(tmp_pa
     from fitflow_plugins.methods.gp import GaussianProcess
 
     path = write(tmp_path, "x,y\n0,1\n1,2\n1,2.5\n2,3\n")
-    cfg = {"problems": {"mine": {"plugin": "table", "settings": {"file": str(path)}}},
-           "methods": {"gp": {}, "mlp": {}}}
+    cfg = {"problems": {"mine": {"plugin": "table", "settings": {"file": str(path)}}}, "methods": {"gp": {}, "mlp": {}}}
     assert not build_plan(cfg).skipped  # the GP copes with repeated x (it learns a noise term)
     monkeypatch.setattr(GaussianProcess, "requirements", frozenset({"distinct_x"}))
     plan = build_plan(cfg, source="my.yaml")
@@ -292,13 +318,17 @@ def test_callable_model_fits_like_the_expression(tmp_path, monkeypatch):
 
 
 def test_callable_that_raises_or_returns_the_wrong_shape_is_a_clear_error(tmp_path, monkeypatch):
-    _user_module(tmp_path, monkeypatch, """
+    _user_module(
+        tmp_path,
+        monkeypatch,
+        """
         import numpy as np
         def boom(x, a, b):
             raise RuntimeError("detector offline")
         def short(x, a, b):
             return np.ones(3)
-    """)
+    """,
+    )
     csv = good_csv(tmp_path)
     with pytest.raises(ModelError, match="mymodels:boom.*raised RuntimeError: detector offline"):
         table(csv, model="mymodels:boom").check_inputs()
@@ -325,8 +355,16 @@ def test_model_settings_are_checked_against_each_other(tmp_path):
 def test_parameters_are_read_from_the_model_when_not_listed(tmp_path, monkeypatch):
     csv = good_csv(tmp_path)
     # An expression's names that are not columns, constants, functions, pi or e, in order of appearance.
-    problem = fitflow.make_problem("table", file=str(csv), x="x", y="y", sigma="err", constants={"w": 2.0},
-                                   model="amp*exp(-x/tau)*cos(w*x + pi) + offset", p0=[1.0, 1.0, 0.0])
+    problem = fitflow.make_problem(
+        "table",
+        file=str(csv),
+        x="x",
+        y="y",
+        sigma="err",
+        constants={"w": 2.0},
+        model="amp*exp(-x/tau)*cos(w*x + pi) + offset",
+        p0=[1.0, 1.0, 0.0],
+    )
     assert problem.values["params"] == ["amp", "tau", "offset"]
     # A callable's arguments after x, as curve_fit reads them.
     _user_module(tmp_path, monkeypatch, "def line(x, intercept, slope):\n    return intercept + slope * x\n")
@@ -351,8 +389,9 @@ def test_a_linear_model_needs_no_start_and_a_nonlinear_one_is_asked_for_it(tmp_p
     # A bound above 1 moves the default start inside the box.
     bounded = fitflow.make_problem("table", file=str(csv), x="x", y="y", model="a + b*x", lower=[2.0, None])
     assert bounded.values["p0"] == [2.0, 1.0]
-    with pytest.raises(SettingsError, match="not linear in its parameters.*give 'p0' with one value for each of "
-                                            "a, b, in this order") as info:
+    with pytest.raises(
+        SettingsError, match="not linear in its parameters.*give 'p0' with one value for each of a, b, in this order"
+    ) as info:
         fitflow.make_problem("table", file=str(csv), x="x", y="y", model="a*exp(b*x)")
     assert info.value.key == "p0"
 
@@ -364,7 +403,9 @@ def test_one_predictor_column_may_be_named_without_a_list(tmp_path):
 
 def test_fit_that_does_not_converge_is_a_failed_fit_with_the_optimisers_reason(tmp_path):
     data = fitflow.generate(table(good_csv(tmp_path), model="a*exp(b*x)", p0=[1.0, 0.1]))
-    result, _, log = fitflow.core.pipeline.safe_fit(fitflow.make_method("nlls", max_nfev=2), data, np.random.default_rng(0))
+    result, _, log = fitflow.core.pipeline.safe_fit(
+        fitflow.make_method("nlls", max_nfev=2), data, np.random.default_rng(0)
+    )
     assert result.status == "failed"
     assert "did not converge" in result.message and "maxfev" in result.message
     assert "failed:" in log
@@ -420,15 +461,27 @@ def test_calibration_verdict_names_calibrated_and_miscalibrated_methods():
 
 def test_a_bounded_model_is_a_black_box_and_an_open_one_says_why_not(tmp_path):
     path = good_csv(tmp_path)
-    config = {"problems": {"open": {"plugin": "table", "settings": {"file": str(path), "sigma": "err", **MODEL}},
-                           "boxed": {"plugin": "table", "settings": {"file": str(path), "sigma": "err", **MODEL,
-                                                                     "lower": [-10, -10], "upper": [10, 10]}}},
-              "methods": {"nlls": {}, "bayesopt": {}}}
+    config = {
+        "problems": {
+            "open": {"plugin": "table", "settings": {"file": str(path), "sigma": "err", **MODEL}},
+            "boxed": {
+                "plugin": "table",
+                "settings": {"file": str(path), "sigma": "err", **MODEL, "lower": [-10, -10], "upper": [10, 10]},
+            },
+        },
+        "methods": {"nlls": {}, "bayesopt": {}},
+    }
     plan = build_plan(config)
     assert sorted((p.problem.label, p.method.label) for p in plan.pairs) == [
-        ("boxed", "bayesopt"), ("boxed", "nlls"), ("open", "nlls")]
-    assert any("finite lower and upper bound" in s["reason"] for s in plan.skipped
-               if s["problem"] == "open" and s["method"] == "bayesopt")
+        ("boxed", "bayesopt"),
+        ("boxed", "nlls"),
+        ("open", "nlls"),
+    ]
+    assert any(
+        "finite lower and upper bound" in s["reason"]
+        for s in plan.skipped
+        if s["problem"] == "open" and s["method"] == "bayesopt"
+    )
     # The objective is the chi-square that nlls minimises.
     data = fitflow.generate(table(path, lower=[-10, -10], upper=[10, 10]))
     theta = fitflow.fit("nlls", data).estimate_vector()
@@ -480,13 +533,16 @@ def test_a_measurement_with_several_columns_names_them_x1_x2_or_as_told():
     np.testing.assert_allclose([named.params["a"], named.params["b"]], reference, rtol=1e-10)
 
 
-@pytest.mark.parametrize("arrays, words", [
-    ((np.arange(5.0), [1, 2, np.nan, 4, 5]), "column 'y', row 3: is NaN"),
-    ((np.arange(5.0), np.arange(4.0)), "columns differ in length"),
-    ((np.arange(5.0), np.arange(5.0), [1, 1, 0, 1, 1]), "column 'sigma', row 3: per-point errors must be > 0"),
-    ((np.ones((5, 3)), np.arange(5.0)), "has shape (5, 3); expected (n,) or (n, 1) for the columns t"),
-    ((np.arange(5.0), ["1", "2", "a", "4", "5"]), "is not an array of numbers"),
-])
+@pytest.mark.parametrize(
+    "arrays, words",
+    [
+        ((np.arange(5.0), [1, 2, np.nan, 4, 5]), "column 'y', row 3: is NaN"),
+        ((np.arange(5.0), np.arange(4.0)), "columns differ in length"),
+        ((np.arange(5.0), np.arange(5.0), [1, 1, 0, 1, 1]), "column 'sigma', row 3: per-point errors must be > 0"),
+        ((np.ones((5, 3)), np.arange(5.0)), "has shape (5, 3); expected (n,) or (n, 1) for the columns t"),
+        ((np.arange(5.0), ["1", "2", "a", "4", "5"]), "is not an array of numbers"),
+    ],
+)
 def test_bad_arrays_name_the_column_and_row(arrays, words):
     with pytest.raises(DataError) as info:
         fitflow.measurement(*arrays, columns=["t"])

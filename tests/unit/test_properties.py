@@ -18,7 +18,7 @@ from fitflow.run.experiment import build_plan
 
 CELLS = st.one_of(
     st.floats(allow_nan=True, allow_infinity=True).map(repr),
-    st.integers(-10**6, 10**6).map(str),
+    st.integers(-(10**6), 10**6).map(str),
     st.sampled_from(["", " ", "nan", "inf", "-inf", "1e309", "abc", '"', "'", "1,5", "#", "\\", "\x00", "é"]),
     st.text(alphabet=string.printable, max_size=6),
 )
@@ -28,8 +28,13 @@ SEPARATORS = st.sampled_from([",", "\t", ";"])
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(header=HEADERS, rows=ROWS, separator=SEPARATORS, suffix=st.sampled_from([".csv", ".tsv"]),
-       sigma=st.sampled_from([None, "err"]))
+@given(
+    header=HEADERS,
+    rows=ROWS,
+    separator=SEPARATORS,
+    suffix=st.sampled_from([".csv", ".tsv"]),
+    sigma=st.sampled_from([None, "err"]),
+)
 def test_reader_accepts_or_raises_a_data_error(tmp_path_factory, header, rows, separator, suffix, sigma):
     path = tmp_path_factory.mktemp("csv") / f"data{suffix}"
     text = "\n".join(separator.join(r) for r in [header, *rows])
@@ -57,18 +62,37 @@ def test_reader_survives_arbitrary_bytes(tmp_path_factory, data):
             assert str(path) in str(exc)
 
 
-SCALARS = st.one_of(st.none(), st.booleans(), st.integers(-5, 5), st.floats(allow_nan=True),
-                    st.text(max_size=5), st.sampled_from(["ols", "nlls", "gp", "table", "noise", "gaussian_peak"]))
-VALUES = st.recursive(SCALARS, lambda inner: st.one_of(st.lists(inner, max_size=3),
-                                                       st.dictionaries(st.text(max_size=6), inner, max_size=3)),
-                      max_leaves=8)
-SETTINGS = st.dictionaries(st.sampled_from(["noise", "n_points", "nosie", "file", "model", "bounded", "max_nfev"]),
-                           VALUES, max_size=3)
-ENTRY = st.one_of(st.none(), VALUES, st.fixed_dictionaries(
-    {}, optional={"plugin": st.sampled_from(["gaussian_peak", "table", "nlls", "ols", "gp", "nope", 3]),
-                  "settings": st.one_of(SETTINGS, VALUES), "sweep": st.one_of(st.dictionaries(
-                      st.sampled_from(["noise", "n_points", "bounded", "zzz"]), VALUES, max_size=2), VALUES),
-                  "methods": st.one_of(st.lists(st.sampled_from(["nlls", "ols", "gp", "x"]), max_size=3), VALUES)}))
+SCALARS = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-5, 5),
+    st.floats(allow_nan=True),
+    st.text(max_size=5),
+    st.sampled_from(["ols", "nlls", "gp", "table", "noise", "gaussian_peak"]),
+)
+VALUES = st.recursive(
+    SCALARS,
+    lambda inner: st.one_of(st.lists(inner, max_size=3), st.dictionaries(st.text(max_size=6), inner, max_size=3)),
+    max_leaves=8,
+)
+SETTINGS = st.dictionaries(
+    st.sampled_from(["noise", "n_points", "nosie", "file", "model", "bounded", "max_nfev"]), VALUES, max_size=3
+)
+ENTRY = st.one_of(
+    st.none(),
+    VALUES,
+    st.fixed_dictionaries(
+        {},
+        optional={
+            "plugin": st.sampled_from(["gaussian_peak", "table", "nlls", "ols", "gp", "nope", 3]),
+            "settings": st.one_of(SETTINGS, VALUES),
+            "sweep": st.one_of(
+                st.dictionaries(st.sampled_from(["noise", "n_points", "bounded", "zzz"]), VALUES, max_size=2), VALUES
+            ),
+            "methods": st.one_of(st.lists(st.sampled_from(["nlls", "ols", "gp", "x"]), max_size=3), VALUES),
+        },
+    ),
+)
 CONFIGS = st.fixed_dictionaries(
     {},
     optional={
@@ -76,8 +100,10 @@ CONFIGS = st.fixed_dictionaries(
         "seed": VALUES,
         "replicates": st.one_of(st.integers(-2, 4), VALUES),
         "batch_size": st.one_of(st.integers(-2, 4), VALUES),
-        "problems": st.one_of(st.dictionaries(st.sampled_from(["gaussian_peak", "cosine_series", "mine", "1bad"]),
-                                              ENTRY, max_size=2), VALUES),
+        "problems": st.one_of(
+            st.dictionaries(st.sampled_from(["gaussian_peak", "cosine_series", "mine", "1bad"]), ENTRY, max_size=2),
+            VALUES,
+        ),
         "methods": st.one_of(st.dictionaries(st.sampled_from(["nlls", "ols", "gp", "m2"]), ENTRY, max_size=2), VALUES),
     },
 )

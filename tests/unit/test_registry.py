@@ -40,8 +40,11 @@ def test_a_good_plugin_loads_while_a_broken_one_is_reported(registry):
 
 @pytest.mark.parametrize(
     "name, fragment",
-    [("misnamed", "declares name 'something_else'"), ("not_a_class", "subclass of fitflow.Method"),
-     ("wrong_group", "subclass of fitflow.Method")],
+    [
+        ("misnamed", "declares name 'something_else'"),
+        ("not_a_class", "subclass of fitflow.Method"),
+        ("wrong_group", "subclass of fitflow.Method"),
+    ],
 )
 def test_entry_points_naming_the_wrong_thing_are_load_errors(registry, name, fragment):
     with pytest.raises(PluginLoadError, match=fragment):

@@ -26,11 +26,14 @@ class Experiment:
         return problem
 
 
-@pytest.mark.parametrize("times, errors, xscale, yscale", [
-    ([0.25, 0.29], [2e-5, 2e-2], "linear", "log"),   # times within a decade, errors over three
-    ([0.01, 30.0], [0.5, 0.6], "log", "linear"),
-    ([0.25, 0.29], [0.5, 0.6], "linear", "linear"),
-])
+@pytest.mark.parametrize(
+    "times, errors, xscale, yscale",
+    [
+        ([0.25, 0.29], [2e-5, 2e-2], "linear", "log"),  # times within a decade, errors over three
+        ([0.01, 30.0], [0.5, 0.6], "log", "linear"),
+        ([0.25, 0.29], [0.5, 0.6], "linear", "linear"),
+    ],
+)
 def test_log_axes_only_where_values_span_decades(times, errors, xscale, yscale):
     rows = [{"method": m, "status": "ok", "rmse": e, "wall_time_s": t} for m, t, e in zip(["gp", "mlp"], times, errors)]
     fig = cost_accuracy_figure(Experiment(rows), {"gp": "C0", "mlp": "C1"})

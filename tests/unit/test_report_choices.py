@@ -12,12 +12,15 @@ from fitflow.report.campaigns import points_figure, slices_figure
 def summary():
     x = np.array([[0.8, 0.0], [1.2, 1.0], [1.6, 2.0], [1.1, 1.0]])
     return {
-        "method": "bayesopt", "names": ["power", "gas"],
+        "method": "bayesopt",
+        "names": ["power", "gas"],
         "parameters": {"power": [0.5, 2.0], "gas": {"choices": ["helium", "argon", "neon"]}},
         "history": {"x": x.tolist(), "round": [0, 0, 0, 1], "status": ["ok"] * 4},
         "recommended": {"x": [1.1, 1.0], "params": {"power": 1.1, "gas": "argon"}},
-        "slices": [{"name": "power", "grid": np.linspace(0.5, 2, 5).tolist(), "mean": [1, 0.5, 0, 0.5, 1], "sd": [0.1] * 5},
-                   {"name": "gas", "grid": [0, 1, 2], "mean": [0.5, 0.0, 0.8], "sd": [0.05] * 3}],
+        "slices": [
+            {"name": "power", "grid": np.linspace(0.5, 2, 5).tolist(), "mean": [1, 0.5, 0, 0.5, 1], "sd": [0.1] * 5},
+            {"name": "gas", "grid": [0, 1, 2], "mean": [0.5, 0.0, 0.8], "sd": [0.05] * 3},
+        ],
     }
 
 

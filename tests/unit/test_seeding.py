@@ -24,7 +24,10 @@ def test_streams_do_not_depend_on_python_hash_randomisation():
     code = "from fitflow.core.seeding import make_rng; print(make_rng(5, ['fit', 'x', 3]).integers(0, 2**62))"
     outputs = {
         subprocess.run(
-            [sys.executable, "-c", code], capture_output=True, text=True, check=True,
+            [sys.executable, "-c", code],
+            capture_output=True,
+            text=True,
+            check=True,
             env={**os.environ, "PYTHONHASHSEED": seed},
         ).stdout
         for seed in ("0", "1", "12345")

@@ -15,7 +15,12 @@ DECLARED = {
 
 def test_defaults_fill_missing_keys():
     assert validate_settings("p", DECLARED, {}) == {
-        "n": 10, "noise": 0.1, "flag": False, "kind": "a", "values": [1.0], "budget": None,
+        "n": 10,
+        "noise": 0.1,
+        "flag": False,
+        "kind": "a",
+        "values": [1.0],
+        "budget": None,
     }
 
 
@@ -27,8 +32,18 @@ def test_int_is_a_float_and_yaml_text_numbers_are_read():
 
 @pytest.mark.parametrize(
     "key, value",
-    [("n", 2.5), ("n", True), ("noise", "lots"), ("noise", float("nan")), ("flag", 1),
-     ("kind", "c"), ("values", 3.0), ("n", 0), ("noise", -1.0), ("n", None)],
+    [
+        ("n", 2.5),
+        ("n", True),
+        ("noise", "lots"),
+        ("noise", float("nan")),
+        ("flag", 1),
+        ("kind", "c"),
+        ("values", 3.0),
+        ("n", 0),
+        ("noise", -1.0),
+        ("n", None),
+    ],
 )
 def test_bad_values_name_plugin_key_and_value(key, value):
     with pytest.raises(SettingsError) as info:

@@ -18,8 +18,13 @@ OUTPUTS = ["width", "shift", "ratio"]
 
 
 def simulation(**settings):
-    base = {"parameters": BOX, "function": "fitflow_plugins.problems.emulator:spectral_line_by_name",
-            "outputs": OUTPUTS, "n_train": 30, "n_test": 10}
+    base = {
+        "parameters": BOX,
+        "function": "fitflow_plugins.problems.emulator:spectral_line_by_name",
+        "outputs": OUTPUTS,
+        "n_train": 30,
+        "n_test": 10,
+    }
     return fitflow.make_problem("simulation", **{**base, **settings})
 
 
@@ -45,8 +50,14 @@ def gas_line(power, gas):
 
 def test_a_choice_reaches_the_simulation_as_its_option_and_the_emulator_one_hot():
     gases = ["helium", "argon", "neon"]
-    problem = fitflow.make_problem("simulation", parameters={"power": [0.0, 2.0], "gas": {"choices": gases}},
-                                   function=f"{__name__}:gas_line", outputs=["level", "phase"], n_train=24, n_test=12)
+    problem = fitflow.make_problem(
+        "simulation",
+        parameters={"power": [0.0, 2.0], "gas": {"choices": gases}},
+        function=f"{__name__}:gas_line",
+        outputs=["level", "phase"],
+        n_train=24,
+        n_test=12,
+    )
     assert {params["gas"] for _, params in problem.runs()} == set(gases)
     data = fitflow.generate(problem)
     assert data.meta["columns"]["x"] == ["power", "gas=helium", "gas=argon", "gas=neon"]
@@ -67,22 +78,28 @@ def program(tmp_path, body):
     return [PY, str(path), "{log10_density}", "{temperature}", "{velocity}"]
 
 
-@pytest.mark.parametrize("body, words", [
-    ("print(1.0, 2.0)", "expected 3 outputs (width, shift, ratio); the run gave 2"),
-    ("print(1.0, 'nan', 2.0)", "output 'shift' is nan (not a finite number)"),
-    ('print(\'{"width": 1, "shift": 2}\')', "the run gave no output 'ratio'"),
-    ("import sys; print('diverged', file=sys.stderr); sys.exit(4)", "exit status 4; stderr: diverged"),
-])
+@pytest.mark.parametrize(
+    "body, words",
+    [
+        ("print(1.0, 2.0)", "expected 3 outputs (width, shift, ratio); the run gave 2"),
+        ("print(1.0, 'nan', 2.0)", "output 'shift' is nan (not a finite number)"),
+        ('print(\'{"width": 1, "shift": 2}\')', "the run gave no output 'ratio'"),
+        ("import sys; print('diverged', file=sys.stderr); sys.exit(4)", "exit status 4; stderr: diverged"),
+    ],
+)
 def test_a_run_that_misbehaves_is_left_out_with_its_reason(tmp_path, body, words):
     # The program misbehaves only where temperature > 40: those runs fail, the rest are data.
-    command = program(tmp_path, f"""
+    command = program(
+        tmp_path,
+        f"""
         import sys
         n, t, v = map(float, sys.argv[1:])
         if t > 40:
             {body}
         else:
             print(0.1 * n, 0.01 * v, t / 50)
-    """)
+    """,
+    )
     data = fitflow.generate(simulation(function=None, command=command, n_train=40))
     failed = data.meta["failed_runs"]
     assert failed and all(words in f["reason"] for f in failed)
@@ -97,12 +114,15 @@ def test_when_too_few_runs_succeed_generation_fails_saying_why(tmp_path):
         fitflow.generate(simulation(function=None, command=command))
 
 
-@pytest.mark.parametrize("settings, key, words", [
-    ({"n_train": 3}, "n_train", "cannot determine a function of 3 parameters"),
-    ({"n_train": 10, "n_test": 20}, "n_test", r"held-out set \(n_test = 20\) is larger than the design"),
-    ({"outputs": ["width", "width"]}, "outputs", "distinct output names"),
-    ({"function": None}, "function", "exactly one of 'function'"),
-])
+@pytest.mark.parametrize(
+    "settings, key, words",
+    [
+        ({"n_train": 3}, "n_train", "cannot determine a function of 3 parameters"),
+        ({"n_train": 10, "n_test": 20}, "n_test", r"held-out set \(n_test = 20\) is larger than the design"),
+        ({"outputs": ["width", "width"]}, "outputs", "distinct output names"),
+        ({"function": None}, "function", "exactly one of 'function'"),
+    ],
+)
 def test_bad_settings_name_the_key(settings, key, words):
     with pytest.raises(SettingsError, match=words) as error:
         simulation(**settings)
@@ -120,8 +140,9 @@ def write_runs(path, n=60, seed=0):
 
 
 def table(path, **settings):
-    return fitflow.make_problem("table", file=str(path), x=["log10_density", "temperature", "velocity"],
-                                y=OUTPUTS, **settings)
+    return fitflow.make_problem(
+        "table", file=str(path), x=["log10_density", "temperature", "velocity"], y=OUTPUTS, **settings
+    )
 
 
 def test_a_table_with_several_output_columns(tmp_path):
@@ -134,12 +155,15 @@ def test_a_table_with_several_output_columns(tmp_path):
     assert "averaged over outputs" in message and 0 < rmse < 0.3
 
 
-@pytest.mark.parametrize("settings, key, words", [
-    ({"sigma": ["width_err"]}, "sigma", "one sigma column per y column"),
-    ({"model": "a*log10_density", "params": ["a"], "p0": [1.0]}, "model", "a model predicts one response"),
-    ({"y": ["width", "log10_density"]}, "y", "already an x column"),
-    ({"y": []}, "y", "list of distinct columns"),
-])
+@pytest.mark.parametrize(
+    "settings, key, words",
+    [
+        ({"sigma": ["width_err"]}, "sigma", "one sigma column per y column"),
+        ({"model": "a*log10_density", "params": ["a"], "p0": [1.0]}, "model", "a model predicts one response"),
+        ({"y": ["width", "log10_density"]}, "y", "already an x column"),
+        ({"y": []}, "y", "list of distinct columns"),
+    ],
+)
 def test_multi_output_table_settings_errors(tmp_path, settings, key, words):
     path = tmp_path / "runs.csv"
     write_runs(path)
@@ -152,8 +176,9 @@ def test_multi_output_table_settings_errors(tmp_path, settings, key, words):
 def test_a_missing_output_column_names_file_and_column(tmp_path):
     path = tmp_path / "runs.csv"
     write_runs(path)
-    problem = fitflow.make_problem("table", file=str(path), x=["log10_density", "temperature", "velocity"],
-                                   y=["width", "shfit"])
+    problem = fitflow.make_problem(
+        "table", file=str(path), x=["log10_density", "temperature", "velocity"], y=["width", "shfit"]
+    )
     with pytest.raises(DataError, match="column 'shfit': no such column") as error:
         problem.check_inputs()
     assert str(path) in str(error.value)
@@ -169,8 +194,9 @@ def test_output_arrays_of_different_lengths_are_refused(tmp_path):
 
 def test_an_emulator_asked_outside_its_box_warns():
     data = fitflow.generate(simulation())
-    outside = fitflow.Dataset(problem=data.problem, x=data.x, y=data.y, grid_x=data.grid_x * 1.5, grid_y=data.grid_y,
-                              meta=data.meta)
+    outside = fitflow.Dataset(
+        problem=data.problem, x=data.x, y=data.y, grid_x=data.grid_x * 1.5, grid_y=data.grid_y, meta=data.meta
+    )
     from fitflow.core.pipeline import safe_fit
 
     result, _, _ = safe_fit(fitflow.make_method("gp", n_restarts=0), outside, np.random.default_rng(0))

@@ -23,8 +23,9 @@ print(json.dumps({"inside": inside, "restored": os.environ.get("OMP_NUM_THREADS"
 @pytest.mark.parametrize("threads", [1, 2])
 def test_every_thread_pool_loaded_inside_a_job_obeys_its_thread_count(threads):
     env = {k: v for k, v in __import__("os").environ.items() if not k.endswith("_NUM_THREADS")}
-    out = subprocess.run([sys.executable, "-c", PROBE, str(threads)], capture_output=True, text=True, env=env,
-                         check=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-c", PROBE, str(threads)], capture_output=True, text=True, env=env, check=True
+    ).stdout
     probe = json.loads(out)
     apis = {api for api, _, _ in probe["inside"]}
     assert {"openblas", "openmp"} <= apis, probe  # scipy's OpenBLAS and scikit-learn's libgomp were seen

@@ -13,5 +13,6 @@ with job(snakemake, TABLE_CSV) as (plan, root, log):
 
     table = write_experiment_tables(plan, Layout(root), snakemake.params.metrics, snakemake.params.configfiles)
     log.write(f"{len(table)} fits, {int((table['status'] != 'ok').sum())} failed\n")
-    write_report(root, snakemake.output.html, figures_dir=Path(snakemake.output.calibration).parent,
-                 workers=snakemake.threads)
+    write_report(
+        root, snakemake.output.html, figures_dir=Path(snakemake.output.calibration).parent, workers=snakemake.threads
+    )

@@ -93,18 +93,35 @@ class BayesianOptimisation(Method):
     settings = {
         "budget": Setting(30, int, "objective evaluations, initial design included", minimum=2, maximum=5_000),
         "batch": Setting(1, int, "points proposed per round (kriging believer)", minimum=1, maximum=1_000),
-        "n_initial": Setting(None, int, "initial design size (default: max(5, 2 d + 1), at least 8 with noise; at most budget - 1)", minimum=1, maximum=5_000),
+        "n_initial": Setting(
+            None,
+            int,
+            "initial design size (default: max(5, 2 d + 1), at least 8 with noise; at most budget - 1)",
+            minimum=1,
+            maximum=5_000,
+        ),
         "initial_design": Setting("sobol", str, "space-filling initial design", choices=("sobol", "lhs")),
         "acquisition": Setting("ei", str, "expected improvement or lower confidence bound", choices=("ei", "lcb")),
         "xi": Setting(0.0, float, "EI exploration margin, in units of the observed spread (0: plain EI)", minimum=0.0),
         "kappa": Setting(2.0, float, "LCB exploration weight", minimum=0.0),
-        "noise": Setting("auto", str, "auto: the objective's known noise, learned when unknown; learn: always learn; none: interpolate",
-                         choices=("auto", "learn", "none")),
-        "local_width": Setting(0.4, float, "side (unit cube) of the box around the incumbent searched on every "
-                               "other proposal (in a batch, all but one of every four); 0: always global",
-                               minimum=0.0, maximum=1.0),
+        "noise": Setting(
+            "auto",
+            str,
+            "auto: the objective's known noise, learned when unknown; learn: always learn; none: interpolate",
+            choices=("auto", "learn", "none"),
+        ),
+        "local_width": Setting(
+            0.4,
+            float,
+            "side (unit cube) of the box around the incumbent searched on every "
+            "other proposal (in a batch, all but one of every four); 0: always global",
+            minimum=0.0,
+            maximum=1.0,
+        ),
         "n_starts": Setting(5, int, "L-BFGS-B starts for the acquisition", minimum=1, maximum=1_000),
-        "gp_restarts": Setting(2, int, "restarts of the surrogate's marginal-likelihood optimiser", minimum=0, maximum=100),
+        "gp_restarts": Setting(
+            2, int, "restarts of the surrogate's marginal-likelihood optimiser", minimum=0, maximum=100
+        ),
     }
     fast_settings = {"budget": 8, "n_starts": 3}
 
@@ -208,8 +225,9 @@ class BayesianOptimisation(Method):
         # it consistently best, with noise as without (item 6 of the module docstring); in fewer it
         # starved the global half (one noise-free Forrester run of 20 stuck in the wrong basin).
         prior = "worst" if history.space.dim >= 5 else "data"
-        return GaussianSurrogate(unit, y, errors**2, learn_noise=learn, restarts=self.values["gp_restarts"], rng=rng,
-                                 prior_mean=prior)
+        return GaussianSurrogate(
+            unit, y, errors**2, learn_noise=learn, restarts=self.values["gp_restarts"], rng=rng, prior_mean=prior
+        )
 
     def _incumbent(self, surrogate, history):
         """``(unit point, value)`` of the best evaluated point: by value without noise,
@@ -264,7 +282,7 @@ class BayesianOptimisation(Method):
             """The loss and its central-difference gradient from one batched prediction
             (scipy's own finite differences would call the surrogate once per coordinate)."""
             values = losses(np.vstack([u, u + steps, u - steps]))
-            return float(values[0]), (values[1:dim + 1] - values[dim + 1:]) / 2e-6
+            return float(values[0]), (values[1 : dim + 1] - values[dim + 1 :]) / 2e-6
 
         # Starts: the best of many random candidates, scored in one vectorised call.
         lower, upper = box
@@ -272,8 +290,10 @@ class BayesianOptimisation(Method):
         scores = losses(candidates)
         order = np.argsort(scores)
         bounds = list(zip(lower, upper))
-        results = [minimize(loss_and_gradient, candidates[i], jac=True, method="L-BFGS-B", bounds=bounds)
-                   for i in order[: v["n_starts"]]]
+        results = [
+            minimize(loss_and_gradient, candidates[i], jac=True, method="L-BFGS-B", bounds=bounds)
+            for i in order[: v["n_starts"]]
+        ]
         proposals = [history.space.snap_unit(r.x) for r in sorted(results, key=lambda r: r.fun)]
         proposals += [history.space.snap_unit(candidates[i]) for i in order]
         for u in proposals:

@@ -51,20 +51,32 @@ class EmceeSampler(Method):
     settings = {
         "n_walkers": Setting(32, int, "walkers (at least 2 x parameters + 2 is used)", minimum=4, maximum=10_000),
         "n_steps": Setting(3000, int, "steps per walker, before any extension", minimum=10, maximum=1_000_000),
-        "max_steps": Setting(30_000, int, "the chain is extended up to this many steps per walker until it is "
-                                          "50 autocorrelation times long; shorter then: failed",
-                             minimum=10, maximum=10_000_000),
-        "prior": Setting("bounds", str, "uniform on the model's bounds, or flat (improper)", choices=("bounds", "flat")),
+        "max_steps": Setting(
+            30_000,
+            int,
+            "the chain is extended up to this many steps per walker until it is "
+            "50 autocorrelation times long; shorter then: failed",
+            minimum=10,
+            maximum=10_000_000,
+        ),
+        "prior": Setting(
+            "bounds", str, "uniform on the model's bounds, or flat (improper)", choices=("bounds", "flat")
+        ),
         "init_scale": Setting(0.1, float, "radius of the starting ball, in Laplace standard errors", minimum=0.0),
         "max_samples": Setting(20000, int, "cap on the thinned samples kept", minimum=100, maximum=1_000_000),
-        "emulator": Setting("none", str, "sample the model itself, or a GP emulator trained on the dataset's "
-                                         "design of simulation runs", choices=("none", "gp")),
+        "emulator": Setting(
+            "none",
+            str,
+            "sample the model itself, or a GP emulator trained on the dataset's design of simulation runs",
+            choices=("none", "gp"),
+        ),
     }
 
     def can_fit(self, dataset):
         if self.values["emulator"] != "none" and not {"design_x", "design_y"} <= set(dataset.extras):
             return "samples through an emulator, which needs a design of simulation runs (extras design_x, design_y)"
         return super().can_fit(dataset)
+
     fast_settings = {"n_steps": 400, "max_samples": 2000}
 
     def fit(self, dataset, rng):
@@ -97,7 +109,11 @@ class EmceeSampler(Method):
 
         def log_probability(thetas):
             thetas = np.atleast_2d(thetas)
-            inside = np.ones(len(thetas), dtype=bool) if lower is None else np.all((thetas >= lower) & (thetas <= upper), axis=1)
+            inside = (
+                np.ones(len(thetas), dtype=bool)
+                if lower is None
+                else np.all((thetas >= lower) & (thetas <= upper), axis=1)
+            )
             chi2 = np.full(len(thetas), np.nan)
             if inside.any():
                 with np.errstate(all="ignore"):
@@ -108,8 +124,14 @@ class EmceeSampler(Method):
         centre, spread = start.estimate_vector(), start.stderr_vector()
         initial = self._initial_walkers(model, centre, spread, lower, upper, rng)
         predict = _batched_model(model, x, initial)
-        return self._sample(model, log_probability, initial, rng, start.n_evaluations,
-                            {"vectorised": bool(getattr(predict, "vectorised", False))})
+        return self._sample(
+            model,
+            log_probability,
+            initial,
+            rng,
+            start.n_evaluations,
+            {"vectorised": bool(getattr(predict, "vectorised", False))},
+        )
 
     def _fit_emulated(self, dataset, rng):
         """Sample through a GP emulator of the model trained on the dataset's design of runs."""
@@ -136,13 +158,23 @@ class EmceeSampler(Method):
 
         design = dataset.extras["design_x"]
         best = design[int(np.argmax(log_probability(design)))]
-        optimum = minimize(lambda t: -log_probability(t)[0], best, method="Nelder-Mead",
-                           options={"xatol": 1e-4, "fatol": 1e-4, "maxfev": 400})  # only seeds the walkers
+        optimum = minimize(
+            lambda t: -log_probability(t)[0],
+            best,
+            method="Nelder-Mead",
+            options={"xatol": 1e-4, "fatol": 1e-4, "maxfev": 400},
+        )  # only seeds the walkers
         centre = optimum.x if np.isfinite(optimum.fun) and optimum.fun <= -log_probability(best)[0] else best
         width = upper - lower
         initial = self._initial_walkers(model, centre, 1e-3 * width, lower, upper, rng)
-        return self._sample(model, log_probability, initial, rng,
-                            int(optimum.nfev) + len(design), {"emulator": "gp", "design_runs": len(design)})
+        return self._sample(
+            model,
+            log_probability,
+            initial,
+            rng,
+            int(optimum.nfev) + len(design),
+            {"emulator": "gp", "design_runs": len(design)},
+        )
 
     def _initial_walkers(self, model, centre, spread, lower, upper, rng):
         """A Gaussian ball around ``centre`` (``init_scale`` x ``spread`` wide), inside the bounds."""
@@ -168,7 +200,8 @@ class EmceeSampler(Method):
             return FitResult.failed(
                 "the starting walkers are not linearly independent (a parameter's ball collapsed against its "
                 "bounds or below float resolution), so the stretch move cannot explore; check the bounds and the "
-                "starting fit")
+                "starting fit"
+            )
         sampler = emcee.EnsembleSampler(n_walkers, n_params, log_probability, vectorize=True)
         sampler.random_state = np.random.RandomState(rng.integers(2**32)).get_state()
         n_steps, tau = _run_until_converged(sampler, initial, v["n_steps"], max(v["n_steps"], v["max_steps"]))
@@ -268,12 +301,15 @@ def _batched_model(model, x, probe):
     that does not broadcast is evaluated as ``thetas @ design(x).T`` with its design
     matrix built once (its definition; checked at the probe vectors to rounding).
     """
+
     def one_by_one(thetas):
         return np.stack([model(x, theta) for theta in thetas]) if len(thetas) else np.empty((0, np.size(x)))
 
     def at_once(thetas):
-        return np.broadcast_to(np.asarray(model.function(x, thetas.T[:, :, None]), dtype=float),
-                               (len(thetas), *np.shape(model(x, thetas[0]))))
+        return np.broadcast_to(
+            np.asarray(model.function(x, thetas.T[:, :, None]), dtype=float),
+            (len(thetas), *np.shape(model(x, thetas[0]))),
+        )
 
     try:
         with np.errstate(all="ignore"):
@@ -290,8 +326,9 @@ def _batched_model(model, x, probe):
             return thetas @ design_t
 
         expected = one_by_one(probe)
-        if linear(probe).shape == expected.shape and np.allclose(linear(probe), expected, rtol=1e-10,
-                                                                 atol=1e-12 * np.max(np.abs(expected), initial=1.0)):
+        if linear(probe).shape == expected.shape and np.allclose(
+            linear(probe), expected, rtol=1e-10, atol=1e-12 * np.max(np.abs(expected), initial=1.0)
+        ):
             linear.vectorised = True
             return linear
     return one_by_one

@@ -28,8 +28,13 @@ def train_gp_emulator(design_x, design_y, rng, restarts=1):
     kernel = GaussianProcess()._kernel(learn_noise=True)
     regressors = []
     for j in range(design_y.shape[1]):
-        regressor = GaussianProcessRegressor(kernel=kernel, alpha=1e-10, normalize_y=True,
-                                             n_restarts_optimizer=restarts, random_state=int(rng.integers(2**31)))
+        regressor = GaussianProcessRegressor(
+            kernel=kernel,
+            alpha=1e-10,
+            normalize_y=True,
+            n_restarts_optimizer=restarts,
+            random_state=int(rng.integers(2**31)),
+        )
         regressors.append(regressor.fit(inputs, design_y[:, j]))
 
     def predict(thetas):

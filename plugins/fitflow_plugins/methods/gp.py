@@ -30,18 +30,26 @@ class GaussianProcess(Method):
     resources = {"threads": 1, "mem_mb": 1000, "runtime": 10}
     settings = {
         "kernel": Setting("rbf", str, "covariance shape", choices=("rbf", "matern32", "matern52")),
-        "noise": Setting("auto", str, "'auto': known errors as alpha, else a WhiteKernel; or force one",
-                         choices=("auto", "known", "white")),
+        "noise": Setting(
+            "auto",
+            str,
+            "'auto': known errors as alpha, else a WhiteKernel; or force one",
+            choices=("auto", "known", "white"),
+        ),
         "n_restarts": Setting(5, int, "random restarts of the marginal-likelihood optimiser", minimum=0, maximum=100),
-        "max_points": Setting(3000, int, "largest training set attempted (exact GPs cost n^3)", minimum=2,
-                              maximum=100_000),
+        "max_points": Setting(
+            3000, int, "largest training set attempted (exact GPs cost n^3)", minimum=2, maximum=100_000
+        ),
     }
 
     def can_fit(self, dataset):
         if dataset.n_points > self.values["max_points"]:
-            return (f"exact GP regression costs O(n^3): {dataset.n_points} training points exceed max_points = "
-                    f"{self.values['max_points']} (raise it to try)")
+            return (
+                f"exact GP regression costs O(n^3): {dataset.n_points} training points exceed max_points = "
+                f"{self.values['max_points']} (raise it to try)"
+            )
         return super().can_fit(dataset)
+
     fast_settings = {"n_restarts": 1}
 
     def _kernel(self, learn_noise):
@@ -121,9 +129,9 @@ def _influence(regressor, x):
 #: What a hyperparameter pinned at a bound means for the fit, by (name suffix, bound).
 _AT_BOUND = {
     ("length_scale", "lower"): "the data show no correlation between neighbouring points, so away from them "
-                               "the mean falls back to the data's average",
+    "the mean falls back to the data's average",
     ("length_scale", "upper"): "the data do not constrain how fast the function varies; the GP is close to "
-                               "a constant or linear trend",
+    "a constant or linear trend",
     ("constant_value", "lower"): "the signal is below what the data resolve",
     ("constant_value", "upper"): "the signal's amplitude is not constrained by the data",
     ("noise_level", "upper"): "the learned noise explains (almost) all of the data's variation",
@@ -141,10 +149,13 @@ def hyperparameters_at_bounds(kernel):
         for side, log_bound in zip(("lower", "upper"), log_bounds):
             if abs(log_value - log_bound) > 1e-3:
                 continue
-            meaning = next((text for (suffix, where), text in _AT_BOUND.items()
-                            if hyper.name.endswith(suffix) and where == side), None)
+            meaning = next(
+                (text for (suffix, where), text in _AT_BOUND.items() if hyper.name.endswith(suffix) and where == side),
+                None,
+            )
             if meaning:
-                found.append(f"kernel {hyper.name.split('__')[-1]} = {np.exp(log_value):.3g} is at its {side} bound "
-                             f"(inputs standardised, outputs normalised): {meaning}")
+                found.append(
+                    f"kernel {hyper.name.split('__')[-1]} = {np.exp(log_value):.3g} is at its {side} bound "
+                    f"(inputs standardised, outputs normalised): {meaning}"
+                )
     return found
-

@@ -31,9 +31,13 @@ class MLPEnsemble(Method):
         "activation": Setting("relu", str, "hidden activation", choices=("tanh", "relu", "logistic")),
         "learning_rate": Setting(0.01, float, "Adam's initial learning rate", minimum=1e-9),
         "l2": Setting(1e-4, float, "L2 penalty (alpha)", minimum=0.0),
-        "batch_size": Setting(32, int, "minibatch size (small batches: many Adam steps per epoch)", minimum=1, maximum=1_000_000),
+        "batch_size": Setting(
+            32, int, "minibatch size (small batches: many Adam steps per epoch)", minimum=1, maximum=1_000_000
+        ),
         "max_iter": Setting(3000, int, "maximum epochs", minimum=1),
-        "patience": Setting(100, int, "epochs without validation improvement before stopping", minimum=1, maximum=1_000_000),
+        "patience": Setting(
+            100, int, "epochs without validation improvement before stopping", minimum=1, maximum=1_000_000
+        ),
     }
     fast_settings = {"n_networks": 2, "max_iter": 200, "hidden_layers": [16]}
 

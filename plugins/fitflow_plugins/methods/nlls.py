@@ -80,16 +80,25 @@ class NonLinearLeastSquares(Method):
     resources = {"threads": 1, "mem_mb": 500, "runtime": 10}
     requires_modules = ("scipy.optimize",)
     settings = {
-        "bounded": Setting(None, bool, "true: fit inside the model's bounds (least_squares TRF); false: unbounded LM; "
-                                       "default: LM, refitted inside the bounds where its optimum lies outside them "
-                                       "or it fails"),
-        "jacobian": Setting("model", str, "'model': exact where the model gives it; 'finite-difference': the solver's own",
-                            choices=("model", "finite-difference")),
+        "bounded": Setting(
+            None,
+            bool,
+            "true: fit inside the model's bounds (least_squares TRF); false: unbounded LM; "
+            "default: LM, refitted inside the bounds where its optimum lies outside them "
+            "or it fails",
+        ),
+        "jacobian": Setting(
+            "model",
+            str,
+            "'model': exact where the model gives it; 'finite-difference': the solver's own",
+            choices=("model", "finite-difference"),
+        ),
         "ftol": Setting(1e-15, float, "relative tolerance on the cost", minimum=0.0),
         "xtol": Setting(1e-15, float, "relative tolerance on the parameters", minimum=0.0),
         "gtol": Setting(1e-15, float, "tolerance on the gradient", minimum=0.0),
-        "max_nfev": Setting(None, int, "evaluation budget per solver run (default: 1000 x (parameters + 1))",
-                            minimum=1),
+        "max_nfev": Setting(
+            None, int, "evaluation budget per solver run (default: 1000 x (parameters + 1))", minimum=1
+        ),
         "absolute_sigma": Setting(True, bool, "errors are absolute; if false, scale covariance by chi2/dof"),
         "fallbacks": Setting(True, bool, "where the first fit cannot be trusted, try TRF and rescaled starts"),
     }
@@ -174,14 +183,21 @@ class NonLinearLeastSquares(Method):
         dof = y.size - attempt.theta.size
         if dataset.sigma is None or not self.values["absolute_sigma"]:
             if dof <= 0:
-                return FitResult.failed(f"{y.size} points and {attempt.theta.size} parameters leave no degrees "
-                                        f"of freedom to estimate the unknown errors")
+                return FitResult.failed(
+                    f"{y.size} points and {attempt.theta.size} parameters leave no degrees "
+                    f"of freedom to estimate the unknown errors"
+                )
             covariance = covariance * (chi2 / dof)
-        warnings = [] if len(tried) == 1 else [f"first attempt untrustworthy ({first_reason}); "
-                                                f"answer from fallback {algorithm}"]
-        warnings += [f"{name} sits at its {side} bound {bound:g}: the optimum is constrained there, and its standard "
-                     f"error describes the curvature as if the bound were not there"
-                     for name, side, bound in _at_bounds(attempt.theta, bounds, names)]
+        warnings = (
+            []
+            if len(tried) == 1
+            else [f"first attempt untrustworthy ({first_reason}); answer from fallback {algorithm}"]
+        )
+        warnings += [
+            f"{name} sits at its {side} bound {bound:g}: the optimum is constrained there, and its standard "
+            f"error describes the curvature as if the bound were not there"
+            for name, side, bound in _at_bounds(attempt.theta, bounds, names)
+        ]
         return FitResult(
             params=dict(zip(names, attempt.theta)),
             stderr=dict(zip(names, np.sqrt(np.diag(covariance)))),
@@ -212,11 +228,16 @@ class NonLinearLeastSquares(Method):
         # a parameter held at a bound (a background at 0, say) is constrained, not flat: its
         # value there is no measure of its effect
         held = {name for name, _, _ in _at_bounds(attempt.theta, bounds, names)}
-        flat = [n for n, e, t, c in zip(names, effect, attempt.theta, column_norms)
-                if c == 0 or (t != 0 and e <= NO_EFFECT * size and n not in held)]
+        flat = [
+            n
+            for n, e, t, c in zip(names, effect, attempt.theta, column_norms)
+            if c == 0 or (t != 0 and e <= NO_EFFECT * size and n not in held)
+        ]
         if flat:
-            return (f"degenerate plateau: {', '.join(flat)} no longer change the model at the optimum "
-                    f"{dict(zip(names, attempt.theta.round(6).tolist()))}"), None
+            return (
+                f"degenerate plateau: {', '.join(flat)} no longer change the model at the optimum "
+                f"{dict(zip(names, attempt.theta.round(6).tolist()))}"
+            ), None
         try:
             laplace = laplace_covariance(attempt.factor, names)
         except RankDeficiency as exc:
@@ -240,8 +261,14 @@ class NonLinearLeastSquares(Method):
 
         v = self.values
         theta, _, info, message, ier = leastsq(
-            residuals, start, Dfun=jacobian, full_output=True,
-            ftol=v["ftol"], xtol=v["xtol"], gtol=v["gtol"], maxfev=self._budget(start.size),
+            residuals,
+            start,
+            Dfun=jacobian,
+            full_output=True,
+            ftol=v["ftol"],
+            xtol=v["xtol"],
+            gtol=v["gtol"],
+            maxfev=self._budget(start.size),
         )
         n = theta.size
         perm = info["ipvt"] - info["ipvt"].min()  # 1-based before SciPy 1.15, 0-based since
@@ -263,25 +290,43 @@ class NonLinearLeastSquares(Method):
         v = self.values
         try:
             solution = least_squares(
-                residuals, np.clip(start, *bounds), jac=solver_jacobian or "2-point", bounds=bounds, method="trf",
-                x_scale=x_scale, ftol=v["ftol"] or None, xtol=v["xtol"] or None, gtol=v["gtol"] or None,
+                residuals,
+                np.clip(start, *bounds),
+                jac=solver_jacobian or "2-point",
+                bounds=bounds,
+                method="trf",
+                x_scale=x_scale,
+                ftol=v["ftol"] or None,
+                xtol=v["xtol"] or None,
+                gtol=v["gtol"] or None,
                 max_nfev=self._budget(start.size),
             )
         except ValueError as exc:  # non-finite residuals at the start
             nan = np.full(start.size, np.nan)
-            return _Attempt(nan, np.full(1, np.nan), 0, f"least_squares refused: {exc}", False,
-                            np.full((1, start.size), np.nan), nan)
+            return _Attempt(
+                nan,
+                np.full(1, np.nan),
+                0,
+                f"least_squares refused: {exc}",
+                False,
+                np.full((1, start.size), np.nan),
+                nan,
+            )
         jac = jacobian(solution.x)  # exact (or central-difference) Jacobian at the optimum
         converged = bool(solution.status > 0 and np.all(np.isfinite(solution.x)) and np.all(np.isfinite(solution.fun)))
-        return _Attempt(solution.x, solution.fun, int(solution.nfev), solution.message, converged, jac,
-                        jac.T @ solution.fun)
+        return _Attempt(
+            solution.x, solution.fun, int(solution.nfev), solution.message, converged, jac, jac.T @ solution.fun
+        )
 
 
 def _outside(theta, bounds, names):
     """``"name = value < lower"`` (or ``> upper``) for each parameter outside ``bounds``."""
     lower, upper = bounds
-    return [f"{n} = {t:.6g} {'<' if t < lo else '>'} {lo if t < lo else hi:g}"
-            for n, t, lo, hi in zip(names, theta, lower, upper) if t < lo or t > hi]
+    return [
+        f"{n} = {t:.6g} {'<' if t < lo else '>'} {lo if t < lo else hi:g}"
+        for n, t, lo, hi in zip(names, theta, lower, upper)
+        if t < lo or t > hi
+    ]
 
 
 def _at_bounds(theta, bounds, names):
@@ -291,8 +336,11 @@ def _at_bounds(theta, bounds, names):
         return []
     held = []
     for name, value, low, high in zip(names, theta, *bounds):
-        width = high - low if np.isfinite(high - low) else max(abs(low) if np.isfinite(low) else 0.0,
-                                                               abs(high) if np.isfinite(high) else 0.0, 1.0)
+        width = (
+            high - low
+            if np.isfinite(high - low)
+            else max(abs(low) if np.isfinite(low) else 0.0, abs(high) if np.isfinite(high) else 0.0, 1.0)
+        )
         for side, bound in (("lower", low), ("upper", high)):
             if np.isfinite(bound) and abs(value - bound) <= 1e-8 * width:
                 held.append((name, side, float(bound)))

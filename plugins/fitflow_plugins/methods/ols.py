@@ -30,12 +30,17 @@ class OrdinaryLeastSquares(Method):
     resources = {"threads": 1, "mem_mb": 500, "runtime": 5}
     expected_failures = {
         "check_fit_result_fields[blurred_signal]": "a blurring response matrix is rank-deficient to working "
-                                                   "precision; ols reports that as a failed fit, which is what the "
-                                                   "comparison with tikhonov is meant to show",
+        "precision; ols reports that as a failed fit, which is what the "
+        "comparison with tikhonov is meant to show",
     }
     settings = {
-        "min_digits": Setting(4.0, float, "fail a fit whose estimated correct digits fall below this "
-                                          "(-log10(eps x scaled condition number))", minimum=0.0, maximum=15.0),
+        "min_digits": Setting(
+            4.0,
+            float,
+            "fail a fit whose estimated correct digits fall below this (-log10(eps x scaled condition number))",
+            minimum=0.0,
+            maximum=15.0,
+        ),
     }
 
     def fit(self, dataset, rng):
@@ -46,12 +51,14 @@ class OrdinaryLeastSquares(Method):
         whiten = 1.0 / dataset.sigma if dataset.sigma is not None else np.ones(n)
         exact = None
         if model.exact_design is not None:
+
             def exact():
                 import mpmath
 
                 rows = model.exact_design(dataset.x)
                 with mpmath.workdps(34):  # whiten without rounding back to double
                     return [[value * mpmath.mpf(float(w)) for value in row] for row, w in zip(rows, whiten)]
+
         try:
             solution = solve_linear(design * whiten[:, None], dataset.y * whiten, names, exact_design=exact)
         except RankDeficiency as exc:
@@ -70,19 +77,24 @@ class OrdinaryLeastSquares(Method):
                 f"too ill-conditioned to trust: scaled condition number {solution.scaled_condition:.3g} leaves "
                 f"about {solution.correct_digits:.1f} correct digits in double precision (min_digits = "
                 f"{self.values['min_digits']}); reparametrise (centre and scale x) or write the model as an "
-                f"expression so it can be solved in extended precision")
+                f"expression so it can be solved in extended precision"
+            )
         covariance = solution.unscaled_covariance
         warnings = []
         if dataset.sigma is None:
             dof = n - p
             if dof <= 0:
-                return FitResult.failed(f"{n} points and {p} parameters leave no degrees of freedom to estimate "
-                                        f"the unknown errors from the residuals")
+                return FitResult.failed(
+                    f"{n} points and {p} parameters leave no degrees of freedom to estimate "
+                    f"the unknown errors from the residuals"
+                )
             covariance = covariance * float(solution.residuals @ solution.residuals) / dof
             warnings.append("no per-point errors: covariance scaled by the residual variance")
         if solution.correct_digits < 10:
-            warnings.append(f"ill-conditioned design: scaled condition number {solution.scaled_condition:.3g}, "
-                            f"about {solution.correct_digits:.0f} correct digits")
+            warnings.append(
+                f"ill-conditioned design: scaled condition number {solution.scaled_condition:.3g}, "
+                f"about {solution.correct_digits:.0f} correct digits"
+            )
         theta = solution.theta
         return FitResult(
             params=dict(zip(names, theta)),

@@ -30,8 +30,7 @@ def history_result(objective, history, recommendation, diagnostics=None):
     true_value = objective.true_value(recommendation.x)
     if true_value is not None:
         out["true_value"] = true_value
-    warnings = [f"evaluation {i + 1} {history.status[i]}: {history.reasons[i]}"
-                for i in np.flatnonzero(~history.ok)]
+    warnings = [f"evaluation {i + 1} {history.status[i]}: {history.reasons[i]}" for i in np.flatnonzero(~history.ok)]
     return FitResult(
         params=dict(zip(objective.names, recommendation.x)),
         n_evaluations=len(history),

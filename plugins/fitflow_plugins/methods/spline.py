@@ -38,8 +38,9 @@ class SmoothingSpline(Method):
     resources = {"threads": 1, "mem_mb": 500, "runtime": 5}
     settings = {
         "lam": Setting(None, float, "fixed smoothing weight (default: chosen by GCV)", minimum=0.0),
-        "n_lambda": Setting(25, int, "points of the log grid GCV is scanned on before refining", minimum=5,
-                            maximum=1000),
+        "n_lambda": Setting(
+            25, int, "points of the log grid GCV is scanned on before refining", minimum=5, maximum=1000
+        ),
     }
     fast_settings = {"n_lambda": 12}
 
@@ -95,8 +96,10 @@ class SmoothingSpline(Method):
         # has lost its digits, and its curve is not to be trusted.
         line_error = float(np.max(np.abs(at_data @ u - u)))
         if not np.isfinite(line_error) or line_error > 1e-6:
-            return FitResult.failed(f"the smoother is numerically broken at lam {lam_u * lam_scale:.3g}: it misses a "
-                                    f"straight line by {line_error:.2g} of the x span")
+            return FitResult.failed(
+                f"the smoother is numerically broken at lam {lam_u * lam_scale:.3g}: it misses a "
+                f"straight line by {line_error:.2g} of the x span"
+            )
         lam = lam_u * lam_scale
         edf = float(np.trace(at_data))
         fitted = at_data @ y
@@ -104,8 +107,10 @@ class SmoothingSpline(Method):
         if sigma is None:
             dof = n - edf
             if dof <= 0.5:
-                return FitResult.failed(f"the spline interpolates (effective parameters {edf:.1f} of {n} points): "
-                                        f"no scatter is left to estimate the errors from")
+                return FitResult.failed(
+                    f"the spline interpolates (effective parameters {edf:.1f} of {n} points): "
+                    f"no scatter is left to estimate the errors from"
+                )
             variance = np.full(n, float(residual @ residual) / dof)
         else:
             variance = sigma**2
@@ -118,8 +123,12 @@ class SmoothingSpline(Method):
             y_fit=y_fit,
             n_effective_params=edf,
             n_evaluations=1,
-            diagnostics={"lam": float(lam), "choice": note, "edf": edf,
-                         "band": "sampling variance of the smoother (smoothing bias not included)"},
+            diagnostics={
+                "lam": float(lam),
+                "choice": note,
+                "edf": edf,
+                "band": "sampling variance of the smoother (smoothing bias not included)",
+            },
         )
 
     def _choose(self, gcv, n):
@@ -137,18 +146,26 @@ class SmoothingSpline(Method):
             if 0 < best < len(grid) - 1:
                 break
             new = grid[0] - step if best == 0 else grid[-1] + step
-            (grid.insert(0, new), scores.insert(0, gcv(new))) if best == 0 else (grid.append(new),
-                                                                                   scores.append(gcv(new)))
+            (grid.insert(0, new), scores.insert(0, gcv(new))) if best == 0 else (
+                grid.append(new),
+                scores.append(gcv(new)),
+            )
         best = int(np.argmin(scores))
         if not np.isfinite(scores[best]) or best == 0:
-            return None, ("GCV keeps falling as the spline approaches interpolation: no smoothing is supported by "
-                          "these data (too few points for their wiggles?)")
+            return None, (
+                "GCV keeps falling as the spline approaches interpolation: no smoothing is supported by "
+                "these data (too few points for their wiggles?)"
+            )
         if best == len(grid) - 1:  # the straight-line limit of the spline: a legitimate answer
             return 10.0 ** grid[best], "gcv (its minimum is the straight-line limit)"
         # Near interpolation GCV is inf (see gcv); Brent's parabolas need finite values there,
         # so the refinement sees a finite ceiling above every score on the grid instead.
         ceiling = 10.0 * max(abs(s) for s in scores if np.isfinite(s)) + 1.0
-        refined = minimize_scalar(lambda g: min(gcv(g), ceiling), bounds=(grid[best - 1], grid[best + 1]),
-                                  method="bounded", options={"xatol": 1e-3})
+        refined = minimize_scalar(
+            lambda g: min(gcv(g), ceiling),
+            bounds=(grid[best - 1], grid[best + 1]),
+            method="bounded",
+            options={"xatol": 1e-3},
+        )
         log_lam = refined.x if refined.fun <= scores[best] else grid[best]
         return 10.0**log_lam, "gcv"

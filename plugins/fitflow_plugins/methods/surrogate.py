@@ -37,8 +37,9 @@ class GaussianSurrogate:
     term on top. ``kernel`` reuses fitted hyperparameters (no optimisation);
     ``prior_mean`` is ``"data"`` (the values' mean) or ``"worst"`` (their maximum)."""
 
-    def __init__(self, unit, y, noise_var=None, learn_noise=False, restarts=2, rng=None, kernel=None,
-                 prior_mean="data"):
+    def __init__(
+        self, unit, y, noise_var=None, learn_noise=False, restarts=2, rng=None, kernel=None, prior_mean="data"
+    ):
         from sklearn.exceptions import ConvergenceWarning
         from sklearn.gaussian_process import GaussianProcessRegressor, kernels
 
@@ -63,7 +64,10 @@ class GaussianSurrogate:
         self.prior_mean = prior_mean
         offset = float(np.max(self.y) if prior_mean == "worst" else np.mean(self.y))
         regressor = GaussianProcessRegressor(
-            kernel=kernel, alpha=1e-8 + self.noise_var / scale**2, normalize_y=False, optimizer=optimizer,
+            kernel=kernel,
+            alpha=1e-8 + self.noise_var / scale**2,
+            normalize_y=False,
+            optimizer=optimizer,
             n_restarts_optimizer=restarts if optimizer else 0,
             random_state=None if rng is None else int(rng.integers(2**31)),
         )
@@ -98,8 +102,12 @@ class GaussianSurrogate:
         # The learned noise moves into the per-point diagonal, so the fantasy itself is exact:
         # it must remove the uncertainty where it sits, or the batch would pile up there.
         return GaussianSurrogate(
-            np.vstack([self.unit, unit]), np.append(self.y, value), np.append(self.point_noise, 0.0),
-            learn_noise=False, kernel=self.signal, prior_mean=self.prior_mean,
+            np.vstack([self.unit, unit]),
+            np.append(self.y, value),
+            np.append(self.point_noise, 0.0),
+            learn_noise=False,
+            kernel=self.signal,
+            prior_mean=self.prior_mean,
         )
 
 

@@ -48,16 +48,21 @@ def difference_operator(n, order):
 class Tikhonov(Method):
     name = "tikhonov"
     version = "2.1"
-    description = ("Tikhonov deconvolution, lam by GCV / L-curve / discrepancy / fixed (scanned in standard form), "
-                   "optional f >= 0, solved by QR")
+    description = (
+        "Tikhonov deconvolution, lam by GCV / L-curve / discrepancy / fixed (scanned in standard form), "
+        "optional f >= 0, solved by QR"
+    )
     capabilities = frozenset({"deconvolution"})
     requires_modules = ("scipy.linalg",)
     resources = {"threads": 1, "mem_mb": 1000, "runtime": 10}
     settings = {
-        "order": Setting(1, int, "difference order of D: 0 (size), 1 (gradients) or 2 (curvature)",
-                         choices=(0, 1, 2)),
-        "choice": Setting("gcv", str, "how lam is chosen (discrepancy needs known errors)",
-                          choices=("gcv", "lcurve", "discrepancy", "fixed")),
+        "order": Setting(1, int, "difference order of D: 0 (size), 1 (gradients) or 2 (curvature)", choices=(0, 1, 2)),
+        "choice": Setting(
+            "gcv",
+            str,
+            "how lam is chosen (discrepancy needs known errors)",
+            choices=("gcv", "lcurve", "discrepancy", "fixed"),
+        ),
         "nonnegative": Setting(False, bool, "constrain the signal to f >= 0 (BVLS at the chosen lam)"),
         "lam": Setting(None, float, "the regularisation weight when choice is 'fixed'", minimum=0.0),
         "n_lambda": Setting(30, int, "points of the log-spaced lam grid", minimum=3, maximum=1_000),
@@ -75,7 +80,9 @@ class Tikhonov(Method):
         if not v["lambda_min"] < v["lambda_max"]:
             raise SettingsError(
                 f"{self.label()} needs lambda_min < lambda_max; got {v['lambda_min']}, {v['lambda_max']}",
-                plugin=self.name, key="lambda_max", value=v["lambda_max"],
+                plugin=self.name,
+                key="lambda_max",
+                value=v["lambda_max"],
             )
 
     def can_fit(self, dataset):
@@ -136,14 +143,21 @@ class Tikhonov(Method):
             grid = np.insert(grid, 0, new) if index == 0 else np.append(grid, new)
             points.insert(0, point) if index == 0 else points.append(point)
             index, note = self._choose(grid, points, n)
-        curves = {"lam": grid, **{k: np.array([pt[i] for pt in points], dtype=float)
-                                  for i, k in enumerate(("residual_norm", "penalty_norm", "edf", "gcv"))}}
+        curves = {
+            "lam": grid,
+            **{
+                k: np.array([pt[i] for pt in points], dtype=float)
+                for i, k in enumerate(("residual_norm", "penalty_norm", "edf", "gcv"))
+            },
+        }
         if note:
             warnings.append(note)
         if v["choice"] != "fixed" and index in (0, grid.size - 1):
-            return FitResult.failed(f"the {v['choice']} choice of lam stays at the end of the grid ({grid[index]:.3g}) "
-                                    f"even after widening it by six decades: no regularisation weight in range is "
-                                    f"supported by these data")
+            return FitResult.failed(
+                f"the {v['choice']} choice of lam stays at the end of the grid ({grid[index]:.3g}) "
+                f"even after widening it by six decades: no regularisation weight in range is "
+                f"supported by these data"
+            )
         lam = float(grid[index])
         f, t, edf, residual = solve(lam)
         t_inv = linalg.solve_triangular(t, np.eye(p))
@@ -151,8 +165,10 @@ class Tikhonov(Method):
         if v["nonnegative"]:
             f, active = _nonnegative(a, b, np.sqrt(lam) * d)
             if active:
-                warnings.append(f"non-negativity is active at {active} of {p} points: the band there is the "
-                                f"unconstrained posterior's (an approximation)")
+                warnings.append(
+                    f"non-negativity is active at {active} of {p} points: the band there is the "
+                    f"unconstrained posterior's (an approximation)"
+                )
         return FitResult(
             params=dict(zip(dataset.model.param_names, f)),
             covariance=covariance,
@@ -161,8 +177,14 @@ class Tikhonov(Method):
             y_fit=design @ f,
             n_effective_params=edf,
             n_evaluations=len(grid) + 1,
-            diagnostics={"lam": lam, "choice": v["choice"], "edf": edf, "order": v["order"], "gcv_index": index,
-                         "nonnegative": v["nonnegative"]},
+            diagnostics={
+                "lam": lam,
+                "choice": v["choice"],
+                "edf": edf,
+                "order": v["order"],
+                "gcv_index": index,
+                "nonnegative": v["nonnegative"],
+            },
             arrays=curves,
             warnings=warnings,
         )
@@ -187,8 +209,14 @@ class Tikhonov(Method):
         # Log10 coordinates on linear axes: labels stay legible over any range.
         right.plot(np.log10(c["residual_norm"]), np.log10(c["penalty_norm"]), "o-", ms=3)
         i = result.diagnostics["gcv_index"]
-        right.plot(np.log10(c["residual_norm"][i]), np.log10(c["penalty_norm"][i]), "o", color="#D55E00", ms=8,
-                   label="chosen lam")
+        right.plot(
+            np.log10(c["residual_norm"][i]),
+            np.log10(c["penalty_norm"][i]),
+            "o",
+            color="#D55E00",
+            ms=8,
+            label="chosen lam",
+        )
         right.set_xlabel("log10 ||W^1/2 (y - R f)||")
         right.set_ylabel("log10 ||D f||")
         right.set_title("L-curve", fontsize=10)
@@ -250,8 +278,7 @@ def _discrepancy(chi2, n):
     stays within the n measurements' expectation; ``(index, warning or None)``."""
     within = np.flatnonzero(chi2 <= n)
     if within.size == 0:
-        return 0, (f"no lam brings chi2 down to n = {n} (smallest {chi2.min():.3g}): the errors may be "
-                   f"underestimated")
+        return 0, (f"no lam brings chi2 down to n = {n} (smallest {chi2.min():.3g}): the errors may be underestimated")
     return int(within[-1]), None
 
 

@@ -37,14 +37,22 @@ def forrester_by_name(x):
 
 
 _H6_ALPHA = np.array([1.0, 1.2, 3.0, 3.2])
-_H6_A = np.array([
-    [10, 3, 17, 3.5, 1.7, 8], [0.05, 10, 17, 0.1, 8, 14],
-    [3, 3.5, 1.7, 10, 17, 8], [17, 8, 0.05, 10, 0.1, 14],
-])
-_H6_P = 1e-4 * np.array([
-    [1312, 1696, 5569, 124, 8283, 5886], [2329, 4135, 8307, 3736, 1004, 9991],
-    [2348, 1451, 3522, 2883, 3047, 6650], [4047, 8828, 8732, 5743, 1091, 381],
-])
+_H6_A = np.array(
+    [
+        [10, 3, 17, 3.5, 1.7, 8],
+        [0.05, 10, 17, 0.1, 8, 14],
+        [3, 3.5, 1.7, 10, 17, 8],
+        [17, 8, 0.05, 10, 0.1, 14],
+    ]
+)
+_H6_P = 1e-4 * np.array(
+    [
+        [1312, 1696, 5569, 124, 8283, 5886],
+        [2329, 4135, 8307, 3736, 1004, 9991],
+        [2348, 1451, 3522, 2883, 3047, 6650],
+        [4047, 8828, 8732, 5743, 1091, 381],
+    ]
+)
 
 
 def hartmann6(x):
@@ -54,10 +62,20 @@ def hartmann6(x):
 #: name -> (function, lower, upper, optimum value, optimum locations)
 BENCHMARKS = {
     "forrester": (forrester, [0.0], [1.0], -6.020740055767083, [[0.7572487144081974]]),
-    "branin": (branin, [-5.0, 0.0], [10.0, 15.0], 0.39788735772973816,
-               [[-np.pi, 12.275], [np.pi, 2.275], [9.42477796076938, 2.475]]),
-    "hartmann6": (hartmann6, [0.0] * 6, [1.0] * 6, -3.3223680114155147,
-                  [[0.20168952, 0.15001069, 0.47687398, 0.27533243, 0.31165162, 0.65730054]]),
+    "branin": (
+        branin,
+        [-5.0, 0.0],
+        [10.0, 15.0],
+        0.39788735772973816,
+        [[-np.pi, 12.275], [np.pi, 2.275], [9.42477796076938, 2.475]],
+    ),
+    "hartmann6": (
+        hartmann6,
+        [0.0] * 6,
+        [1.0] * 6,
+        -3.3223680114155147,
+        [[0.20168952, 0.15001069, 0.47687398, 0.27533243, 0.31165162, 0.65730054]],
+    ),
 }
 
 
@@ -79,8 +97,13 @@ class BlackBox(Problem):
             problem=self,
             x=np.empty((0, dim)),
             y=np.empty(0),
-            meta={"function": self.values["function"], "optimum_value": best, "optimum_locations": where,
-                  "noise_sd": self.values["noise_sd"], "noise_seed": int(rng.integers(2**31))},
+            meta={
+                "function": self.values["function"],
+                "optimum_value": best,
+                "optimum_locations": where,
+                "noise_sd": self.values["noise_sd"],
+                "noise_seed": int(rng.integers(2**31)),
+            },
         )
 
     def objective(self, dataset):
@@ -97,5 +120,12 @@ class BlackBox(Problem):
             words = np.ascontiguousarray(np.asarray(x, dtype=float)).view(np.uint32)
             return function(x) + noise_sd * np.random.default_rng([seed, *words.tolist()]).standard_normal()
 
-        return Objective(noisy, names, (lower, upper), optimum_value=best, optimum_locations=where,
-                         noise_sd=None, true_function=function)
+        return Objective(
+            noisy,
+            names,
+            (lower, upper),
+            optimum_value=best,
+            optimum_locations=where,
+            noise_sd=None,
+            true_function=function,
+        )

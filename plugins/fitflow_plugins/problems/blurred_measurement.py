@@ -65,16 +65,21 @@ class BlurredMeasurement(Problem):
         "y": Setting("y", str, "column of the measured values"),
         "sigma": Setting(None, str, "column of per-point standard errors (default: unknown)"),
         "truth": Setting(None, str, "column of the true signal, for a rehearsal file made from a known signal"),
-        "kernel": Setting(None, str, "response as an expression of the offset u = x - s, e.g. "
-                                     "'exp(-0.5*(u/0.3)**2)'"),
+        "kernel": Setting(None, str, "response as an expression of the offset u = x - s, e.g. 'exp(-0.5*(u/0.3)**2)'"),
         "kernel_file": Setting(None, str, "sampled response: a file with offset and response columns"),
         "kernel_x": Setting("offset", str, "offset column of kernel_file"),
         "kernel_y": Setting("response", str, "response column of kernel_file"),
-        "response_file": Setting(None, str, "NPZ with the response matrix 'R' (measurements x grid) and "
-                                            "optionally its 'grid'"),
+        "response_file": Setting(
+            None, str, "NPZ with the response matrix 'R' (measurements x grid) and optionally its 'grid'"
+        ),
         "normalise": Setting(True, bool, "scale a kernel to unit area (blurring conserves the integral)"),
-        "grid_points": Setting(None, int, "unknowns evenly spread over the measured range (default: the "
-                                          "measurement's own x)", minimum=2, maximum=5_000),
+        "grid_points": Setting(
+            None,
+            int,
+            "unknowns evenly spread over the measured range (default: the measurement's own x)",
+            minimum=2,
+            maximum=5_000,
+        ),
     }
     fast_settings = {}  # set below, once the example files' paths are known
 
@@ -82,13 +87,21 @@ class BlurredMeasurement(Problem):
         v = self.values
         given = [k for k in ("kernel", "kernel_file", "response_file") if v[k] is not None]
         if len(given) != 1:
-            raise SettingsError(f"{self.label()}: give exactly one of kernel, kernel_file and response_file; "
-                                f"got {given or 'none'}", plugin=self.name, key="kernel", value=given)
+            raise SettingsError(
+                f"{self.label()}: give exactly one of kernel, kernel_file and response_file; got {given or 'none'}",
+                plugin=self.name,
+                key="kernel",
+                value=given,
+            )
         if v["kernel"] is not None:
             self._kernel_function()  # a bad expression stops the plan with its own message
         if v["response_file"] is not None and v["grid_points"] is not None:
-            raise SettingsError(f"{self.label()}: a response matrix fixes its grid; leave out grid_points",
-                                plugin=self.name, key="grid_points", value=v["grid_points"])
+            raise SettingsError(
+                f"{self.label()}: a response matrix fixes its grid; leave out grid_points",
+                plugin=self.name,
+                key="grid_points",
+                value=v["grid_points"],
+            )
         self.capability_note = "linear in the unknown signal (y = R f): a deconvolution"
 
     def input_files(self):
@@ -102,8 +115,13 @@ class BlurredMeasurement(Problem):
         data = read_observations(v["file"], [v["x"]], v["y"], v["sigma"])
         if np.any(np.diff(data.x) <= 0):
             row = int(np.flatnonzero(np.diff(data.x) <= 0)[0]) + 2
-            raise DataError("must increase strictly from row to row (a measurement grid)", file=v["file"],
-                            key=v["x"], row=row, value=float(data.x[row - 1]))
+            raise DataError(
+                "must increase strictly from row to row (a measurement grid)",
+                file=v["file"],
+                key=v["x"],
+                row=row,
+                value=float(data.x[row - 1]),
+            )
         return data
 
     def _kernel_function(self):
@@ -128,11 +146,20 @@ class BlurredMeasurement(Problem):
             raise DataError(f"has {u.size} samples; a response needs at least 3", file=v["kernel_file"])
         if np.any(np.diff(u) <= 0):
             row = int(np.flatnonzero(np.diff(u) <= 0)[0]) + 2
-            raise DataError("offsets must increase strictly", file=v["kernel_file"], key=v["kernel_x"], row=row,
-                            value=float(u[row - 1]))
+            raise DataError(
+                "offsets must increase strictly",
+                file=v["kernel_file"],
+                key=v["kernel_x"],
+                row=row,
+                value=float(u[row - 1]),
+            )
         if not u[0] <= 0 <= u[-1]:
-            raise DataError(f"offsets span [{u[0]:g}, {u[-1]:g}], which does not include 0: give them relative "
-                            f"to the response's centre", file=v["kernel_file"], key=v["kernel_x"])
+            raise DataError(
+                f"offsets span [{u[0]:g}, {u[-1]:g}], which does not include 0: give them relative "
+                f"to the response's centre",
+                file=v["kernel_file"],
+                key=v["kernel_x"],
+            )
         return u, k
 
     def _kernel_and_area(self):
@@ -152,13 +179,18 @@ class BlurredMeasurement(Problem):
                 values = kernel(fine)
             if not np.all(np.isfinite(values)):
                 bad = fine[~np.isfinite(values)][0]
-                raise DataError(f"the kernel is not finite at u = {bad:g}", file="<config>", key="kernel",
-                                value=v["kernel"])
+                raise DataError(
+                    f"the kernel is not finite at u = {bad:g}", file="<config>", key="kernel", value=v["kernel"]
+                )
             area = float(np.trapezoid(values, fine))
             where, what = "<config>", "kernel"
         if v["normalise"] and not (np.isfinite(area) and abs(area) > 0):
-            raise DataError(f"the response sums to {area:g} over its support, so it cannot be normalised to "
-                            f"unit area (set normalise: false if that is intended)", file=where, key=what)
+            raise DataError(
+                f"the response sums to {area:g} over its support, so it cannot be normalised to "
+                f"unit area (set normalise: false if that is intended)",
+                file=where,
+                key=what,
+            )
         return kernel, area
 
     def _matrix(self, n_measurements):
@@ -175,11 +207,16 @@ class BlurredMeasurement(Problem):
             matrix = np.asarray(archive["R"], dtype=float)
             grid = np.asarray(archive["grid"], dtype=float) if "grid" in archive.files else None
         if matrix.ndim != 2 or matrix.shape[0] != n_measurements:
-            raise DataError(f"'R' has shape {matrix.shape}; it needs one row per measurement: "
-                            f"({n_measurements}, number of grid points)", file=path, key="R")
+            raise DataError(
+                f"'R' has shape {matrix.shape}; it needs one row per measurement: "
+                f"({n_measurements}, number of grid points)",
+                file=path,
+                key="R",
+            )
         if grid is not None and grid.shape != (matrix.shape[1],):
-            raise DataError(f"'grid' has shape {grid.shape} but 'R' has {matrix.shape[1]} columns", file=path,
-                            key="grid")
+            raise DataError(
+                f"'grid' has shape {grid.shape} but 'R' has {matrix.shape[1]} columns", file=path, key="grid"
+            )
         bad = np.argwhere(~np.isfinite(matrix))
         if bad.size:
             raise DataError(f"'R' is not finite at row {bad[0][0] + 1}, column {bad[0][1] + 1}", file=path, key="R")
@@ -221,9 +258,12 @@ class BlurredMeasurement(Problem):
 
         matrix = design(data.x)
         if not np.all(np.isfinite(matrix)) or not np.any(matrix):
-            raise DataError("the response is zero or not finite on this grid: is the kernel far narrower than the "
-                            "grid spacing, or centred away from 0?", file=self.values["kernel_file"] or "<config>",
-                            key="kernel")
+            raise DataError(
+                "the response is zero or not finite on this grid: is the kernel far narrower than the "
+                "grid spacing, or centred away from 0?",
+                file=self.values["kernel_file"] or "<config>",
+                key="kernel",
+            )
         return matrix, grid, design
 
     def check_inputs(self):
@@ -239,12 +279,21 @@ class BlurredMeasurement(Problem):
         if v["truth"] is not None:
             column = read_observations(v["file"], [v["x"]], v["truth"]).y
             if grid.shape != data.x.shape or not np.array_equal(grid, data.x):
-                raise DataError("a truth column needs the unknowns on the measurement grid (leave out grid_points)",
-                                file=v["file"], key=v["truth"])
+                raise DataError(
+                    "a truth column needs the unknowns on the measurement grid (leave out grid_points)",
+                    file=v["file"],
+                    key=v["truth"],
+                )
             truth = column
-        return Dataset(problem=self, x=data.x.copy(), y=data.y.copy(),
-                       sigma=None if data.sigma is None else data.sigma.copy(), grid_x=grid, grid_y=truth,
-                       meta={"measured": truth is None, "columns": {"x": [v["x"]], "y": v["y"], "sigma": v["sigma"]}})
+        return Dataset(
+            problem=self,
+            x=data.x.copy(),
+            y=data.y.copy(),
+            sigma=None if data.sigma is None else data.sigma.copy(),
+            grid_x=grid,
+            grid_y=truth,
+            meta={"measured": truth is None, "columns": {"x": [v["x"]], "y": v["y"], "sigma": v["sigma"]}},
+        )
 
     def model(self, dataset):
         _, grid, design = self.response()
@@ -264,8 +313,14 @@ def _example_files():
     from pathlib import Path
 
     data = Path(__file__).resolve().parents[1] / "data"
-    return {"file": str(data / "blurred_spectrum.csv"), "x": "energy", "y": "counts", "sigma": "error",
-            "truth": "true_counts", "kernel_file": str(data / "instrument_response.csv")}
+    return {
+        "file": str(data / "blurred_spectrum.csv"),
+        "x": "energy",
+        "y": "counts",
+        "sigma": "error",
+        "truth": "true_counts",
+        "kernel_file": str(data / "instrument_response.csv"),
+    }
 
 
 BlurredMeasurement.fast_settings = _example_files()

@@ -68,8 +68,10 @@ class CosineSeries(Problem):
             function=lambda t, theta: self.design(t) @ theta,
             param_names=self.param_names(),
             p0=np.zeros(self.values["n_modes"]),
-            bounds=(np.full(self.values["n_modes"], -self.values["coefficient_bound"]),
-                    np.full(self.values["n_modes"], self.values["coefficient_bound"])),
+            bounds=(
+                np.full(self.values["n_modes"], -self.values["coefficient_bound"]),
+                np.full(self.values["n_modes"], self.values["coefficient_bound"]),
+            ),
             design=self.design,
         )
 

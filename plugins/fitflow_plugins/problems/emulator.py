@@ -66,8 +66,13 @@ class SpectralLineEmulator(Problem):
         "n_train": Setting(200, int, "simulation runs in the training design", minimum=2, maximum=100_000),
         "n_test": Setting(500, int, "held-out runs the emulators are scored on", minimum=10, maximum=100_000),
         "design": Setting("lhs", str, "space-filling design of the training runs", choices=("lhs", "sobol")),
-        "noise": Setting(0.0, float, "scatter added to training runs, as a fraction of each output's spread",
-                         minimum=0.0, maximum=10.0),
+        "noise": Setting(
+            0.0,
+            float,
+            "scatter added to training runs, as a fraction of each output's spread",
+            minimum=0.0,
+            maximum=10.0,
+        ),
     }
     fast_settings = {"n_train": 40, "n_test": 50}
     resources = {"threads": 1, "mem_mb": 1000, "runtime": 5}
@@ -75,9 +80,13 @@ class SpectralLineEmulator(Problem):
     def check_settings(self):
         v = self.values
         if v["n_train"] < len(INPUTS) + 1:
-            raise SettingsError(f"{self.label()}: n_train = {v['n_train']}: a design that small cannot determine a function of "
-                                f"{len(INPUTS)} inputs; use at least {len(INPUTS) + 1}",
-                                plugin=self.name, key="n_train", value=v["n_train"])
+            raise SettingsError(
+                f"{self.label()}: n_train = {v['n_train']}: a design that small cannot determine a function of "
+                f"{len(INPUTS)} inputs; use at least {len(INPUTS) + 1}",
+                plugin=self.name,
+                key="n_train",
+                value=v["n_train"],
+            )
 
     def _design(self, rng):
         from scipy.stats import qmc
@@ -100,6 +109,17 @@ class SpectralLineEmulator(Problem):
         if v["noise"] > 0:
             sigma = np.broadcast_to(v["noise"] * np.std(test_y, axis=0), y.shape).copy()
             y = y + sigma * rng.standard_normal(y.shape)
-        return Dataset(problem=self, x=x, y=y, sigma=sigma, grid_x=test_x, grid_y=test_y,
-                       meta={"outputs": list(OUTPUTS), "inputs": list(INPUTS), "held_out_test_set": True,
-                             "columns": {"x": list(INPUTS), "y": ", ".join(OUTPUTS)}})
+        return Dataset(
+            problem=self,
+            x=x,
+            y=y,
+            sigma=sigma,
+            grid_x=test_x,
+            grid_y=test_y,
+            meta={
+                "outputs": list(OUTPUTS),
+                "inputs": list(INPUTS),
+                "held_out_test_set": True,
+                "columns": {"x": list(INPUTS), "y": ", ".join(OUTPUTS)},
+            },
+        )

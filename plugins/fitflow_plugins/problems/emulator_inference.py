@@ -28,8 +28,13 @@ class EmulatorInference(Problem):
     capabilities = frozenset({"parametric", "emulation"})
     settings = {
         "n_design": Setting(200, int, "simulation runs an emulator may be trained on", minimum=5, maximum=100_000),
-        "noise": Setting(0.02, float, "observation noise, as a fraction of each output's spread over the box",
-                         minimum=1e-6, maximum=10.0),
+        "noise": Setting(
+            0.02,
+            float,
+            "observation noise, as a fraction of each output's spread over the box",
+            minimum=1e-6,
+            maximum=10.0,
+        ),
     }
     fast_settings = {"n_design": 60}
     resources = {"threads": 1, "mem_mb": 1000, "runtime": 5}
@@ -49,13 +54,20 @@ class EmulatorInference(Problem):
         truth = rng.uniform(*BOX)
         sigma = v["noise"] * self._spread()
         observed = spectral_line(truth)[0] + sigma * rng.standard_normal(len(OUTPUTS))
-        design = qmc.scale(qmc.LatinHypercube(len(INPUTS), seed=int(rng.integers(2**31))).random(v["n_design"]),
-                           *BOX)
-        return Dataset(problem=self, x=np.arange(len(OUTPUTS), dtype=float), y=observed, sigma=sigma,
-                       truth_params=dict(zip(INPUTS, truth)),
-                       extras={"design_x": design, "design_y": spectral_line(design)},
-                       meta={"observed_outputs": list(OUTPUTS), "inputs": list(INPUTS),
-                             "columns": {"x": ["output index (" + ", ".join(OUTPUTS) + ")"], "y": "observed value"}})
+        design = qmc.scale(qmc.LatinHypercube(len(INPUTS), seed=int(rng.integers(2**31))).random(v["n_design"]), *BOX)
+        return Dataset(
+            problem=self,
+            x=np.arange(len(OUTPUTS), dtype=float),
+            y=observed,
+            sigma=sigma,
+            truth_params=dict(zip(INPUTS, truth)),
+            extras={"design_x": design, "design_y": spectral_line(design)},
+            meta={
+                "observed_outputs": list(OUTPUTS),
+                "inputs": list(INPUTS),
+                "columns": {"x": ["output index (" + ", ".join(OUTPUTS) + ")"], "y": "observed value"},
+            },
+        )
 
     def model(self, dataset):
         def simulate(x, theta):

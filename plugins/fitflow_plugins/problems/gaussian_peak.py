@@ -28,9 +28,7 @@ def gaussian_jacobian(x, theta):
     amplitude, mu, sigma, _ = theta
     z = (x - mu) / sigma
     bump = np.exp(-0.5 * z**2)
-    return np.column_stack(
-        [bump, amplitude * bump * z / sigma, amplitude * bump * z**2 / sigma, np.ones_like(x)]
-    )
+    return np.column_stack([bump, amplitude * bump * z / sigma, amplitude * bump * z**2 / sigma, np.ones_like(x)])
 
 
 def starting_guess(x, y):

@@ -26,11 +26,17 @@ from fitflow.inputs.space import SearchSpace
 __all__ = ["UserObjective", "RUNNER_SETTINGS", "observation_from_run", "runner_from_settings", "runner_input_files"]
 
 RUNNER_SETTINGS = {
-    "parameters": Setting(None, object, "named parameters and bounds: {name: [lower, upper]} or "
-                          "{name: {bounds: [lower, upper], type: int}}", nullable=False),
+    "parameters": Setting(
+        None,
+        object,
+        "named parameters and bounds: {name: [lower, upper]} or {name: {bounds: [lower, upper], type: int}}",
+        nullable=False,
+    ),
     "function": Setting(None, str, "a Python callable 'package.module:function' or 'path/file.py:function'"),
     "command": Setting(None, object, "a program: a list of arguments (or one string) with {parameter} placeholders"),
-    "output_file": Setting(None, str, "read the program's result from this file in its folder (default: last line of stdout)"),
+    "output_file": Setting(
+        None, str, "read the program's result from this file in its folder (default: last line of stdout)"
+    ),
     "timeout_s": Setting(None, float, "wall-clock limit of one run; past it the run is failed", minimum=0.001),
 }
 
@@ -69,12 +75,16 @@ def observation_from_run(record, sign):
     outputs = record.outputs
     if isinstance(outputs, dict):
         if "value" not in outputs or set(outputs) - {"value", "error"}:
-            return Observation(np.nan, status="failed",
-                               reason=f"a JSON result needs the keys value (and error); got {sorted(outputs)}")
+            return Observation(
+                np.nan, status="failed", reason=f"a JSON result needs the keys value (and error); got {sorted(outputs)}"
+            )
         outputs = [outputs["value"]] + ([outputs["error"]] if "error" in outputs else [])
     if len(outputs) not in (1, 2):
-        return Observation(np.nan, status="failed",
-                           reason=f"expected one number (or value and standard error); got {len(outputs)}: {outputs}")
+        return Observation(
+            np.nan,
+            status="failed",
+            reason=f"expected one number (or value and standard error); got {len(outputs)}: {outputs}",
+        )
     return parse_observation(outputs[0] if len(outputs) == 1 else tuple(outputs), sign)
 
 
@@ -87,8 +97,9 @@ class UserObjective(Problem):
     settings = {
         **RUNNER_SETTINGS,
         "direction": Setting("minimise", str, "minimise or maximise the value", choices=("minimise", "maximise")),
-        "noise_sd": Setting(None, float, "known noise of one evaluation (0: exact; unset: learned from the data)",
-                            minimum=0.0),
+        "noise_sd": Setting(
+            None, float, "known noise of one evaluation (0: exact; unset: learned from the data)", minimum=0.0
+        ),
     }
     fast_settings = {
         "parameters": {"x": [0.0, 1.0]},
@@ -108,8 +119,12 @@ class UserObjective(Problem):
         return -1.0 if self.values["direction"] == "maximise" else 1.0
 
     def generate(self, rng):
-        return Dataset(problem=self, x=np.empty((0, self.space.dim)), y=np.empty(0),
-                       meta={"parameters": self.space.to_config(), "direction": self.values["direction"]})
+        return Dataset(
+            problem=self,
+            x=np.empty((0, self.space.dim)),
+            y=np.empty(0),
+            meta={"parameters": self.space.to_config(), "direction": self.values["direction"]},
+        )
 
     def run_point(self, params, workdir):
         """One evaluation at ``params`` (by name) in the folder ``workdir``: an Observation
@@ -128,5 +143,11 @@ class UserObjective(Problem):
             folder["runs"] = folder.get("runs", 0) + 1
             return self.run_point(space.as_dict(x), Path(folder["root"].name) / f"run-{folder['runs']}")[0]
 
-        return Objective(evaluate, space.names, (space.lower, space.upper), noise_sd=self.values["noise_sd"],
-                         space=space, sign=self.sign)
+        return Objective(
+            evaluate,
+            space.names,
+            (space.lower, space.upper),
+            noise_sd=self.values["noise_sd"],
+            space=space,
+            sign=self.sign,
+        )

@@ -37,8 +37,13 @@ class Simulate(UserModelProblem):
         "grid_points": Setting(400, int, "points of the dense truth grid", minimum=2, maximum=100_000),
     }
     fast_settings = {
-        "model": "b1*(1 - exp(-b2*t))", "params": ["b1", "b2"], "p0": [1.0, 1.0], "truth": [2.5, 0.45],
-        "noise": 0.03, "file": EXAMPLE_FILE, "x": ["t"],
+        "model": "b1*(1 - exp(-b2*t))",
+        "params": ["b1", "b2"],
+        "p0": [1.0, 1.0],
+        "truth": [2.5, 0.45],
+        "noise": 0.03,
+        "file": EXAMPLE_FILE,
+        "x": ["t"],
     }
 
     def check_settings(self):
@@ -46,14 +51,22 @@ class Simulate(UserModelProblem):
         check_column_names(self, v["x"])
         v = self.check_model()
         if len(v["truth"]) != len(v["params"]):
-            raise SettingsError(f"{self.label()}: 'truth' needs one value per parameter ({len(v['params'])})",
-                                plugin=self.name, key="truth", value=v["truth"])
+            raise SettingsError(
+                f"{self.label()}: 'truth' needs one value per parameter ({len(v['params'])})",
+                plugin=self.name,
+                key="truth",
+                value=v["truth"],
+            )
         if v["noise"] <= 0:
             raise SettingsError(f"{self.label()}: 'noise' must be > 0", plugin=self.name, key="noise", value=v["noise"])
         if v["file"] is None:
             if len(v["x"]) != 1:
-                raise SettingsError(f"{self.label()}: several x columns need a 'file' to read them from",
-                                    plugin=self.name, key="x", value=v["x"])
+                raise SettingsError(
+                    f"{self.label()}: several x columns need a 'file' to read them from",
+                    plugin=self.name,
+                    key="x",
+                    value=v["x"],
+                )
             require_increasing(self, v, "x_min", "x_max")
         self.capabilities, self.capability_note = model_capabilities(v, v["x"], {"regression"})
 
@@ -89,6 +102,9 @@ class Simulate(UserModelProblem):
             truth_params=dict(zip(v["params"], truth)),
             grid_x=grid,
             grid_y=model(grid, truth),
-            meta={"rehearsal": True, "capability_note": self.capability_note,
-                  "columns": {"x": v["x"], "y": "simulated y"}},
+            meta={
+                "rehearsal": True,
+                "capability_note": self.capability_note,
+                "columns": {"x": v["x"], "y": "simulated y"},
+            },
         )

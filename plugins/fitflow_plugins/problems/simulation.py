@@ -63,18 +63,25 @@ class UserSimulation(Problem):
     deterministic = True
     settings = {
         **RUNNER_SETTINGS,
-        "outputs": Setting(None, list, "names of the simulation's outputs, in the order it returns them",
-                           item_type=str, nullable=False),
+        "outputs": Setting(
+            None, list, "names of the simulation's outputs, in the order it returns them", item_type=str, nullable=False
+        ),
         "n_train": Setting(50, int, "runs in the training design", minimum=2, maximum=100_000),
         "n_test": Setting(20, int, "held-out runs the emulators are scored on", minimum=1, maximum=100_000),
-        "design": Setting("sobol", str, "space-filling design (sobol: nested, so growing n_train reuses runs)",
-                          choices=("sobol", "lhs")),
+        "design": Setting(
+            "sobol",
+            str,
+            "space-filling design (sobol: nested, so growing n_train reuses runs)",
+            choices=("sobol", "lhs"),
+        ),
         "design_seed": Setting(0, int, "seed of the design and of the held-out points", minimum=0),
     }
     fast_settings = {
         "parameters": {"log10_density": [17.0, 19.0], "temperature": [5.0, 50.0], "velocity": [-50.0, 50.0]},
         "function": "fitflow_plugins.problems.emulator:spectral_line_by_name",
-        "outputs": ["width", "shift", "ratio"], "n_train": 30, "n_test": 10,
+        "outputs": ["width", "shift", "ratio"],
+        "n_train": 30,
+        "n_test": 10,
     }
     resources = {"threads": 1, "mem_mb": 1000, "runtime": 60}
 
@@ -83,16 +90,28 @@ class UserSimulation(Problem):
         self.space, self.runner = runner_from_settings(self)
         names = v["outputs"]
         if not names or len(set(names)) != len(names) or not all(n.isidentifier() for n in names):
-            raise SettingsError(f"{self.label()}: 'outputs' must list distinct output names (identifiers)",
-                                plugin=self.name, key="outputs", value=names)
+            raise SettingsError(
+                f"{self.label()}: 'outputs' must list distinct output names (identifiers)",
+                plugin=self.name,
+                key="outputs",
+                value=names,
+            )
         if v["n_train"] <= self.space.dim:
-            raise SettingsError(f"{self.label()}: n_train = {v['n_train']} runs cannot determine a function of "
-                                f"{self.space.dim} parameters; use at least {self.space.dim + 1}",
-                                plugin=self.name, key="n_train", value=v["n_train"])
+            raise SettingsError(
+                f"{self.label()}: n_train = {v['n_train']} runs cannot determine a function of "
+                f"{self.space.dim} parameters; use at least {self.space.dim + 1}",
+                plugin=self.name,
+                key="n_train",
+                value=v["n_train"],
+            )
         if v["n_test"] > v["n_train"]:
-            raise SettingsError(f"{self.label()}: the held-out set (n_test = {v['n_test']}) is larger than the "
-                                f"design (n_train = {v['n_train']}); spend the runs on training",
-                                plugin=self.name, key="n_test", value=v["n_test"])
+            raise SettingsError(
+                f"{self.label()}: the held-out set (n_test = {v['n_test']}) is larger than the "
+                f"design (n_train = {v['n_train']}); spend the runs on training",
+                plugin=self.name,
+                key="n_test",
+                value=v["n_test"],
+            )
 
     def input_files(self):
         """The user's script or program, when it is a file here: editing it reruns the runs."""
@@ -110,19 +129,25 @@ class UserSimulation(Problem):
             # The first n points of one scrambled sequence (drawn as a power-of-two block, scipy's
             # recipe): the design of size n is nested in every larger one.
             block = int(np.ceil(np.log2(v["n_train"])))
-            unit = qmc.Sobol(space.dim, scramble=True, seed=v["design_seed"]).random_base2(block)[:v["n_train"]]
+            unit = qmc.Sobol(space.dim, scramble=True, seed=v["design_seed"]).random_base2(block)[: v["n_train"]]
         else:
             unit = qmc.LatinHypercube(space.dim, seed=v["design_seed"]).random(v["n_train"])
         test = np.random.default_rng([v["design_seed"], 1]).uniform(size=(v["n_test"], space.dim))
-        return ([(f"train-{i:05d}", space.as_dict(space.from_unit(u))) for i, u in enumerate(unit)]
-                + [(f"test-{i:05d}", space.as_dict(space.from_unit(u))) for i, u in enumerate(test)])
+        return [(f"train-{i:05d}", space.as_dict(space.from_unit(u))) for i, u in enumerate(unit)] + [
+            (f"test-{i:05d}", space.as_dict(space.from_unit(u))) for i, u in enumerate(test)
+        ]
 
     def run_id(self, params):
         """A run's identity: a hash of what it runs and where, so equal runs are shared
         (between sweep values) and a changed program or parameter is a new run."""
         v = self.values
-        what = {"function": v["function"], "command": v["command"], "output_file": v["output_file"],
-                "timeout_s": v["timeout_s"], "params": params}
+        what = {
+            "function": v["function"],
+            "command": v["command"],
+            "output_file": v["output_file"],
+            "timeout_s": v["timeout_s"],
+            "params": params,
+        }
         return hashlib.sha256(json.dumps(what, sort_keys=True).encode()).hexdigest()[:16]
 
     def run(self, params, workdir):
@@ -144,15 +169,28 @@ class UserSimulation(Problem):
         (train, y), (test, test_y) = kept["train"], kept["test"]
         x, test_x = self.space.features(train), self.space.features(test)
         if len(x) <= self.space.dim:
-            raise ValueError(f"only {len(x)} of {self.values['n_train']} training runs succeeded; "
-                             f"first failure: {failed[0]['reason'] if failed else '-'}")
+            raise ValueError(
+                f"only {len(x)} of {self.values['n_train']} training runs succeeded; "
+                f"first failure: {failed[0]['reason'] if failed else '-'}"
+            )
         if not len(test_x):
             raise ValueError("every held-out run failed; first failure: " + failed[-1]["reason"])
         inputs = self.space.feature_names()
-        return Dataset(problem=self, x=x, y=np.array(y), grid_x=test_x, grid_y=np.array(test_y),
-                       meta={"outputs": list(names), "inputs": inputs, "held_out_test_set": True,
-                             "failed_runs": failed, "n_runs": len(self.runs()),
-                             "columns": {"x": inputs, "y": ", ".join(names)}})
+        return Dataset(
+            problem=self,
+            x=x,
+            y=np.array(y),
+            grid_x=test_x,
+            grid_y=np.array(test_y),
+            meta={
+                "outputs": list(names),
+                "inputs": inputs,
+                "held_out_test_set": True,
+                "failed_runs": failed,
+                "n_runs": len(self.runs()),
+                "columns": {"x": inputs, "y": ", ".join(names)},
+            },
+        )
 
     def generate(self, rng):
         """All runs in this process, one after another (the workflow runs each as a job)."""

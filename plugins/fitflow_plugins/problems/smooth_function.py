@@ -15,7 +15,7 @@ __all__ = ["SmoothFunction", "FUNCTIONS"]
 FUNCTIONS = {
     "damped_cosine": lambda x: np.cos(20 * x) * np.exp(-2 * x),
     "sine": lambda x: np.sin(2 * np.pi * x),
-    "bumps": lambda x: np.exp(-((x - 0.3) / 0.05) ** 2) + 0.5 * np.exp(-((x - 0.7) / 0.1) ** 2),
+    "bumps": lambda x: np.exp(-(((x - 0.3) / 0.05) ** 2)) + 0.5 * np.exp(-(((x - 0.7) / 0.1) ** 2)),
 }
 
 
@@ -42,13 +42,17 @@ class SmoothFunction(Problem):
         if (v["gap_start"] is None) != (v["gap_end"] is None):
             raise SettingsError(
                 f"{self.label()} needs both gap_start and gap_end, or neither",
-                plugin=self.name, key="gap_end", value=v["gap_end"],
+                plugin=self.name,
+                key="gap_end",
+                value=v["gap_end"],
             )
         if v["gap_start"] is not None and not v["x_min"] <= v["gap_start"] < v["gap_end"] <= v["x_max"]:
             raise SettingsError(
                 f"{self.label()} needs x_min <= gap_start < gap_end <= x_max; "
                 f"got gap_start={v['gap_start']}, gap_end={v['gap_end']}",
-                plugin=self.name, key="gap_start", value=v["gap_start"],
+                plugin=self.name,
+                key="gap_start",
+                value=v["gap_start"],
             )
 
     def in_gap(self, x):

@@ -51,17 +51,26 @@ def dense_grid(x, n_points):
 
 def check_column_names(plugin, columns):
     if not columns or len(set(columns)) != len(columns):
-        raise SettingsError(f"{plugin.label()}: 'x' must name one or more distinct columns",
-                            plugin=plugin.name, key="x", value=columns)
+        raise SettingsError(
+            f"{plugin.label()}: 'x' must name one or more distinct columns", plugin=plugin.name, key="x", value=columns
+        )
 
 
 def _column_list(plugin, key, value):
     """A column name or a non-empty list of distinct ones, as a list."""
     columns = [value] if isinstance(value, str) else value
-    if (not isinstance(columns, list) or not columns or not all(isinstance(c, str) and c for c in columns)
-            or len(set(columns)) != len(columns)):
-        raise SettingsError(f"{plugin.label()}: '{key}' must name a column or a list of distinct columns; got {value!r}",
-                            plugin=plugin.name, key=key, value=value)
+    if (
+        not isinstance(columns, list)
+        or not columns
+        or not all(isinstance(c, str) and c for c in columns)
+        or len(set(columns)) != len(columns)
+    ):
+        raise SettingsError(
+            f"{plugin.label()}: '{key}' must name a column or a list of distinct columns; got {value!r}",
+            plugin=plugin.name,
+            key=key,
+            value=value,
+        )
     return columns
 
 
@@ -90,19 +99,36 @@ class Table(UserModelProblem):
     deterministic = True
     settings = {
         **FILE_SETTINGS,
-        "file": Setting(None, str, "path of a .csv, .tsv/.tab, .txt/.dat or .npz file, relative to the working directory",
-                        nullable=False),
+        "file": Setting(
+            None,
+            str,
+            "path of a .csv, .tsv/.tab, .txt/.dat or .npz file, relative to the working directory",
+            nullable=False,
+        ),
         "y": Setting("y", object, "response column, or a list of columns for several outputs"),
-        "sigma": Setting(None, object, "column of per-point standard errors (a list, one per y column, for several "
-                                       "outputs; default: unknown)"),
+        "sigma": Setting(
+            None,
+            object,
+            "column of per-point standard errors (a list, one per y column, for several outputs; default: unknown)",
+        ),
         **MODEL_SETTINGS,
-        "cv_folds": Setting(5, int, "folds of the cross-validated prediction error (0: none; capped at the "
-                                    "number of points: leave-one-out)", minimum=0),
+        "cv_folds": Setting(
+            5,
+            int,
+            "folds of the cross-validated prediction error (0: none; capped at the number of points: leave-one-out)",
+            minimum=0,
+        ),
         "grid_points": Setting(400, int, "points of the grid fitted curves are drawn on", minimum=2, maximum=100_000),
     }
     fast_settings = {
-        "file": EXAMPLE_FILE, "x": ["t"], "y": "signal", "sigma": "error",
-        "model": "b1*(1 - exp(-b2*t))", "params": ["b1", "b2"], "p0": [1.0, 1.0], "cv_folds": 3,
+        "file": EXAMPLE_FILE,
+        "x": ["t"],
+        "y": "signal",
+        "sigma": "error",
+        "model": "b1*(1 - exp(-b2*t))",
+        "params": ["b1", "b2"],
+        "p0": [1.0, 1.0],
+        "cv_folds": 3,
     }
 
     def check_settings(self):
@@ -111,24 +137,38 @@ class Table(UserModelProblem):
         self.y_columns = _column_list(self, "y", v["y"])
         self.sigma_columns = None if v["sigma"] is None else _column_list(self, "sigma", v["sigma"])
         if self.sigma_columns is not None and len(self.sigma_columns) != len(self.y_columns):
-            raise SettingsError(f"{self.label()}: give one sigma column per y column ({len(self.y_columns)}); "
-                                f"got {len(self.sigma_columns)}", plugin=self.name, key="sigma", value=v["sigma"])
+            raise SettingsError(
+                f"{self.label()}: give one sigma column per y column ({len(self.y_columns)}); "
+                f"got {len(self.sigma_columns)}",
+                plugin=self.name,
+                key="sigma",
+                value=v["sigma"],
+            )
         taken = {c: "an x column" for c in v["x"]}
         for key, columns in (("y", self.y_columns), ("sigma", self.sigma_columns or [])):
             for column in columns:
                 if column in taken:
-                    raise SettingsError(f"{self.label()}: '{key}' names the column {column!r}, which is already "
-                                        f"{taken[column]}; every role needs its own column",
-                                        plugin=self.name, key=key, value=column)
+                    raise SettingsError(
+                        f"{self.label()}: '{key}' names the column {column!r}, which is already "
+                        f"{taken[column]}; every role needs its own column",
+                        plugin=self.name,
+                        key=key,
+                        value=column,
+                    )
                 taken[column] = "y" if key == "y" else "a sigma column"
         if len(self.y_columns) > 1 and v["model"] is not None:
-            raise SettingsError(f"{self.label()}: a model predicts one response; with several y columns "
-                                f"({', '.join(self.y_columns)}) leave 'model' out and compare gp and mlp",
-                                plugin=self.name, key="model", value=v["model"])
+            raise SettingsError(
+                f"{self.label()}: a model predicts one response; with several y columns "
+                f"({', '.join(self.y_columns)}) leave 'model' out and compare gp and mlp",
+                plugin=self.name,
+                key="model",
+                value=v["model"],
+            )
         v = self.check_model()
         if v["cv_folds"] == 1:
-            raise SettingsError(f"{self.label()}: cv_folds must be 0 (none) or at least 2",
-                                plugin=self.name, key="cv_folds", value=1)
+            raise SettingsError(
+                f"{self.label()}: cv_folds must be 0 (none) or at least 2", plugin=self.name, key="cv_folds", value=1
+            )
         self.capabilities, self.capability_note = model_capabilities(v, v["x"], {"regression"})
 
     #: The observations of :meth:`from_arrays`, held in memory instead of read from ``file``.
@@ -141,8 +181,9 @@ class Table(UserModelProblem):
         columns are. Through the Python API only: a workflow reads files."""
         names = {"y": "y", **({"sigma": "sigma"} if sigma is not None else {}), **settings}
         problem = cls(file=ARRAYS, **names)
-        problem._arrays = observations_from_arrays(x, y, sigma, problem.values["x"], problem.y_columns,
-                                                   problem.sigma_columns)
+        problem._arrays = observations_from_arrays(
+            x, y, sigma, problem.values["x"], problem.y_columns, problem.sigma_columns
+        )
         return problem
 
     def input_files(self):
@@ -159,9 +200,12 @@ class Table(UserModelProblem):
         v = self.values
         n_params = len(v["params"])
         if data.n_points <= max(n_params, 1):
-            raise DataError(f"has {data.n_points} data rows; at least {max(n_params, 1) + 1} are needed"
-                            + (f" to fit {n_params} parameters and estimate the scatter" if n_params else ""),
-                            file=v["file"], value=data.n_points)
+            raise DataError(
+                f"has {data.n_points} data rows; at least {max(n_params, 1) + 1} are needed"
+                + (f" to fit {n_params} parameters and estimate the scatter" if n_params else ""),
+                file=v["file"],
+                value=data.n_points,
+            )
         model = build_model(v, v["x"])
         if model is not None:
             check_model_output(model, data.x, v["model"])
@@ -177,8 +221,11 @@ class Table(UserModelProblem):
             sigma=None if data.sigma is None else data.sigma.copy(),
             grid_x=dense_grid(data.x, v["grid_points"]),
             # More folds than points is leave-one-out.
-            meta={"measured": True, "capability_note": self.capability_note,
-                  "cv_folds": min(v["cv_folds"], data.n_points),
-                  "columns": {"x": v["x"], "y": v["y"], "sigma": v["sigma"]},
-                  **({"outputs": list(self.y_columns)} if len(self.y_columns) > 1 else {})},
+            meta={
+                "measured": True,
+                "capability_note": self.capability_note,
+                "cv_folds": min(v["cv_folds"], data.n_points),
+                "columns": {"x": v["x"], "y": v["y"], "sigma": v["sigma"]},
+                **({"outputs": list(self.y_columns)} if len(self.y_columns) > 1 else {}),
+            },
         )

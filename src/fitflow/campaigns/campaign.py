@@ -68,7 +68,9 @@ class History:
         if self.status is None:
             self.status = np.where(np.isfinite(self.y), "ok", "failed")
         self.status = np.asarray(self.status, dtype=object).reshape(m)
-        self.pending = np.empty((0, d)) if self.pending is None else np.asarray(self.pending, dtype=float).reshape(-1, d)
+        self.pending = (
+            np.empty((0, d)) if self.pending is None else np.asarray(self.pending, dtype=float).reshape(-1, d)
+        )
         if len(self.reasons) != m:
             self.reasons = list(self.reasons) + [""] * (m - len(self.reasons))
 
@@ -207,8 +209,9 @@ def in_callers_sign(sign, value):
     return sign * np.asarray(value, dtype=float) + 0.0 if np.ndim(value) else sign * float(value) + 0.0
 
 
-def minimise(function, parameters, budget=30, batch=1, method="bayesopt", noise_sd=None,
-             maximise=False, seed=0, **settings):
+def minimise(
+    function, parameters, budget=30, batch=1, method="bayesopt", noise_sd=None, maximise=False, seed=0, **settings
+):
     """Optimise a plain Python function of named parameters.
 
     ``function(**params)`` returns a number or ``(value, standard error)``;

@@ -75,30 +75,47 @@ def read_campaign(path):
         raise ConfigError("a campaign file is a mapping of keys", source=source, value=spec)
     unknown = sorted(set(spec) - CAMPAIGN_KEYS)
     if unknown:
-        raise ConfigError(f"unknown key; allowed: {', '.join(sorted(CAMPAIGN_KEYS))}", source=source,
-                          key=unknown[0], value=spec[unknown[0]])
+        raise ConfigError(
+            f"unknown key; allowed: {', '.join(sorted(CAMPAIGN_KEYS))}",
+            source=source,
+            key=unknown[0],
+            value=spec[unknown[0]],
+        )
     space = SearchSpace.from_config(spec.get("parameters"), source=source)
     direction = spec.get("direction", "minimise")
     if direction not in ("minimise", "maximise"):
         raise ConfigError("must be minimise or maximise", source=source, key="direction", value=direction)
     log = spec.get("log")
     if not isinstance(log, str) or not log:
-        raise ConfigError("name the measurement log (a CSV path, relative to this file)", source=source, key="log",
-                          value=log)
+        raise ConfigError(
+            "name the measurement log (a CSV path, relative to this file)", source=source, key="log", value=log
+        )
     seed = spec.get("seed", 0)
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise ConfigError("must be a whole number >= 0", source=source, key="seed", value=seed)
     noise_sd = spec.get("noise_sd")
-    if noise_sd is not None and (isinstance(noise_sd, bool) or not isinstance(noise_sd, (int, float))
-                                 or not math.isfinite(noise_sd) or noise_sd < 0):
+    if noise_sd is not None and (
+        isinstance(noise_sd, bool)
+        or not isinstance(noise_sd, (int, float))
+        or not math.isfinite(noise_sd)
+        or noise_sd < 0
+    ):
         raise ConfigError("must be a number >= 0, or null to learn it", source=source, key="noise_sd", value=noise_sd)
     settings = spec.get("settings") or {}
     if not isinstance(settings, dict):
         raise ConfigError("must be a mapping", source=source, key="settings", value=settings)
     if "n_initial" in spec:
         settings = {**settings, "n_initial": spec["n_initial"]}
-    return Campaign(path, space, -1.0 if direction == "maximise" else 1.0, path.parent / log, seed,
-                    None if noise_sd is None else float(noise_sd), spec.get("method", "bayesopt"), settings)
+    return Campaign(
+        path,
+        space,
+        -1.0 if direction == "maximise" else 1.0,
+        path.parent / log,
+        seed,
+        None if noise_sd is None else float(noise_sd),
+        spec.get("method", "bayesopt"),
+        settings,
+    )
 
 
 def read_log(campaign):
@@ -139,14 +156,19 @@ def read_log(campaign):
                 reason = str(exc) if p.kind == "choice" else f"{cell!r} is not a number"
                 raise DataError(reason, file=path, key=name, row=line_number) from None
             if not (math.isfinite(x[j]) and p.lower <= x[j] <= p.upper):
-                raise DataError(f"{cell} is outside the bounds [{p.lower:g}, {p.upper:g}]", file=path, key=name,
-                                row=line_number)
+                raise DataError(
+                    f"{cell} is outside the bounds [{p.lower:g}, {p.upper:g}]", file=path, key=name, row=line_number
+                )
             if p.kind == "int" and x[j] != round(x[j]):
                 raise DataError(f"{cell} is not a whole number", file=path, key=name, row=line_number)
         key = tuple(x)
         if key in seen:
-            raise DataError(f"repeats the point of row {seen[key]}: average repeated measurements into one row "
-                            "and give their standard error in an 'error' column", file=path, row=line_number)
+            raise DataError(
+                f"repeats the point of row {seen[key]}: average repeated measurements into one row "
+                "and give their standard error in an 'error' column",
+                file=path,
+                row=line_number,
+            )
         seen[key] = line_number
         value = row[column["value"]].strip()
         if value == "":
@@ -158,11 +180,19 @@ def read_log(campaign):
         try:
             number = float(value)
         except ValueError:
-            raise DataError(f"{value!r} is not a number (leave it empty for a pending point, or write 'failed')",
-                            file=path, key="value", row=line_number) from None
+            raise DataError(
+                f"{value!r} is not a number (leave it empty for a pending point, or write 'failed')",
+                file=path,
+                key="value",
+                row=line_number,
+            ) from None
         if not math.isfinite(number):
-            raise DataError(f"{value} is not finite (write 'failed' for a measurement that gave no number)",
-                            file=path, key="value", row=line_number)
+            raise DataError(
+                f"{value} is not finite (write 'failed' for a measurement that gave no number)",
+                file=path,
+                key="value",
+                row=line_number,
+            )
         error = math.nan
         if "error" in column and row[column["error"]].strip():
             cell = row[column["error"]].strip()
@@ -184,16 +214,22 @@ def _check_state(campaign):
     recorded = json.loads(campaign.state_file.read_text())
     now = campaign.state()
     if recorded.get("direction") != now["direction"]:
-        raise ConfigError(f"the direction changed from {recorded.get('direction')} to {now['direction']} since the "
-                          f"log {campaign.log} was started (recorded in {campaign.state_file})",
-                          source=str(campaign.path), key="direction")
+        raise ConfigError(
+            f"the direction changed from {recorded.get('direction')} to {now['direction']} since the "
+            f"log {campaign.log} was started (recorded in {campaign.state_file})",
+            source=str(campaign.path),
+            key="direction",
+        )
     old, new = recorded.get("parameters", {}), now["parameters"]
     for name in sorted(set(old) | set(new)):
         if old.get(name) != new.get(name):
             raise ConfigError(
                 f"parameter {name!r} changed from {old.get(name)} to {new.get(name)} since the log {campaign.log} "
                 f"was started (recorded in {campaign.state_file}); its measurements belong to the old problem: "
-                "start a new log, or restore the bounds", source=str(campaign.path), key=f"parameters.{name}")
+                "start a new log, or restore the bounds",
+                source=str(campaign.path),
+                key=f"parameters.{name}",
+            )
 
 
 def suggest(campaign_path, n, out=None):
@@ -238,11 +274,15 @@ def suggest(campaign_path, n, out=None):
 
 def _print_suggestions(out, campaign, history, suggested, best):
     space = campaign.space
-    out.write(f"{len(history)} measured ({int((~history.ok).sum())} failed), {len(history.pending)} pending "
-              f"before this call; {campaign.log}\n")
+    out.write(
+        f"{len(history)} measured ({int((~history.ok).sum())} failed), {len(history.pending)} pending "
+        f"before this call; {campaign.log}\n"
+    )
     if best is not None:
         sd = "" if not math.isfinite(best.sd) else f" ± {best.sd:.3g}"
-        out.write(f"recommended so far: {space.describe(best.x)}: value {in_callers_sign(campaign.sign, best.mean):.4g}{sd}\n")
+        out.write(
+            f"recommended so far: {space.describe(best.x)}: value {in_callers_sign(campaign.sign, best.mean):.4g}{sd}\n"
+        )
     out.write(f"measure next ({len(suggested)} rows appended, value empty):\n")
     out.write("  " + "  ".join(f"{name:>12}" for name in space.names) + "\n")
     for point in suggested:

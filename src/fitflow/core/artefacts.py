@@ -51,6 +51,7 @@ __all__ = [
 
 _ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
 
+
 def _umask():
     mask = os.umask(0)
     os.umask(mask)
@@ -285,9 +286,16 @@ def write_failed_dataset(folder, problem, message, extra_meta=None):
     """
     folder = Path(folder)
     write_npz(folder / "dataset.npz", {})
-    write_json(folder / "dataset.json", {"problem": problem.name, "problem_version": problem.version,
-                                          "settings": problem.get_settings(), "failed": str(message),
-                                          **(extra_meta or {})})
+    write_json(
+        folder / "dataset.json",
+        {
+            "problem": problem.name,
+            "problem_version": problem.version,
+            "settings": problem.get_settings(),
+            "failed": str(message),
+            **(extra_meta or {}),
+        },
+    )
 
 
 def dataset_failure(folder):

@@ -61,8 +61,7 @@ class PluginNotFoundError(FitflowError, LookupError):
         self.available = sorted(available)
         listing = ", ".join(self.available) or "(none)"
         super().__init__(
-            f"no {group} plugin named '{name}'; available: {listing}. "
-            f"Run 'fitflow plugins' to see what is installed."
+            f"no {group} plugin named '{name}'; available: {listing}. Run 'fitflow plugins' to see what is installed."
         )
 
 

@@ -167,9 +167,11 @@ def _extended_solve(rows, y):
         r_inverse = mpmath.inverse(r)
         covariance = r_inverse * r_inverse.T
         residuals = observed - matrix * mpmath.matrix(theta)
-        return (np.array([float(v) for v in theta]),
-                np.array([[float(covariance[i, j]) for j in range(p)] for i in range(p)]),
-                np.array([float(v) for v in residuals]))
+        return (
+            np.array([float(v) for v in theta]),
+            np.array([[float(covariance[i, j]) for j in range(p)] for i in range(p)]),
+            np.array([float(v) for v in residuals]),
+        )
 
 
 def laplace_covariance(jacobian, names):

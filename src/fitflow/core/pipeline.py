@@ -132,7 +132,9 @@ def safe_fit(method, dataset, rng, key=None, seconds=None):
         if not result.ok:
             log += f"failed: {result.message}\n"
     except TimedOut as exc:
-        result = FitResult.failed(f"{plugin_origin(method, key)}: {exc}; raise the limit with fit_timeout_s in the config")
+        result = FitResult.failed(
+            f"{plugin_origin(method, key)}: {exc}; raise the limit with fit_timeout_s in the config"
+        )
         log = f"failed: {result.message}\n"
     except Exception as exc:  # a plugin bug must not stop the experiment
         result = FitResult.failed(f"{plugin_origin(method, key)} raised {type(exc).__name__} in fit: {exc}")

@@ -27,9 +27,7 @@ DEFAULT_RESOURCES = MappingProxyType({"threads": 1, "mem_mb": 1000, "runtime": 1
 
 #: The problem kinds the built-in plugins use. Third-party plugins may add kinds
 #: of their own; a method serves a problem when they share at least one kind.
-KNOWN_CAPABILITIES = frozenset(
-    {"linear", "parametric", "regression", "deconvolution", "black_box"}
-)
+KNOWN_CAPABILITIES = frozenset({"linear", "parametric", "regression", "deconvolution", "black_box"})
 
 
 class Plugin:
@@ -110,9 +108,7 @@ class Plugin:
         return dict(self.values)
 
     def __repr__(self):
-        changed = {
-            k: v for k, v in self.values.items() if v != self.settings[k].default
-        }
+        changed = {k: v for k, v in self.values.items() if v != self.settings[k].default}
         args = ", ".join(f"{k}={v!r}" for k, v in changed.items())
         return f"{type(self).__name__}({args})"
 
@@ -173,8 +169,12 @@ def _needs_finite_bounds(dataset):
     else:
         return "needs a parametric model or an objective with bounds"
     open_ = [n for n, lo, hi in zip(names, lower, upper) if not (np.isfinite(lo) and np.isfinite(hi))]
-    return f"needs finite bounds on every parameter; {', '.join(open_)} {'has' if len(open_) == 1 else 'have'} " \
-           f"none (give 'lower' and 'upper')" if open_ else None
+    return (
+        f"needs finite bounds on every parameter; {', '.join(open_)} {'has' if len(open_) == 1 else 'have'} "
+        f"none (give 'lower' and 'upper')"
+        if open_
+        else None
+    )
 
 
 def _needs_known_errors(dataset):
@@ -191,11 +191,13 @@ def _needs_distinct_x(dataset):
 
 
 #: What a method may declare in ``requirements``: name -> check giving a reason or None.
-REQUIREMENTS = MappingProxyType({
-    "finite_bounds": _needs_finite_bounds,
-    "known_errors": _needs_known_errors,
-    "distinct_x": _needs_distinct_x,
-})
+REQUIREMENTS = MappingProxyType(
+    {
+        "finite_bounds": _needs_finite_bounds,
+        "known_errors": _needs_known_errors,
+        "distinct_x": _needs_distinct_x,
+    }
+)
 
 
 class Method(Plugin):

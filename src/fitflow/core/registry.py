@@ -80,15 +80,10 @@ class Registry:
             raise PluginLoadError(self.group, name, self.distribution(name), exc) from exc
         base = _BASES[self.group]
         if not (isinstance(cls, type) and issubclass(cls, base)):
-            cause = TypeError(
-                f"entry point '{ep.value}' must name a subclass of fitflow.{base.__name__}; "
-                f"got {cls!r}"
-            )
+            cause = TypeError(f"entry point '{ep.value}' must name a subclass of fitflow.{base.__name__}; got {cls!r}")
             raise PluginLoadError(self.group, name, self.distribution(name), cause)
         if cls.name != name:
-            cause = ValueError(
-                f"class {cls.__name__} declares name '{cls.name}' but is registered as '{name}'"
-            )
+            cause = ValueError(f"class {cls.__name__} declares name '{cls.name}' but is registered as '{name}'")
             raise PluginLoadError(self.group, name, self.distribution(name), cause)
         self._loaded[name] = cls
         return cls

@@ -83,11 +83,15 @@ class Setting:
             if self.required:
                 raise SettingsError(
                     f"the '{key}' setting of {plugin} is required (a {self.type_name}); it has no default",
-                    plugin=plugin, key=key, value=value,
+                    plugin=plugin,
+                    key=key,
+                    value=value,
                 )
             raise SettingsError(
                 f"the '{key}' setting of {plugin} must be a {self.type_name}; got None",
-                plugin=plugin, key=key, value=value,
+                plugin=plugin,
+                key=key,
+                value=value,
             )
         if self.type is list:
             if self.item_type is str and isinstance(value, str):
@@ -96,7 +100,9 @@ class Setting:
                 raise SettingsError(
                     f"the '{key}' setting of {plugin} must be a {self.type_name}; "
                     f"got {value!r} ({type(value).__name__})",
-                    plugin=plugin, key=key, value=value,
+                    plugin=plugin,
+                    key=key,
+                    value=value,
                 )
             return [self._coerce_scalar(v, self.item_type, plugin=plugin, key=key) for v in value]
         if self.type is dict:
@@ -104,7 +110,9 @@ class Setting:
                 raise SettingsError(
                     f"the '{key}' setting of {plugin} must be a mapping of names to {_TYPE_NAMES[self.item_type]}; "
                     f"got {value!r}",
-                    plugin=plugin, key=key, value=value,
+                    plugin=plugin,
+                    key=key,
+                    value=value,
                 )
             return {k: self._coerce_scalar(v, self.item_type, plugin=plugin, key=key) for k, v in value.items()}
         return self._coerce_scalar(value, self.type, plugin=plugin, key=key)
@@ -117,23 +125,31 @@ class Setting:
             raise SettingsError(
                 f"the '{key}' setting of {plugin} must be a {_TYPE_NAMES[kind]}; "
                 f"got {value!r} ({type(value).__name__})",
-                plugin=plugin, key=key, value=value,
+                plugin=plugin,
+                key=key,
+                value=value,
             )
         if self.choices is not None and converted not in self.choices:
             raise SettingsError(
                 f"the '{key}' setting of {plugin} must be one of {list(self.choices)}; got {value!r}",
-                plugin=plugin, key=key, value=value,
+                plugin=plugin,
+                key=key,
+                value=value,
             )
         if kind in (int, float):
             if self.minimum is not None and converted < self.minimum:
                 raise SettingsError(
                     f"the '{key}' setting of {plugin} must be >= {self.minimum}; got {value!r}",
-                    plugin=plugin, key=key, value=value,
+                    plugin=plugin,
+                    key=key,
+                    value=value,
                 )
             if self.maximum is not None and converted > self.maximum:
                 raise SettingsError(
                     f"the '{key}' setting of {plugin} must be <= {self.maximum}; got {value!r}",
-                    plugin=plugin, key=key, value=value,
+                    plugin=plugin,
+                    key=key,
+                    value=value,
                 )
         return converted
 
@@ -182,7 +198,9 @@ def validate_settings(plugin_name, declared, given):
         raise SettingsError(
             f"{plugin_name} has no setting '{key}' (got {key}={given[key]!r}); "
             f"its settings are: {', '.join(sorted(declared)) or '(none)'}",
-            plugin=plugin_name, key=key, value=given[key],
+            plugin=plugin_name,
+            key=key,
+            value=given[key],
         )
     resolved = {}
     for key, spec in declared.items():
@@ -200,5 +218,7 @@ def require_increasing(plugin, values, *keys):
         if not values[low] < values[high]:
             raise SettingsError(
                 f"{plugin.label()} needs {low} < {high}; got {low}={values[low]!r}, {high}={values[high]!r}",
-                plugin=plugin.name, key=high, value=values[high],
+                plugin=plugin.name,
+                key=high,
+                value=values[high],
             )

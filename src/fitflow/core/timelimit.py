@@ -29,7 +29,7 @@ class TimedOut(BaseException):
 @contextlib.contextmanager
 def time_limit(seconds):
     """Raise :class:`TimedOut` in this block after ``seconds`` (``None`` or 0: no limit)."""
-    usable = (seconds and hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread())
+    usable = seconds and hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
     if not usable:
         yield
         return

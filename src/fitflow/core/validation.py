@@ -59,8 +59,9 @@ def result_problems(result, dataset):
     names = tuple(result.params or ())
     if result.params is not None:
         if model is not None and names != tuple(model.param_names):
-            found.append(f"params are named {list(names)}; the model's parameters are {list(model.param_names)}, "
-                         f"in that order")
+            found.append(
+                f"params are named {list(names)}; the model's parameters are {list(model.param_names)}, in that order"
+            )
         if not _finite(list(result.params.values())):
             found.append(f"params are not all finite: {result.params}")
     p = len(names)
@@ -88,8 +89,10 @@ def result_problems(result, dataset):
     n, outputs = dataset.n_points, dataset.y.shape[1:]
     if result.y_fit is not None:
         if _shape(result.y_fit) != (n, *outputs):
-            found.append(f"y_fit has shape {_shape(result.y_fit)}; expected {(n, *outputs)}, one value per "
-                         f"observation{' and output' if outputs else ''}")
+            found.append(
+                f"y_fit has shape {_shape(result.y_fit)}; expected {(n, *outputs)}, one value per "
+                f"observation{' and output' if outputs else ''}"
+            )
         elif not _finite(result.y_fit):
             found.append("y_fit is not finite")
     grid = None if dataset.grid_x is None else len(dataset.grid_x)
@@ -100,8 +103,10 @@ def result_problems(result, dataset):
         if grid is None:
             found.append(f"{field} is given but the dataset has no grid_x to predict on")
         elif _shape(value) != (grid, *outputs):
-            found.append(f"{field} has shape {_shape(value)}; expected {(grid, *outputs)}, one value per point "
-                         f"of grid_x{' and output' if outputs else ''}")
+            found.append(
+                f"{field} has shape {_shape(value)}; expected {(grid, *outputs)}, one value per point "
+                f"of grid_x{' and output' if outputs else ''}"
+            )
         elif not _finite(value) or (field == "grid_std" and np.any(value < 0)):
             found.append(f"{field} must be finite" + (" and >= 0" if field == "grid_std" else ""))
     for name, value in result.arrays.items():
@@ -144,8 +149,10 @@ def extrapolation_warning(dataset):
         return None
     names = dataset.meta.get("inputs") or [f"x{j}" for j in range(grid.shape[1])]
     which = [names[j] for j in np.flatnonzero(outside.any(axis=0))]
-    return (f"{int(outside.any(axis=1).sum())} of {len(grid)} prediction points lie outside the training box "
-            f"(in {', '.join(which)}): there the method extrapolates")
+    return (
+        f"{int(outside.any(axis=1).sum())} of {len(grid)} prediction points lie outside the training box "
+        f"(in {', '.join(which)}): there the method extrapolates"
+    )
 
 
 def dataset_problems(dataset, capabilities=None):
@@ -163,12 +170,16 @@ def dataset_problems(dataset, capabilities=None):
         found.append("there are no observations (only a pure black-box problem may have none)")
     if not (_finite(dataset.x) and _finite(dataset.y)):
         found.append("x and y must be finite")
-    if dataset.sigma is not None and (_shape(dataset.sigma) != _shape(dataset.y) or not _finite(dataset.sigma)
-                                      or np.any(dataset.sigma <= 0)):
+    if dataset.sigma is not None and (
+        _shape(dataset.sigma) != _shape(dataset.y) or not _finite(dataset.sigma) or np.any(dataset.sigma <= 0)
+    ):
         found.append("sigma must hold one finite, positive standard error per observation")
-    if dataset.grid_y is not None and (dataset.grid_x is None or len(dataset.grid_x) != len(dataset.grid_y)
-                                       or dataset.grid_y.shape[1:] != dataset.y.shape[1:]
-                                       or not _finite(dataset.grid_y)):
+    if dataset.grid_y is not None and (
+        dataset.grid_x is None
+        or len(dataset.grid_x) != len(dataset.grid_y)
+        or dataset.grid_y.shape[1:] != dataset.y.shape[1:]
+        or not _finite(dataset.grid_y)
+    ):
         found.append("grid_y must be finite with one value per point of grid_x (and output)")
     if dataset.n_outputs > 1 and capabilities & {"parametric", "linear"}:
         found.append("a response with several outputs cannot be 'parametric' or 'linear' (one model, one output)")
@@ -198,8 +209,9 @@ def _model_problems(dataset, linear):
     if _shape(prediction) != (n,) or not _finite(prediction):
         found.append(f"model(x, p0) must return {n} finite values; got shape {_shape(prediction)}")
     if dataset.truth_params is not None and set(dataset.truth_params) != set(model.param_names):
-        found.append(f"truth_params {sorted(dataset.truth_params)} must name the model's parameters "
-                     f"{list(model.param_names)}")
+        found.append(
+            f"truth_params {sorted(dataset.truth_params)} must name the model's parameters {list(model.param_names)}"
+        )
     if linear:
         if model.design is None:
             found.append("the problem claims 'linear' but its model gives no design matrix (design=None)")
@@ -209,6 +221,8 @@ def _model_problems(dataset, linear):
             if design.shape != (n, model.n_params):
                 found.append(f"design(x) has shape {design.shape}; expected ({n}, {model.n_params})")
             elif not np.allclose(design @ theta, model(dataset.x, theta), rtol=1e-8, atol=1e-12):
-                found.append("design(x) @ theta differs from function(x, theta): the model is not the linear "
-                             "model it claims to be")
+                found.append(
+                    "design(x) @ theta differs from function(x, theta): the model is not the linear "
+                    "model it claims to be"
+                )
     return found

@@ -39,8 +39,13 @@ def compare(dataset, methods=None, seed=0, **settings):
         row = {"method": method.name}
         if not method.serves(dataset.capabilities):
             if methods is not None:  # asked for by name: say why it is not here
-                rows.append({**row, "status": "skipped",
-                             "message": f"serves {sorted(method.capabilities)}; the data are {sorted(dataset.capabilities)}"})
+                rows.append(
+                    {
+                        **row,
+                        "status": "skipped",
+                        "message": f"serves {sorted(method.capabilities)}; the data are {sorted(dataset.capabilities)}",
+                    }
+                )
             continue
         reason = method.can_fit(dataset)
         if reason:
@@ -50,12 +55,20 @@ def compare(dataset, methods=None, seed=0, **settings):
         if result.ok and folds:
             # The same folds for every method (seeded by the comparison, not the method).
             result.diagnostics["cv_rmse"], result.diagnostics["cv_note"] = cross_validation_rmse(
-                method, dataset, as_rng(seed), folds, fold_rng=np.random.default_rng([seed, 1]))
+                method, dataset, as_rng(seed), folds, fold_rng=np.random.default_rng([seed, 1])
+            )
         metrics = evaluate(dataset, result)
         estimates = {f"param.{k}": v for k, v in (result.params or {}).items()}
-        rows.append({**row, "status": metrics.pop("status"), "message": result.message or "",
-                     "wall_time_s": timing["wall_time_s"],
-                     **{k: v for k, v in metrics.items() if not _missing(v)}, **estimates})
+        rows.append(
+            {
+                **row,
+                "status": metrics.pop("status"),
+                "message": result.message or "",
+                "wall_time_s": timing["wall_time_s"],
+                **{k: v for k, v in metrics.items() if not _missing(v)},
+                **estimates,
+            }
+        )
     table = pd.DataFrame(rows)
     table = table[[c for c in LEADING if c in table] + [c for c in table if c not in LEADING]]
     return _best_first(table)

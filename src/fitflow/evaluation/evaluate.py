@@ -155,8 +155,9 @@ def _residual_metrics(dataset, result):
         out = {"residual_rms": float(np.sqrt(np.mean(residuals**2)))}
     else:  # several outputs: each output's RMS relative to its spread, averaged (as for rmse)
         spread = np.std(dataset.y, axis=0)
-        out = {"residual_rms": float(np.mean(np.sqrt(np.mean(residuals**2, axis=0))
-                                             / np.where(spread > 0, spread, 1.0)))}
+        out = {
+            "residual_rms": float(np.mean(np.sqrt(np.mean(residuals**2, axis=0)) / np.where(spread > 0, spread, 1.0)))
+        }
     if dataset.sigma is not None:
         n_params = result.n_effective_params
         if n_params is None:

@@ -14,8 +14,18 @@ __all__ = ["plot_fit", "save_method_figures", "log_scale_if_wide", "PALETTE"]
 #: twelve colour-blind-distinguishable hues before any repeats. One palette for the
 #: per-fit figures and the report.
 PALETTE = (
-    "#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#000000",
-    "#882255", "#44AA99", "#999933", "#332288", "#AA4499",
+    "#0072B2",
+    "#E69F00",
+    "#009E73",
+    "#D55E00",
+    "#CC79A7",
+    "#56B4E9",
+    "#000000",
+    "#882255",
+    "#44AA99",
+    "#999933",
+    "#332288",
+    "#AA4499",
 )
 
 
@@ -62,8 +72,16 @@ def plot_fit(dataset, result, path, title=""):
     fig, ax = plt.subplots(figsize=(6.4, 4.0), dpi=100)
     fig.subplots_adjust(left=0.11, right=0.97, bottom=0.12, top=0.84)
     ax.errorbar(
-        dataset.x, dataset.y, yerr=dataset.sigma, fmt="o", ms=3, color="0.35",
-        ecolor="0.7", elinewidth=0.8, label="data", zorder=1,
+        dataset.x,
+        dataset.y,
+        yerr=dataset.sigma,
+        fmt="o",
+        ms=3,
+        color="0.35",
+        ecolor="0.7",
+        elinewidth=0.8,
+        label="data",
+        zorder=1,
     )
     if dataset.grid_y is not None:
         ax.plot(dataset.grid_x, dataset.grid_y, color="black", lw=1.5, ls="--", label="truth", zorder=3)
@@ -72,8 +90,14 @@ def plot_fit(dataset, result, path, title=""):
         ax.plot(dataset.grid_x, mean, color=PALETTE[0], lw=1.8, label="fit", zorder=4)
         if std is not None:
             ax.fill_between(
-                dataset.grid_x, mean - 1.96 * std, mean + 1.96 * std, color=PALETTE[0],
-                alpha=0.25, lw=0, label="95% band", zorder=2,
+                dataset.grid_x,
+                mean - 1.96 * std,
+                mean + 1.96 * std,
+                color=PALETTE[0],
+                alpha=0.25,
+                lw=0,
+                label="95% band",
+                zorder=2,
             )
     if not result.ok:
         ax.text(0.5, 0.5, "fit failed", transform=ax.transAxes, ha="center", color=PALETTE[3], fontsize=14)
@@ -87,4 +111,3 @@ def plot_fit(dataset, result, path, title=""):
     save_figure(fig, path)
     plt.close(fig)
     return True
-

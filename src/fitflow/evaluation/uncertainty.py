@@ -11,4 +11,3 @@ def correlation_matrix(covariance):
     scale = np.sqrt(np.abs(np.diag(covariance)))
     with np.errstate(divide="ignore", invalid="ignore"):
         return covariance / np.outer(scale, scale)
-

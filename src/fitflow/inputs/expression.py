@@ -33,14 +33,38 @@ import numpy as np
 from ..core.errors import FitflowError
 from ..core.model import ParametricModel
 
-__all__ = ["ExpressionError", "FUNCTIONS", "expression_names", "parse_expression", "compile_expression", "expression_model",
-           "linearity", "check_ascii_name", "LIMITS", "compiled_expressions", "adopt_compiled_expressions"]
+__all__ = [
+    "ExpressionError",
+    "FUNCTIONS",
+    "expression_names",
+    "parse_expression",
+    "compile_expression",
+    "expression_model",
+    "linearity",
+    "check_ascii_name",
+    "LIMITS",
+    "compiled_expressions",
+    "adopt_compiled_expressions",
+]
 
 #: Functions an expression may call: name in the expression -> sympy function name.
 FUNCTIONS = {
-    "exp": "exp", "log": "log", "log10": None, "sqrt": "sqrt", "sin": "sin", "cos": "cos", "tan": "tan",
-    "arcsin": "asin", "arccos": "acos", "arctan": "atan", "sinh": "sinh", "cosh": "cosh", "tanh": "tanh",
-    "abs": "Abs", "erf": "erf", "erfc": "erfc",
+    "exp": "exp",
+    "log": "log",
+    "log10": None,
+    "sqrt": "sqrt",
+    "sin": "sin",
+    "cos": "cos",
+    "tan": "tan",
+    "arcsin": "asin",
+    "arccos": "acos",
+    "arctan": "atan",
+    "sinh": "sinh",
+    "cosh": "cosh",
+    "tanh": "tanh",
+    "abs": "Abs",
+    "erf": "erf",
+    "erfc": "erfc",
 }
 #: Functions of :data:`FUNCTIONS` that numpy lacks: evaluated by ``scipy.special``.
 _SPECIAL = ("erf", "erfc")
@@ -63,15 +87,18 @@ class ExpressionError(FitflowError, ValueError):
 
 
 def _code_points(text):
-    return ", ".join(f"{c!r} (U+{ord(c):04X} {unicodedata.name(c, 'unnamed')})" for c in dict.fromkeys(text)
-                     if ord(c) > 127)
+    return ", ".join(
+        f"{c!r} (U+{ord(c):04X} {unicodedata.name(c, 'unnamed')})" for c in dict.fromkeys(text) if ord(c) > 127
+    )
 
 
 def check_ascii_name(name):
     """A message saying why ``name`` is not a plain ASCII identifier, or ``None`` if it is."""
     if not name.isascii():
-        return (f"name {name!r} holds non-ASCII characters {_code_points(name)}; lookalike letters are "
-                f"different names (or silently the same one), so use ASCII letters, digits and '_'")
+        return (
+            f"name {name!r} holds non-ASCII characters {_code_points(name)}; lookalike letters are "
+            f"different names (or silently the same one), so use ASCII letters, digits and '_'"
+        )
     if not name.isidentifier():
         return f"name {name!r} is not a valid name (letters, digits and '_', not starting with a digit)"
     return None
@@ -82,11 +109,15 @@ def _check_shape(text):
     if not isinstance(text, str) or not text.strip():
         raise ExpressionError("must be a non-empty text", expression=str(text))
     if len(text) > LIMITS["length"]:
-        raise ExpressionError(f"is {len(text)} characters long; at most {LIMITS['length']} are allowed",
-                              expression=text)
+        raise ExpressionError(
+            f"is {len(text)} characters long; at most {LIMITS['length']} are allowed", expression=text
+        )
     if not text.isascii():
-        raise ExpressionError(f"holds non-ASCII characters {_code_points(text)}; write it in ASCII "
-                              f"(Python would read some lookalikes as other letters)", expression=text)
+        raise ExpressionError(
+            f"holds non-ASCII characters {_code_points(text)}; write it in ASCII "
+            f"(Python would read some lookalikes as other letters)",
+            expression=text,
+        )
     try:
         tree = ast.parse(text.strip(), mode="eval")
     except SyntaxError as exc:
@@ -98,8 +129,9 @@ def _check_shape(text):
         node, depth = stack.pop()
         count += 1
         if count > LIMITS["nodes"]:
-            raise ExpressionError(f"has more than {LIMITS['nodes']} parts; write a callable model instead",
-                                  expression=text)
+            raise ExpressionError(
+                f"has more than {LIMITS['nodes']} parts; write a callable model instead", expression=text
+            )
         if depth > LIMITS["depth"]:
             raise ExpressionError(f"is nested more than {LIMITS['depth']} levels deep", expression=text)
         stack.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
@@ -112,8 +144,11 @@ def expression_names(text):
     cover (``"b1*(1 - exp(-b2*t))"`` -> ``["b1", "b2", "t"]``)."""
     tree = _check_shape(text)
     called = {id(node.func) for node in ast.walk(tree) if isinstance(node, ast.Call)}
-    names = sorted(((node.lineno, node.col_offset), node.id) for node in ast.walk(tree)
-                   if isinstance(node, ast.Name) and id(node) not in called and node.id not in CONSTANTS)
+    names = sorted(
+        ((node.lineno, node.col_offset), node.id)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Name) and id(node) not in called and node.id not in CONSTANTS
+    )
     return list(dict.fromkeys(name for _, name in names))
 
 
@@ -135,8 +170,9 @@ def parse_expression(text, parameters, variables=("x",), constants=None):
     if clash:
         raise ExpressionError(f"{sorted(clash)} are reserved names (functions or constants)", expression=text)
     if names & set(constants):
-        raise ExpressionError(f"{sorted(names & set(constants))} are both constants and parameters or variables",
-                              expression=text)
+        raise ExpressionError(
+            f"{sorted(names & set(constants))} are both constants and parameters or variables", expression=text
+        )
     symbols = {name: sympy.Symbol(name, real=True) for name in names}
     source = text.strip()
 
@@ -146,9 +182,12 @@ def parse_expression(text, parameters, variables=("x",), constants=None):
     def constant(node, value):
         """A number-valued subexpression: refuse it if it leaves double precision's range."""
         if value is not None and not (abs(value) <= LIMITS["constant"]):
-            raise ExpressionError(f"the constant {part(node)} is beyond double precision "
-                                  f"(magnitude above {LIMITS['constant']:g}); write the number itself",
-                                  expression=text, part=part(node))
+            raise ExpressionError(
+                f"the constant {part(node)} is beyond double precision "
+                f"(magnitude above {LIMITS['constant']:g}); write the number itself",
+                expression=text,
+                part=part(node),
+            )
         return value
 
     def power(node, left, right):
@@ -161,8 +200,9 @@ def parse_expression(text, parameters, variables=("x",), constants=None):
             constant(node, value)
             return left[0] ** right[0], math.copysign(value, base) if base < 0 and exponent % 2 == 1 else value
         if exponent is not None and abs(exponent) > 1000:
-            raise ExpressionError(f"the exponent {exponent:g} is too large (at most 1000)", expression=text,
-                                  part=part(node))
+            raise ExpressionError(
+                f"the exponent {exponent:g} is too large (at most 1000)", expression=text, part=part(node)
+            )
         return left[0] ** right[0], None
 
     def convert(node):
@@ -185,7 +225,8 @@ def parse_expression(text, parameters, variables=("x",), constants=None):
             raise ExpressionError(
                 f"unknown name {node.id!r}; parameters are {sorted(parameters)}, variables {sorted(variables)}"
                 + (f", constants {sorted(constants)}" if constants else ""),
-                expression=text, part=node.id,
+                expression=text,
+                part=node.id,
             )
         if isinstance(node, ast.BinOp) and isinstance(node.op, _OPERATORS):
             left, right = convert(node.left), convert(node.right)
@@ -197,11 +238,16 @@ def parse_expression(text, parameters, variables=("x",), constants=None):
             if None not in values:
                 with np.errstate(all="ignore"):
                     a, b = np.float64(values[0]), np.float64(values[1])
-                    value = float({ast.Add: a + b, ast.Sub: a - b, ast.Mult: a * b,
-                                   ast.Div: a / b if b != 0 else np.inf}[op])
+                    value = float(
+                        {ast.Add: a + b, ast.Sub: a - b, ast.Mult: a * b, ast.Div: a / b if b != 0 else np.inf}[op]
+                    )
                 constant(node, value)
-            result = {ast.Add: lambda: left[0] + right[0], ast.Sub: lambda: left[0] - right[0],
-                      ast.Mult: lambda: left[0] * right[0], ast.Div: lambda: left[0] / right[0]}[op]()
+            result = {
+                ast.Add: lambda: left[0] + right[0],
+                ast.Sub: lambda: left[0] - right[0],
+                ast.Mult: lambda: left[0] * right[0],
+                ast.Div: lambda: left[0] / right[0],
+            }[op]()
             return result, value
         if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
             operand, value = convert(node.operand)
@@ -212,7 +258,8 @@ def parse_expression(text, parameters, variables=("x",), constants=None):
             if not isinstance(node.func, ast.Name) or node.func.id not in FUNCTIONS:
                 raise ExpressionError(
                     f"only these functions may be called: {', '.join(sorted(FUNCTIONS))}",
-                    expression=text, part=part(node),
+                    expression=text,
+                    part=part(node),
                 )
             if node.keywords or len(node.args) != 1:
                 raise ExpressionError("functions take exactly one argument", expression=text, part=part(node))
@@ -226,7 +273,8 @@ def parse_expression(text, parameters, variables=("x",), constants=None):
             return getattr(sympy, FUNCTIONS[node.func.id])(argument), None
         raise ExpressionError(
             f"{type(node).__name__} is not allowed (only numbers, names, + - * / **, and allowed functions)",
-            expression=text, part=part(node),
+            expression=text,
+            part=part(node),
         )
 
     try:
@@ -259,8 +307,9 @@ def expression_model(text, parameters, p0, bounds=None, variables=("x",), consta
 
     def jacobian(x, theta):
         cols = _columns(x)
-        return np.column_stack([np.broadcast_to(np.asarray(d(*cols, *theta), dtype=float), cols[0].shape)
-                                for d in derivatives])
+        return np.column_stack(
+            [np.broadcast_to(np.asarray(d(*cols, *theta), dtype=float), cols[0].shape) for d in derivatives]
+        )
 
     design = exact_design = None
     if compiled.linear:
@@ -272,8 +321,16 @@ def expression_model(text, parameters, p0, bounds=None, variables=("x",), consta
         def exact_design(x):
             return compiled.exact_design_rows(x)
 
-    return ParametricModel(function=function, param_names=parameters, p0=p0, bounds=bounds, jacobian=jacobian,
-                           design=design, exact_design=exact_design, linearity=compiled.linearity)
+    return ParametricModel(
+        function=function,
+        param_names=parameters,
+        p0=p0,
+        bounds=bounds,
+        jacobian=jacobian,
+        design=design,
+        exact_design=exact_design,
+        linearity=compiled.linearity,
+    )
 
 
 class _Compiled:
@@ -307,8 +364,9 @@ class _Compiled:
             self.curvature_free = kind in ("linear", "affine")
             self._exact = None
             if self.linear:
-                self._exact = [sympy.lambdify(safe[:len(variables)], d.xreplace(rename), modules="mpmath")
-                               for d in gradient]
+                self._exact = [
+                    sympy.lambdify(safe[: len(variables)], d.xreplace(rename), modules="mpmath") for d in gradient
+                ]
         except (RecursionError, MemoryError, ValueError, TypeError, ArithmeticError, SyntaxError) as exc:
             raise ExpressionError(f"cannot be compiled: {type(exc).__name__}: {exc}", expression=text) from None
         self.n_variables = len(variables)
@@ -379,12 +437,15 @@ def _linearity_kind(expression, gradient, param_symbols):
         for b in param_symbols:
             second = sympy.expand(sympy.diff(first, b))
             if second != 0:
-                return "nonlinear", (f"not linear in its parameters: d2f/d{a}d{b} = {sympy.sstr(second)[:80]} "
-                                     f"is not zero")
+                return "nonlinear", (
+                    f"not linear in its parameters: d2f/d{a}d{b} = {sympy.sstr(second)[:80]} is not zero"
+                )
     offset = sympy.expand(expression - sum(g * s for g, s in zip(gradient, param_symbols)))
     if offset != 0:
-        return "affine", (f"affine, not linear: the term {sympy.sstr(offset)[:80]} carries no parameter "
-                          f"(subtract it from y, or give it a parameter)")
+        return "affine", (
+            f"affine, not linear: the term {sympy.sstr(offset)[:80]} carries no parameter "
+            f"(subtract it from y, or give it a parameter)"
+        )
     return "linear", "linear in its parameters: every second derivative in the parameters is zero"
 
 

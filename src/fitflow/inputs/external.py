@@ -51,8 +51,13 @@ class RunRecord:
     extra: dict = field(default_factory=dict)
 
     def to_json(self):
-        return {"status": self.status, "outputs": self.outputs, "reason": self.reason,
-                "stderr": self.stderr, "seconds": round(self.seconds, 3)}
+        return {
+            "status": self.status,
+            "outputs": self.outputs,
+            "reason": self.reason,
+            "stderr": self.stderr,
+            "seconds": round(self.seconds, 3),
+        }
 
 
 def parse_output(text, where):
@@ -81,8 +86,12 @@ def parse_output(text, where):
 def load_callable(spec, source="<config>", key="function"):
     """The function named ``module:function`` or ``file.py:function``, or a ConfigError."""
     if not isinstance(spec, str) or spec.count(":") != 1:
-        raise ConfigError("name a function as 'package.module:function' or 'path/to/file.py:function'",
-                          source=source, key=key, value=spec)
+        raise ConfigError(
+            "name a function as 'package.module:function' or 'path/to/file.py:function'",
+            source=source,
+            key=key,
+            value=spec,
+        )
     module_name, function_name = spec.split(":")
     try:
         if module_name.endswith(".py"):
@@ -97,7 +106,9 @@ def load_callable(spec, source="<config>", key="function"):
     except ConfigError:
         raise
     except Exception as exc:
-        raise ConfigError(f"cannot import {module_name!r}: {type(exc).__name__}: {exc}", source=source, key=key) from None
+        raise ConfigError(
+            f"cannot import {module_name!r}: {type(exc).__name__}: {exc}", source=source, key=key
+        ) from None
     function = getattr(module, function_name, None)
     if not callable(function):
         raise ConfigError(f"{module_name!r} has no function {function_name!r}", source=source, key=key, value=spec)
@@ -117,11 +128,15 @@ class CallableRunner:
             with time_limit(self.timeout_s):
                 returned = self.function(**params)
         except TimedOut:
-            return RunRecord("failed", reason=f"{self.spec} timed out after {self.timeout_s:g} s",
-                             seconds=time.perf_counter() - start)
+            return RunRecord(
+                "failed",
+                reason=f"{self.spec} timed out after {self.timeout_s:g} s",
+                seconds=time.perf_counter() - start,
+            )
         except Exception as exc:  # the user's code: a failed run, never a crashed campaign
-            return RunRecord("failed", reason=f"{self.spec} raised {type(exc).__name__}: {exc}",
-                             seconds=time.perf_counter() - start)
+            return RunRecord(
+                "failed", reason=f"{self.spec} raised {type(exc).__name__}: {exc}", seconds=time.perf_counter() - start
+            )
         seconds = time.perf_counter() - start
         if isinstance(returned, dict):
             return RunRecord("ok", {str(k): _number(v) for k, v in returned.items()}, seconds=seconds)
@@ -147,29 +162,44 @@ class ProgramRunner:
             except ValueError as exc:
                 raise ConfigError(f"cannot split the command: {exc}", source=source, key=key, value=command) from None
         if not isinstance(command, (list, tuple)) or not command or not all(isinstance(a, str) for a in command):
-            raise ConfigError("a command is a non-empty list of strings (or one string)", source=source, key=key,
-                              value=command)
+            raise ConfigError(
+                "a command is a non-empty list of strings (or one string)", source=source, key=key, value=command
+            )
         used = set()
         for argument in command:
             try:
-                fields = [(f, spec, conversion) for _, f, spec, conversion in string.Formatter().parse(argument)
-                          if f is not None]
+                fields = [
+                    (f, spec, conversion)
+                    for _, f, spec, conversion in string.Formatter().parse(argument)
+                    if f is not None
+                ]
             except ValueError as exc:
                 raise ConfigError(f"bad placeholder in {argument!r}: {exc}", source=source, key=key) from None
             for name, spec, conversion in fields:
                 if not name.isidentifier() or spec or conversion:
-                    raise ConfigError(f"placeholder in {argument!r} is not a parameter name: write it as plain "
-                                      "{name} (values are passed exactly; format them in your program)",
-                                      source=source, key=key)
+                    raise ConfigError(
+                        f"placeholder in {argument!r} is not a parameter name: write it as plain "
+                        "{name} (values are passed exactly; format them in your program)",
+                        source=source,
+                        key=key,
+                    )
                 used.add(name)
         undefined = sorted(used - set(names))
         if undefined:
-            raise ConfigError(f"the command uses {', '.join('{' + n + '}' for n in undefined)}, "
-                              f"which is not a parameter (parameters: {', '.join(names)})", source=source, key=key)
+            raise ConfigError(
+                f"the command uses {', '.join('{' + n + '}' for n in undefined)}, "
+                f"which is not a parameter (parameters: {', '.join(names)})",
+                source=source,
+                key=key,
+            )
         unused = [n for n in names if n not in used]
         if unused:
-            raise ConfigError(f"parameter(s) {', '.join(unused)} never reach the command: add "
-                              f"{', '.join('{' + n + '}' for n in unused)} to it", source=source, key=key)
+            raise ConfigError(
+                f"parameter(s) {', '.join(unused)} never reach the command: add "
+                f"{', '.join('{' + n + '}' for n in unused)} to it",
+                source=source,
+                key=key,
+            )
         if "/" in command[0] and not Path(command[0]).is_absolute():
             # The run's folder is fresh, so a program named by a relative path is found from here.
             command = [str(Path(command[0]).absolute())] + list(command[1:])
@@ -187,16 +217,21 @@ class ProgramRunner:
         arguments = self.arguments(params)
         start = time.perf_counter()
         try:
-            done = subprocess.run(arguments, cwd=workdir, capture_output=True, text=True, timeout=self.timeout_s,
-                                  stdin=subprocess.DEVNULL)
+            done = subprocess.run(
+                arguments, cwd=workdir, capture_output=True, text=True, timeout=self.timeout_s, stdin=subprocess.DEVNULL
+            )
         except FileNotFoundError:
             return RunRecord("failed", reason=f"program not found: {arguments[0]!r}")
         except PermissionError:
             return RunRecord("failed", reason=f"program is not executable: {arguments[0]!r}")
         except subprocess.TimeoutExpired as exc:
             stderr = exc.stderr.decode(errors="replace") if isinstance(exc.stderr, bytes) else (exc.stderr or "")
-            return RunRecord("failed", reason=f"timed out after {self.timeout_s:g} s", stderr=stderr[-STDERR_KEPT:],
-                             seconds=time.perf_counter() - start)
+            return RunRecord(
+                "failed",
+                reason=f"timed out after {self.timeout_s:g} s",
+                stderr=stderr[-STDERR_KEPT:],
+                seconds=time.perf_counter() - start,
+            )
         seconds = time.perf_counter() - start
         stderr = done.stderr[-STDERR_KEPT:]
         (workdir / "stdout.txt").write_text(done.stdout)
@@ -225,10 +260,12 @@ def make_runner(settings, names, source="<config>"):
     """A runner from ``function`` or ``command`` (exactly one) plus ``timeout_s`` and ``output_file``."""
     function, command = settings.get("function"), settings.get("command")
     if (function is None) == (command is None):
-        raise ConfigError("give exactly one of 'function' (a Python callable) and 'command' (a program)",
-                          source=source, key="function")
+        raise ConfigError(
+            "give exactly one of 'function' (a Python callable) and 'command' (a program)",
+            source=source,
+            key="function",
+        )
     timeout_s = settings.get("timeout_s")
     if function is not None:
         return CallableRunner(function, names, timeout_s, source)
     return ProgramRunner(command, names, timeout_s, settings.get("output_file"), source)
-

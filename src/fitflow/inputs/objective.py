@@ -42,8 +42,9 @@ def parse_observation(returned, sign=1.0):
     elif np.ndim(returned) == 0:
         value, error = returned, math.nan
     else:
-        return Observation(math.nan, status="failed",
-                           reason=f"expected a number or (value, standard error); got {returned!r:.80}")
+        return Observation(
+            math.nan, status="failed", reason=f"expected a number or (value, standard error); got {returned!r:.80}"
+        )
     try:
         value, error = float(value), float(error)
     except (TypeError, ValueError):
@@ -51,7 +52,9 @@ def parse_observation(returned, sign=1.0):
     if not math.isfinite(value):
         return Observation(math.nan, status="infeasible", reason=f"the objective returned {value}")
     if not (math.isnan(error) or (math.isfinite(error) and error >= 0)):
-        return Observation(math.nan, status="failed", reason=f"standard error {error} is not a finite non-negative number")
+        return Observation(
+            math.nan, status="failed", reason=f"standard error {error} is not a finite non-negative number"
+        )
     return Observation(sign * value, error)
 
 
@@ -165,8 +168,9 @@ def chi_square_objective(dataset):
         return float(r @ r)
 
     def check(theta):
-        return chi_square_gap(residuals, jacobian, theta, model.bounds, sigma_known=dataset.sigma is not None,
-                              p0=model.p0)
+        return chi_square_gap(
+            residuals, jacobian, theta, model.bounds, sigma_known=dataset.sigma is not None, p0=model.p0
+        )
 
     return Objective(chi_square, model.param_names, model.bounds, convergence_check=check)
 
@@ -197,8 +201,9 @@ def chi_square_gap(residuals, jacobian, theta, bounds, sigma_known=True, p0=None
     reached = {}
     for name, x0 in starts.items():
         try:
-            solved = least_squares(residuals, np.clip(x0, lower, upper), jac=jacobian, bounds=(lower, upper),
-                                   method="trf", x_scale="jac")
+            solved = least_squares(
+                residuals, np.clip(x0, lower, upper), jac=jacobian, bounds=(lower, upper), method="trf", x_scale="jac"
+            )
         except (ValueError, np.linalg.LinAlgError) as exc:
             return f"its chi-square could not be checked for a minimum ({type(exc).__name__}: {exc})"
         if np.isfinite(solved.cost):
@@ -212,6 +217,8 @@ def chi_square_gap(residuals, jacobian, theta, bounds, sigma_known=True, p0=None
     scale = max(scale, np.finfo(float).eps * at_theta)
     if at_theta - at_minimum <= scale:
         return None
-    return (f"not converged: chi-square {at_theta:.4g} at the recommended parameters, {at_minimum:.4g} after a "
-            f"least-squares solve from {source} (delta chi-square / s^2 = {(at_theta - at_minimum) / scale:.3g} "
-            f"> 1: beyond the fit's one-standard-error contour)")
+    return (
+        f"not converged: chi-square {at_theta:.4g} at the recommended parameters, {at_minimum:.4g} after a "
+        f"least-squares solve from {source} (delta chi-square / s^2 = {(at_theta - at_minimum) / scale:.3g} "
+        f"> 1: beyond the fit's one-standard-error contour)"
+    )

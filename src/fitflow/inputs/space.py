@@ -86,7 +86,9 @@ class SearchSpace:
         """Parse ``{name: [lo, hi] | {bounds: [lo, hi], type: float|int} | {choices: [...]}}``,
         naming any bad entry."""
         if not isinstance(mapping, dict) or not mapping:
-            raise ConfigError("give the parameters as a mapping name: [lower, upper]", source=source, key=key, value=mapping)
+            raise ConfigError(
+                "give the parameters as a mapping name: [lower, upper]", source=source, key=key, value=mapping
+            )
         parameters = []
         for name, spec in mapping.items():
             where = f"{key}.{name}"
@@ -99,8 +101,9 @@ class SearchSpace:
             if isinstance(spec, dict):
                 unknown = set(spec) - {"bounds", "type"}
                 if unknown:
-                    raise ConfigError(f"unknown keys {sorted(unknown)}; allowed: bounds, type (or choices)",
-                                      source=source, key=where)
+                    raise ConfigError(
+                        f"unknown keys {sorted(unknown)}; allowed: bounds, type (or choices)", source=source, key=where
+                    )
                 kind = spec.get("type", "float")
                 if kind not in KINDS:
                     raise ConfigError(f"type must be one of {KINDS}", source=source, key=f"{where}.type", value=kind)
@@ -195,8 +198,11 @@ class SearchSpace:
     def feature_names(self):
         """The columns of :meth:`features`: a number's name, or ``name=option`` for each
         option of a choice."""
-        return [f"{p.name}={option}" if p.kind == "choice" else p.name
-                for p in self.parameters for option in (p.choices or (None,))]
+        return [
+            f"{p.name}={option}" if p.kind == "choice" else p.name
+            for p in self.parameters
+            for option in (p.choices or (None,))
+        ]
 
     def features(self, points):
         """Regression inputs (n, f) from points given as ``{name: value}``: a number as it
@@ -234,12 +240,17 @@ def _choice(name, spec, source, where):
         raise ConfigError(f"unknown keys {sorted(unknown)} beside choices", source=source, key=where)
     options = spec["choices"]
     if not isinstance(options, (list, tuple)) or len(options) < 2:
-        raise ConfigError("choices must be a list of at least two options", source=source, key=f"{where}.choices",
-                          value=options)
+        raise ConfigError(
+            "choices must be a list of at least two options", source=source, key=f"{where}.choices", value=options
+        )
     for option in options:
         if not isinstance(option, (str, int, float, bool)) or (isinstance(option, float) and not math.isfinite(option)):
-            raise ConfigError("each choice must be a string, a finite number or a boolean", source=source,
-                              key=f"{where}.choices", value=option)
+            raise ConfigError(
+                "each choice must be a string, a finite number or a boolean",
+                source=source,
+                key=f"{where}.choices",
+                value=option,
+            )
     texts = [str(option) for option in options]
     if len(set(texts)) != len(texts):
         repeated = sorted({t for t in texts if texts.count(t) > 1})

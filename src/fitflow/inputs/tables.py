@@ -64,21 +64,32 @@ def read_observations(path, x_columns, y_column, sigma_column=None):
         raise DataError(f"cannot be read ({exc.strerror or exc})", file=path) from None
     if not path.is_file():
         raise DataError("is not a file", file=path)
-    return _read_cached(str(path), stat.st_size, stat.st_mtime_ns, tuple(x_columns), _names(y_column),
-                        _names(sigma_column) if sigma_column else None)
+    return _read_cached(
+        str(path),
+        stat.st_size,
+        stat.st_mtime_ns,
+        tuple(x_columns),
+        _names(y_column),
+        _names(sigma_column) if sigma_column else None,
+    )
 
 
 def _names(columns):
     return (columns,) if isinstance(columns, str) else tuple(columns)
 
 
-def observations_from_arrays(x, y, sigma=None, x_columns=("x",), y_columns=("y",), sigma_columns=None,
-                             source="<arrays>"):
+def observations_from_arrays(
+    x, y, sigma=None, x_columns=("x",), y_columns=("y",), sigma_columns=None, source="<arrays>"
+):
     """The :class:`Observations` of arrays held in memory, checked as a file's columns are
     (equal lengths, finite numbers, positive errors; the error names the column and row).
     ``x`` is ``(n,)`` or ``(n, k)`` for the k ``x_columns``; ``y`` and ``sigma`` likewise."""
     columns = {}
-    for names, array in ((x_columns, x), (_names(y_columns), y), (_names(sigma_columns) if sigma_columns else (), sigma)):
+    for names, array in (
+        (x_columns, x),
+        (_names(y_columns), y),
+        (_names(sigma_columns) if sigma_columns else (), sigma),
+    ):
         if not names:
             continue
         try:
@@ -87,12 +98,16 @@ def observations_from_arrays(x, y, sigma=None, x_columns=("x",), y_columns=("y",
             raise DataError(f"is not an array of numbers ({exc})", file=source, key=", ".join(names)) from None
         array = array.reshape(-1, 1) if array.ndim == 1 else array
         if array.ndim != 2 or array.shape[1] != len(names):
-            raise DataError(f"has shape {np.shape(array)}; expected (n,) or (n, {len(names)}) for the columns "
-                            f"{', '.join(names)}", file=source, key=", ".join(names))
+            raise DataError(
+                f"has shape {np.shape(array)}; expected (n,) or (n, {len(names)}) for the columns {', '.join(names)}",
+                file=source,
+                key=", ".join(names),
+            )
         columns.update({name: array[:, j] for j, name in enumerate(names)})
     columns = _finite_columns(source, columns)
-    return _observations(source, columns, tuple(x_columns), _names(y_columns),
-                         _names(sigma_columns) if sigma_columns else None)
+    return _observations(
+        source, columns, tuple(x_columns), _names(y_columns), _names(sigma_columns) if sigma_columns else None
+    )
 
 
 @functools.lru_cache(maxsize=32)
@@ -113,8 +128,13 @@ def _observations(path, columns, x_columns, y_columns, sigma_columns):
     for name in sigma_columns or ():
         bad = np.flatnonzero(columns[name] <= 0)
         if bad.size:
-            raise DataError("per-point errors must be > 0", file=path, key=name,
-                            row=int(bad[0]) + 1, value=float(columns[name][bad[0]]))
+            raise DataError(
+                "per-point errors must be > 0",
+                file=path,
+                key=name,
+                row=int(bad[0]) + 1,
+                value=float(columns[name][bad[0]]),
+            )
     for array in (x, y, sigma):
         if array is not None:
             array.setflags(write=False)  # cached: shared by every caller
@@ -131,8 +151,9 @@ def _read_columns(path, wanted):
     elif suffix in WHITESPACE_SUFFIXES:
         raw = _read_whitespace(path, wanted)
     else:
-        raise DataError(f"unknown format {suffix or '(no suffix)'!r}; use .csv, .tsv, .tab, .txt, .dat or .npz",
-                        file=path)
+        raise DataError(
+            f"unknown format {suffix or '(no suffix)'!r}; use .csv, .tsv, .tab, .txt, .dat or .npz", file=path
+        )
     return _finite_columns(path, raw)
 
 
@@ -169,22 +190,47 @@ def _read_text(path, wanted, separator):
     import pandas as pd
 
     try:
-        table = pd.read_csv(path, sep=separator, dtype=str, keep_default_na=False, comment="#",
-                            skipinitialspace=True, skip_blank_lines=True, engine="c")
+        table = pd.read_csv(
+            path,
+            sep=separator,
+            dtype=str,
+            keep_default_na=False,
+            comment="#",
+            skipinitialspace=True,
+            skip_blank_lines=True,
+            engine="c",
+        )
     except pd.errors.EmptyDataError:
         raise DataError("is empty (no header line, no data)", file=path) from None
     except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
         message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise DataError(f"is not a valid {separator!r}-separated table: {message}", file=path) from None
-    header = pd.read_csv(path, sep=separator, dtype=str, header=None, nrows=1, keep_default_na=False, comment="#",
-                         skipinitialspace=True, engine="c").iloc[0].tolist()
+    header = (
+        pd.read_csv(
+            path,
+            sep=separator,
+            dtype=str,
+            header=None,
+            nrows=1,
+            keep_default_na=False,
+            comment="#",
+            skipinitialspace=True,
+            engine="c",
+        )
+        .iloc[0]
+        .tolist()
+    )
     _require_unique_names(path, [str(c).strip() for c in header])  # pandas would rename a second copy
     table.columns = [str(c).strip() for c in table.columns]
     _require_columns(path, wanted, list(table.columns))
     if separator == ";":
-        return {name: table[name].str.replace(",", ".", regex=False).where(table[name].str.match(_DECIMAL_COMMA),
-                                                                           table[name]).to_numpy()
-                for name in wanted}
+        return {
+            name: table[name]
+            .str.replace(",", ".", regex=False)
+            .where(table[name].str.match(_DECIMAL_COMMA), table[name])
+            .to_numpy()
+            for name in wanted
+        }
     return {name: table[name].to_numpy() for name in wanted}
 
 
@@ -225,8 +271,9 @@ def _named_cells(path, wanted, names, rows):
     _require_unique_names(path, names)
     for number, cells in rows:
         if len(cells) != len(names):
-            raise DataError(f"line {number} has {len(cells)} values; the columns are {len(names)} "
-                            f"({' '.join(names)})", file=path)
+            raise DataError(
+                f"line {number} has {len(cells)} values; the columns are {len(names)} ({' '.join(names)})", file=path
+            )
     _require_columns(path, wanted, names)
     index = {name: names.index(name) for name in wanted}
     return {name: np.array([cells[index[name]] for _, cells in rows], dtype=object) for name in wanted}
@@ -249,8 +296,11 @@ def _strd_data(path, lines):
         # The names are on the last 'Data:' line before the block (an earlier one describes the data).
         header = next((i for i in range(first - 2, -1, -1) if lines[i].startswith("Data:")), None)
     if header is None:
-        raise DataError(f"is a NIST/ITL StRD file whose data lines {first} to {last} do not follow a 'Data:' line "
-                        f"of column names inside its {len(lines)} lines", file=path)
+        raise DataError(
+            f"is a NIST/ITL StRD file whose data lines {first} to {last} do not follow a 'Data:' line "
+            f"of column names inside its {len(lines)} lines",
+            file=path,
+        )
     names = lines[header].split(":", 1)[1].split()
     rows = [(number, lines[number - 1].split()) for number in range(first, last + 1) if lines[number - 1].strip()]
     return names, rows
@@ -291,15 +341,20 @@ def _require_unique_names(path, names):
     """A header that names a column twice is an error naming it."""
     repeated = sorted({n for n in names if names.count(n) > 1})
     if repeated:
-        raise DataError(f"names the column {repeated[0]!r} {names.count(repeated[0])} times in its header; "
-                        f"column names must be unique", file=path, key=repeated[0])
+        raise DataError(
+            f"names the column {repeated[0]!r} {names.count(repeated[0])} times in its header; "
+            f"column names must be unique",
+            file=path,
+            key=repeated[0],
+        )
 
 
 def _require_columns(path, wanted, available):
     for name in wanted:
         if name not in available:
-            raise DataError(f"no such column; the file has: {', '.join(map(str, available)) or '(none)'}",
-                            file=path, key=name)
+            raise DataError(
+                f"no such column; the file has: {', '.join(map(str, available)) or '(none)'}", file=path, key=name
+            )
 
 
 def _as_finite_floats(path, name, cells):
@@ -320,7 +375,11 @@ def _as_finite_floats(path, name, cells):
     if bad.size:
         value = float(values[bad[0]])
         kind = "NaN" if math.isnan(value) else "infinite"
-        raise DataError(f"is {kind}; every value must be a finite number", file=path, key=name,
-                        row=int(bad[0]) + 1, value=str(cells[bad[0]]))
+        raise DataError(
+            f"is {kind}; every value must be a finite number",
+            file=path,
+            key=name,
+            row=int(bad[0]) + 1,
+            value=str(cells[bad[0]]),
+        )
     return values
-

@@ -19,12 +19,22 @@ from ..core.model import ParametricModel
 from ..core.settings import Setting
 from .expression import ExpressionError, check_ascii_name, compile_expression, expression_model, expression_names
 
-__all__ = ["MODEL_SETTINGS", "check_model_settings", "build_model", "check_model_output", "is_callable_spec",
-           "model_capabilities"]
+__all__ = [
+    "MODEL_SETTINGS",
+    "check_model_settings",
+    "build_model",
+    "check_model_output",
+    "is_callable_spec",
+    "model_capabilities",
+]
 
 MODEL_SETTINGS = {
-    "model": Setting(None, str, "expression in the x columns and parameters, e.g. 'b1*(1 - exp(-b2*x))', "
-                                "or 'package.module:function' called as function(x, *params)"),
+    "model": Setting(
+        None,
+        str,
+        "expression in the x columns and parameters, e.g. 'b1*(1 - exp(-b2*x))', "
+        "or 'package.module:function' called as function(x, *params)",
+    ),
     "params": Setting([], list, "parameter names, in order", item_type=str),
     "p0": Setting([], list, "starting values, one per parameter"),
     "lower": Setting(None, list, "lower bounds, one per parameter (null: none)", finite=False),
@@ -72,8 +82,11 @@ def check_model_settings(plugin, values, variables):
         if key == "p0" and start_later:
             continue
         if values[key] is not None and (key == "p0" or values[key]) and len(values[key]) != len(params):
-            fail(key, f"'{key}' needs one value per parameter ({len(params)}: {', '.join(params)}, in this order); "
-                      f"got {len(values[key])}")
+            fail(
+                key,
+                f"'{key}' needs one value per parameter ({len(params)}: {', '.join(params)}, in this order); "
+                f"got {len(values[key])}",
+            )
     lower, upper = _bounds(values)
     if np.any(lower >= upper):
         fail("upper", "every lower bound must be below its upper bound")
@@ -93,8 +106,10 @@ def check_model_settings(plugin, values, variables):
     for name in variables:
         problem = check_ascii_name(name)
         if problem or keyword.iskeyword(name):
-            fail("model", f"column {name!r} cannot be named in an expression: "
-                          f"{problem or 'it is a Python keyword'}; rename it")
+            fail(
+                "model",
+                f"column {name!r} cannot be named in an expression: {problem or 'it is a Python keyword'}; rename it",
+            )
     for name in values["constants"]:
         if name in params or name in variables:
             fail("constants", f"constant {name!r} is also a parameter or a data column")
@@ -104,8 +119,11 @@ def check_model_settings(plugin, values, variables):
         fail("model", str(exc))
     if start_later:
         if not compiled.curvature_free:
-            fail("p0", f"the model is {compiled.linearity.split(':')[0]}, so the fit needs starting values: "
-                       f"give 'p0' with one value for each of {', '.join(params)}, in this order")
+            fail(
+                "p0",
+                f"the model is {compiled.linearity.split(':')[0]}, so the fit needs starting values: "
+                f"give 'p0' with one value for each of {', '.join(params)}, in this order",
+            )
         values["p0"] = np.clip(1.0, lower, upper).tolist()
     return values
 
@@ -126,8 +144,10 @@ def _parameter_names(values, variables, fail):
             fail("params", "give the parameter names in 'params': the callable's signature cannot be read")
         arguments = list(signature.parameters.values())[1:]
         if any(a.kind in (a.VAR_POSITIONAL, a.VAR_KEYWORD, a.KEYWORD_ONLY) for a in arguments) or not arguments:
-            fail("params", f"give the parameter names in 'params': {spec}{signature} does not list them "
-                           f"as arguments after x")
+            fail(
+                "params",
+                f"give the parameter names in 'params': {spec}{signature} does not list them as arguments after x",
+            )
         return [a.name for a in arguments]
     try:
         names = expression_names(spec)
@@ -136,8 +156,7 @@ def _parameter_names(values, variables, fail):
     known = set(variables) | set(values.get("constants") or {})
     params = [name for name in names if name not in known]
     if not params:
-        fail("model", f"the model names no parameter (only {', '.join(names) or 'numbers'}); "
-                      f"nothing could be fitted")
+        fail("model", f"the model names no parameter (only {', '.join(names) or 'numbers'}); nothing could be fitted")
     return params
 
 
@@ -195,8 +214,9 @@ def build_model(values, variables, p0=None):
     start = values["p0"] if p0 is None else p0
     bounds = _bounds(values)
     if not is_callable_spec(spec):
-        return expression_model(spec, params, start, bounds=bounds, variables=tuple(variables),
-                                constants=values.get("constants"))
+        return expression_model(
+            spec, params, start, bounds=bounds, variables=tuple(variables), constants=values.get("constants")
+        )
     function = _load_callable(spec)
 
     def call(x, theta):
@@ -206,13 +226,18 @@ def build_model(values, variables, p0=None):
             raise ModelError(f"raised {type(exc).__name__}: {exc}", model=spec) from exc
         output = np.asarray(output, dtype=float)
         if output.shape != (len(x),):
-            raise ModelError(f"returned shape {output.shape} for {len(x)} points; it must return shape ({len(x)},)",
-                             model=spec)
+            raise ModelError(
+                f"returned shape {output.shape} for {len(x)} points; it must return shape ({len(x)},)", model=spec
+            )
         return output
 
-    return ParametricModel(function=call, param_names=params, p0=start, bounds=bounds,
-                           linearity="a callable model cannot be checked for linearity (write it as an expression "
-                                     "for ols to fit it)")
+    return ParametricModel(
+        function=call,
+        param_names=params,
+        p0=start,
+        bounds=bounds,
+        linearity="a callable model cannot be checked for linearity (write it as an expression for ols to fit it)",
+    )
 
 
 def check_model_output(model, x, spec):
@@ -228,16 +253,23 @@ def check_model_output(model, x, spec):
         raise ModelError(f"gives shape {values.shape} for {len(x)} points", model=spec)
     bad = np.flatnonzero(~np.isfinite(values))
     if bad.size:
-        raise ModelError(f"is not finite at the starting values {model.p0.tolist()} "
-                         f"for data row {bad[0] + 1} (x = {np.asarray(x)[bad[0]].tolist()})", model=spec)
+        raise ModelError(
+            f"is not finite at the starting values {model.p0.tolist()} "
+            f"for data row {bad[0] + 1} (x = {np.asarray(x)[bad[0]].tolist()})",
+            model=spec,
+        )
     if model.jacobian is not None:  # the compiled derivatives run too, before any job does
         try:
             with np.errstate(all="ignore"):
                 jacobian = np.asarray(model.jacobian(x, model.p0), dtype=float)
         except Exception as exc:
-            raise ModelError(f"its derivatives raised {type(exc).__name__}: {exc} at the starting values",
-                             model=spec) from exc
+            raise ModelError(
+                f"its derivatives raised {type(exc).__name__}: {exc} at the starting values", model=spec
+            ) from exc
         rows, columns = np.nonzero(~np.isfinite(jacobian))
         if rows.size:
-            raise ModelError(f"its derivative in {model.param_names[columns[0]]} is not finite at the starting "
-                             f"values {model.p0.tolist()} for data row {rows[0] + 1}", model=spec)
+            raise ModelError(
+                f"its derivative in {model.param_names[columns[0]]} is not finite at the starting "
+                f"values {model.p0.tolist()} for data row {rows[0] + 1}",
+                model=spec,
+            )

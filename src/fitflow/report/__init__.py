@@ -32,8 +32,10 @@ def _environment():
     from jinja2 import Environment, PackageLoader, select_autoescape
 
     env = Environment(
-        loader=PackageLoader("fitflow.report", "templates"), autoescape=select_autoescape(),
-        trim_blocks=True, lstrip_blocks=True,
+        loader=PackageLoader("fitflow.report", "templates"),
+        autoescape=select_autoescape(),
+        trim_blocks=True,
+        lstrip_blocks=True,
     )
     env.filters["num"] = _format_number
     return env
@@ -79,7 +81,10 @@ def _diagnostics(experiment, rep=0):
             "message": info.get("message", ""),
             "warnings": info.get("warnings", []),
             "diagnostics": _scalar_diagnostics(info.get("diagnostics") or {}),
-            "figures": [(p.stem.removeprefix("fig-"), figures.png_data_uri(p.read_bytes())) for p in sorted(folder.glob("fig-*.png"))],
+            "figures": [
+                (p.stem.removeprefix("fig-"), figures.png_data_uri(p.read_bytes()))
+                for p in sorted(folder.glob("fig-*.png"))
+            ],
             "correlation": None,
         }
         names = info.get("param_names") or []
@@ -99,7 +104,8 @@ def _versions(experiment):
     records = [
         experiment.fit_dir(problem, psid, method, msid, 0) / "provenance.json"
         for (problem, psid, method, msid), _ in table.groupby(
-            ["problem", "problem_settings", "method", "method_settings"], sort=True)
+            ["problem", "problem_settings", "method", "method_settings"], sort=True
+        )
     ]
     records += sorted(experiment.root.glob("campaigns/*/*/round-0/proposal.json"))
     for path in records:
@@ -108,8 +114,12 @@ def _versions(experiment):
         versions, git = record["versions"], record["git"]
         for role in ("problem", "method"):
             p = record["plugins"][role]
-            plugins[(role, p["name"])] = {"role": role, "name": p["name"], "version": p["version"],
-                                          "distribution": p["distribution"]}
+            plugins[(role, p["name"])] = {
+                "role": role,
+                "name": p["name"],
+                "version": p["version"],
+                "distribution": p["distribution"],
+            }
     return versions, git, [plugins[k] for k in sorted(plugins)]
 
 
@@ -156,13 +166,23 @@ def grouped_failures(failed):
         group = group.sort_values("replicate")
         replicates = [int(r) for r in group.replicate]
         contiguous = replicates == list(range(replicates[0], replicates[-1] + 1))
-        shown = (f"{replicates[0]}–{replicates[-1]}" if contiguous and len(replicates) > 2
-                 else ", ".join(map(str, replicates)))
+        shown = (
+            f"{replicates[0]}–{replicates[-1]}"
+            if contiguous and len(replicates) > 2
+            else ", ".join(map(str, replicates))
+        )
         message = group.message.iloc[0]
         if group.message.nunique(dropna=False) > 1:
             message = f"{message} [replicate {replicates[0]}; the numbers vary between replicates]"
-        rows.append({**dict(zip(keys, key)), "message": message, "replicate": shown, "count": len(replicates),
-                     "fit_dir": group.fit_dir.iloc[0]})
+        rows.append(
+            {
+                **dict(zip(keys, key)),
+                "message": message,
+                "replicate": shown,
+                "count": len(replicates),
+                "fit_dir": group.fit_dir.iloc[0],
+            }
+        )
     return rows
 
 
@@ -188,8 +208,10 @@ def per_output_table(rows):
         cells = {}
         for name in outputs:
             coverage = group.get(f"band_coverage95.{name}")
-            cells[name] = (float(np.nanmedian(group[f"rmse.{name}"])),
-                           float(np.nanmedian(coverage)) if coverage is not None and coverage.notna().any() else None)
+            cells[name] = (
+                float(np.nanmedian(group[f"rmse.{name}"])),
+                float(np.nanmedian(coverage)) if coverage is not None and coverage.notna().any() else None,
+            )
         table.append((method, msid, cells))
     return outputs, table
 
@@ -216,8 +238,9 @@ def _draw(task):
     if kind == "sweep":
         return _uri_or_none(figures.sweep_figure(experiment, *args, colours))
     if kind == "calibration":
-        return _uri_or_none(figures.calibration_figure(_FORKED["calibration"], colours),
-                            _FORKED["save"]("calibration.png"))
+        return _uri_or_none(
+            figures.calibration_figure(_FORKED["calibration"], colours), _FORKED["save"]("calibration.png")
+        )
     return _uri_or_none(figures.cost_accuracy_figure(experiment, colours), _FORKED["save"]("cost_accuracy.png"))
 
 
@@ -253,7 +276,7 @@ def render_report(root, figures_dir=None, workers=1):
     its figures meanwhile."""
     experiment = load_experiment(root)
     colours = figures.method_colours(experiment.methods)
-    configfiles = (experiment.info.get("configfiles") or [])
+    configfiles = experiment.info.get("configfiles") or []
     save = (lambda name: Path(figures_dir) / name) if figures_dir else (lambda name: None)
     calibration = calibration_rows(experiment)
     with _figures_drawn_meanwhile(experiment, colours, calibration, save, workers) as figures_drawn:
@@ -262,8 +285,11 @@ def render_report(root, figures_dir=None, workers=1):
         drawn = figures_drawn()
     for case in context["cases"]:
         case.update(drawn[("case", case["problem"], case["psid"])])
-    context["sweeps"] = [{"problem": problem, "figure": drawn[("sweep", problem)]}
-                         for problem in sorted(experiment.table.problem.unique()) if drawn[("sweep", problem)]]
+    context["sweeps"] = [
+        {"problem": problem, "figure": drawn[("sweep", problem)]}
+        for problem in sorted(experiment.table.problem.unique())
+        if drawn[("sweep", problem)]
+    ]
     context["calibration_figure"] = drawn[("calibration",)]
     context["cost_figure"] = drawn[("cost",)]
     if figures_dir:
@@ -278,18 +304,20 @@ def _context(experiment, colours, calibration, campaigns, configfiles):
     for problem, psid in experiment.cases():
         rows = experiment.rows(problem, psid)
         columns, entries = leaderboard(rows)
-        cases.append({
-            "problem": problem,
-            "psid": psid,
-            "label": experiment.case_label(problem, psid),
-            "anchor": f"{problem}-{psid}".replace(".", "_"),
-            "columns": [(c, *METRICS[c]) for c in columns],
-            "measured": not has_truth(rows),
-            "note": (experiment.info.get("notes") or {}).get(f"{problem}/{psid}", ""),
-            "failed_runs": _failed_runs(experiment, problem, psid),
-            "outputs": per_output_table(rows),
-            "entries": entries,
-        })
+        cases.append(
+            {
+                "problem": problem,
+                "psid": psid,
+                "label": experiment.case_label(problem, psid),
+                "anchor": f"{problem}-{psid}".replace(".", "_"),
+                "columns": [(c, *METRICS[c]) for c in columns],
+                "measured": not has_truth(rows),
+                "note": (experiment.info.get("notes") or {}).get(f"{problem}/{psid}", ""),
+                "failed_runs": _failed_runs(experiment, problem, psid),
+                "outputs": per_output_table(rows),
+                "entries": entries,
+            }
+        )
     failed = table[table.status != "ok"]
     per_method_time = table.groupby("method")["wall_time_s"].sum().sort_values(ascending=False)
     versions, git, plugins = _versions(experiment)

@@ -29,20 +29,22 @@ def campaign_sections(root, info, configfiles, colours_for):
         methods = [s["method"] for s in summaries]
         colours = colours_for(methods)
         guided = next((s for s in summaries if s.get("slices")), summaries[0])
-        sections.append({
-            "name": campaign,
-            "anchor": f"campaign-{campaign}",
-            "direction": summaries[0]["direction"],
-            "parameters": summaries[0]["names"],
-            "rows": [_row(s, colours) for s in summaries],
-            "failures": [dict(f, method=s["method"]) for s in summaries for f in s["failures"]],
-            "progress": _uri(progress_figure(summaries, colours)),
-            "points": _uri(points_figure(guided)),
-            "points_method": guided["method"],
-            "slices": _uri(slices_figure(guided, colours[guided["method"]])),
-            "histories": [f"campaigns/{campaign}/{s['method']}/history.csv" for s in summaries],
-            "continue": f"snakemake --cores 4{config}",
-        })
+        sections.append(
+            {
+                "name": campaign,
+                "anchor": f"campaign-{campaign}",
+                "direction": summaries[0]["direction"],
+                "parameters": summaries[0]["names"],
+                "rows": [_row(s, colours) for s in summaries],
+                "failures": [dict(f, method=s["method"]) for s in summaries for f in s["failures"]],
+                "progress": _uri(progress_figure(summaries, colours)),
+                "points": _uri(points_figure(guided)),
+                "points_method": guided["method"],
+                "slices": _uri(slices_figure(guided, colours[guided["method"]])),
+                "histories": [f"campaigns/{campaign}/{s['method']}/history.csv" for s in summaries],
+                "continue": f"snakemake --cores 4{config}",
+            }
+        )
     return sections
 
 
@@ -55,11 +57,17 @@ def _uri(fig):
 def _row(summary, colours):
     best = summary.get("recommended") or {}
     return {
-        "method": summary["method"], "colour": colours[summary["method"]],
-        "n": summary["n_evaluations"], "n_failed": summary["n_failed"], "rounds": len(summary["rounds"]),
+        "method": summary["method"],
+        "colour": colours[summary["method"]],
+        "n": summary["n_evaluations"],
+        "n_failed": summary["n_failed"],
+        "rounds": len(summary["rounds"]),
         "batch": max(summary["rounds"][1:] or summary["rounds"]),
-        "params": {name: best["params"][name] for name in summary["names"]} if best else None, "value": best.get("value"), "sd": best.get("sd"),
-        "true_value": best.get("true_value"), "regret": best.get("regret"),
+        "params": {name: best["params"][name] for name in summary["names"]} if best else None,
+        "value": best.get("value"),
+        "sd": best.get("sd"),
+        "true_value": best.get("true_value"),
+        "regret": best.get("regret"),
     }
 
 
@@ -89,8 +97,16 @@ def progress_figure(summaries, colours):
             y = sign * (reference - optimum) if optimum is not None else rec["value"]
             sd = rec["sd"] if rec.get("sd") is not None and "true_value" not in rec else 0.0
             lower = min(sd, 0.999 * abs(y)) if optimum is not None else sd  # a log axis stays positive
-            ax.errorbar([best.size + 0.6], [y], yerr=[[lower], [sd]], fmt="D", ms=6, color=colours[s["method"]],
-                        capsize=3, label=f"{s['method']} recommended" + (" (true regret)" if "true_value" in rec else ""))
+            ax.errorbar(
+                [best.size + 0.6],
+                [y],
+                yerr=[[lower], [sd]],
+                fmt="D",
+                ms=6,
+                color=colours[s["method"]],
+                capsize=3,
+                label=f"{s['method']} recommended" + (" (true regret)" if "true_value" in rec else ""),
+            )
             values.append(np.array([y]))
     values = np.concatenate(values) if values else np.array([])
     if optimum is not None:
@@ -128,8 +144,9 @@ def points_figure(summary):
     else:
         cells_per_side = dim - 1
         size = 2.2 if dim > 2 else 3.6
-        fig, axes = plt.subplots(cells_per_side, cells_per_side, figsize=(size * cells_per_side + 1.3,
-                                                                          size * cells_per_side), squeeze=False)
+        fig, axes = plt.subplots(
+            cells_per_side, cells_per_side, figsize=(size * cells_per_side + 1.3, size * cells_per_side), squeeze=False
+        )
         cells = []
         for i in range(1, dim):
             for j in range(cells_per_side):
@@ -138,8 +155,9 @@ def points_figure(summary):
                     ax.axis("off")
                     continue
                 star = (rec[j], rec[i]) if rec is not None else None
-                cells.append((ax, x[:, j], x[:, i], names[j] if i == dim - 1 else None,
-                              names[i] if j == 0 else None, star))
+                cells.append(
+                    (ax, x[:, j], x[:, i], names[j] if i == dim - 1 else None, names[i] if j == 0 else None, star)
+                )
                 _label_choices(ax.xaxis, summary, names[j])
                 _label_choices(ax.yaxis, summary, names[i])
     for ax, u, v, xlabel, ylabel, star in cells:
@@ -177,7 +195,7 @@ def slices_figure(summary, colour):
         ax.axvline(at, color="orange", lw=1.2)  # the coordinate: a choice's option is its index
         ax.set_xlabel(name)
         ax.set_ylabel("surrogate value")
-    for ax in list(axes.flat)[len(slices):]:
+    for ax in list(axes.flat)[len(slices) :]:
         ax.axis("off")
     fig.suptitle(f"{summary['method']}: surrogate mean ± 2 sd through the recommended point (orange)", fontsize=9)
     fig.tight_layout()

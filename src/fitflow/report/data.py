@@ -15,8 +15,16 @@ from ..core.artefacts import read_json
 from ..run.aggregate import read_table
 from ..run.archive import ArtefactStore
 
-__all__ = ["Experiment", "load_experiment", "METRICS", "leaderboard", "calibration_rows", "calibration_verdicts",
-           "error_metric", "has_truth"]
+__all__ = [
+    "Experiment",
+    "load_experiment",
+    "METRICS",
+    "leaderboard",
+    "calibration_rows",
+    "calibration_verdicts",
+    "error_metric",
+    "has_truth",
+]
 
 #: Leaderboard columns: metric -> (heading, what is better, target value or None).
 #: A "for reference" column gets no best mark.
@@ -134,8 +142,11 @@ def leaderboard(rows):
         _, better, target = METRICS[metric]
         if better.startswith("for reference"):
             continue
-        scored = [(abs(e["metrics"][metric]["median"] - target) if target is not None else e["metrics"][metric]["median"], i)
-                  for i, e in enumerate(entries) if e["metrics"][metric]]
+        scored = [
+            (abs(e["metrics"][metric]["median"] - target) if target is not None else e["metrics"][metric]["median"], i)
+            for i, e in enumerate(entries)
+            if e["metrics"][metric]
+        ]
         if len(scored) > 1:
             best = min(scored)[0]
             for score, i in scored:
@@ -167,8 +178,13 @@ def calibration_rows(experiment):
             flags = _finite(group[columns].to_numpy().ravel()) if columns else np.array([])
             if flags.size:
                 low, high = _binomial_interval(flags.sum(), flags.size)
-                entry[f"param{level}"] = {"value": float(flags.mean()), "n": int(flags.size), "low": low,
-                                          "high": high, "ok": low <= nominal <= high}
+                entry[f"param{level}"] = {
+                    "value": float(flags.mean()),
+                    "n": int(flags.size),
+                    "low": low,
+                    "high": high,
+                    "ok": low <= nominal <= high,
+                }
             band = _finite(group.get(f"band_coverage{level}", []))
             if band.size:
                 entry[f"band{level}"] = {"value": float(band.mean()), "n": int(band.size)}
@@ -186,8 +202,9 @@ def calibration_verdicts(calibration):
     """
     verdicts = {}
     for row in calibration:
-        verdict = verdicts.setdefault(row["case"], {"case": row["case"], "calibrated": [], "miscalibrated": [],
-                                                    "without": []})
+        verdict = verdicts.setdefault(
+            row["case"], {"case": row["case"], "calibrated": [], "miscalibrated": [], "without": []}
+        )
         name = row["method"] if row["settings"] == "default" else f"{row['method']} [{row['settings']}]"
         levels = [row.get("param68"), row.get("param95")]
         if not any(levels):

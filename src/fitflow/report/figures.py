@@ -30,8 +30,14 @@ __all__ = [
 ]
 
 STYLE = {
-    "font.size": 10, "axes.titlesize": 10, "axes.labelsize": 10, "legend.fontsize": 8,
-    "xtick.labelsize": 8, "ytick.labelsize": 8, "axes.grid": True, "grid.alpha": 0.3,
+    "font.size": 10,
+    "axes.titlesize": 10,
+    "axes.labelsize": 10,
+    "legend.fontsize": 8,
+    "xtick.labelsize": 8,
+    "ytick.labelsize": 8,
+    "axes.grid": True,
+    "grid.alpha": 0.3,
     "svg.hashsalt": "fitflow",
 }
 
@@ -83,7 +89,9 @@ def _key_legends(ax, colours, methods, cases):
     from matplotlib.lines import Line2D
 
     by_method = [Line2D([], [], color=colours[m], marker="o", ls="", label=m) for m in methods]
-    by_case = [Line2D([], [], color="0.3", marker=MARKERS[i % len(MARKERS)], ls="", label=c) for i, c in enumerate(cases)]
+    by_case = [
+        Line2D([], [], color="0.3", marker=MARKERS[i % len(MARKERS)], ls="", label=c) for i, c in enumerate(cases)
+    ]
     first = ax.legend(handles=by_method, title="method", loc="upper left", bbox_to_anchor=(1.02, 1.0), frameon=False)
     ax.add_artist(first)
     ax.legend(handles=by_case, title="problem", loc="lower left", bbox_to_anchor=(1.02, 0.0), frameon=False)
@@ -117,8 +125,18 @@ def fits_figure(experiment, problem, psid, colours, rep=0):
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(8.0, 4.2))
     fig.subplots_adjust(left=0.08, right=0.98, bottom=0.12, top=0.82)
-    ax.errorbar(dataset.x, dataset.y, yerr=dataset.sigma, fmt="o", ms=2.5, color="0.45", ecolor="0.75",
-                elinewidth=0.7, label="data", zorder=1)
+    ax.errorbar(
+        dataset.x,
+        dataset.y,
+        yerr=dataset.sigma,
+        fmt="o",
+        ms=2.5,
+        color="0.45",
+        ecolor="0.75",
+        elinewidth=0.7,
+        label="data",
+        zorder=1,
+    )
     reference = dataset.grid_y if dataset.grid_y is not None else dataset.y
     if dataset.grid_y is not None:
         ax.plot(dataset.grid_x, dataset.grid_y, color="black", ls="--", lw=1.5, label="truth", zorder=5)
@@ -132,11 +150,13 @@ def fits_figure(experiment, problem, psid, colours, rep=0):
         if np.max(np.abs(mean - np.clip(mean, low - 4 * pad, high + 4 * pad))) > 0:
             off_scale.append(label)
             continue
-        ax.plot(dataset.grid_x, mean, color=colours[method], ls=_line_style(colours, method), lw=1.8, label=label,
-                zorder=4)
+        ax.plot(
+            dataset.grid_x, mean, color=colours[method], ls=_line_style(colours, method), lw=1.8, label=label, zorder=4
+        )
         if std is not None:
-            ax.fill_between(dataset.grid_x, mean - 1.96 * std, mean + 1.96 * std, color=colours[method],
-                            alpha=0.18, lw=0, zorder=2)
+            ax.fill_between(
+                dataset.grid_x, mean - 1.96 * std, mean + 1.96 * std, color=colours[method], alpha=0.18, lw=0, zorder=2
+            )
     ax.set_ylim(low - pad, high + pad)
     xlabel, ylabel = axis_labels(dataset)
     ax.set_xlabel(xlabel)
@@ -174,8 +194,15 @@ def forest_figure(experiment, problem, psid, colours, rep=0, max_params=8):
             if name not in result.params:
                 continue
             err = (result.stderr or {}).get(name, np.nan)
-            ax.errorbar(result.params[name], i, xerr=err if np.isfinite(err) else None, fmt="o",
-                        color=colours[method], ms=4, capsize=2)
+            ax.errorbar(
+                result.params[name],
+                i,
+                xerr=err if np.isfinite(err) else None,
+                fmt="o",
+                color=colours[method],
+                ms=4,
+                capsize=2,
+            )
         ax.axvline(dataset.truth_params[name], color="black", ls="--", lw=1)
         ax.set_yticks(range(len(labels)))
         ax.set_yticklabels(labels if k % cols == 0 else [])
@@ -207,8 +234,15 @@ def pulls_figure(rows, colours):
     bins = np.linspace(-4, 4, 33)
     for method, values in pulls.items():
         clipped = np.clip(values, -4, 4)
-        ax.hist(clipped, bins=bins, density=True, histtype="step", lw=1.6, color=colours[method],
-                label=f"{method} (sd {np.std(values):.2f}, n={values.size})")
+        ax.hist(
+            clipped,
+            bins=bins,
+            density=True,
+            histtype="step",
+            lw=1.6,
+            color=colours[method],
+            label=f"{method} (sd {np.std(values):.2f}, n={values.size})",
+        )
     grid = np.linspace(-4, 4, 200)
     ax.plot(grid, np.exp(-0.5 * grid**2) / np.sqrt(2 * np.pi), color="black", ls="--", label="N(0, 1)")
     ax.set_xlabel("pull (estimate − truth) / σ   [clipped to ±4]")
@@ -234,8 +268,15 @@ def calibration_figure(calibration, colours):
         nominal = 0.6827 if level == "68" else 0.95
         # Spread the points of one nominal level sideways so their error bars do not overlap.
         offset = 0.05 * ((slots.index((row["method"], row["case"])) + 0.5) / len(slots) - 0.5)
-        ax.errorbar(nominal + offset, cell["value"], yerr=[[cell["value"] - cell["low"]], [cell["high"] - cell["value"]]],
-                    fmt=MARKERS[cases.index(row["case"]) % len(MARKERS)], color=colours[row["method"]], ms=5, capsize=2)
+        ax.errorbar(
+            nominal + offset,
+            cell["value"],
+            yerr=[[cell["value"] - cell["low"]], [cell["high"] - cell["value"]]],
+            fmt=MARKERS[cases.index(row["case"]) % len(MARKERS)],
+            color=colours[row["method"]],
+            ms=5,
+            capsize=2,
+        )
     ax.set_xlim(0.6, 1.0)
     ax.set_ylim(max(0.0, min(r[f"param{lvl}"]["low"] for r, lvl in points) - 0.05), 1.02)
     ax.set_xticks([0.6827, 0.95], ["68%", "95%"])

@@ -12,8 +12,15 @@ import pandas as pd
 from ..core.artefacts import atomic_writer, read_json
 from ..evaluation.evaluate import SUMMARY_METRICS
 
-__all__ = ["KEY_COLUMNS", "build_table", "timings_table", "recorded_timings", "write_table", "read_table",
-           "write_experiment_tables"]
+__all__ = [
+    "KEY_COLUMNS",
+    "build_table",
+    "timings_table",
+    "recorded_timings",
+    "write_table",
+    "read_table",
+    "write_experiment_tables",
+]
 
 KEY_COLUMNS = ["problem", "problem_settings", "method", "method_settings", "replicate"]
 _LEADING = KEY_COLUMNS + ["status", "message", "n_warnings", *SUMMARY_METRICS]
@@ -53,8 +60,10 @@ def recorded_timings(root):
         return {}
     timings = read_table(root)
     columns = [c for c in ("wall_time_s", "cpu_time_s") if c in timings]
-    return {row["fit_dir"]: {c: float(row[c]) for c in columns}
-            for row in timings[["fit_dir", *columns]].dropna().to_dict("records")}
+    return {
+        row["fit_dir"]: {c: float(row[c]) for c in columns}
+        for row in timings[["fit_dir", *columns]].dropna().to_dict("records")
+    }
 
 
 def write_table(table, csv_path, parquet_path=None):

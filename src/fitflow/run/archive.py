@@ -24,7 +24,14 @@ import zipfile
 from ..core.artefacts import atomic_writer, read_json
 from ..core.errors import ArtefactError
 
-__all__ = ["NOT_ARCHIVED", "archive_writer", "ArchivePacker", "ArtefactStore", "prune_empty_folders", "CHUNK_ARCHIVE_GLOB"]
+__all__ = [
+    "NOT_ARCHIVED",
+    "archive_writer",
+    "ArchivePacker",
+    "ArtefactStore",
+    "prune_empty_folders",
+    "CHUNK_ARCHIVE_GLOB",
+]
 
 #: Files that carry wall-clock times: kept in the chunk manifest, not in the archive.
 NOT_ARCHIVED = ("timing.json",)
@@ -102,8 +109,7 @@ class ArtefactStore:
     def archives(self):
         """The chunk archives, in chunk order."""
         if self._archives is None:
-            self._archives = sorted(self.root.glob(CHUNK_ARCHIVE_GLOB),
-                                    key=lambda p: int(p.stem.rpartition("-")[2]))
+            self._archives = sorted(self.root.glob(CHUNK_ARCHIVE_GLOB), key=lambda p: int(p.stem.rpartition("-")[2]))
         return self._archives
 
     def folders_in(self, archive):
@@ -135,8 +141,10 @@ class ArtefactStore:
             try:
                 self._handles[archive] = zipfile.ZipFile(archive)
             except (OSError, zipfile.BadZipFile) as exc:
-                raise ArtefactError(f"{archive}: not a readable chunk archive ({exc}); delete it and its "
-                                    f"manifest {Path(archive).with_suffix('.json').name} to rerun that chunk") from exc
+                raise ArtefactError(
+                    f"{archive}: not a readable chunk archive ({exc}); delete it and its "
+                    f"manifest {Path(archive).with_suffix('.json').name} to rerun that chunk"
+                ) from exc
         return self._handles[archive]
 
     def members(self, relative):
@@ -189,8 +197,14 @@ class ArtefactStore:
     def fit_ids(self):
         """Every fit folder below ``fits/``, as ``problem/psid/method/msid/rep-k``."""
         if self.compact:
-            folders = [f for archive in self.archives() for f in self.folders_in(archive)
-                       if f.startswith("fits/") and PurePosixPath(f).name.startswith("rep-")]
+            folders = [
+                f
+                for archive in self.archives()
+                for f in self.folders_in(archive)
+                if f.startswith("fits/") and PurePosixPath(f).name.startswith("rep-")
+            ]
             return sorted(f.removeprefix("fits/") for f in folders)
-        return sorted(str(p.parent.relative_to(self.root / "fits"))
-                      for p in (self.root / "fits").glob("*/*/*/*/rep-*/result.json"))
+        return sorted(
+            str(p.parent.relative_to(self.root / "fits"))
+            for p in (self.root / "fits").glob("*/*/*/*/rep-*/result.json")
+        )

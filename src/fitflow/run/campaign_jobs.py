@@ -37,7 +37,9 @@ SLICE_POINTS = 60
 def campaign_objective(run):
     """``(problem, objective)`` of a campaign run: the same in every job."""
     problem = run.problem.instance(problems())
-    dataset = generate(problem, make_rng(run.seed, ["campaign", run.campaign, run.problem.plugin, run.problem.settings]))
+    dataset = generate(
+        problem, make_rng(run.seed, ["campaign", run.campaign, run.problem.plugin, run.problem.settings])
+    )
     return problem, dataset.objective
 
 
@@ -99,11 +101,18 @@ def propose_round(plan, root, campaign, method_label, k, log=None):
         points = objective.space.from_unit(round_rng(run.seed, k).uniform(size=(size, objective.space.dim)))
         if log:
             print(f"warning: {warnings[-1]}", file=log)
-    write_json(layout.proposal(campaign, method_label, k), {
-        "campaign": campaign, "method": method_label, "round": k,
-        "x": points, "points": [objective.space.as_dict(x) for x in points],
-        "warnings": warnings, "provenance": _provenance(run, method, problem, {"round": k}),
-    })
+    write_json(
+        layout.proposal(campaign, method_label, k),
+        {
+            "campaign": campaign,
+            "method": method_label,
+            "round": k,
+            "x": points,
+            "points": [objective.space.as_dict(x) for x in points],
+            "warnings": warnings,
+            "provenance": _provenance(run, method, problem, {"round": k}),
+        },
+    )
 
 
 def evaluate_point(plan, root, campaign, method_label, k, index, log=None):
@@ -126,12 +135,23 @@ def evaluate_point(plan, root, campaign, method_label, k, index, log=None):
     if log and not observation.ok:
         print(f"evaluation {observation.status}: {observation.reason}", file=log)
     minimised = observation.value if observation.ok else None
-    write_json(path, {
-        "campaign": campaign, "method": method_label, "round": int(k), "index": int(index),
-        "x": x, "params": params, "status": observation.status, "reason": observation.reason,
-        "value": None if minimised is None else in_callers_sign(objective.sign, minimised),
-        "objective": minimised, "error": observation.error, "stderr": stderr[-2000:],
-    })
+    write_json(
+        path,
+        {
+            "campaign": campaign,
+            "method": method_label,
+            "round": int(k),
+            "index": int(index),
+            "x": x,
+            "params": params,
+            "status": observation.status,
+            "reason": observation.reason,
+            "value": None if minimised is None else in_callers_sign(objective.sign, minimised),
+            "objective": minimised,
+            "error": observation.error,
+            "stderr": stderr[-2000:],
+        },
+    )
     write_json(path.parent / "timing.json", {"wall_time_s": seconds})
 
 
@@ -146,17 +166,30 @@ def summarise_campaign(plan, root, campaign, method_label, log=None):
     best = recommend(method, history)
     rounds = np.array([k for k, _ in run.evaluations()])
     summary = {
-        "campaign": campaign, "method": method_label, "plugin": run.method.plugin,
+        "campaign": campaign,
+        "method": method_label,
+        "plugin": run.method.plugin,
         "direction": "maximise" if sign < 0 else "minimise",
-        "parameters": space.to_config(), "names": list(space.names), "rounds": list(run.rounds),
-        "n_evaluations": len(history), "n_failed": int((~history.ok).sum()),
+        "parameters": space.to_config(),
+        "names": list(space.names),
+        "rounds": list(run.rounds),
+        "n_evaluations": len(history),
+        "n_failed": int((~history.ok).sum()),
         "history": {
-            "round": rounds, "x": history.x, "status": list(history.status),
-            "value": in_callers_sign(sign, history.y), "best_so_far": in_callers_sign(sign, history.best_so_far()),
+            "round": rounds,
+            "x": history.x,
+            "status": list(history.status),
+            "value": in_callers_sign(sign, history.y),
+            "best_so_far": in_callers_sign(sign, history.best_so_far()),
         },
         "failures": [
-            {"round": int(rounds[i]), "index": int(i - np.flatnonzero(rounds == rounds[i])[0]),
-             "params": space.as_dict(history.x[i]), "status": history.status[i], "reason": history.reasons[i]}
+            {
+                "round": int(rounds[i]),
+                "index": int(i - np.flatnonzero(rounds == rounds[i])[0]),
+                "params": space.as_dict(history.x[i]),
+                "status": history.status[i],
+                "reason": history.reasons[i],
+            }
             for i in np.flatnonzero(~history.ok)
         ],
         "recommended": None,
@@ -164,7 +197,10 @@ def summarise_campaign(plan, root, campaign, method_label, log=None):
     }
     if best is not None:
         summary["recommended"] = {
-            "params": space.as_dict(best.x), "x": best.x, "value": in_callers_sign(sign, best.mean), "sd": best.sd,
+            "params": space.as_dict(best.x),
+            "x": best.x,
+            "value": in_callers_sign(sign, best.mean),
+            "sd": best.sd,
             "evaluation": best.index,
         }
         true_value = objective.true_value(best.x)
@@ -175,11 +211,15 @@ def summarise_campaign(plan, root, campaign, method_label, log=None):
             summary["recommended"]["regret"] = reference - objective.optimum_value
         if hasattr(method, "surrogate_slices") and history.ok.sum() >= 2:
             slices = method.surrogate_slices(history, best.x, SLICE_POINTS)
-            summary["slices"] = [{"name": name, "grid": s["grid"], "mean": in_callers_sign(sign, s["mean"]), "sd": s["sd"]}
-                                 for name, s in slices.items()]
+            summary["slices"] = [
+                {"name": name, "grid": s["grid"], "mean": in_callers_sign(sign, s["mean"]), "sd": s["sd"]}
+                for name, s in slices.items()
+            ]
     write_json(layout.campaign_summary(campaign, method_label), summary)
-    write_bytes(layout.campaign_summary(campaign, method_label).with_name("history.csv"),
-                history_csv(history, rounds, sign).encode())
+    write_bytes(
+        layout.campaign_summary(campaign, method_label).with_name("history.csv"),
+        history_csv(history, rounds, sign).encode(),
+    )
 
 
 def history_csv(history, rounds, sign):
@@ -187,10 +227,16 @@ def history_csv(history, rounds, sign):
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["round", *history.space.names, "value", "error", "status", "reason"])
-    for k, x, y, e, status, reason in zip(rounds, history.x, history.y, history.error, history.status,
-                                          history.reasons):
+    for k, x, y, e, status, reason in zip(rounds, history.x, history.y, history.error, history.status, history.reasons):
         params = history.space.as_dict(x)
-        writer.writerow([k, *(repr(v) if isinstance(v, float) else v for v in params.values()),
-                         "" if not math.isfinite(y) else repr(in_callers_sign(sign, y)),
-                         "" if not math.isfinite(e) else repr(float(e)), status, reason])
+        writer.writerow(
+            [
+                k,
+                *(repr(v) if isinstance(v, float) else v for v in params.values()),
+                "" if not math.isfinite(y) else repr(in_callers_sign(sign, y)),
+                "" if not math.isfinite(e) else repr(float(e)),
+                status,
+                reason,
+            ]
+        )
     return out.getvalue()

@@ -57,8 +57,7 @@ def plan_campaigns(config, source, problems_reg, methods_reg, experiment_seed):
     """The :class:`CampaignRun` list of ``config['campaigns']`` (empty without one)."""
     entries = config.get("campaigns") or {}
     if not isinstance(entries, dict):
-        raise ConfigError("must be a mapping of campaign label to entry", source=source, key="campaigns",
-                          value=entries)
+        raise ConfigError("must be a mapping of campaign label to entry", source=source, key="campaigns", value=entries)
     runs = []
     for label, entry in entries.items():
         where = f"campaigns.{label}"
@@ -68,8 +67,11 @@ def plan_campaigns(config, source, problems_reg, methods_reg, experiment_seed):
         (problem_case,) = expand_entry("campaigns", label, problem_entry, problems_reg, source)
         problem = problem_case.instance(problems_reg)
         if "black_box" not in problem.capabilities:
-            raise ConfigError(f"{type(problem).label()} is not an objective to optimise (it is "
-                              f"{sorted(problem.capabilities)})", source=source, key=f"{where}.problem")
+            raise ConfigError(
+                f"{type(problem).label()} is not an objective to optimise (it is {sorted(problem.capabilities)})",
+                source=source,
+                key=f"{where}.problem",
+            )
         dim, noise_sd = _dimension(problem, where, source)
         seed = entry.get("seed", experiment_seed)
         if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
@@ -77,15 +79,22 @@ def plan_campaigns(config, source, problems_reg, methods_reg, experiment_seed):
         resources = {**EVALUATION_RESOURCES, **(entry.get("resources") or {})}
         methods = entry.get("methods")
         if not isinstance(methods, dict) or not methods:
-            raise ConfigError("list the optimisers as a mapping label: {plugin, settings}", source=source,
-                              key=f"{where}.methods", value=methods)
+            raise ConfigError(
+                "list the optimisers as a mapping label: {plugin, settings}",
+                source=source,
+                key=f"{where}.methods",
+                value=methods,
+            )
         for method_label, method_entry in methods.items():
             (method_case,) = expand_entry(f"{where}.methods", method_label, method_entry, methods_reg, source)
             method = method_case.instance(methods_reg)
             key = f"{where}.methods.{method_label}"
             if not hasattr(method, "suggest"):
-                raise ConfigError(f"{type(method).label()} cannot run a campaign: it has no suggest(history, n, rng)",
-                                  source=source, key=key)
+                raise ConfigError(
+                    f"{type(method).label()} cannot run a campaign: it has no suggest(history, n, rng)",
+                    source=source,
+                    key=key,
+                )
             try:
                 rounds = tuple(round_sizes(*campaign_shape(method, dim, noise_sd)))
             except ValueError as exc:
@@ -105,5 +114,6 @@ def _dimension(problem, where, source):
     except FitflowError:
         raise
     except Exception as exc:
-        raise ConfigError(f"cannot build its objective: {type(exc).__name__}: {exc}", source=source,
-                          key=where) from None
+        raise ConfigError(
+            f"cannot build its objective: {type(exc).__name__}: {exc}", source=source, key=where
+        ) from None

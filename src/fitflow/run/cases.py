@@ -14,6 +14,7 @@ __all__ = ["Case", "construct", "expand_entry", "settings_id"]
 
 _LABEL = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 
+
 @dataclass(frozen=True)
 class Case:
     """One problem or method entry of the config at one point of its sweep."""
@@ -44,9 +45,7 @@ def construct(cls, settings, key=None):
     except Exception as exc:
         from ..core.validation import plugin_origin
 
-        raise ConfigError(f"{plugin_origin(cls)} raised {type(exc).__name__} when constructed: {exc}",
-                          key=key) from exc
-
+        raise ConfigError(f"{plugin_origin(cls)} raised {type(exc).__name__} when constructed: {exc}", key=key) from exc
 
 
 def _format_value(value):
@@ -67,13 +66,18 @@ def expand_entry(kind, label, entry, registry, source):
     if not _LABEL.match(label):
         raise ConfigError(
             "labels must start with a letter and hold only letters, digits and '_'",
-            source=source, key=where, value=label,
+            source=source,
+            key=where,
+            value=label,
         )
-    for key, value in [(where, entry), *((f"{where}.{k}", (entry or {}).get(k)) for k in ("settings", "sweep")
-                                          if isinstance(entry, dict))]:
+    for key, value in [
+        (where, entry),
+        *((f"{where}.{k}", (entry or {}).get(k)) for k in ("settings", "sweep") if isinstance(entry, dict)),
+    ]:
         if value is not None and not isinstance(value, dict):
-            raise ConfigError(f"must be a mapping (key: value), not a {type(value).__name__}", source=source,
-                              key=key, value=value)
+            raise ConfigError(
+                f"must be a mapping (key: value), not a {type(value).__name__}", source=source, key=key, value=value
+            )
     entry = dict(entry or {})
     plugin = entry.get("plugin", label)
     try:
@@ -87,17 +91,23 @@ def expand_entry(kind, label, entry, registry, source):
             raise ConfigError(
                 f"cannot sweep '{key}': {cls.label()} has no such setting; its settings are: "
                 f"{', '.join(sorted(cls.settings))}",
-                source=source, key=f"{where}.sweep.{key}", value=values,
+                source=source,
+                key=f"{where}.sweep.{key}",
+                value=values,
             )
         if not isinstance(values, list) or not values:
             raise ConfigError(
                 "a sweep must be a non-empty list of values",
-                source=source, key=f"{where}.sweep.{key}", value=values,
+                source=source,
+                key=f"{where}.sweep.{key}",
+                value=values,
             )
         if key in settings:
             raise ConfigError(
                 f"'{key}' is both set and swept; keep one",
-                source=source, key=f"{where}.sweep.{key}", value=values,
+                source=source,
+                key=f"{where}.sweep.{key}",
+                value=values,
             )
     keys = sorted(sweep)
     cases = []
@@ -115,5 +125,3 @@ def expand_entry(kind, label, entry, registry, source):
     if len(set(sids)) != len(sids):
         raise ConfigError("sweep values collide after formatting", source=source, key=f"{where}.sweep", value=sweep)
     return cases
-
-

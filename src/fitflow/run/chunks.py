@@ -41,6 +41,7 @@ def run_chunk(plan, root, chunk, log=None, threads=1):
     if plan.store == "compact":
         manifest.update(_run_compact_chunk(plan, layout, chunk, units, log, workers, threads))
     else:
+
         def run(unit):  # the folder layout: artefacts go straight to disk
             _run_unit(plan, layout.root, *unit, log)
 
@@ -77,8 +78,11 @@ class _CompactUnit:
         rows, timings = [], {}
         with staged(root / p for p in datasets + fits + batches) as stage:
             for folder in datasets + fits:
-                if self.previous is not None and self.previous.restore(folder, stage, root) \
-                        and str(folder) in self.old_timings:
+                if (
+                    self.previous is not None
+                    and self.previous.restore(folder, stage, root)
+                    and str(folder) in self.old_timings
+                ):
                     write_json(root / folder / "timing.json", self.old_timings[str(folder)])
             _run_unit(self.plan, root, *unit, self.log)
             for path in batches:
@@ -114,7 +118,8 @@ def _run_compact_chunk(plan, layout, chunk, units, log, workers, threads):
     rows, timings = [], {}
     with archive_writer(layout.root, layout.chunk_archive(chunk)) as archive:
         for stage, paths, unit_rows, unit_timings in _unit_results(
-                _CompactUnit(plan, layout, log), plan, units, log, workers, threads):
+            _CompactUnit(plan, layout, log), plan, units, log, workers, threads
+        ):
             rows += unit_rows
             timings.update(unit_timings)
             for path in paths:
@@ -148,8 +153,9 @@ def _unit_results(run, plan, units, log, workers, threads):
     # concurrent.futures, not multiprocessing.Pool: a worker killed by a signal (a crash in
     # a compiled library, the kernel's OOM killer) fails the chunk instead of hanging it.
     try:
-        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"),
-                                 initializer=_start_worker) as pool:
+        with ProcessPoolExecutor(
+            workers, mp_context=multiprocessing.get_context("fork"), initializer=_start_worker
+        ) as pool:
             pending = {pool.submit(_run_forked, i) for i in order}  # queued, and taken, costliest first
             done, next_index = {}, 0
             try:
@@ -159,8 +165,10 @@ def _unit_results(run, plan, units, log, workers, threads):
                         try:
                             index, result = future.result()
                         except BrokenProcessPool:
-                            raise RuntimeError("a worker process of this chunk died (killed by a signal, or out "
-                                               "of memory); its log ends where it stopped") from None
+                            raise RuntimeError(
+                                "a worker process of this chunk died (killed by a signal, or out "
+                                "of memory); its log ends where it stopped"
+                            ) from None
                         if isinstance(result, _FailedUnit):
                             result.reraise()
                         done[index] = result

@@ -17,8 +17,17 @@ from ..core.registry import problems as problem_registry
 from .campaign_plan import plan_campaigns
 from .cases import Case, construct, expand_entry, settings_id
 
-__all__ = ["Case", "FitPair", "ExperimentPlan", "build_plan", "settings_id", "batches", "n_batches",
-           "batch_replicates", "construct"]
+__all__ = [
+    "Case",
+    "FitPair",
+    "ExperimentPlan",
+    "build_plan",
+    "settings_id",
+    "batches",
+    "n_batches",
+    "batch_replicates",
+    "construct",
+]
 
 DEFAULT_BATCH_SIZE = 10
 
@@ -79,8 +88,11 @@ class ExperimentPlan:
         return per_replicate[case] * len(batch_replicates(self.replicates, self.batch_size, batch))
 
     def _deal_chunk_units(self):
-        units = [(case, b, self.unit_cost(case, b))
-                 for case in self.problems for b in range(n_batches(self.replicates, self.batch_size))]
+        units = [
+            (case, b, self.unit_cost(case, b))
+            for case in self.problems
+            for b in range(n_batches(self.replicates, self.batch_size))
+        ]
         loads = [[0.0, i, []] for i in range(min(self.chunks, len(units)))]
         for case, b, unit_cost in sorted(units, key=lambda u: -u[2]):
             lightest = min(loads, key=lambda load: (load[0], load[1]))
@@ -142,8 +154,16 @@ class ExperimentPlan:
             "skipped": self.skipped,
             "notes": self.notes,
             "store": self.store,
-            "campaigns": [{"campaign": r.campaign, "problem": case(r.problem), "method": case(r.method),
-                           "seed": r.seed, "rounds": list(r.rounds)} for r in self.campaigns],
+            "campaigns": [
+                {
+                    "campaign": r.campaign,
+                    "problem": case(r.problem),
+                    "method": case(r.method),
+                    "seed": r.seed,
+                    "rounds": list(r.rounds),
+                }
+                for r in self.campaigns
+            ],
         }
 
 
@@ -184,7 +204,9 @@ def _check_problem_inputs(problem, case, source):
         if not os.path.isfile(path):
             raise ConfigError(
                 f"data file {path!r} does not exist (paths are relative to the working directory {os.getcwd()})",
-                source=source, key=f"problems.{case.label}.settings.file", value=path,
+                source=source,
+                key=f"problems.{case.label}.settings.file",
+                value=path,
             )
     try:
         problem.check_inputs()
@@ -227,7 +249,9 @@ def build_plan(config, source="<config>", problem_registry_=None, method_registr
     methods_reg = method_registry_ or method_registry()
     name = str(config.get("experiment", "default"))
     if not re.match(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", name):
-        raise ConfigError("experiment names hold letters, digits, '_', '.' and '-'", source=source, key="experiment", value=name)
+        raise ConfigError(
+            "experiment names hold letters, digits, '_', '.' and '-'", source=source, key="experiment", value=name
+        )
     seed = config.get("seed", 0)
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise ConfigError("must be a whole number >= 0", source=source, key="seed", value=seed)
@@ -245,11 +269,13 @@ def build_plan(config, source="<config>", problem_registry_=None, method_registr
         problem_entries = _require_mapping(config, "problems", source)
         method_entries = _require_mapping(config, "methods", source)
     problem_cases = [
-        case for label, entry in problem_entries.items()
+        case
+        for label, entry in problem_entries.items()
         for case in expand_entry("problems", label, entry, problems_reg, source)
     ]
     method_cases = [
-        case for label, entry in method_entries.items()
+        case
+        for label, entry in method_entries.items()
         for case in expand_entry("methods", label, entry, methods_reg, source)
     ]
     pairs, skipped, notes = [], [], {}
@@ -268,7 +294,9 @@ def build_plan(config, source="<config>", problem_registry_=None, method_registr
             if unknown:
                 raise ConfigError(
                     f"method '{unknown[0]}' is not defined under 'methods'; defined: {', '.join(method_entries)}",
-                    source=source, key=f"problems.{pcase.label}.methods", value=unknown[0],
+                    source=source,
+                    key=f"problems.{pcase.label}.methods",
+                    value=unknown[0],
                 )
         for mcase in method_cases:
             method_cls = methods_reg.get(mcase.plugin)
@@ -276,13 +304,20 @@ def build_plan(config, source="<config>", problem_registry_=None, method_registr
                 continue
             if not method_cls.serves(problem.capabilities):
                 why = getattr(problem, "capability_note", "")
-                reason = (f"the method serves {sorted(method_cls.capabilities)} but the problem is "
-                          f"{sorted(problem.capabilities)}" + (f" ({why})" if why else ""))
+                reason = (
+                    f"the method serves {sorted(method_cls.capabilities)} but the problem is "
+                    f"{sorted(problem.capabilities)}" + (f" ({why})" if why else "")
+                )
                 if requested is not None:
-                    error = IncompatiblePairError(pcase.label, mcase.label, problem.capabilities,
-                                                  method_cls.capabilities)
-                    raise ConfigError(str(error) + (f" ({why})" if why else ""), source=source,
-                                      key=f"problems.{pcase.label}.methods", value=mcase.label) from error
+                    error = IncompatiblePairError(
+                        pcase.label, mcase.label, problem.capabilities, method_cls.capabilities
+                    )
+                    raise ConfigError(
+                        str(error) + (f" ({why})" if why else ""),
+                        source=source,
+                        key=f"problems.{pcase.label}.methods",
+                        value=mcase.label,
+                    ) from error
                 skipped.append(_skip(pcase, mcase, reason))
                 continue
             if _needs_probe(method_cls):
@@ -294,8 +329,12 @@ def build_plan(config, source="<config>", problem_registry_=None, method_registr
             pairs.append(FitPair(pcase, mcase))
     if not pairs and not campaigns:
         reasons = "; ".join(f"{s['problem']} x {s['method']}: {s['reason']}" for s in skipped[:5])
-        raise ConfigError(f"no method can fit any problem, so there is nothing to fit ({reasons})",
-                          source=source, key="methods", value=list(method_entries))
+        raise ConfigError(
+            f"no method can fit any problem, so there is nothing to fit ({reasons})",
+            source=source,
+            key="methods",
+            value=list(method_entries),
+        )
     store = _store(config, source)
     return ExperimentPlan(
         name=name,
@@ -335,8 +374,12 @@ DEFAULT_COMPACT_CHUNKS = 8
 def _store(config, source):
     store = config.get("store", "folders")
     if store not in ("folders", "compact"):
-        raise ConfigError("must be 'folders' (a folder per fit) or 'compact' (an archive per chunk)",
-                          source=source, key="store", value=store)
+        raise ConfigError(
+            "must be 'folders' (a folder per fit) or 'compact' (an archive per chunk)",
+            source=source,
+            key="store",
+            value=store,
+        )
     return store
 
 
@@ -346,8 +389,12 @@ def _chunks(config, source, store):
         raise ConfigError("must be a whole number >= 0 (0: a job per batch)", source=source, key="chunks", value=chunks)
     if store == "compact" and chunks == 0:
         if "chunks" in config:
-            raise ConfigError("store: compact packs each chunk's fits into one archive, so it needs chunks >= 1",
-                              source=source, key="chunks", value=chunks)
+            raise ConfigError(
+                "store: compact packs each chunk's fits into one archive, so it needs chunks >= 1",
+                source=source,
+                key="chunks",
+                value=chunks,
+            )
         return DEFAULT_COMPACT_CHUNKS
     return chunks
 
@@ -355,11 +402,20 @@ def _chunks(config, source, store):
 def _chunk_workers(config, source):
     workers = config.get("chunk_workers", 1)
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
-        raise ConfigError("must be a whole number >= 1 (processes each chunk job runs its units on)",
-                          source=source, key="chunk_workers", value=workers)
+        raise ConfigError(
+            "must be a whole number >= 1 (processes each chunk job runs its units on)",
+            source=source,
+            key="chunk_workers",
+            value=workers,
+        )
     return workers
 
 
 def _skip(pcase, mcase, reason):
-    return {"problem": pcase.label, "problem_settings": pcase.sid, "method": mcase.label,
-            "method_settings": mcase.sid, "reason": reason}
+    return {
+        "problem": pcase.label,
+        "problem_settings": pcase.sid,
+        "method": mcase.label,
+        "method_settings": mcase.sid,
+        "reason": reason,
+    }

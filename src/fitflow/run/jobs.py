@@ -87,7 +87,10 @@ def generate_batch(plan, root, problem_label, psid, batch, log=None):
             _generate_into(problem, case, make_rng(plan.seed, identity), folder, meta, log, make)
         manifest.append({"replicate": rep, "files": {n: sha256_file(folder / n) for n in DATASET_FILES}})
         _log(log, f"generated {folder}\n")
-    write_json(layout.dataset_batch(problem_label, psid, batch), {"problem": problem_label, "psid": psid, "replicates": manifest})
+    write_json(
+        layout.dataset_batch(problem_label, psid, batch),
+        {"problem": problem_label, "psid": psid, "replicates": manifest},
+    )
 
 
 def _from_runs(problem, layout, label):
@@ -179,8 +182,9 @@ def _dataset_current(folder, problem, meta):
         info = read_json(folder / "dataset.json")
     except ArtefactError:
         return False
-    expected = normalised_json({"problem": problem.name, "problem_version": problem.version,
-                                "settings": problem.get_settings(), **meta})
+    expected = normalised_json(
+        {"problem": problem.name, "problem_version": problem.version, "settings": problem.get_settings(), **meta}
+    )
     return all(info.get(k) == v for k, v in expected.items())
 
 
@@ -196,7 +200,8 @@ def _cross_validate(method, dataset, result, timing, rng, fold_rng, folds, limit
     try:
         with time_limit(limit):
             result.diagnostics["cv_rmse"], result.diagnostics["cv_note"] = cross_validation_rmse(
-                method, dataset, rng, folds, fold_rng)
+                method, dataset, rng, folds, fold_rng
+            )
     except TimedOut as exc:
         result.diagnostics["cv_rmse"], result.diagnostics["cv_note"] = None, f"cross-validation {exc}"
     timing["cv_wall_time_s"] = time.perf_counter() - started
@@ -215,8 +220,10 @@ def _plot(method, mcase, dataset, result, folder, title):
         if result.ok:
             save_method_figures(method, dataset, result, folder)
     except Exception as exc:  # a figure must never cost the fit
-        return (f"warning: {plugin_origin(method, mcase.key)}: a figure failed: {type(exc).__name__}: {exc}\n"
-                + traceback.format_exc())
+        return (
+            f"warning: {plugin_origin(method, mcase.key)}: a figure failed: {type(exc).__name__}: {exc}\n"
+            + traceback.format_exc()
+        )
     return ""
 
 
@@ -254,8 +261,16 @@ def fit_batch(plan, root, key, batch, log=None, plot=True):
             result, timing, fit_log = safe_fit(method, dataset, rng, key=mcase.key, seconds=limit)
         folds = 0 if dataset is None else int(dataset.meta.get("cv_folds") or 0)
         if result.ok and folds >= 2:
-            _cross_validate(method, dataset, result, timing, make_rng(plan.seed, [*fit_identity(pcase, mcase, rep), "cv"]),
-                            make_rng(plan.seed, [*dataset_identity(pcase, rep), "cv-folds"]), folds, limit)
+            _cross_validate(
+                method,
+                dataset,
+                result,
+                timing,
+                make_rng(plan.seed, [*fit_identity(pcase, mcase, rep), "cv"]),
+                make_rng(plan.seed, [*dataset_identity(pcase, rep), "cv-folds"]),
+                folds,
+                limit,
+            )
         write_result(result, folder, {"method": method.name, "replicate": rep})
         write_json(folder / "timing.json", timing)
         if draw:

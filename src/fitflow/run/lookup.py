@@ -28,8 +28,9 @@ def fit_folder(root, fit_id, store=None):
         problem, method, rep = parts
         parts = [problem, "default", method, "default", rep]
     if len(parts) != 5:
-        raise ArtefactError(f"a fit id is problem/problem-settings/method/method-settings/rep-k "
-                            f"(or problem/method/k); got {fit_id!r}")
+        raise ArtefactError(
+            f"a fit id is problem/problem-settings/method/method-settings/rep-k (or problem/method/k); got {fit_id!r}"
+        )
     if not parts[4].startswith("rep-"):
         parts[4] = f"rep-{parts[4]}"
     store = store or ArtefactStore(root)

@@ -14,7 +14,14 @@ import subprocess
 __all__ = ["package_versions", "git_commit", "provenance_record", "KEY_PACKAGES"]
 
 KEY_PACKAGES = (
-    "fitflow", "numpy", "scipy", "emcee", "scikit-learn", "pandas", "matplotlib", "snakemake",
+    "fitflow",
+    "numpy",
+    "scipy",
+    "emcee",
+    "scikit-learn",
+    "pandas",
+    "matplotlib",
+    "snakemake",
 )
 
 
@@ -39,7 +46,10 @@ def git_commit():
         ).stdout.strip()
         status = subprocess.run(
             ["git", "status", "--porcelain", "--untracked-files=no"],
-            capture_output=True, text=True, check=True, timeout=10,
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=10,
         ).stdout
     except (OSError, subprocess.SubprocessError):
         return None

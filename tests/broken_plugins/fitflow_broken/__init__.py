@@ -106,8 +106,13 @@ class WrongJacobian(GaussianPeak):
 
     def model(self, dataset):
         model = super().model(dataset)
-        return ParametricModel(function=model.function, param_names=model.param_names, p0=model.p0,
-                               bounds=model.bounds, jacobian=lambda x, theta: np.ones((len(x), len(theta))))
+        return ParametricModel(
+            function=model.function,
+            param_names=model.param_names,
+            p0=model.p0,
+            bounds=model.bounds,
+            jacobian=lambda x, theta: np.ones((len(x), len(theta))),
+        )
 
 
 class RaisesInGenerate(GaussianPeak):
@@ -126,6 +131,14 @@ class ReturnsNoDataset(GaussianPeak):
         return {"x": [1, 2, 3]}
 
 
-METHODS = [WrongCovarianceShape, ShortPrediction, MissingStderr, NonFiniteCovarianceOk, RaisesInFit,
-           RaisesInFigures, Hangs, RaisesInInit]
+METHODS = [
+    WrongCovarianceShape,
+    ShortPrediction,
+    MissingStderr,
+    NonFiniteCovarianceOk,
+    RaisesInFit,
+    RaisesInFigures,
+    Hangs,
+    RaisesInInit,
+]
 PROBLEMS = [FalseLinear, WrongJacobian, RaisesInGenerate, ReturnsNoDataset]
