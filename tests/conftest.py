@@ -15,6 +15,15 @@ import numpy as np
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
+
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    # `make test` runs a worker per core; a worker's BLAS and OpenMP pools must not spin a
+    # thread per core each, or N workers run N x N threads on N cores (measured: the 50
+    # emulator rehearsals took 1,161 s beside another worker against 207 s alone). Snakemake
+    # jobs the tests start set their own limits from their `threads`, as they always do.
+    from fitflow.run.snakemake_job import limit_threads
+
+    limit_threads(1)
 TINY_CONFIG = REPO / "config" / "test-config.yaml"
 
 

@@ -91,6 +91,7 @@ def test_a_chunk_job_asks_for_what_its_methods_need(tmp_path):
 
     config = yaml.safe_load(TINY_CONFIG.read_text())
     config["chunks"] = 3
+    config["chunk_workers"] = 1  # what chunk_workers: auto gives a cluster, where this matters
     config["methods"]["mlp"]["resources"] = {"mem_mb": 3000, "threads": 2}
     config["methods"]["nlls"]["resources"] = {"runtime": 30}
     path = tmp_path / "chunked.yaml"

@@ -15,6 +15,7 @@ BASE = {
     "seed": 5,
     "replicates": 3,
     "batch_size": 2,
+    "chunks": 0,  # a job per batch: what a rerun redoes is visible per job (chunked reruns: test_chunked_workflow)
     "plot_fits": False,
     "problems": {"cosine_series": {"settings": {"n_samples": 20, "n_modes": 3}, "methods": ["ols", "nlls"]}},
     "methods": {"ols": {}, "nlls": {}},

@@ -124,3 +124,34 @@ def test_figures_for_the_representative_replicate_only(tmp_path):
         folders = [root / f"fits/gaussian_peak/default/emcee/default/rep-{r}" for r in (0, 1)]
         assert [(f / "fig-traces.png").is_file() for f in folders] == expected
         assert [(f / "fit.png").is_file() for f in folders] == expected
+
+
+def test_chunks_auto_chunks_a_local_run_and_gives_a_cluster_a_job_per_batch():
+    """The plain config takes the fast path by itself: one chunk job with a worker per core
+    locally, a job per batch (0) and one worker when the executor submits to a cluster."""
+    import os
+
+    assert (build_plan(config(), cores=1).chunks, build_plan(config(), cores=1).chunk_workers) == (1, 1)
+    local = build_plan(config(), cores=64)  # never more workers than the machine has cores
+    assert (local.chunks, local.chunk_workers) == (1, min(64, os.cpu_count()))
+    cluster = build_plan(config(), on_cluster=True, cores=3)
+    assert (cluster.chunks, cluster.chunk_workers) == (0, 1)
+
+
+def test_chunks_auto_gives_a_method_with_a_long_runtime_a_job_per_batch():
+    slow = config(methods={"ols": {}, "nlls": {"resources": {"runtime": 120}}})
+    assert build_plan(slow, cores=2).chunks == 0
+    hinted = config(methods={"ols": {}, "nlls": {"resources": {"runtime": 60}}})  # at the limit: still cheap
+    assert build_plan(hinted, cores=2).chunks == 1
+
+
+def test_an_explicit_layout_wins_over_auto():
+    plan = build_plan(config(chunks=0, chunk_workers=2), cores=8)
+    assert (plan.chunks, plan.chunk_workers) == (0, 2)
+    plan = build_plan(config(chunks=3), on_cluster=True)
+    assert plan.chunks == 3
+    assert build_plan(config(store="compact"), on_cluster=True).chunks == 8
+    with pytest.raises(ConfigError, match="chunks"):
+        build_plan(config(chunks="many"))
+    with pytest.raises(ConfigError, match="chunk_workers"):
+        build_plan(config(chunk_workers=0))

@@ -22,7 +22,14 @@ except WorkflowError as error:
     raise WorkflowError(f"invalid fitflow config {CONFIG_SOURCE}: {error}") from None
 
 try:
-    PLAN = build_plan(config, source=CONFIG_SOURCE)
+    PLAN = build_plan(
+        config,
+        source=CONFIG_SOURCE,
+        # chunks: auto and chunk_workers: auto follow where the jobs run (a job submitted to a
+        # cluster re-reads this file in remote mode) and the cores the run may use.
+        on_cluster=workflow.non_local_exec or workflow.remote_exec,
+        cores=workflow.resource_settings.cores,
+    )
 except FitflowError as error:
     raise WorkflowError(f"invalid fitflow config: {error}") from None
 share_plan(PLAN, config)  # the jobs take it instead of validating the config again

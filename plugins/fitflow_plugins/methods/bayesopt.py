@@ -1,48 +1,25 @@
 """Bayesian optimisation: a Gaussian-process surrogate and an acquisition function.
 
-1. Evaluate an initial space-filling design (scipy.stats.qmc: Sobol or Latin
-   hypercube) in the unit cube mapped onto the objective's box.
-2. Fit a GP (:mod:`.surrogate`) to every evaluation that gave a number; failed
-   and infeasible ones stay out. With unknown noise the GP learns a white-noise
-   level; a known one (or per-point standard errors) is added to its diagonal.
+1. Evaluate an initial space-filling design (scipy.stats.qmc) in the objective's box.
+2. Fit a GP (:mod:`.surrogate`) to every evaluation that gave a number, learning a
+   white-noise level unless the noise is known. In 5 or more dimensions its prior
+   mean is the worst value seen, so EI stops spending steps on empty corners.
 3. Maximise expected improvement (or minimise the lower confidence bound) with
-   multi-start L-BFGS-B inside the box, each gradient by central differences from
-   one batched prediction. With noise, EI improves on the best posterior mean at
-   an evaluated point, not on the luckiest noisy sample.
-4. A batch of q points is chosen by the kriging believer (Ginsbourger, Le Riche &
-   Carraro 2010, "Kriging is well-suited to parallelize optimization"): after each
-   choice the GP, hyperparameters fixed, is told its own mean there, which lowers
-   the uncertainty nearby so the next choice goes elsewhere. It needs no Monte
-   Carlo and costs q cheap refits; the same fantasy covers pending points of a
-   measurement log.
-5. Every other proposal (in a batch, all but one of every four) searches only a box
-   of side ``local_width`` (unit cube) centred on the incumbent: cycling between a
-   global and a local search is the classic cure for EI's slow last mile (Gutmann 2001, Regis & Shoemaker 2007's
-   weight cycling; TuRBO's trust regions, Eriksson et al. 2019, are the local half).
-   Measured on seeds the benchmark does not use (benchmarks/bench_bo_vs_skopt.py
-   --first-seed 20 --seeds 40): Branin 26.5 -> 20 evaluations to regret 1e-2,
-   Forrester 11 -> 10, Hartmann-6 16/40 -> 20/40 runs reaching regret 0.1.
-   Without noise the local proposal is the posterior mean's minimum in the box
-   (weight cycling's pure-exploitation step): EI there paid for uncertainty the
-   global half explores anyway. With noise it stays EI, as the mean's minimum would
-   sit on one noisy point. Once the box has converged, that minimum lies within
-   ``MEASURED_RADIUS`` of a measured point, and the step is EI in the box again:
-   re-measuring the incumbent teaches a noise-free surrogate nothing. (Noise-free,
-   seeds 0-19: evaluations within 1e-3 of an earlier one fell from 110 of 1,200 to 0
-   on Hartmann-6 and from 188 of 800 to 70 on Branin; the evaluations to each
-   benchmark threshold did not change: 36.5 (14/20) and 21.)
-6. In 5 or more dimensions the GP's prior mean is the worst value seen, not the mean
-   (:mod:`.surrogate`): EI then stops spending the global half on the box's unexplored
-   corners. With noise too: on noisy Hartmann-6 (sd 0.1) the median true regret of the
-   recommendation fell from 0.242 to 0.133 (seeds 0-19) and from 0.231 to 0.184 (seeds
-   20-39).
-7. Integer parameters are rounded before evaluation and the GP is trained on the
-   rounded values; a proposal that rounds onto a known point is replaced by the
-   best new candidate. A choice is its option's index (:mod:`fitflow.space`), and
-   the initial design deals every option an equal share of its points.
-8. The recommendation is the evaluated point of lowest posterior mean (with
-   noise), or of lowest value (without): its expected value and standard
-   deviation are reported, never a lucky sample.
+   multi-start L-BFGS-B. With noise, EI improves on the best posterior mean at an
+   evaluated point, not on the luckiest noisy sample.
+4. A batch of q points comes from the kriging believer (Ginsbourger et al. 2010):
+   after each choice the GP is told its own mean there, so the next goes elsewhere;
+   the same fantasy covers pending points of a measurement log.
+5. Every other proposal (in a batch, three of every four) searches a box of side
+   ``local_width`` around the incumbent (Regis & Shoemaker 2007's weight cycling).
+   Without noise it takes the posterior mean's minimum there, unless that is a
+   measured point (then EI in the box: re-measuring teaches nothing).
+6. Integers are rounded before evaluation; a choice is its option's index, and the
+   initial design deals every option an equal share.
+7. The recommendation is the evaluated point of lowest posterior mean (with noise)
+   or value (without), reported with its mean and sd.
+
+Why each step is there, with the measurements behind it: docs/benchmarks.md.
 """
 
 import numpy as np

@@ -243,8 +243,12 @@ def _require_mapping(config, key, source):
     return value
 
 
-def build_plan(config, source="<config>", problem_registry_=None, method_registry_=None):
-    """Check ``config`` against the installed plugins and expand it into a plan."""
+def build_plan(config, source="<config>", problem_registry_=None, method_registry_=None, on_cluster=False, cores=None):
+    """Check ``config`` against the installed plugins and expand it into a plan.
+
+    ``on_cluster`` (the executor submits jobs elsewhere) and ``cores`` (what the run may use)
+    resolve ``chunks: auto`` and ``chunk_workers: auto``, the defaults (see ``_chunks``).
+    """
     problems_reg = problem_registry_ or problem_registry()
     methods_reg = method_registry_ or method_registry()
     name = str(config.get("experiment", "default"))
@@ -350,8 +354,8 @@ def build_plan(config, source="<config>", problem_registry_=None, method_registr
         skipped=skipped,
         notes=notes,
         campaigns=campaigns,
-        chunks=_chunks(config, source, store),
-        chunk_workers=_chunk_workers(config, source),
+        chunks=_chunks(config, source, store, method_cases, methods_reg, on_cluster),
+        chunk_workers=_chunk_workers(config, source, on_cluster, cores),
         store=store,
     )
 
@@ -383,27 +387,55 @@ def _store(config, source):
     return store
 
 
-def _chunks(config, source, store):
-    chunks = config.get("chunks", 0)
+#: Under ``chunks: auto``, a method whose runtime hint (minutes for one batch) exceeds this
+#: gets a job per batch: its fits are long enough that starting Python is noise, and a
+#: scheduler can spread them.
+AUTO_LONG_RUNTIME = 60
+
+
+def _chunks(config, source, store, method_cases, methods_reg, on_cluster):
+    """The job layout: ``chunks`` as set, or, for ``auto`` (the default), one chunk job for a
+    local run of cheap fits and a job per batch (0) on a cluster or when a method declares a
+    long runtime. A compact store always chunks (:data:`DEFAULT_COMPACT_CHUNKS` unless set)."""
+    chunks = config.get("chunks", "auto")
+    if chunks == "auto":
+        if store == "compact":
+            return DEFAULT_COMPACT_CHUNKS
+        return 0 if on_cluster or _longest_runtime(config, method_cases, methods_reg) > AUTO_LONG_RUNTIME else 1
     if isinstance(chunks, bool) or not isinstance(chunks, int) or chunks < 0:
-        raise ConfigError("must be a whole number >= 0 (0: a job per batch)", source=source, key="chunks", value=chunks)
+        raise ConfigError(
+            "must be 'auto' or a whole number >= 0 (0: a job per batch)", source=source, key="chunks", value=chunks
+        )
     if store == "compact" and chunks == 0:
-        if "chunks" in config:
-            raise ConfigError(
-                "store: compact packs each chunk's fits into one archive, so it needs chunks >= 1",
-                source=source,
-                key="chunks",
-                value=chunks,
-            )
-        return DEFAULT_COMPACT_CHUNKS
+        raise ConfigError(
+            "store: compact packs each chunk's fits into one archive, so it needs chunks >= 1",
+            source=source,
+            key="chunks",
+            value=chunks,
+        )
     return chunks
 
 
-def _chunk_workers(config, source):
-    workers = config.get("chunk_workers", 1)
+def _longest_runtime(config, method_cases, methods_reg):
+    """The largest runtime hint (minutes) of the methods, the config's override first."""
+    longest = 0
+    for case in method_cases:
+        override = ((case.entry or {}).get("resources") or {}).get("runtime")
+        hint = override if override is not None else methods_reg.get(case.plugin).resource_hints()["runtime"]
+        longest = max(longest, hint)
+    return longest
+
+
+def _chunk_workers(config, source, on_cluster, cores):
+    """Worker processes per chunk job: as set, or, for ``auto`` (the default), one per core
+    the local run may use (``cores``, else the machine's), and 1 on a cluster, where a chunk
+    job's cores are what it asks the scheduler for."""
+    workers = config.get("chunk_workers", "auto")
+    if workers == "auto":
+        return 1 if on_cluster else max(1, min(int(cores or os.cpu_count() or 1), os.cpu_count() or 1))
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
         raise ConfigError(
-            "must be a whole number >= 1 (processes each chunk job runs its units on)",
+            "must be 'auto' or a whole number >= 1 (processes each chunk job runs its units on)",
             source=source,
             key="chunk_workers",
             value=workers,
