@@ -4,6 +4,7 @@ identity, and reruns, growth and a SIGKILL must behave as in the folder layout."
 
 import hashlib
 import json
+import shutil
 import zipfile
 
 import pandas as pd
@@ -122,19 +123,19 @@ def test_rerun_is_a_no_op_and_regeneration_gives_the_same_archives(compact_run, 
     assert {k for k in deterministic(root) if k.startswith("chunks/")} == {"chunks/chunk-0.zip", "chunks/chunk-1.zip"}
 
 
-def test_more_replicates_reuse_the_archived_fits(tmp_path):
-    config = compact_config(tmp_path)
-    run_snakemake(tmp_path, configfile=config)
-    grown = compact_config(tmp_path, "grown.yaml", replicates=5)
-    run_snakemake(tmp_path, configfile=grown)
-    logs = "".join(p.read_text() for p in (tmp_path / "results/tiny/logs/chunks").glob("*.log"))
+def test_more_replicates_reuse_the_archived_fits(tmp_path, compact_run):
+    workdir = tmp_path / "grown"
+    shutil.copytree(compact_run[0], workdir, symlinks=True)  # the finished 3-replicate run, metadata included
+    grown = compact_config(workdir, "grown.yaml", replicates=5)
+    run_snakemake(workdir, configfile=grown)
+    logs = "".join(p.read_text() for p in (workdir / "results/tiny/logs/chunks").glob("*.log"))
     assert logs.count("reused (identical provenance)") >= 30  # 3 replicates of ~15 pairs
 
     fresh = tmp_path / "fresh"
     fresh.mkdir()
     run_snakemake(fresh, configfile=compact_config(fresh, replicates=5))
-    assert archived_files(tmp_path / "results/tiny") == archived_files(fresh / "results/tiny")
-    assert (tmp_path / "results/tiny/fits.csv").read_bytes() == (fresh / "results/tiny/fits.csv").read_bytes()
+    assert archived_files(workdir / "results/tiny") == archived_files(fresh / "results/tiny")
+    assert (workdir / "results/tiny/fits.csv").read_bytes() == (fresh / "results/tiny/fits.csv").read_bytes()
 
 
 def test_a_killed_compact_run_resumes_to_the_same_artefacts(tmp_path, compact_run):

@@ -8,8 +8,10 @@ the CSV reruns exactly the fits that read it.
 """
 
 import json
+import re
 import shutil
 
+import numpy as np
 import pandas as pd
 import pytest
 import yaml
@@ -101,3 +103,48 @@ def test_measured_data_through_the_workflow(tmp_path):
         assert (stamp != before[fit]) == (not fit.startswith("fits/synthetic")), fit
     provenance = json.loads((root / "fits/measured/default/nlls/default/rep-0/provenance.json").read_text())
     assert provenance["inputs"]["data/measured.csv"] == sha256_file(csv)
+
+
+def test_a_table_with_two_outputs_gets_a_report_with_a_panel_per_output(tmp_path):
+    """y: [y1, y2] fitted by gp and mlp through the workflow: both fits ok, and the report is
+    written with the fits figure drawn (it once raised 'too many values to unpack' and the
+    report job died)."""
+    rng = np.random.default_rng(0)
+    t = np.linspace(0, 4, 40)
+    frame = pd.DataFrame(
+        {"t": t, "y1": np.sin(t) + 0.05 * rng.standard_normal(40), "y2": np.cos(2 * t) + 0.05 * rng.standard_normal(40)}
+    )
+    frame.to_csv(tmp_path / "two.csv", index=False)
+    config = {
+        "experiment": "two",
+        "seed": 1,
+        "replicates": 1,
+        "problems": {"two": {"plugin": "table", "settings": {"file": "two.csv", "x": ["t"], "y": ["y1", "y2"]}}},
+        "methods": {"gp": {"settings": {"n_restarts": 0}}, "mlp": {"settings": {"n_networks": 2, "max_iter": 200}}},
+    }
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump(config))
+    proc = run_snakemake(tmp_path, configfile=tmp_path / "config.yaml")
+    root = tmp_path / "results" / "two"
+    table = pd.read_csv(root / "fits.csv")
+    assert set(table.method) == {"gp", "mlp"} and (table.status == "ok").all()
+    report = (root / "report.html").read_text()
+    assert "could not be drawn" not in report and "could not be built" not in report, proc.stderr[-3000:]
+    assert re.search(r'<figure class="fits-figure"><img alt="fits on two"', report)
+
+
+def test_a_config_where_every_fit_fails_still_gets_its_tables_and_report(tmp_path):
+    config = {
+        "experiment": "doomed",
+        "seed": 1,
+        "replicates": 2,
+        "problems": {"gaussian_peak": {"settings": {"n_points": 30}}},
+        "methods": {"nlls": {"settings": {"max_nfev": 1}}, "emcee": {"settings": {"n_steps": 10, "max_steps": 10}}},
+    }
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump(config))
+    run_snakemake(tmp_path, configfile=tmp_path / "config.yaml")
+    root = tmp_path / "results" / "doomed"
+    table = pd.read_csv(root / "fits.csv")
+    assert len(table) == 4 and (table.status == "failed").all()
+    report = (root / "report.html").read_text()
+    assert "could not be drawn" not in report and "could not be built" not in report
+    assert report.count('class="failed"') >= 2 and "did not converge" in report

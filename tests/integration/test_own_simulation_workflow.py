@@ -2,6 +2,7 @@
 each run its own job, nested designs share runs, failed runs left out and reported."""
 
 import json
+import re
 import shutil
 
 import pytest
@@ -62,7 +63,8 @@ def test_every_surrogate_is_scored_per_output_and_a_rerun_does_nothing(simulatio
 
 def test_chunked_compact_run_waits_for_the_runs_and_gives_the_same_table(simulation_run, tmp_path):
     """Chunk jobs assemble their datasets from the run records, so the runs are their inputs
-    (they were not: the chunks once fitted before any run existed)."""
+    (they were not: the chunks once fitted before any run existed). The DAG says so; then,
+    given the first run's records (80 simulations not run twice), the chunks give its table."""
     import yaml
 
     root, _ = simulation_run
@@ -72,7 +74,14 @@ def test_chunked_compact_run_waits_for_the_runs_and_gives_the_same_table(simulat
     config.update({"store": "compact", "chunks": 2})
     path = tmp_path / "compact.yaml"
     path.write_text(yaml.safe_dump(config, sort_keys=False))
-    run_snakemake(tmp_path, configfile=path)
+    dag = run_snakemake(tmp_path, "-n", "--dag", configfile=path).stdout
+    labels = dict(re.findall(r'^\s*(\d+)\[label = "(\w+)', dag, flags=re.M))
+    edges = re.findall(r"^\s*(\d+) -> (\d+)", dag, flags=re.M)
+    fed = {b for a, b in edges if labels[a] == "simulation_run" and labels[b] == "chunk"}
+    assert {labels[b] for b in fed} == {"chunk"} and len(fed) == 2, "each chunk waits for its simulation runs"
     compact = tmp_path / "results" / "own-simulation"
+    # Copied, not preserved: newer than the program they ran, so Snakemake takes them as done.
+    shutil.copytree(root / "runs", compact / "runs", copy_function=shutil.copy)
+    run_snakemake(tmp_path, configfile=path)
     assert (compact / "fits.csv").read_bytes() == (root / "fits.csv").read_bytes()
     assert len(list(compact.glob("runs/spectral_line/*/run.json"))) == 80

@@ -131,3 +131,34 @@ def test_snakemake_report_collects_the_marked_outputs(tiny_run, tmp_path):
     names = zipfile.ZipFile(archive).namelist()
     assert any(n.endswith("report.html") for n in names)
     assert any(n.endswith("calibration.png") for n in names) and any(n.endswith("fits.csv") for n in names)
+
+
+def test_a_figure_that_raises_costs_only_itself(tiny_run, monkeypatch):
+    """Every figure is drawn alone: one that raises leaves a note naming the reason in its
+    place, the traceback on stderr (the report job's log), and every other part written."""
+    from fitflow.report import figures, render_report
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("a figure that cannot be drawn")
+
+    monkeypatch.setattr(figures, "forest_figure", broken)
+    html = render_report(tiny_run)
+    html5lib.HTMLParser(strict=True, namespaceHTMLElements=False).parse(html)
+    notes = re.findall(r'<figure class="forest-figure not-drawn"><p class="failed">([^<]*)</p>', html)
+    assert notes and all("RuntimeError: a figure that cannot be drawn" in n for n in notes)
+    assert 'class="fits-figure"><img' in html and 'class="pulls-figure"><img' in html
+    assert 'class="calibration-figure"><img' in html and 'id="provenance"' in html
+
+
+def test_a_section_that_raises_costs_only_itself(tiny_run, monkeypatch):
+    import fitflow.report as report
+
+    def broken(experiment):
+        raise KeyError("diagnostics of a plugin gone odd")
+
+    monkeypatch.setattr(report, "_diagnostics", broken)
+    html = report.render_report(tiny_run)
+    html5lib.HTMLParser(strict=True, namespaceHTMLElements=False).parse(html)
+    assert "Some parts of this report could not be built" in html
+    assert "diagnostics: KeyError" in html
+    assert 'id="leaderboards"' in html and 'class="fits-figure"><img' in html

@@ -45,3 +45,15 @@ def test_log_axes_only_where_values_span_decades(times, errors, xscale, yscale):
 def test_no_finite_error_draws_no_figure():
     rows = [{"method": "gp", "status": "failed", "rmse": float("nan"), "wall_time_s": 1.0}]
     assert cost_accuracy_figure(Experiment(rows), {"gp": "C0"}) is None
+
+
+def test_the_wilson_interval_never_leaves_zero_to_one_nor_excludes_its_value():
+    """At 60 of 60 rounding put the upper bound one ulp below 1 (0.9999999999999998), the
+    error bar went negative and matplotlib refused to draw the calibration figure."""
+    from fitflow.report.data import _binomial_interval
+
+    for successes, trials in [(60, 60), (0, 60), (1, 1), (0, 1), (999, 1000), (7, 12)]:
+        low, high = _binomial_interval(successes, trials)
+        p = successes / trials
+        assert 0.0 <= low <= p <= high <= 1.0, (successes, trials, low, high)
+    assert _binomial_interval(60, 60)[1] == 1.0 and _binomial_interval(0, 60)[0] == 0.0

@@ -11,6 +11,8 @@ artefacts give the same bytes.
 import contextlib
 from pathlib import Path
 import re
+import sys
+import traceback
 
 import numpy as np
 import yaml
@@ -38,7 +40,20 @@ def _environment():
         lstrip_blocks=True,
     )
     env.filters["num"] = _format_number
+    env.tests["not_drawn"] = lambda value: isinstance(value, figures.NotDrawn)
     return env
+
+
+def _built(name, build, fallback, not_built):
+    """``build()``, or ``fallback`` when it raises: the report says which part is missing
+    and why, the traceback goes to stderr (the report job's log), the rest is written."""
+    try:
+        return build()
+    except Exception as exc:  # any artefact a section reads may be odd: report it, go on
+        print(f"fitflow report: the section '{name}' could not be built:", file=sys.stderr)
+        traceback.print_exc(file=sys.stderr)
+        not_built.append({"name": name, "reason": f"{type(exc).__name__}: {exc}"[:500]})
+        return fallback
 
 
 def _format_number(value):
@@ -217,12 +232,18 @@ def per_output_table(rows):
 
 
 def _case_figures(experiment, problem, psid, colours):
-    """The four figures of one problem case, as data URIs (None where one does not apply)."""
+    """The four figures of one problem case, as data URIs (None where one does not apply,
+    :class:`~fitflow.report.figures.NotDrawn` where one raised)."""
+    label = experiment.case_label(problem, psid)
+
+    def drawn(name, draw, *args):
+        return figures.attempt(f"{name} of {label}", lambda: _uri_or_none(draw(*args)))
+
     return {
-        "fits": _uri_or_none(figures.fits_figure(experiment, problem, psid, colours)),
-        "forest": _uri_or_none(figures.forest_figure(experiment, problem, psid, colours)),
-        "pulls": _uri_or_none(figures.pulls_figure(experiment.rows(problem, psid), colours)),
-        "optimisation": _uri_or_none(figures.optimisation_figure(experiment, problem, psid, colours)),
+        "fits": drawn("fits", figures.fits_figure, experiment, problem, psid, colours),
+        "forest": drawn("estimates", figures.forest_figure, experiment, problem, psid, colours),
+        "pulls": drawn("pulls", figures.pulls_figure, experiment.rows(problem, psid), colours),
+        "optimisation": drawn("optimisation", figures.optimisation_figure, experiment, problem, psid, colours),
     }
 
 
@@ -236,12 +257,20 @@ def _draw(task):
     if kind == "case":
         return _case_figures(experiment, *args, colours)
     if kind == "sweep":
-        return _uri_or_none(figures.sweep_figure(experiment, *args, colours))
-    if kind == "calibration":
-        return _uri_or_none(
-            figures.calibration_figure(_FORKED["calibration"], colours), _FORKED["save"]("calibration.png")
+        return figures.attempt(
+            f"sweep of {args[0]}", lambda: _uri_or_none(figures.sweep_figure(experiment, *args, colours))
         )
-    return _uri_or_none(figures.cost_accuracy_figure(experiment, colours), _FORKED["save"]("cost_accuracy.png"))
+    if kind == "calibration":
+        return figures.attempt(
+            "calibration",
+            lambda: _uri_or_none(
+                figures.calibration_figure(_FORKED["calibration"], colours), _FORKED["save"]("calibration.png")
+            ),
+        )
+    return figures.attempt(
+        "cost against accuracy",
+        lambda: _uri_or_none(figures.cost_accuracy_figure(experiment, colours), _FORKED["save"]("cost_accuracy.png")),
+    )
 
 
 @contextlib.contextmanager
@@ -279,9 +308,15 @@ def render_report(root, figures_dir=None, workers=1):
     configfiles = experiment.info.get("configfiles") or []
     save = (lambda name: Path(figures_dir) / name) if figures_dir else (lambda name: None)
     calibration = calibration_rows(experiment)
+    not_built = []
     with _figures_drawn_meanwhile(experiment, colours, calibration, save, workers) as figures_drawn:
-        campaigns = campaign_sections(root, experiment.info, configfiles, figures.method_colours)
-        context = _context(experiment, colours, calibration, campaigns, configfiles)
+        campaigns = _built(
+            "campaigns",
+            lambda: campaign_sections(root, experiment.info, configfiles, figures.method_colours),
+            [],
+            not_built,
+        )
+        context = _context(experiment, colours, calibration, campaigns, configfiles, not_built)
         drawn = figures_drawn()
     for case in context["cases"]:
         case.update(drawn[("case", case["problem"], case["psid"])])
@@ -297,8 +332,9 @@ def render_report(root, figures_dir=None, workers=1):
     return _environment().get_template("report.html").render(**context)
 
 
-def _context(experiment, colours, calibration, campaigns, configfiles):
-    """Everything the report's template shows but the figures."""
+def _context(experiment, colours, calibration, campaigns, configfiles, not_built):
+    """Everything the report's template shows but the figures; a part that raises is
+    left out and listed in ``not_built``."""
     table = experiment.table
     cases = []
     for problem, psid in experiment.cases():
@@ -320,8 +356,8 @@ def _context(experiment, colours, calibration, campaigns, configfiles):
         )
     failed = table[table.status != "ok"]
     per_method_time = table.groupby("method")["wall_time_s"].sum().sort_values(ascending=False)
-    versions, git, plugins = _versions(experiment)
-    manifest = _manifest(experiment.root)
+    versions, git, plugins = _built("provenance", lambda: _versions(experiment), ({}, None, []), not_built)
+    manifest = _built("manifest", lambda: _manifest(experiment.root), [], not_built)
     info = experiment.info
     return {
         "campaigns": campaigns,
@@ -335,7 +371,7 @@ def _context(experiment, colours, calibration, campaigns, configfiles):
         "n_methods": len(experiment.methods),
         "replicates": int(table.replicate.nunique()),
         "n_fits": len(table),
-        "failed": grouped_failures(failed),
+        "failed": _built("failed fits", lambda: grouped_failures(failed), [], not_built),
         "n_failed": len(failed),
         "skipped": info.get("skipped") or [],
         "total_time": float(table.wall_time_s.sum()),
@@ -344,7 +380,8 @@ def _context(experiment, colours, calibration, campaigns, configfiles):
         "cases": cases,
         "calibration": calibration,
         "verdicts": calibration_verdicts(calibration),
-        "diagnostics": _diagnostics(experiment),
+        "diagnostics": _built("diagnostics", lambda: _diagnostics(experiment), {}, not_built),
+        "not_built": not_built,
         "config_yaml": yaml.safe_dump(info.get("config", {}), sort_keys=False) if info else "",
         "versions": versions,
         "git": git,

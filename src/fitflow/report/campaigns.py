@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from ..core.artefacts import read_json
+from .figures import attempt
 
 __all__ = ["campaign_sections"]
 
@@ -37,15 +38,21 @@ def campaign_sections(root, info, configfiles, colours_for):
                 "parameters": summaries[0]["names"],
                 "rows": [_row(s, colours) for s in summaries],
                 "failures": [dict(f, method=s["method"]) for s in summaries for f in s["failures"]],
-                "progress": _uri(progress_figure(summaries, colours)),
-                "points": _uri(points_figure(guided)),
+                "progress": drawn(f"{campaign} progress", progress_figure, summaries, colours),
+                "points": drawn(f"{campaign} points", points_figure, guided),
                 "points_method": guided["method"],
-                "slices": _uri(slices_figure(guided, colours[guided["method"]])),
+                "slices": drawn(f"{campaign} slices", slices_figure, guided, colours[guided["method"]]),
                 "histories": [f"campaigns/{campaign}/{s['method']}/history.csv" for s in summaries],
                 "continue": f"snakemake --cores 4{config}",
             }
         )
     return sections
+
+
+def drawn(name, draw, *args):
+    """``draw(*args)`` as a data URI, or a note in its place when it raises (see
+    :func:`~fitflow.report.figures.attempt`)."""
+    return attempt(name, lambda: _uri(draw(*args)))
 
 
 def _uri(fig):

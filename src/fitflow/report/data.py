@@ -161,7 +161,8 @@ def _binomial_interval(successes, trials, z=1.959963984540054):
     p = successes / trials
     centre = (p + z**2 / (2 * trials)) / (1 + z**2 / trials)
     half = z * math.sqrt(p * (1 - p) / trials + z**2 / (4 * trials**2)) / (1 + z**2 / trials)
-    return centre - half, centre + half
+    # Clipped: at p = 0 or 1 rounding can put a bound one ulp inside the value it bounds.
+    return max(0.0, min(p, centre - half)), min(1.0, max(p, centre + half))
 
 
 def calibration_rows(experiment):

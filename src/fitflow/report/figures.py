@@ -7,7 +7,10 @@ so their number and size do not grow with the number of replicates.
 """
 
 import base64
+from dataclasses import dataclass
 import io
+import sys
+import traceback
 
 import numpy as np
 
@@ -17,6 +20,8 @@ from ..evaluation.prediction import predict_on_grid
 from .data import METRICS, error_metric
 
 __all__ = [
+    "NotDrawn",
+    "attempt",
     "data_uri",
     "png_data_uri",
     "method_colours",
@@ -52,13 +57,34 @@ def _pyplot():
     return plt
 
 
+@dataclass(frozen=True)
+class NotDrawn:
+    """A figure that raised while drawn: the report shows ``reason`` in its place."""
+
+    name: str
+    reason: str
+
+
+def attempt(name, draw, *args):
+    """``draw(*args)`` (a data URI or None), or :class:`NotDrawn` when it raises: one figure
+    never takes the report down. The traceback goes to stderr, the report job's log."""
+    try:
+        return draw(*args)
+    except Exception as exc:  # a figure of any kind, on data of any shape: report it, go on
+        print(f"fitflow report: the figure '{name}' could not be drawn:", file=sys.stderr)
+        traceback.print_exc(file=sys.stderr)
+        return NotDrawn(name, f"{type(exc).__name__}: {exc}"[:500])
+
+
 def data_uri(fig, path=None):
     """Encode (and optionally save) a figure as PNG without dates or software tags."""
     from ..core.artefacts import write_bytes
 
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=100, metadata={"Software": None}, bbox_inches="tight", pad_inches=0.1)
-    _pyplot().close(fig)
+    try:
+        fig.savefig(buffer, format="png", dpi=100, metadata={"Software": None}, bbox_inches="tight", pad_inches=0.1)
+    finally:
+        _pyplot().close(fig)
     png = buffer.getvalue()
     if path is not None:
         write_bytes(path, png)
@@ -117,18 +143,51 @@ def _representative(experiment, problem, psid, rep=0):
     return dataset, results
 
 
+def _output(values, j, k):
+    """Output ``j`` of ``k`` of an array that is ``(n,)`` for one output or ``(n, k)``
+    (a per-point sigma shared by every output stays ``(n,)``)."""
+    if values is None:
+        return None
+    values = np.asarray(values)
+    return values[:, j] if values.ndim == 2 and k > 1 else values
+
+
 def fits_figure(experiment, problem, psid, colours, rep=0):
-    """Data with error bars, the truth and each method's prediction with its 95% band."""
+    """Data with error bars, the truth and each method's prediction with its 95% band;
+    one panel per output where the response has several."""
     dataset, results = _representative(experiment, problem, psid, rep)
     if dataset is None or dataset.x.ndim != 1 or dataset.n_points == 0:
         return None
+    k = dataset.n_outputs
+    predictions = {
+        label: (method, *(predict_on_grid(dataset, result) if result.ok else (None, None)))
+        for label, (method, result) in results.items()
+    }
     plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(8.0, 4.2))
-    fig.subplots_adjust(left=0.08, right=0.98, bottom=0.12, top=0.82)
+    fig, axes = plt.subplots(k, 1, figsize=(8.0, 4.2 if k == 1 else 1.4 + 2.8 * k), sharex=True, squeeze=False)
+    fig.subplots_adjust(left=0.08, right=0.98, bottom=0.12 if k == 1 else 0.3 / k, top=0.82 if k == 1 else 1 - 0.6 / k)
+    off_scale = []
+    xlabel, ylabel = axis_labels(dataset)
+    for j, ax in enumerate(axes[:, 0]):
+        off_scale += _draw_output(ax, dataset, j, k, predictions, colours)
+        ax.set_ylabel(ylabel if k == 1 else dataset.output_names[j])
+    axes[-1, 0].set_xlabel(xlabel)
+    _legend_above(axes[0, 0], ncol=6)
+    title = f"replicate {rep}; bands: 95%"
+    if off_scale:
+        title += f"; off the scale (not drawn): {', '.join(sorted(set(off_scale)))}"
+    axes[0, 0].set_title(title, loc="right", fontsize=8, color="0.3")
+    return fig
+
+
+def _draw_output(ax, dataset, j, k, predictions, colours):
+    """Output ``j``'s data, truth and predictions on ``ax``; returns the labels of the
+    predictions too far off the data's scale to draw."""
+    y = _output(dataset.y, j, k)
     ax.errorbar(
         dataset.x,
-        dataset.y,
-        yerr=dataset.sigma,
+        y,
+        yerr=_output(dataset.sigma, j, k),
         fmt="o",
         ms=2.5,
         color="0.45",
@@ -137,14 +196,15 @@ def fits_figure(experiment, problem, psid, colours, rep=0):
         label="data",
         zorder=1,
     )
-    reference = dataset.grid_y if dataset.grid_y is not None else dataset.y
-    if dataset.grid_y is not None:
-        ax.plot(dataset.grid_x, dataset.grid_y, color="black", ls="--", lw=1.5, label="truth", zorder=5)
+    truth = _output(dataset.grid_y, j, k)
+    reference = truth if truth is not None else y
+    if truth is not None:
+        ax.plot(dataset.grid_x, truth, color="black", ls="--", lw=1.5, label="truth", zorder=5)
     off_scale = []
     low, high = np.min(reference), np.max(reference)
     pad = 0.25 * (high - low or 1.0)
-    for label, (method, result) in results.items():
-        mean, std = predict_on_grid(dataset, result) if result.ok else (None, None)
+    for label, (method, mean, std) in predictions.items():
+        mean, std = _output(mean, j, k), _output(std, j, k)
         if mean is None:
             continue
         if np.max(np.abs(mean - np.clip(mean, low - 4 * pad, high + 4 * pad))) > 0:
@@ -158,15 +218,7 @@ def fits_figure(experiment, problem, psid, colours, rep=0):
                 dataset.grid_x, mean - 1.96 * std, mean + 1.96 * std, color=colours[method], alpha=0.18, lw=0, zorder=2
             )
     ax.set_ylim(low - pad, high + pad)
-    xlabel, ylabel = axis_labels(dataset)
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel(ylabel)
-    _legend_above(ax, ncol=6)
-    title = f"replicate {rep}; bands: 95%"
-    if off_scale:
-        title += f"; off the scale (not drawn): {', '.join(off_scale)}"
-    ax.set_title(title, loc="right", fontsize=8, color="0.3")
-    return fig
+    return off_scale
 
 
 def forest_figure(experiment, problem, psid, colours, rep=0, max_params=8):
@@ -271,7 +323,7 @@ def calibration_figure(calibration, colours):
         ax.errorbar(
             nominal + offset,
             cell["value"],
-            yerr=[[cell["value"] - cell["low"]], [cell["high"] - cell["value"]]],
+            yerr=[[max(0.0, cell["value"] - cell["low"])], [max(0.0, cell["high"] - cell["value"])]],
             fmt=MARKERS[cases.index(row["case"]) % len(MARKERS)],
             color=colours[row["method"]],
             ms=5,
