@@ -24,22 +24,8 @@ The package is layered; a module imports only from its own layer and those below
 * ``api``, ``cli``, ``testing`` on top.
 """
 
-from .api import (
-    compare,
-    evaluate,
-    fit,
-    generate,
-    make_method,
-    make_problem,
-    maximise,
-    measurement,
-    minimise,
-    read_dataset,
-    read_result,
-    read_table,
-    write_dataset,
-    write_result,
-)
+from . import api
+from .api import *  # noqa: F403  (the public functions: api.__all__)
 from .core.dataset import Dataset
 from .core.errors import (
     ArtefactError,
@@ -61,6 +47,7 @@ from .inputs.objective import Objective
 __version__ = "0.1.0"
 
 __all__ = [
+    *api.__all__,
     "ArtefactError",
     "ConfigError",
     "DataError",
@@ -76,20 +63,6 @@ __all__ = [
     "Problem",
     "Setting",
     "SettingsError",
-    "compare",
-    "evaluate",
-    "fit",
-    "generate",
     "get_method",
     "get_problem",
-    "make_method",
-    "make_problem",
-    "maximise",
-    "measurement",
-    "minimise",
-    "read_dataset",
-    "read_result",
-    "read_table",
-    "write_dataset",
-    "write_result",
 ]

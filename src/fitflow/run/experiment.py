@@ -402,10 +402,7 @@ def _chunks(config, source, store, method_cases, methods_reg, on_cluster):
         if store == "compact":
             return DEFAULT_COMPACT_CHUNKS
         return 0 if on_cluster or _longest_runtime(config, method_cases, methods_reg) > AUTO_LONG_RUNTIME else 1
-    if isinstance(chunks, bool) or not isinstance(chunks, int) or chunks < 0:
-        raise ConfigError(
-            "must be 'auto' or a whole number >= 0 (0: a job per batch)", source=source, key="chunks", value=chunks
-        )
+    _require_count(chunks, 0, "0: a job per batch", source, "chunks")
     if store == "compact" and chunks == 0:
         raise ConfigError(
             "store: compact packs each chunk's fits into one archive, so it needs chunks >= 1",
@@ -433,14 +430,16 @@ def _chunk_workers(config, source, on_cluster, cores):
     workers = config.get("chunk_workers", "auto")
     if workers == "auto":
         return 1 if on_cluster else max(1, min(int(cores or os.cpu_count() or 1), os.cpu_count() or 1))
-    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+    return _require_count(workers, 1, "processes each chunk job runs its units on", source, "chunk_workers")
+
+
+def _require_count(value, minimum, meaning, source, key):
+    """``value`` when it is a whole number >= ``minimum``; else the error naming ``key``."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
         raise ConfigError(
-            "must be 'auto' or a whole number >= 1 (processes each chunk job runs its units on)",
-            source=source,
-            key="chunk_workers",
-            value=workers,
+            f"must be 'auto' or a whole number >= {minimum} ({meaning})", source=source, key=key, value=value
         )
-    return workers
+    return value
 
 
 def _skip(pcase, mcase, reason):
