@@ -57,3 +57,23 @@ def test_the_wilson_interval_never_leaves_zero_to_one_nor_excludes_its_value():
         p = successes / trials
         assert 0.0 <= low <= p <= high <= 1.0, (successes, trials, low, high)
     assert _binomial_interval(60, 60)[1] == 1.0 and _binomial_interval(0, 60)[0] == 0.0
+
+
+def test_a_fit_figure_is_the_same_bytes_whatever_style_the_process_set(tmp_path):
+    """fit.png drawn on demand (fitflow show --figure, or a notebook) must equal the one its job
+    drew, even after the report's figures set their style in the same process."""
+    import matplotlib
+
+    import fitflow
+    from fitflow.evaluation.plots import plot_fit
+    from fitflow.report import figures
+
+    data = fitflow.generate("gaussian_peak", seed=0)
+    result = fitflow.fit("nlls", data, seed=0)
+    plot_fit(data, result, tmp_path / "fresh.png")
+    with matplotlib.rc_context():
+        figures._pyplot()  # the report's style, set globally
+        matplotlib.rcParams["lines.linewidth"] = 7.0  # and a notebook's own
+        plot_fit(data, result, tmp_path / "styled.png")
+        assert matplotlib.rcParams["lines.linewidth"] == 7.0  # the caller's style is left as it was
+    assert (tmp_path / "fresh.png").read_bytes() == (tmp_path / "styled.png").read_bytes()

@@ -5,6 +5,8 @@ backend; figures are saved through :func:`fitflow.core.artefacts.save_figure`, w
 strips dates and ids so reruns are byte-identical.
 """
 
+import functools
+
 from ..core.artefacts import save_figure
 from .prediction import predict_on_grid
 
@@ -49,6 +51,24 @@ def log_scale_if_wide(ax, axis, values, decades=1.0):
         (ax.set_xscale if axis == "x" else ax.set_yscale)("log")
 
 
+def _in_default_style(draw):
+    """Run ``draw`` under matplotlib's default rcParams, restoring the caller's after: a fit's
+    figures are the same bytes whatever the process styled before (the report's figures set
+    their own style globally; a notebook may set any). Without it, a fit drawn on demand
+    after a report was rendered in the same process differed from the one its job drew."""
+
+    @functools.wraps(draw)
+    def drawn(*args, **kwargs):
+        import matplotlib
+
+        with matplotlib.rc_context():
+            matplotlib.rcdefaults()
+            return draw(*args, **kwargs)
+
+    return drawn
+
+
+@_in_default_style
 def save_method_figures(method, dataset, result, folder):
     """Save the method's own diagnostic figures as ``folder/fig-<name>.png``."""
     plt = _pyplot()
@@ -64,6 +84,7 @@ def axis_labels(dataset):
     return ", ".join(x), columns.get("y") or "y"
 
 
+@_in_default_style
 def plot_fit(dataset, result, path, title=""):
     """Save a figure of ``result`` on ``dataset`` to ``path``; False if there is nothing to draw."""
     if dataset.x.ndim != 1 or (dataset.n_points == 0 and dataset.grid_y is None):
