@@ -354,7 +354,7 @@ def test_model_settings_are_checked_against_each_other(tmp_path):
 
 def test_parameters_are_read_from_the_model_when_not_listed(tmp_path, monkeypatch):
     csv = good_csv(tmp_path)
-    # An expression's names that are not columns, constants, functions, pi or e, in order of appearance.
+    # An expression's names that are not columns, constants or functions, in order of appearance.
     problem = fitflow.make_problem(
         "table",
         file=str(csv),
@@ -362,7 +362,7 @@ def test_parameters_are_read_from_the_model_when_not_listed(tmp_path, monkeypatc
         y="y",
         sigma="err",
         constants={"w": 2.0},
-        model="amp*exp(-x/tau)*cos(w*x + pi) + offset",
+        model="amp*exp(-x/tau)*cos(w*x) + offset",
         p0=[1.0, 1.0, 0.0],
     )
     assert problem.values["params"] == ["amp", "tau", "offset"]
@@ -371,8 +371,23 @@ def test_parameters_are_read_from_the_model_when_not_listed(tmp_path, monkeypatc
     by_callable = table(csv, model="mymodels:line", params=[], p0=[0.0, 1.0])
     assert by_callable.values["params"] == ["intercept", "slope"]
     with pytest.raises(SettingsError, match="names no parameter") as info:
-        table(csv, model="2*x + pi", params=[], p0=[])
+        table(csv, model="2*x + 3", params=[], p0=[])
     assert info.value.key == "model"
+
+
+def test_e_or_pi_in_a_model_whose_parameters_are_inferred_is_refused_not_guessed(tmp_path):
+    """'a + b*t + e*cos(t)' once fitted four parameters, e silently Euler's number: one fewer
+    than written and a wrong fit labelled ok. Inferred parameters and e or pi: refused, saying
+    what the name would mean; listed parameters: pi is the constant, e a clear error."""
+    csv = good_csv(tmp_path)
+    for model, name in (("a + b*x + c*x**2 + d*sin(x) + e*cos(x)", "'e' (Euler's number"), ("a*cos(2*pi*x)", "'pi'")):
+        with pytest.raises(SettingsError, match="must be listed in 'params'") as info:
+            table(csv, model=model, params=[], p0=[])
+        assert info.value.key == "params" and name in str(info.value)
+    listed = table(csv, model="a*cos(2*pi*x)", params=["a"], p0=[1.0])
+    assert listed.values["params"] == ["a"]
+    with pytest.raises(SettingsError, match="reserved"):
+        table(csv, model="a + e*x", params=["a", "e"], p0=[1.0, 1.0])
 
 
 def test_a_linear_model_needs_no_start_and_a_nonlinear_one_is_asked_for_it(tmp_path):

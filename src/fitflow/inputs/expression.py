@@ -138,16 +138,16 @@ def _check_shape(text):
     return tree
 
 
-def expression_names(text):
+def expression_names(text, keep_constants=False):
     """The names an expression reads, in the order they first appear, without the functions
-    it calls and the constants ``pi`` and ``e``: what its parameters and variables must
-    cover (``"b1*(1 - exp(-b2*t))"`` -> ``["b1", "b2", "t"]``)."""
+    it calls and (unless ``keep_constants``) the constants ``pi`` and ``e``: what its
+    parameters and variables must cover (``"b1*(1 - exp(-b2*t))"`` -> ``["b1", "b2", "t"]``)."""
     tree = _check_shape(text)
     called = {id(node.func) for node in ast.walk(tree) if isinstance(node, ast.Call)}
     names = sorted(
         ((node.lineno, node.col_offset), node.id)
         for node in ast.walk(tree)
-        if isinstance(node, ast.Name) and id(node) not in called and node.id not in CONSTANTS
+        if isinstance(node, ast.Name) and id(node) not in called and (keep_constants or node.id not in CONSTANTS)
     )
     return list(dict.fromkeys(name for _, name in names))
 

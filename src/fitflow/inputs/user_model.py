@@ -17,7 +17,14 @@ import numpy as np
 from ..core.errors import ModelError, SettingsError
 from ..core.model import ParametricModel
 from ..core.settings import Setting
-from .expression import ExpressionError, check_ascii_name, compile_expression, expression_model, expression_names
+from .expression import (
+    CONSTANTS,
+    ExpressionError,
+    check_ascii_name,
+    compile_expression,
+    expression_model,
+    expression_names,
+)
 
 __all__ = [
     "MODEL_SETTINGS",
@@ -151,8 +158,19 @@ def _parameter_names(values, variables, fail):
         return [a.name for a in arguments]
     try:
         names = expression_names(spec)
+        read_as_constants = [name for name in CONSTANTS if name in expression_names(spec, keep_constants=True)]
     except ExpressionError as exc:
         fail("model", str(exc))
+    if read_as_constants:
+        meaning = {"e": "Euler's number, 2.71828...", "pi": "the number pi, 3.14159..."}
+        fail(
+            "params",
+            "the model's parameters must be listed in 'params' when it names "
+            + " or ".join(f"'{name}' ({meaning[name]})" for name in read_as_constants)
+            + ": inferred, such a name would silently become that constant, not a parameter. "
+            "List them (e.g. params: [a, b, ...]); a parameter cannot be called e or pi, so rename it "
+            "if it is one",
+        )
     known = set(variables) | set(values.get("constants") or {})
     params = [name for name in names if name not in known]
     if not params:
