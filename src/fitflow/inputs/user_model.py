@@ -157,10 +157,11 @@ def _parameter_names(values, variables, fail):
             )
         return [a.name for a in arguments]
     try:
-        names = expression_names(spec)
-        read_as_constants = [name for name in CONSTANTS if name in expression_names(spec, keep_constants=True)]
+        read = expression_names(spec, keep_constants=True)
     except ExpressionError as exc:
         fail("model", str(exc))
+    names = [name for name in read if name not in CONSTANTS]
+    read_as_constants = [name for name in CONSTANTS if name in read]
     if read_as_constants:
         meaning = {"e": "Euler's number, 2.71828...", "pi": "the number pi, 3.14159..."}
         fail(

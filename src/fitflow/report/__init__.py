@@ -64,10 +64,6 @@ def _format_number(value):
     return f"{value:.3g}"
 
 
-def _uri_or_none(fig, path=None):
-    return figures.data_uri(fig, path) if fig is not None else None
-
-
 def _scalar_diagnostics(diagnostics):
     """The short, readable entries of a result's diagnostics."""
     out = {}
@@ -235,15 +231,13 @@ def _case_figures(experiment, problem, psid, colours):
     """The four figures of one problem case, as data URIs (None where one does not apply,
     :class:`~fitflow.report.figures.NotDrawn` where one raised)."""
     label = experiment.case_label(problem, psid)
-
-    def drawn(name, draw, *args):
-        return figures.attempt(f"{name} of {label}", lambda: _uri_or_none(draw(*args)))
-
     return {
-        "fits": drawn("fits", figures.fits_figure, experiment, problem, psid, colours),
-        "forest": drawn("estimates", figures.forest_figure, experiment, problem, psid, colours),
-        "pulls": drawn("pulls", figures.pulls_figure, experiment.rows(problem, psid), colours),
-        "optimisation": drawn("optimisation", figures.optimisation_figure, experiment, problem, psid, colours),
+        "fits": figures.drawn(f"fits of {label}", figures.fits_figure, experiment, problem, psid, colours),
+        "forest": figures.drawn(f"estimates of {label}", figures.forest_figure, experiment, problem, psid, colours),
+        "pulls": figures.drawn(f"pulls of {label}", figures.pulls_figure, experiment.rows(problem, psid), colours),
+        "optimisation": figures.drawn(
+            f"optimisation of {label}", figures.optimisation_figure, experiment, problem, psid, colours
+        ),
     }
 
 
@@ -257,19 +251,21 @@ def _draw(task):
     if kind == "case":
         return _case_figures(experiment, *args, colours)
     if kind == "sweep":
-        return figures.attempt(
-            f"sweep of {args[0]}", lambda: _uri_or_none(figures.sweep_figure(experiment, *args, colours))
-        )
+        return figures.drawn(f"sweep of {args[0]}", figures.sweep_figure, experiment, *args, colours)
     if kind == "calibration":
-        return figures.attempt(
+        return figures.drawn(
             "calibration",
-            lambda: _uri_or_none(
-                figures.calibration_figure(_FORKED["calibration"], colours), _FORKED["save"]("calibration.png")
-            ),
+            figures.calibration_figure,
+            _FORKED["calibration"],
+            colours,
+            path=_FORKED["save"]("calibration.png"),
         )
-    return figures.attempt(
+    return figures.drawn(
         "cost against accuracy",
-        lambda: _uri_or_none(figures.cost_accuracy_figure(experiment, colours), _FORKED["save"]("cost_accuracy.png")),
+        figures.cost_accuracy_figure,
+        experiment,
+        colours,
+        path=_FORKED["save"]("cost_accuracy.png"),
     )
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from ..core.artefacts import read_json
-from .figures import attempt
+from .figures import drawn
 
 __all__ = ["campaign_sections"]
 
@@ -47,18 +47,6 @@ def campaign_sections(root, info, configfiles, colours_for):
             }
         )
     return sections
-
-
-def drawn(name, draw, *args):
-    """``draw(*args)`` as a data URI, or a note in its place when it raises (see
-    :func:`~fitflow.report.figures.attempt`)."""
-    return attempt(name, lambda: _uri(draw(*args)))
-
-
-def _uri(fig):
-    from .figures import data_uri
-
-    return data_uri(fig) if fig is not None else None
 
 
 def _row(summary, colours):

@@ -21,7 +21,7 @@ from .data import METRICS, error_metric
 
 __all__ = [
     "NotDrawn",
-    "attempt",
+    "drawn",
     "data_uri",
     "png_data_uri",
     "method_colours",
@@ -65,11 +65,13 @@ class NotDrawn:
     reason: str
 
 
-def attempt(name, draw, *args):
-    """``draw(*args)`` (a data URI or None), or :class:`NotDrawn` when it raises: one figure
-    never takes the report down. The traceback goes to stderr, the report job's log."""
+def drawn(name, draw, *args, path=None):
+    """The figure ``draw(*args)`` as a data URI (also saved to ``path`` if given), None where
+    ``draw`` has nothing to show, or :class:`NotDrawn` when drawing or encoding raises: one
+    figure never takes the report down. The traceback goes to stderr, the report job's log."""
     try:
-        return draw(*args)
+        fig = draw(*args)
+        return data_uri(fig, path) if fig is not None else None
     except Exception as exc:  # a figure of any kind, on data of any shape: report it, go on
         print(f"fitflow report: the figure '{name}' could not be drawn:", file=sys.stderr)
         traceback.print_exc(file=sys.stderr)

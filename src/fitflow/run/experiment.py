@@ -401,7 +401,7 @@ def _chunks(config, source, store, method_cases, methods_reg, on_cluster):
     if chunks == "auto":
         if store == "compact":
             return DEFAULT_COMPACT_CHUNKS
-        return 0 if on_cluster or _longest_runtime(config, method_cases, methods_reg) > AUTO_LONG_RUNTIME else 1
+        return 0 if on_cluster or _longest_runtime(method_cases, methods_reg) > AUTO_LONG_RUNTIME else 1
     _require_count(chunks, 0, "0: a job per batch", source, "chunks")
     if store == "compact" and chunks == 0:
         raise ConfigError(
@@ -413,7 +413,7 @@ def _chunks(config, source, store, method_cases, methods_reg, on_cluster):
     return chunks
 
 
-def _longest_runtime(config, method_cases, methods_reg):
+def _longest_runtime(method_cases, methods_reg):
     """The largest runtime hint (minutes) of the methods, the config's override first."""
     longest = 0
     for case in method_cases:
@@ -429,7 +429,8 @@ def _chunk_workers(config, source, on_cluster, cores):
     job's cores are what it asks the scheduler for."""
     workers = config.get("chunk_workers", "auto")
     if workers == "auto":
-        return 1 if on_cluster else max(1, min(int(cores or os.cpu_count() or 1), os.cpu_count() or 1))
+        machine = os.cpu_count() or 1
+        return 1 if on_cluster else max(1, min(int(cores or machine), machine))
     return _require_count(workers, 1, "processes each chunk job runs its units on", source, "chunk_workers")
 
 
