@@ -22,6 +22,9 @@ BROKEN_METHODS = [
     "nan_covariance_ok",
     "raises_in_fit",
     "hangs",
+    "segfaults",
+    "exits_in_fit",
+    "swallows_timeout",
 ]
 CONFIG = {
     "experiment": "broken",
@@ -38,12 +41,14 @@ CONFIG = {
         "false_linear": {"methods": ["nlls"]},
         "raises_in_generate": {"methods": ["nlls"]},
         "returns_no_dataset": {"methods": ["nlls"]},
+        "segfaults_in_generate": {"methods": ["nlls"]},
     },
     "methods": {
         "nlls": {},
         "figures": {"plugin": "raises_in_figures"},
         **{name: {} for name in BROKEN_METHODS},
         "hangs": {"fit_timeout_s": 1},
+        "swallows_timeout": {"fit_timeout_s": 1},
     },
 }
 
@@ -73,10 +78,17 @@ def test_each_broken_plugin_fails_only_its_own_fits_naming_itself(broken_run):
         assert len(rows) == 2 and (rows.status == "failed").all(), name
         assert rows.message.str.contains(f"method '{name}'").all() and rows.message.str.contains("fitflow-broken").all()
     assert table[table.method == "hangs"].message.str.contains("timed out after 1 s").all()
+    # What no `try` catches: the process dies (or is killed) in the plugin's code. The rest
+    # of the chunk completed in a fresh process (issue 34, item 4).
+    messages = table.set_index("method").message
+    assert messages["segfaults"].str.contains("its process died: killed by signal 11 \\(SIGSEGV\\)").all()
+    assert messages["exits_in_fit"].str.contains("its process died: exit status 3").all()
+    assert messages["swallows_timeout"].str.contains("timed out: still running").all()
     for problem, fragment in [
         ("false_linear", "design matrix"),
         ("raises_in_generate", "deliberate failure"),
         ("returns_no_dataset", "not a fitflow.Dataset"),
+        ("segfaults_in_generate", "killed by signal 11"),
     ]:
         rows = table[table.problem == problem]
         assert (rows.status == "failed").all() and rows.message.str.contains(f"problem '{problem}'").all()

@@ -14,26 +14,32 @@ program runs without a shell, in a fresh working folder per run, which also
 holds ``params.json`` (the parameters by name); a program named by a relative
 path (``examples/sim.py``) is found from the directory fitflow runs in. Its result is read from the
 last non-empty line of its standard output, or from ``output_file`` in its
-folder: numbers separated by spaces or commas, or JSON (a number, a list, or an
-object of named outputs). A non-zero exit, a time-out, or no readable number
-makes the run *failed*, with the end of its standard error kept.
+folder: numbers separated by whitespace, or JSON (a number, a list, or an
+object of named outputs); a comma between digits (``2,699``) is refused as
+ambiguous. A
+non-zero exit, a time-out, or no readable number makes the run *failed*, with
+the end of its standard error kept. At its end or time-out every process the
+program started is killed with it (it runs in a session of its own).
 """
 
+import contextlib
 from dataclasses import dataclass, field
 import importlib
 import importlib.util
 import json
 import math
 from pathlib import Path
+import re
 import shlex
 import string
 import subprocess
 import time
 
 from ..core.errors import ConfigError
+from ..core.isolation import ProcessDied, exit_description, guarded
 from ..core.timelimit import TimedOut, time_limit
 
-__all__ = ["RunRecord", "CallableRunner", "ProgramRunner", "make_runner", "parse_output"]
+__all__ = ["RunRecord", "CallableRunner", "ProgramRunner", "make_runner", "parse_output", "default_timeout"]
 
 STDERR_KEPT = 4000  # characters of a failed program's standard error kept in its record
 
@@ -61,26 +67,55 @@ class RunRecord:
 
 
 def parse_output(text, where):
-    """Numbers from a result line: JSON (number, list, object) or numbers split by
-    spaces/commas. Raises ``ValueError`` naming ``where`` and the text."""
-    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    """Numbers from a result's last non-empty line: JSON (a number, a list, an object of
+    named numbers) or numbers separated by whitespace (``2.5 0.1``: value and standard
+    error) or a comma and a space. ``text`` is ``str`` or UTF-8 ``bytes``. A comma between
+    two digits is refused, never guessed: ``2,699`` may be a decimal comma or a value and
+    its error. Raises
+    ``ValueError`` naming ``where``, the line and the text."""
+    if isinstance(text, bytes):
+        text = _decoded(text, where)
+    lines = [(n, line.strip()) for n, line in enumerate(text.splitlines(), 1) if line.strip()]
     if not lines:
         raise ValueError(f"{where} is empty: no result to read")
-    last = lines[-1]
+    number, last = lines[-1]
     try:
         value = json.loads(last)
     except json.JSONDecodeError:
+        if re.search(r"\d,\d", last):
+            raise ValueError(
+                f"line {number} of {where} is ambiguous: {last[:200]!r} could be a decimal comma or a value "
+                "and its error; print numbers separated by spaces ('2.6 0.1'), or JSON ('[2.6, 0.1]')"
+            ) from None
         try:
             return [float(token) for token in last.replace(",", " ").split()]
         except ValueError:
-            raise ValueError(f"the last line of {where} is not a number or a JSON value: {last[:200]!r}") from None
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
+            raise ValueError(
+                f"line {number} of {where} (its last) is not a number or a JSON value: {last[:200]!r}"
+            ) from None
+    if _is_number(value):
         return [float(value)]
-    if isinstance(value, list) and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value):
+    if isinstance(value, list) and value and all(_is_number(v) for v in value):
         return [float(v) for v in value]
-    if isinstance(value, dict) and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value.values()):
+    if isinstance(value, dict) and value and all(_is_number(v) for v in value.values()):
         return {str(k): float(v) for k, v in value.items()}
-    raise ValueError(f"the last line of {where} is JSON but not numbers: {last[:200]!r}")
+    raise ValueError(f"line {number} of {where} (its last) is JSON but not numbers: {last[:200]!r}")
+
+
+def _is_number(value):
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _decoded(data, where):
+    """``data`` as UTF-8 text, or a ValueError naming the first byte that is not."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise ValueError(
+            f"{where} is not UTF-8 text: byte 0x{data[exc.start]:02x} on line {line} "
+            "(print the result as plain ASCII numbers)"
+        ) from None
 
 
 def load_callable(spec, source="<config>", key="function"):
@@ -125,8 +160,12 @@ class CallableRunner:
     def run(self, params, workdir=None):
         start = time.perf_counter()
         try:
-            with time_limit(self.timeout_s):
-                returned = self.function(**params)
+            # In a workflow job, a call that takes the process down fails this run only.
+            with guarded(f"{self.spec}({json.dumps(params, sort_keys=True, default=str)})", self.timeout_s):
+                with time_limit(self.timeout_s):
+                    returned = self.function(**params)
+        except ProcessDied as died:
+            return RunRecord("failed", reason=f"{self.spec}: {died.reason}", seconds=time.perf_counter() - start)
         except TimedOut:
             return RunRecord(
                 "failed",
@@ -146,9 +185,11 @@ class CallableRunner:
 
 
 def _number(value):
+    """``value`` as a float; NaN (recorded as infeasible) when it is not a finite-able number
+    (``None``, text, or an integer past float's range such as ``10**400``)."""
     try:
         return float(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         return math.nan
 
 
@@ -211,44 +252,60 @@ class ProgramRunner:
         return [argument.format(**{k: _format(v) for k, v in params.items()}) for argument in self.command]
 
     def run(self, params, workdir):
+        """Run the program at ``params`` in ``workdir``, in a session of its own: at its end
+        or time-out, every process it started (a shell's children, a forked child still
+        holding its output) is killed with it. Its output goes to ``stdout.txt`` and
+        ``stderr.txt`` in the folder, read as bytes: the result strictly as UTF-8, the
+        standard error leniently (for the record)."""
         workdir = Path(workdir)
         workdir.mkdir(parents=True, exist_ok=True)
         (workdir / "params.json").write_text(json.dumps(params, sort_keys=True) + "\n")
         arguments = self.arguments(params)
         start = time.perf_counter()
-        try:
-            done = subprocess.run(
-                arguments, cwd=workdir, capture_output=True, text=True, timeout=self.timeout_s, stdin=subprocess.DEVNULL
-            )
-        except FileNotFoundError:
-            return RunRecord("failed", reason=f"program not found: {arguments[0]!r}")
-        except PermissionError:
-            return RunRecord("failed", reason=f"program is not executable: {arguments[0]!r}")
-        except subprocess.TimeoutExpired as exc:
-            stderr = exc.stderr.decode(errors="replace") if isinstance(exc.stderr, bytes) else (exc.stderr or "")
-            return RunRecord(
-                "failed",
-                reason=f"timed out after {self.timeout_s:g} s",
-                stderr=stderr[-STDERR_KEPT:],
-                seconds=time.perf_counter() - start,
-            )
+        with open(workdir / "stdout.txt", "wb") as out, open(workdir / "stderr.txt", "wb") as err:
+            try:
+                process = subprocess.Popen(
+                    arguments, cwd=workdir, stdout=out, stderr=err, stdin=subprocess.DEVNULL, start_new_session=True
+                )
+            except FileNotFoundError:
+                return RunRecord("failed", reason=f"program not found: {arguments[0]!r}")
+            except PermissionError:
+                return RunRecord("failed", reason=f"program is not executable: {arguments[0]!r}")
+            try:
+                process.wait(timeout=self.timeout_s)
+                timed_out = False
+            except subprocess.TimeoutExpired:
+                timed_out = True
+            finally:
+                _kill_session(process)
         seconds = time.perf_counter() - start
-        stderr = done.stderr[-STDERR_KEPT:]
-        (workdir / "stdout.txt").write_text(done.stdout)
-        (workdir / "stderr.txt").write_text(done.stderr)
-        if done.returncode != 0:
-            return RunRecord("failed", reason=f"exit status {done.returncode}", stderr=stderr, seconds=seconds)
+        stdout = (workdir / "stdout.txt").read_bytes()
+        stderr = (workdir / "stderr.txt").read_bytes().decode("utf-8", errors="replace")[-STDERR_KEPT:]
+        if timed_out:
+            return RunRecord("failed", reason=f"timed out after {self.timeout_s:g} s", stderr=stderr, seconds=seconds)
+        if process.returncode != 0:
+            return RunRecord("failed", reason=exit_description(process.returncode), stderr=stderr, seconds=seconds)
         try:
             if self.output_file:
                 path = workdir / self.output_file
                 if not path.is_file():
                     raise ValueError(f"the program wrote no {self.output_file!r}")
-                outputs = parse_output(path.read_text(), f"output file {self.output_file!r}")
+                outputs = parse_output(path.read_bytes(), f"output file {self.output_file!r}")
             else:
-                outputs = parse_output(done.stdout, "the program's standard output")
+                outputs = parse_output(stdout, "the program's standard output")
         except ValueError as exc:
             return RunRecord("failed", reason=str(exc), stderr=stderr, seconds=seconds)
         return RunRecord("ok", outputs, stderr=stderr, seconds=seconds)
+
+
+def _kill_session(process):
+    """Kill the program's whole session (it leads it), then reap the program."""
+    import os
+    import signal
+
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
 
 
 def _format(value):
@@ -269,3 +326,11 @@ def make_runner(settings, names, source="<config>"):
     if function is not None:
         return CallableRunner(function, names, timeout_s, source)
     return ProgramRunner(command, names, timeout_s, settings.get("output_file"), source)
+
+
+def default_timeout(runner, minutes):
+    """Give ``runner`` (if it has no ``timeout_s``) the declared ``runtime`` of the job that
+    runs it, in minutes, as its time-out: a run that never ends then fails at the job's
+    limit, locally too, where nothing else enforces a job's ``runtime``."""
+    if runner is not None and runner.timeout_s is None and minutes:
+        runner.timeout_s = 60.0 * float(minutes)

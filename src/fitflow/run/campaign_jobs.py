@@ -26,6 +26,7 @@ from ..core.artefacts import read_json, write_bytes, write_json
 from ..core.pipeline import generate
 from ..core.registry import methods, problems
 from ..core.seeding import make_rng
+from ..inputs.external import default_timeout
 from .layout import Layout
 from .provenance import plugin_record, provenance_record
 
@@ -127,6 +128,7 @@ def evaluate_point(plan, root, campaign, method_label, k, index, log=None):
     start = time.perf_counter()
     stderr = ""
     if hasattr(problem, "run_point"):
+        default_timeout(getattr(problem, "runner", None), run.resources.get("runtime"))
         observation, record = problem.run_point(params, path.parent / "work")
         stderr = record.stderr
     else:

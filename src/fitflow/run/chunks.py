@@ -13,6 +13,7 @@ the number of workers or the order in which units finish.
 import contextlib
 
 from ..core.artefacts import durable_on_exit, read_json, write_json
+from ..core.isolation import retrying
 from .experiment import batch_replicates
 from .jobs import evaluate_batch, fit_batch, generate_batch
 from .layout import Layout
@@ -23,7 +24,10 @@ __all__ = ["run_chunk", "worker_count"]
 def worker_count(plan, n_units, threads=None):
     """Worker processes of a chunk with ``n_units`` units whose job holds ``threads``
     cores: ``chunk_workers``, at most one per unit and per core (``threads`` None: as
-    many as the job asks cores for)."""
+    many as the job asks cores for); one in a job started again after a unit took its
+    process down (see :mod:`fitflow.core.isolation`)."""
+    if retrying():
+        return 1
     return max(1, min(plan.chunk_workers, n_units, plan.chunk_workers if threads is None else int(threads)))
 
 

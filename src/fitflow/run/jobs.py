@@ -25,6 +25,7 @@ from ..core.artefacts import (
     write_result,
 )
 from ..core.errors import ArtefactError, FitflowError
+from ..core.isolation import ProcessDied, guarded
 from ..core.pipeline import generate, safe_fit
 from ..core.registry import methods, problems
 from ..core.result import FitResult
@@ -120,7 +121,10 @@ def _generate_into(problem, case, rng, folder, meta, log, make=generate):
     import traceback
 
     try:
-        dataset = make(problem, rng)
+        with guarded(folder):
+            dataset = make(problem, rng)
+    except ProcessDied as died:
+        message = f"{plugin_origin(problem, case.key)}: {died.reason}"
     except FitflowError as exc:
         message = str(exc) if plugin_origin(problem) in str(exc) else f"{plugin_origin(problem, case.key)}: {exc}"
     except Exception as exc:
@@ -251,36 +255,49 @@ def fit_batch(plan, root, key, batch, log=None, plot=True):
             manifest.append({"replicate": rep, "status": read_json(folder / "result.json")["status"]})
             _log(log, f"rep {rep}: reused (identical provenance)\n")
             continue
-        failure = dataset_failure(data_dir)
-        if failure:
-            dataset, result = None, FitResult.failed(f"no dataset to fit: {failure}")
+        try:
+            # A plugin that takes its process down costs this fit only (see fitflow.core.isolation).
+            with guarded(folder, seconds=3 * limit if limit else None):
+                dataset, result, timing, fit_log = _fit_replicate(plan, pcase, mcase, method, rep, data_dir, limit)
+                if draw:
+                    title = f"{problem_label} / {method_label} / rep {rep}"
+                    fit_log += _plot(method, mcase, dataset, result, folder, title)
+        except ProcessDied as died:
+            result = FitResult.failed(f"{plugin_origin(method, mcase.key)}: {died.reason}")
             timing, fit_log = {"wall_time_s": 0.0, "cpu_time_s": 0.0}, f"failed: {result.message}\n"
-        else:
-            dataset = read_dataset(data_dir)
-            rng = make_rng(plan.seed, fit_identity(pcase, mcase, rep))
-            result, timing, fit_log = safe_fit(method, dataset, rng, key=mcase.key, seconds=limit)
-        folds = 0 if dataset is None else int(dataset.meta.get("cv_folds") or 0)
-        if result.ok and folds >= 2:
-            _cross_validate(
-                method,
-                dataset,
-                result,
-                timing,
-                make_rng(plan.seed, [*fit_identity(pcase, mcase, rep), "cv"]),
-                make_rng(plan.seed, [*dataset_identity(pcase, rep), "cv-folds"]),
-                folds,
-                limit,
-            )
         write_result(result, folder, {"method": method.name, "replicate": rep})
         write_json(folder / "timing.json", timing)
-        if draw:
-            fit_log += _plot(method, mcase, dataset, result, folder, f"{problem_label} / {method_label} / rep {rep}")
         write_bytes(folder / "fit.log", fit_log.encode())
         # Written last: a fit killed before this point is never taken as reusable.
         write_json(folder / "provenance.json", record)
         manifest.append({"replicate": rep, "status": result.status})
         _log(log, f"rep {rep}: {result.status}\n{fit_log}")  # a failure's message is in its fit log
     write_json(layout.fit_batch(*key, batch), {"key": list(key), "replicates": manifest})
+
+
+def _fit_replicate(plan, pcase, mcase, method, rep, data_dir, limit):
+    """``(dataset, result, timing, log)`` of one replicate's fit (dataset None when the
+    problem made none), with its cross-validation error when the dataset asks for one."""
+    failure = dataset_failure(data_dir)
+    if failure:
+        result = FitResult.failed(f"no dataset to fit: {failure}")
+        return None, result, {"wall_time_s": 0.0, "cpu_time_s": 0.0}, f"failed: {result.message}\n"
+    dataset = read_dataset(data_dir)
+    rng = make_rng(plan.seed, fit_identity(pcase, mcase, rep))
+    result, timing, fit_log = safe_fit(method, dataset, rng, key=mcase.key, seconds=limit)
+    folds = int(dataset.meta.get("cv_folds") or 0)
+    if result.ok and folds >= 2:
+        _cross_validate(
+            method,
+            dataset,
+            result,
+            timing,
+            make_rng(plan.seed, [*fit_identity(pcase, mcase, rep), "cv"]),
+            make_rng(plan.seed, [*dataset_identity(pcase, rep), "cv-folds"]),
+            folds,
+            limit,
+        )
+    return dataset, result, timing, fit_log
 
 
 def _safe_evaluate(data_dir, result):

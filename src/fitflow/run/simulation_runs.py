@@ -13,6 +13,7 @@ import time
 from ..core.artefacts import read_json, write_json
 from ..core.pipeline import validated_dataset
 from ..core.registry import problems
+from ..inputs.external import default_timeout
 from .layout import Layout
 
 __all__ = ["has_runs", "run_paths", "run_simulation", "dataset_from_run_files"]
@@ -37,6 +38,8 @@ def run_simulation(plan, root, label, run_id, log=None):
         for key, params in problem.runs():
             if problem.run_id(params) == run_id:
                 path = layout.run_file(label, run_id)
+                runtime = ((case.entry or {}).get("resources") or {}).get("runtime")
+                default_timeout(getattr(problem, "runner", None), runtime or problem.resource_hints()["runtime"])
                 start = time.perf_counter()
                 record = problem.run(params, path.parent / "work")
                 if log is not None and record["status"] != "ok":

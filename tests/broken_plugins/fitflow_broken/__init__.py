@@ -81,6 +81,41 @@ class Hangs(_Broken):
             time.sleep(0.01)
 
 
+class Segfaults(_Broken):
+    """Crashes its process in compiled code, as a buggy C extension would."""
+
+    name = "segfaults"
+
+    def fit(self, dataset, rng):
+        import ctypes
+
+        ctypes.string_at(0)
+
+
+class ExitsInFit(_Broken):
+    name = "exits_in_fit"
+
+    def fit(self, dataset, rng):
+        import os
+
+        os._exit(3)
+
+
+class SwallowsTimeout(_Broken):
+    """Catches everything, the time-out too, and goes on."""
+
+    name = "swallows_timeout"
+    resources = {"threads": 1, "mem_mb": 500, "runtime": 1}
+
+    def fit(self, dataset, rng):
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            try:
+                time.sleep(0.01)
+            except BaseException:  # noqa: BLE001 - the hostile plugin under test
+                pass
+
+
 class RaisesInInit(Method):
     name = "raises_in_init"
     description = "deliberately broken (tests only)"
@@ -123,6 +158,16 @@ class RaisesInGenerate(GaussianPeak):
         raise RuntimeError("deliberate failure in generate")
 
 
+class SegfaultsInGenerate(GaussianPeak):
+    name = "segfaults_in_generate"
+    description = "deliberately broken (tests only)"
+
+    def generate(self, rng):
+        import ctypes
+
+        ctypes.string_at(0)
+
+
 class ReturnsNoDataset(GaussianPeak):
     name = "returns_no_dataset"
     description = "deliberately broken (tests only)"
@@ -140,5 +185,8 @@ METHODS = [
     RaisesInFigures,
     Hangs,
     RaisesInInit,
+    Segfaults,
+    ExitsInFit,
+    SwallowsTimeout,
 ]
-PROBLEMS = [FalseLinear, WrongJacobian, RaisesInGenerate, ReturnsNoDataset]
+PROBLEMS = [FalseLinear, WrongJacobian, RaisesInGenerate, ReturnsNoDataset, SegfaultsInGenerate]
