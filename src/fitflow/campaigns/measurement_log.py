@@ -23,13 +23,23 @@ pending rows (atomically) and prints them. The same log and seed give the same
 suggestions. The bounds and direction are recorded beside the log
 (``<log>.fitflow.json``) when it is started; changing them afterwards is an
 error, never a silent refit of a different problem.
+
+Two ``suggest`` calls at once take turns: each holds an advisory lock
+(``.<log>.lock`` beside it) from reading the log to replacing it, so the second
+sees the first one's pending rows. A log that changed or vanished while a call
+ran, a read-only log and a log that is not UTF-8 are refused with the file
+named, and nothing is written. The log's permissions are kept.
 """
 
+import contextlib
 import csv
 import io
 import json
 import math
+import os
 from pathlib import Path
+import stat
+import time
 
 import numpy as np
 import yaml
@@ -38,12 +48,14 @@ from ..core.artefacts import write_bytes
 from ..core.errors import ConfigError, DataError
 from ..inputs.objective import Observation
 from ..inputs.space import SearchSpace
+from ..inputs.tables import cell_number
 from .campaign import History, in_callers_sign, round_rng
 
 __all__ = ["Campaign", "read_campaign", "read_log", "suggest"]
 
 CAMPAIGN_KEYS = {"parameters", "direction", "log", "seed", "noise_sd", "method", "settings", "n_initial"}
 SIGNIFICANT_DIGITS = 6  # of suggested parameter values: what a lab can dial, read back exactly
+LOCK_WAIT_S = 120.0  # how long a suggest call waits for another one holding the log
 
 
 class Campaign:
@@ -125,8 +137,7 @@ def read_log(campaign):
     history = History(space, noise_sd=campaign.noise_sd)
     if not path.exists():
         return history, 0
-    text = path.read_text()
-    reader = csv.reader(io.StringIO(text))
+    reader = csv.reader(io.StringIO(_log_text(path)))
     header = next(reader, None)
     if header is None:
         return history, 0
@@ -178,7 +189,7 @@ def read_log(campaign):
             history.add(x, Observation(math.nan, status="failed", reason=f"marked failed in row {line_number}"))
             continue
         try:
-            number = float(value)
+            number = cell_number(value)
         except ValueError:
             raise DataError(
                 f"{value!r} is not a number (leave it empty for a pending point, or write 'failed')",
@@ -197,7 +208,7 @@ def read_log(campaign):
         if "error" in column and row[column["error"]].strip():
             cell = row[column["error"]].strip()
             try:
-                error = float(cell)
+                error = cell_number(cell)
             except ValueError:
                 raise DataError(f"{cell!r} is not a number", file=path, key="error", row=line_number) from None
             if not (math.isfinite(error) and error >= 0):
@@ -207,11 +218,35 @@ def read_log(campaign):
     return history, rows
 
 
+def _log_text(path):
+    """The log's text (UTF-8, a spreadsheet's byte-order mark dropped), or a DataError
+    naming the row of the first byte that is not UTF-8."""
+    data = path.read_bytes()
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        row = data[: exc.start].count(b"\n") + 1
+        raise DataError(
+            f"byte 0x{data[exc.start]:02x} is not UTF-8 text: save the log as UTF-8 (CSV UTF-8 in a spreadsheet)",
+            file=path,
+            row=row,
+        ) from None
+
+
 def _check_state(campaign):
     """Refuse a log whose campaign's bounds or direction changed since it was started."""
     if not campaign.state_file.exists():
         return
-    recorded = json.loads(campaign.state_file.read_text())
+    try:
+        recorded = json.loads(campaign.state_file.read_text())
+        if not isinstance(recorded, dict):
+            raise ValueError("not a JSON object")
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise DataError(
+            f"the campaign's record of its bounds and direction is damaged ({exc}); restore it, or delete it "
+            "to record the campaign file's current bounds",
+            file=campaign.state_file,
+        ) from None
     now = campaign.state()
     if recorded.get("direction") != now["direction"]:
         raise ConfigError(
@@ -241,20 +276,45 @@ def suggest(campaign_path, n, out=None):
     if n < 1:
         raise ConfigError("--n must be at least 1", value=n)
     campaign = read_campaign(campaign_path)
-    _check_state(campaign)
-    history, rows = read_log(campaign)
-    settings = {"budget": max(len(history) + len(history.pending) + n, 2), **campaign.settings}
-    method = make_method(campaign.method, **settings)
-    if not hasattr(method, "suggest"):
-        raise ConfigError(f"{method.label()} cannot suggest points", source=str(campaign.path), key="method")
-    points = np.asarray(method.suggest(history, n, round_rng(campaign.seed, rows)), dtype=float).reshape(n, -1)
+    with _locked(campaign.log):
+        _check_state(campaign)
+        before = _identity(campaign.log)
+        history, rows = read_log(campaign)
+        settings = {"budget": max(len(history) + len(history.pending) + n, 2), **campaign.settings}
+        method = make_method(campaign.method, **settings)
+        if not hasattr(method, "suggest"):
+            raise ConfigError(f"{method.label()} cannot suggest points", source=str(campaign.path), key="method")
+        points = np.asarray(method.suggest(history, n, round_rng(campaign.seed, rows)), dtype=float).reshape(n, -1)
+        text, suggested = _appended(campaign, points)
+        if _identity(campaign.log) != before:
+            raise DataError(
+                "the log changed (or was deleted) while fitflow suggest ran; nothing was written: run it again",
+                file=campaign.log,
+            )
+        try:
+            if not campaign.state_file.exists():
+                state = json.dumps(campaign.state(), indent=2, sort_keys=True) + "\n"
+                write_bytes(campaign.state_file, state.encode())
+            write_bytes(campaign.log, text.encode(), mode=None if before is None else before[-1])
+        except OSError as exc:
+            raise DataError(f"cannot write the log: {exc.strerror}", file=campaign.log) from None
+    best = recommend(method, history) if history.ok.any() else None
+    if out is not None:
+        _print_suggestions(out, campaign, history, suggested, best)
+    return suggested, best
+
+
+def _appended(campaign, points):
+    """``(text, suggested)``: the log's text with a pending row per point (real CSV quoting,
+    so an option with a comma survives), and each point as the log now reads back."""
     space = campaign.space
-    text = campaign.log.read_text() if campaign.log.exists() else ""
+    text = _log_text(campaign.log) if campaign.log.exists() else ""
     if not text.strip():
-        text = ",".join([*space.names, "value", "error"]) + "\n"
-        header = [*space.names, "value", "error"]
+        header, text = [*space.names, "value", "error"], ""
+        rows = [header]
     else:
         header = [h.strip() for h in next(csv.reader(io.StringIO(text)))]
+        rows = []
         if not text.endswith("\n"):
             text += "\n"
     suggested = []
@@ -262,14 +322,56 @@ def suggest(campaign_path, n, out=None):
         cells = {p.name: p.text(v, SIGNIFICANT_DIGITS) for v, p in zip(x, space.parameters)}
         # What the log now says, read back: the printed suggestion is the row appended.
         suggested.append({p.name: p.value(p.coordinate(cells[p.name])) for p in space.parameters})
-        text += ",".join(cells.get(column, "") for column in header) + "\n"
-    if not campaign.state_file.exists():
-        write_bytes(campaign.state_file, (json.dumps(campaign.state(), indent=2, sort_keys=True) + "\n").encode())
-    write_bytes(campaign.log, text.encode())
-    best = recommend(method, history) if history.ok.any() else None
-    if out is not None:
-        _print_suggestions(out, campaign, history, suggested, best)
-    return suggested, best
+        rows.append([cells.get(column, "") for column in header])
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerows(rows)
+    return text + buffer.getvalue(), suggested
+
+
+def _identity(path):
+    """What tells a changed log: ``(inode, size, mtime, mode)``, or None when there is none."""
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        return None
+    return info.st_ino, info.st_size, info.st_mtime_ns, stat.S_IMODE(info.st_mode)
+
+
+@contextlib.contextmanager
+def _locked(log):
+    """Hold the log's advisory lock (``.<log>.lock``); another holder is waited for up to
+    :data:`LOCK_WAIT_S` seconds. A read-only log is refused here, before anything is computed."""
+    import fcntl
+
+    info = _identity(log)
+    if info is not None and not info[-1] & stat.S_IWUSR:
+        raise DataError(
+            f"the log is read-only (mode {info[-1]:04o}); fitflow suggest appends rows to it: make it "
+            "writable (chmod u+w) or copy it",
+            file=log,
+        )
+    lock = log.with_name(f".{log.name}.lock")
+    try:
+        fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o666)
+    except OSError as exc:
+        raise DataError(f"cannot create the log's lock file beside it: {exc.strerror}", file=lock) from None
+    try:
+        wait_s = LOCK_WAIT_S
+        deadline = time.monotonic() + wait_s
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise DataError(
+                        f"another fitflow suggest has held the log for {wait_s:g} s; try again when it is done",
+                        file=log,
+                    ) from None
+                time.sleep(0.05)
+        yield
+    finally:
+        os.close(fd)
 
 
 def _print_suggestions(out, campaign, history, suggested, best):

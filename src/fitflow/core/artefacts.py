@@ -116,8 +116,9 @@ _syncfs = _load_syncfs()
 
 
 @contextlib.contextmanager
-def atomic_writer(path):
-    """Yield a binary file object whose content replaces ``path`` only on success."""
+def atomic_writer(path, mode=None):
+    """Yield a binary file object whose content replaces ``path`` only on success, with
+    permissions ``mode`` (default: a new file's, under the umask)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
@@ -129,7 +130,7 @@ def atomic_writer(path):
                 os.fsync(handle.fileno())
             else:
                 _UNFLUSHED.add(str(path.parent))
-        os.chmod(tmp, 0o666 & ~_umask())
+        os.chmod(tmp, 0o666 & ~_umask() if mode is None else mode)
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
@@ -137,14 +138,14 @@ def atomic_writer(path):
         raise
 
 
-def write_bytes(path, data):
+def write_bytes(path, data, mode=None):
     """Write ``data`` to ``path`` atomically (or into the active memory stage, see
-    :mod:`fitflow.staging`)."""
+    :mod:`fitflow.staging`), with permissions ``mode`` (see :func:`atomic_writer`)."""
     stage, key = staged_key(path)
     if key is not None:
         stage.files[key] = bytes(data)
         return
-    with atomic_writer(path) as handle:
+    with atomic_writer(path, mode) as handle:
         handle.write(data)
 
 

@@ -27,6 +27,7 @@ import math
 import numpy as np
 
 from ..core.errors import ConfigError
+from .tables import cell_number
 
 __all__ = ["Parameter", "SearchSpace"]
 
@@ -56,7 +57,7 @@ class Parameter:
                 if str(option) == text:
                     return float(index)
             raise ValueError(f"{text!r} is not one of the choices {list(self.choices)}")
-        return float(text)
+        return cell_number(text)
 
     def text(self, coordinate, digits=15):
         """The coordinate written for a log or a table (``coordinate`` reads it back)."""

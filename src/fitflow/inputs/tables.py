@@ -357,6 +357,14 @@ def _require_columns(path, wanted, available):
             )
 
 
+def cell_number(text):
+    """The number a data cell holds, or ``ValueError``: Python's ``float`` reads ``1_000``
+    as 1000, which a data file never means."""
+    if "_" in text:
+        raise ValueError(f"{text!r} is not a number")
+    return float(text)
+
+
 def _as_finite_floats(path, name, cells):
     """Cells as floats; the first cell that is not a finite number raises DataError."""
     if cells.dtype.kind in "fiu":
@@ -366,9 +374,7 @@ def _as_finite_floats(path, name, cells):
         for i, cell in enumerate(cells):
             text = str(cell).strip()
             try:
-                if "_" in text:  # Python's float() reads 1_000 as 1000; a data file means no such thing
-                    raise ValueError(text)
-                values[i] = float(text)
+                values[i] = cell_number(text)
             except ValueError:
                 raise DataError("is not a number", file=path, key=name, row=i + 1, value=str(cell)) from None
     bad = np.flatnonzero(~np.isfinite(values))
