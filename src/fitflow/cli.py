@@ -92,13 +92,10 @@ def check_plugin(name, out=sys.stdout, problem=None):
 
 def show_plan(configfile, out=sys.stdout):
     """Print what ``configfile`` fits and what it leaves out, with the reasons."""
-    import yaml
-
+    from .run.config_file import read_config
     from .run.experiment import build_plan
 
-    with open(configfile) as handle:
-        config = yaml.safe_load(handle)
-    plan = build_plan(config, source=configfile)
+    plan = build_plan(read_config(configfile), source=str(configfile))
     out.write(f"experiment {plan.name}: {len(plan.pairs)} (problem, method) pairs x {plan.replicates} replicates\n")
     for case, note in plan.notes.items():
         out.write(f"  {case}: {note}\n")

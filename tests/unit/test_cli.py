@@ -38,6 +38,9 @@ def test_check_of_an_unknown_name_says_neither_a_method_nor_a_problem(capsys):
 
 def test_plan_lists_fits_and_skipped_pairs_with_reasons(tmp_path):
     config = {
+        "experiment": "plan",
+        "seed": 0,
+        "replicates": 1,
         "problems": {"peak": {"plugin": "gaussian_peak"}, "curve": {"plugin": "smooth_function"}},
         "methods": {"ols": {}, "nlls": {}, "gp": {}},
     }
@@ -54,6 +57,9 @@ def test_plan_says_why_a_model_is_linear(tmp_path):
     data = tmp_path / "d.csv"
     data.write_text("x,y\n0,1\n1,3.1\n2,4.9\n3,7.2\n")
     config = {
+        "experiment": "plan",
+        "seed": 0,
+        "replicates": 1,
         "problems": {
             "line": {
                 "plugin": "table",

@@ -4,9 +4,9 @@ from collections import Counter
 from pathlib import Path
 
 from snakemake.exceptions import WorkflowError
-from snakemake.utils import validate
 
 from fitflow.run.chunks import worker_count
+from fitflow.run.config_file import validate_config
 from fitflow.core.errors import FitflowError
 from fitflow.run.experiment import batch_replicates, build_plan, n_batches
 from fitflow.run import layout as paths
@@ -17,11 +17,8 @@ from fitflow.run.snakemake_job import cancel_pending_timers, share_plan
 
 CONFIG_SOURCE = ", ".join(map(str, workflow.configfiles)) or "<config>"
 try:
-    validate(config, "../schemas/config.schema.yaml")
-except WorkflowError as error:
-    raise WorkflowError(f"invalid fitflow config {CONFIG_SOURCE}: {error}") from None
-
-try:
+    # The one schema (workflow/schemas/config.schema.yaml) and validator `fitflow plan` uses too.
+    validate_config(config, CONFIG_SOURCE)
     PLAN = build_plan(
         config,
         source=CONFIG_SOURCE,

@@ -30,7 +30,7 @@ import numpy as np
 from fitflow import Dataset, ParametricModel, Problem, Setting
 from fitflow.core.errors import DataError
 from fitflow.core.settings import SettingsError
-from fitflow.inputs.tables import read_observations
+from fitflow.inputs.tables import npz_array, read_observations
 
 __all__ = ["BlurredMeasurement", "kernel_response"]
 
@@ -201,18 +201,10 @@ class BlurredMeasurement(Problem):
         path = v["response_file"]
         if not zipfile.is_zipfile(path):
             raise DataError("is not an NPZ (zip) archive", file=path)
+        # Each array's type and shape are checked from its header before it is read.
         with np.load(path, allow_pickle=False) as archive:
-            if "R" not in archive.files:
-                raise DataError(f"holds no array 'R'; it has: {', '.join(archive.files) or '(none)'}", file=path)
-            matrix = np.asarray(archive["R"], dtype=float)
-            grid = np.asarray(archive["grid"], dtype=float) if "grid" in archive.files else None
-        if matrix.ndim != 2 or matrix.shape[0] != n_measurements:
-            raise DataError(
-                f"'R' has shape {matrix.shape}; it needs one row per measurement: "
-                f"({n_measurements}, number of grid points)",
-                file=path,
-                key="R",
-            )
+            matrix = npz_array(archive, path, "R", ndim=2, rows=n_measurements)
+            grid = npz_array(archive, path, "grid", ndim=1) if "grid" in archive.files else None
         if grid is not None and grid.shape != (matrix.shape[1],):
             raise DataError(
                 f"'grid' has shape {grid.shape} but 'R' has {matrix.shape[1]} columns", file=path, key="grid"

@@ -20,6 +20,7 @@ cell can be reported exactly; NPZ archives are opened with
 from dataclasses import dataclass
 import functools
 import math
+import os
 from pathlib import Path
 import zipfile
 
@@ -27,7 +28,15 @@ import numpy as np
 
 from ..core.errors import DataError
 
-__all__ = ["Observations", "read_observations", "observations_from_arrays", "TEXT_SEPARATORS", "WHITESPACE_SUFFIXES"]
+__all__ = [
+    "Observations",
+    "read_observations",
+    "observations_from_arrays",
+    "npz_array",
+    "cell_number",
+    "TEXT_SEPARATORS",
+    "WHITESPACE_SUFFIXES",
+]
 
 #: File suffix -> column separator of the text formats read.
 TEXT_SEPARATORS = {".csv": ",", ".tsv": "\t", ".tab": "\t"}
@@ -321,20 +330,60 @@ def _read_npz(path, wanted):
     try:
         with np.load(path, allow_pickle=False) as archive:
             _require_columns(path, wanted, list(archive.files))
-            arrays = {}
-            for name in wanted:
-                try:
-                    array = archive[name]
-                except ValueError:
-                    raise DataError("holds Python objects, which are never unpickled", file=path, key=name) from None
-                if array.ndim != 1:
-                    raise DataError(f"must be a 1-D array; has shape {array.shape}", file=path, key=name)
-                arrays[name] = array
-            return arrays
+            return {name: npz_array(archive, path, name, ndim=1) for name in wanted}
     except DataError:
         raise
     except (zipfile.BadZipFile, EOFError, OSError, ValueError) as exc:
         raise DataError(f"is not a valid NPZ archive ({exc})", file=path) from None
+
+
+def memory_ceiling():
+    """The most bytes one input array may take: half this machine's physical memory (a
+    fit needs a few working copies of it)."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 2
+    except (ValueError, OSError, AttributeError):
+        return 8 << 30
+
+
+def npz_array(archive, path, name, ndim=None, rows=None):
+    """Array ``name`` of an open NPZ ``archive`` (``np.load``) as float64, checked from its
+    header *before* it is read, so a wrong or huge array costs no memory: its type (complex,
+    object, text and structured arrays are refused by name), its number of dimensions
+    ``ndim``, its number of ``rows`` and its size against :func:`memory_ceiling`."""
+    try:
+        with archive.zip.open(f"{name}.npy") as handle:
+            version = np.lib.format.read_magic(handle)
+            read_header = {(1, 0): np.lib.format.read_array_header_1_0}.get(
+                version, np.lib.format.read_array_header_2_0
+            )
+            shape, _, dtype = read_header(handle)
+    except KeyError:
+        raise DataError(f"holds no array {name!r}; it has: {', '.join(archive.files) or '(none)'}", file=path) from None
+    kinds = {
+        "c": "complex numbers; fitflow fits real data: store the real part, or the modulus, as a real array",
+        "O": "Python objects, which are never unpickled",
+        "U": "text, not numbers",
+        "S": "bytes, not numbers",
+        "V": "a structured (record) array: store each field as an array of its own",
+        "M": "dates, not numbers: store them as numbers (seconds, days)",
+        "m": "time spans, not numbers: store them as numbers (seconds, days)",
+    }
+    if dtype.kind in kinds:
+        raise DataError(f"holds {kinds[dtype.kind]} (dtype {dtype})", file=path, key=name)
+    if ndim is not None and len(shape) != ndim:
+        raise DataError(f"must be a {ndim}-D array; has shape {shape}", file=path, key=name)
+    if rows is not None and (not shape or shape[0] != rows):
+        raise DataError(f"has shape {shape}; it needs one row per measurement ({rows})", file=path, key=name)
+    needed = 8 * math.prod(shape)
+    if needed > memory_ceiling():
+        raise DataError(
+            f"has shape {shape}: {needed / 1e9:.1f} GB as float64, more than half this machine's memory "
+            f"({2 * memory_ceiling() / 1e9:.1f} GB), before any fit's working copies",
+            file=path,
+            key=name,
+        )
+    return np.asarray(archive[name], dtype=float)
 
 
 def _require_unique_names(path, names):

@@ -243,6 +243,12 @@ def _require_mapping(config, key, source):
     return value
 
 
+#: The most fits one experiment plans: Snakemake's DAG, and the plan's own lists, grow with
+#: them (a million fits plan in seconds; a billion replicates took minutes and gigabytes
+#: before anything checked them).
+MAX_FITS = 10_000_000
+
+
 def build_plan(config, source="<config>", problem_registry_=None, method_registry_=None, on_cluster=False, cores=None):
     """Check ``config`` against the installed plugins and expand it into a plan.
 
@@ -266,6 +272,12 @@ def build_plan(config, source="<config>", problem_registry_=None, method_registr
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
         raise ConfigError("must be a whole number >= 1", source=source, key="batch_size", value=batch_size)
 
+    if replicates > MAX_FITS:  # refused before anything is expanded per replicate
+        raise ConfigError(
+            f"{replicates:,} replicates is more than the {MAX_FITS:,} fits one run plans",
+            source=source,
+            key="replicates",
+        )
     campaigns = plan_campaigns(config, source, problems_reg, methods_reg, seed)
     if campaigns and "problems" not in config and "methods" not in config:
         problem_entries, method_entries = {}, {}  # an optimisation-only config
@@ -331,6 +343,13 @@ def build_plan(config, source="<config>", problem_registry_=None, method_registr
                     skipped.append(_skip(pcase, mcase, f"{method_cls.label()} {reason}"))
                     continue
             pairs.append(FitPair(pcase, mcase))
+    if len(pairs) * replicates > MAX_FITS:
+        raise ConfigError(
+            f"asks for {len(pairs) * replicates:,} fits ({len(pairs):,} (problem, method) pairs x {replicates:,} "
+            f"replicates), more than the {MAX_FITS:,} one run plans: split the sweep into several experiments",
+            source=source,
+            key="replicates",
+        )
     if not pairs and not campaigns:
         reasons = "; ".join(f"{s['problem']} x {s['method']}: {s['reason']}" for s in skipped[:5])
         raise ConfigError(
