@@ -206,3 +206,21 @@ def test_a_forked_child_holding_stdout_does_not_hold_the_run(tmp_path):
     record = ProgramRunner([PY, sim, "{a}"], ["a"], timeout_s=60).run({"a": 1.0}, tmp_path / "run")
     assert record.status == "ok" and record.outputs == [2.5]
     assert time.monotonic() - start < 10
+
+
+def test_a_stray_sigkill_costs_no_unit_and_a_repeated_one_is_blamed(tmp_path):
+    marker = tmp_path / "killed-once"
+
+    def killed_once():
+        if not marker.exists():
+            marker.write_text("")
+            os.kill(os.getpid(), 9)  # someone else's kill, the first time only
+
+    supervised(_units, ["a", "b", "c"], tmp_path, crash="b", how=killed_once)
+    assert all((tmp_path / t).read_text().startswith("ok") for t in "abc")
+
+    supervised(_units, ["a", "b", "c"], tmp_path, crash="b", how=lambda: os.kill(os.getpid(), 9))
+    assert (tmp_path / "b").read_text() == (
+        "failed: its process died: killed by signal 9 (SIGKILL), twice (out of memory?)"
+    )
+    assert (tmp_path / "c").read_text().startswith("ok")

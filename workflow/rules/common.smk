@@ -10,10 +10,11 @@ from fitflow.run.config_file import validate_config
 from fitflow.core.errors import FitflowError
 from fitflow.run.experiment import batch_replicates, build_plan, n_batches
 from fitflow.run import layout as paths
+from fitflow.run.healing import heal
 from fitflow.run.layout import Layout
 from fitflow.core.registry import methods as method_registry
 from fitflow.core.registry import problems as problem_registry
-from fitflow.run.snakemake_job import cancel_pending_timers, share_plan
+from fitflow.run.snakemake_job import cancel_pending_timers, file_digest, share_plan
 
 CONFIG_SOURCE = ", ".join(map(str, workflow.configfiles)) or "<config>"
 try:
@@ -47,10 +48,31 @@ onerror:
     cancel_pending_timers()
 
 
+def dry_run():
+    """Whether this is a dry run (-n): Snakemake knows only once the DAG is built, so its
+    command line is read."""
+    flags = [a for a in sys.argv[1:] if a.startswith("-")]
+    return workflow.dryrun or any(
+        a in ("--dry-run", "--dryrun", "--dry_run")
+        or (not a.startswith("--") and "n" in a[1:] and a[1:].isalpha())
+        for a in flags
+    )
+
+
 ROOT = f"results/{PLAN.name}"
 # slurm_partition / slurm_account for every remote job, when the config gives them.
 CLUSTER_RESOURCES = config.get("cluster") or {}
 LAYOUT = Layout(ROOT)
+
+if not workflow.remote_exec:
+    # A damaged or missing artefact is removed with its job's outputs and the report, so
+    # this run rebuilds exactly that job and what follows it (fitflow.run.healing).
+    heal(
+        PLAN,
+        ROOT,
+        dry_run=dry_run(),
+        say=lambda text: print(text, file=sys.stderr),
+    )
 
 
 wildcard_constraints:
@@ -100,6 +122,21 @@ def problem_input_files(wildcards):
     """The files a problem reads its data from: editing one reruns its datasets and fits."""
     case = PLAN.problem_case(wildcards.problem, wildcards.psid)
     return case.instance(problem_registry()).input_files()
+
+
+def problem_input_digests(wildcards):
+    """The SHA-256 of each file a problem reads, as a param of its jobs: a file whose bytes
+    changed reruns them even when its modification time does not say so (a file replaced
+    while the run was writing the datasets, or copied with its old time)."""
+    case = PLAN.problem_case(wildcards.problem, wildcards.psid)
+    return input_digests(case)
+
+
+def input_digests(case):
+    return {
+        str(f): file_digest(str(f))
+        for f in case.instance(problem_registry()).input_files()
+    }
 
 
 def method_settings(wildcards):
@@ -274,6 +311,9 @@ def chunk_params(wildcards):
             [p.method.label, p.method.settings]
             for p in PLAN.pairs
             if p.problem in cases
+        ],
+        "input_digests": [
+            input_digests(c) for c in sorted(cases, key=lambda c: (c.label, c.sid))
         ],
     }
 

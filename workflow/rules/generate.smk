@@ -14,6 +14,7 @@ rule generate:
         seed=PLAN.seed,
         settings=problem_settings,
         replicates=lambda wildcards: replicates_of(wildcards, PLAN.batch_size),
+        input_digests=problem_input_digests,
     script:
         "../scripts/generate.py"
 

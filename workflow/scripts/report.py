@@ -3,7 +3,9 @@ report (and key figures) from the artefacts."""
 
 from pathlib import Path
 
+from fitflow.core.artefacts import write_json
 from fitflow.run.aggregate import write_experiment_tables
+from fitflow.run.healing import REPORT_RECORD, written_record
 from fitflow.run.layout import TABLE_CSV
 from fitflow.run.snakemake_job import job
 
@@ -16,3 +18,6 @@ with job(snakemake, TABLE_CSV) as (plan, root, log):
     write_report(
         root, snakemake.output.html, figures_dir=Path(snakemake.output.calibration).parent, workers=snakemake.threads
     )
+    # What the next run checks these outputs against (see fitflow.run.healing).
+    written = written_record(root, [Path(p) for p in snakemake.output])
+    write_json(Path(root) / REPORT_RECORD, {"written": written})

@@ -11,7 +11,9 @@ When the child dies inside a unit, or overruns a unit's limit and is killed, the
 records that unit's token with the reason (``killed by signal 11 (SIGSEGV)``, ``exit
 status 3``, ``timed out ... and was killed``) and runs the function again in a fresh
 child, where ``guarded`` raises :class:`ProcessDied` for that unit at once: the caller
-turns it into one failed fit or evaluation, and the rest of the job completes. Work the
+turns it into one failed fit or evaluation, and the rest of the job completes. A unit
+killed by SIGKILL, which comes from outside (a person, a scheduler, the kernel's
+out-of-memory killer), is tried once more before it is blamed. Work the
 dead child finished is redone (fits are deterministic, so byte for byte the same), or
 reused where the caller keeps finished artefacts. A retry runs its units one at a time
 (see :func:`retrying`), so that a crash among parallel workers is attributed to one unit.
@@ -83,15 +85,17 @@ def _send(line):
     os.write(_state.channel, data)  # under PIPE_BUF: one atomic write, even from several workers
 
 
-def supervised(function, *args, log=None, **kwargs):
+def supervised(function, *args, **kwargs):
     """``function(*args, **kwargs)`` in a watched child process (see the module's doc).
 
     Returns ``None`` (jobs write their results to disk). Raises ``RuntimeError`` when the
     child fails outside any unit: a genuine job error, whose traceback the child wrote to
-    ``stderr``. ``log``: a file to flush before forking and to note each dead unit in."""
+    ``stderr``. A ``log`` keyword (the job's log file) is passed on to ``function``, and
+    also flushed before forking and told of each dead unit."""
     if not hasattr(os, "fork") or _state.channel is not None:
         return function(*args, **kwargs)
-    dead, serial = {}, False
+    log = kwargs.get("log")
+    dead, serial, retried = {}, False, set()
     while True:
         child, code, open_units, killed = _attempt(function, args, kwargs, dead, serial or bool(dead), log)
         if code == 0 and not open_units:
@@ -107,6 +111,13 @@ def supervised(function, *args, log=None, **kwargs):
             raise RuntimeError(f"the job's process failed ({exit_description(code)}); the lines above say why")
         if token in dead:
             raise RuntimeError(f"{token} took the job's process down again ({reason})")
+        if killed is None and code == -signal.SIGKILL and token not in retried:
+            # SIGKILL comes from outside (a person, a scheduler, the OOM killer): tried once
+            # more before the unit is blamed, so a stray kill costs no fit.
+            retried.add(token)
+            continue
+        if token in retried:
+            reason += ", twice (out of memory?)"
         dead[token] = reason
         if log is not None:
             log.write(f"failed: {token}: {reason}; the job goes on in a fresh process\n")
@@ -130,6 +141,7 @@ def _attempt(function, args, kwargs, dead, serial, log):
     pid = os.fork()
     if pid == 0:  # the child: its own process group, so that it is killed with its workers
         os.setpgid(0, 0)
+        _die_with_parent()
         os.close(read_end)
         _state.channel, _state.dead, _state.retry = write_end, dict(dead), serial
         code = 0
@@ -152,6 +164,17 @@ def _attempt(function, args, kwargs, dead, serial, log):
         os.close(read_end)
         for number, handler in previous.items():
             signal.signal(number, handler)
+
+
+def _die_with_parent():
+    """On Linux, have the kernel kill this child when its parent dies (a job killed with
+    SIGKILL cannot stop it, and its output would land after Snakemake gave up on the job)."""
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError, AttributeError):
+            import ctypes
+
+            PR_SET_PDEATHSIG = 1
+            ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
 def _stopper(pid):

@@ -13,6 +13,13 @@ the archive itself is byte-identical on rerun.
 Readers need not know the layout: :class:`ArtefactStore` returns a folder for any
 artefact path, extracting it from its archive into a private temporary folder when the
 experiment is compact.
+
+**A store that heals.** Each chunk manifest records its archive's SHA-256, size and time
+(:func:`archive_record`). A reader checks an archive against that record before it
+trusts it (a flipped byte, a truncated file, a file that is not the archive written), and
+says which chunk is damaged; the Snakefile, before it builds the DAG, sets every damaged
+or missing archive aside with its manifest (:func:`heal_chunks`), so Snakemake rebuilds
+exactly those chunks, and the tables and the report after them, to the same bytes.
 """
 
 import contextlib
@@ -21,7 +28,7 @@ from pathlib import Path, PurePosixPath
 import tempfile
 import zipfile
 
-from ..core.artefacts import atomic_writer, read_json
+from ..core.artefacts import atomic_writer, read_json, sha256_file
 from ..core.errors import ArtefactError
 
 __all__ = [
@@ -31,6 +38,9 @@ __all__ = [
     "ArtefactStore",
     "prune_empty_folders",
     "CHUNK_ARCHIVE_GLOB",
+    "archive_record",
+    "archive_damage",
+    "heal_chunks",
 ]
 
 #: Files that carry wall-clock times: kept in the chunk manifest, not in the archive.
@@ -69,6 +79,70 @@ class ArchivePacker:
             info.compress_type = zipfile.ZIP_STORED if path.suffix in _ALREADY_COMPRESSED else zipfile.ZIP_DEFLATED
             info.external_attr = 0o644 << 16
             self.archive.writestr(info, data)
+
+
+def archive_record(path):
+    """What a chunk manifest records of its archive: ``{"sha256", "size", "mtime_ns"}``."""
+    info = os.stat(path)
+    return {"sha256": sha256_file(path), "size": info.st_size, "mtime_ns": info.st_mtime_ns}
+
+
+def archive_damage(path, record):
+    """Why the archive ``path`` is not the one its manifest's ``record`` describes, or ``""``.
+    The file is hashed only when its size or time differ from the record (a file copied
+    elsewhere keeps its bytes but not its time): an unchanged file costs one ``stat``."""
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        return "it is missing"
+    if not record:
+        return ""  # written before archives were recorded: trusted as before
+    if info.st_size != record["size"]:
+        return f"it has {info.st_size:,} bytes where {record['size']:,} were written"
+    if info.st_mtime_ns == record["mtime_ns"]:
+        return ""
+    if sha256_file(path) != record["sha256"]:
+        return "its bytes differ from those written (SHA-256)"
+    return ""
+
+
+def heal_chunks(root, n_chunks, dry_run=False, say=print):
+    """Set aside each chunk archive of ``root`` that is missing or damaged, with its manifest
+    and the report, so that Snakemake rebuilds that chunk (whose manifest is the rule's
+    output) and the report after it: Snakemake would not rebuild a missing intermediate
+    file whose consumers are up to date. Returns ``[(chunk, reason)]``. A damaged archive
+    is kept as ``chunk-<i>.zip.damaged`` for inspection, never deleted; a dry run only
+    says what a run would do."""
+    from .layout import Layout
+
+    layout, healed = Layout(root), []
+    for chunk in range(n_chunks):
+        manifest = layout.chunk_manifest(chunk)
+        archive = layout.chunk_archive(chunk)
+        if not manifest.is_file():
+            if layout.report_html.exists():  # a chunk deleted after the report was written
+                healed.append((chunk, "its manifest is missing"))
+                say(f"fitflow: {manifest} is missing: chunk {chunk} is rebuilt" + (" by a real run" if dry_run else ""))
+            continue
+        try:
+            record = read_json(manifest).get("archive")
+        except ArtefactError as exc:
+            reason = f"its manifest is unreadable ({exc})"
+        else:
+            reason = archive_damage(archive, record) if record is not None or not archive.exists() else ""
+        if not reason:
+            continue
+        healed.append((chunk, reason))
+        if dry_run:
+            say(f"fitflow: {archive} is damaged ({reason}): a real run rebuilds chunk {chunk}")
+            continue
+        if archive.exists():
+            os.replace(archive, archive.with_name(archive.name + ".damaged"))
+        manifest.unlink()
+        say(f"fitflow: {archive} is damaged ({reason}): chunk {chunk} is rebuilt")
+    if healed and not dry_run:
+        layout.report_html.unlink(missing_ok=True)
+    return healed
 
 
 def prune_empty_folders(root):
@@ -137,14 +211,17 @@ class ArtefactStore:
         self._handles = {}
 
     def _open(self, archive):
+        """The open archive, checked first against what its manifest recorded."""
         if archive not in self._handles:
+            manifest = Path(archive).with_suffix(".json")
             try:
+                record = read_json(manifest).get("archive") if manifest.exists() else None
+                reason = archive_damage(archive, record)
+                if reason:
+                    raise ArtefactError(reason)
                 self._handles[archive] = zipfile.ZipFile(archive)
-            except (OSError, zipfile.BadZipFile) as exc:
-                raise ArtefactError(
-                    f"{archive}: not a readable chunk archive ({exc}); delete it and its "
-                    f"manifest {Path(archive).with_suffix('.json').name} to rerun that chunk"
-                ) from exc
+            except (OSError, zipfile.BadZipFile, ArtefactError) as exc:
+                raise _damaged(archive, exc) from None
         return self._handles[archive]
 
     def members(self, relative):
@@ -153,7 +230,10 @@ class ArtefactStore:
         if archive is None:
             return None
         handle = self._open(archive)
-        return {name: handle.read(name) for name in self.folders_in(archive)[PurePosixPath(relative).as_posix()]}
+        try:
+            return {name: handle.read(name) for name in self.folders_in(archive)[PurePosixPath(relative).as_posix()]}
+        except (OSError, zipfile.BadZipFile) as exc:  # a CRC or a header that does not check out
+            raise _damaged(archive, exc) from None
 
     def extract(self, relative, destination):
         """Copy folder ``relative`` out of its archive below ``destination``; returns
@@ -208,3 +288,10 @@ class ArtefactStore:
             str(p.parent.relative_to(self.root / "fits"))
             for p in (self.root / "fits").glob("*/*/*/*/rep-*/result.json")
         )
+
+
+def _damaged(archive, reason):
+    return ArtefactError(
+        f"{archive}: the chunk archive is damaged ({reason}); run snakemake again: it sets the "
+        "archive aside and rebuilds that chunk"
+    )

@@ -15,6 +15,7 @@ import contextlib
 from ..core.artefacts import durable_on_exit, read_json, write_json
 from ..core.isolation import retrying
 from .experiment import batch_replicates
+from .healing import folder_files, record_written
 from .jobs import evaluate_batch, fit_batch, generate_batch
 from .layout import Layout
 
@@ -44,14 +45,21 @@ def run_chunk(plan, root, chunk, log=None, threads=1):
     workers = worker_count(plan, len(units), threads)
     if plan.store == "compact":
         manifest.update(_run_compact_chunk(plan, layout, chunk, units, log, workers, threads))
-    else:
+        write_json(layout.chunk_manifest(chunk), manifest)
+        return
 
-        def run(unit):  # the folder layout: artefacts go straight to disk
-            _run_unit(plan, layout.root, *unit, log)
+    def run(unit):  # the folder layout: artefacts go straight to disk
+        _run_unit(plan, layout.root, *unit, log)
 
-        for _ in _unit_results(run, plan, units, log, workers, threads):
-            pass
+    for _ in _unit_results(run, plan, units, log, workers, threads):
+        pass
     write_json(layout.chunk_manifest(chunk), manifest)
+    # What this chunk wrote, checked by the next run (see fitflow.run.healing).
+    files = [layout.chunk_manifest(chunk)]
+    for unit in units:
+        datasets, fits, batches = _unit_paths(plan, layout, *unit)
+        files += folder_files(layout.root / p for p in datasets + fits) + [layout.root / p for p in batches]
+    record_written(layout.root, layout.chunk_manifest(chunk), files)
 
 
 def _run_unit(plan, root, case, batch, log):
@@ -117,7 +125,7 @@ def _run_compact_chunk(plan, layout, chunk, units, log, workers, threads):
     ``reuse_fits``, a unit's folders are first restored into the stage from whichever
     archive holds them (with their timings from the last ``timings.csv``), so the usual
     provenance check keeps what is unchanged."""
-    from .archive import archive_writer
+    from .archive import archive_record, archive_writer
 
     rows, timings = [], {}
     with archive_writer(layout.root, layout.chunk_archive(chunk)) as archive:
@@ -128,7 +136,8 @@ def _run_compact_chunk(plan, layout, chunk, units, log, workers, threads):
             timings.update(unit_timings)
             for path in paths:
                 archive.pack(path, stage)
-    return {"rows": rows, "timings": timings}
+    # What readers check the archive against, and the Snakefile heals it from.
+    return {"rows": rows, "timings": timings, "archive": archive_record(layout.chunk_archive(chunk))}
 
 
 #: What the forked workers need, left here by the parent before it forks (nothing is pickled

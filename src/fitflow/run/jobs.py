@@ -33,6 +33,7 @@ from ..core.seeding import make_rng
 from ..core.validation import plugin_origin
 from ..evaluation.evaluate import evaluate
 from .experiment import batch_replicates
+from .healing import folder_files, record_written
 from .layout import Layout
 from .provenance import plugin_record, provenance_record
 from .simulation_runs import dataset_from_run_files, has_runs
@@ -88,10 +89,13 @@ def generate_batch(plan, root, problem_label, psid, batch, log=None):
             _generate_into(problem, case, make_rng(plan.seed, identity), folder, meta, log, make)
         manifest.append({"replicate": rep, "files": {n: sha256_file(folder / n) for n in DATASET_FILES}})
         _log(log, f"generated {folder}\n")
-    write_json(
-        layout.dataset_batch(problem_label, psid, batch),
-        {"problem": problem_label, "psid": psid, "replicates": manifest},
-    )
+    _check_unchanged(problem, inputs)
+    output = layout.dataset_batch(problem_label, psid, batch)
+    write_json(output, {"problem": problem_label, "psid": psid, "replicates": manifest})
+    if not plan.chunks:  # what this job wrote, checked by the next run (a chunk records its own)
+        reps = batch_replicates(plan.replicates, plan.batch_size, batch)
+        files = folder_files(layout.dataset_dir(problem_label, psid, r) for r in reps)
+        record_written(layout.root, output, [*files, output])
 
 
 def _from_runs(problem, layout, label):
@@ -142,6 +146,19 @@ def input_hashes(problem):
     return {str(path): sha256_file(path) for path in problem.input_files()}
 
 
+def _check_unchanged(problem, before):
+    """Refuse datasets whose input files changed while they were generated: the bytes read
+    are then those hashed before and after, and the hash recorded in each dataset.json
+    (and carried from there into every fit's provenance) is the one of the data used."""
+    after = input_hashes(problem)
+    changed = [path for path in after if after[path] != before.get(path)]
+    if changed:
+        raise ArtefactError(
+            f"{changed[0]} changed while its datasets were being generated (SHA-256 {before.get(changed[0])} "
+            f"before, {after[changed[0]]} after); nothing of this batch is kept: run again"
+        )
+
+
 def _provenance(plan, pcase, mcase, rep, problem, method, data_dir):
     return provenance_record(
         config_slice={
@@ -157,8 +174,18 @@ def _provenance(plan, pcase, mcase, rep, problem, method, data_dir):
             "fit_identity": fit_identity(pcase, mcase, rep),
         },
         plugins={"problem": plugin_record(problem, problems()), "method": plugin_record(method, methods())},
-        inputs={**{str(data_dir / n): sha256_file(data_dir / n) for n in DATASET_FILES}, **input_hashes(problem)},
+        # The input files' hashes the dataset recorded when it read them: never hashed again
+        # here, where the file may since have changed (its dataset is then regenerated).
+        inputs={**{str(data_dir / n): sha256_file(data_dir / n) for n in DATASET_FILES}, **_recorded_inputs(data_dir)},
     )
+
+
+def _recorded_inputs(data_dir):
+    """The input-file hashes ``dataset.json`` recorded (empty for a synthetic problem)."""
+    try:
+        return dict(read_json(data_dir / "dataset.json").get("inputs") or {})
+    except (ArtefactError, FileNotFoundError):
+        return {}
 
 
 def _reusable(folder, files, record):
@@ -337,4 +364,9 @@ def evaluate_batch(plan, root, key, batch, log=None):
             }
         )
         _log(log, f"evaluated {folder}: {metrics['status']}\n")
-    write_json(layout.metrics_batch(*key, batch), {"key": list(key), "rows": rows})
+    output = layout.metrics_batch(*key, batch)
+    write_json(output, {"key": list(key), "rows": rows})
+    if not plan.chunks:  # what the fit job wrote, checked by the next run (a chunk records its own)
+        reps = batch_replicates(plan.replicates, plan.method_batch_size(method_label), batch)
+        files = folder_files(layout.fit_dir(*key, rep) for rep in reps)
+        record_written(layout.root, output, [*files, layout.fit_batch(*key, batch), output])

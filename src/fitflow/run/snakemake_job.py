@@ -9,8 +9,10 @@ also finds the experiment folder from the job's output. Each script under
 """
 
 import contextlib
+import functools
 import hashlib
 import json
+import os
 from pathlib import Path
 import pickle
 import sys
@@ -19,7 +21,15 @@ from ..inputs.expression import adopt_compiled_expressions, compiled_expressions
 from .experiment import build_plan
 from .layout import Layout
 
-__all__ = ["job", "thread_limit", "limit_threads", "cancel_pending_timers", "share_plan", "shared_plan"]
+__all__ = [
+    "job",
+    "thread_limit",
+    "limit_threads",
+    "cancel_pending_timers",
+    "share_plan",
+    "shared_plan",
+    "file_digest",
+]
 
 #: Where the Snakefile leaves its plan for the jobs, relative to the working directory
 #: (Snakemake's own metadata folder: never among the results).
@@ -136,3 +146,20 @@ def shared_plan(config):
     except Exception:  # missing, unreadable or from another version: build it
         pass
     return build_plan(config)
+
+
+@functools.cache
+def _digest(path, size, mtime_ns):
+    from ..core.artefacts import sha256_file
+
+    return sha256_file(path)
+
+
+def file_digest(path):
+    """SHA-256 of the file ``path`` (missing: ``None``), hashed once per state of the file in
+    this process: the Snakefile asks for it once per job that reads the file."""
+    try:
+        info = os.stat(path)
+    except OSError:
+        return None
+    return _digest(path, info.st_size, info.st_mtime_ns)

@@ -1,0 +1,153 @@
+"""A results folder that heals: damaged or missing artefacts are rebuilt by the next run.
+
+Snakemake reruns a job whose declared output is missing or older than its inputs. It does
+not see an artefact whose bytes changed (a flipped bit, a truncated copy, an edit), nor
+rebuild an intermediate file deleted after the report that read it. So each job records,
+once its last manifest is written, every file it wrote (:func:`record_written`: size,
+modification time and SHA-256, in ``logs/written/<manifest path>``, beside the logs, so that
+the artefacts themselves stay byte-identical from run to run), and :func:`heal`, called by the Snakefile before it builds the DAG, checks
+them: a file whose size or time differs from the record is hashed, and a damaged or missing
+one is removed with the job's outputs and the report. Snakemake then reruns exactly that
+job and what follows it, to the same bytes (every artefact is deterministic). An unchanged
+file costs one ``stat``; the compact store's archives are checked the same way
+(:func:`fitflow.run.archive.heal_chunks`).
+"""
+
+import os
+from pathlib import Path
+
+from ..core.artefacts import read_json, sha256_file
+from ..core.errors import ArtefactError
+from .experiment import n_batches
+from .layout import Layout
+
+__all__ = ["record_written", "written_record", "folder_files", "damaged_files", "heal", "REPORT_RECORD"]
+
+#: The report job's record of its own outputs, below the experiment folder.
+REPORT_RECORD = "logs/report-outputs.json"
+
+
+def folder_files(folders):
+    """The files directly in each of ``folders`` (missing folders hold none), sorted."""
+    files = []
+    for folder in folders:
+        try:
+            files += sorted(p for p in Path(folder).iterdir() if p.is_file() and not p.name.startswith("."))
+        except FileNotFoundError:
+            continue
+    return files
+
+
+def written_record(root, files):
+    """``{path below root: [size, mtime_ns, sha256]}`` of ``files``, as a manifest keeps it."""
+    root = Path(root)
+    record = {}
+    for path in files:
+        info = os.stat(path)
+        record[Path(path).relative_to(root).as_posix()] = [info.st_size, info.st_mtime_ns, sha256_file(path)]
+    return record
+
+
+def record_written(root, manifest, files):
+    """Record ``files``, written by the job whose last output is ``manifest`` (the manifest
+    among them), for :func:`heal`: called once the manifest is written (a job killed in
+    between leaves a manifest without a record, which is trusted as written)."""
+    from ..core.artefacts import write_json
+
+    write_json(_record_path(root, manifest), {"written": written_record(root, files)})
+
+
+def _record_path(root, manifest):
+    return Path(root) / "logs" / "written" / Path(manifest).relative_to(root)
+
+
+def damaged_files(root, record):
+    """``[(path, reason)]`` of the files of ``record`` that are missing or whose bytes changed."""
+    damaged = []
+    for relative, (size, mtime_ns, digest) in (record or {}).items():
+        path = Path(root) / relative
+        try:
+            info = os.stat(path)
+        except FileNotFoundError:
+            damaged.append((path, "missing"))
+            continue
+        if info.st_size == size and info.st_mtime_ns == mtime_ns:
+            continue
+        if info.st_size != size or sha256_file(path) != digest:
+            damaged.append((path, "its bytes differ from those written"))
+    return damaged
+
+
+def _jobs(plan, layout):
+    """``[(outputs, manifest, downstream)]`` of every fit-experiment job: its declared
+    outputs, the one that records what it wrote (its last), and the outputs of the jobs
+    that read it (a generate job's fit jobs), which must go too: Snakemake does not rebuild
+    a missing intermediate file whose consumers' outputs are all there."""
+    if plan.chunks:
+        return [([m], m, []) for m in map(layout.chunk_manifest, range(len(plan.chunk_units())))]
+    fits = {}
+    for pair in plan.pairs:
+        for batch in range(n_batches(plan.replicates, plan.method_batch_size(pair.method.label))):
+            outputs = [layout.fit_batch(*pair.key, batch), layout.metrics_batch(*pair.key, batch)]
+            fits.setdefault(pair.problem, []).append(outputs)
+    jobs = []
+    for case in plan.problems:
+        downstream = [p for outputs in fits.get(case, []) for p in outputs]
+        for batch in range(n_batches(plan.replicates, plan.batch_size)):
+            manifest = layout.dataset_batch(case.label, case.sid, batch)
+            jobs.append(([manifest], manifest, downstream))
+    jobs += [(outputs, outputs[1], []) for group in fits.values() for outputs in group]
+    return jobs
+
+
+def heal(plan, root, dry_run=False, say=print):
+    """Remove what must be rebuilt (see the module's doc); returns the number of jobs to
+    rerun. A dry run only says what a run would rebuild."""
+    from .archive import heal_chunks
+
+    layout = Layout(root)
+    if plan.store == "compact":
+        return len(heal_chunks(root, len(plan.chunk_units()), dry_run=dry_run, say=say))
+    if not layout.report_html.exists():
+        return 0  # nothing was finished: Snakemake's own checks suffice
+    stale, removed = 0, set()
+    for outputs, manifest, downstream in _jobs(plan, layout):
+        if removed.intersection(outputs):
+            continue  # removed here, as downstream of a damaged job
+        if not all(p.exists() for p in outputs):
+            reasons = [(manifest, "missing")]
+        else:
+            record = _record_path(layout.root, manifest)
+            try:
+                reasons = damaged_files(layout.root, read_json(record).get("written")) if record.exists() else []
+            except ArtefactError as exc:
+                reasons = [(record, str(exc))]
+        if not reasons:
+            continue
+        stale += 1
+        path, reason = reasons[0]
+        more = f" and {len(reasons) - 1} more" if len(reasons) > 1 else ""
+        say(f"fitflow: {path} is {reason}{more}: " + ("a run would rebuild it" if dry_run else "it is rebuilt"))
+        if not dry_run:
+            for damaged, _ in reasons:
+                damaged.unlink(missing_ok=True)  # so that no fit reuses it
+            for output in outputs + downstream:  # the fits that read it rerun (reusing what is intact)
+                output.unlink(missing_ok=True)
+            removed.update(downstream)
+    report = _report_damage(layout)
+    if report:
+        say(
+            f"fitflow: {report[0][0]} is {report[0][1]}: "
+            + ("a run would redo the report" if dry_run else "the report is redone")
+        )
+    if (stale or report) and not dry_run:
+        layout.report_html.unlink(missing_ok=True)
+    return stale + bool(report)
+
+
+def _report_damage(layout):
+    path = layout.root / REPORT_RECORD
+    try:
+        return damaged_files(layout.root, read_json(path).get("written")) if path.exists() else []
+    except ArtefactError as exc:
+        return [(path, str(exc))]

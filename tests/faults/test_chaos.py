@@ -1,0 +1,80 @@
+"""Chaos (issue 34): SIGKILL random jobs of a run of the test experiment while it runs,
+corrupt a random artefact after it, run again, and every artefact equals a clean run's.
+
+The chaos is seeded (``FITFLOW_CHAOS_SEED``, default 0), so a failure is reproduced with
+the same seed; each seed kills different jobs and damages a different file."""
+
+import os
+from pathlib import Path
+import random
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from conftest import REPO, TINY_CONFIG, artefact_hashes, run_snakemake
+
+pytestmark = pytest.mark.slow
+SEED = int(os.environ.get("FITFLOW_CHAOS_SEED", "0"))
+
+
+def session_processes(session):
+    """Pids of the processes of ``session`` (their /proc stat's sixth field)."""
+    pids = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[3]) == session:
+            pids.append(int(stat.parent.name))
+    return pids
+
+
+def job_processes(snakemake_pid):
+    """The job processes Snakemake started (its session, but not itself)."""
+    return [pid for pid in session_processes(snakemake_pid) if pid != snakemake_pid]
+
+
+def damage(path, rng):
+    data = bytearray(path.read_bytes())
+    if not data or rng.random() < 0.3:
+        path.write_bytes(bytes(data[: len(data) // 2]))  # cut short
+    else:
+        data[rng.randrange(len(data))] ^= 0xFF  # a flipped byte
+        path.write_bytes(bytes(data))
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="finds the running jobs through /proc")
+def test_killed_jobs_and_a_damaged_artefact_heal_to_a_clean_runs_bytes(tmp_path, tiny_run):
+    rng = random.Random(SEED)
+    command = [
+        sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile"), "--directory", str(tmp_path),
+        "--workflow-profile", str(REPO / "workflow" / "profiles" / "default"), "--cores", "2", "--quiet", "rules",
+        "--configfile", str(TINY_CONFIG),
+    ]  # fmt: skip
+    run = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    killed = 0
+    try:
+        while run.poll() is None and killed < 3:
+            jobs = job_processes(run.pid)
+            if jobs and rng.random() < 0.2:
+                os.kill(rng.choice(jobs), signal.SIGKILL)
+                killed += 1
+            time.sleep(0.25)
+        run.wait(timeout=600)
+    finally:
+        if run.poll() is None:
+            os.killpg(run.pid, signal.SIGKILL)
+    assert killed, "the run ended before any job could be killed"
+    root = tmp_path / "results" / "tiny"
+    run_snakemake(tmp_path, "--unlock")
+    run_snakemake(tmp_path)  # finishes what the kills stopped
+    artefacts = sorted(p for p in root.rglob("*") if p.is_file() and "logs" not in p.relative_to(root).parts)
+    victim = rng.choice(artefacts)
+    damage(victim, rng)
+    healed = run_snakemake(tmp_path)
+    assert "fitflow:" in healed.stderr, f"{victim} was damaged but nothing was rebuilt"
+    assert artefact_hashes(root) == artefact_hashes(tiny_run), f"damaged: {victim}"
