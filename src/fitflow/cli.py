@@ -12,7 +12,7 @@
 import argparse
 import sys
 
-from .core.errors import FitflowError
+from .core.errors import ConfigError, FitflowError
 from .core.registry import methods, problems
 
 __all__ = ["main"]
@@ -133,9 +133,9 @@ def compare_file(args, out=None):
         "sigma": args.sigma,
         "model": args.model,
         "params": args.params or [],
-        "p0": args.p0 or [],
-        "lower": args.lower,
-        "upper": args.upper,
+        "p0": _by_name(args.p0) or [],
+        "lower": _by_name(args.lower),
+        "upper": _by_name(args.upper),
     }
     problem = make_problem("table", **{k: v for k, v in settings.items() if v is not None})
     table = compare(generate(problem), methods=args.methods.split(",") if args.methods else None, seed=args.seed)
@@ -145,7 +145,7 @@ def compare_file(args, out=None):
         write_bytes(args.csv, table.to_csv(index=False).encode())
     shown = [
         c for c in ("method", "status", "wall_time_s", "chi2_dof", "cv_rmse", "residual_rms", "aic") if c in table
-    ] + [c for c in table if c.startswith("param.")]
+    ] + [c for c in table if c.startswith(("param.", "stderr."))]
     with pd.option_context("display.width", 200, "display.max_columns", 30, "display.float_format", "{:.4g}".format):
         out.write(table[shown].to_string(index=False) + "\n")
     for row in table.itertuples():
@@ -157,6 +157,29 @@ def compare_file(args, out=None):
 def _number_or_none(text):
     """A bound on the command line: a number, or none/null for no bound."""
     return None if text.lower() in ("none", "null") else float(text)
+
+
+def _named_or_number(text):
+    """One value of --p0, --lower or --upper: ``2.5``, or ``name=2.5`` (none: no bound)."""
+    name, sep, value = text.partition("=")
+    if not sep:
+        return _number_or_none(text)
+    if not name.isidentifier():
+        raise argparse.ArgumentTypeError(f"{text!r}: write a parameter value as name=number")
+    return (name, _number_or_none(value))
+
+
+def _by_name(values):
+    """Values from the command line as the setting takes them: a list, or ``{name: value}``
+    when given as name=value (all or none of them)."""
+    if not values:
+        return values
+    named = [isinstance(v, tuple) for v in values]
+    if all(named):
+        return dict(values)
+    if any(named):
+        raise ConfigError("give every value by name (P=1 d=2) or none of them", value=values)
+    return values
 
 
 def main(argv=None):
@@ -172,7 +195,9 @@ def main(argv=None):
     report.add_argument("results_dir")
     suggest = commands.add_parser("suggest", help="append the next points to measure to a campaign's log")
     suggest.add_argument("campaign", help="the campaign file (YAML: parameters, direction, log, seed)")
-    suggest.add_argument("--n", type=int, default=1, help="how many points to suggest (default 1)")
+    suggest.add_argument(
+        "--n", type=int, default=1, help="how many points to suggest (default 1; 0: print the recommendation alone)"
+    )
     show = commands.add_parser("show", help="print one fit's result, metrics, provenance and timing as JSON")
     show.add_argument("results_dir")
     show.add_argument("fit_id", help="problem/problem-settings/method/method-settings/rep-k, or problem/method/k")
@@ -186,9 +211,18 @@ def main(argv=None):
     one.add_argument("--sigma", help="column of per-point standard errors (default: unknown)")
     one.add_argument("--model", help="an expression in the parameters and x columns, or package.module:function")
     one.add_argument("--params", nargs="+", help="parameter names (default: read from the model)")
-    one.add_argument("--p0", nargs="+", type=float, help="starting values (a linear model needs none)")
-    one.add_argument("--lower", nargs="+", type=_number_or_none, help="lower bounds (none: no bound)")
-    one.add_argument("--upper", nargs="+", type=_number_or_none, help="upper bounds (none: no bound)")
+    one.add_argument(
+        "--p0",
+        nargs="+",
+        type=_named_or_number,
+        help="starting values, in order or by name: --p0 P=1 d=2 (linear: none)",
+    )
+    one.add_argument(
+        "--lower", nargs="+", type=_named_or_number, help="lower bounds, in order or by name (none: no bound)"
+    )
+    one.add_argument(
+        "--upper", nargs="+", type=_named_or_number, help="upper bounds, in order or by name (none: no bound)"
+    )
     one.add_argument("--methods", help="comma-separated method names (default: every method that serves the data)")
     one.add_argument("--seed", type=int, default=0)
     one.add_argument("--csv", metavar="OUT", help="also write the whole table (every metric) to this CSV")

@@ -8,12 +8,20 @@ method's intervals are calibrated on this model, at these parameters, before
 its answer on the measurement is trusted.
 """
 
+from types import MappingProxyType
+
 import numpy as np
 
 from fitflow import Dataset, Setting
 from fitflow.core.settings import SettingsError, require_increasing
 from fitflow.inputs.tables import read_observations
-from fitflow.inputs.user_model import MODEL_SETTINGS, build_model, check_model_output, model_capabilities
+from fitflow.inputs.user_model import (
+    MODEL_SETTINGS,
+    build_model,
+    check_model_output,
+    in_parameter_order,
+    model_capabilities,
+)
 
 from .table import EXAMPLE_FILE, FILE_SETTINGS, UserModelProblem, check_column_names, dense_grid
 
@@ -28,7 +36,9 @@ class Simulate(UserModelProblem):
     settings = {
         **MODEL_SETTINGS,
         "model": Setting(None, str, MODEL_SETTINGS["model"].doc, nullable=False),
-        "truth": Setting(None, list, "parameter values to simulate from, one per parameter", nullable=False),
+        "truth": Setting(
+            None, list, "parameter values to simulate from, one per parameter, or by name", nullable=False, by_name=True
+        ),
         "noise": Setting(None, float, "standard error of every simulated point", minimum=0.0, nullable=False),
         **FILE_SETTINGS,
         "x_min": Setting(0.0, float, "left end of an even grid of x (when no file is given)"),
@@ -50,6 +60,14 @@ class Simulate(UserModelProblem):
         v = self.values
         check_column_names(self, v["x"])
         v = self.check_model()
+        if isinstance(v["truth"], dict):
+
+            def fail(key, message):
+                raise SettingsError(f"{self.label()}: {message}", plugin=self.name, key=key, value=v[key])
+
+            self.values = v = MappingProxyType(
+                {**v, "truth": in_parameter_order(v["truth"], v["params"], "truth", fail)}
+            )
         if len(v["truth"]) != len(v["params"]):
             raise SettingsError(
                 f"{self.label()}: 'truth' needs one value per parameter ({len(v['params'])})",

@@ -119,6 +119,12 @@ class Table(UserModelProblem):
             minimum=0,
         ),
         "grid_points": Setting(400, int, "points of the grid fitted curves are drawn on", minimum=2, maximum=100_000),
+        "missing": Setting(
+            "error",
+            str,
+            "a row with a missing value (empty cell, NA, NaN): error, or drop it (the fits say how many)",
+            choices=("error", "drop"),
+        ),
     }
     fast_settings = {
         "file": EXAMPLE_FILE,
@@ -193,7 +199,7 @@ class Table(UserModelProblem):
         if self._arrays is not None:
             return self._arrays
         v = self.values
-        return read_observations(v["file"], v["x"], self.y_columns, self.sigma_columns)
+        return read_observations(v["file"], v["x"], self.y_columns, self.sigma_columns, missing=v["missing"])
 
     def check_inputs(self):
         data = self.observations()
@@ -226,6 +232,7 @@ class Table(UserModelProblem):
                 "capability_note": self.capability_note,
                 "cv_folds": min(v["cv_folds"], data.n_points),
                 "columns": {"x": v["x"], "y": v["y"], "sigma": v["sigma"]},
+                **({"dropped_rows": list(data.dropped_rows)} if data.dropped_rows else {}),
                 **({"outputs": list(self.y_columns)} if len(self.y_columns) > 1 else {}),
             },
         )

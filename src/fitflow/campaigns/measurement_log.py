@@ -269,13 +269,16 @@ def _check_state(campaign):
 
 def suggest(campaign_path, n, out=None):
     """Append ``n`` suggested points to the campaign's log as pending rows; return them
-    (as ``{name: value}`` dicts) and the current recommendation (or ``None``)."""
+    (as ``{name: value}`` dicts) and the current recommendation (or ``None``). ``n = 0``
+    gives the recommendation alone, and leaves the log as it is."""
     from ..core.pipeline import make_method
     from .campaign import recommend
 
-    if n < 1:
-        raise ConfigError("--n must be at least 1", value=n)
+    if n < 0:
+        raise ConfigError("--n must be 0 (the recommendation alone) or more", value=n)
     campaign = read_campaign(campaign_path)
+    if n == 0:
+        return [], _recommendation_only(campaign, out)
     with _locked(campaign.log):
         _check_state(campaign)
         before = _identity(campaign.log)
@@ -302,6 +305,23 @@ def suggest(campaign_path, n, out=None):
     if out is not None:
         _print_suggestions(out, campaign, history, suggested, best)
     return suggested, best
+
+
+def _recommendation_only(campaign, out):
+    """The current recommendation from the measured rows (``None`` before any), printed;
+    the log is read, never written."""
+    from ..core.pipeline import make_method
+    from .campaign import recommend
+
+    _check_state(campaign)
+    history, _ = read_log(campaign)
+    best = None
+    if history.ok.any():
+        method = make_method(campaign.method, **{"budget": max(len(history), 2), **campaign.settings})
+        best = recommend(method, history)
+    if out is not None:
+        _print_suggestions(out, campaign, history, [], best)
+    return best
 
 
 def _appended(campaign, points):
@@ -385,6 +405,10 @@ def _print_suggestions(out, campaign, history, suggested, best):
         out.write(
             f"recommended so far: {space.describe(best.x)}: value {in_callers_sign(campaign.sign, best.mean):.4g}{sd}\n"
         )
+    if not suggested:
+        if best is None:
+            out.write("no measured row yet: nothing to recommend\n")
+        return
     out.write(f"measure next ({len(suggested)} rows appended, value empty):\n")
     out.write("  " + "  ".join(f"{name:>12}" for name in space.names) + "\n")
     for point in suggested:

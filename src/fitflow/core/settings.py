@@ -46,6 +46,10 @@ class Setting:
         Whether numbers must be finite. ``False`` (for bounds) admits ``null``,
         ``.inf`` and ``-.inf``, all read as ``None``, "no bound" (so the value
         round-trips through JSON); never NaN.
+    by_name
+        For a ``list``: also accept a mapping of names to items (``{b1: 2.5, b2: 0.5}``),
+        kept as a mapping for the plugin to put in its own order (one value per model
+        parameter, say), where a list's order is easy to get wrong.
     """
 
     default: object
@@ -57,6 +61,7 @@ class Setting:
     item_type: type = float
     nullable: bool = field(default=None)
     finite: bool = True
+    by_name: bool = False
 
     def __post_init__(self):
         if self.type not in _TYPE_NAMES:
@@ -92,6 +97,10 @@ class Setting:
                 plugin=plugin,
                 key=key,
                 value=value,
+            )
+        if self.type is list and self.by_name and isinstance(value, dict):
+            return Setting(None, dict, item_type=self.item_type, finite=self.finite).coerce(
+                value, plugin=plugin, key=key
             )
         if self.type is list:
             if self.item_type is str and isinstance(value, str):

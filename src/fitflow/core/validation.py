@@ -18,7 +18,14 @@ import numpy as np
 
 from .result import FIT_FAILED, FIT_OK, FitResult
 
-__all__ = ["result_problems", "dataset_problems", "validated_result", "plugin_origin", "extrapolation_warning"]
+__all__ = [
+    "result_problems",
+    "dataset_problems",
+    "validated_result",
+    "plugin_origin",
+    "extrapolation_warning",
+    "dropped_rows_warning",
+]
 
 
 def plugin_origin(plugin, key=None):
@@ -133,6 +140,15 @@ def validated_result(result, dataset, method, key=None):
     if not found:
         return result
     return FitResult.failed(f"{plugin_origin(method, key)} returned an invalid result: {'; '.join(found)}")
+
+
+def dropped_rows_warning(dataset):
+    """A warning when the data file's rows with a missing value were left out (``missing: drop``)."""
+    rows = (dataset.meta or {}).get("dropped_rows") or []
+    if not rows:
+        return None
+    shown = ", ".join(map(str, rows[:10])) + (", ..." if len(rows) > 10 else "")
+    return f"{len(rows)} data row(s) with a missing value were left out (rows {shown})"
 
 
 def extrapolation_warning(dataset):

@@ -17,7 +17,8 @@ LEADING = ["method", "status", "message", "wall_time_s"]
 
 
 def compare(dataset, methods=None, seed=0, **settings):
-    """One row per method on ``dataset``: status, reason, wall time, metrics, estimates.
+    """One row per method on ``dataset``: status, reason, wall time, metrics, estimates and
+    their standard errors (``param.<name>``, ``stderr.<name>``).
 
     ``methods``: names (or instances) to compare; default every installed method that
     serves the dataset. ``settings``: ``{method name: {setting: value}}`` for named
@@ -58,7 +59,13 @@ def compare(dataset, methods=None, seed=0, **settings):
                 method, dataset, as_rng(seed), folds, fold_rng=np.random.default_rng([seed, 1])
             )
         metrics = evaluate(dataset, result)
-        estimates = {f"param.{k}": v for k, v in (result.params or {}).items()}
+        # Each estimate beside its standard error (a posterior sd for a sampler), in the
+        # order the model names its parameters.
+        stderr = result.stderr or {}
+        estimates = {}
+        for name, value in (result.params or {}).items():
+            estimates[f"param.{name}"] = value
+            estimates[f"stderr.{name}"] = stderr.get(name, np.nan)
         rows.append(
             {
                 **row,

@@ -51,17 +51,21 @@ class Observations:
     x: np.ndarray
     y: np.ndarray
     sigma: np.ndarray = None
+    #: Data rows (1-based, as errors name them) left out for a missing value (``missing="drop"``).
+    dropped_rows: tuple = ()
 
     @property
     def n_points(self):
         return self.y.size
 
 
-def read_observations(path, x_columns, y_column, sigma_column=None):
+def read_observations(path, x_columns, y_column, sigma_column=None, missing="error"):
     """Read predictors, response and optional per-point errors from ``path``.
 
     ``y_column`` (and ``sigma_column``) may be a list of columns: one per output, read
-    into an ``(n, k)`` array.
+    into an ``(n, k)`` array. A missing value (an empty cell, ``NA``, ``NaN``, ``null``)
+    is an error naming its column and row, or with ``missing="drop"`` its row is left out
+    (the rows are in ``dropped_rows``).
 
     Results are cached per file state (path, size, modification time), so the
     many jobs of a workflow that rebuild the same problem read the file once each.
@@ -80,6 +84,7 @@ def read_observations(path, x_columns, y_column, sigma_column=None):
         tuple(x_columns),
         _names(y_column),
         _names(sigma_column) if sigma_column else None,
+        missing,
     )
 
 
@@ -120,10 +125,11 @@ def observations_from_arrays(
 
 
 @functools.lru_cache(maxsize=32)
-def _read_cached(path, size, mtime_ns, x_columns, y_columns, sigma_columns):
+def _read_cached(path, size, mtime_ns, x_columns, y_columns, sigma_columns, missing="error"):
     wanted = [*x_columns, *y_columns, *(sigma_columns or ())]
-    columns = _read_columns(Path(path), list(dict.fromkeys(wanted)))
-    return _observations(path, columns, x_columns, y_columns, sigma_columns)
+    columns, dropped = _read_columns(Path(path), list(dict.fromkeys(wanted)), missing)
+    observations = _observations(path, columns, x_columns, y_columns, sigma_columns)
+    return Observations(observations.x, observations.y, observations.sigma, dropped)
 
 
 def _observations(path, columns, x_columns, y_columns, sigma_columns):
@@ -150,8 +156,31 @@ def _observations(path, columns, x_columns, y_columns, sigma_columns):
     return Observations(x=x, y=y, sigma=sigma)
 
 
-def _read_columns(path, wanted):
-    """``{column: float array}`` for the ``wanted`` columns, every cell checked."""
+#: What a spreadsheet or a data frame writes for a missing value.
+MISSING_CELLS = frozenset({"", "na", "n/a", "nan", "null", "none"})
+
+
+def _read_columns(path, wanted, missing="error"):
+    """``({column: float array}, dropped rows)`` for the ``wanted`` columns, every cell
+    checked; rows with a missing value dropped when ``missing == "drop"``."""
+    raw = _raw_columns(path, wanted)
+    dropped = ()
+    if missing == "drop":
+        gone = np.zeros(len(next(iter(raw.values()))), dtype=bool)
+        for cells in raw.values():
+            if cells.dtype.kind in "fc":
+                gone |= np.isnan(cells)
+            elif cells.dtype.kind not in "iub":
+                gone |= np.array([str(c).strip().lower() in MISSING_CELLS for c in cells], dtype=bool)
+        dropped = tuple(int(i) + 1 for i in np.flatnonzero(gone))
+        raw = {name: cells[~gone] for name, cells in raw.items()}
+        rows = np.flatnonzero(~gone) + 1  # an error still names the row as the file has it
+        return _finite_columns(path, raw, missing, rows), dropped
+    return _finite_columns(path, raw, missing), dropped
+
+
+def _raw_columns(path, wanted):
+    """``{column: cells}`` for the ``wanted`` columns, as the file's format holds them."""
     suffix = path.suffix.lower()
     if suffix == ".npz":
         raw = _read_npz(path, wanted)
@@ -163,17 +192,21 @@ def _read_columns(path, wanted):
         raise DataError(
             f"unknown format {suffix or '(no suffix)'!r}; use .csv, .tsv, .tab, .txt, .dat or .npz", file=path
         )
-    return _finite_columns(path, raw)
+    return raw
 
 
-def _finite_columns(path, raw):
-    """``{column: float array}`` from ``{column: cells}`` of equal, non-zero length."""
+def _finite_columns(path, raw, missing="error", rows=None):
+    """``{column: float array}`` from ``{column: cells}`` of equal, non-zero length;
+    ``rows``: the file's row number of each cell (default 1, 2, ...)."""
     lengths = {len(v) for v in raw.values()}
     if lengths == {0}:
-        raise DataError("holds no data rows", file=path)
+        raise DataError(
+            "holds no data rows" + (" once those with a missing value are dropped" if missing == "drop" else ""),
+            file=path,
+        )
     if len(lengths) > 1:
         raise DataError(f"columns differ in length: { {k: len(v) for k, v in raw.items()} }", file=path)
-    return {name: _as_finite_floats(path, name, cells) for name, cells in raw.items()}
+    return {name: _as_finite_floats(path, name, cells, rows) for name, cells in raw.items()}
 
 
 def _separator(path, default):
@@ -414,8 +447,10 @@ def cell_number(text):
     return float(text)
 
 
-def _as_finite_floats(path, name, cells):
-    """Cells as floats; the first cell that is not a finite number raises DataError."""
+def _as_finite_floats(path, name, cells, rows=None):
+    """Cells as floats; the first cell that is not a finite number raises DataError naming
+    its row (``rows[i]``, default ``i + 1``)."""
+    rows = np.arange(1, len(cells) + 1) if rows is None else rows
     if cells.dtype.kind in "fiu":
         values = cells.astype(float)
     else:
@@ -425,16 +460,24 @@ def _as_finite_floats(path, name, cells):
             try:
                 values[i] = cell_number(text)
             except ValueError:
-                raise DataError("is not a number", file=path, key=name, row=i + 1, value=str(cell)) from None
+                hint = (
+                    " (a missing value: set 'missing: drop' to leave such rows out)"
+                    if text.lower() in MISSING_CELLS
+                    else ""
+                )
+                raise DataError(
+                    f"is not a number{hint}", file=path, key=name, row=int(rows[i]), value=str(cell)
+                ) from None
     bad = np.flatnonzero(~np.isfinite(values))
     if bad.size:
         value = float(values[bad[0]])
         kind = "NaN" if math.isnan(value) else "infinite"
+        hint = " (a missing value: set 'missing: drop' to leave such rows out)" if kind == "NaN" else ""
         raise DataError(
-            f"is {kind}; every value must be a finite number",
+            f"is {kind}; every value must be a finite number{hint}",
             file=path,
             key=name,
-            row=int(bad[0]) + 1,
+            row=int(rows[bad[0]]),
             value=str(cells[bad[0]]),
         )
     return values

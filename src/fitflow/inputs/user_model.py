@@ -43,9 +43,21 @@ MODEL_SETTINGS = {
         "or 'package.module:function' called as function(x, *params)",
     ),
     "params": Setting([], list, "parameter names, in order", item_type=str),
-    "p0": Setting([], list, "starting values, one per parameter"),
-    "lower": Setting(None, list, "lower bounds, one per parameter (null: none)", finite=False),
-    "upper": Setting(None, list, "upper bounds, one per parameter (null: none)", finite=False),
+    "p0": Setting([], list, "starting values, one per parameter in order, or by name ({b1: 2, b2: 0.5})", by_name=True),
+    "lower": Setting(
+        None,
+        list,
+        "lower bounds, one per parameter, or by name (null or a name left out: none)",
+        finite=False,
+        by_name=True,
+    ),
+    "upper": Setting(
+        None,
+        list,
+        "upper bounds, one per parameter, or by name (null or a name left out: none)",
+        finite=False,
+        by_name=True,
+    ),
     "constants": Setting({}, dict, "fixed numbers named in the expression, e.g. {w0: 2.5}"),
 }
 
@@ -84,6 +96,9 @@ def check_model_settings(plugin, values, variables):
             fail("params", f"parameter {problem or f'name {name!r} is a Python keyword'}")
     if len(set(params)) != len(params):
         fail("params", "parameter names must be unique")
+    for key in ("p0", "lower", "upper"):
+        if isinstance(values[key], dict):
+            values[key] = in_parameter_order(values[key], params, key, fail, complete=key == "p0")
     start_later = not values["p0"] and not is_callable_spec(values["model"])  # once linearity is known
     for key in ("p0", "lower", "upper"):
         if key == "p0" and start_later:
@@ -133,6 +148,22 @@ def check_model_settings(plugin, values, variables):
             )
         values["p0"] = np.clip(1.0, lower, upper).tolist()
     return values
+
+
+def in_parameter_order(by_name, params, key, fail, complete=True):
+    """The values of ``by_name`` (``{parameter: value}``) as a list in the order of ``params``;
+    a name that is not a parameter fails, and so does a missing one when ``complete`` (else
+    it is ``None``: for bounds, no bound)."""
+    unknown = [name for name in by_name if name not in params]
+    if unknown:
+        fail(
+            key,
+            f"{', '.join(map(repr, unknown))} is not a parameter of the model (its parameters: {', '.join(params)})",
+        )
+    missing = [name for name in params if name not in by_name]
+    if missing and complete:
+        fail(key, f"'{key}' gives no value for {', '.join(missing)} (one per parameter: {', '.join(params)})")
+    return [by_name.get(name) for name in params]
 
 
 def _parameter_names(values, variables, fail):

@@ -1,0 +1,115 @@
+"""Own data, the first hour (issue 35): starting values and bounds by name, standard errors
+in `compare`'s table, rows with missing values dropped on request, and the current
+recommendation of an ask/tell campaign without appending rows."""
+
+import numpy as np
+import pytest
+import scipy.optimize
+
+import fitflow
+from fitflow import SettingsError
+from fitflow.cli import main
+from fitflow.core.pipeline import make_method, safe_fit
+
+T = np.linspace(0, 4, 60)
+
+
+def periodic(t, A, P, d):
+    return A * np.sin(2 * np.pi * t / P) + d
+
+
+def periodic_csv(tmp_path, missing_rows=()):
+    rng = np.random.default_rng(5)
+    y = periodic(T, 1.5, 1.3, 2.0) + rng.normal(0, 0.05, T.size)
+    lines = ["t,y"]
+    for i, (t, v) in enumerate(zip(T, y)):
+        lines.append(f"{float(t)!r}," + ("" if i in missing_rows else f"{float(v)!r}"))
+    path = tmp_path / "periodic.csv"
+    path.write_text("\n".join(lines) + "\n")
+    return path, y
+
+
+MODEL = {"x": ["t"], "y": "y", "model": "A*sin(2*pi*t/P) + d", "params": ["A", "P", "d"], "cv_folds": 0}
+
+
+def test_p0_by_name_is_put_in_the_models_order(tmp_path):
+    path, y = periodic_csv(tmp_path)
+    by_name = fitflow.generate("table", file=str(path), **MODEL, p0={"d": 2.0, "P": 1.2, "A": 1.0})
+    assert by_name.problem.values["p0"] == [1.0, 1.2, 2.0]  # A, P, d: the order of params
+    result = fitflow.fit("nlls", by_name)
+    reference, _ = scipy.optimize.curve_fit(periodic, T, y, p0=[1.0, 1.2, 2.0])
+    # The least-squares optimum from the same start: curve_fit and nlls agree to 1e-6.
+    np.testing.assert_allclose([result.params[k] for k in ("A", "P", "d")], reference, rtol=1e-6)
+
+
+def test_bounds_by_name_leave_out_what_has_no_bound(tmp_path):
+    path, _ = periodic_csv(tmp_path)
+    data = fitflow.generate("table", file=str(path), **MODEL, p0={"A": 1, "P": 1.2, "d": 2}, lower={"P": 0.5})
+    assert data.problem.values["lower"] == [None, 0.5, None]
+    result = fitflow.fit("nlls", data)
+    assert result.ok and result.params["P"] > 0.5
+
+
+@pytest.mark.parametrize(
+    "p0, fragment",
+    [({"A": 1, "P": 1.2}, "gives no value for d"), ({"A": 1, "P": 1, "d": 2, "e": 0}, "'e' is not a parameter")],
+)
+def test_p0_by_name_must_name_each_parameter_once(tmp_path, p0, fragment):
+    path, _ = periodic_csv(tmp_path)
+    with pytest.raises(SettingsError, match=fragment):
+        fitflow.generate("table", file=str(path), **MODEL, p0=p0)
+
+
+def test_compare_on_the_command_line_takes_p0_by_name_and_shows_standard_errors(tmp_path):
+    path, y = periodic_csv(tmp_path)
+    csv = tmp_path / "table.csv"
+    argv = ["compare", str(path), "--x", "t", "--y", "y", "--model", "A*sin(2*pi*t/P) + d"]
+    argv += ["--params", "A", "P", "d", "--p0", "P=1.2", "d=2", "A=1", "--methods", "nlls", "--csv", str(csv)]
+    assert main(argv) == 0
+    import pandas as pd
+
+    table = pd.read_csv(csv)
+    row = table[table.method == "nlls"].iloc[0]
+    _, covariance = scipy.optimize.curve_fit(periodic, T, y, p0=[1.0, 1.2, 2.0])
+    # Standard errors as curve_fit's (its covariance scaled by the residual variance): 1e-4.
+    np.testing.assert_allclose(
+        [row["stderr.A"], row["stderr.P"], row["stderr.d"]], np.sqrt(np.diag(covariance)), rtol=1e-4
+    )
+
+
+def test_rows_with_a_missing_value_are_an_error_unless_dropped(tmp_path):
+    path, y = periodic_csv(tmp_path, missing_rows=(3, 17, 40))
+    with pytest.raises(
+        fitflow.DataError, match=r"column 'y', row 4: is not a number \(a missing value: set 'missing: drop'"
+    ):
+        fitflow.generate("table", file=str(path), **MODEL, p0=[1, 1.2, 2])
+    data = fitflow.generate("table", file=str(path), **MODEL, p0=[1, 1.2, 2], missing="drop")
+    assert data.n_points == T.size - 3 and data.meta["dropped_rows"] == [4, 18, 41]
+    keep = np.setdiff1d(np.arange(T.size), [3, 17, 40])
+    reference, _ = scipy.optimize.curve_fit(periodic, T[keep], y[keep], p0=[1.0, 1.2, 2.0])
+    result, _, log = safe_fit(make_method("nlls"), data, np.random.default_rng(0))
+    np.testing.assert_allclose([result.params[k] for k in ("A", "P", "d")], reference, rtol=1e-6)
+    assert "3 data row(s) with a missing value were left out (rows 4, 18, 41)" in log
+
+
+def test_a_bad_cell_after_dropped_rows_is_named_by_its_row_in_the_file(tmp_path):
+    path, _ = periodic_csv(tmp_path, missing_rows=(1,))
+    lines = path.read_text().splitlines()
+    lines[6] = lines[6].split(",")[0] + ",abc"  # data row 6
+    path.write_text("\n".join(lines) + "\n")
+    with pytest.raises(fitflow.DataError, match=r"column 'y', row 6: is not a number"):
+        fitflow.generate("table", file=str(path), **MODEL, p0=[1, 1.2, 2], missing="drop")
+
+
+def test_suggest_n_0_prints_the_recommendation_and_leaves_the_log(tmp_path, capsys):
+    campaign = tmp_path / "campaign.yaml"
+    campaign.write_text("parameters: {x: [0, 1]}\nlog: shots.csv\nseed: 1\nnoise_sd: 0.0\n")
+    assert main(["suggest", str(campaign), "--n", "0"]) == 0
+    assert "nothing to recommend" in capsys.readouterr().out
+    log = tmp_path / "shots.csv"
+    log.write_text("x,value,error\n" + "".join(f"{x},{(x - 0.3) ** 2},\n" for x in (0.0, 0.2, 0.5, 0.8, 1.0)))
+    before = log.read_bytes()
+    assert main(["suggest", str(campaign), "--n", "0"]) == 0
+    printed = capsys.readouterr().out
+    assert "recommended so far: x = " in printed and "measure next" not in printed
+    assert log.read_bytes() == before
