@@ -138,7 +138,13 @@ def compare_file(args, out=None):
         "upper": _by_name(args.upper),
     }
     problem = make_problem("table", **{k: v for k, v in settings.items() if v is not None})
-    table = compare(generate(problem), methods=args.methods.split(",") if args.methods else None, seed=args.seed)
+    table = compare(
+        generate(problem),
+        methods=args.methods.split(",") if args.methods else None,
+        seed=args.seed,
+        progress=sys.stderr,
+        timeout_s=args.timeout,
+    )
     if args.csv:
         from .core.artefacts import write_bytes
 
@@ -225,6 +231,9 @@ def main(argv=None):
     )
     one.add_argument("--methods", help="comma-separated method names (default: every method that serves the data)")
     one.add_argument("--seed", type=int, default=0)
+    one.add_argument(
+        "--timeout", type=float, help="wall-clock limit of one method's fit, seconds (default: its runtime hint)"
+    )
     one.add_argument("--csv", metavar="OUT", help="also write the whole table (every metric) to this CSV")
     args = parser.parse_args(argv)
     try:

@@ -2,6 +2,9 @@
 in `compare`'s table, rows with missing values dropped on request, and the current
 recommendation of an ask/tell campaign without appending rows."""
 
+import io
+import time
+
 import numpy as np
 import pytest
 import scipy.optimize
@@ -10,6 +13,7 @@ import fitflow
 from fitflow import SettingsError
 from fitflow.cli import main
 from fitflow.core.pipeline import make_method, safe_fit
+from fitflow_plugins.methods.nlls import NonLinearLeastSquares
 
 T = np.linspace(0, 4, 60)
 
@@ -113,3 +117,39 @@ def test_suggest_n_0_prints_the_recommendation_and_leaves_the_log(tmp_path, caps
     printed = capsys.readouterr().out
     assert "recommended so far: x = " in printed and "measure next" not in printed
     assert log.read_bytes() == before
+
+
+class _Sleeps(NonLinearLeastSquares):
+    """nlls that never returns on its own (for the time limit)."""
+
+    name = "sleeps"
+
+    def fit(self, dataset, rng):
+        while True:
+            time.sleep(0.01)
+
+
+class _Interrupted(NonLinearLeastSquares):
+    """nlls during which the user presses Ctrl-C."""
+
+    name = "interrupted"
+
+    def fit(self, dataset, rng):
+        raise KeyboardInterrupt
+
+
+def test_compare_says_what_it_does_limits_each_fit_and_survives_ctrl_c(tmp_path):
+    path, _ = periodic_csv(tmp_path)
+    data = fitflow.generate("table", file=str(path), **MODEL, p0=[1, 1.2, 2])
+    progress = io.StringIO()
+    start = time.perf_counter()
+    table = fitflow.compare(
+        data, methods=["nlls", _Sleeps(), _Interrupted(), "emcee"], progress=progress, timeout_s=0.5
+    )
+    assert time.perf_counter() - start < 30
+    rows = table.set_index("method")
+    assert rows.loc["nlls", "status"] == "ok" and rows.loc["nlls", "setup_s"] >= 0
+    assert rows.loc["sleeps", "status"] == "failed" and "timed out after 0.5 s" in rows.loc["sleeps", "message"]
+    assert "stopped by Ctrl-C" in rows.loc["(interrupted)", "message"] and "emcee" not in rows.index
+    lines = progress.getvalue().splitlines()
+    assert lines[0].startswith("nlls: fitting (limit 0.5 s) ... ok in ") and "interrupted" in lines[-1]

@@ -16,69 +16,99 @@ __all__ = ["compare"]
 LEADING = ["method", "status", "message", "wall_time_s"]
 
 
-def compare(dataset, methods=None, seed=0, **settings):
+def compare(dataset, methods=None, seed=0, progress=None, timeout_s=None, **settings):
     """One row per method on ``dataset``: status, reason, wall time, metrics, estimates and
     their standard errors (``param.<name>``, ``stderr.<name>``).
 
     ``methods``: names (or instances) to compare; default every installed method that
     serves the dataset. ``settings``: ``{method name: {setting: value}}`` for named
-    methods. Returns a pandas DataFrame, best-first by the dataset's natural error
-    (RMSE against a truth, else cross-validated error, else regret), failures last.
+    methods. ``progress``: a text stream told of each method as it starts and ends.
+    ``timeout_s``: the wall-clock limit of one fit (and of its cross-validation), as the
+    workflow's ``fit_timeout_s``; default each method's runtime hint. Each method's
+    libraries are imported before its fit is timed: ``setup_s`` is that one-off cost,
+    ``wall_time_s`` the fit alone. Interrupted (Ctrl-C), the methods done so far are
+    returned, with a row saying where it stopped. Returns a pandas DataFrame,
+    best-first by the dataset's natural error (RMSE against a truth, else
+    cross-validated error, else regret), failures last.
     """
     import pandas as pd
 
-    from ..core.pipeline import as_rng, make_method, safe_fit
     from ..core.registry import methods as installed
-    from .crossval import cross_validation_rmse
-    from .evaluate import evaluate
 
     wanted = methods if methods is not None else installed().names()
-    folds = int(dataset.meta.get("cv_folds") or 0) if dataset.meta.get("measured") else 0
     rows = []
-    for entry in wanted:
-        method = make_method(entry, **settings.get(entry, {})) if isinstance(entry, str) else entry
-        row = {"method": method.name}
-        if not method.serves(dataset.capabilities):
-            if methods is not None:  # asked for by name: say why it is not here
-                rows.append(
-                    {
-                        **row,
-                        "status": "skipped",
-                        "message": f"serves {sorted(method.capabilities)}; the data are {sorted(dataset.capabilities)}",
-                    }
-                )
-            continue
-        reason = method.can_fit(dataset)
-        if reason:
-            rows.append({**row, "status": "skipped", "message": reason})
-            continue
-        result, timing, _ = safe_fit(method, dataset, as_rng(seed))
-        if result.ok and folds:
-            # The same folds for every method (seeded by the comparison, not the method).
-            result.diagnostics["cv_rmse"], result.diagnostics["cv_note"] = cross_validation_rmse(
-                method, dataset, as_rng(seed), folds, fold_rng=np.random.default_rng([seed, 1])
-            )
-        metrics = evaluate(dataset, result)
-        # Each estimate beside its standard error (a posterior sd for a sampler), in the
-        # order the model names its parameters.
-        stderr = result.stderr or {}
-        estimates = {}
-        for name, value in (result.params or {}).items():
-            estimates[f"param.{name}"] = value
-            estimates[f"stderr.{name}"] = stderr.get(name, np.nan)
-        rows.append(
-            {
-                **row,
-                "status": metrics.pop("status"),
-                "message": result.message or "",
-                "wall_time_s": timing["wall_time_s"],
-                **{k: v for k, v in metrics.items() if not _missing(v)},
-                **estimates,
-            }
-        )
+    try:
+        for entry in wanted:
+            rows += _compare_one(dataset, entry, methods is not None, seed, progress, timeout_s, settings)
+    except KeyboardInterrupt:
+        rows.append({"method": "(interrupted)", "status": "skipped", "message": "stopped by Ctrl-C; the rest not run"})
+        _say(progress, "interrupted: the methods done so far follow")
     table = pd.DataFrame(rows)
     table = table[[c for c in LEADING if c in table] + [c for c in table if c not in LEADING]]
     return _best_first(table)
+
+
+def _compare_one(dataset, entry, named, seed, progress, timeout_s, settings):
+    """The rows (none or one) of one method in :func:`compare`."""
+    import time
+
+    from ..core.pipeline import as_rng, make_method, safe_fit
+    from ..core.timelimit import TimedOut, time_limit
+    from .crossval import cross_validation_rmse
+    from .evaluate import evaluate
+
+    method = make_method(entry, **settings.get(entry, {})) if isinstance(entry, str) else entry
+    row = {"method": method.name}
+    if not method.serves(dataset.capabilities):
+        if not named:
+            return []
+        message = f"serves {sorted(method.capabilities)}; the data are {sorted(dataset.capabilities)}"
+        return [{**row, "status": "skipped", "message": message}]
+    reason = method.can_fit(dataset)
+    if reason:
+        return [{**row, "status": "skipped", "message": reason}]
+    limit = timeout_s if timeout_s is not None else 60.0 * method.resource_hints()["runtime"]
+    _say(progress, f"{method.name}: fitting (limit {limit:g} s) ...", end="")
+    started = time.perf_counter()
+    method.import_requirements()  # a one-off cost, not the fit's
+    setup = time.perf_counter() - started
+    result, timing, _ = safe_fit(method, dataset, as_rng(seed), seconds=limit or None)
+    folds = int(dataset.meta.get("cv_folds") or 0) if dataset.meta.get("measured") else 0
+    if result.ok and folds:
+        # The same folds for every method (seeded by the comparison, not the method).
+        try:
+            with time_limit(limit or None):
+                result.diagnostics["cv_rmse"], result.diagnostics["cv_note"] = cross_validation_rmse(
+                    method, dataset, as_rng(seed), folds, fold_rng=np.random.default_rng([seed, 1])
+                )
+        except TimedOut as exc:
+            result.diagnostics["cv_rmse"], result.diagnostics["cv_note"] = None, f"cross-validation {exc}"
+    metrics = evaluate(dataset, result)
+    # Each estimate beside its standard error (a posterior sd for a sampler), in the
+    # order the model names its parameters.
+    stderr = result.stderr or {}
+    estimates = {}
+    for name, value in (result.params or {}).items():
+        estimates[f"param.{name}"] = value
+        estimates[f"stderr.{name}"] = stderr.get(name, np.nan)
+    _say(progress, f" {metrics['status']} in {time.perf_counter() - started:.2f} s")
+    return [
+        {
+            **row,
+            "status": metrics.pop("status"),
+            "message": result.message or "",
+            "wall_time_s": timing["wall_time_s"],
+            "setup_s": setup,
+            **{k: v for k, v in metrics.items() if not _missing(v)},
+            **estimates,
+        }
+    ]
+
+
+def _say(stream, text, end="\n"):
+    if stream is not None:
+        stream.write(text + end)
+        stream.flush()
 
 
 def _missing(value):
