@@ -153,3 +153,24 @@ def test_compare_says_what_it_does_limits_each_fit_and_survives_ctrl_c(tmp_path)
     assert "stopped by Ctrl-C" in rows.loc["(interrupted)", "message"] and "emcee" not in rows.index
     lines = progress.getvalue().splitlines()
     assert lines[0].startswith("nlls: fitting (limit 0.5 s) ... ok in ") and "interrupted" in lines[-1]
+
+
+@pytest.mark.parametrize(
+    "spec", ["models/periodic.py:wave", "mywaves:wave"], ids=["file.py:function", "module:function"]
+)
+def test_a_table_model_may_be_a_function_in_a_file_or_a_module_here(tmp_path, monkeypatch, spec):
+    path, y = periodic_csv(tmp_path)
+    source = "import numpy as np\n\ndef wave(t, A, P, d):\n    return A * np.sin(2 * np.pi * t / P) + d\n"
+    (tmp_path / "models").mkdir()
+    (tmp_path / "models" / "periodic.py").write_text(source)
+    (tmp_path / "mywaves.py").write_text(source)
+    monkeypatch.chdir(tmp_path)  # where a job runs: no PYTHONPATH needed for either form
+    monkeypatch.setattr("sys.path", [p for p in __import__("sys").path if p not in ("", str(tmp_path))])
+    settings = {"x": ["t"], "y": "y", "model": spec, "p0": {"A": 1, "P": 1.2, "d": 2}, "cv_folds": 0}
+    data = fitflow.generate("table", file="periodic.csv", **settings)
+    assert data.problem.values["params"] == ["A", "P", "d"]  # read from the function's arguments
+    result = fitflow.fit("nlls", data)
+    reference, _ = scipy.optimize.curve_fit(periodic, T, y, p0=[1.0, 1.2, 2.0])
+    np.testing.assert_allclose([result.params[k] for k in ("A", "P", "d")], reference, rtol=1e-6)
+    expected = ["periodic.csv"] + (["models/periodic.py"] if spec.startswith("models/") else [])
+    assert data.problem.input_files() == expected  # editing the model's file reruns its fits

@@ -21,6 +21,7 @@ from fitflow.inputs.user_model import (
     check_model_output,
     in_parameter_order,
     model_capabilities,
+    model_files,
 )
 
 from .table import EXAMPLE_FILE, FILE_SETTINGS, UserModelProblem, check_column_names, dense_grid
@@ -89,7 +90,7 @@ class Simulate(UserModelProblem):
         self.capabilities, self.capability_note = model_capabilities(v, v["x"], {"regression"})
 
     def input_files(self):
-        return [self.values["file"]] if self.values["file"] else []
+        return ([self.values["file"]] if self.values["file"] else []) + model_files(self.values)
 
     def predictors(self):
         v = self.values

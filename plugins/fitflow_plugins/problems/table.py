@@ -25,6 +25,7 @@ from fitflow.inputs.user_model import (
     check_model_output,
     check_model_settings,
     model_capabilities,
+    model_files,
 )
 
 __all__ = ["Table", "UserModelProblem", "EXAMPLE_FILE", "dense_grid"]
@@ -193,7 +194,7 @@ class Table(UserModelProblem):
         return problem
 
     def input_files(self):
-        return [] if self._arrays is not None else [self.values["file"]]
+        return ([] if self._arrays is not None else [self.values["file"]]) + model_files(self.values)
 
     def observations(self):
         if self._arrays is not None:

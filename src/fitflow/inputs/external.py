@@ -137,7 +137,7 @@ def load_callable(spec, source="<config>", key="function"):
             module = importlib.util.module_from_spec(loader)
             loader.loader.exec_module(module)
         else:
-            module = importlib.import_module(module_name)
+            module = _import_from_here(module_name)
     except ConfigError:
         raise
     except Exception as exc:
@@ -148,6 +148,25 @@ def load_callable(spec, source="<config>", key="function"):
     if not callable(function):
         raise ConfigError(f"{module_name!r} has no function {function_name!r}", source=source, key=key, value=spec)
     return function
+
+
+def _import_from_here(module_name):
+    """Import ``module_name``, finding it in the working directory too (where a job runs,
+    and where Python would look for a script's own modules): no PYTHONPATH needed."""
+    import os
+    import sys
+
+    try:
+        return importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        here = os.getcwd()
+        top = module_name.split(".")[0]
+        if exc.name != top or here in sys.path or not (
+            Path(here, f"{top}.py").is_file() or Path(here, top).is_dir()
+        ):
+            raise
+        sys.path.append(here)
+        return importlib.import_module(module_name)
 
 
 class CallableRunner:

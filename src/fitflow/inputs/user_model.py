@@ -8,13 +8,12 @@ convention of ``scipy.optimize.curve_fit``. The same settings serve the
 data drawn from the model), so they are declared once, here.
 """
 
-import importlib
 import keyword
 import re
 
 import numpy as np
 
-from ..core.errors import ModelError, SettingsError
+from ..core.errors import ConfigError, ModelError, SettingsError
 from ..core.model import ParametricModel
 from ..core.settings import Setting
 from .expression import (
@@ -61,12 +60,22 @@ MODEL_SETTINGS = {
     "constants": Setting({}, dict, "fixed numbers named in the expression, e.g. {w0: 2.5}"),
 }
 
-_CALLABLE = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
+_CALLABLE = re.compile(r"^(?:[A-Za-z_][\w.]*|[^:\s]+\.py):[A-Za-z_]\w*$")
 
 
 def is_callable_spec(text):
-    """True when ``text`` names a callable (``package.module:function``) rather than an expression."""
+    """True when ``text`` names a callable (``package.module:function`` or
+    ``path/to/file.py:function``) rather than an expression."""
     return bool(_CALLABLE.match(text.strip()))
+
+
+def model_files(values):
+    """The model's own file, when it is ``path/to/file.py:function``: an input of the jobs
+    that fit it, so editing it reruns them."""
+    spec = values.get("model")
+    if spec and is_callable_spec(spec) and spec.strip().split(":")[0].endswith(".py"):
+        return [spec.strip().split(":")[0]]
+    return []
 
 
 def check_model_settings(plugin, values, variables):
@@ -240,15 +249,13 @@ def _bounds(values):
 
 
 def _load_callable(spec):
-    module_name, _, attribute = spec.strip().partition(":")
+    """The function ``spec`` names, in either form (see :func:`fitflow.inputs.external.load_callable`)."""
+    from .external import load_callable
+
     try:
-        module = importlib.import_module(module_name)
-    except Exception as exc:  # ImportError, or the module itself failing
-        raise ModelError(f"cannot import module {module_name!r}: {type(exc).__name__}: {exc}", model=spec) from exc
-    function = getattr(module, attribute, None)
-    if not callable(function):
-        raise ModelError(f"module {module_name!r} has no callable {attribute!r}", model=spec)
-    return function
+        return load_callable(spec.strip(), key="model")
+    except ConfigError as exc:
+        raise ModelError(exc.reason, model=spec) from None
 
 
 def build_model(values, variables, p0=None):
