@@ -334,7 +334,7 @@ def test_callable_that_raises_or_returns_the_wrong_shape_is_a_clear_error(tmp_pa
         table(csv, model="mymodels:boom").check_inputs()
     with pytest.raises(ModelError, match=r"mymodels:short.*shape \(3,\) for 5 points"):
         table(csv, model="mymodels:short").check_inputs()
-    with pytest.raises(SettingsError, match="cannot import module 'nomodule'") as info:
+    with pytest.raises(SettingsError, match="cannot import 'nomodule'") as info:
         table(csv, model="nomodule:f")
     assert info.value.key == "model"
 

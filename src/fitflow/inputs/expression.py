@@ -303,13 +303,15 @@ def expression_model(text, parameters, p0, bounds=None, variables=("x",), consta
 
     def function(x, theta):
         cols = _columns(x)
-        return np.broadcast_to(np.asarray(value(*cols, *theta), dtype=float), cols[0].shape)
+        out = np.asarray(value(*cols, *theta), dtype=float)
+        return out if out.shape == cols[0].shape else np.broadcast_to(out, cols[0].shape)
 
     def jacobian(x, theta):
         cols = _columns(x)
-        return np.column_stack(
-            [np.broadcast_to(np.asarray(d(*cols, *theta), dtype=float), cols[0].shape) for d in derivatives]
-        )
+        out = np.empty((*cols[0].shape, len(derivatives)))
+        for j, derivative in enumerate(derivatives):
+            out[..., j] = derivative(*cols, *theta)  # a constant derivative broadcasts
+        return out
 
     design = exact_design = None
     if compiled.linear:

@@ -161,9 +161,7 @@ def _import_from_here(module_name):
     except ModuleNotFoundError as exc:
         here = os.getcwd()
         top = module_name.split(".")[0]
-        if exc.name != top or here in sys.path or not (
-            Path(here, f"{top}.py").is_file() or Path(here, top).is_dir()
-        ):
+        if exc.name != top or here in sys.path or not (Path(here, f"{top}.py").is_file() or Path(here, top).is_dir()):
             raise
         sys.path.append(here)
         return importlib.import_module(module_name)
