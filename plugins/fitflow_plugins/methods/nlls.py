@@ -43,7 +43,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from fitflow import FitResult, Method, Setting
-from fitflow.core.lstsq import RankDeficiency, laplace_covariance
+from fitflow.core.lstsq import RankDeficiency, covariance_settings, hac_covariance, laplace_covariance
 
 __all__ = ["NonLinearLeastSquares"]
 
@@ -101,6 +101,7 @@ class NonLinearLeastSquares(Method):
         ),
         "absolute_sigma": Setting(True, bool, "errors are absolute; if false, scale covariance by chi2/dof"),
         "fallbacks": Setting(True, bool, "where the first fit cannot be trusted, try TRF and rescaled starts"),
+        **covariance_settings(),
     }
 
     def fit(self, dataset, rng):
@@ -188,6 +189,8 @@ class NonLinearLeastSquares(Method):
                     f"of freedom to estimate the unknown errors"
                 )
             covariance = covariance * (chi2 / dof)
+        if self.values["covariance"] == "hac":  # per-point scores: the whitened Jacobian's rows at the optimum
+            covariance = hac_covariance(laplace[0], jacobian(attempt.theta), attempt.fvec, self.values["hac_lags"])
         warnings = (
             []
             if len(tried) == 1
@@ -213,6 +216,7 @@ class NonLinearLeastSquares(Method):
                 "optimality": float(np.max(np.abs(attempt.gradient))),
                 "condition_number": condition,
                 "scaled_condition_number": scaled_condition,
+                "covariance": self.values["covariance"],
             },
             warnings=warnings,
         )

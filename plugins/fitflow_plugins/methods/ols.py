@@ -17,7 +17,7 @@ the parameters that are not separately determined, never a minimum-norm answer.
 import numpy as np
 
 from fitflow import FitResult, Method, Setting
-from fitflow.core.lstsq import RankDeficiency, solve_linear
+from fitflow.core.lstsq import RankDeficiency, covariance_settings, hac_covariance, solve_linear
 
 __all__ = ["OrdinaryLeastSquares"]
 
@@ -41,6 +41,7 @@ class OrdinaryLeastSquares(Method):
             minimum=0.0,
             maximum=15.0,
         ),
+        **covariance_settings(),
     }
 
     def fit(self, dataset, rng):
@@ -90,6 +91,13 @@ class OrdinaryLeastSquares(Method):
                 )
             covariance = covariance * float(solution.residuals @ solution.residuals) / dof
             warnings.append("no per-point errors: covariance scaled by the residual variance")
+        if self.values["covariance"] == "hac":
+            weighted = design * whiten[:, None]
+            covariance = hac_covariance(
+                solution.unscaled_covariance, weighted, solution.residuals, self.values["hac_lags"]
+            )
+            diagnostics["covariance"] = "hac"
+            warnings = [w for w in warnings if not w.startswith("no per-point errors")]
         if solution.correct_digits < 10:
             warnings.append(
                 f"ill-conditioned design: scaled condition number {solution.scaled_condition:.3g}, "

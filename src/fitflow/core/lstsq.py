@@ -195,3 +195,49 @@ def laplace_covariance(jacobian, names):
     singular = np.linalg.svd(jacobian, compute_uv=False)
     condition = float(singular[0] / singular[-1]) if singular[-1] > 0 else np.inf
     return covariance, condition, scaled_condition
+
+
+def newey_west_lags(n):
+    """Newey and West's (1994) default bandwidth for ``n`` observations: floor(4 (n/100)^(2/9))."""
+    return int(np.floor(4 * (n / 100.0) ** (2.0 / 9.0)))
+
+
+def hac_covariance(bread, jacobian, residuals, maxlags=None, correction=True):
+    """The Newey-West heteroscedasticity- and autocorrelation-consistent covariance of a
+    least-squares fit: the sandwich ``bread @ meat @ bread`` with ``bread = (J^T J)^-1``
+    (the unscaled covariance), ``meat = sum_l w_l (G_l + G_l^T)`` over the Bartlett weights
+    ``w_l = 1 - l / (L + 1)``, ``G_l = sum_t s_t s_{t-l}^T`` of the scores ``s_t = r_t J_t``,
+    in the data's order (which must be the order in time or along the scan). ``maxlags``:
+    ``L`` (default :func:`newey_west_lags`); ``correction``: the small-sample factor
+    ``n / (n - p)``. Equals statsmodels' ``OLS(y, X).fit(cov_type="HAC", cov_kwds={"maxlags": L})``
+    for a linear model."""
+    jacobian = np.asarray(jacobian, dtype=float)
+    residuals = np.asarray(residuals, dtype=float)
+    n, p = jacobian.shape
+    lags = newey_west_lags(n) if maxlags is None else int(maxlags)
+    scores = jacobian * residuals[:, None]
+    meat = scores.T @ scores
+    for lag in range(1, min(lags, n - 1) + 1):
+        cross = scores[lag:].T @ scores[:-lag]
+        meat += (1.0 - lag / (lags + 1.0)) * (cross + cross.T)
+    covariance = bread @ meat @ bread
+    if correction and n > p:
+        covariance *= n / (n - p)
+    return covariance
+
+
+def covariance_settings():
+    """The settings of a least-squares method's covariance: ``covariance`` (``standard`` or
+    ``hac``) and ``hac_lags``."""
+    from .settings import Setting
+
+    return {
+        "covariance": Setting(
+            "standard",
+            str,
+            "standard: errors independent; hac: Newey-West, for residuals correlated along the data's order "
+            "(a time series, a scan)",
+            choices=("standard", "hac"),
+        ),
+        "hac_lags": Setting(None, int, "lags of the HAC covariance (default: floor(4 (n/100)^(2/9)))", minimum=0),
+    }

@@ -13,7 +13,14 @@ from .errors import FitflowError
 from .registry import get_method, get_problem
 from .result import FitResult
 from .timelimit import TimedOut, time_limit
-from .validation import dataset_problems, dropped_rows_warning, extrapolation_warning, plugin_origin, validated_result
+from .validation import (
+    autocorrelation_warning,
+    dataset_problems,
+    dropped_rows_warning,
+    extrapolation_warning,
+    plugin_origin,
+    validated_result,
+)
 
 __all__ = ["make_problem", "make_method", "generate", "measurement", "fit", "safe_fit", "as_rng", "checked_optimum"]
 
@@ -125,7 +132,8 @@ def safe_fit(method, dataset, rng, key=None, seconds=None):
         with time_limit(seconds):
             result = fit(method, dataset, rng)
         result = validated_result(result, dataset, method, key)
-        for note in (dropped_rows_warning(dataset), extrapolation_warning(dataset) if result.ok else None):
+        notes = (dropped_rows_warning(dataset), autocorrelation_warning(dataset, result))
+        for note in (*notes, extrapolation_warning(dataset) if result.ok else None):
             if note:
                 result.warnings.append(note)
         log = "".join(f"warning: {w}\n" for w in result.warnings)

@@ -25,6 +25,7 @@ __all__ = [
     "plugin_origin",
     "extrapolation_warning",
     "dropped_rows_warning",
+    "autocorrelation_warning",
 ]
 
 
@@ -140,6 +141,50 @@ def validated_result(result, dataset, method, key=None):
     if not found:
         return result
     return FitResult.failed(f"{plugin_origin(method, key)} returned an invalid result: {'; '.join(found)}")
+
+
+#: Significance at which residuals are called autocorrelated (Ljung-Box): one false alarm in a hundred fits.
+AUTOCORRELATION_ALPHA = 0.01
+
+
+def autocorrelation_warning(dataset, result):
+    """A warning when a fit's residuals on measured data ordered along one x (a time series,
+    a scan) are autocorrelated (Ljung-Box test over ``min(10, n // 5)`` lags at
+    :data:`AUTOCORRELATION_ALPHA`): standard errors that assume independent errors are then
+    too small, and random cross-validation folds flatter every smoother."""
+    if not (result.ok and (dataset.meta or {}).get("measured")) or result.y_fit is None:
+        return None
+    x, y = np.asarray(dataset.x), np.asarray(dataset.y)
+    if x.ndim != 1 or y.ndim != 1 or y.size < 20 or np.shape(result.y_fit) != y.shape:
+        return None
+    steps = np.diff(x)
+    if not (np.all(steps > 0) or np.all(steps < 0)):
+        return None  # not ordered along x: no series to test
+    residuals = y - np.asarray(result.y_fit, dtype=float)
+    if dataset.sigma is not None and np.shape(dataset.sigma) == y.shape:
+        residuals = residuals / dataset.sigma
+    residuals = residuals - residuals.mean()
+    variance = float(residuals @ residuals)
+    if variance <= 0:
+        return None
+    n, lags = y.size, min(10, y.size // 5)
+    rho = np.array([float(residuals[k:] @ residuals[:-k]) / variance for k in range(1, lags + 1)])
+    q = n * (n + 2) * float(np.sum(rho**2 / (n - np.arange(1, lags + 1))))
+    from scipy.stats import chi2
+
+    p_value = float(chi2.sf(q, lags))
+    if p_value >= AUTOCORRELATION_ALPHA:
+        return None
+    hac = (result.diagnostics or {}).get("covariance") == "hac"
+    advice = (
+        "the standard errors are Newey-West (HAC), which allow for it"
+        if hac
+        else "standard errors that assume independent errors are too small: for ols and nlls set covariance: hac"
+    )
+    return (
+        f"the residuals are autocorrelated along x (lag-1 r = {rho[0]:.2f}, Ljung-Box p = {p_value:.2g} over "
+        f"{lags} lags): {advice}; random cross-validation folds flatter smoothers on such data"
+    )
 
 
 def dropped_rows_warning(dataset):
