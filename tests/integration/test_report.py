@@ -11,7 +11,18 @@ from conftest import run_snakemake
 
 pytestmark = pytest.mark.slow
 
-SECTIONS = ("header", "leaderboards", "fits", "recovery", "calibration", "cost", "diagnostics", "sweeps", "provenance")
+SECTIONS = (
+    "header",
+    "verdict",
+    "leaderboards",
+    "fits",
+    "recovery",
+    "calibration",
+    "cost",
+    "diagnostics",
+    "sweeps",
+    "provenance",
+)
 
 
 @pytest.fixture(scope="module")
@@ -30,6 +41,23 @@ def test_every_section_is_there(page):
     _, tree = page
     ids = {element.get("id") for element in tree.iter() if element.get("id")}
     assert set(SECTIONS) <= ids
+
+
+def test_the_report_opens_with_a_verdict_per_problem_linked_to_its_evidence(page, table):
+    text, tree = page
+    main = tree.find(".//main")
+    first = [s.get("id") for s in main.findall("./section")][0]
+    assert first == "verdict"  # the answer before compute times and failures
+    verdicts = tree.findall(".//div[@class='verdict']")
+    assert len(verdicts) == len(table.groupby(["problem", "problem_settings"]))
+    board_ids = {e.get("id") for e in tree.iter() if (e.get("id") or "").startswith("board-")}
+    for verdict in verdicts:
+        link = verdict.find("./h3/a").get("href")
+        assert link[1:] in board_ids  # each verdict links to its leaderboard
+    # The deliberately starved nlls fails every fit: it is to be avoided, never trusted.
+    peak = [v for v in verdicts if "gaussian_peak" in v.find("./h3/a").text]
+    assert peak and all("Avoid nlls_starved" in "".join(v.itertext()) for v in peak)
+    assert all("Trust nlls_starved" not in "".join(v.itertext()) for v in verdicts)
 
 
 def test_a_leaderboard_per_problem_setting_with_a_row_per_method(page, table):

@@ -9,6 +9,7 @@ artefacts give the same bytes.
 """
 
 import contextlib
+import functools
 from pathlib import Path
 import re
 import sys
@@ -21,7 +22,8 @@ from ..core.artefacts import read_json, read_npz, sha256_file, write_bytes
 from ..evaluation.uncertainty import correlation_matrix
 from . import figures
 from .campaigns import campaign_sections
-from .data import METRICS, calibration_rows, calibration_verdicts, has_truth, leaderboard, load_experiment
+from .data import METRICS, calibration_rows, calibration_verdicts, error_metric, has_truth, leaderboard, load_experiment
+from .verdict import case_verdict
 
 __all__ = ["render_report", "write_report", "KEY_FIGURES"]
 
@@ -333,9 +335,25 @@ def _context(experiment, colours, calibration, campaigns, configfiles, not_built
     left out and listed in ``not_built``."""
     table = experiment.table
     cases = []
+    verdicts = {v["case"]: v for v in calibration_verdicts(calibration)}
     for problem, psid in experiment.cases():
         rows = experiment.rows(problem, psid)
         columns, entries = leaderboard(rows)
+        metric = error_metric(rows)
+        label = experiment.case_label(problem, psid)
+        verdict = _built(
+            f"verdict on {label}",
+            functools.partial(
+                case_verdict,
+                entries,
+                metric,
+                METRICS.get(metric, (metric,))[0],
+                not has_truth(rows),
+                verdicts.get(label),
+            ),
+            None,
+            not_built,
+        )
         cases.append(
             {
                 "problem": problem,
@@ -348,6 +366,7 @@ def _context(experiment, colours, calibration, campaigns, configfiles, not_built
                 "failed_runs": _failed_runs(experiment, problem, psid),
                 "outputs": per_output_table(rows),
                 "entries": entries,
+                "verdict": verdict,
             }
         )
     failed = table[table.status != "ok"]
