@@ -136,6 +136,8 @@ def test_report_has_a_campaign_section(campaign_run):
     assert 'alt="progress of noisy_branin"' in html and 'alt="surrogate slices of program"' in html
     assert "true regret" in html
     assert 'id="leaderboards"' not in html  # no fits in this experiment: no empty fit sections
+    # Titled for what it holds (issue 36): campaigns, not a choice of fitting method.
+    assert "<h1>Where to measure next: the optimisation campaigns" in html and "Which fitting method" not in html
 
 
 def test_a_finished_campaign_reruns_nothing_and_a_larger_budget_adds_rounds(campaign_run, tmp_path):
