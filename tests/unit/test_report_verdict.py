@@ -52,3 +52,24 @@ def test_measured_data_say_what_cannot_be_judged_without_a_truth():
 def test_when_every_method_failed_the_verdict_says_so():
     verdict = case_verdict([entry("a", 1.0, 1.0, failed=10)], "rmse", "RMSE", False)
     assert verdict["trust"] is None and "no method gave a trustworthy answer" in verdict["note"]
+
+
+def test_a_methods_own_evaluation_count_earns_no_star():
+    """Issue 36, part 4: "evaluations = 1" (a direct solve) is no merit."""
+    import pandas as pd
+
+    from fitflow.report.data import leaderboard
+
+    rows = pd.DataFrame(
+        {
+            "method": ["ols", "nlls"],
+            "method_settings": ["default", "default"],
+            "status": ["ok", "ok"],
+            "rmse": [0.1, 0.2],
+            "n_evaluations": [1, 12],
+        }
+    )
+    columns, entries = leaderboard(rows)
+    assert "n_evaluations" in columns
+    assert not any(e["metrics"]["n_evaluations"].get("best") for e in entries)
+    assert [e["metrics"]["rmse"].get("best") for e in entries] == [False, True]  # sorted: nlls, ols

@@ -390,6 +390,7 @@ def _context(experiment, colours, calibration, campaigns, configfiles, not_built
         "n_failed": len(failed),
         "skipped": info.get("skipped") or [],
         "total_time": float(table.wall_time_s.sum()),
+        "cv_time": float(table["cv_wall_time_s"].sum()) if "cv_wall_time_s" in table else 0.0,
         "method_times": [(m, float(t), colours[m]) for m, t in per_method_time.items()],
         "colours": colours,
         "cases": cases,

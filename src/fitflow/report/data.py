@@ -41,7 +41,7 @@ METRICS = {
     "aic": ("AIC", "lower", None),
     "bic": ("BIC", "lower", None),
     "wall_time_s": ("wall time [s]", "lower", None),
-    "n_evaluations": ("evaluations", "lower", None),
+    "n_evaluations": ("evaluations", "for reference (a method's own count: one for a direct solve)", None),
 }
 
 

@@ -37,9 +37,14 @@ def build_table(metrics_files):
     return table.sort_values(KEY_COLUMNS, kind="mergesort").reset_index(drop=True)
 
 
+#: What a fit's timing.json holds: its wall and CPU seconds, and its cross-validation's wall seconds.
+TIMING_COLUMNS = ("wall_time_s", "cpu_time_s", "cv_wall_time_s")
+
+
 def timings_table(table, root, chunk_manifests=()):
-    """Per-fit wall and CPU seconds, keyed like the main table: from each fit's
-    ``timing.json``, or in the compact store from the chunk manifests."""
+    """Per-fit wall and CPU seconds (and the cross-validation's wall seconds, where it ran),
+    keyed like the main table: from each fit's ``timing.json``, or in the compact store from
+    the chunk manifests."""
     root = Path(root)
     known = {}
     for path in chunk_manifests:
@@ -48,7 +53,7 @@ def timings_table(table, root, chunk_manifests=()):
     for key, fit_dir in zip(table[KEY_COLUMNS].itertuples(index=False), table["fit_dir"]):
         timing = known[fit_dir] if fit_dir in known else read_json(root / fit_dir / "timing.json")
         records.append({**dict(zip(KEY_COLUMNS, key)), **timing})
-    return pd.DataFrame(records, columns=[*KEY_COLUMNS, "wall_time_s", "cpu_time_s"])
+    return pd.DataFrame(records, columns=[*KEY_COLUMNS, *TIMING_COLUMNS])
 
 
 def recorded_timings(root):
@@ -59,10 +64,10 @@ def recorded_timings(root):
     if not (path.exists() and table.exists()):
         return {}
     timings = read_table(root)
-    columns = [c for c in ("wall_time_s", "cpu_time_s") if c in timings]
+    columns = [c for c in TIMING_COLUMNS if c in timings]
     return {
-        row["fit_dir"]: {c: float(row[c]) for c in columns}
-        for row in timings[["fit_dir", *columns]].dropna().to_dict("records")
+        row["fit_dir"]: {c: float(row[c]) for c in columns if pd.notna(row[c])}
+        for row in timings[["fit_dir", *columns]].dropna(subset=["wall_time_s"]).to_dict("records")
     }
 
 
