@@ -34,8 +34,15 @@ def test_the_most_accurate_reliable_calibrated_method_is_trusted():
 
 
 def test_a_cheaper_runner_up_nearly_as_good_is_said_so_and_a_poor_one_by_how_much():
-    near = case_verdict([entry("gp", 1.0, 2.0), entry("spline", 1.05, 0.5)], "rmse", "RMSE", False, CALIBRATION)
-    assert near["runner_up"]["why"] == "as accurate, at 1/4 of the cost; prefer it when fits are many"
+    near = case_verdict([entry("gp", 1.0, 2.0), entry("spline", 1.05, 0.5)], "rmse", "RMSE", False)
+    # As accurate (within 10%) and a quarter of the cost: the cheaper one is trusted.
+    assert near["trust"]["name"] == "spline" and near["trust"]["why"].startswith("as accurate as the best of 2")
+    assert near["runner_up"] == {"name": "gp", "why": "as accurate, at 4× the cost"}
+    # The same with emcee against nlls (the default experiment's gaussian_peak): nlls, 800x cheaper.
+    pair = case_verdict(
+        [entry("emcee", 0.0079, 1.4), entry("nlls", 0.0080, 0.0016)], "rmse", "RMSE", False, CALIBRATION
+    )
+    assert pair["trust"]["name"] == "nlls" and pair["runner_up"]["why"] == "as accurate, at 875× the cost"
     poor = case_verdict(
         [entry("a", 1, 1, metric="regret"), entry("b", 55, 1, metric="regret")], "regret", "regret", False
     )

@@ -40,6 +40,17 @@ def _times(ratio):
     return f"{ratio:.2g}×" if ratio < 10 else f"{ratio:,.0f}×"
 
 
+def _trusted(ranked, metric, calibration):
+    """Among the methods as accurate as the best (within :data:`AS_ACCURATE` of the lowest
+    median error), the calibrated ones first, the cheapest: a scientist does not pay 800x
+    for the same answer."""
+    lowest = ranked[0]["metrics"][metric]["median"]
+    tied = [e for e in ranked if e["metrics"][metric]["median"] <= lowest * (1 + AS_ACCURATE)]
+    calibrated = [e for e in tied if _name(e) in calibration["calibrated"]]
+    pool = calibrated or tied
+    return min(pool, key=lambda e: _seconds(e) if _seconds(e) is not None else float("inf"))
+
+
 def case_verdict(entries, metric, heading, measured, calibration=None):
     """``{"trust", "runner_up", "avoid", "note"}`` for one problem case (see the module's doc).
 
@@ -60,9 +71,18 @@ def case_verdict(entries, metric, heading, measured, calibration=None):
     if not ranked:
         verdict["note"] = "no method gave a trustworthy answer on every replicate: see the failed fits below"
         return verdict
-    best = ranked[0]
+    best = _trusted(ranked, metric, calibration)
+    ranked.remove(best)
+    ranked.insert(0, best)
     error = best["metrics"][metric]["median"]
-    why = [f"lowest median {heading} ({error:.3g}) of {len(ranked)} reliable method{'s' * (len(ranked) > 1)}"]
+    lowest = min(e["metrics"][metric]["median"] for e in ranked)
+    reliable = f"{len(ranked)} reliable method{'s' * (len(ranked) > 1)}"
+    if error == lowest:
+        why = [f"lowest median {heading} ({error:.3g}) of {reliable}"]
+    else:
+        why = [
+            f"as accurate as the best of {reliable} (median {heading} {error:.3g}, within {AS_ACCURATE:.0%}) and the cheapest"
+        ]
     name = _name(best)
     if name in calibration["calibrated"]:
         why.append("its intervals are calibrated")
@@ -76,6 +96,7 @@ def case_verdict(entries, metric, heading, measured, calibration=None):
     if len(ranked) > 1:
         second = ranked[1]
         gap = second["metrics"][metric]["median"] / error - 1 if error > 0 else 0.0
+        gap = max(gap, 0.0)  # a pricier runner-up may be a hair more accurate: "as accurate"
         if gap <= AS_ACCURATE:
             accuracy = "as accurate"
         elif gap < 1:
