@@ -30,3 +30,20 @@ def install(target):
     lines += ["", "[fitflow.problems]"] + [f"{c.name} = fitflow_broken:{c.__name__}" for c in PROBLEMS]
     (info / "entry_points.txt").write_text("\n".join(lines) + "\n")
     return target
+
+
+def run_with_broken_plugins(tmp_path_factory, config, before=None):
+    """Run the workflow on ``config`` with ``fitflow-broken`` installed beside it (never
+    stopping at a failure); ``before(workdir)`` may add files first. Returns
+    ``(completed process, experiment folder)``."""
+    import yaml
+
+    from conftest import run_snakemake
+
+    site = install(tmp_path_factory.mktemp("site"))
+    workdir = tmp_path_factory.mktemp("run")
+    if before is not None:
+        before(workdir)
+    (workdir / "config.yaml").write_text(yaml.safe_dump(config))
+    proc = run_snakemake(workdir, configfile=workdir / "config.yaml", env={"PYTHONPATH": str(site)}, check=False)
+    return proc, workdir / "results" / config["experiment"]

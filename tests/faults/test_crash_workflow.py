@@ -9,12 +9,11 @@ import sys
 
 import pandas as pd
 import pytest
-import yaml
 
-from conftest import REPO, run_snakemake
+from conftest import REPO
 
 sys.path.insert(0, str(REPO / "tests" / "broken_plugins"))
-from install import install  # noqa: E402
+from install import run_with_broken_plugins  # noqa: E402
 
 pytestmark = pytest.mark.slow
 
@@ -34,9 +33,6 @@ def shot(x):
 
 @pytest.fixture(scope="module")
 def crash_run(tmp_path_factory):
-    site = install(tmp_path_factory.mktemp("site"))
-    workdir = tmp_path_factory.mktemp("run")
-    (workdir / "objective.py").write_text(OBJECTIVE)
     config = {
         "experiment": "crash",
         "seed": 2,
@@ -56,9 +52,9 @@ def crash_run(tmp_path_factory):
             }
         },
     }
-    (workdir / "config.yaml").write_text(yaml.safe_dump(config))
-    proc = run_snakemake(workdir, configfile=workdir / "config.yaml", env={"PYTHONPATH": str(site)}, check=False)
-    return proc, workdir / "results" / "crash"
+    return run_with_broken_plugins(
+        tmp_path_factory, config, before=lambda w: (w / "objective.py").write_text(OBJECTIVE)
+    )
 
 
 def test_the_run_completes_with_its_report(crash_run):

@@ -6,12 +6,11 @@ import sys
 
 import pandas as pd
 import pytest
-import yaml
 
-from conftest import REPO, run_snakemake
+from conftest import REPO
 
 sys.path.insert(0, str(REPO / "tests" / "broken_plugins"))
-from install import install  # noqa: E402
+from install import run_with_broken_plugins  # noqa: E402
 
 pytestmark = pytest.mark.slow
 
@@ -55,11 +54,7 @@ CONFIG = {
 
 @pytest.fixture(scope="module")
 def broken_run(tmp_path_factory):
-    site = install(tmp_path_factory.mktemp("site"))
-    workdir = tmp_path_factory.mktemp("run")
-    (workdir / "config.yaml").write_text(yaml.safe_dump(CONFIG))
-    proc = run_snakemake(workdir, configfile=workdir / "config.yaml", env={"PYTHONPATH": str(site)}, check=False)
-    return proc, workdir / "results" / "broken"
+    return run_with_broken_plugins(tmp_path_factory, CONFIG)
 
 
 def test_the_run_completes_with_a_report(broken_run):

@@ -11,6 +11,7 @@ from fitflow.core.errors import FitflowError
 from fitflow.run.experiment import batch_replicates, build_plan, n_batches
 from fitflow.run import layout as paths
 from fitflow.run.healing import heal
+from fitflow.run.jobs import input_hashes
 from fitflow.run.layout import Layout
 from fitflow.core.registry import methods as method_registry
 from fitflow.core.registry import problems as problem_registry
@@ -133,10 +134,7 @@ def problem_input_digests(wildcards):
 
 
 def input_digests(case):
-    return {
-        str(f): file_digest(str(f))
-        for f in case.instance(problem_registry()).input_files()
-    }
+    return input_hashes(case.instance(problem_registry()), digest=file_digest)
 
 
 def method_settings(wildcards):
