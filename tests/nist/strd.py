@@ -123,24 +123,41 @@ def write_csv(problem, folder):
     return path
 
 
-def table_settings(problem, csv, start):
-    """Settings of the ``table`` problem that fit ``problem`` from starting point ``start`` (0 or 1)."""
+def table_settings(problem, csv, start, model=None):
+    """Settings of the ``table`` problem that fit ``problem`` from starting point ``start`` (0 or 1);
+    ``model`` in place of its expression (a ``file.py:function``, say)."""
     return {
         "file": str(csv),
         "x": list(problem.variables),
         "y": "log_y" if problem.response != "y" else "y",
-        "model": problem.expression,
+        "model": model or problem.expression,
         "params": list(problem.params),
         "p0": list(problem.starts[start]),
         "cv_folds": 0,
     }
 
 
-def nlls_lre(problem, csv, start):
+def write_jax_module(problems, folder):
+    """A Python file with each model written as a function of ``jax.numpy`` (``Misra1a(x, b1,
+    b2)``, as a user would write it; several variables are the columns of ``x``); its path."""
+    lines = ["import jax.numpy as jnp", "from jax.numpy import arctan, cos, exp, pi, sin", ""]
+    for problem in problems:
+        lines.append(f"def {problem.name}(x, {', '.join(problem.params)}):")
+        if len(problem.variables) > 1:
+            lines.append(f"    {', '.join(problem.variables)} = (x[:, i] for i in range({len(problem.variables)}))")
+        else:
+            lines.append(f"    {problem.variables[0]} = x")
+        lines += [f"    return {problem.expression}", ""]
+    path = Path(folder) / "nist_jax_models.py"
+    path.write_text("\n".join(lines))
+    return path
+
+
+def nlls_lre(problem, csv, start, model=None):
     """Fit with fitflow's nlls through the table problem; return LREs and the fit."""
     import fitflow
 
-    data = fitflow.generate(fitflow.make_problem("table", **table_settings(problem, csv, start)))
+    data = fitflow.generate(fitflow.make_problem("table", **table_settings(problem, csv, start, model)))
     result = fitflow.fit("nlls", data)
     if not result.ok:
         return None, result

@@ -43,6 +43,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from fitflow import FitResult, Method, Setting
+from fitflow.core.autodiff import INSTALL_JAX
+from fitflow.core.errors import SettingsError
 from fitflow.core.lstsq import RankDeficiency, covariance_settings, hac_covariance, laplace_covariance
 
 __all__ = ["NonLinearLeastSquares"]
@@ -74,7 +76,7 @@ class _Attempt:
 
 class NonLinearLeastSquares(Method):
     name = "nlls"
-    version = "2.1"
+    version = "2.2"
     description = "Levenberg-Marquardt (MINPACK) / TRF with Laplace covariance (J^T W J)^-1 and checked fallbacks"
     capabilities = frozenset({"parametric"})
     resources = {"threads": 1, "mem_mb": 500, "runtime": 10}
@@ -102,7 +104,33 @@ class NonLinearLeastSquares(Method):
         "absolute_sigma": Setting(True, bool, "errors are absolute; if false, scale covariance by chi2/dof"),
         "fallbacks": Setting(True, bool, "where the first fit cannot be trusted, try TRF and rescaled starts"),
         **covariance_settings(),
+        "curvature": Setting(
+            "gauss-newton",
+            str,
+            "the curvature Laplace inverts: gauss-newton, J^T W J; hessian, the exact Hessian of the "
+            "negative log-likelihood (by JAX: an expression, or a function with backend: jax). A model "
+            "differentiated by JAX gets both, and a warning where they disagree",
+            choices=("gauss-newton", "hessian"),
+        ),
     }
+
+    def check_settings(self):
+        if self.values["curvature"] == "hessian" and self.values["covariance"] == "hac":
+            raise SettingsError(
+                f"{self.label()}: curvature: hessian and covariance: hac exclude each other (HAC's sandwich "
+                "is built on the Gauss-Newton curvature)",
+                plugin=self.name,
+                key="curvature",
+                value="hessian",
+            )
+
+    def can_fit(self, dataset):
+        if self.values["curvature"] == "hessian" and not dataset.model.differentiable:
+            return (
+                "needs a model JAX can differentiate for the exact Hessian (an expression, or a function with "
+                f"backend: jax; JAX comes with {INSTALL_JAX})"
+            )
+        return super().can_fit(dataset)
 
     def fit(self, dataset, rng):
         mode, model = self.values["bounded"], dataset.model
@@ -182,13 +210,15 @@ class NonLinearLeastSquares(Method):
         covariance, condition, scaled_condition = laplace
         chi2 = attempt.cost
         dof = y.size - attempt.theta.size
+        scale = 1.0
         if dataset.sigma is None or not self.values["absolute_sigma"]:
             if dof <= 0:
                 return FitResult.failed(
                     f"{y.size} points and {attempt.theta.size} parameters leave no degrees "
                     f"of freedom to estimate the unknown errors"
                 )
-            covariance = covariance * (chi2 / dof)
+            scale = chi2 / dof
+            covariance = covariance * scale
         if self.values["covariance"] == "hac":  # per-point scores: the whitened Jacobian's rows at the optimum
             covariance = hac_covariance(laplace[0], jacobian(attempt.theta), attempt.fvec, self.values["hac_lags"])
         warnings = (
@@ -196,6 +226,15 @@ class NonLinearLeastSquares(Method):
             if len(tried) == 1
             else [f"first attempt untrustworthy ({first_reason}); answer from fallback {algorithm}"]
         )
+        curvature = {}
+        wanted = self.values["curvature"] == "hessian"
+        if self.values["covariance"] != "hac" and (wanted or getattr(model.jacobian, "automatic", False)):
+            exact, curvature, problem = _exact_curvature(model, x, y, whiten, attempt.theta, covariance, scale)
+            if problem and wanted:
+                return FitResult.failed(problem)
+            warnings += [problem] if problem else curvature.pop("warnings")
+            if wanted:
+                covariance = exact
         warnings += [
             f"{name} sits at its {side} bound {bound:g}: the optimum is constrained there, and its standard "
             f"error describes the curvature as if the bound were not there"
@@ -217,6 +256,7 @@ class NonLinearLeastSquares(Method):
                 "condition_number": condition,
                 "scaled_condition_number": scaled_condition,
                 "covariance": self.values["covariance"],
+                **curvature,
             },
             warnings=warnings,
         )
@@ -321,6 +361,45 @@ class NonLinearLeastSquares(Method):
         return _Attempt(
             solution.x, solution.fun, int(solution.nfev), solution.message, converged, jac, jac.T @ solution.fun
         )
+
+
+#: Standard errors from the exact Hessian and from Gauss-Newton differing by more than this
+#: fraction are reported: the Gauss-Newton approximation is off there.
+CURVATURE_DISAGREEMENT = 0.10
+
+
+def _exact_curvature(model, x, y, whiten, theta, gauss_newton, scale):
+    """``(covariance, diagnostics, problem)``: the Laplace covariance from the exact Hessian
+    of the negative log-likelihood at ``theta`` (times ``scale``, the chi2/dof of unknown
+    errors, as ``gauss_newton`` carries it) and how its standard errors compare with those
+    of ``gauss_newton``. ``problem`` says why the exact Hessian cannot serve: not positive
+    definite, a saddle or ridge that the Gauss-Newton matrix, positive by construction,
+    cannot show."""
+    names = model.param_names
+    hessian = model.exact().chi_square_hessian(x, y, whiten, theta)
+    try:
+        np.linalg.cholesky(hessian)
+        covariance = np.linalg.inv(hessian) * scale
+    except np.linalg.LinAlgError:
+        return (
+            None,
+            {},
+            (
+                "the exact Hessian of the negative log-likelihood is not positive definite at the optimum "
+                "(a saddle or a ridge in the exact curvature): its Laplace covariance does not exist"
+            ),
+        )
+    ratio = np.sqrt(np.diag(covariance) / np.diag(gauss_newton))
+    warnings = []
+    worst = int(np.argmax(np.abs(np.log(ratio))))
+    if abs(ratio[worst] - 1) > CURVATURE_DISAGREEMENT:
+        warnings.append(
+            f"the exact Hessian and Gauss-Newton's J^T W J disagree: {names[worst]}'s standard error is "
+            f"{np.sqrt(covariance[worst, worst]):.4g} from the exact Hessian, {np.sqrt(gauss_newton[worst, worst]):.4g} "
+            f"from Gauss-Newton ({ratio[worst]:.2f}x); large residuals or strong curvature make Gauss-Newton an "
+            "approximation here (curvature: hessian reports the exact one)"
+        )
+    return covariance, {"hessian_stderr_ratio": dict(zip(names, ratio.tolist())), "warnings": warnings}, None
 
 
 def _outside(theta, bounds, names):

@@ -46,6 +46,11 @@ class ParametricModel:
         expression models provide it; see :mod:`fitflow.lstsq`).
     linearity
         One sentence saying why the model is or is not linear in its parameters.
+    jax_function
+        Optional ``jax_function(x, theta) -> y`` written with ``jax.numpy``, the same
+        function as ``function`` in a form JAX can trace: methods that need gradients
+        (NUTS, the exact Hessian) use it through :meth:`exact`. Expression models
+        provide it; a user's function declares it (``backend: jax``).
     """
 
     function: object
@@ -58,6 +63,7 @@ class ParametricModel:
     signal_design: object = None
     exact_design: object = None
     linearity: str = ""
+    jax_function: object = None
 
     def __post_init__(self):
         n = len(self.param_names)
@@ -82,6 +88,26 @@ class ParametricModel:
     def is_bounded(self):
         lower, upper = self.bounds
         return bool(np.isfinite(lower).any() or np.isfinite(upper).any())
+
+    @property
+    def differentiable(self):
+        """True when JAX is installed and the model has a function it can trace."""
+        from .autodiff import jax_available
+
+        return self.jax_function is not None and jax_available()
+
+    def exact(self):
+        """The model's :class:`~fitflow.core.autodiff.ExactDerivatives` (compiled once per
+        model); only for a :attr:`differentiable` model."""
+        if not self.differentiable:
+            raise TypeError("the model has no function JAX can differentiate (an expression, or backend: jax)")
+        cached = self.__dict__.get("_exact")
+        if cached is None:
+            from .autodiff import ExactDerivatives
+
+            cached = ExactDerivatives(self.jax_function)
+            object.__setattr__(self, "_exact", cached)
+        return cached
 
     def __call__(self, x, theta):
         return np.asarray(self.function(x, np.asarray(theta, dtype=float)), dtype=float)

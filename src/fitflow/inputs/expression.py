@@ -313,6 +313,14 @@ def expression_model(text, parameters, p0, bounds=None, variables=("x",), consta
             out[..., j] = derivative(*cols, *theta)  # a constant derivative broadcasts
         return out
 
+    def jax_function(x, theta):  # traced by JAX: jax.numpy in place of numpy
+        value_jax = compiled.jax_value()
+        if value_jax is None:
+            raise TypeError(f"the expression {text!r} calls a function JAX does not provide")
+        cols = [x] if x.ndim == 1 else [x[:, i] for i in range(x.shape[1])]
+        out = value_jax(*cols, *(theta[i] for i in range(len(parameters))))
+        return out + 0.0 * cols[0]  # a constant broadcasts to the points
+
     design = exact_design = None
     if compiled.linear:
         zeros = np.zeros(len(parameters))
@@ -332,6 +340,7 @@ def expression_model(text, parameters, p0, bounds=None, variables=("x",), consta
         design=design,
         exact_design=exact_design,
         linearity=compiled.linearity,
+        jax_function=jax_function,
     )
 
 
@@ -386,6 +395,17 @@ class _Compiled:
                 rows.append([mpmath.mpmathify(f(*args)) for f in self._exact])
             return rows
 
+    def jax_value(self):
+        """The value function with jax.numpy in place of numpy, so JAX can differentiate
+        it; None where its generated code calls something JAX lacks."""
+        if "_jax_value" not in self.__dict__:
+            portable = _portable(self.value)
+            try:
+                self._jax_value = portable and _rebuilt(*portable, backend="jax")
+            except AttributeError:
+                self._jax_value = None
+        return self._jax_value
+
     def __getstate__(self):
         """The generated source of the numpy functions and where each name they call comes
         from: compiling with sympy costs a job 0.4 s (its import, differentiation and
@@ -394,6 +414,7 @@ class _Compiled:
         compiled again on load. The mpmath design rows are compiled again on first use."""
         functions = [_portable(f) for f in (self.value, *self.derivatives)]
         state = {**self.__dict__, "_exact": None, "value": None, "derivatives": None}
+        state.pop("_jax_value", None)
         state["_portable"] = None if None in functions else functions
         return state
 
@@ -478,16 +499,25 @@ def _portable(function):
     return source, origins
 
 
-def _rebuilt(source, origins):
-    """The function :func:`_portable` described, executed from its source."""
+def _rebuilt(source, origins, backend="numpy"):
+    """The function :func:`_portable` described, executed from its source; with
+    ``backend="jax"`` its numpy and scipy.special calls are JAX's own (an AttributeError
+    where JAX lacks one)."""
     namespace = {"__builtins__": builtins}
+    if backend == "jax":
+        from ..core.autodiff import jax_modules
+
+        jax, numeric = jax_modules()
+        import jax.scipy.special as special
+    else:
+        numeric, special = np, None
     for name, (kind, what) in origins.items():
         if kind == "value":
             namespace[name] = what
         elif kind == "scipy.special":
-            namespace[name] = _numeric_function(what)
+            namespace[name] = getattr(special, what) if special else _numeric_function(what)
         else:
-            namespace[name] = getattr(np if kind == "numpy" else builtins, what)
+            namespace[name] = getattr(numeric if kind == "numpy" else builtins, what)
     exec(compile(source, "<fitflow-expression>", "exec"), namespace)  # noqa: S102 (sympy's own generated code)
     return namespace[_defined_name(source)]
 

@@ -8,11 +8,13 @@ convention of ``scipy.optimize.curve_fit``. The same settings serve the
 data drawn from the model), so they are declared once, here.
 """
 
+from dataclasses import replace
 import keyword
 import re
 
 import numpy as np
 
+from ..core.autodiff import INSTALL_JAX, jax_available
 from ..core.errors import ConfigError, ModelError, SettingsError
 from ..core.model import ParametricModel
 from ..core.settings import Setting
@@ -58,6 +60,15 @@ MODEL_SETTINGS = {
         by_name=True,
     ),
     "constants": Setting({}, dict, "fixed numbers named in the expression, e.g. {w0: 2.5}"),
+    "backend": Setting(
+        "auto",
+        str,
+        "how the model is differentiated: jax (automatic differentiation of a function written with "
+        "jax.numpy, or of the expression), numpy (an expression's sympy derivatives; a function's finite "
+        "differences), or auto (jax for a function whose module uses jax, and for every expression where "
+        "JAX is installed)",
+        choices=("auto", "jax", "numpy"),
+    ),
 }
 
 _CALLABLE = re.compile(r"^(?:[A-Za-z_][\w.]*|[^:\s]+\.py):[A-Za-z_]\w*$")
@@ -124,6 +135,8 @@ def check_model_settings(plugin, values, variables):
     p0 = np.asarray(values["p0"], dtype=float)
     if not start_later and (np.any(p0 < lower) or np.any(p0 > upper)):
         fail("p0", "starting values must lie within the bounds")
+    if values.get("backend") == "jax" and not jax_available():
+        fail("backend", f"backend: jax needs JAX, which is not installed: {INSTALL_JAX}")
     if is_callable_spec(values["model"]):
         if values["constants"]:
             fail("constants", "constants are for expressions; a callable model holds its own")
@@ -270,11 +283,15 @@ def build_model(values, variables, p0=None):
     params = tuple(values["params"])
     start = values["p0"] if p0 is None else p0
     bounds = _bounds(values)
+    backend = values.get("backend", "auto")
     if not is_callable_spec(spec):
-        return expression_model(
+        model = expression_model(
             spec, params, start, bounds=bounds, variables=tuple(variables), constants=values.get("constants")
         )
+        return replace(model, jax_function=None) if backend == "numpy" else model
     function = _load_callable(spec)
+    if backend == "jax" or (backend == "auto" and _uses_jax(function) and jax_available()):
+        return _jax_callable_model(function, spec, params, start, bounds)
 
     def call(x, theta):
         try:
@@ -295,6 +312,82 @@ def build_model(values, variables, p0=None):
         bounds=bounds,
         linearity="a callable model cannot be checked for linearity (write it as an expression for ols to fit it)",
     )
+
+
+def _uses_jax(function):
+    """True when the function's module imported JAX (``import jax.numpy as jnp``, say)."""
+    return any(
+        getattr(value, "__name__", "").split(".")[0] == "jax" for value in getattr(function, "__globals__", {}).values()
+    )
+
+
+def _jax_callable_model(function, spec, params, start, bounds):
+    """A model of a function written with jax.numpy, ``function(x, *params)``: its values and
+    Jacobian compiled by JAX, in double precision (:mod:`fitflow.core.autodiff`)."""
+    from ..core.autodiff import ExactDerivatives
+
+    n_params = len(params)
+
+    def traceable(x, theta):
+        return function(x, *(theta[i] for i in range(n_params)))
+
+    exact = ExactDerivatives(traceable)
+
+    def checked(what, compute, x, theta):
+        try:
+            return compute(x, theta)
+        except Exception as exc:
+            raise ModelError(_jax_failure(exc, function, what), model=spec) from exc
+
+    def call(x, theta):
+        output = checked("its values", exact.value, x, theta)
+        if output.shape != (len(x),):
+            raise ModelError(
+                f"returned shape {output.shape} for {len(x)} points; it must return shape ({len(x)},)", model=spec
+            )
+        return output
+
+    def jacobian(x, theta):
+        return checked("its Jacobian", exact.jacobian, x, theta)
+
+    jacobian.automatic = True  # by JAX: nlls compares its Gauss-Newton curvature with the exact Hessian
+
+    model = ParametricModel(
+        function=call,
+        param_names=params,
+        p0=start,
+        bounds=bounds,
+        jacobian=jacobian,
+        jax_function=traceable,
+        linearity="a callable model cannot be checked for linearity (write it as an expression for ols to fit it)",
+    )
+    object.__setattr__(model, "_exact", exact)  # one compiled set per model
+    return model
+
+
+def _jax_failure(exc, function, what):
+    """What went wrong when JAX ran the user's function, with its file and line, and the fallback."""
+    import traceback
+
+    from ..core.autodiff import trace_error_types
+
+    code = getattr(function, "__code__", None)
+    where = ""
+    if code is not None:
+        frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename == code.co_filename]
+        if frames:
+            frame = frames[-1]
+            where = (
+                f" at {frame.filename}, line {frame.lineno} (in {function.__name__}: `{(frame.line or '').strip()}`)"
+            )
+    first = str(exc).strip().splitlines()[0].rstrip(".") if str(exc).strip() else ""
+    if isinstance(exc, trace_error_types()):
+        return (
+            f"JAX cannot trace the function for {what}{where}: {type(exc).__name__}: {first}. Write it with "
+            f"jax.numpy throughout (jnp.where or jax.lax.cond for a Python if on a parameter, x.at[i].set(v) "
+            f"for x[i] = v, jnp.* for np.*), or set backend: numpy to fit it with finite differences"
+        )
+    return f"raised {type(exc).__name__}{where} computing {what}: {first}"
 
 
 def check_model_output(model, x, spec):
@@ -325,8 +418,14 @@ def check_model_output(model, x, spec):
             ) from exc
         rows, columns = np.nonzero(~np.isfinite(jacobian))
         if rows.size:
+            fallback = (
+                " (its automatic derivative: where a function such as sqrt or log is not differentiable at "
+                "that value, move the start, or set backend: numpy to use finite differences)"
+                if model.jax_function is not None
+                else ""
+            )
             raise ModelError(
                 f"its derivative in {model.param_names[columns[0]]} is not finite at the starting "
-                f"values {model.p0.tolist()} for data row {rows[0] + 1}",
+                f"values {model.p0.tolist()} for data row {rows[0] + 1}{fallback}",
                 model=spec,
             )
