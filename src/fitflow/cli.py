@@ -39,6 +39,8 @@ def list_plugins(out=sys.stdout):
             cls = classes[name]
             out.write(f"{registry.group}  {name} {cls.version}  [{dist}]\n")
             out.write(f"    {cls.description}\n")
+            if cls.unavailable():
+                out.write(f"    UNAVAILABLE here: {cls.unavailable()}\n")
             out.write(f"    capabilities: {', '.join(sorted(cls.capabilities))}\n")
             if registry is problems() and "model" in cls.settings:
                 out.write(

@@ -305,6 +305,14 @@ def _batched_model(model, x, probe):
     def one_by_one(thetas):
         return np.stack([model(x, theta) for theta in thetas]) if len(thetas) else np.empty((0, np.size(x)))
 
+    if model.differentiable and getattr(model.jacobian, "automatic", False):  # a JAX function: vmap, compiled
+
+        def mapped(thetas):
+            return model.exact().batched_value(x, thetas) if len(thetas) else np.empty((0, np.size(x)))
+
+        mapped.vectorised = True
+        return mapped
+
     def at_once(thetas):
         return np.broadcast_to(
             np.asarray(model.function(x, thetas.T[:, :, None]), dtype=float),

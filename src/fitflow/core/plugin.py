@@ -56,6 +56,10 @@ class Plugin:
         ``fit``/``generate``. The workflow imports them before timing a fit, so a
         fit's wall time never includes import time, and a missing one is
         reported with its name.
+    ``extra``
+        The optional-dependency group of fitflow that installs ``requires_modules``
+        (``"jax"``: ``pip install 'fitflow[jax]'``); without them the plugin is listed
+        as unavailable, with that line, and the plan skips it.
     ``expected_failures``
         ``{check_name: reason}`` for conformance checks known to fail, reported
         as XFAIL with the reason by ``fitflow check`` and ``parametrize_with_checks``.
@@ -70,6 +74,7 @@ class Plugin:
     resources = DEFAULT_RESOURCES
     fast_settings = {}
     requires_modules = ()
+    extra = None
     expected_failures = {}
 
     def __init__(self, **settings):
@@ -89,6 +94,18 @@ class Plugin:
     def resource_hints(cls):
         """Declared resource hints completed with the defaults."""
         return {**DEFAULT_RESOURCES, **dict(cls.resources)}
+
+    @classmethod
+    def unavailable(cls):
+        """Why the plugin cannot run here (a module of ``requires_modules`` is not
+        installed), with the line that installs it; ``None`` when it can. Nothing is imported."""
+        import importlib.util
+
+        missing = [m for m in cls.requires_modules if importlib.util.find_spec(m.split(".")[0]) is None]
+        if not missing:
+            return None
+        install = f"pip install 'fitflow[{cls.extra}]'" if cls.extra else f"pip install {' '.join(missing)}"
+        return f"needs {', '.join(missing)}, which {'is' if len(missing) == 1 else 'are'} not installed: {install}"
 
     @classmethod
     def import_requirements(cls):

@@ -64,7 +64,7 @@ def _compare_one(dataset, entry, named, seed, progress, timeout_s, settings):
             return []
         message = f"serves {sorted(method.capabilities)}; the data are {sorted(dataset.capabilities)}"
         return [{**row, "status": "skipped", "message": message}]
-    reason = method.can_fit(dataset)
+    reason = method.unavailable() or method.can_fit(dataset)
     if reason:
         return [{**row, "status": "skipped", "message": reason}]
     limit = timeout_s if timeout_s is not None else 60.0 * method.resource_hints()["runtime"]

@@ -318,6 +318,10 @@ def build_plan(config, source="<config>", problem_registry_=None, method_registr
             method_cls = methods_reg.get(mcase.plugin)
             if requested is not None and mcase.label not in requested:
                 continue
+            missing = method_cls.unavailable()
+            if missing:
+                skipped.append(_skip(pcase, mcase, f"{method_cls.label()} {missing}"))
+                continue
             if not method_cls.serves(problem.capabilities):
                 why = getattr(problem, "capability_note", "")
                 reason = (

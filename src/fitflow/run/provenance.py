@@ -22,6 +22,10 @@ KEY_PACKAGES = (
     "pandas",
     "matplotlib",
     "snakemake",
+    "jax",  # the jax extra: automatic derivatives and the nuts method
+    "jaxlib",
+    "blackjax",
+    "arviz-stats",
 )
 
 

@@ -1,0 +1,361 @@
+"""Posterior sampling with the No-U-Turn Sampler (NUTS), on gradients computed by JAX.
+
+The lecture's MCMC slide: MCMC needs no gradients "apart from HMC". This is that
+method. The posterior is the one :mod:`.emcee_sampler` samples (Gaussian
+likelihood in the per-point errors; without errors, a common unknown error
+integrated out under Jeffreys' prior, ``-(n/2) log(RSS)``; uniform prior on the
+model's bounds, flat where a bound is infinite, or flat everywhere with
+``prior: flat``), so the two can be compared draw for draw. NUTS needs the
+gradient of its log-density: the model must be one JAX can differentiate, an
+expression or a function written with ``jax.numpy`` (``backend: jax``).
+
+Sampler and library: BlackJAX's NUTS (Hoffman and Gelman's algorithm) after its
+window adaptation (Stan's: step size by dual averaging, a diagonal mass matrix),
+``n_chains`` chains vectorised in one process, in float64. NumPyro and BlackJAX
+were measured: on a 15-parameter correlated Gaussian they give the same effective
+samples per second within 25% (benchmarks/bench_nuts_library.py: NumPyro 108,
+BlackJAX 136 ESS/s); inside a fit job they do not. NumPyro's ``MCMC.run``
+compiles some 160 small programs as it initialises, every fit, so NUTS on the
+8-parameter example (config/own-jax-model.yaml) took 13.8 s in its job with
+NumPyro, 4.8 s with BlackJAX, whose warm-up and sampling of all chains are one
+compiled program that JAX's compilation cache keeps between jobs. Diagnostics are
+ArviZ's (arviz-stats, numpy and scipy only): rank-normalised split R-hat and bulk
+and tail effective sample sizes (Vehtari et al. 2021).
+
+Each parameter is sampled in an unconstrained space (log for a one-sided bound,
+logit for an interval; :class:`_Unconstrained`), with the Jacobian of that change
+of variables, so a bound is never crossed and never stalls the sampler. Chains start from the
+least-squares optimum (``nlls``) scattered by ``init_scale`` Laplace standard
+errors, so that R-hat compares chains that began apart.
+
+A fit is ``ok`` only when its draws can be trusted: rank R-hat at most
+``max_rhat`` (1.01) for every parameter, bulk and tail ESS at least ``min_ess``
+(400, 100 per chain of 4, Vehtari et al.'s recommendation), and divergent
+transitions at most ``max_divergent_fraction`` of the draws (0.1%: a divergence
+marks a region the sampler could not integrate, where the draws are biased).
+Any divergence below that is a warning.
+"""
+
+import numpy as np
+
+from fitflow import FitResult, Method, Setting
+
+__all__ = ["NoUTurnSampler"]
+
+MAX_TRACE_DRAWS = 2000  # rows of the stored traces
+
+
+class NoUTurnSampler(Method):
+    name = "nuts"
+    version = "1.0"
+    description = "NUTS (BlackJAX) on JAX gradients: Gaussian likelihood, uniform priors, R-hat/ESS/divergence checks"
+    capabilities = frozenset({"parametric"})
+    requires_modules = ("jax", "blackjax", "arviz_stats")
+    extra = "jax"
+    resources = {"threads": 1, "mem_mb": 2000, "runtime": 30}
+    settings = {
+        "n_chains": Setting(4, int, "chains, run side by side (R-hat needs at least 4)", minimum=2, maximum=64),
+        "n_warmup": Setting(1000, int, "adaptation steps per chain (discarded)", minimum=50, maximum=1_000_000),
+        "n_samples": Setting(1000, int, "draws kept per chain", minimum=50, maximum=1_000_000),
+        "target_accept": Setting(0.9, float, "target mean acceptance probability of the adaptation", minimum=0.5),
+        "max_tree_depth": Setting(10, int, "the trajectory has at most 2^depth leapfrog steps", minimum=2, maximum=15),
+        "prior": Setting(
+            "bounds", str, "uniform on the model's bounds, or flat (improper)", choices=("bounds", "flat")
+        ),
+        "init_scale": Setting(1.0, float, "spread of the chains' starts, in Laplace standard errors", minimum=0.0),
+        "max_rhat": Setting(1.01, float, "largest rank-normalised R-hat of an ok fit", minimum=1.0),
+        "min_ess": Setting(400, int, "smallest bulk and tail effective sample size of an ok fit", minimum=1),
+        "max_divergent_fraction": Setting(
+            0.001, float, "largest fraction of divergent transitions among the draws of an ok fit", minimum=0.0
+        ),
+        "max_samples": Setting(20000, int, "cap on the draws kept in the result", minimum=100, maximum=1_000_000),
+    }
+    fast_settings = {"n_warmup": 300, "n_samples": 300, "min_ess": 100}
+
+    def check_settings(self):
+        if self.values["target_accept"] >= 1:
+            from fitflow.core.errors import SettingsError
+
+            raise SettingsError(
+                f"{self.label()}: target_accept must lie below 1",
+                plugin=self.name,
+                key="target_accept",
+                value=self.values["target_accept"],
+            )
+
+    def can_fit(self, dataset):
+        model = dataset.model
+        if model is not None and model.jax_function is None:
+            return (
+                "needs the gradient of the log-likelihood: a model JAX can differentiate (an expression, or a "
+                "function written with jax.numpy and backend: jax)"
+            )
+        return super().can_fit(dataset)
+
+    def fit(self, dataset, rng):
+        from .nlls import NonLinearLeastSquares
+
+        model, v = dataset.model, self.values
+        bounded = v["prior"] == "bounds" and model.is_bounded
+        lower, upper = model.bounds if bounded else (np.full(model.n_params, -np.inf), np.full(model.n_params, np.inf))
+        start = NonLinearLeastSquares(bounded=None if bounded else False).fit(dataset, rng)
+        if not start.ok:
+            return FitResult.failed(f"no least-squares optimum to start the chains from: {start.message}")
+        log_likelihood = _log_likelihood(model, known_errors=dataset.sigma is not None)
+        whiten = 1.0 / dataset.sigma if dataset.sigma is not None else np.ones_like(dataset.y)
+        data = (dataset.x, dataset.y, whiten)
+        starts = _starting_points(start, lower, upper, v["n_chains"], v["init_scale"], rng)
+        try:
+            draws, extra = _run_chains(log_likelihood, data, model.param_names, lower, upper, starts, v, rng)
+        except FloatingPointError as exc:
+            return FitResult.failed(str(exc))
+        return self._summarise(model.param_names, draws, extra, start.n_evaluations)
+
+    def _summarise(self, names, draws, extra, n_start):
+        """The FitResult of ``draws`` (chains, draws, params), failed where a check fails."""
+        from arviz_stats.base import array_stats
+
+        v = self.values
+        n_chains, n_draws, n_params = draws.shape
+        rhat = np.atleast_1d(array_stats.rhat(draws, chain_axis=0, draw_axis=1, method="rank"))
+        ess_bulk = np.atleast_1d(array_stats.ess(draws, chain_axis=0, draw_axis=1, method="bulk"))
+        ess_tail = np.atleast_1d(array_stats.ess(draws, chain_axis=0, draw_axis=1, method="tail", prob=(0.05, 0.95)))
+        divergent = int(extra["diverging"].sum())
+        diagnostics = {
+            "n_chains": n_chains,
+            "n_warmup": v["n_warmup"],
+            "n_samples": n_draws,
+            "rhat": dict(zip(names, rhat.tolist())),
+            "ess_bulk": dict(zip(names, ess_bulk.tolist())),
+            "ess_tail": dict(zip(names, ess_tail.tolist())),
+            "divergences": divergent,
+            "step_size": extra["step_size"],
+            "mean_tree_size": float(extra["num_steps"].mean()),
+            "effective_sample_size": float(min(ess_bulk.min(), ess_tail.min())),
+        }
+        problems = []
+        if not np.all(np.isfinite(rhat)) or rhat.max() > v["max_rhat"]:
+            worst = int(np.nanargmax(np.where(np.isfinite(rhat), rhat, np.inf)))
+            problems.append(f"chains disagree: R-hat of {names[worst]} is {rhat[worst]:.3f} (ok up to {v['max_rhat']})")
+        low = min(ess_bulk.min(), ess_tail.min())
+        if not np.isfinite(low) or low < v["min_ess"]:
+            problems.append(
+                f"too few effective draws: bulk ESS {ess_bulk.min():.0f}, tail ESS {ess_tail.min():.0f} "
+                f"(at least {v['min_ess']} needed; raise n_samples)"
+            )
+        total = n_chains * n_draws
+        if divergent > v["max_divergent_fraction"] * total:
+            problems.append(
+                f"{divergent} of {total} transitions diverged (more than {v['max_divergent_fraction']:.2%}): the "
+                "sampler could not follow the posterior's curvature there and its draws are biased; raise "
+                "target_accept, or reparametrise the model"
+            )
+        if problems:
+            failed = FitResult.failed("; ".join(problems))
+            failed.diagnostics.update(diagnostics)
+            return failed
+        warnings = (
+            [f"{divergent} of {total} transitions diverged (up to {v['max_divergent_fraction']:.2%} is tolerated)"]
+            if divergent
+            else []
+        )
+        samples = draws.reshape(-1, n_params)
+        if len(samples) > v["max_samples"]:
+            samples = samples[np.linspace(0, len(samples) - 1, v["max_samples"]).astype(int)]
+        p16, p84 = np.percentile(samples, [15.865, 84.135], axis=0)
+        stride = int(np.ceil(n_draws / MAX_TRACE_DRAWS))
+        return FitResult(
+            params=dict(zip(names, np.median(samples, axis=0))),
+            stderr=dict(zip(names, samples.std(axis=0, ddof=1))),
+            covariance=np.cov(samples, rowvar=False).reshape(n_params, n_params),
+            samples=samples,
+            n_evaluations=int(extra["num_steps"].sum()) + n_start,
+            diagnostics={
+                **diagnostics,
+                "percentile_16": dict(zip(names, p16.tolist())),
+                "percentile_84": dict(zip(names, p84.tolist())),
+                "trace_stride": stride,
+            },
+            warnings=warnings,
+            arrays={
+                "chains": np.transpose(draws[:, ::stride, : min(n_params, 6)], (1, 0, 2)),
+                "energy": extra["energy"],
+                "diverging": extra["diverging"],
+            },
+        )
+
+    def figures(self, dataset, result):
+        import matplotlib.pyplot as plt
+
+        from .emcee_sampler import _pair_plot
+
+        names = result.param_names[:6]
+        chains = result.arrays["chains"]
+        steps = np.arange(len(chains)) * result.diagnostics.get("trace_stride", 1)
+        k = len(names)
+        traces, axes = plt.subplots(k, 1, figsize=(7, 1.3 * k + 0.6), dpi=100, sharex=True, squeeze=False)
+        traces.subplots_adjust(left=0.12, right=0.98, bottom=0.08, top=0.97, hspace=0.1)
+        for i, name in enumerate(names):
+            axes[i, 0].plot(steps, chains[:, :, i], lw=0.5, alpha=0.7)
+            axes[i, 0].set_ylabel(name)
+        axes[-1, 0].set_xlabel("draw after warm-up (one line per chain)")
+        return {
+            "traces": traces,
+            "energy": _energy_plot(result.arrays["energy"], result.arrays["diverging"]),
+            "pairs": _pair_plot(result.samples[:, :k], names, dataset.truth_params),
+        }
+
+
+def _log_likelihood(model, known_errors):
+    """The JAX log-likelihood ``f(theta, x, y, whiten)``, as :mod:`.emcee_sampler` defines it.
+    The data are arguments, not constants of the compiled program, so that program is the
+    same for every dataset of a shape and JAX's compilation cache serves it again."""
+    from fitflow.core.autodiff import jax_modules
+
+    _, jnp = jax_modules()
+    function = model.jax_function
+
+    def with_errors(theta, x, y, whiten):
+        r = (y - function(x, theta)) * whiten
+        return -0.5 * jnp.sum(r * r)
+
+    def unknown_error(theta, x, y, whiten):  # a common error integrated out under Jeffreys' prior 1/sigma
+        r = y - function(x, theta)
+        return -0.5 * y.size * jnp.log(jnp.sum(r * r))
+
+    return with_errors if known_errors else unknown_error
+
+
+def _starting_points(start, lower, upper, n_chains, scale, rng):
+    """``(n_chains, p)`` starts around the least-squares optimum, strictly inside the bounds."""
+    centre, spread = start.estimate_vector(), start.stderr_vector()
+    spread = np.where(np.isfinite(spread) & (spread > 0), spread, 1e-6 * np.maximum(1.0, np.abs(centre)))
+    starts = centre + scale * spread * rng.standard_normal((n_chains, centre.size))
+    # a start beyond a bound is mirrored back inside (on the bound, its unconstrained
+    # coordinate would be infinite), then kept a hair away from either bound
+    starts = np.where(starts < lower, 2 * lower - starts, starts)
+    starts = np.where(starts > upper, 2 * upper - starts, starts)
+    width = upper - lower
+    margin = np.where(np.isfinite(width), 1e-6 * width, 1e-9 * np.maximum(1.0, np.abs(centre)))
+    return np.clip(starts, lower + margin, upper - margin)
+
+
+class _Unconstrained:
+    """Each parameter mapped to the real line, so that the sampler never meets a bound: the
+    identity where unbounded, ``a + exp(z)`` above a lower bound, ``b - exp(z)`` below an
+    upper one, ``a + (b - a) sigmoid(z)`` between two; with the log-Jacobian of the change
+    of variables, which keeps the prior uniform in the parameters themselves. The kinds are
+    fixed when the sampler is compiled (index arrays, no branches on traced values)."""
+
+    def __init__(self, lower, upper):
+        below, above = np.isfinite(lower), np.isfinite(upper)
+        self.lower, self.upper = lower, upper
+        self.interval = np.flatnonzero(below & above)
+        self.above_lower = np.flatnonzero(below & ~above)
+        self.below_upper = np.flatnonzero(above & ~below)
+
+    def parameters(self, z):
+        """``(theta, log |d theta / d z|)`` of an unconstrained vector (JAX)."""
+        from fitflow.core.autodiff import jax_modules
+
+        jax, jnp = jax_modules()
+        theta, logdet = z, 0.0
+        if self.interval.size:
+            i = self.interval
+            a, width = self.lower[i], self.upper[i] - self.lower[i]
+            theta = theta.at[i].set(a + width * jax.nn.sigmoid(z[i]))
+            logdet += jnp.sum(np.log(width) + jax.nn.log_sigmoid(z[i]) + jax.nn.log_sigmoid(-z[i]))
+        for i, sign, edge in ((self.above_lower, 1.0, self.lower), (self.below_upper, -1.0, self.upper)):
+            if i.size:
+                theta = theta.at[i].set(edge[i] + sign * jnp.exp(z[i]))
+                logdet += jnp.sum(z[i])
+        return theta, logdet
+
+    def unconstrained(self, theta):
+        """The inverse map, in numpy (for the starting points)."""
+        z = np.array(theta, dtype=float)
+        i = self.interval
+        u = (z[..., i] - self.lower[i]) / (self.upper[i] - self.lower[i])
+        z[..., i] = np.log(u) - np.log1p(-u)
+        z[..., self.above_lower] = np.log(z[..., self.above_lower] - self.lower[self.above_lower])
+        z[..., self.below_upper] = np.log(self.upper[self.below_upper] - z[..., self.below_upper])
+        return z
+
+
+def _run_chains(log_likelihood, data, names, lower, upper, starts, v, rng):
+    """Run NUTS, chains side by side; return ``(draws (chains, draws, p), extra)`` with the
+    divergences, energies, trajectory lengths and the adapted step size. Warm-up and
+    sampling of every chain are one compiled program (BlackJAX's window adaptation, then
+    its NUTS kernel in a ``lax.scan``), the data its arguments."""
+    import blackjax
+    from blackjax.adaptation.base import get_filter_adapt_info_fn
+
+    from fitflow.core.autodiff import jax_modules
+
+    jax, _ = jax_modules()
+    space = _Unconstrained(lower, upper)
+    n_warmup, n_samples, target, depth = v["n_warmup"], v["n_samples"], v["target_accept"], v["max_tree_depth"]
+
+    def chains(keys, starts, x, y, whiten):
+        def log_density(z):
+            theta, log_jacobian = space.parameters(z)
+            return log_likelihood(theta, x, y, whiten) + log_jacobian
+
+        def one_chain(key, start):
+            warm_key, sample_key = jax.random.split(key)
+            adaptation = blackjax.window_adaptation(
+                blackjax.nuts,
+                log_density,
+                target_acceptance_rate=target,
+                adaptation_info_fn=get_filter_adapt_info_fn(),  # keep no record of the warm-up
+                max_num_doublings=depth,
+            )
+            (state, tuned), _ = adaptation.run(warm_key, start, num_steps=n_warmup)
+            kernel = blackjax.nuts(log_density, **{**tuned, "max_num_doublings": depth}).step
+
+            def step(state, key):
+                state, info = kernel(key, state)
+                return state, (state.position, info.is_divergent, info.energy, info.num_integration_steps)
+
+            _, record = jax.lax.scan(step, state, jax.random.split(sample_key, n_samples))
+            return (*record, tuned["step_size"])
+
+        return jax.vmap(one_chain)(keys, starts)
+
+    keys = jax.random.split(jax.random.PRNGKey(int(rng.integers(2**31))), len(starts))
+    x, y, whiten = (np.asarray(a, dtype=float) for a in data)
+    positions, diverging, energy, steps, step_size = jax.jit(chains)(keys, space.unconstrained(starts), x, y, whiten)
+    draws = np.asarray(jax.vmap(jax.vmap(lambda z: space.parameters(z)[0]))(positions), dtype=float)
+    if not np.all(np.isfinite(draws)):
+        raise FloatingPointError("the chains hold non-finite draws: the log-likelihood or its gradient overflowed")
+    extra = {
+        "diverging": np.asarray(diverging, dtype=bool),
+        "energy": np.asarray(energy, dtype=float),
+        "num_steps": np.asarray(steps, dtype=float),
+        "step_size": float(np.mean(step_size)),
+    }
+    return draws, extra
+
+
+def _energy_plot(energy, diverging):
+    """Betancourt's energy diagnostic: the marginal energy against its step-to-step changes
+    (a transition histogram much narrower than the marginal means chains that explore the
+    tails slowly), with each chain's E-BFMI and divergence count."""
+    import matplotlib.pyplot as plt
+
+    centred = energy - energy.mean(axis=1, keepdims=True)
+    transitions = np.diff(energy, axis=1)
+    bfmi = np.mean(transitions**2, axis=1) / np.var(energy, axis=1)
+    fig, ax = plt.subplots(figsize=(6, 3.2), dpi=100)
+    fig.subplots_adjust(left=0.1, right=0.98, bottom=0.16, top=0.88)
+    bins = np.linspace(*np.percentile(np.concatenate([centred.ravel(), transitions.ravel()]), [0.5, 99.5]), 50)
+    ax.hist(centred.ravel(), bins=bins, alpha=0.6, density=True, label="marginal energy (centred)")
+    ax.hist(transitions.ravel(), bins=bins, alpha=0.6, density=True, label="energy transition")
+    ax.set_yticks([])
+    ax.legend(fontsize=8, frameon=False)
+    ax.set_title(
+        f"E-BFMI per chain: {', '.join(f'{b:.2f}' for b in bfmi)} (below 0.3: poor); "
+        f"divergences: {int(diverging.sum())}",
+        fontsize=9,
+    )
+    return fig
