@@ -135,8 +135,8 @@ def test_on_a_linear_model_the_exact_hessian_is_gauss_newton():
 
 def test_curvature_hessian_needs_a_model_jax_can_differentiate():
     data = fitflow.generate("gaussian_peak", seed=1)  # a numpy model
-    with pytest.raises(fitflow.core.errors.FitflowError, match="needs a model JAX can differentiate"):
-        fitflow.fit("nlls", data, curvature="hessian")
+    result = fitflow.fit("nlls", data, curvature="hessian")
+    assert not result.ok and "needs a model JAX can differentiate" in result.message
 
 
 def test_a_plugin_whose_extra_is_missing_is_unavailable_listed_and_skipped(monkeypatch):

@@ -124,16 +124,16 @@ class NonLinearLeastSquares(Method):
                 value="hessian",
             )
 
-    def can_fit(self, dataset):
-        if self.values["curvature"] == "hessian" and not dataset.model.differentiable:
-            return (
-                "needs a model JAX can differentiate for the exact Hessian (an expression, or a function with "
-                f"backend: jax; JAX comes with {INSTALL_JAX})"
-            )
-        return super().can_fit(dataset)
-
     def fit(self, dataset, rng):
         mode, model = self.values["bounded"], dataset.model
+        # Checked here, not in can_fit: a can_fit makes the plan generate a probe dataset of
+        # every problem nlls is paired with, inside Snakemake's own process, for a setting
+        # few use.
+        if self.values["curvature"] == "hessian" and not model.differentiable:
+            return FitResult.failed(
+                "curvature: hessian needs a model JAX can differentiate (an expression, or a function with "
+                f"backend: jax; JAX comes with {INSTALL_JAX})"
+            )
         if mode is not None or not model.is_bounded:
             return self._fit(dataset, bool(mode))
         free = self._fit(dataset, False)
