@@ -23,7 +23,7 @@ ArviZ's (arviz-stats, numpy and scipy only): rank-normalised split R-hat and bul
 and tail effective sample sizes (Vehtari et al. 2021).
 
 Each parameter is sampled in an unconstrained space (log for a one-sided bound,
-logit for an interval; :class:`_Unconstrained`), with the Jacobian of that change
+logit for an interval; :class:`.jax_likelihood.Unconstrained`), with the Jacobian of that change
 of variables, so a bound is never crossed and never stalls the sampler. Where
 R-hat or ESS fall short after ``n_samples`` draws per chain, the chains go on
 from where they stopped, ``n_samples`` at a time, up to ``max_samples_per_chain``
@@ -43,6 +43,8 @@ Any divergence below that is a warning.
 import numpy as np
 
 from fitflow import FitResult, Method, Setting
+
+from .jax_likelihood import Unconstrained, log_likelihood
 
 __all__ = ["NoUTurnSampler"]
 
@@ -120,12 +122,12 @@ class NoUTurnSampler(Method):
         start = NonLinearLeastSquares(bounded=None if bounded else False).fit(dataset, rng)
         if not start.ok:
             return FitResult.failed(f"no least-squares optimum to start the chains from: {start.message}")
-        log_likelihood = _log_likelihood(model, known_errors=dataset.sigma is not None)
+        likelihood = log_likelihood(model, known_errors=dataset.sigma is not None)
         whiten = 1.0 / dataset.sigma if dataset.sigma is not None else np.ones_like(dataset.y)
         data = (dataset.x, dataset.y, whiten)
         starts = _starting_points(start, lower, upper, v["n_chains"], v["init_scale"], rng)
         names = model.param_names
-        sampler = _Chains(log_likelihood, data, lower, upper, v, rng)
+        sampler = _Chains(likelihood, data, lower, upper, v, rng)
         try:
             draws, extra = sampler.start(starts)
             # emcee's rule, NUTS's checks: a chain that is short of R-hat or ESS goes on
@@ -243,26 +245,6 @@ class NoUTurnSampler(Method):
         }
 
 
-def _log_likelihood(model, known_errors):
-    """The JAX log-likelihood ``f(theta, x, y, whiten)``, as :mod:`.emcee_sampler` defines it.
-    The data are arguments, not constants of the compiled program, so that program is the
-    same for every dataset of a shape and JAX's compilation cache serves it again."""
-    from fitflow.core.autodiff import jax_modules
-
-    _, jnp = jax_modules()
-    function = model.jax_function
-
-    def with_errors(theta, x, y, whiten):
-        r = (y - function(x, theta)) * whiten
-        return -0.5 * jnp.sum(r * r)
-
-    def unknown_error(theta, x, y, whiten):  # a common error integrated out under Jeffreys' prior 1/sigma
-        r = y - function(x, theta)
-        return -0.5 * y.size * jnp.log(jnp.sum(r * r))
-
-    return with_errors if known_errors else unknown_error
-
-
 def _starting_points(start, lower, upper, n_chains, scale, rng):
     """``(n_chains, p)`` starts around the least-squares optimum, strictly inside the bounds."""
     centre, spread = start.estimate_vector(), start.stderr_vector()
@@ -275,48 +257,6 @@ def _starting_points(start, lower, upper, n_chains, scale, rng):
     width = upper - lower
     margin = np.where(np.isfinite(width), 1e-6 * width, 1e-9 * np.maximum(1.0, np.abs(centre)))
     return np.clip(starts, lower + margin, upper - margin)
-
-
-class _Unconstrained:
-    """Each parameter mapped to the real line, so that the sampler never meets a bound: the
-    identity where unbounded, ``a + exp(z)`` above a lower bound, ``b - exp(z)`` below an
-    upper one, ``a + (b - a) sigmoid(z)`` between two; with the log-Jacobian of the change
-    of variables, which keeps the prior uniform in the parameters themselves. The kinds are
-    fixed when the sampler is compiled (index arrays, no branches on traced values)."""
-
-    def __init__(self, lower, upper):
-        below, above = np.isfinite(lower), np.isfinite(upper)
-        self.lower, self.upper = lower, upper
-        self.interval = np.flatnonzero(below & above)
-        self.above_lower = np.flatnonzero(below & ~above)
-        self.below_upper = np.flatnonzero(above & ~below)
-
-    def parameters(self, z):
-        """``(theta, log |d theta / d z|)`` of an unconstrained vector (JAX)."""
-        from fitflow.core.autodiff import jax_modules
-
-        jax, jnp = jax_modules()
-        theta, logdet = z, 0.0
-        if self.interval.size:
-            i = self.interval
-            a, width = self.lower[i], self.upper[i] - self.lower[i]
-            theta = theta.at[i].set(a + width * jax.nn.sigmoid(z[i]))
-            logdet += jnp.sum(np.log(width) + jax.nn.log_sigmoid(z[i]) + jax.nn.log_sigmoid(-z[i]))
-        for i, sign, edge in ((self.above_lower, 1.0, self.lower), (self.below_upper, -1.0, self.upper)):
-            if i.size:
-                theta = theta.at[i].set(edge[i] + sign * jnp.exp(z[i]))
-                logdet += jnp.sum(z[i])
-        return theta, logdet
-
-    def unconstrained(self, theta):
-        """The inverse map, in numpy (for the starting points)."""
-        z = np.array(theta, dtype=float)
-        i = self.interval
-        u = (z[..., i] - self.lower[i]) / (self.upper[i] - self.lower[i])
-        z[..., i] = np.log(u) - np.log1p(-u)
-        z[..., self.above_lower] = np.log(z[..., self.above_lower] - self.lower[self.above_lower])
-        z[..., self.below_upper] = np.log(self.upper[self.below_upper] - z[..., self.below_upper])
-        return z
 
 
 class _Chains:
@@ -335,7 +275,7 @@ class _Chains:
 
         jax, _ = jax_modules()
         self.jax, self.rng = jax, rng
-        self.space = space = _Unconstrained(lower, upper)
+        self.space = space = Unconstrained(lower, upper)
         self.data = tuple(np.asarray(a, dtype=float) for a in data)
         n_warmup, n_samples, target, depth = v["n_warmup"], v["n_samples"], v["target_accept"], v["max_tree_depth"]
         diagonal = v["mass_matrix"] == "diagonal"
