@@ -39,7 +39,7 @@ import numpy as np
 from fitflow import FitResult, Method, Setting
 from fitflow.core.lstsq import RankDeficiency, laplace_covariance
 
-from .jax_likelihood import Unconstrained, log_likelihood
+from .jax_likelihood import Unconstrained, log_likelihood, without_gradient
 
 __all__ = ["GradientDescent"]
 
@@ -72,12 +72,7 @@ class GradientDescent(Method):
     fast_settings = {}
 
     def can_fit(self, dataset):
-        if dataset.model is not None and dataset.model.jax_function is None:
-            return (
-                "needs the gradient of the log-likelihood: a model JAX can differentiate (an expression, or a "
-                "function written with jax.numpy and backend: jax)"
-            )
-        return super().can_fit(dataset)
+        return without_gradient(dataset) or super().can_fit(dataset)
 
     def fit(self, dataset, rng):
         model, v = dataset.model, self.values

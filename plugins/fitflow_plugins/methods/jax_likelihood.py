@@ -7,7 +7,17 @@ Both are written for tracing inside a method's own compiled program (``nuts``'s 
 
 import numpy as np
 
-__all__ = ["log_likelihood", "Unconstrained"]
+__all__ = ["log_likelihood", "Unconstrained", "without_gradient"]
+
+
+def without_gradient(dataset):
+    """Why a method that needs the log-likelihood's gradient cannot fit ``dataset``, or None."""
+    if dataset.model is not None and dataset.model.jax_function is None:
+        return (
+            "needs the gradient of the log-likelihood: a model JAX can differentiate (an expression, or a "
+            "function written with jax.numpy and backend: jax)"
+        )
+    return None
 
 
 def log_likelihood(model, known_errors):

@@ -44,7 +44,7 @@ import numpy as np
 
 from fitflow import FitResult, Method, Setting
 
-from .jax_likelihood import Unconstrained, log_likelihood
+from .jax_likelihood import Unconstrained, log_likelihood, without_gradient
 
 __all__ = ["NoUTurnSampler"]
 
@@ -105,13 +105,7 @@ class NoUTurnSampler(Method):
             )
 
     def can_fit(self, dataset):
-        model = dataset.model
-        if model is not None and model.jax_function is None:
-            return (
-                "needs the gradient of the log-likelihood: a model JAX can differentiate (an expression, or a "
-                "function written with jax.numpy and backend: jax)"
-            )
-        return super().can_fit(dataset)
+        return without_gradient(dataset) or super().can_fit(dataset)
 
     def fit(self, dataset, rng):
         from .nlls import NonLinearLeastSquares
