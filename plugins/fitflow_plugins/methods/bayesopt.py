@@ -9,13 +9,19 @@
    evaluated point, not on the luckiest noisy sample.
 4. A batch of q points comes from the kriging believer (Ginsbourger et al. 2010):
    after each choice the GP is told its own mean there, so the next goes elsewhere;
-   the same fantasy covers pending points of a measurement log.
+   the same fantasy covers pending points of a measurement log. Under noise that is
+   not enough (batches of near-duplicates), so EI is also multiplied by
+   1 - correlation with each fantasised point, a local penalisation in the spirit of
+   González et al. (2016) with the GP's own kernel as the penaliser.
 5. Every other proposal (in a batch, three of every four) searches a box of side
    ``local_width`` around the incumbent (Regis & Shoemaker 2007's weight cycling).
    Without noise it takes the posterior mean's minimum there, unless that is a
    measured point (then EI in the box: re-measuring teaches nothing).
-6. Integers are rounded before evaluation; a choice is its option's index, and the
-   initial design deals every option an equal share.
+6. Integer and choice coordinates stay on their lattice while the acquisition is
+   maximised: L-BFGS-B moves the continuous ones with them fixed, then a walk steps an
+   integer by one or a choice to another option while that raises the acquisition
+   (rounding a continuous optimum froze an integer for 19 shots in a row). A choice is
+   its option's index, and the initial design deals every option an equal share.
 7. The recommendation is the evaluated point of lowest posterior mean (with noise)
    or value (without), reported with its mean and sd.
 
@@ -61,7 +67,7 @@ def space_filling(dim, n, kind, rng):
 
 class BayesianOptimisation(Method):
     name = "bayesopt"
-    version = "2.4"
+    version = "2.5"
     description = "GP surrogate (scikit-learn), noise learned, EI / LCB, kriging-believer batches, qmc initial design"
     capabilities = frozenset({"black_box"})
     requirements = frozenset({"finite_bounds"})
@@ -146,7 +152,10 @@ class BayesianOptimisation(Method):
             unfantasised = len(known) == len(history.x)
             exploit = local[j] and not noisy and unfantasised
             box = self._search_box(centre, local[j])
-            u = self._maximise_acquisition(surrogate, incumbent, history, known, rng, box, exploit=exploit)
+            # Under noise the believer's fantasies alone let a batch pile up (item 4 of the module
+            # docstring): EI is then also penalised near them.
+            fantasies = known[len(history.x) :] if noisy else ()
+            u = self._maximise_acquisition(surrogate, incumbent, history, known, rng, box, exploit, fantasies)
             if exploit and np.min(np.linalg.norm(known - u, axis=1)) < MEASURED_RADIUS:
                 # The mean's minimum is measured already (the box has converged): EI there instead.
                 u = self._maximise_acquisition(surrogate, incumbent, history, known, rng, box)
@@ -236,13 +245,14 @@ class BayesianOptimisation(Method):
             return [n_known % 2 == 1]
         return [j % 4 != 3 and j != n - 1 for j in range(n)]
 
-    def _maximise_acquisition(self, surrogate, best, history, known, rng, box, exploit=False):
+    def _maximise_acquisition(self, surrogate, best, history, known, rng, box, exploit=False, fantasies=()):
         """The best new point in ``box``: of the acquisition, or with ``exploit`` of the
-        posterior mean alone."""
-        from scipy.optimize import minimize
-
+        posterior mean alone. Integer and choice coordinates stay on their lattice: the
+        continuous ones are optimised with them fixed, then a walk moves them one step at a
+        time (:meth:`SearchSpace.lattice_neighbours`) while that improves the acquisition."""
         v = self.values
-        dim = history.space.dim
+        space = history.space
+        dim = space.dim
         spread = float(np.std(history.y[history.ok])) or 1.0
 
         def losses(u):
@@ -250,33 +260,78 @@ class BayesianOptimisation(Method):
             if exploit:
                 return mean
             if v["acquisition"] == "ei":
-                return -expected_improvement(mean, std, best, v["xi"] * spread)
+                return -expected_improvement(mean, std, best, v["xi"] * spread) * penalty(u)
             return mean - v["kappa"] * std
 
-        steps = 1e-6 * np.eye(dim)
+        def penalty(u):
+            if not len(fantasies):
+                return 1.0
+            return np.prod(1.0 - surrogate.correlation(u, fantasies), axis=1)
 
-        def loss_and_gradient(u):
-            """The loss and its central-difference gradient from one batched prediction
-            (scipy's own finite differences would call the surrogate once per coordinate)."""
-            values = losses(np.vstack([u, u + steps, u - steps]))
-            return float(values[0]), (values[1 : dim + 1] - values[dim + 1 :]) / 2e-6
-
-        # Starts: the best of many random candidates, scored in one vectorised call.
         lower, upper = box
-        candidates = lower + (upper - lower) * rng.uniform(size=(max(500, 100 * dim), dim))
+        inside = lambda u: np.all((u >= lower - 1e-12) & (u <= upper + 1e-12), axis=-1)  # noqa: E731
+        # Starts: the best of many random candidates on the lattice, scored in one vectorised call.
+        candidates = space.snap_unit(lower + (upper - lower) * rng.uniform(size=(max(500, 100 * dim), dim)))
+        candidates = np.clip(candidates, lower, upper) if not space.integer.any() else candidates[inside(candidates)]
+        if not len(candidates):
+            candidates = space.snap_unit((lower + upper)[None, :] / 2)
         scores = losses(candidates)
         order = np.argsort(scores)
-        bounds = list(zip(lower, upper))
-        results = [
-            minimize(loss_and_gradient, candidates[i], jac=True, method="L-BFGS-B", bounds=bounds)
-            for i in order[: v["n_starts"]]
-        ]
-        proposals = [history.space.snap_unit(r.x) for r in sorted(results, key=lambda r: r.fun)]
-        proposals += [history.space.snap_unit(candidates[i]) for i in order]
+        results = sorted(
+            (_descend(losses, candidates[i], space.integer, box) for i in order[: v["n_starts"]]), key=lambda r: r[1]
+        )
+        if space.integer.any():
+            results.insert(0, _walk(losses, *results[0], space, box, inside))
+        proposals = [u for u, _ in results]
+        proposals += [candidates[i] for i in order]
         for u in proposals:
             if len(known) == 0 or np.min(np.linalg.norm(known - u, axis=1)) > 1e-9:
                 return u
-        return history.space.snap_unit(rng.uniform(size=dim))  # every candidate is known: explore
+        return space.snap_unit(rng.uniform(size=dim))  # every candidate is known: explore
 
     def figures(self, dataset, result):
         return best_so_far_figure(dataset, result, "Bayesian optimisation")
+
+
+def _descend(losses, u, fixed, box):
+    """``(point, loss)``: L-BFGS-B from ``u`` over the coordinates not ``fixed`` (a mask;
+    those stay where ``u`` has them), inside ``box``."""
+    from scipy.optimize import minimize
+
+    free = np.flatnonzero(~fixed)
+    if not free.size:
+        return u, float(losses(u[None, :])[0])
+    steps = 1e-6 * np.eye(len(u))[free]
+
+    def loss_and_gradient(z):
+        """The loss and its central-difference gradient from one batched prediction
+        (scipy's own finite differences would call the surrogate once per coordinate)."""
+        point = u.copy()
+        point[free] = z
+        values = losses(np.vstack([point, point + steps, point - steps]))
+        return float(values[0]), (values[1 : free.size + 1] - values[free.size + 1 :]) / 2e-6
+
+    lower, upper = box
+    result = minimize(
+        loss_and_gradient, u[free], jac=True, method="L-BFGS-B", bounds=list(zip(lower[free], upper[free]))
+    )
+    point = u.copy()
+    point[free] = result.x
+    return point, float(result.fun)
+
+
+def _walk(losses, u, loss, space, box, inside, max_steps=20):
+    """``(point, loss)`` after moving the integer and choice coordinates of ``u`` one lattice
+    step at a time to the neighbour whose best continuous coordinates (:func:`_descend`) give
+    the lowest loss, while that improves on ``loss``."""
+    for _ in range(max_steps):
+        neighbours = space.lattice_neighbours(u)
+        neighbours = neighbours[inside(neighbours)]
+        if not len(neighbours):
+            break
+        moves = [_descend(losses, n, space.integer, box) for n in neighbours]
+        point, value = min(moves, key=lambda m: m[1])
+        if value >= loss - 1e-12 * abs(loss):
+            break
+        u, loss = point, value
+    return u, loss

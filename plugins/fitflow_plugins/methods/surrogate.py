@@ -96,6 +96,11 @@ class GaussianSurrogate:
         """Posterior mean and standard deviation of the latent function at ``unit`` (q, d)."""
         return gp_posterior(self.regressor, unit, self.signal)
 
+    def correlation(self, unit, points):
+        """Prior correlation (q, m) of the latent function between ``unit`` (q, d) and ``points`` (m, d)."""
+        unit, points = np.atleast_2d(unit), np.atleast_2d(points)
+        return self.signal(unit, points) / np.sqrt(np.outer(self.signal.diag(unit), self.signal.diag(points)))
+
     def believing(self, unit, value):
         """The same GP, hyperparameters fixed, told that ``value`` was seen at ``unit``
         (the kriging believer's fantasy)."""

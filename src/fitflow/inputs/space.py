@@ -162,6 +162,25 @@ class SearchSpace:
         """Unit-cube points moved to where they really get evaluated (integers rounded)."""
         return self.to_unit(self.from_unit(np.clip(unit, 0.0, 1.0)))
 
+    def lattice_neighbours(self, unit):
+        """The unit points one lattice step from ``unit`` (d,): each integer coordinate
+        moved by -1 or +1 (inside its bounds), each choice set to every other option; the
+        continuous coordinates kept. Empty (0, d) for a continuous space. An optimiser
+        walks these to move an integer or a choice on purpose, rather than by rounding a
+        continuous optimum that may never cross a half-integer."""
+        x = self.from_unit(np.clip(unit, 0.0, 1.0))
+        out = []
+        for j, p in enumerate(self.parameters):
+            if p.kind == "float":
+                continue
+            values = np.arange(p.lower, p.upper + 1) if p.kind == "choice" else (x[j] - 1, x[j] + 1)
+            for value in values:
+                if value != x[j] and p.lower <= value <= p.upper:
+                    moved = x.copy()
+                    moved[j] = value
+                    out.append(moved)
+        return self.to_unit(np.reshape(out, (-1, self.dim)))
+
     def unit_grid(self, j, n):
         """``n`` evenly spaced unit coordinates along axis ``j``; for a choice, the middle of
         each option's slice only (between options a surrogate's value means nothing)."""
