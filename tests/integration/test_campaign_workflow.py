@@ -13,12 +13,14 @@ from conftest import artefact_hashes, kill_workflow_when, run_snakemake
 pytestmark = pytest.mark.slow
 
 PROGRAM = """\
+import json
 import sys
 x, n = float(sys.argv[1]), int(sys.argv[2])
 if x > 0.85:
     print("solver diverged at x =", x, file=sys.stderr)
     sys.exit(1)
-print("nan" if n == 2 and x < 0.1 else (x - 0.4) ** 2 + 0.1 * (n - 3) ** 2)
+value = float("nan") if n == 2 and x < 0.1 else (x - 0.4) ** 2 + 0.1 * (n - 3) ** 2
+print(json.dumps({"value": value, "margin": x - 0.3}))
 """
 
 
@@ -43,6 +45,7 @@ def campaign_config(workdir, budget=10):
                     "command": [sys.executable, str(program), "{x}", "{n}"],
                     "timeout_s": 30,
                     "noise_sd": 0.0,
+                    "constraints": {"margin": ">= 0"},
                 },
                 "methods": {"bayesopt": {"settings": {"budget": 9, "batch": 2, "n_initial": 5}}},
                 "resources": {"runtime": 2},
@@ -123,10 +126,17 @@ def test_failed_runs_are_recorded_and_left_out(campaign_run):
             )
     summary = json.loads((root / "summary.json").read_text())
     assert summary["n_failed"] == sum(r["status"] != "ok" for r in records)
-    # Exact objective (noise_sd 0): the recommendation is the best value measured.
-    assert summary["recommended"]["value"] == min(r["value"] for r in records if r["status"] == "ok")
+    # Exact objective (noise_sd 0): the recommendation is the best value measured among the
+    # evaluations that kept the constraint margin = x - 0.3 >= 0 (issue 37); those that broke
+    # it are kept, with their output.
+    feasible = [r for r in records if r["status"] == "ok" and r["outputs"]["margin"] >= 0]
+    assert summary["recommended"]["value"] == min(r["value"] for r in feasible)
+    assert summary["recommended"]["params"]["x"] >= 0.3 and summary["constraints"] == ["margin >= 0"]
+    broke = [r for r in records if r["status"] == "ok" and r["outputs"]["margin"] < 0]
+    assert broke and summary["n_infeasible"] == len(broke)
     history = (root / "history.csv").read_text().splitlines()
-    assert history[0] == "round,x,n,value,error,status,reason" and len(history) == 10
+    assert history[0] == "round,x,n,value,error,margin,feasible,status,reason" and len(history) == 10
+    assert sum(line.split(",")[6] == "false" for line in history[1:]) == len(broke) + summary["n_failed"]
 
 
 def test_report_has_a_campaign_section(campaign_run):
@@ -135,6 +145,7 @@ def test_report_has_a_campaign_section(campaign_run):
     assert 'id="campaigns"' in html and "noisy_branin" in html and "program" in html
     assert 'alt="progress of noisy_branin"' in html and 'alt="surrogate slices of program"' in html
     assert "true regret" in html
+    assert "subject to margin &gt;= 0" in html or "subject to margin >= 0" in html
     assert 'id="leaderboards"' not in html  # no fits in this experiment: no empty fit sections
     # Titled for what it holds (issue 36): campaigns, not a choice of fitting method.
     assert "<h1>Where to measure next: the optimisation campaigns" in html and "Which fitting method" not in html

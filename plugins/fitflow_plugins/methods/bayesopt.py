@@ -24,6 +24,9 @@
    its option's index, and the initial design deals every option an equal share.
 7. The recommendation is the evaluated point of lowest posterior mean (with noise)
    or value (without), reported with its mean and sd.
+8. Output constraints (``constraints: {charge: ">= 50"}``): each has its own GP, EI is
+   weighted by the probability of feasibility (:mod:`.feasibility`) and improves on the
+   best feasible value, and the recommendation is a feasible point.
 
 Why each step is there, with the measurements behind it: docs/benchmarks.md.
 """
@@ -33,6 +36,7 @@ import numpy as np
 from fitflow import Method, Setting
 from fitflow.campaigns.campaign import Recommendation, best_observed, run_in_process
 
+from .feasibility import Feasibility
 from .optimisation import best_so_far_figure, history_result
 from .surrogate import GaussianSurrogate
 
@@ -84,7 +88,9 @@ class BayesianOptimisation(Method):
             maximum=5_000,
         ),
         "initial_design": Setting("sobol", str, "space-filling initial design", choices=("sobol", "lhs")),
-        "acquisition": Setting("ei", str, "expected improvement or lower confidence bound", choices=("ei", "lcb")),
+        "acquisition": Setting(
+            "ei", str, "expected improvement or lower confidence bound (under constraints: EI)", choices=("ei", "lcb")
+        ),
         "xi": Setting(0.0, float, "EI exploration margin, in units of the observed spread (0: plain EI)", minimum=0.0),
         "kappa": Setting(2.0, float, "LCB exploration weight", minimum=0.0),
         "noise": Setting(
@@ -132,30 +138,34 @@ class BayesianOptimisation(Method):
             unit = space_filling(space.dim, len(history) + len(history.pending) + n, self.values["initial_design"], rng)
             return space.from_unit(space.cover_choices(unit)[-n:])
         surrogate = self._surrogate(history, rng)
-        centre, incumbent = self._incumbent(surrogate, history)
+        noisy = self._noisy(history)
+        feasibility = Feasibility.of(history, noisy, rng)
+        centre, incumbent = self._incumbent(surrogate, history, feasibility)
 
         def believe(surrogate, incumbent, u):
             # The believer takes its own mean as the outcome, which also becomes the incumbent
             # if it is better: otherwise EI would still see an improvement at that very point.
+            # (Under constraints that outcome may be infeasible, so the incumbent stays.)
             value = float(surrogate.predict(u)[0][0])
-            return surrogate.believing(u, value), min(incumbent, value)
+            return surrogate.believing(u, value), incumbent if feasibility else min(incumbent, value)
 
         for u in taken[1]:
             surrogate, incumbent = believe(surrogate, incumbent, u)
         chosen = []
-        noisy = self._noisy(history)
         local = self._local_choices(len(history.x) + len(history.pending), n)
         for j in range(n):
             known = np.vstack(taken + [np.reshape(chosen, (-1, space.dim))])
             # Only an unfantasised GP (no pending point, nothing chosen yet) exploits: the believer
             # leaves the mean where it was, so a second pure-exploitation choice would land on the first.
             unfantasised = len(known) == len(history.x)
-            exploit = local[j] and not noisy and unfantasised
+            exploit = local[j] and not noisy and unfantasised and feasibility is None
             box = self._search_box(centre, local[j])
             # Under noise the believer's fantasies alone let a batch pile up (item 4 of the module
             # docstring): EI is then also penalised near them.
             fantasies = known[len(history.x) :] if noisy else ()
-            u = self._maximise_acquisition(surrogate, incumbent, history, known, rng, box, exploit, fantasies)
+            u = self._maximise_acquisition(
+                surrogate, incumbent, history, known, rng, box, exploit, fantasies, feasibility
+            )
             if exploit and np.min(np.linalg.norm(known - u, axis=1)) < MEASURED_RADIUS:
                 # The mean's minimum is measured already (the box has converged): EI there instead.
                 u = self._maximise_acquisition(surrogate, incumbent, history, known, rng, box)
@@ -165,15 +175,24 @@ class BayesianOptimisation(Method):
         return space.from_unit(np.array(chosen))
 
     def recommend(self, history):
-        """Lowest posterior mean among evaluated points with noise; lowest value without."""
-        if not history.ok.any():
+        """Lowest posterior mean among evaluated points with noise; lowest value without.
+        Under constraints, among the feasible points only: measured so without noise, and
+        with noise also more likely feasible than not under the constraints' posteriors."""
+        if not history.feasible.any():
             return None
         if not self._noisy(history):
             return best_observed(history)
-        surrogate = self._surrogate(history, np.random.default_rng(0))
+        rng = np.random.default_rng(0)
+        surrogate = self._surrogate(history, rng)
+        feasibility = Feasibility.of(history, True, rng)
+        candidates = history.feasible[history.ok]
+        if feasibility is not None:
+            candidates &= feasibility.probability(surrogate.unit) >= 0.5
+            if not candidates.any():
+                return None
         ok = np.flatnonzero(history.ok)
-        mean, sd = surrogate.predict(history.space.to_unit(history.x[ok]))
-        best = int(np.argmin(mean))
+        mean, sd = surrogate.predict(surrogate.unit)
+        best = int(np.argmin(np.where(candidates, mean, np.inf)))
         return Recommendation(history.x[ok[best]], float(mean[best]), float(sd[best]), int(ok[best]))
 
     def surrogate_slices(self, history, x, n):
@@ -215,11 +234,17 @@ class BayesianOptimisation(Method):
             unit, y, errors**2, learn_noise=learn, restarts=self.values["gp_restarts"], rng=rng, prior_mean=prior
         )
 
-    def _incumbent(self, surrogate, history):
+    def _incumbent(self, surrogate, history, feasibility=None):
         """``(unit point, value)`` of the best evaluated point: by value without noise,
         by posterior mean with it (as the recommendation). EI improves on the value;
-        the local search centres on the point."""
+        the local search centres on the point. Under constraints, the best feasible point;
+        with none yet, the value is ``None`` and the point the likeliest feasible one."""
         scores = surrogate.predict(surrogate.unit)[0] if self._noisy(history) else history.y[history.ok]
+        if feasibility is not None:
+            feasible = history.feasible[history.ok]
+            if not feasible.any():
+                return surrogate.unit[int(np.argmax(feasibility.probability(surrogate.unit)))], None
+            scores = np.where(feasible, scores, np.inf)
         best = int(np.argmin(scores))
         return surrogate.unit[best], float(scores[best])
 
@@ -245,7 +270,9 @@ class BayesianOptimisation(Method):
             return [n_known % 2 == 1]
         return [j % 4 != 3 and j != n - 1 for j in range(n)]
 
-    def _maximise_acquisition(self, surrogate, best, history, known, rng, box, exploit=False, fantasies=()):
+    def _maximise_acquisition(
+        self, surrogate, best, history, known, rng, box, exploit=False, fantasies=(), feasibility=None
+    ):
         """The best new point in ``box``: of the acquisition, or with ``exploit`` of the
         posterior mean alone. Integer and choice coordinates stay on their lattice: the
         continuous ones are optimised with them fixed, then a walk moves them one step at a
@@ -256,11 +283,14 @@ class BayesianOptimisation(Method):
         spread = float(np.std(history.y[history.ok])) or 1.0
 
         def losses(u):
+            if feasibility is not None and best is None:  # nothing feasible yet: seek feasibility
+                return -feasibility.probability(u) * penalty(u)
             mean, std = surrogate.predict(u)
             if exploit:
                 return mean
-            if v["acquisition"] == "ei":
-                return -expected_improvement(mean, std, best, v["xi"] * spread) * penalty(u)
+            if v["acquisition"] == "ei" or feasibility is not None:
+                weight = 1.0 if feasibility is None else feasibility.probability(u)
+                return -expected_improvement(mean, std, best, v["xi"] * spread) * penalty(u) * weight
             return mean - v["kappa"] * std
 
         def penalty(u):

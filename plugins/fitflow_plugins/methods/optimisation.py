@@ -3,6 +3,7 @@
 import numpy as np
 
 from fitflow import FitResult
+from fitflow.campaigns.campaign import no_answer
 
 __all__ = ["history_result", "best_so_far_figure"]
 
@@ -18,8 +19,7 @@ def history_result(objective, history, recommendation, diagnostics=None):
     where the objective knows its truth.
     """
     if recommendation is None:
-        reasons = sorted({r for r in history.reasons if r})
-        return FitResult.failed(f"all {len(history)} evaluations failed: {'; '.join(reasons)[:300]}")
+        return FitResult.failed(no_answer(history))
     out = {
         "best_value": recommendation.mean,
         "recommended_sd": recommendation.sd,

@@ -3,7 +3,8 @@
 Parameters are named with bounds (``{power: [0.5, 2.0], shots: {bounds: [1, 8],
 type: int}}``); the value is minimised or maximised. See :mod:`fitflow.external`
 for how a callable is called and how a program's value is read (one number, or
-a value and its standard error). An evaluation that fails (raises, exits
+a value and its standard error, or a JSON object with ``value`` and any constrained
+outputs: ``constraints: {charge: ">= 50"}``). An evaluation that fails (raises, exits
 non-zero, times out, prints no number) or returns inf/NaN is recorded with its
 reason and kept out of the surrogate; the optimisation goes on.
 
@@ -20,6 +21,7 @@ import numpy as np
 from fitflow import Dataset, Objective, Problem, Setting
 from fitflow.core.errors import ConfigError
 from fitflow.core.settings import SettingsError
+from fitflow.inputs.constraints import parse_constraints
 from fitflow.inputs.objective import Observation, parse_observation
 from fitflow.inputs.space import SearchSpace
 
@@ -66,26 +68,23 @@ def runner_input_files(values):
     return files
 
 
-def observation_from_run(record, sign):
+def observation_from_run(record, sign, constraints=()):
     """An Observation from a :class:`~fitflow.inputs.external.RunRecord` of an objective:
-    one number, ``[value, standard error]``, or ``{value: ..., error: ...}``."""
+    one number, ``[value, standard error]``, or ``{value: ..., error: ...}`` with any
+    constrained outputs by name."""
     if record.status != "ok":
         reason = record.reason + (f"; stderr: {record.stderr.strip()[-300:]}" if record.stderr.strip() else "")
         return Observation(np.nan, status="failed", reason=reason)
     outputs = record.outputs
     if isinstance(outputs, dict):
-        if "value" not in outputs or set(outputs) - {"value", "error"}:
-            return Observation(
-                np.nan, status="failed", reason=f"a JSON result needs the keys value (and error); got {sorted(outputs)}"
-            )
-        outputs = [outputs["value"]] + ([outputs["error"]] if "error" in outputs else [])
+        return parse_observation(outputs, sign, constraints)
     if len(outputs) not in (1, 2):
         return Observation(
             np.nan,
             status="failed",
             reason=f"expected one number (or value and standard error); got {len(outputs)}: {outputs}",
         )
-    return parse_observation(outputs[0] if len(outputs) == 1 else tuple(outputs), sign)
+    return parse_observation(outputs[0] if len(outputs) == 1 else tuple(outputs), sign, constraints)
 
 
 class UserObjective(Problem):
@@ -100,6 +99,11 @@ class UserObjective(Problem):
         "noise_sd": Setting(
             None, float, "known noise of one evaluation (0: exact; unset: learned from the data)", minimum=0.0
         ),
+        "constraints": Setting(
+            None,
+            object,
+            'limits on named outputs the objective returns beside its value: {charge: ">= 50", spread: "<= 0.05"}',
+        ),
     }
     fast_settings = {
         "parameters": {"x": [0.0, 1.0]},
@@ -109,6 +113,10 @@ class UserObjective(Problem):
 
     def check_settings(self):
         self.space, self.runner = runner_from_settings(self)
+        try:
+            self.constraints = parse_constraints(self.values["constraints"], source=self.label())
+        except ConfigError as error:
+            raise SettingsError(str(error), plugin=self.name, key=error.key, value=error.value) from None
 
     def input_files(self):
         """The user's script or program, when it is a file here: editing it reruns the optimisation."""
@@ -130,7 +138,7 @@ class UserObjective(Problem):
         """One evaluation at ``params`` (by name) in the folder ``workdir``: an Observation
         in the minimising sign, and the run's record (timing, stderr)."""
         record = self.runner.run(params, workdir)
-        return observation_from_run(record, self.sign), record
+        return observation_from_run(record, self.sign, self.constraints), record
 
     def objective(self, dataset):
         space = self.space
@@ -150,4 +158,5 @@ class UserObjective(Problem):
             noise_sd=self.values["noise_sd"],
             space=space,
             sign=self.sign,
+            constraints=self.constraints,
         )

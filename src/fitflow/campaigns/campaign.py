@@ -22,7 +22,8 @@ import math
 
 import numpy as np
 
-from ..inputs.objective import Objective, Observation
+from ..inputs.constraints import parse_constraints
+from ..inputs.objective import Objective, Observation, parse_observation
 from ..inputs.space import SearchSpace
 
 __all__ = [
@@ -36,6 +37,7 @@ __all__ = [
     "run_in_process",
     "minimise",
     "maximise",
+    "no_answer",
 ]
 
 
@@ -47,7 +49,8 @@ class History:
     failed; ``error`` (m,) standard errors (NaN: not given); ``status`` (m,)
     ``ok``/``failed``/``infeasible``; ``pending`` (p, d) points proposed but not
     yet measured; ``noise_sd`` the known noise level (``None``: unknown,
-    ``0``: deterministic).
+    ``0``: deterministic); ``constraints`` the objective's output limits and
+    ``outputs`` (m, c) the constrained quantities measured (NaN: none).
     """
 
     space: SearchSpace
@@ -58,6 +61,8 @@ class History:
     pending: np.ndarray = None
     noise_sd: float = None
     reasons: list = field(default_factory=list)
+    constraints: tuple = ()
+    outputs: np.ndarray = None
 
     def __post_init__(self):
         d = self.space.dim
@@ -73,6 +78,11 @@ class History:
         )
         if len(self.reasons) != m:
             self.reasons = list(self.reasons) + [""] * (m - len(self.reasons))
+        self.constraints = tuple(self.constraints)
+        c = len(self.constraints)
+        self.outputs = (
+            np.full((m, c), np.nan) if self.outputs is None else np.asarray(self.outputs, float).reshape(m, c)
+        )
 
     def __len__(self):
         return len(self.x)
@@ -82,9 +92,19 @@ class History:
         """Mask of the evaluations that gave a usable number."""
         return self.status == "ok"
 
+    @property
+    def feasible(self):
+        """Mask of the evaluations that gave a number and kept every constraint (all the
+        ``ok`` ones when there are none)."""
+        inside = np.ones(len(self), dtype=bool)
+        for j, constraint in enumerate(self.constraints):
+            with np.errstate(invalid="ignore"):
+                inside &= constraint.slack(self.outputs[:, j]) >= 0
+        return self.ok & inside
+
     def best_so_far(self):
-        """The lowest value after each evaluation (NaN until the first that gave a number)."""
-        return np.fmin.accumulate(self.y)
+        """The lowest feasible value after each evaluation (NaN until the first)."""
+        return np.fmin.accumulate(np.where(self.feasible, self.y, np.nan))
 
     def add(self, x, observation):
         """Append one evaluation (an :class:`~fitflow.inputs.objective.Observation`)."""
@@ -93,6 +113,8 @@ class History:
         self.error = np.append(self.error, observation.error)
         self.status = np.append(self.status, np.array([observation.status], dtype=object))
         self.reasons.append(observation.reason)
+        row = [observation.outputs.get(c.name, np.nan) for c in self.constraints]
+        self.outputs = np.vstack([self.outputs, np.array(row, dtype=float).reshape(1, -1)])
 
 
 @dataclass(frozen=True)
@@ -108,11 +130,11 @@ class Recommendation:
 
 
 def best_observed(history):
-    """The best value seen: the right recommendation only without noise. Its standard
-    deviation is the known noise level (0 when exact, NaN when unknown)."""
-    if not history.ok.any():
+    """The best feasible value seen: the right recommendation only without noise. Its
+    standard deviation is the known noise level (0 when exact, NaN when unknown)."""
+    if not history.feasible.any():
         return None
-    y = np.where(history.ok, history.y, np.inf)
+    y = np.where(history.feasible, history.y, np.inf)
     best = int(np.argmin(y))
     sd = math.nan if history.noise_sd is None else float(history.noise_sd)
     if math.isfinite(history.error[best]):
@@ -168,7 +190,7 @@ def run_in_process(method, objective, seed):
     and the campaign goes on.
     """
     budget, n_initial, batch = campaign_shape(method, objective.dim, objective.noise_sd)
-    history = History(objective.space, noise_sd=objective.noise_sd)
+    history = History(objective.space, noise_sd=objective.noise_sd, constraints=objective.constraints)
     for k, size in enumerate(round_sizes(budget, n_initial, batch)):
         points = np.asarray(method.suggest(history, size, round_rng(seed, k)), dtype=float).reshape(size, -1)
         for point in points:
@@ -210,14 +232,25 @@ def in_callers_sign(sign, value):
 
 
 def minimise(
-    function, parameters, budget=30, batch=1, method="bayesopt", noise_sd=None, maximise=False, seed=0, **settings
+    function,
+    parameters,
+    budget=30,
+    batch=1,
+    method="bayesopt",
+    noise_sd=None,
+    maximise=False,
+    seed=0,
+    constraints=None,
+    **settings,
 ):
     """Optimise a plain Python function of named parameters.
 
-    ``function(**params)`` returns a number or ``(value, standard error)``;
-    ``parameters`` is ``{name: [lower, upper]}`` or ``{name: {bounds: [...],
-    type: int}}``. ``noise_sd`` is the known noise level (``None``: learn it;
-    ``0``: deterministic). Failed evaluations are recorded, not raised.
+    ``function(**params)`` returns a number or ``(value, standard error)``, or with
+    ``constraints`` (``{charge: ">= 50"}``) a dict of its value and those outputs
+    (``{"value": v, "charge": q}``); ``parameters`` is ``{name: [lower, upper]}`` or
+    ``{name: {bounds: [...], type: int}}``. ``noise_sd`` is the known noise level
+    (``None``: learn it; ``0``: deterministic). Failed evaluations are recorded, not raised;
+    the answer is the best feasible one.
 
     >>> result = minimise(lambda x: (x - 0.3) ** 2, {"x": [0, 1]}, budget=12, noise_sd=0)
     >>> round(result.params["x"], 1)
@@ -225,11 +258,15 @@ def minimise(
     """
     from ..core.pipeline import make_method
 
-    space = SearchSpace.from_config(parameters, source="maximise()" if maximise else "minimise()")
+    source = "maximise()" if maximise else "minimise()"
+    space = SearchSpace.from_config(parameters, source=source)
+    limits = parse_constraints(constraints, source=source)
     sign = -1.0 if maximise else 1.0
 
     def by_name(x):
         returned = function(**space.as_dict(x))
+        if isinstance(returned, dict):
+            return parse_observation(returned, sign, limits)
         if returned is None or isinstance(returned, (str, bytes)) or np.size(returned) not in (1, 2):
             raise ValueError(f"returned {returned!r:.80}; expected a number or (value, standard error)")
         if np.size(returned) == 1:  # a number, or an array of one
@@ -237,13 +274,29 @@ def minimise(
         value, error = np.ravel(returned)
         return sign * float(value), float(error)
 
-    objective = Objective(by_name, space.names, (space.lower, space.upper), noise_sd=noise_sd, space=space)
+    objective = Objective(
+        by_name, space.names, (space.lower, space.upper), noise_sd=noise_sd, space=space, constraints=limits
+    )
     optimiser = make_method(method, budget=budget, batch=batch, **settings)
     history, best = run_in_process(optimiser, objective, seed)
     if best is None:
-        reasons = sorted(set(history.reasons))
-        raise RuntimeError(f"every evaluation failed: {'; '.join(reasons)[:500]}")
+        raise RuntimeError(no_answer(history))
     return CampaignResult(space.as_dict(best.x), in_callers_sign(sign, best.mean), best.sd, history, sign)
+
+
+def no_answer(history):
+    """Why a campaign has no recommendation: every evaluation failed (the reasons), or none
+    kept the constraints (how close each came)."""
+    if not history.ok.any():
+        return f"all {len(history)} evaluations failed: {'; '.join(sorted(set(history.reasons)))[:500]}"
+    closest = [
+        f"{c} (best reached {c.name} = {history.outputs[history.ok, j][np.nanargmax(c.slack(history.outputs[history.ok, j]))]:.4g})"
+        for j, c in enumerate(history.constraints)
+        if np.any(np.isfinite(history.outputs[history.ok, j]))
+    ]
+    return f"none of the {int(history.ok.sum())} evaluations that gave a number kept the constraints: " + "; ".join(
+        closest
+    )
 
 
 def maximise(function, parameters, budget=30, **options):
@@ -260,4 +313,5 @@ def observation_from_record(record):
         math.nan if record.get("error") is None else float(record["error"]),
         record.get("status", "failed"),
         record.get("reason", ""),
+        {name: math.nan if v is None else float(v) for name, v in (record.get("outputs") or {}).items()},
     )

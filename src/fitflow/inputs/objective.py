@@ -22,21 +22,34 @@ __all__ = ["Objective", "Observation", "chi_square_objective", "chi_square_gap",
 class Observation:
     """One evaluation: ``value`` (to minimise), its standard ``error`` (NaN: not given),
     and ``status``: ``ok``, ``failed`` (it raised, or gave no number) or ``infeasible``
-    (it gave inf or NaN). Failed and infeasible points are kept out of the surrogate."""
+    (it gave inf or NaN). Failed and infeasible points are kept out of the surrogate.
+    ``outputs`` holds the constrained quantities by name (:mod:`.constraints`)."""
 
     value: float
     error: float = math.nan
     status: str = "ok"
     reason: str = ""
+    outputs: dict = field(default_factory=dict)
 
     @property
     def ok(self):
         return self.status == "ok"
 
 
-def parse_observation(returned, sign=1.0):
+def parse_observation(returned, sign=1.0, constraints=()):
     """An :class:`Observation` from what a user's function returned: a number, or
-    ``(value, standard error)``. ``sign`` -1 turns a maximisation into a minimisation."""
+    ``(value, standard error)``, or ``{value, error, <constrained output>...}``. ``sign`` -1
+    turns a maximisation into a minimisation. A result that lacks a constrained output, or
+    names an output nobody asked for, is a failed observation saying which."""
+    if isinstance(returned, dict):
+        return _observation_from_mapping(returned, sign, constraints)
+    if constraints:
+        names = ", ".join(c.name for c in constraints)
+        return Observation(
+            math.nan,
+            status="failed",
+            reason=f"the constraints need the outputs {names}: return {{value: ..., {names}}}",
+        )
     if isinstance(returned, (tuple, list, np.ndarray)) and np.ndim(returned) == 1 and len(returned) == 2:
         value, error = returned
     elif np.ndim(returned) == 0:
@@ -56,6 +69,33 @@ def parse_observation(returned, sign=1.0):
             math.nan, status="failed", reason=f"standard error {error} is not a finite non-negative number"
         )
     return Observation(sign * value, error)
+
+
+def _observation_from_mapping(returned, sign, constraints):
+    from .constraints import RESERVED_OUTPUTS
+
+    wanted = [c.name for c in constraints]
+    unknown = sorted(set(returned) - set(RESERVED_OUTPUTS) - set(wanted))
+    missing = [name for name in ["value", *wanted] if name not in returned]
+    if missing or unknown:
+        words = [f"lacks {', '.join(missing)}" if missing else "", f"has {', '.join(unknown)}" if unknown else ""]
+        allowed = ", ".join(["value", "error", *wanted])
+        return Observation(
+            math.nan,
+            status="failed",
+            reason=f"the result {' and '.join(w for w in words if w)} (expected the keys {allowed}; got {sorted(returned)})",
+        )
+    outputs = {}
+    for name in wanted:
+        try:
+            outputs[name] = float(returned[name])
+        except (TypeError, ValueError):
+            return Observation(
+                math.nan, status="failed", reason=f"output {name} is not a number: {returned[name]!r:.80}"
+            )
+    plain = returned["value"] if "error" not in returned else (returned["value"], returned["error"])
+    observation = parse_observation(plain, sign)
+    return Observation(observation.value, observation.error, observation.status, observation.reason, outputs)
 
 
 @dataclass(eq=False)
@@ -90,6 +130,9 @@ class Objective:
         Where the problem can tell cheaply whether a point is a minimum (a
         chi-square: one least-squares solve), ``check(x) -> reason or None``: the
         reason an optimiser's recommendation ``x`` cannot be trusted as the answer.
+    constraints
+        :class:`~fitflow.inputs.constraints.Constraint` limits on named outputs the
+        function returns beside its value (``{value: ..., charge: ...}``).
     """
 
     function: object
@@ -102,6 +145,7 @@ class Objective:
     space: SearchSpace = None
     sign: float = 1.0
     convergence_check: object = None
+    constraints: tuple = ()
     n_evaluations: int = field(default=0, init=False)
 
     def __post_init__(self):
@@ -134,7 +178,7 @@ class Objective:
             return Observation(math.nan, status="failed", reason=f"{type(exc).__name__}: {exc}")
         if isinstance(returned, Observation):
             return returned
-        return parse_observation(returned)
+        return parse_observation(returned, constraints=self.constraints)
 
     def true_value(self, x):
         """The noise-free value at ``x`` from ``true_function`` (``None`` without one:

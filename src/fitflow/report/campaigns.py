@@ -36,6 +36,7 @@ def campaign_sections(root, info, configfiles, colours_for):
                 "anchor": f"campaign-{campaign}",
                 "direction": summaries[0]["direction"],
                 "parameters": summaries[0]["names"],
+                "constraints": summaries[0].get("constraints") or [],
                 "rows": [_row(s, colours) for s in summaries],
                 "failures": [dict(f, method=s["method"]) for s in summaries for f in s["failures"]],
                 "progress": drawn(f"{campaign} progress", progress_figure, summaries, colours),
@@ -56,6 +57,8 @@ def _row(summary, colours):
         "colour": colours[summary["method"]],
         "n": summary["n_evaluations"],
         "n_failed": summary["n_failed"],
+        "n_infeasible": summary.get("n_infeasible", 0),
+        "no_answer": summary.get("no_answer") or "every evaluation failed",
         "rounds": len(summary["rounds"]),
         "batch": max(summary["rounds"][1:] or summary["rounds"]),
         "params": {name: best["params"][name] for name in summary["names"]} if best else None,
@@ -120,8 +123,9 @@ def progress_figure(summaries, colours):
 
 
 def points_figure(summary):
-    """Pair plot of the evaluated points (d <= 6), coloured by round; failures as crosses.
-    In one dimension: the parameter against the evaluation number."""
+    """Pair plot of the evaluated points (d <= 6), coloured by round; failures as crosses,
+    evaluations that broke a constraint as open circles. In one dimension: the parameter
+    against the evaluation number."""
     names = summary["names"]
     dim = len(names)
     if dim > PAIR_PLOT_MAX_DIM:
@@ -130,6 +134,9 @@ def points_figure(summary):
     x = np.asarray(summary["history"]["x"], dtype=float).reshape(-1, dim)
     rounds = np.asarray(summary["history"]["round"])
     ok = np.array([s == "ok" for s in summary["history"]["status"]])
+    feasible = np.asarray(summary["history"].get("feasible", ok), dtype=bool)
+    broke = ok & ~feasible
+    ok &= feasible
     rec = (summary.get("recommended") or {}).get("x")
     cmap, norm = plt.get_cmap("viridis"), plt.Normalize(0, max(int(rounds.max()), 1))
     if dim == 1:
@@ -157,8 +164,11 @@ def points_figure(summary):
                 _label_choices(ax.yaxis, summary, names[i])
     for ax, u, v, xlabel, ylabel, star in cells:
         ax.scatter(u[ok], v[ok], c=rounds[ok], cmap=cmap, norm=norm, s=20, edgecolor="k", lw=0.3)
-        if (~ok).any():
-            ax.scatter(u[~ok], v[~ok], marker="x", color="crimson", s=32)
+        if broke.any():
+            ax.scatter(u[broke], v[broke], facecolor="none", edgecolor=cmap(norm(rounds[broke])), s=20, lw=1.0)
+        failed = ~ok & ~broke
+        if failed.any():
+            ax.scatter(u[failed], v[failed], marker="x", color="crimson", s=32)
         if star is not None:
             ax.plot(*star, "*", color="orange", ms=14, mec="k", mew=0.6)
         if xlabel:

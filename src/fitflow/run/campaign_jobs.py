@@ -21,7 +21,7 @@ import time
 
 import numpy as np
 
-from ..campaigns.campaign import History, in_callers_sign, observation_from_record, recommend, round_rng
+from ..campaigns.campaign import History, in_callers_sign, no_answer, observation_from_record, recommend, round_rng
 from ..core.artefacts import read_json, write_bytes, write_json
 from ..core.pipeline import generate
 from ..core.registry import methods, problems
@@ -47,7 +47,7 @@ def campaign_objective(run):
 def read_history(layout, run, objective, rounds=None):
     """The history of ``run`` from its evaluation artefacts of the first ``rounds`` rounds."""
     rounds = len(run.rounds) if rounds is None else rounds
-    history = History(objective.space, noise_sd=objective.noise_sd)
+    history = History(objective.space, noise_sd=objective.noise_sd, constraints=objective.constraints)
     for k, i in run.evaluations():
         if k >= rounds:
             break
@@ -151,6 +151,7 @@ def evaluate_point(plan, root, campaign, method_label, k, index, log=None):
             "value": None if minimised is None else in_callers_sign(objective.sign, minimised),
             "objective": minimised,
             "error": observation.error,
+            "outputs": observation.outputs,
             "stderr": stderr[-2000:],
         },
     )
@@ -177,10 +178,14 @@ def summarise_campaign(plan, root, campaign, method_label, log=None):
         "rounds": list(run.rounds),
         "n_evaluations": len(history),
         "n_failed": int((~history.ok).sum()),
+        "constraints": [str(c) for c in history.constraints],
+        "n_infeasible": int((history.ok & ~history.feasible).sum()),
         "history": {
             "round": rounds,
             "x": history.x,
             "status": list(history.status),
+            "feasible": history.feasible,
+            "outputs": {c.name: history.outputs[:, j] for j, c in enumerate(history.constraints)},
             "value": in_callers_sign(sign, history.y),
             "best_so_far": in_callers_sign(sign, history.best_so_far()),
         },
@@ -195,6 +200,7 @@ def summarise_campaign(plan, root, campaign, method_label, log=None):
             for i in np.flatnonzero(~history.ok)
         ],
         "recommended": None,
+        "no_answer": None if best is not None else no_answer(history),
         "optimum_value": None if objective.optimum_value is None else in_callers_sign(sign, objective.optimum_value),
     }
     if best is not None:
@@ -225,20 +231,29 @@ def summarise_campaign(plan, root, campaign, method_label, log=None):
 
 
 def history_csv(history, rounds, sign):
-    """The evaluations as CSV text: round, parameters, value (the user's sign), error, status, reason."""
+    """The evaluations as CSV text: round, parameters, value (the user's sign), error, any
+    constrained outputs and whether the evaluation kept them all, status, reason."""
+
+    def cell(number):
+        return "" if not math.isfinite(number) else repr(float(number))
+
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["round", *history.space.names, "value", "error", "status", "reason"])
-    for k, x, y, e, status, reason in zip(rounds, history.x, history.y, history.error, history.status, history.reasons):
+    constrained = [c.name for c in history.constraints]
+    feasible = ["feasible"] if constrained else []
+    writer.writerow(["round", *history.space.names, "value", "error", *constrained, *feasible, "status", "reason"])
+    for i, (k, x, y, e) in enumerate(zip(rounds, history.x, history.y, history.error)):
         params = history.space.as_dict(x)
         writer.writerow(
             [
                 k,
                 *(repr(v) if isinstance(v, float) else v for v in params.values()),
                 "" if not math.isfinite(y) else repr(in_callers_sign(sign, y)),
-                "" if not math.isfinite(e) else repr(float(e)),
-                status,
-                reason,
+                cell(e),
+                *(cell(v) for v in history.outputs[i]),
+                *([str(bool(history.feasible[i])).lower()] if constrained else []),
+                history.status[i],
+                history.reasons[i],
             ]
         )
     return out.getvalue()
