@@ -389,7 +389,10 @@ def _exact_curvature(model, x, y, whiten, theta, gauss_newton, scale):
                 "(a saddle or a ridge in the exact curvature): its Laplace covariance does not exist"
             ),
         )
-    ratio = np.sqrt(np.diag(covariance) / np.diag(gauss_newton))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ratio = np.sqrt(np.diag(covariance) / np.diag(gauss_newton))
+    if not np.all(np.isfinite(ratio) & (ratio > 0)):  # Gauss-Newton's own covariance is unusable: nothing to compare
+        return covariance, {"warnings": []}, None
     warnings = []
     worst = int(np.argmax(np.abs(np.log(ratio))))
     if abs(ratio[worst] - 1) > CURVATURE_DISAGREEMENT:

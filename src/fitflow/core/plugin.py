@@ -174,6 +174,13 @@ class Problem(Plugin):
         """
         return None
 
+    def extra_metrics(self, dataset, result):
+        """Metrics only this problem can score (``{name: number}``), beside the uniform
+        ones of :func:`fitflow.evaluation.evaluate.evaluate`: a learned closure's error
+        against the reference closure, say. Called for ``ok`` fits only. A metric named
+        ``*_error`` (lower is better) also gets a column in the report's leaderboard."""
+        return {}
+
 
 def _needs_finite_bounds(dataset):
     objective = dataset.objective if "black_box" in dataset.capabilities else None

@@ -20,6 +20,7 @@ intervals estimate ± 1σ and ± 1.96σ.
 """
 
 import math
+import warnings
 
 import numpy as np
 
@@ -68,7 +69,23 @@ def evaluate(dataset, result):
     metrics.update(_information_criteria(dataset, result))
     if result.diagnostics.get("cv_rmse") is not None:
         metrics["cv_rmse"] = float(result.diagnostics["cv_rmse"])
+    metrics.update(_problem_metrics(dataset, result))
     return metrics
+
+
+def _problem_metrics(dataset, result):
+    """The problem's own metrics (:meth:`fitflow.Problem.extra_metrics`); a problem whose
+    hook raises costs those metrics, with a warning, never the evaluation."""
+    hook = getattr(dataset.problem, "extra_metrics", None)
+    if hook is None:
+        return {}
+    try:
+        return {str(k): float(v) for k, v in (hook(dataset, result) or {}).items()}
+    except Exception as exc:  # a plugin's bug: its own metrics are lost, not the row
+        warnings.warn(
+            f"{type(dataset.problem).__name__}.extra_metrics raised {type(exc).__name__}: {exc}", stacklevel=2
+        )
+        return {}
 
 
 def _intervals(result):

@@ -22,7 +22,16 @@ from ..core.artefacts import read_json, read_npz, sha256_file, write_bytes
 from ..evaluation.uncertainty import correlation_matrix
 from . import figures
 from .campaigns import campaign_sections
-from .data import METRICS, calibration_rows, calibration_verdicts, error_metric, has_truth, leaderboard, load_experiment
+from .data import (
+    METRICS,
+    calibration_rows,
+    calibration_verdicts,
+    error_metric,
+    has_truth,
+    leaderboard,
+    load_experiment,
+    metric_spec,
+)
 from .verdict import case_verdict
 
 __all__ = ["render_report", "write_report", "KEY_FIGURES"]
@@ -360,7 +369,7 @@ def _context(experiment, colours, calibration, campaigns, configfiles, not_built
                 "psid": psid,
                 "label": experiment.case_label(problem, psid),
                 "anchor": f"{problem}-{psid}".replace(".", "_"),
-                "columns": [(c, *METRICS[c]) for c in columns],
+                "columns": [(c, *metric_spec(c)) for c in columns],
                 "measured": not has_truth(rows),
                 "note": (experiment.info.get("notes") or {}).get(f"{problem}/{psid}", ""),
                 "failed_runs": _failed_runs(experiment, problem, psid),

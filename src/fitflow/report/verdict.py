@@ -56,7 +56,7 @@ def case_verdict(entries, metric, heading, measured, calibration=None):
 
     ``entries``: the leaderboard's rows; ``metric``/``heading``: the accuracy metric and its
     name; ``calibration``: the case's calibration verdict (lists of method names)."""
-    calibration = calibration or {"calibrated": [], "miscalibrated": [], "without": []}
+    calibration = calibration or {"calibrated": [], "miscalibrated": [], "without": [], "unchecked": []}
     avoid, ranked = [], []
     for entry in entries:
         name = _name(entry)
@@ -88,6 +88,8 @@ def case_verdict(entries, metric, heading, measured, calibration=None):
         why.append("its intervals are calibrated")
     elif name in calibration["without"]:
         why.append("it gives no parameter intervals")
+    elif name in calibration.get("unchecked", []):
+        why.append("no true parameter values here to check its intervals against")
     chi2 = best["metrics"].get("chi2_dof")
     if measured and chi2:
         why.append(f"χ²/dof {chi2['median']:.2g}")
