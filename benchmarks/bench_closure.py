@@ -30,7 +30,7 @@ import numpy as np
 def instrumented(dataset, log):
     """``dataset`` with its model wrapped so that every value and Jacobian is logged as
     ``(kind, chi-square)`` (a Jacobian logs the chi-square of the last value)."""
-    from fitflow import ParametricModel
+    from dataclasses import replace
 
     model = dataset.model
     whiten = 1.0 / dataset.sigma
@@ -46,15 +46,7 @@ def instrumented(dataset, log):
         return model.jacobian(x, theta)
 
     jacobian.automatic = True
-    wrapped = ParametricModel(
-        function=function,
-        param_names=model.param_names,
-        p0=model.p0,
-        bounds=model.bounds,
-        jacobian=jacobian,
-        jax_function=model.jax_function,
-        linearity=model.linearity,
-    )
+    wrapped = replace(model, function=function, jacobian=jacobian)
     object.__setattr__(wrapped, "_exact", model.exact())
     dataset._model = wrapped
     return dataset
