@@ -16,15 +16,17 @@ def test_the_emulator_experiment_scores_each_output_and_accuracy_grows_with_the_
     config["problems"]["spectral_line"]["sweep"] = {"n_train": [30, 120]}
     config["problems"]["spectral_line"]["settings"]["n_test"] = 150
     config["problems"]["inference"]["settings"]["n_design"] = 80
-    for label in ("emcee", "emcee_emulated"):
+    for label in ("emcee", "emcee_emulated", "emcee_vnn_emulated"):
         config["methods"][label]["settings"]["n_steps"] = 300
+    config["methods"]["vnn"] = {"settings": {"steps": 3000}}
+    config["methods"]["emcee_vnn_emulated"]["settings"]["emulator_settings"] = {"steps": 3000}
     (tmp_path / "config.yaml").write_text(yaml.safe_dump(config))
     run_snakemake(tmp_path, configfile=tmp_path / "config.yaml")
     root = tmp_path / "results" / "emulator"
     table = pd.read_csv(root / "fits.csv")
-    assert (table.status == "ok").all() and len(table) == 6
+    assert (table.status == "ok").all() and len(table) == 9
     inference = table[table.problem == "inference"].set_index("method")
-    assert set(inference.index) == {"emcee", "emcee_emulated"}  # both posteriors of the same observation
+    assert set(inference.index) == {"emcee", "emcee_emulated", "emcee_vnn_emulated"}  # one observation's posteriors
     assert inference["param_rms_error"].notna().all()
     table = table[table.problem == "spectral_line"]
     for column in ("rmse.width", "rmse.shift", "rmse.ratio", "band_coverage95.ratio"):

@@ -23,7 +23,7 @@ curved posterior (tests/methods/test_emcee.py) a chain of 11 tau gave a marginal
 standard deviation of 0.6 where the truth is 1, and its tau estimate was still
 growing.
 
-With ``emulator: gp`` the simulation is replaced by a surrogate trained on the
+With ``emulator: gp`` (or ``vnn``) the simulation is replaced by a surrogate trained on the
 design of runs the dataset carries (``extras["design_x"]``, ``extras["design_y"]``,
 see :mod:`.emulation`): the likelihood uses the emulator's predictive mean, and
 its predictive variance is added to the noise variance (with the matching
@@ -67,14 +67,48 @@ class EmceeSampler(Method):
         "emulator": Setting(
             "none",
             str,
-            "sample the model itself, or a GP emulator trained on the dataset's design of simulation runs",
-            choices=("none", "gp"),
+            "sample the model itself, or an emulator (GP or variational network) trained on the dataset's "
+            "design of simulation runs",
+            choices=("none", "gp", "vnn"),
+        ),
+        "emulator_settings": Setting(
+            {}, dict, "settings of the emulator's method (gp: kernel, n_restarts; vnn: steps, ...)", item_type=object
         ),
     }
+
+    def check_settings(self):
+        v = self.values
+        if v["emulator_settings"]:
+            from fitflow.core.settings import SettingsError
+
+            from .emulation import emulator_method
+
+            if v["emulator"] == "none":
+                raise SettingsError(
+                    f"{self.label()}: emulator_settings are given but emulator is 'none'",
+                    plugin=self.name,
+                    key="emulator_settings",
+                    value=v["emulator_settings"],
+                )
+            try:
+                emulator_method(v["emulator"], v["emulator_settings"])
+            except SettingsError as exc:
+                raise SettingsError(
+                    f"{self.label()}: emulator_settings of the {v['emulator']} emulator: {exc}",
+                    plugin=self.name,
+                    key=f"emulator_settings.{exc.key}" if getattr(exc, "key", None) else "emulator_settings",
+                    value=getattr(exc, "value", None),
+                ) from exc
 
     def can_fit(self, dataset):
         if self.values["emulator"] != "none" and not {"design_x", "design_y"} <= set(dataset.extras):
             return "samples through an emulator, which needs a design of simulation runs (extras design_x, design_y)"
+        if self.values["emulator"] == "vnn":
+            from .variational_network import VariationalNeuralNetwork
+
+            missing = VariationalNeuralNetwork.unavailable()
+            if missing:
+                return f"the vnn emulator {missing}"
         return super().can_fit(dataset)
 
     fast_settings = {"n_steps": 400, "max_samples": 2000}
@@ -134,16 +168,18 @@ class EmceeSampler(Method):
         )
 
     def _fit_emulated(self, dataset, rng):
-        """Sample through a GP emulator of the model trained on the dataset's design of runs."""
+        """Sample through an emulator of the model trained on the dataset's design of runs."""
         from scipy.optimize import minimize
 
-        from .emulation import train_gp_emulator
+        from .emulation import EMULATORS
 
         if dataset.sigma is None:
             return FitResult.failed("sampling through an emulator needs the observation's errors (sigma)")
         model, y, noise_variance = dataset.model, dataset.y, dataset.sigma**2
         outputs = dataset.x.astype(int)
-        predict = train_gp_emulator(dataset.extras["design_x"], dataset.extras["design_y"], rng)
+        v = self.values
+        design_x, design_y = dataset.extras["design_x"], dataset.extras["design_y"]
+        predict = EMULATORS[v["emulator"]](design_x, design_y, rng, v["emulator_settings"])
         lower, upper = model.bounds
 
         def log_probability(thetas):
@@ -173,7 +209,7 @@ class EmceeSampler(Method):
             initial,
             rng,
             int(optimum.nfev) + len(design),
-            {"emulator": "gp", "design_runs": len(design)},
+            {"emulator": self.values["emulator"], "design_runs": len(design)},
         )
 
     def _initial_walkers(self, model, centre, spread, lower, upper, rng):

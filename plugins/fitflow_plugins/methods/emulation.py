@@ -10,11 +10,12 @@ unsure the likelihood is broad instead of confidently wrong.
 
 import numpy as np
 
-__all__ = ["train_gp_emulator"]
+__all__ = ["train_gp_emulator", "train_vnn_emulator", "emulator_method", "EMULATORS"]
 
 
-def train_gp_emulator(design_x, design_y, rng, restarts=1):
-    """``predict(thetas) -> (mean, variance)``, each ``(m, k)``, from a GP per output."""
+def train_gp_emulator(design_x, design_y, rng, settings=None):
+    """``predict(thetas) -> (mean, variance)``, each ``(m, k)``, from a GP per output
+    (``settings``: the ``gp`` method's ``kernel`` and ``n_restarts``, default 1 restart)."""
     from sklearn.gaussian_process import GaussianProcessRegressor
     from sklearn.preprocessing import StandardScaler
 
@@ -25,14 +26,15 @@ def train_gp_emulator(design_x, design_y, rng, restarts=1):
     design_y = np.asarray(design_y, dtype=float).reshape(len(design_x), -1)
     scaler = StandardScaler().fit(design_x)
     inputs = scaler.transform(design_x)
-    kernel = GaussianProcess()._kernel(learn_noise=True)
+    settings = {"n_restarts": 1, **(settings or {})}
+    kernel = GaussianProcess(**settings)._kernel(learn_noise=True)
     regressors = []
     for j in range(design_y.shape[1]):
         regressor = GaussianProcessRegressor(
             kernel=kernel,
             alpha=1e-10,
             normalize_y=True,
-            n_restarts_optimizer=restarts,
+            n_restarts_optimizer=settings["n_restarts"],
             random_state=int(rng.integers(2**31)),
         )
         regressors.append(regressor.fit(inputs, design_y[:, j]))
@@ -45,3 +47,41 @@ def train_gp_emulator(design_x, design_y, rng, restarts=1):
         return np.column_stack(means), np.column_stack(sds) ** 2
 
     return predict
+
+
+def train_vnn_emulator(design_x, design_y, rng, settings=None):
+    """``predict(thetas) -> (mean, variance)`` from a variational network (``settings``: the
+    ``vnn`` method's): mean and variance over one fixed set of weight draws, so the
+    likelihood is a deterministic function of the parameters; the variance is that of the
+    method's band (conformally scaled, learned discrepancy included)."""
+    from .variational_network import VariationalNeuralNetwork
+
+    design_x = np.asarray(design_x, dtype=float)
+    design_y = np.asarray(design_y, dtype=float).reshape(len(design_x), -1)
+    method = VariationalNeuralNetwork(**(settings or {}))
+    network, scale, _ = method.train(design_x, design_y, None, rng)
+    weights = network.weight_draws(method.values["samples"], int(rng.integers(2**31)))
+    scale = np.ones(design_y.shape[1]) if scale is None else scale
+    noise_variance = network.noise() ** 2
+
+    def predict(thetas):
+        samples = network.outputs(weights, np.atleast_2d(thetas))
+        return samples.mean(axis=0), scale**2 * (samples.var(axis=0, ddof=1) + noise_variance)
+
+    return predict
+
+
+#: Emulator name (the ``emcee`` setting) -> trainer.
+EMULATORS = {"gp": train_gp_emulator, "vnn": train_vnn_emulator}
+
+
+def emulator_method(name, settings):
+    """The method plugin whose settings the emulator ``name`` takes, built from ``settings``
+    (raises SettingsError naming a key it does not know or a bad value)."""
+    if name == "gp":
+        from .gp import GaussianProcess
+
+        return GaussianProcess(**settings)
+    from .variational_network import VariationalNeuralNetwork
+
+    return VariationalNeuralNetwork(**settings)
