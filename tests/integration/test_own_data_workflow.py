@@ -18,6 +18,7 @@ import yaml
 
 from conftest import run_snakemake
 from fitflow.core.artefacts import sha256_file
+from fitflow.core.autodiff import jax_available
 from fitflow_plugins.problems.table import EXAMPLE_FILE
 
 pytestmark = pytest.mark.slow
@@ -106,7 +107,7 @@ def test_measured_data_through_the_workflow(tmp_path):
 
 
 def test_a_table_with_two_outputs_gets_a_report_with_a_panel_per_output(tmp_path):
-    """y: [y1, y2] fitted by gp and mlp through the workflow: both fits ok, and the report is
+    """y: [y1, y2] fitted by gp, mlp and vnn through the workflow: every fit ok, and the report is
     written with the fits figure drawn (it once raised 'too many values to unpack' and the
     report job died)."""
     rng = np.random.default_rng(0)
@@ -120,13 +121,17 @@ def test_a_table_with_two_outputs_gets_a_report_with_a_panel_per_output(tmp_path
         "seed": 1,
         "replicates": 1,
         "problems": {"two": {"plugin": "table", "settings": {"file": "two.csv", "x": ["t"], "y": ["y1", "y2"]}}},
-        "methods": {"gp": {"settings": {"n_restarts": 0}}, "mlp": {"settings": {"n_networks": 2, "max_iter": 200}}},
+        "methods": {
+            "gp": {"settings": {"n_restarts": 0}},
+            "mlp": {"settings": {"n_networks": 2, "max_iter": 200}},
+            **({"vnn": {"settings": {"steps": 2000}}} if jax_available() else {}),
+        },
     }
     (tmp_path / "config.yaml").write_text(yaml.safe_dump(config))
     proc = run_snakemake(tmp_path, configfile=tmp_path / "config.yaml")
     root = tmp_path / "results" / "two"
     table = pd.read_csv(root / "fits.csv")
-    assert set(table.method) == {"gp", "mlp"} and (table.status == "ok").all()
+    assert set(table.method) == set(config["methods"]) and (table.status == "ok").all()
     report = (root / "report.html").read_text()
     assert "could not be drawn" not in report and "could not be built" not in report, proc.stderr[-3000:]
     assert re.search(r'<figure class="fits-figure"><img alt="fits on two"', report)

@@ -61,16 +61,17 @@ def test_mean_field_on_a_linear_network_finds_the_exact_posterior_means_and_prec
 
 
 def test_vnn_emulates_three_outputs_with_bands_that_cover_and_errors_near_the_mlp_ensemble():
-    """120 training runs, 300 held-out. Bounds from bench_variational.py (10 seeds at 200 runs:
-    RMSE 0.7-1.2x the MLP's, pooled coverage 0.96-0.97): here 1.5x and 0.85 on one seed,
-    900 banded points (a Wilson interval of +-0.03 at 0.9), reduced training (8,000 steps)."""
-    data = fitflow.generate("emulator", seed=2, n_train=120, n_test=300)
-    result = fitflow.make_method("vnn", steps=8000).fit(data, np.random.default_rng(2))
+    """The default vnn on 200 training runs, 300 held out. bench_variational.py (10 seeds at
+    200 runs): RMSE 0.5-1.0x the MLP's. Bounds on this one seed: RMSE <= 1.2x the MLP's (the
+    issue's target) and 95% coverage >= 0.85: a conformal scale from 40 held-out points
+    gives a coverage of about 0.95 with a seed-to-seed sd near 0.03 (Beta(39, 2))."""
+    data = fitflow.generate("emulator", seed=2, n_train=200, n_test=300)
+    result = fitflow.make_method("vnn").fit(data, np.random.default_rng(2))
     assert result.ok and result.grid_mean.shape == result.grid_std.shape == data.grid_y.shape
     assert len(result.diagnostics["band_scale"]) == 3 and result.y_fit.shape == data.y.shape
     scores = fitflow.evaluate(data, result)
     mlp = fitflow.evaluate(data, fitflow.make_method("mlp").fit(data, np.random.default_rng(2)))
-    assert scores["rmse"] <= 1.5 * mlp["rmse"], (scores["rmse"], mlp["rmse"])
+    assert scores["rmse"] <= 1.2 * mlp["rmse"], (scores["rmse"], mlp["rmse"])
     assert 0.85 <= scores["band_coverage95"] <= 1.0
 
 
@@ -96,3 +97,20 @@ def test_emulator_settings_are_checked_by_the_emulators_method():
     assert caught.value.key == "emulator_settings.stepz"
     with pytest.raises(SettingsError, match="emulator is 'none'"):
         fitflow.make_method("emcee", emulator_settings={"steps": 3})
+
+
+def test_the_architecture_with_the_best_elbo_fits_forty_points_a_wide_network_explains_as_noise(tmp_path):
+    """40 points of sin(t) and cos(2t) with noise 0.05. A fixed [16, 16] network's best ELBO
+    explained both outputs as noise (RMSE 0.53 and 0.69 against the truth); the default
+    compares four architectures by their ELBO and picked [4] (measured RMSE 0.03 and 0.12).
+    Bound 0.2: a fit that follows both curves, far from the collapse."""
+    rng = np.random.default_rng(0)
+    t = np.linspace(0, 4, 40)
+    truth = np.column_stack([np.sin(t), np.cos(2 * t)])
+    y = truth + 0.05 * rng.standard_normal(truth.shape)
+    np.savetxt(tmp_path / "two.csv", np.column_stack([t, y]), delimiter=",", header="t,y1,y2", comments="")
+    data = fitflow.generate("table", file=str(tmp_path / "two.csv"), x=["t"], y=["y1", "y2"], cv_folds=0)
+    result = fitflow.fit("vnn", data, seed=1)
+    assert result.ok and result.diagnostics["hidden_layers"] != [16, 16]
+    rmse = np.sqrt(np.mean((result.y_fit - truth) ** 2, axis=0))
+    assert np.all(rmse < 0.2), rmse
