@@ -37,6 +37,7 @@ estimates alone. A Hessian that is not positive definite fails the fit.
 import numpy as np
 
 from fitflow import FitResult, Method, Setting
+from fitflow.core.autodiff import HessianUnavailable
 from fitflow.core.lstsq import RankDeficiency, laplace_covariance
 
 from .jax_likelihood import Unconstrained, log_likelihood, without_gradient
@@ -136,7 +137,10 @@ class GradientDescent(Method):
         if large:
             step, spread, problem = _newton_step_matrix_free(exact, dataset.x, dataset.y, whiten, theta, chi_gradient)
         else:
-            hessian = exact.chi_square_hessian(dataset.x, dataset.y, whiten, theta)
+            try:
+                hessian = exact.chi_square_hessian(dataset.x, dataset.y, whiten, theta)
+            except HessianUnavailable as exc:
+                return FitResult.failed(f"{exc}: the convergence check and Laplace's covariance need it (use nlls)")
             step, spread, problem = _newton_step(hessian, chi_gradient)
         if problem:
             return FitResult.failed(problem)

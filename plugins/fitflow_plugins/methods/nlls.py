@@ -375,8 +375,13 @@ def _exact_curvature(model, x, y, whiten, theta, gauss_newton, scale):
     of ``gauss_newton``. ``problem`` says why the exact Hessian cannot serve: not positive
     definite, a saddle or ridge that the Gauss-Newton matrix, positive by construction,
     cannot show."""
+    from fitflow.core.autodiff import HessianUnavailable
+
     names = model.param_names
-    hessian = model.exact().chi_square_hessian(x, y, whiten, theta)
+    try:
+        hessian = model.exact().chi_square_hessian(x, y, whiten, theta)
+    except HessianUnavailable as exc:
+        return None, {}, f"no exact curvature: {exc}"
     try:
         np.linalg.cholesky(hessian)
         covariance = np.linalg.inv(hessian) * scale

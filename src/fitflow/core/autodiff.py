@@ -30,7 +30,14 @@ __all__ = [
     "compilation_cache_folder",
     "ExactDerivatives",
     "trace_error_types",
+    "HessianUnavailable",
 ]
+
+
+class HessianUnavailable(RuntimeError):
+    """JAX can trace no combination of modes for the model's exact Hessian (a diffrax solve
+    with its default adjoint: reverse-only, and not twice). Methods catch it and say so."""
+
 
 #: The line that installs the optional engines.
 INSTALL_JAX = "pip install 'fitflow[jax]'"
@@ -115,6 +122,30 @@ class ExactDerivatives:
             self._compiled[key] = build()
         return self._compiled[key]
 
+    def _first_that_traces(self, key, builds, *args):
+        """Call the compiled derivative cached under ``key``; on first use, the first of
+        ``builds`` (each returns a jitted function) that JAX can trace for this model.
+
+        A model may be differentiable in one mode only: diffrax's default adjoint is a
+        ``custom_vjp`` that forward mode cannot enter, its ``ForwardMode`` a ``while_loop``
+        that reverse mode cannot. The first failure is raised when no mode traces."""
+        if key in self._compiled:
+            if isinstance(self._compiled[key], Exception):
+                raise self._compiled[key]
+            return self._compiled[key](*args)
+        failures = []
+        for build in builds:
+            compiled = build()
+            try:
+                result = compiled(*args)
+            except (TypeError, ValueError, NotImplementedError) as exc:
+                failures.append(exc)
+                continue
+            self._compiled[key] = compiled
+            return result
+        self._compiled[key] = failures[0]  # not traced again on every call
+        raise failures[0]
+
     def value(self, x, theta):
         jax, _ = jax_modules()
         compiled = self._get("value", lambda: jax.jit(self.function))
@@ -125,9 +156,9 @@ class ExactDerivatives:
         jax, _ = jax_modules()
         theta = np.asarray(theta, dtype=float)
         forward = theta.size <= np.shape(x)[0]
-        mode = jax.jacfwd if forward else jax.jacrev
-        compiled = self._get(("jacobian", forward), lambda: jax.jit(mode(self.function, argnums=1)))
-        return np.asarray(compiled(x, theta), dtype=float)
+        modes = (jax.jacfwd, jax.jacrev) if forward else (jax.jacrev, jax.jacfwd)
+        builds = [lambda mode=mode: jax.jit(mode(self.function, argnums=1)) for mode in modes]
+        return np.asarray(self._first_that_traces(("jacobian", forward), builds, x, theta), dtype=float)
 
     def batched_value(self, x, thetas):
         """``(m, n)``: the model at ``m`` parameter vectors in one compiled call (``vmap``)."""
@@ -145,5 +176,16 @@ class ExactDerivatives:
             r = (y - function(x, t)) * whiten
             return 0.5 * jnp.sum(r * r)
 
-        compiled = self._get("hessian", lambda: jax.jit(jax.hessian(half_chi_square)))
-        return np.asarray(compiled(np.asarray(theta, dtype=float), x, y, whiten), dtype=float)
+        builds = [
+            lambda outer=outer, inner=inner: jax.jit(outer(inner(half_chi_square)))
+            for outer, inner in ((jax.jacfwd, jax.jacrev), (jax.jacfwd, jax.jacfwd), (jax.jacrev, jax.jacrev))
+        ]
+        theta = np.asarray(theta, dtype=float)
+        try:
+            return np.asarray(self._first_that_traces("hessian", builds, theta, x, y, whiten), dtype=float)
+        except (TypeError, ValueError, NotImplementedError) as exc:
+            reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            raise HessianUnavailable(
+                f"JAX cannot take the exact Hessian through the model in any mode (forward over reverse, "
+                f"forward, reverse): {reason}"
+            ) from exc

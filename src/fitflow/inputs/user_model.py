@@ -315,7 +315,10 @@ def build_model(values, variables, p0=None):
 
 
 def _uses_jax(function):
-    """True when the function's module imported JAX (``import jax.numpy as jnp``, say)."""
+    """True when the function's module imported JAX (``import jax.numpy as jnp``, say), or
+    the function is itself a JAX object (``jax.jit``, ``jax.custom_vjp``, ...)."""
+    if type(function).__module__.split(".")[0] in ("jax", "jaxlib"):
+        return True
     return any(
         getattr(value, "__name__", "").split(".")[0] == "jax" for value in getattr(function, "__globals__", {}).values()
     )
