@@ -22,24 +22,12 @@ import fitflow
 REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO / "tests"), str(REPO / "tests" / "jax")]
 
-from test_lotka_volterra import FOLDER, START, scipy_fit  # noqa: E402
-
-
-def data_for(model_file):
-    return fitflow.generate(
-        "table",
-        file=str(FOLDER / "lynx_hare.csv"),
-        x=["year", "species"],
-        y="pelts",
-        model=f"{model_file}:populations",
-        p0=START,
-        cv_folds=0,
-    )
+from test_lotka_volterra import FOLDER, lynx_hare, scipy_fit  # noqa: E402
 
 
 def timed_fit(model_file):
     started = time.perf_counter()
-    data = data_for(model_file)
+    data = lynx_hare(model_file)
     result = fitflow.fit("nlls", data)
     first = time.perf_counter() - started
     started = time.perf_counter()

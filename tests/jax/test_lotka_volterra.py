@@ -17,13 +17,14 @@ FOLDER = REPO / "examples" / "lotka_volterra"
 START = {"alpha": 0.55, "beta": 0.028, "gamma": 0.8, "delta": 0.024, "hare0": 33.0, "lynx0": 6.0}
 
 
-def lynx_hare():
+def lynx_hare(model_file=FOLDER / "model.py"):
+    """The pelts as a table problem whose model is ``populations`` in ``model_file``."""
     return fitflow.generate(
         "table",
         file=str(FOLDER / "lynx_hare.csv"),
         x=["year", "species"],
         y="pelts",
-        model=f"{FOLDER / 'model.py'}:populations",
+        model=f"{model_file}:populations",
         p0=START,
         cv_folds=0,
     )
