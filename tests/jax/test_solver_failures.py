@@ -79,3 +79,35 @@ def test_no_method_calls_a_fit_through_a_failing_solver_ok_unless_its_numbers_ar
         assert np.all(np.isfinite(result.y_fit))
     else:
         assert result.message  # the reason
+
+
+FAILING_INSIDE = """
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+
+def check(y):
+    if not np.all(np.isfinite(y)):
+        raise RuntimeError("the solver diverged: a state is not finite")
+    return y
+
+
+def decay(t, k):
+    y = jnp.exp(-k * t) / (k - 1.0)  # k = 1: infinite, as a solver's state can become
+    return jax.pure_callback(check, jax.ShapeDtypeStruct(y.shape, y.dtype), y, vmap_method="sequential")
+"""
+
+
+def test_an_error_raised_inside_the_compiled_solver_is_named_by_its_own_reason(tmp_path):
+    (tmp_path / "decay.py").write_text(FAILING_INSIDE)
+    with pytest.raises(ModelError, match="raised .* computing its values: the solver diverged: a state is not finite"):
+        fitflow.generate(
+            "simulate",
+            model=f"{tmp_path / 'decay.py'}:decay",
+            truth=[1.0],
+            p0=[1.0],
+            noise=0.1,
+            x_min=0.0,
+            x_max=1.0,
+        )

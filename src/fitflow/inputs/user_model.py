@@ -390,7 +390,17 @@ def _jax_failure(exc, function, what):
             f"jax.numpy throughout (jnp.where or jax.lax.cond for a Python if on a parameter, x.at[i].set(v) "
             f"for x[i] = v, jnp.* for np.*), or set backend: numpy to fit it with finite differences"
         )
-    return f"raised {type(exc).__name__}{where} computing {what}: {first}"
+    return f"raised {type(exc).__name__}{where} computing {what}: {_runtime_cause(str(exc)) or first}"
+
+
+def _runtime_cause(message):
+    """The innermost ``SomeError: reason`` line of an error raised inside a compiled program
+    (a solver's "maximum number of steps was reached", say), whose own first line is only
+    "CpuCallback error calling callback"; None when the message carries no such line."""
+    import re
+
+    causes = re.findall(r"^[\w.]*(?:Error|Exception): (.+)$", message, flags=re.MULTILINE)
+    return causes[-1].strip() if causes and "Traceback" in message else None
 
 
 def check_model_output(model, x, spec):
