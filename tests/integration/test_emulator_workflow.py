@@ -18,8 +18,8 @@ def test_the_emulator_experiment_scores_each_output_and_accuracy_grows_with_the_
     config["problems"]["inference"]["settings"]["n_design"] = 80
     for label in ("emcee", "emcee_emulated", "emcee_vnn_emulated"):
         config["methods"][label]["settings"]["n_steps"] = 300
-    config["methods"]["vnn"] = {"settings": {"steps": 3000}}
-    config["methods"]["emcee_vnn_emulated"]["settings"]["emulator_settings"] = {"steps": 3000}
+    config["methods"]["vnn"] = {"settings": {"steps": 3000, "hidden_layers": [8]}}  # one architecture: fast
+    config["methods"]["emcee_vnn_emulated"]["settings"]["emulator_settings"] = {"steps": 3000, "hidden_layers": [8]}
     (tmp_path / "config.yaml").write_text(yaml.safe_dump(config))
     run_snakemake(tmp_path, configfile=tmp_path / "config.yaml")
     root = tmp_path / "results" / "emulator"
