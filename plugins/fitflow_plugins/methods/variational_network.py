@@ -30,6 +30,7 @@ points a [16, 16] network's best ELBO was the one that explains both outputs as 
 
 from dataclasses import dataclass
 import functools
+import math
 
 import numpy as np
 
@@ -55,13 +56,13 @@ def _activation(name):
 
 
 def _forward(weights, x, n_layers, activation):
-    """The network's outputs for inputs ``x`` (standardised), weights by name ``w0, b0, ...``."""
-    import jax.numpy as jnp
-
+    """The network's outputs for inputs ``x`` (standardised), weights by name ``w0, b0, ...``:
+    one set (JAX, inside the NumPyro model) or a stack of draws, ``(draws, fan_in, fan_out)``
+    (numpy, for predictions), whose outputs come out ``(draws, m, k)``."""
     h = x
     for layer in range(n_layers):
         w = weights[f"w{layer}"]
-        h = h @ w / jnp.sqrt(w.shape[0]) + weights[f"b{layer}"]
+        h = h @ w / math.sqrt(w.shape[-2]) + weights[f"b{layer}"][..., None, :]
         if layer < n_layers - 1:
             h = activation(h)
     return h
@@ -112,14 +113,8 @@ class VariationalNetwork:
 
     def outputs(self, weights, x):
         """``(n_samples, m, k)`` network outputs at ``x`` (original units) for weight draws."""
-        h = (np.asarray(x, dtype=float).reshape(len(x), -1) - self.x_scale[0]) / self.x_scale[1]
-        activation = _NUMPY_ACTIVATIONS[self.activation]
-        n_layers = len(self.sizes) - 1
-        for layer in range(n_layers):
-            w = weights[f"w{layer}"]
-            h = np.matmul(h, w) / np.sqrt(w.shape[1]) + weights[f"b{layer}"][:, None, :]
-            if layer < n_layers - 1:
-                h = activation(h)
+        scaled = (np.asarray(x, dtype=float).reshape(len(x), -1) - self.x_scale[0]) / self.x_scale[1]
+        h = _forward(weights, scaled, len(self.sizes) - 1, _NUMPY_ACTIVATIONS[self.activation])
         return h * self.y_scale[1] + self.y_scale[0]
 
     def noise(self):
