@@ -149,6 +149,20 @@ def test_report_has_a_campaign_section(campaign_run):
     assert 'id="leaderboards"' not in html  # no fits in this experiment: no empty fit sections
     # Titled for what it holds (issue 36): campaigns, not a choice of fitting method.
     assert "<h1>Where to measure next: the optimisation campaigns" in html and "Which fitting method" not in html
+    # The answer first: a verdict per campaign, following the optimiser of lower true regret.
+    assert html.index('id="verdict"') < html.index('id="campaigns"')
+    assert 'id="verdict-campaign-noisy_branin"' in html and 'id="verdict-campaign-program"' in html
+    root = workdir / "results" / "camp" / "campaigns" / "noisy_branin"
+    regrets = {
+        m: json.loads((root / m / "summary.json").read_text())["recommended"]["regret"]
+        for m in ("bayesopt", "random_search")
+    }
+    follow = min(regrets, key=regrets.get)
+    verdict = html[html.index('id="verdict-campaign-noisy_branin"') :]
+    verdict = verdict[: verdict.index("</div>")]
+    assert (
+        f"recommended by {follow}: predicted value" in verdict and "How sure:" in verdict and "More shots:" in verdict
+    )
 
 
 def test_a_finished_campaign_reruns_nothing_and_a_larger_budget_adds_rounds(campaign_run, tmp_path):

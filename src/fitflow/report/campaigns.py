@@ -5,10 +5,13 @@ Read from each optimiser's ``summary.json`` (written by
 """
 
 from pathlib import Path
+import sys
+import traceback
 
 import numpy as np
 
 from ..core.artefacts import read_json
+from .campaign_verdict import campaign_verdict
 from .figures import drawn
 
 __all__ = ["campaign_sections"]
@@ -35,6 +38,7 @@ def campaign_sections(root, info, configfiles, colours_for):
                 "name": campaign,
                 "anchor": f"campaign-{campaign}",
                 "direction": summaries[0]["direction"],
+                "verdict": _verdict(campaign, summaries),
                 "parameters": summaries[0]["names"],
                 "constraints": summaries[0].get("constraints") or [],
                 "rows": [_row(s, colours) for s in summaries],
@@ -48,6 +52,17 @@ def campaign_sections(root, info, configfiles, colours_for):
             }
         )
     return sections
+
+
+def _verdict(campaign, summaries):
+    """The campaign's verdict, or ``{"error": reason}`` when forming it raises (traceback to the
+    report job's log): the verdict is a summary, never the reason a report is missing."""
+    try:
+        return campaign_verdict(summaries)
+    except Exception as exc:  # summaries of any vintage or shape
+        print(f"fitflow report: the verdict on campaign '{campaign}' could not be formed:", file=sys.stderr)
+        traceback.print_exc(file=sys.stderr)
+        return {"error": f"{type(exc).__name__}: {exc}"[:500]}
 
 
 def _row(summary, colours):
