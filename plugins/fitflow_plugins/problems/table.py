@@ -119,6 +119,13 @@ class Table(UserModelProblem):
             "folds of the cross-validated prediction error (0: none; capped at the number of points: leave-one-out)",
             minimum=0,
         ),
+        "cv_scheme": Setting(
+            "auto",
+            str,
+            "how the folds are cut: contiguous blocks of x (a time series or a scan, whose neighbours share "
+            "their noise), random, or auto (blocks where x is one column)",
+            choices=("auto", "blocks", "random"),
+        ),
         "grid_points": Setting(400, int, "points of the grid fitted curves are drawn on", minimum=2, maximum=100_000),
         "missing": Setting(
             "error",
@@ -232,6 +239,7 @@ class Table(UserModelProblem):
                 "measured": True,
                 "capability_note": self.capability_note,
                 "cv_folds": min(v["cv_folds"], data.n_points),
+                "cv_scheme": v["cv_scheme"],
                 "columns": {"x": v["x"], "y": v["y"], "sigma": v["sigma"]},
                 **({"dropped_rows": list(data.dropped_rows)} if data.dropped_rows else {}),
                 **({"outputs": list(self.y_columns)} if len(self.y_columns) > 1 else {}),
