@@ -54,3 +54,23 @@ def test_hyperparameters_pinned_at_a_bound_are_reported_in_words():
         found[name] = hyperparameters_at_bounds(regressor.kernel_)
     assert len(found["noise"]) == 1 and "length_scale = 0.001 is at its lower bound" in found["noise"][0]
     assert found["smooth"] == []
+
+
+@pytest.mark.parametrize("known_errors", [False, True])
+def test_hyperparameters_learned_on_a_subset_give_the_full_fits_accuracy(known_errors):
+    # 800 points, hyperparameters from 200 of them: measured on 2,000 points (200 from 500),
+    # 84 s for the full maximisation and 3 s for the subset, RMSE against the truth 0.0178 both.
+    data = fitflow.generate("smooth_function", seed=5, n_samples=800, noise=0.2)
+    if not known_errors:
+        data.sigma = None
+    full = fitflow.fit("gp", data, seed=5, n_restarts=1, hyperparameter_points=800)
+    subset = fitflow.fit("gp", data, seed=5, n_restarts=1, hyperparameter_points=200)
+    assert subset.ok and subset.diagnostics["hyperparameters_learned_on"] == 200
+    assert "hyperparameters_learned_on" not in full.diagnostics
+    rmse = {k: np.sqrt(np.mean((r.grid_mean - data.grid_y) ** 2)) for k, r in (("full", full), ("subset", subset))}
+    # Tolerance: within 10% of the full fit's error (a quarter of the points sets two or three
+    # hyperparameters; every point conditions the mean). Measured: 0.0259 against 0.0246.
+    assert rmse["subset"] <= 1.10 * rmse["full"], rmse
+    # The band stays calibrated: the true curve within two sd at >= 90% of the grid.
+    inside = np.abs(subset.grid_mean - data.grid_y) <= 2 * subset.grid_std
+    assert inside.mean() >= 0.90
