@@ -17,6 +17,7 @@ Known failures are declared as ``{check_name: reason}`` and are skipped with
 that reason, never silenced.
 """
 
+import copy
 import functools
 import json
 import math
@@ -262,10 +263,29 @@ def serving_problems(cls, names=None):
     return found, cannot
 
 
-def _fit(cls, problem, seed=_SEED):
+#: The last fit the method checks made, kept as a pristine copy: the four checks of one
+#: (method, problem) pair run one after another, and each gets its own copy of one fit rather
+#: than fitting again (the determinism check still makes a second, fresh fit). On the built-in
+#: plugins this halves the time of the checks (nuts on the closure problem: 110 s of 256).
+_LAST_FIT = {}
+
+
+def _fit(cls, problem, seed=_SEED, fresh=False):
+    """``(dataset, result)`` of ``cls`` at its fast settings on ``problem``'s data; ``fresh``:
+    fit again even where the last fit was of the same method, problem and seed."""
     data = problem.generate(np.random.default_rng(seed))
     data.problem = _WithoutConvergenceCheck(data.problem)
-    return data, cls(**cls.fast_settings).fit(data, np.random.default_rng(seed))
+    key = (cls, id(problem), seed)
+    if not fresh and _LAST_FIT.get("key") == key:
+        return data, copy.deepcopy(_LAST_FIT["result"])
+    result = cls(**cls.fast_settings).fit(data, np.random.default_rng(seed))
+    _LAST_FIT.clear()
+    try:
+        # the problem is kept so that its id cannot be reused by another while this is cached
+        _LAST_FIT.update(key=key, result=copy.deepcopy(result), problem=problem)
+    except Exception:  # a result that cannot be copied is fitted afresh by each check
+        _LAST_FIT.clear()
+    return data, result
 
 
 class _WithoutConvergenceCheck:
@@ -301,7 +321,7 @@ def check_fit_result_fields(cls, problem):
 
 def check_fit_deterministic(cls, problem):
     """The same seed gives the same fit."""
-    (_, first), (_, second) = _fit(cls, problem), _fit(cls, problem)
+    (_, first), (_, second) = _fit(cls, problem), _fit(cls, problem, fresh=True)
     assert first.params == second.params, "fit(dataset, rng) must draw all randomness from rng"
     assert _arrays_equal(first.array_fields(), second.array_fields()), "fit arrays differ between equal seeds"
 
