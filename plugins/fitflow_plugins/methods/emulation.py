@@ -15,11 +15,12 @@ __all__ = ["train_gp_emulator", "train_vnn_emulator", "emulator_method", "EMULAT
 
 def train_gp_emulator(design_x, design_y, rng, settings=None):
     """``predict(thetas) -> (mean, variance)``, each ``(m, k)``, from a GP per output
-    (``settings``: the ``gp`` method's ``kernel`` and ``n_restarts``, default 1 restart)."""
+    (``settings``: the ``gp`` method's ``kernel``, ``n_restarts`` (default 1 restart) and
+    ``hyperparameter_points``)."""
     from sklearn.gaussian_process import GaussianProcessRegressor
     from sklearn.preprocessing import StandardScaler
 
-    from .gp import GaussianProcess
+    from .gp import GaussianProcess, _fitted
     from .surrogate import gp_posterior
 
     design_x = np.asarray(design_x, dtype=float)
@@ -27,7 +28,11 @@ def train_gp_emulator(design_x, design_y, rng, settings=None):
     scaler = StandardScaler().fit(design_x)
     inputs = scaler.transform(design_x)
     settings = {"n_restarts": 1, **(settings or {})}
-    kernel = GaussianProcess(**settings)._kernel(learn_noise=True)
+    gp = GaussianProcess(**settings)
+    kernel = gp._kernel(learn_noise=True)
+    n_learn = gp.values["hyperparameter_points"]
+    # as the gp method: above n_learn runs, a seeded subset learns the hyperparameters
+    subset = np.sort(rng.choice(len(inputs), n_learn, replace=False)) if len(inputs) > n_learn else None
     regressors = []
     for j in range(design_y.shape[1]):
         regressor = GaussianProcessRegressor(
@@ -37,7 +42,7 @@ def train_gp_emulator(design_x, design_y, rng, settings=None):
             n_restarts_optimizer=settings["n_restarts"],
             random_state=int(rng.integers(2**31)),
         )
-        regressors.append(regressor.fit(inputs, design_y[:, j]))
+        regressors.append(_fitted(regressor, inputs, design_y[:, j], subset))
 
     def predict(thetas):
         # StandardScaler.transform and GaussianProcessRegressor.predict, the same arithmetic
