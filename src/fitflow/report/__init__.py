@@ -12,8 +12,6 @@ import contextlib
 import functools
 from pathlib import Path
 import re
-import sys
-import traceback
 
 import numpy as np
 import yaml
@@ -61,9 +59,9 @@ def _built(name, build, fallback, not_built):
     try:
         return build()
     except Exception as exc:  # any artefact a section reads may be odd: report it, go on
-        print(f"fitflow report: the section '{name}' could not be built:", file=sys.stderr)
-        traceback.print_exc(file=sys.stderr)
-        not_built.append({"name": name, "reason": f"{type(exc).__name__}: {exc}"[:500]})
+        not_built.append(
+            {"name": name, "reason": figures.logged_failure(f"the section '{name}' could not be built", exc)}
+        )
         return fallback
 
 

@@ -5,14 +5,12 @@ Read from each optimiser's ``summary.json`` (written by
 """
 
 from pathlib import Path
-import sys
-import traceback
 
 import numpy as np
 
 from ..core.artefacts import read_json
 from .campaign_verdict import campaign_verdict
-from .figures import drawn
+from .figures import drawn, logged_failure
 
 __all__ = ["campaign_sections"]
 
@@ -60,9 +58,7 @@ def _verdict(campaign, summaries):
     try:
         return campaign_verdict(summaries)
     except Exception as exc:  # summaries of any vintage or shape
-        print(f"fitflow report: the verdict on campaign '{campaign}' could not be formed:", file=sys.stderr)
-        traceback.print_exc(file=sys.stderr)
-        return {"error": f"{type(exc).__name__}: {exc}"[:500]}
+        return {"error": logged_failure(f"the verdict on campaign '{campaign}' could not be formed", exc)}
 
 
 def _row(summary, colours):

@@ -73,9 +73,15 @@ def drawn(name, draw, *args, path=None):
         fig = draw(*args)
         return data_uri(fig, path) if fig is not None else None
     except Exception as exc:  # a figure of any kind, on data of any shape: report it, go on
-        print(f"fitflow report: the figure '{name}' could not be drawn:", file=sys.stderr)
-        traceback.print_exc(file=sys.stderr)
-        return NotDrawn(name, f"{type(exc).__name__}: {exc}"[:500])
+        return NotDrawn(name, logged_failure(f"the figure '{name}' could not be drawn", exc))
+
+
+def logged_failure(what, exc):
+    """Print ``what`` and the traceback of ``exc`` (being handled) to stderr, the report job's
+    log, and return the one-line reason the report shows in place of the part that failed."""
+    print(f"fitflow report: {what}:", file=sys.stderr)
+    traceback.print_exc(file=sys.stderr)
+    return f"{type(exc).__name__}: {exc}"[:500]
 
 
 def data_uri(fig, path=None):
