@@ -20,7 +20,7 @@ def train_gp_emulator(design_x, design_y, rng, settings=None):
     from sklearn.gaussian_process import GaussianProcessRegressor
     from sklearn.preprocessing import StandardScaler
 
-    from .gp import GaussianProcess, _fitted
+    from .gp import GaussianProcess, fit_on_subset, learning_subset
     from .surrogate import gp_posterior
 
     design_x = np.asarray(design_x, dtype=float)
@@ -30,9 +30,7 @@ def train_gp_emulator(design_x, design_y, rng, settings=None):
     settings = {"n_restarts": 1, **(settings or {})}
     gp = GaussianProcess(**settings)
     kernel = gp._kernel(learn_noise=True)
-    n_learn = gp.values["hyperparameter_points"]
-    # as the gp method: above n_learn runs, a seeded subset learns the hyperparameters
-    subset = np.sort(rng.choice(len(inputs), n_learn, replace=False)) if len(inputs) > n_learn else None
+    subset = learning_subset(len(inputs), gp.values["hyperparameter_points"], rng)  # as the gp method
     regressors = []
     for j in range(design_y.shape[1]):
         regressor = GaussianProcessRegressor(
@@ -42,7 +40,7 @@ def train_gp_emulator(design_x, design_y, rng, settings=None):
             n_restarts_optimizer=settings["n_restarts"],
             random_state=int(rng.integers(2**31)),
         )
-        regressors.append(_fitted(regressor, inputs, design_y[:, j], subset))
+        regressors.append(fit_on_subset(regressor, inputs, design_y[:, j], subset))
 
     def predict(thetas):
         # StandardScaler.transform and GaussianProcessRegressor.predict, the same arithmetic

@@ -18,7 +18,7 @@ import numpy as np
 
 from fitflow import FitResult, Method, Setting
 
-__all__ = ["GaussianProcess", "hyperparameters_at_bounds"]
+__all__ = ["GaussianProcess", "fit_on_subset", "hyperparameters_at_bounds", "learning_subset"]
 
 
 class GaussianProcess(Method):
@@ -88,9 +88,7 @@ class GaussianProcess(Method):
         targets = dataset.y.reshape(dataset.n_points, -1)
         sigmas = None if dataset.sigma is None else dataset.sigma.reshape(dataset.n_points, -1)
         means, stds, fitted, kernels, evidence, edf, warnings = [], [], [], [], [], [], []
-        subset = None
-        if dataset.n_points > self.values["hyperparameter_points"]:
-            subset = np.sort(rng.choice(dataset.n_points, self.values["hyperparameter_points"], replace=False))
+        subset = learning_subset(dataset.n_points, self.values["hyperparameter_points"], rng)
         for j in range(targets.shape[1]):
             y = targets[:, j]
             y_scale = float(np.std(y)) or 1.0
@@ -104,7 +102,7 @@ class GaussianProcess(Method):
             )
             with python_warnings.catch_warnings():  # sklearn's bound warnings: reported below, in words
                 python_warnings.simplefilter("ignore", ConvergenceWarning)
-                regressor = _fitted(regressor, scaler.transform(x), y, subset)
+                regressor = fit_on_subset(regressor, scaler.transform(x), y, subset)
             output = "" if dataset.y.ndim == 1 else f"output {dataset.output_names[j]}: "
             warnings.extend(output + w for w in hyperparameters_at_bounds(regressor.kernel_))
             mean, std = regressor.predict(scaler.transform(grid), return_std=True)
@@ -130,7 +128,13 @@ class GaussianProcess(Method):
         )
 
 
-def _fitted(regressor, x, y, subset):
+def learning_subset(n_points, limit, rng):
+    """The sorted indices of the seeded ``limit`` points that learn the hyperparameters, or None
+    where there are no more than ``limit`` points (all of them learn)."""
+    return np.sort(rng.choice(n_points, limit, replace=False)) if n_points > limit else None
+
+
+def fit_on_subset(regressor, x, y, subset):
     """``regressor`` fitted to every point; with a ``subset``, its hyperparameters are the ones
     that maximise the marginal likelihood of that subset (restarts included), and every point
     then conditions the fit at those values. Learning them costs O(n^3) per likelihood
