@@ -49,9 +49,10 @@ def campaign_verdict(summaries):
         "more": None,
         "others": _others(best, summaries),
     }
-    quiet, moved = _quiet_evaluations(best, rec.get("sd") or 0.0, spread)
+    needed = _quiet_needed(best)
+    quiet, moved = _quiet_evaluations(best, needed, rec.get("sd") or 0.0, spread)
     gain, knob = _largest_expected_gain(best)
-    settled = quiet is not None and quiet >= _quiet_needed(best)
+    settled = quiet is not None and quiet >= needed
     n = best["n_evaluations"]
     if settled:
         verdict["settled"] = (
@@ -61,7 +62,7 @@ def campaign_verdict(summaries):
         verdict["settled"] = f"not settled: too few evaluations ({n}) to tell"
     else:
         verdict["settled"] = (
-            f"still improving: the best measured value improved by {_number(moved)} within the last {_quiet_needed(best)} of {n} evaluations"
+            f"still improving: the best measured value improved by {_number(moved)} within the last {needed} of {n} evaluations"
         )
     threshold = max(rec.get("sd") or 0.0, 0.01 * spread)
     if gain is not None and gain > threshold:
@@ -122,12 +123,12 @@ def _quiet_needed(summary):
     return max(last_two, math.ceil(QUIET_SHARE * summary["n_evaluations"]))
 
 
-def _quiet_evaluations(summary, sd, spread):
+def _quiet_evaluations(summary, needed, sd, spread):
     """``(quiet, moved)``: how many of the last evaluations left the best measured value within
     ``sd`` (at least 1% of the spread) of its final level, and how much it moved over the last
-    :func:`_quiet_needed` evaluations; ``(None, None)`` with too few evaluations."""
+    ``needed`` evaluations; ``(None, None)`` with too few evaluations."""
     best = _sign(summary) * np.asarray(summary["history"]["best_so_far"], dtype=float)
-    n, needed = best.size, _quiet_needed(summary)
+    n = best.size
     if n <= needed or not np.isfinite(best[-1]):
         return None, None
     tolerance = max(sd, 0.01 * spread)
