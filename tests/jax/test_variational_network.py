@@ -114,3 +114,21 @@ def test_the_architecture_with_the_best_elbo_fits_forty_points_a_wide_network_ex
     assert result.ok and result.diagnostics["hidden_layers"] != [16, 16]
     rmse = np.sqrt(np.mean((result.y_fit - truth) ** 2, axis=0))
     assert np.all(rmse < 0.2), rmse
+
+
+def test_a_time_limit_stops_the_training_between_compiled_pieces():
+    # A limit is a signal, seen only between compiled calls. Trained as one 20,000-step call,
+    # a fit on 2,000 points overran a 3 s limit by 11 s; in pieces of
+    # STEPS_PER_CALL it stops within a piece (a few tenths of a second). 7 s leaves room for
+    # a slow machine.
+    import time
+
+    from fitflow.core.pipeline import as_rng, make_method, safe_fit
+
+    data = fitflow.generate("simulate", seed=0, model="a*sin(x)", truth=[1.0], noise=0.1, n_points=2000, p0=[1])
+    safe_fit(make_method("vnn", hidden_layers=[4], steps=1000), data, as_rng(0))  # compiled once
+    method = make_method("vnn", hidden_layers=[4])
+    started = time.perf_counter()
+    result, _, _ = safe_fit(method, data, as_rng(0), seconds=3.0)
+    assert not result.ok and "timed out after 3 s" in result.message
+    assert time.perf_counter() - started < 7.0
