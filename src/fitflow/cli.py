@@ -14,6 +14,7 @@ import sys
 
 from .core.errors import ConfigError, FitflowError
 from .core.registry import methods, problems
+from .evaluation.compare import DEFAULT_BUDGET_S
 
 __all__ = ["main"]
 
@@ -138,6 +139,8 @@ def compare_file(args, out=None):
         "p0": _by_name(args.p0) or [],
         "lower": _by_name(args.lower),
         "upper": _by_name(args.upper),
+        "cv_folds": args.cv_folds,
+        "missing": args.missing,
     }
     problem = make_problem("table", **{k: v for k, v in settings.items() if v is not None})
     table = compare(
@@ -146,6 +149,7 @@ def compare_file(args, out=None):
         seed=args.seed,
         progress=sys.stderr,
         timeout_s=args.timeout,
+        budget_s=args.budget,
     )
     if args.csv:
         from .core.artefacts import write_bytes
@@ -157,7 +161,7 @@ def compare_file(args, out=None):
     with pd.option_context("display.width", 200, "display.max_columns", 30, "display.float_format", "{:.4g}".format):
         out.write(table[shown].to_string(index=False) + "\n")
     for row in table.itertuples():
-        if row.status != "ok":
+        if row.status != "ok" or (isinstance(row.message, str) and row.message):
             out.write(f"{row.method}: {row.status}: {row.message}\n")
     return 0
 
@@ -235,6 +239,17 @@ def main(argv=None):
     one.add_argument("--seed", type=int, default=0)
     one.add_argument(
         "--timeout", type=float, help="wall-clock limit of one method's fit, seconds (default: its runtime hint)"
+    )
+    one.add_argument(
+        "--budget",
+        type=float,
+        default=DEFAULT_BUDGET_S,
+        help=f"wall-clock budget of the whole comparison, seconds (default {DEFAULT_BUDGET_S:g}; 0: none); "
+        "a method that cannot finish in it is skipped with the reason",
+    )
+    one.add_argument("--cv-folds", type=int, help="cross-validation folds (default 3; 0: none)")
+    one.add_argument(
+        "--missing", choices=["error", "drop"], help="a row with an empty cell: an error (default), or dropped"
     )
     one.add_argument("--csv", metavar="OUT", help="also write the whole table (every metric) to this CSV")
     args = parser.parse_args(argv)

@@ -155,6 +155,37 @@ def test_compare_says_what_it_does_limits_each_fit_and_survives_ctrl_c(tmp_path)
     assert lines[0].startswith("nlls: fitting (limit 0.5 s) ... ok in ") and "interrupted" in lines[-1]
 
 
+class _Slow(NonLinearLeastSquares):
+    """nlls that spends ten seconds before it fits (for the budget)."""
+
+    name = "slow"
+
+    def fit(self, dataset, rng):
+        time.sleep(10.0)
+        return super().fit(dataset, rng)
+
+
+def test_compare_keeps_to_its_budget_and_says_what_would_let_a_slow_method_run(tmp_path):
+    # A 3 s budget with 2-fold cross-validation: each fit may take a third of what is left.
+    # The slow method's fit is stopped at its share (about 1 s), not at its own 10 s, and the
+    # methods after it still run and are cross-validated.
+    path, _ = periodic_csv(tmp_path)
+    data = fitflow.generate("table", file=str(path), **{**MODEL, "cv_folds": 2}, p0=[1, 1.2, 2])
+    progress = io.StringIO()
+    start = time.perf_counter()
+    table = fitflow.compare(data, methods=["nlls", _Slow(), "spline"], progress=progress, budget_s=3.0)
+    elapsed = time.perf_counter() - start
+    assert elapsed < 3.0 + 0.5, progress.getvalue()  # the budget, plus the table's own bookkeeping
+    rows = table.set_index("method")
+    assert rows.loc["slow", "status"] == "skipped"
+    message = rows.loc["slow", "message"]
+    assert "would not finish in the budget" in message and "--budget" in message and "budget_s" in message
+    assert rows.loc["slow", "wall_time_s"] < 1.2  # its share: a third of the ~3 s left
+    for name in ("nlls", "spline"):
+        assert rows.loc[name, "status"] == "ok" and np.isfinite(rows.loc[name, "cv_rmse"])
+    assert progress.getvalue().splitlines()[-1].startswith("compared in ")
+
+
 @pytest.mark.parametrize(
     "spec", ["models/periodic.py:wave", "mywaves:wave"], ids=["file.py:function", "module:function"]
 )

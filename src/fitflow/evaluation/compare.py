@@ -6,17 +6,31 @@ with each installed method that serves it, evaluates each fit as the workflow do
 the same folds) and returns one row per method. A method that cannot fit the data is
 a row saying why; one that fails or raises is a row with its reason, never an
 exception: the table is the answer to "which method can I trust here?".
+
+A comparison has a wall-clock budget (:data:`DEFAULT_BUDGET_S`), so that the plain call
+finishes on a large file too. Methods run cheapest first (by their declared runtime), and
+each fit may take its share of the time left: that time over one plus the number of
+cross-validation refits to follow. A fit that runs past its share cannot finish with its
+cross-validation, so it is stopped and its row says so, with the settings that would let it
+run; a fit that finishes is cross-validated only when that many refits of its measured time
+fit in what is left, else its row keeps the fit and says why the cross-validated error is
+missing.
 """
+
+import time
 
 import numpy as np
 
-__all__ = ["compare"]
+__all__ = ["compare", "DEFAULT_BUDGET_S"]
+
+#: The wall-clock budget of one comparison, seconds (``budget_s``; ``--budget``).
+DEFAULT_BUDGET_S = 60.0
 
 #: The columns a comparison leads with; every metric follows.
 LEADING = ["method", "status", "message", "wall_time_s"]
 
 
-def compare(dataset, methods=None, seed=0, progress=None, timeout_s=None, **settings):
+def compare(dataset, methods=None, seed=0, progress=None, timeout_s=None, budget_s=DEFAULT_BUDGET_S, **settings):
     """One row per method on ``dataset``: status, reason, wall time, metrics, estimates and
     their standard errors (``param.<name>``, ``stderr.<name>``).
 
@@ -24,7 +38,8 @@ def compare(dataset, methods=None, seed=0, progress=None, timeout_s=None, **sett
     serves the dataset. ``settings``: ``{method name: {setting: value}}`` for named
     methods. ``progress``: a text stream told of each method as it starts and ends.
     ``timeout_s``: the wall-clock limit of one fit (and of its cross-validation), as the
-    workflow's ``fit_timeout_s``; default each method's runtime hint. Each method's
+    workflow's ``fit_timeout_s``; default each method's runtime hint. ``budget_s``: the
+    wall-clock budget of the whole comparison (see the module's doc; ``None``: none). Each method's
     libraries are imported before its fit is timed: ``setup_s`` is that one-off cost,
     ``wall_time_s`` the fit alone. Interrupted (Ctrl-C), the methods done so far are
     returned, with a row saying where it stopped. Returns a pandas DataFrame,
@@ -35,11 +50,17 @@ def compare(dataset, methods=None, seed=0, progress=None, timeout_s=None, **sett
 
     from ..core.registry import methods as installed
 
-    wanted = methods if methods is not None else installed().names()
+    registry = installed()
+    wanted = methods if methods is not None else sorted(registry.names(), key=lambda n: _declared_runtime(registry, n))
+    budget = _Budget(budget_s)
     rows = []
     try:
         for entry in wanted:
-            rows += _compare_one(dataset, entry, methods is not None, seed, progress, timeout_s, settings)
+            rows += _compare_one(dataset, entry, methods is not None, seed, progress, timeout_s, budget, settings)
+        _say(
+            progress,
+            f"compared in {budget.spent():.1f} s" + (f" (budget {budget.seconds:g} s)" if budget.seconds else ""),
+        )
     except KeyboardInterrupt:
         rows.append({"method": "(interrupted)", "status": "skipped", "message": "stopped by Ctrl-C; the rest not run"})
         _say(progress, "interrupted: the methods done so far follow")
@@ -48,10 +69,45 @@ def compare(dataset, methods=None, seed=0, progress=None, timeout_s=None, **sett
     return _best_first(table)
 
 
-def _compare_one(dataset, entry, named, seed, progress, timeout_s, settings):
-    """The rows (none or one) of one method in :func:`compare`."""
-    import time
+def _declared_runtime(registry, name):
+    """A method's declared runtime (minutes), the order of a default comparison; unknown last."""
+    try:
+        return float(registry.get(name).resource_hints()["runtime"])
+    except Exception:  # a plugin that cannot even be loaded is reported by its own row
+        return np.inf
 
+
+class _Budget:
+    """The wall-clock budget of one comparison: ``seconds`` (None: unlimited), started now."""
+
+    def __init__(self, seconds):
+        self.seconds = None if seconds is None or seconds <= 0 else float(seconds)
+        self.started = time.perf_counter()
+
+    def spent(self):
+        return time.perf_counter() - self.started
+
+    def left(self):
+        """Seconds left, or None without a budget."""
+        return None if self.seconds is None else max(0.0, self.seconds - self.spent())
+
+    def advice(self, folds):
+        """The settings that give a method more room, as one clause."""
+        fewer_folds = f", cross-validate on fewer folds (cv_folds, now {folds})" if folds > 2 else ""
+        return (
+            f"to run it, raise the budget (now {self.seconds:g} s: --budget on the command line, budget_s "
+            f"in Python), or fit fewer points{fewer_folds}"
+        )
+
+
+def _tighter(*limits):
+    """The smallest of the limits that are set (None or 0: none); None if none is."""
+    set_limits = [limit for limit in limits if limit]
+    return min(set_limits) if set_limits else None
+
+
+def _compare_one(dataset, entry, named, seed, progress, timeout_s, budget, settings):
+    """The rows (none or one) of one method in :func:`compare`."""
     from ..core.pipeline import as_rng, make_method, safe_fit
     from ..core.timelimit import TimedOut, time_limit
     from .crossval import cross_validation_rmse
@@ -68,16 +124,41 @@ def _compare_one(dataset, entry, named, seed, progress, timeout_s, settings):
     if reason:
         return [{**row, "status": "skipped", "message": reason}]
     limit = timeout_s if timeout_s is not None else 60.0 * method.resource_hints()["runtime"]
-    _say(progress, f"{method.name}: fitting (limit {limit:g} s) ...", end="")
+    folds = int(dataset.meta.get("cv_folds") or 0) if dataset.meta.get("measured") else 0
+    left = budget.left()
+    if left is not None and left < 0.01:
+        message = f"not started: the {budget.seconds:g} s budget is spent; {budget.advice(folds)}"
+        _say(progress, f"{method.name}: {message}")
+        return [{**row, "status": "skipped", "message": message}]
     started = time.perf_counter()
     method.import_requirements()  # a one-off cost, not the fit's
     setup = time.perf_counter() - started
-    result, timing, _ = safe_fit(method, dataset, as_rng(seed), seconds=limit or None)
-    folds = int(dataset.meta.get("cv_folds") or 0) if dataset.meta.get("measured") else 0
-    if result.ok and folds:
+    # The fit's share of what is left: it and its cross-validation refits must all fit.
+    share = None if left is None else max(0.01, left - setup) / (1 + folds)
+    fit_limit = _tighter(limit, share)
+    _say(progress, f"{method.name}: fitting ({f'limit {fit_limit:.3g} s' if fit_limit else 'no limit'}) ...", end="")
+    result, timing, _ = safe_fit(method, dataset, as_rng(seed), seconds=fit_limit)
+    if share is not None and share < (limit or np.inf) and not result.ok and timing["wall_time_s"] >= 0.99 * share:
+        message = (
+            f"would not finish in the budget: its fit alone ran past {share:.3g} s, its share of the "
+            f"{left:.3g} s left (the fit and {folds} cross-validation refits); {budget.advice(folds)}"
+            if folds
+            else f"would not finish in the budget: its fit ran past the {share:.3g} s left; {budget.advice(folds)}"
+        )
+        _say(progress, f" stopped: {message}")
+        return [{**row, "status": "skipped", "message": message, "wall_time_s": timing["wall_time_s"]}]
+    left = budget.left()
+    needed = folds * timing["wall_time_s"]  # a refit on fewer points costs at most the fit
+    if result.ok and folds and left is not None and needed > left:
+        result.diagnostics["cv_rmse"] = None
+        result.diagnostics["cv_note"] = (
+            f"not cross-validated: {folds} refits like this fit ({timing['wall_time_s']:.3g} s) need about "
+            f"{needed:.3g} s, and {left:.3g} s of the budget are left; {budget.advice(folds)}"
+        )
+    elif result.ok and folds:
         # The same folds for every method (seeded by the comparison, not the method).
         try:
-            with time_limit(limit or None):
+            with time_limit(_tighter(limit, left)):
                 result.diagnostics["cv_rmse"], result.diagnostics["cv_note"] = cross_validation_rmse(
                     method, dataset, as_rng(seed), folds, fold_rng=np.random.default_rng([seed, 1])
                 )
@@ -96,13 +177,21 @@ def _compare_one(dataset, entry, named, seed, progress, timeout_s, settings):
         {
             **row,
             "status": metrics.pop("status"),
-            "message": result.message or "",
+            "message": result.message or _missing_cv_note(result),
             "wall_time_s": timing["wall_time_s"],
             "setup_s": setup,
             **{k: v for k, v in metrics.items() if not _missing(v)},
             **estimates,
         }
     ]
+
+
+def _missing_cv_note(result):
+    """Why an ok fit has no cross-validated error (skipped or timed out), else ''."""
+    diagnostics = result.diagnostics or {}
+    if result.ok and diagnostics.get("cv_rmse") is None and diagnostics.get("cv_note"):
+        return str(diagnostics["cv_note"])
+    return ""
 
 
 def _say(stream, text, end="\n"):
