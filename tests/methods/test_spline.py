@@ -120,3 +120,26 @@ def test_gcv_refinement_next_to_interpolation_stays_finite_and_finds_the_minimum
     lam_u = result.diagnostics["lam"] / (x[-1] - x[0]) ** 3
     dense = min(gcv(value) for value in np.logspace(-12, 0, 241))
     assert gcv(lam_u) <= dense * (1 + 1e-3)
+
+
+def test_the_o_n_gcv_terms_equal_those_of_the_exact_smoother_matrix():
+    # RSS_w and tr S from the Reinsch form and the band of B^-1, against the n x n smoother
+    # scipy gives with the identity as data, on uneven x and uneven weights. Both are exact
+    # in exact arithmetic; 1e-6 (relative RSS) and 1e-4 (tr S) leave room for the rounding
+    # of the dense solve where lam is large.
+    from scipy.interpolate import make_smoothing_spline
+
+    from fitflow_plugins.methods.spline import _GCV
+
+    rng = np.random.default_rng(0)
+    n = 300
+    u = np.sort(rng.uniform(0, 1, n))
+    y = np.sin(20 * u) + rng.normal(0, 0.3, n)
+    w = rng.uniform(0.5, 2.0, n)
+    criterion = _GCV(u, y, w)
+    for lam in (1e-10, 1e-7, 1e-4, 1e-2, 1.0):
+        smoother = make_smoothing_spline(u, np.eye(n), w=w, lam=lam)(u)
+        residual = y - smoother @ y
+        rss, edf = criterion(lam)
+        assert rss == pytest.approx(float(np.sum(w * residual**2)), rel=1e-6)
+        assert edf == pytest.approx(float(np.trace(smoother)), abs=1e-4)

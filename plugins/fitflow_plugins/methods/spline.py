@@ -8,7 +8,10 @@ data gives ``H`` exactly. That yields
 
 * ``lam`` by generalised cross-validation, ``GCV = n RSS_w / (n - tr S)^2`` with
   ``S`` the smoother matrix at the data, minimised over a log grid and refined
-  (a choice at the grid's end widens the grid, as Tikhonov's does). Near
+  (a choice at the grid's end widens the grid, as Tikhonov's does). GCV at each
+  ``lam`` costs O(n), from the Reinsch form of the same spline (:class:`_GCV`); the
+  exact ``H`` is built once, at the chosen ``lam`` (building it at every ``lam``
+  cost O(n^2) each: 5.5 s of a 2,000-point fit, now 0.6 s). Near
   interpolation GCV tends to a finite 0/0 limit that can undercut its real
   minimum on small samples, so ``tr S`` must leave a tenth of the points (at
   least 2) as residual degrees of freedom;
@@ -30,7 +33,7 @@ __all__ = ["SmoothingSpline"]
 
 class SmoothingSpline(Method):
     name = "spline"
-    version = "1.2"
+    version = "1.3"
     description = "cubic smoothing spline (scipy make_smoothing_spline), lam by GCV, band from the smoother"
     capabilities = frozenset({"regression"})
     requirements = frozenset({"distinct_x"})
@@ -71,15 +74,10 @@ class SmoothingSpline(Method):
         u = (x - x[0]) / span
         unit_weights = None if weights is None else weights / weight_scale
 
-        def smoother(lam_u):
-            """S (n x n) at the data: S @ y are the fitted values."""
-            return make_smoothing_spline(u, identity, w=unit_weights, lam=lam_u)(u)
+        criterion = _GCV(u, y, unit_weights)
 
         def gcv(log_lam_u):
-            s = smoother(10.0**log_lam_u)
-            residual = y - s @ y
-            rss = float(residual @ (residual * (unit_weights if unit_weights is not None else 1.0)))
-            edf = float(np.trace(s))
+            rss, edf = criterion(10.0**log_lam_u)
             # Near interpolation GCV tends to a finite 0/0 limit that can undercut its real
             # minimum on small samples: keep a tenth of the points (at least 2) as residual dof.
             return n * rss / (n - edf) ** 2 if edf <= n - max(2.0, 0.1 * n) else np.inf
@@ -169,3 +167,87 @@ class SmoothingSpline(Method):
         )
         log_lam = refined.x if refined.fun <= scores[best] else grid[best]
         return 10.0**log_lam, "gcv"
+
+
+class _GCV:
+    """``(RSS_w, tr S)`` of the cubic smoothing spline through ``(u, y)`` with weights ``w`` at
+    any ``lam``, in O(n): the GCV criterion's two terms without the n x n smoother.
+
+    The Reinsch form of the spline scipy fits (Green and Silverman 1994, section 2.3): with
+    ``h`` the gaps of ``u``, ``Q`` (n x n-2, three bands) and ``R`` (n-2 square, tridiagonal),
+    ``B = R + lam Q^T W^-1 Q`` is a banded positive definite matrix, the residuals are
+    ``lam W^-1 Q B^-1 Q^T y`` and ``n - tr S = lam tr(W^-1 Q B^-1 Q^T)``, which needs only
+    the central five bands of ``B^-1``: Hutchinson and de Hoog's (1985) recursion on the
+    banded Cholesky factor. Agrees with the exact smoother (the identity as data) to
+    1e-6 in ``RSS_w`` and 1e-4 in ``tr S`` for ``lam`` from 1e-10 to 1 on the unit span
+    (tests/methods/test_spline.py)."""
+
+    def __init__(self, u, y, w):
+        from scipy.linalg import cho_solve_banded, cholesky_banded
+
+        self._cholesky, self._solve = cholesky_banded, cho_solve_banded
+        h = np.diff(u)
+        self.w = np.ones_like(y) if w is None else np.asarray(w, dtype=float)
+        w_inv = 1.0 / self.w
+        # column j of Q holds q0[j], q1[j], q2[j] in rows j, j+1, j+2
+        self.q = q0, q1, q2 = 1.0 / h[:-1], -1.0 / h[:-1] - 1.0 / h[1:], 1.0 / h[1:]
+        m = u.size - 2
+        # R and Q^T W^-1 Q in LAPACK's upper banded storage (row 2 the diagonal)
+        self.r = np.zeros((3, m))
+        self.r[2] = (h[:-1] + h[1:]) / 3.0
+        self.r[1, 1:] = h[1:-1] / 6.0
+        self.t = np.zeros((3, m))
+        self.t[2] = q0**2 * w_inv[:-2] + q1**2 * w_inv[1:-1] + q2**2 * w_inv[2:]
+        self.t[1, 1:] = q1[:-1] * q0[1:] * w_inv[1:-2] + q2[:-1] * q1[1:] * w_inv[2:-1]
+        self.t[0, 2:] = q2[:-2] * q0[2:] * w_inv[2:-2]
+        self.qty = q0 * y[:-2] + q1 * y[1:-1] + q2 * y[2:]
+
+    def __call__(self, lam):
+        try:
+            upper = self._cholesky(self.r + lam * self.t)
+        except np.linalg.LinAlgError:
+            return np.inf, np.nan
+        q0, q1, q2 = self.q
+        gamma = self._solve((upper, False), self.qty)
+        q_gamma = np.zeros(gamma.size + 2)
+        q_gamma[:-2] += q0 * gamma
+        q_gamma[1:-1] += q1 * gamma
+        q_gamma[2:] += q2 * gamma
+        rss = float(lam**2 * np.sum(q_gamma**2 / self.w))
+        s0, s1, s2 = _inverse_bands(upper)
+        # row k of Q: q2[k-2], q1[k-1], q0[k] in columns k-2, k-1, k (zero off the ends)
+        n, m = gamma.size + 2, gamma.size
+        a, b, c = np.zeros(n), np.zeros(n), np.zeros(n)
+        a[2:], b[1:-1], c[:-2] = q2, q1, q0
+
+        def at(values, shift):
+            padded = np.zeros(n)
+            padded[shift : shift + m] = values
+            return padded
+
+        diagonal = (
+            a * a * at(s0, 2)
+            + b * b * at(s0, 1)
+            + c * c * at(s0, 0)
+            + 2 * a * b * at(s1, 2)
+            + 2 * a * c * at(s2, 2)
+            + 2 * b * c * at(s1, 1)
+        )
+        return rss, n - lam * float(np.sum(diagonal / self.w))
+
+
+def _inverse_bands(upper):
+    """The diagonal and first two superdiagonals of ``(U^T U)^-1`` for ``U`` upper triangular
+    with two superdiagonals (LAPACK banded storage): ``U Sigma = U^-T`` is lower triangular with
+    diagonal ``1/U_ii``, which gives each row of the band from the two below it. A Python loop
+    over plain floats: a few milliseconds for 2,000 points."""
+    d, e, f = (row.tolist() for row in (upper[2], upper[1], upper[0]))
+    m = len(d)
+    s0, s1, s2 = [0.0] * (m + 2), [0.0] * (m + 2), [0.0] * (m + 2)
+    for i in range(m - 1, -1, -1):
+        u1 = e[i + 1] if i + 1 < m else 0.0
+        u2 = f[i + 2] if i + 2 < m else 0.0
+        s1[i] = -(u1 * s0[i + 1] + u2 * s1[i + 1]) / d[i]
+        s2[i] = -(u1 * s1[i + 1] + u2 * s0[i + 2]) / d[i]
+        s0[i] = (1.0 / d[i] - u1 * s1[i] - u2 * s2[i]) / d[i]
+    return np.array(s0[:m]), np.array(s1[:m]), np.array(s2[:m])
