@@ -1,5 +1,6 @@
 """The wall-clock limit on a plugin call (fitflow.core.timelimit)."""
 
+import sys
 import time
 
 import pytest
@@ -27,6 +28,22 @@ def test_a_swallowed_time_out_is_raised_again():
         with time_limit(0.2):
             _swallows_the_first_time_out(started + 5.0)
     assert time.monotonic() - started < 2.0
+
+
+def test_a_time_out_python_could_not_raise_prints_nothing(monkeypatch):
+    class Drops:
+        def __del__(self):
+            time.sleep(0.3)  # the limit expires in here: Python prints and drops what __del__ raises
+
+    reported = []
+    monkeypatch.setattr(sys, "unraisablehook", reported.append)
+    started = time.monotonic()
+    with pytest.raises(TimedOut):
+        with time_limit(0.1):
+            Drops()
+            while time.monotonic() - started < 5.0:
+                time.sleep(0.005)
+    assert not [r for r in reported if isinstance(r.exc_value, TimedOut)]
 
 
 def test_an_inner_limit_leaves_the_outer_one_running():

@@ -12,7 +12,9 @@ limit is applied.
 """
 
 import contextlib
+import functools
 import signal
+import sys
 import threading
 import time
 
@@ -47,6 +49,8 @@ def time_limit(seconds):
         raise TimedOut(seconds)
 
     previous = signal.signal(signal.SIGALRM, expire)
+    previous_hook = sys.unraisablehook
+    sys.unraisablehook = functools.partial(_quiet_about_time_outs, previous_hook)
     entered = time.monotonic()
     outer_delay, outer_interval = signal.setitimer(signal.ITIMER_REAL, float(seconds), REPEAT_S)
     try:
@@ -54,9 +58,17 @@ def time_limit(seconds):
     finally:
         _disarm()
         signal.signal(signal.SIGALRM, previous)
+        sys.unraisablehook = previous_hook
         if outer_delay > 0:
             remaining = outer_delay - (time.monotonic() - entered)
             signal.setitimer(signal.ITIMER_REAL, max(remaining, 1e-3), outer_interval)
+
+
+def _quiet_about_time_outs(hook, unraisable):
+    """An unraisable-exception hook that drops the TimedOut Python could not raise (it is raised
+    again, see REPEAT_S) and passes anything else to ``hook``: no traceback on the terminal."""
+    if not isinstance(unraisable.exc_value, TimedOut):
+        hook(unraisable)
 
 
 def _disarm():
