@@ -186,6 +186,30 @@ def test_compare_keeps_to_its_budget_and_says_what_would_let_a_slow_method_run(t
     assert progress.getvalue().splitlines()[-1].startswith("compared in ")
 
 
+class _Steady(NonLinearLeastSquares):
+    """nlls that takes 0.3 s per fit (for cross-validation's pace)."""
+
+    name = "steady"
+
+    def fit(self, dataset, rng):
+        time.sleep(0.3)
+        return super().fit(dataset, rng)
+
+
+def test_cross_validation_stops_when_the_folds_left_would_run_past_the_deadline(tmp_path):
+    from fitflow.evaluation.crossval import cross_validation_rmse
+
+    path, _ = periodic_csv(tmp_path)
+    data = fitflow.generate("table", file=str(path), **MODEL, p0=[1, 1.2, 2])
+    started = time.perf_counter()
+    rmse, note = cross_validation_rmse(_Steady(), data, np.random.default_rng(0), 5, deadline=started + 1.0)
+    # at 0.3 s a fold, five need 1.5 s: it stops after fold 1, 2 or 3, as soon as it can tell
+    assert np.isnan(rmse) and "stopped after" in note and "of 5 folds" in note, note
+    assert time.perf_counter() - started < 1.0
+    rmse, note = cross_validation_rmse(_Steady(), data, np.random.default_rng(0), 5, deadline=started + 60.0)
+    assert np.isfinite(rmse) and "stopped" not in note
+
+
 @pytest.mark.parametrize(
     "spec", ["models/periodic.py:wave", "mywaves:wave"], ids=["file.py:function", "module:function"]
 )

@@ -72,15 +72,20 @@ def _subset(dataset, keep, grid_x):
     )
 
 
-def cross_validation_rmse(method, dataset, rng, k, fold_rng=None):
+def cross_validation_rmse(method, dataset, rng, k, fold_rng=None, deadline=None):
     """``(rmse, message)``: the k-fold CV error of ``method`` on ``dataset``.
 
     ``fold_rng`` splits the folds (default: ``rng``); the workflow seeds it from the
     dataset alone, so every method is scored on the same folds.
 
     ``rmse`` is NaN (and ``message`` says why) when a fold's fit fails or gives
-    no prediction at the held-out points.
+    no prediction at the held-out points, or when, with a ``deadline`` (a
+    ``time.perf_counter`` value), the folds still to fit would run past it at the pace
+    of those fitted so far.
     """
+    import time
+
+    started = time.perf_counter()
     residuals = []
     order = ordering(dataset)
     how = f"{k}-fold cross-validation" + (" in contiguous blocks of x" if order is not None else "")
@@ -96,6 +101,13 @@ def cross_validation_rmse(method, dataset, rng, k, fold_rng=None):
         if prediction is None or np.shape(prediction) != dataset.y[held_out].shape:
             return float("nan"), f"fold {i + 1} of {k}: the method gave no prediction at held-out points"
         residuals.append(dataset.y[held_out] - prediction)
+        now, done = time.perf_counter(), i + 1
+        needed = (now - started) / done * (k - done)
+        if deadline is not None and done < k and now + needed > deadline:
+            return float("nan"), (
+                f"{how} stopped after {done} of {k} folds: at {(now - started) / done:.3g} s a fold, "
+                f"the rest need about {needed:.3g} s and {max(0.0, deadline - now):.3g} s are left"
+            )
     residuals = np.concatenate(residuals)
     if residuals.ndim == 2:
         # Several outputs in different units: each output's CV RMSE over its spread, averaged
