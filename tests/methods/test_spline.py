@@ -21,7 +21,9 @@ def test_the_curve_is_scipys_spline_at_the_gcv_minimum():
     order = np.argsort(data.x)
     x, y = data.x[order], data.y[order]
     lam = result.diagnostics["lam"]
-    np.testing.assert_allclose(result.grid_mean, make_smoothing_spline(x, y, lam=lam)(data.grid_x), atol=1e-10)
+    inside = (data.grid_x >= x[0]) & (data.grid_x <= x[-1])  # beyond the data: a line (next test)
+    reference = make_smoothing_spline(x, y, lam=lam)(data.grid_x[inside])
+    np.testing.assert_allclose(result.grid_mean[inside], reference, atol=1e-10)
 
     def gcv(lam):
         smoother = make_smoothing_spline(x, np.eye(x.size), lam=lam)(x)
@@ -143,3 +145,26 @@ def test_the_o_n_gcv_terms_equal_those_of_the_exact_smoother_matrix():
         rss, edf = criterion(lam)
         assert rss == pytest.approx(float(np.sum(w * residual**2)), rel=1e-6)
         assert edf == pytest.approx(float(np.trace(smoother)), abs=1e-4)
+
+
+def test_beyond_the_data_the_spline_is_a_straight_line_as_a_natural_spline_is():
+    # A natural cubic spline has f'' = 0 at its end knots and is linear beyond them; scipy's
+    # BSpline would continue the end cubics instead (what scored a held-out end block 1e5 off).
+    rng = np.random.default_rng(1)
+    x = np.linspace(0, 10, 80)
+    data = fitflow.measurement(x, np.sin(x) + rng.normal(0, 0.1, x.size))
+    grid = np.array([-3.0, -2.0, -1.0, 0.0, 10.0, 11.0, 12.0, 13.0])
+    data.grid_x = grid
+    result = fitflow.fit("spline", data)
+    assert result.ok, result.message
+    left, right = result.grid_mean[:4], result.grid_mean[4:]
+    np.testing.assert_allclose(np.diff(left, 2), 0.0, atol=1e-9)
+    np.testing.assert_allclose(np.diff(right, 2), 0.0, atol=1e-9)
+    # the lines leave the data at the spline's end values, with its end slopes
+    from scipy.interpolate import make_smoothing_spline
+
+    curve = make_smoothing_spline(x, data.y, lam=result.diagnostics["lam"])
+    assert left[-1] == pytest.approx(float(curve(0.0)), abs=1e-9)
+    assert right[0] == pytest.approx(float(curve(10.0)), abs=1e-9)
+    assert left[-1] - left[-2] == pytest.approx(float(curve.derivative()(0.0)), rel=1e-6)
+    assert right[1] - right[0] == pytest.approx(float(curve.derivative()(10.0)), rel=1e-6)

@@ -33,7 +33,7 @@ __all__ = ["SmoothingSpline"]
 
 class SmoothingSpline(Method):
     name = "spline"
-    version = "1.3"
+    version = "1.4"
     description = "cubic smoothing spline (scipy make_smoothing_spline), lam by GCV, band from the smoother"
     capabilities = frozenset({"regression"})
     requirements = frozenset({"distinct_x"})
@@ -89,7 +89,7 @@ class SmoothingSpline(Method):
             if lam_u is None:
                 return FitResult.failed(note)
         basis = make_smoothing_spline(u, identity, w=unit_weights, lam=lam_u)
-        at_data, at_grid = basis(u), basis((np.asarray(dataset.grid_x, dtype=float) - x[0]) / span)
+        at_data, at_grid = basis(u), _natural(basis, (np.asarray(dataset.grid_x, dtype=float) - x[0]) / span)
         # A cubic smoothing spline reproduces straight lines exactly; a smoother that does not
         # has lost its digits, and its curve is not to be trusted.
         line_error = float(np.max(np.abs(at_data @ u - u)))
@@ -167,6 +167,21 @@ class SmoothingSpline(Method):
         )
         log_lam = refined.x if refined.fun <= scores[best] else grid[best]
         return 10.0**log_lam, "gcv"
+
+
+def _natural(basis, points):
+    """``basis`` at ``points`` (unit span), continued as straight lines beyond the data.
+
+    The smoothing spline is a natural cubic spline: its second derivative vanishes at the end
+    knots and it is linear beyond them (Green and Silverman 1994, section 2.1). scipy's BSpline
+    instead continues the end cubic pieces, which a held-out end block in cross-validation
+    exposed: on the weekly CO2 record the spline's cross-validated error was 1.2e5 ppm."""
+    rows = basis(np.clip(points, 0.0, 1.0))
+    beyond = (points < 0.0) | (points > 1.0)
+    if np.any(beyond):
+        edge = np.where(points[beyond] < 0.0, 0.0, 1.0)
+        rows[beyond] += (points[beyond] - edge)[:, None] * basis.derivative()(edge)
+    return rows
 
 
 class _GCV:
