@@ -12,8 +12,8 @@ expression or a function written with ``jax.numpy`` (``backend: jax``).
 Sampler and library: BlackJAX's NUTS (Hoffman and Gelman's algorithm) after its
 window adaptation (Stan's: step size by dual averaging, a diagonal mass matrix),
 ``n_chains`` chains vectorised in one process, in float64. The chains move in
-coordinates whitened by the least-squares Laplace covariance (:func:`_whitening`), so
-that the adaptation meets a near unit-normal target whatever the parameters' units. NumPyro and BlackJAX
+coordinates scaled by the least-squares Laplace standard errors (:func:`_whitening`), so
+that the adaptation meets a target of unit scales whatever the parameters' units. NumPyro and BlackJAX
 were measured: on a 15-parameter correlated Gaussian they give the same effective
 samples per second within 25% (benchmarks/bench_nuts_library.py: NumPyro 108,
 BlackJAX 136 ESS/s); inside a fit job they do not. NumPyro's ``MCMC.run``
@@ -256,17 +256,20 @@ def _starting_points(start, lower, upper, n_chains, scale, rng):
 
 
 def _whitening(start, lower, upper):
-    """``(centre, chol)``: the sampler's coordinates ``w`` are ``z = centre + chol @ w`` in the
-    unconstrained space, where ``centre`` is the least-squares optimum and ``chol`` the Cholesky
-    factor of its Laplace covariance carried into that space. The posterior is then close to a
-    unit normal in ``w``, whatever the parameters' scales and linear correlations.
+    """``(centre, scale)``: the sampler's coordinates ``w`` are ``z = centre + scale @ w`` in the
+    unconstrained space, where ``centre`` is the least-squares optimum and ``scale`` the diagonal matrix
+    of its Laplace standard errors carried into that space. Every coordinate then has a
+    posterior sd near 1, whatever the parameters' units.
 
     Why: Stan's and BlackJAX's warm-up regularise the mass matrix they learn towards
     1e-3 x identity, which swamps a parameter whose posterior variance is far below that (the
     quadratic term of a trend over 40 years: sd 9e-5). The step size then shrinks to the
-    smallest scale and every draw walks 600+ leapfrog steps: 78 s on 2,000 points and five
-    parameters, against a few seconds whitened. Without a usable covariance (not finite or not
-    positive definite) the coordinates are the unconstrained ones, as before."""
+    smallest scale: 647 leapfrog steps a draw, 78 s on 2,000 points and five parameters;
+    scaled, 37 steps and 6 s. Only the scales: whitening by the full Laplace covariance (6
+    steps there) imposed its rotation on curved posteriors, and the 12- and 18-parameter line
+    posteriors of benchmarks/bench_jax.py diverged (11 and 30 of 4,000 transitions); with the
+    scales alone they converge as before. ``mass_matrix: dense`` learns the correlations.
+    Without usable standard errors the coordinates are the unconstrained ones, as before."""
     space = Unconstrained(lower, upper)
     theta = start.estimate_vector()
     centre = space.unconstrained(theta)
@@ -280,13 +283,10 @@ def _whitening(start, lower, upper):
     slope[i] = (upper[i] - lower[i]) / ((theta[i] - lower[i]) * (upper[i] - theta[i]))
     slope[space.above_lower] = 1.0 / (theta[space.above_lower] - lower[space.above_lower])
     slope[space.below_upper] = 1.0 / (upper[space.below_upper] - theta[space.below_upper])
-    try:
-        chol = np.linalg.cholesky(slope[:, None] * covariance * slope[None, :])
-    except np.linalg.LinAlgError:
+    scale = np.abs(slope) * np.sqrt(np.diag(covariance))
+    if not np.all(np.isfinite(scale) & (scale > 0)):
         return centre, identity
-    if not np.all(np.isfinite(chol)) or np.min(np.abs(np.diag(chol))) <= 0:
-        return centre, identity
-    return centre, chol
+    return centre, np.diag(scale)
 
 
 class _Chains:
@@ -307,14 +307,14 @@ class _Chains:
         jax, _ = jax_modules()
         self.jax, self.rng = jax, rng
         self.space = space = Unconstrained(lower, upper)
-        self.centre, self.chol = whitening
+        self.centre, self.scale = whitening
         self.data = tuple(np.asarray(a, dtype=float) for a in (*data, *whitening))
         n_warmup, n_samples, target, depth = v["n_warmup"], v["n_samples"], v["target_accept"], v["max_tree_depth"]
         diagonal = v["mass_matrix"] == "diagonal"
 
-        def log_density_of(x, y, whiten, centre, chol):
+        def log_density_of(x, y, whiten, centre, scale):
             def log_density(w):
-                theta, log_jacobian = space.parameters(centre + chol @ w)
+                theta, log_jacobian = space.parameters(centre + scale @ w)
                 return log_likelihood(theta, x, y, whiten) + log_jacobian
 
             return log_density
@@ -328,8 +328,8 @@ class _Chains:
 
             return jax.lax.scan(step, state, jax.random.split(key, n_samples))
 
-        def first(keys, starts, x, y, whiten, centre, chol):
-            log_density = log_density_of(x, y, whiten, centre, chol)
+        def first(keys, starts, x, y, whiten, centre, scale):
+            log_density = log_density_of(x, y, whiten, centre, scale)
 
             def one_chain(key, start):
                 warm_key, sample_key = jax.random.split(key)
@@ -348,8 +348,8 @@ class _Chains:
 
             return jax.vmap(one_chain)(keys, starts)
 
-        def more(keys, states, tuned, x, y, whiten, centre, chol):
-            log_density = log_density_of(x, y, whiten, centre, chol)
+        def more(keys, states, tuned, x, y, whiten, centre, scale):
+            log_density = log_density_of(x, y, whiten, centre, scale)
             return jax.vmap(lambda key, state, tuned: sample(log_density, key, state, tuned))(keys, states, tuned)
 
         self._first, self._more = jax.jit(first), jax.jit(more)
@@ -359,7 +359,7 @@ class _Chains:
         return self.jax.random.split(self.jax.random.PRNGKey(int(self.rng.integers(2**31))), n)
 
     def start(self, starts):
-        whitened = np.linalg.solve(self.chol, (self.space.unconstrained(starts) - self.centre).T).T
+        whitened = np.linalg.solve(self.scale, (self.space.unconstrained(starts) - self.centre).T).T
         self.states, self.tuned, record = self._first(self._keys(len(starts)), whitened, *self.data)
         return self._collect(record)
 
@@ -370,8 +370,8 @@ class _Chains:
     def _collect(self, record):
         jax = self.jax
         positions, diverging, energy, steps = record
-        centre, chol = self.centre, self.chol
-        to_parameters = jax.vmap(jax.vmap(lambda w: self.space.parameters(centre + chol @ w)[0]))
+        centre, scale = self.centre, self.scale
+        to_parameters = jax.vmap(jax.vmap(lambda w: self.space.parameters(centre + scale @ w)[0]))
         draws = np.asarray(to_parameters(positions), dtype=float)
         if not np.all(np.isfinite(draws)):
             raise FloatingPointError("the chains hold non-finite draws: the log-likelihood or its gradient overflowed")
