@@ -19,11 +19,9 @@ def linear_data(seed=4):
     )
 
 
-def test_linear_gaussian_posterior_matches_the_analytic_one():
-    # Flat prior: the posterior is exactly N(theta_wls, (A^T W A)^-1).
-    data = linear_data()
-    result = fitflow.fit("nuts", data, seed=4, prior="flat")
-    assert result.ok, result.message
+def assert_the_analytic_linear_posterior(data, result):
+    """Draws of a linear model under a flat prior against N(theta_wls, (A^T W A)^-1): means
+    within 4 Monte Carlo errors, sds within 10% (the module's doc)."""
     design = data.model.design(data.x) / data.sigma[:, None]
     covariance = np.linalg.inv(design.T @ design)
     mean = covariance @ design.T @ (data.y / data.sigma)
@@ -31,6 +29,14 @@ def test_linear_gaussian_posterior_matches_the_analytic_one():
     ess = np.array(list(result.diagnostics["ess_bulk"].values()))
     np.testing.assert_array_less(np.abs(result.samples.mean(axis=0) - mean), 4 * sd / np.sqrt(ess))
     np.testing.assert_allclose(result.samples.std(axis=0), sd, rtol=0.10)
+
+
+def test_linear_gaussian_posterior_matches_the_analytic_one():
+    # Flat prior: the posterior is exactly N(theta_wls, (A^T W A)^-1).
+    data = linear_data()
+    result = fitflow.fit("nuts", data, seed=4, prior="flat")
+    assert result.ok, result.message
+    assert_the_analytic_linear_posterior(data, result)
     assert result.diagnostics["n_chains"] == 4 and max(result.diagnostics["rhat"].values()) <= 1.01
     assert result.diagnostics["divergences"] == 0
 
@@ -56,13 +62,7 @@ def test_a_badly_scaled_correlated_posterior_is_sampled_in_few_steps_and_right()
     assert result.ok, result.message
     # 60: twice the ~25 measured scaled, half the 112 unscaled
     assert result.diagnostics["mean_tree_size"] < 60
-    design = data.model.design(data.x) / data.sigma[:, None]
-    covariance = np.linalg.inv(design.T @ design)
-    mean = covariance @ design.T @ (data.y / data.sigma)
-    sd = np.sqrt(np.diag(covariance))
-    ess = np.array(list(result.diagnostics["ess_bulk"].values()))
-    np.testing.assert_array_less(np.abs(result.samples.mean(axis=0) - mean), 4 * sd / np.sqrt(ess))
-    np.testing.assert_allclose(result.samples.std(axis=0), sd, rtol=0.10)
+    assert_the_analytic_linear_posterior(data, result)
 
 
 def test_the_same_seed_gives_the_same_draws_bit_for_bit():

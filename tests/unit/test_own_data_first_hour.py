@@ -155,14 +155,16 @@ def test_compare_says_what_it_does_limits_each_fit_and_survives_ctrl_c(tmp_path)
     assert lines[0].startswith("nlls: fitting (limit 0.5 s) ... ok in ") and "interrupted" in lines[-1]
 
 
-class _Slow(NonLinearLeastSquares):
-    """nlls that spends ten seconds before it fits (for the budget)."""
+def _delayed(name, seconds):
+    """An nlls method called ``name`` that waits ``seconds`` before each fit."""
 
-    name = "slow"
+    class Delayed(NonLinearLeastSquares):
+        def fit(self, dataset, rng):
+            time.sleep(seconds)
+            return super().fit(dataset, rng)
 
-    def fit(self, dataset, rng):
-        time.sleep(10.0)
-        return super().fit(dataset, rng)
+    Delayed.name = name
+    return Delayed()
 
 
 def test_compare_keeps_to_its_budget_and_says_what_would_let_a_slow_method_run(tmp_path):
@@ -173,7 +175,7 @@ def test_compare_keeps_to_its_budget_and_says_what_would_let_a_slow_method_run(t
     data = fitflow.generate("table", file=str(path), **{**MODEL, "cv_folds": 2}, p0=[1, 1.2, 2])
     progress = io.StringIO()
     start = time.perf_counter()
-    table = fitflow.compare(data, methods=["nlls", _Slow(), "spline"], progress=progress, budget_s=3.0)
+    table = fitflow.compare(data, methods=["nlls", _delayed("slow", 10.0), "spline"], progress=progress, budget_s=3.0)
     elapsed = time.perf_counter() - start
     assert elapsed < 3.0 + 0.5, progress.getvalue()  # the budget, plus the table's own bookkeeping
     rows = table.set_index("method")
@@ -186,27 +188,21 @@ def test_compare_keeps_to_its_budget_and_says_what_would_let_a_slow_method_run(t
     assert progress.getvalue().splitlines()[-1].startswith("compared in ")
 
 
-class _Steady(NonLinearLeastSquares):
-    """nlls that takes 0.3 s per fit (for cross-validation's pace)."""
-
-    name = "steady"
-
-    def fit(self, dataset, rng):
-        time.sleep(0.3)
-        return super().fit(dataset, rng)
-
-
 def test_cross_validation_stops_when_the_folds_left_would_run_past_the_deadline(tmp_path):
     from fitflow.evaluation.crossval import cross_validation_rmse
 
     path, _ = periodic_csv(tmp_path)
     data = fitflow.generate("table", file=str(path), **MODEL, p0=[1, 1.2, 2])
     started = time.perf_counter()
-    rmse, note = cross_validation_rmse(_Steady(), data, np.random.default_rng(0), 5, deadline=started + 1.0)
+    rmse, note = cross_validation_rmse(
+        _delayed("steady", 0.3), data, np.random.default_rng(0), 5, deadline=started + 1.0
+    )
     # at 0.3 s a fold, five need 1.5 s: it stops after fold 1, 2 or 3, as soon as it can tell
     assert np.isnan(rmse) and "stopped after" in note and "of 5 folds" in note, note
     assert time.perf_counter() - started < 1.0
-    rmse, note = cross_validation_rmse(_Steady(), data, np.random.default_rng(0), 5, deadline=started + 60.0)
+    rmse, note = cross_validation_rmse(
+        _delayed("steady", 0.3), data, np.random.default_rng(0), 5, deadline=started + 60.0
+    )
     assert np.isfinite(rmse) and "stopped" not in note
 
 
