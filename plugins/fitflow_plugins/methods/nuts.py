@@ -12,9 +12,9 @@ expression or a function written with ``jax.numpy`` (``backend: jax``).
 Sampler and library: BlackJAX's NUTS (Hoffman and Gelman's algorithm) after its
 window adaptation (Stan's: step size by dual averaging, a diagonal mass matrix),
 ``n_chains`` chains vectorised in one process, in float64. The chains move in
-coordinates scaled by the least-squares Laplace standard errors (:func:`_whitening`), so
-that the adaptation meets a target of unit scales whatever the parameters' units. NumPyro and BlackJAX
-were measured: on a 15-parameter correlated Gaussian they give the same effective
+coordinates scaled by the least-squares Laplace standard errors (:func:`_scaling`), so
+that the adaptation meets a target of unit scales whatever the parameters' units. NumPyro
+and BlackJAX were measured: on a 15-parameter correlated Gaussian they give the same effective
 samples per second within 25% (benchmarks/bench_nuts_library.py: NumPyro 108,
 BlackJAX 136 ESS/s); inside a fit job they do not. NumPyro's ``MCMC.run``
 compiles some 160 small programs as it initialises, every fit, so NUTS on the
@@ -123,7 +123,7 @@ class NoUTurnSampler(Method):
         data = (dataset.x, dataset.y, whiten)
         starts = _starting_points(start, lower, upper, v["n_chains"], v["init_scale"], rng)
         names = model.param_names
-        sampler = _Chains(likelihood, data, lower, upper, v, rng, _whitening(start, lower, upper))
+        sampler = _Chains(likelihood, data, lower, upper, v, rng, _scaling(start, lower, upper))
         try:
             draws, extra = sampler.start(starts)
             # emcee's rule, NUTS's checks: a chain that is short of R-hat or ESS goes on
@@ -255,10 +255,10 @@ def _starting_points(start, lower, upper, n_chains, scale, rng):
     return np.clip(starts, lower + margin, upper - margin)
 
 
-def _whitening(start, lower, upper):
-    """``(centre, scale)``: the sampler's coordinates ``w`` are ``z = centre + scale @ w`` in the
-    unconstrained space, where ``centre`` is the least-squares optimum and ``scale`` the diagonal matrix
-    of its Laplace standard errors carried into that space. Every coordinate then has a
+def _scaling(start, lower, upper):
+    """``(centre, scale)``: the sampler's coordinates ``w`` are ``z = centre + scale * w`` in the
+    unconstrained space, where ``centre`` is the least-squares optimum and ``scale`` its Laplace
+    standard errors carried into that space. Every coordinate then has a
     posterior sd near 1, whatever the parameters' units.
 
     Why: Stan's and BlackJAX's warm-up regularise the mass matrix they learn towards
@@ -273,10 +273,10 @@ def _whitening(start, lower, upper):
     space = Unconstrained(lower, upper)
     theta = start.estimate_vector()
     centre = space.unconstrained(theta)
-    identity = np.eye(theta.size)
+    unscaled = np.ones_like(theta)
     covariance = start.covariance
     if covariance is None or not np.all(np.isfinite(covariance)):
-        return centre, identity
+        return centre, unscaled
     # d z / d theta of each parameter's map (Unconstrained's), at the optimum
     slope = np.ones_like(theta)
     i = space.interval
@@ -285,20 +285,20 @@ def _whitening(start, lower, upper):
     slope[space.below_upper] = 1.0 / (upper[space.below_upper] - theta[space.below_upper])
     scale = np.abs(slope) * np.sqrt(np.diag(covariance))
     if not np.all(np.isfinite(scale) & (scale > 0)):
-        return centre, identity
-    return centre, np.diag(scale)
+        return centre, unscaled
+    return centre, scale
 
 
 class _Chains:
     """NUTS chains side by side, which can be extended: ``start`` runs BlackJAX's window
     adaptation and ``n_samples`` draws per chain, ``extend`` ``n_samples`` more from where
     they stopped, with the same tuning. Each is one compiled program whose arguments are
-    the data and the whitening (so JAX's compilation cache serves the next job). The chains
-    move in whitened coordinates (:func:`_whitening`). Returns every draw so far,
+    the data and the scaling (so JAX's compilation cache serves the next job). The chains
+    move in scaled coordinates (:func:`_scaling`). Returns every draw so far,
     ``(chains, draws, p)`` in the model's parameters, and the divergences, energies,
     trajectory lengths and adapted step size."""
 
-    def __init__(self, log_likelihood, data, lower, upper, v, rng, whitening):
+    def __init__(self, log_likelihood, data, lower, upper, v, rng, scaling):
         import blackjax
         from blackjax.adaptation.base import get_filter_adapt_info_fn
 
@@ -307,14 +307,14 @@ class _Chains:
         jax, _ = jax_modules()
         self.jax, self.rng = jax, rng
         self.space = space = Unconstrained(lower, upper)
-        self.centre, self.scale = whitening
-        self.data = tuple(np.asarray(a, dtype=float) for a in (*data, *whitening))
+        self.centre, self.scale = scaling
+        self.data = tuple(np.asarray(a, dtype=float) for a in (*data, *scaling))
         n_warmup, n_samples, target, depth = v["n_warmup"], v["n_samples"], v["target_accept"], v["max_tree_depth"]
         diagonal = v["mass_matrix"] == "diagonal"
 
         def log_density_of(x, y, whiten, centre, scale):
             def log_density(w):
-                theta, log_jacobian = space.parameters(centre + scale @ w)
+                theta, log_jacobian = space.parameters(centre + scale * w)
                 return log_likelihood(theta, x, y, whiten) + log_jacobian
 
             return log_density
@@ -359,8 +359,8 @@ class _Chains:
         return self.jax.random.split(self.jax.random.PRNGKey(int(self.rng.integers(2**31))), n)
 
     def start(self, starts):
-        whitened = np.linalg.solve(self.scale, (self.space.unconstrained(starts) - self.centre).T).T
-        self.states, self.tuned, record = self._first(self._keys(len(starts)), whitened, *self.data)
+        scaled = (self.space.unconstrained(starts) - self.centre) / self.scale
+        self.states, self.tuned, record = self._first(self._keys(len(starts)), scaled, *self.data)
         return self._collect(record)
 
     def extend(self):
@@ -371,7 +371,7 @@ class _Chains:
         jax = self.jax
         positions, diverging, energy, steps = record
         centre, scale = self.centre, self.scale
-        to_parameters = jax.vmap(jax.vmap(lambda w: self.space.parameters(centre + scale @ w)[0]))
+        to_parameters = jax.vmap(jax.vmap(lambda w: self.space.parameters(centre + scale * w)[0]))
         draws = np.asarray(to_parameters(positions), dtype=float)
         if not np.all(np.isfinite(draws)):
             raise FloatingPointError("the chains hold non-finite draws: the log-likelihood or its gradient overflowed")
