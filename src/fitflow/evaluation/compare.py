@@ -12,9 +12,8 @@ finishes on a large file too. Methods run cheapest first (by their declared runt
 each fit may take its share of the time left: that time over one plus the number of
 cross-validation refits to follow. A fit that runs past its share cannot finish with its
 cross-validation, so it is stopped and its row says so, with the settings that would let it
-run; a fit that finishes is cross-validated only when that many refits of its measured time
-fit in what is left, else its row keeps the fit and says why the cross-validated error is
-missing.
+run. Cross-validation stops once the folds left would run past the budget at the pace of
+those done; the row then keeps the fit and says why its cross-validated error is missing.
 """
 
 import time
@@ -93,8 +92,9 @@ class _Budget:
         return None if self.seconds is None else self.started + self.seconds
 
     def left(self):
-        """Seconds left, or None without a budget."""
-        return None if self.seconds is None else max(0.0, self.seconds - self.spent())
+        """Seconds left (at least 0.01, so that a limit set from it is a limit), or None without a
+        budget."""
+        return None if self.seconds is None else max(0.01, self.seconds - self.spent())
 
     def advice(self, folds):
         """The settings that give a method more room, as one clause."""
@@ -131,7 +131,7 @@ def _compare_one(dataset, entry, named, seed, progress, timeout_s, budget, setti
     limit = timeout_s if timeout_s is not None else 60.0 * method.resource_hints()["runtime"]
     folds = int(dataset.meta.get("cv_folds") or 0) if dataset.meta.get("measured") else 0
     left = budget.left()
-    if left is not None and left < 0.01:
+    if left is not None and left <= 0.01:
         message = f"not started: the {budget.seconds:g} s budget is spent; {budget.advice(folds)}"
         _say(progress, f"{method.name}: {message}")
         return [{**row, "status": "skipped", "message": message}]
@@ -152,18 +152,10 @@ def _compare_one(dataset, entry, named, seed, progress, timeout_s, budget, setti
         )
         _say(progress, f" stopped: {message}")
         return [{**row, "status": "skipped", "message": message, "wall_time_s": timing["wall_time_s"]}]
-    left = budget.left()
-    needed = folds * timing["wall_time_s"]  # a refit on fewer points costs at most the fit
-    if result.ok and folds and left is not None and needed > left:
-        result.diagnostics["cv_rmse"] = None
-        result.diagnostics["cv_note"] = (
-            f"not cross-validated: {folds} refits like this fit ({timing['wall_time_s']:.3g} s) need about "
-            f"{needed:.3g} s, and {left:.3g} s of the budget are left; {budget.advice(folds)}"
-        )
-    elif result.ok and folds:
+    if result.ok and folds:
         # The same folds for every method (seeded by the comparison, not the method).
         try:
-            with time_limit(_tighter(limit, left)):
+            with time_limit(_tighter(limit, budget.left())):
                 result.diagnostics["cv_rmse"], result.diagnostics["cv_note"] = cross_validation_rmse(
                     method, dataset, as_rng(seed), folds, np.random.default_rng([seed, 1]), budget.deadline()
                 )

@@ -102,10 +102,11 @@ def cross_validation_rmse(method, dataset, rng, k, fold_rng=None, deadline=None)
             return float("nan"), f"fold {i + 1} of {k}: the method gave no prediction at held-out points"
         residuals.append(dataset.y[held_out] - prediction)
         now, done = time.perf_counter(), i + 1
-        needed = (now - started) / done * (k - done)
+        pace = (now - started) / done
+        needed = pace * (k - done)
         if deadline is not None and done < k and now + needed > deadline:
             return float("nan"), (
-                f"{how} stopped after {done} of {k} folds: at {(now - started) / done:.3g} s a fold, "
+                f"{how} stopped after {done} of {k} folds: at {pace:.3g} s a fold, "
                 f"the rest need about {needed:.3g} s and {max(0.0, deadline - now):.3g} s are left"
             )
     residuals = np.concatenate(residuals)
