@@ -123,6 +123,9 @@ class GaussianProcess(Method):
                 "kernel": kernels[0] if single else kernels,
                 "log_marginal_likelihood": evidence[0] if single else evidence,
                 **({"hyperparameters_learned_on": len(subset)} if subset is not None else {}),
+                # sklearn's std includes a WhiteKernel's noise, not alpha's known errors
+                "band": "mean" if known else "predictive",
+                "band_note": "the known errors not included" if known else "with the noise the WhiteKernel learned",
             },
             warnings=warnings,
         )

@@ -88,7 +88,12 @@ class MLPEnsemble(Method):
             grid_std=predictions.std(axis=0, ddof=1) if len(predictions) > 1 else np.zeros(predictions.shape[1:]),
             y_fit=np.mean(fitted, axis=0) * y_std + y_mean,
             n_evaluations=int(sum(len(c) for c in losses)),
-            diagnostics={"epochs": [len(c) for c in losses], "final_loss": [float(c[-1]) for c in losses]},
+            diagnostics={
+                "epochs": [len(c) for c in losses],
+                "final_loss": [float(c[-1]) for c in losses],
+                "band": "mean",
+                "band_note": "spread of the ensemble's networks",
+            },
             arrays={"loss_curves": _pad(losses), "validation_curves": _pad(validation)},
             warnings=warnings,
         )

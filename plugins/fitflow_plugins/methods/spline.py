@@ -125,7 +125,8 @@ class SmoothingSpline(Method):
                 "lam": float(lam),
                 "choice": note,
                 "edf": edf,
-                "band": "sampling variance of the smoother (smoothing bias not included)",
+                "band": "mean",
+                "band_note": "sampling variance of the smoother; smoothing bias not included",
             },
         )
 

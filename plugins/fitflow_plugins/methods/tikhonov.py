@@ -179,6 +179,7 @@ class Tikhonov(Method):
             n_evaluations=len(grid) + 1,
             diagnostics={
                 "lam": lam,
+                "band": "mean",
                 "choice": v["choice"],
                 "edf": edf,
                 "order": v["order"],

@@ -328,6 +328,10 @@ class VariationalNeuralNetwork(Method):
             "final_elbo": network.elbo,
             "hidden_layers": list(network.sizes[1:-1]),
             "weights": int(sum(a * b + b for a, b in zip(network.sizes[:-1], network.sizes[1:]))),
+            "band": "predictive" if sigma is None else "mean",
+            "band_note": "spread over weight draws"
+            + (", with the learned noise" if sigma is None else "")
+            + (", scaled by split conformal prediction" if scale is not None else ""),
         }
         if scale is not None:
             diagnostics["band_scale"] = [float(s) for s in scale]

@@ -31,7 +31,9 @@ class FitResult:
     samples
         ``(n_samples, p)`` posterior samples in the order of ``params``.
     grid_mean, grid_std
-        Prediction and its standard deviation on ``dataset.grid_x``.
+        Prediction and its standard deviation on ``dataset.grid_x``. Say what the band
+        covers in ``diagnostics["band"]``: ``"mean"`` (where the function lies) or
+        ``"predictive"`` (where a new measurement will, noise included).
     y_fit
         Prediction at the observed ``x`` (for residuals and chi-square).
     n_evaluations

@@ -9,7 +9,13 @@ plots both go through here, so they can never disagree.
 
 import numpy as np
 
-__all__ = ["predict", "predict_on_grid", "predict_at_data", "propagated_std"]
+__all__ = ["predict", "predict_on_grid", "predict_at_data", "propagated_std", "band_kind", "BAND_KINDS"]
+
+#: What a band may cover: where the underlying function lies, or where a new measurement will.
+BAND_KINDS = {
+    "mean": "the function's mean (a new measurement scatters beyond it)",
+    "predictive": "a new measurement, its noise included",
+}
 
 
 def propagated_std(jacobian, covariance):
@@ -52,6 +58,21 @@ def predict_on_grid(dataset, result):
             return mean, None
         return mean, propagated_std(model.signal_design(dataset.grid_x), result.covariance)
     return predict(dataset, result, dataset.grid_x)
+
+
+def band_kind(result):
+    """``(kind, note)`` of the band :func:`predict_on_grid` gives: ``kind`` one of
+    :data:`BAND_KINDS` or None where the method does not say (``diagnostics["band"]``), and
+    ``note`` its ``diagnostics["band_note"]``. A band propagated from the parameter
+    covariance is the mean's; no band gives ``(None, "")``."""
+    diagnostics = result.diagnostics or {}
+    note = str(diagnostics.get("band_note", ""))
+    if result.grid_std is not None:
+        kind = diagnostics.get("band")
+        return (kind if kind in BAND_KINDS else None), note
+    if result.covariance is not None:
+        return "mean", note or "propagated from the parameters' covariance"
+    return None, ""
 
 
 def predict_at_data(dataset, result):

@@ -16,7 +16,7 @@ import numpy as np
 
 from ..core.artefacts import dataset_failure, read_dataset, read_npz, read_result
 from ..evaluation.plots import PALETTE, axis_labels, log_scale_if_wide
-from ..evaluation.prediction import predict_on_grid
+from ..evaluation.prediction import band_kind, predict_on_grid
 from .data import METRICS, error_metric
 
 __all__ = [
@@ -168,7 +168,7 @@ def fits_figure(experiment, problem, psid, colours, rep=0):
         return None
     k = dataset.n_outputs
     predictions = {
-        label: (method, *(predict_on_grid(dataset, result) if result.ok else (None, None)))
+        _band_label(label, result): (method, *(predict_on_grid(dataset, result) if result.ok else (None, None)))
         for label, (method, result) in results.items()
     }
     plt = _pyplot()
@@ -186,6 +186,12 @@ def fits_figure(experiment, problem, psid, colours, rep=0):
         title += f"; off the scale (not drawn): {', '.join(sorted(set(off_scale)))}"
     axes[0, 0].set_title(title, loc="right", fontsize=8, color="0.3")
     return fig
+
+
+def _band_label(label, result):
+    """A method's legend label with the kind of its band: ``"gp (predictive band)"``."""
+    kind, _ = band_kind(result) if result.ok else (None, "")
+    return f"{label} ({kind} band)" if kind else label
 
 
 def _draw_output(ax, dataset, j, k, predictions, colours):
