@@ -11,7 +11,7 @@ import tempfile
 import time
 import timeit
 
-__all__ = ["per_call", "run_workflow"]
+__all__ = ["per_call", "run_workflow", "browser_load_time", "drawn"]
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -88,3 +88,41 @@ def run_workflow(workdir, configfile, *args, python=sys.executable, tree=REPO, o
     start = time.perf_counter()
     subprocess.run(command, check=True, capture_output=True, env=env)
     return time.perf_counter() - start
+
+
+def drawn(selector):
+    """A JavaScript test that is true once ``selector`` is on the page, searched in shadow
+    roots too (where Bokeh draws)."""
+    import json
+
+    return f"""
+    const find = (root, selector) => root.querySelector(selector) ||
+        [...root.querySelectorAll('*')].some(e => e.shadowRoot && find(e.shadowRoot, selector));
+    return document.readyState === 'complete' && !!find(document, {json.dumps(selector)});
+    """
+
+
+def browser_load_time(path, ready="return document.readyState === 'complete'", repeats=3):
+    """Median seconds headless Chromium (Debian's ``chromium``) takes from navigation to
+    ``path`` until the JavaScript test ``ready`` holds (by default: the page has loaded)."""
+    import statistics
+
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    for argument in ("--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=1300,1000"):
+        options.add_argument(argument)
+    options.binary_location = shutil.which("chromium")
+    driver = webdriver.Chrome(service=Service(shutil.which("chromedriver")), options=options)
+    try:
+        times = []
+        for _ in range(repeats):
+            start = time.perf_counter()
+            driver.get(Path(path).resolve().as_uri())
+            while not driver.execute_script(ready):
+                time.sleep(0.01)
+            times.append(time.perf_counter() - start)
+        return statistics.median(times)
+    finally:
+        driver.quit()

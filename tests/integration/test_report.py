@@ -80,15 +80,46 @@ def test_figures_are_inline_and_counted(page, table):
     assert images and all(img.get("src").startswith("data:image/png;base64,") for img in images)
     # One fits figure per problem setting with 1-D observations (not the black-box forrester).
     with_data = table[table.problem != "forrester"].groupby(["problem", "problem_settings"]).ngroups
-    assert len(tree.findall(".//figure[@class='fits-figure']")) == with_data
+    assert len(_figures(tree, "fits-figure")) == with_data
     # Parametric problems (cosine_series, two gaussian_peak settings) get a forest and a pull plot.
-    assert len(tree.findall(".//figure[@class='forest-figure']")) == 3
-    assert len(tree.findall(".//figure[@class='pulls-figure']")) == 3
-    assert tree.find(".//figure[@class='calibration-figure']") is not None
-    assert tree.find(".//figure[@class='cost-figure']") is not None
+    assert len(_figures(tree, "forest-figure")) == 3
+    assert len(_figures(tree, "pulls-figure")) == 3
+    assert len(_figures(tree, "calibration-figure")) == 1
+    assert len(_figures(tree, "cost-figure")) == 1
     assert len(tree.findall(".//figure[@class='sweep-figure']")) == 1  # gaussian_peak sweeps noise
     method_sections = tree.findall(".//details[@class='diagnostics method']")
     assert {d.get("id") for d in method_sections} == {f"diag-{m}" for m in table.method.unique()}
+
+
+def _figures(tree, kind):
+    """The ``<figure>`` elements of class ``kind`` (among others)."""
+    return [f for f in tree.iter("figure") if kind in (f.get("class") or "").split()]
+
+
+def _spec(figure):
+    """The Plotly figure an interactive ``<figure>`` carries, as JSON."""
+    import json
+
+    return json.loads(figure.find("script").text)
+
+
+def test_the_interactive_figures_carry_every_fit_by_its_id(page, table):
+    """The fits overlays, the calibration and the cost of every fit are interactive, with the
+    static image kept as the fallback; every parametric case gets an interactive pull per
+    fit; the cost explorer names each ok fit (of MAX_POINTS per problem) by its folder."""
+    _, tree = page
+    with_data = table[table.problem != "forrester"].groupby(["problem", "problem_settings"]).ngroups
+    fits = [f for f in _figures(tree, "fits-figure") if "explorer" in f.get("class")]
+    assert len(fits) == with_data and all(f.find("img") is not None for f in fits)
+    assert all(_spec(f)["data"] and _spec(f)["layout"]["updatemenus"] for f in fits)
+    assert len(_figures(tree, "recovery-explorer")) == 3
+    assert "explorer" in _figures(tree, "calibration-figure")[0].get("class")
+    (cost,) = _figures(tree, "cost-explorer")
+    named = {fit for trace in _spec(cost)["data"] for fit in trace.get("customdata", [])}
+    assert named == set(table[table.status == "ok"].fit_dir.str.removeprefix("fits/"))
+    # plotly.js, once, compressed; no external script
+    bundles = tree.findall(".//script[@id='plotly-gz']")
+    assert len(bundles) == 1 and len(bundles[0].text) > 1_000_000
 
 
 def test_no_external_resource_is_referenced(page):
@@ -174,8 +205,8 @@ def test_a_figure_that_raises_costs_only_itself(tiny_run, monkeypatch):
     html5lib.HTMLParser(strict=True, namespaceHTMLElements=False).parse(html)
     notes = re.findall(r'<figure class="forest-figure not-drawn"><p class="failed">([^<]*)</p>', html)
     assert notes and all("RuntimeError: a figure that cannot be drawn" in n for n in notes)
-    assert 'class="fits-figure"><img' in html and 'class="pulls-figure"><img' in html
-    assert 'class="calibration-figure"><img' in html and 'id="provenance"' in html
+    assert '<img alt="fits on ' in html and '<img alt="pulls on ' in html
+    assert '<img alt="calibration" ' in html and 'id="provenance"' in html
 
 
 def test_a_section_that_raises_costs_only_itself(tiny_run, monkeypatch):
@@ -189,4 +220,4 @@ def test_a_section_that_raises_costs_only_itself(tiny_run, monkeypatch):
     html5lib.HTMLParser(strict=True, namespaceHTMLElements=False).parse(html)
     assert "Some parts of this report could not be built" in html
     assert "diagnostics: KeyError" in html
-    assert 'id="leaderboards"' in html and 'class="fits-figure"><img' in html
+    assert 'id="leaderboards"' in html and '<img alt="fits on ' in html

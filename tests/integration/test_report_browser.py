@@ -1,5 +1,7 @@
 """The report in a real browser: Debian's headless Chromium, network off, no console
-errors, a full-page screenshot, and a sortable table that re-orders when clicked.
+errors, no request beyond the file itself, a full-page screenshot, a sortable table that
+re-orders when clicked, and interactive figures that name a fit on hover, hide a method
+from the legend, switch an axis to linear and choose the replicate.
 
 Skipped with the reason where chromium or chromedriver is not installed; .ci/run
 installs both, so CI always runs it."""
@@ -36,7 +38,7 @@ def browser():
         "--window-size=1300,1000",
     ):
         options.add_argument(flag)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})
     driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
     driver.set_network_conditions(offline=True, latency=0, download_throughput=0, upload_throughput=0)
     yield driver
@@ -84,3 +86,85 @@ def test_report_loads_offline_without_console_errors_and_sorts(browser, tiny_run
     descending = [float(v) for v in column_values() if v]
     assert descending == sorted(descending, reverse=True)
     assert "sorted-desc" in headers[column].get_attribute("class")
+
+
+def _requests(browser):
+    """The URLs the page asked for since the last call, from Chromium's performance log."""
+    import json
+
+    messages = [json.loads(entry["message"])["message"] for entry in browser.get_log("performance")]
+    return [m["params"]["request"]["url"] for m in messages if m["method"] == "Network.requestWillBeSent"]
+
+
+def _drawn_explorers(browser, report):
+    """Load ``report``, scroll every interactive figure into view and wait until each is drawn."""
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    browser.get(report.as_uri())
+    count = browser.execute_script("return document.querySelectorAll('figure.explorer').length")
+    for i in range(count):
+        browser.execute_script(f"document.querySelectorAll('figure.explorer')[{i}].scrollIntoView()")
+        WebDriverWait(browser, 20).until(
+            lambda b, i=i: b.execute_script(
+                f"return document.querySelectorAll('figure.explorer')[{i}].classList.contains('drawn')"
+            )
+        )
+    return count
+
+
+def test_interactive_figures_name_fits_hide_methods_switch_axes_and_replicates(browser, tiny_run):
+    import pandas as pd
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    _requests(browser)  # drop what earlier tests asked for
+    count = _drawn_explorers(browser, tiny_run / "report.html")
+    # every problem's fits and pulls, the calibration and the cost of every fit
+    assert count >= 4
+    assert [e for e in browser.get_log("browser") if e["level"] in ("SEVERE", "WARNING")] == []
+    assert [url for url in _requests(browser) if not url.startswith(("file:", "data:"))] == []
+
+    # Hover over a point of the cost explorer: the tooltip names that fit, as fits.csv does.
+    cost = browser.find_element(By.CSS_SELECTOR, "figure.cost-explorer")
+    browser.execute_script("arguments[0].scrollIntoView()", cost)
+    point = cost.find_elements(By.CSS_SELECTOR, ".scatterlayer .trace .points path")[0]
+    ActionChains(browser).move_to_element(point).perform()
+    WebDriverWait(browser, 5).until(lambda b: cost.find_elements(By.CSS_SELECTOR, ".hoverlayer .hovertext"))
+    tooltip = cost.find_element(By.CSS_SELECTOR, ".hoverlayer .hovertext").text
+    plot = cost.find_element(By.CSS_SELECTOR, ".js-plotly-plot")
+    hovered = browser.execute_script("return arguments[0].data[0].customdata[0]", plot)
+    assert hovered in set(pd.read_csv(tiny_run / "fits.csv").fit_dir.str.removeprefix("fits/"))
+    assert tooltip.startswith(hovered), (tooltip, hovered)
+
+    # A click on the first method in the legend hides its points (and its median).
+    shown = "return arguments[0].data.filter(t => t.visible === true).length"
+    before = browser.execute_script(shown, plot)
+    cost.find_elements(By.CSS_SELECTOR, ".legend .traces")[0].click()
+    WebDriverWait(browser, 5).until(lambda b: b.execute_script(shown, plot) == before - 2)
+    assert browser.execute_script("return arguments[0].data[0].visible", plot) == "legendonly"
+
+    # The axis buttons switch the x axis between log and linear.
+    for kind in ("linear", "log"):
+        button = next(b for b in cost.find_elements(By.CSS_SELECTOR, ".updatemenu-button") if b.text == f"x: {kind}")
+        button.click()
+        WebDriverWait(browser, 5).until(
+            lambda b, kind=kind: b.execute_script("return arguments[0].layout.xaxis.type", plot) == kind
+        )
+
+    # The fits explorer's menu shows another replicate: other data points.
+    fits = browser.find_element(By.CSS_SELECTOR, "figure.fits-figure.explorer")
+    browser.execute_script("arguments[0].scrollIntoView()", fits)
+    plot = fits.find_element(By.CSS_SELECTOR, ".js-plotly-plot")
+    data_y = "return JSON.stringify(arguments[0].data.find(t => t.visible === true && t.name === 'data').y)"
+    first = browser.execute_script(data_y, plot)
+    fits.find_element(By.CSS_SELECTOR, ".updatemenu-header-group").click()
+    option = WebDriverWait(browser, 5).until(
+        lambda b: next(
+            (o for o in fits.find_elements(By.CSS_SELECTOR, ".updatemenu-dropdown-button") if o.text == "replicate 1"),
+            None,
+        )
+    )
+    option.click()
+    WebDriverWait(browser, 5).until(lambda b: b.execute_script(data_y, plot) != first)
+    assert [e for e in browser.get_log("browser") if e["level"] == "SEVERE"] == []

@@ -18,7 +18,7 @@ import yaml
 
 from ..core.artefacts import read_json, read_npz, sha256_file, write_bytes
 from ..evaluation.uncertainty import correlation_matrix
-from . import figures
+from . import figures, interactive
 from .campaigns import campaign_sections
 from .data import (
     METRICS,
@@ -247,6 +247,24 @@ def _case_figures(experiment, problem, psid, colours):
         "optimisation": figures.drawn(
             f"optimisation of {label}", figures.optimisation_figure, experiment, problem, psid, colours
         ),
+        "fits_explorer": figures.drawn(
+            f"interactive fits of {label}",
+            interactive.fits_explorer,
+            experiment,
+            problem,
+            psid,
+            colours,
+            encode=interactive.spec_json,
+        ),
+        "recovery_explorer": figures.drawn(
+            f"interactive pulls of {label}",
+            interactive.recovery_explorer,
+            experiment,
+            problem,
+            psid,
+            colours,
+            encode=interactive.spec_json,
+        ),
     }
 
 
@@ -268,6 +286,12 @@ def _draw(task):
             _FORKED["calibration"],
             colours,
             path=_FORKED["save"]("calibration.png"),
+        ), figures.drawn(
+            "interactive calibration",
+            interactive.calibration_explorer,
+            _FORKED["calibration"],
+            colours,
+            encode=interactive.spec_json,
         )
     return figures.drawn(
         "cost against accuracy",
@@ -275,6 +299,8 @@ def _draw(task):
         experiment,
         colours,
         path=_FORKED["save"]("cost_accuracy.png"),
+    ), figures.drawn(
+        "every fit's cost and error", interactive.cost_explorer, experiment, colours, encode=interactive.spec_json
     )
 
 
@@ -330,8 +356,13 @@ def render_report(root, figures_dir=None, workers=1):
         for problem in sorted(experiment.table.problem.unique())
         if drawn[("sweep", problem)]
     ]
-    context["calibration_figure"] = drawn[("calibration",)]
-    context["cost_figure"] = drawn[("cost",)]
+    context["calibration_figure"], context["calibration_explorer"] = drawn[("calibration",)]
+    context["cost_figure"], context["cost_explorer"] = drawn[("cost",)]
+    specs = [context["calibration_explorer"], context["cost_explorer"]]
+    specs += [case[key] for case in context["cases"] for key in ("fits_explorer", "recovery_explorer")]
+    context["explorers"] = any(isinstance(spec, str) for spec in specs)
+    context["plotly_bundle"] = interactive.plotly_bundle() if context["explorers"] else ""
+    context["max_replicates"] = interactive.MAX_REPLICATES
     if figures_dir:
         _ensure_key_figures(figures_dir)
     return _environment().get_template("report.html").render(**context)

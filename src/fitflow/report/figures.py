@@ -65,13 +65,16 @@ class NotDrawn:
     reason: str
 
 
-def drawn(name, draw, *args, path=None):
-    """The figure ``draw(*args)`` as a data URI (also saved to ``path`` if given), None where
-    ``draw`` has nothing to show, or :class:`NotDrawn` when drawing or encoding raises: one
-    figure never takes the report down. The traceback goes to stderr, the report job's log."""
+def drawn(name, draw, *args, path=None, encode=None):
+    """The figure ``draw(*args)`` as a data URI (also saved to ``path`` if given) or as
+    ``encode(figure)``, None where ``draw`` has nothing to show, or :class:`NotDrawn` when
+    drawing or encoding raises: one figure never takes the report down. The traceback goes
+    to stderr, the report job's log."""
     try:
         fig = draw(*args)
-        return data_uri(fig, path) if fig is not None else None
+        if fig is None:
+            return None
+        return encode(fig) if encode is not None else data_uri(fig, path)
     except Exception as exc:  # a figure of any kind, on data of any shape: report it, go on
         return NotDrawn(name, logged_failure(f"the figure '{name}' could not be drawn", exc))
 
