@@ -89,6 +89,26 @@ def kill_workflow_when(workdir, configfile, pattern, count, timeout=300, min_byt
             os.killpg(process.pid, signal.SIGKILL)
 
 
+def whole_report(path):
+    """The text of the report at ``path`` after checking it is whole: strict HTML, no part
+    that could not be drawn or built, and every interactive figure's JSON a Plotly figure
+    with traces. Every kind of experiment's workflow test reads its report through here."""
+    import json
+    import re
+
+    import html5lib
+
+    html = Path(path).read_text()
+    html5lib.HTMLParser(strict=True, namespaceHTMLElements=False).parse(html)
+    for broken in ("could not be drawn", "could not be built"):
+        at = html.find(broken)
+        assert at < 0, f"{path}: ...{html[max(0, at - 300) : at + 200]}..."
+    for spec in re.findall(r'<script type="application/json">(.*?)</script>', html, re.S):
+        figure = json.loads(spec)
+        assert figure["data"] and "layout" in figure
+    return html
+
+
 def _size(path):
     try:
         return path.stat().st_size

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import yaml
 
-from conftest import artefact_hashes, kill_workflow_when, run_snakemake
+from conftest import artefact_hashes, kill_workflow_when, run_snakemake, whole_report
 
 pytestmark = pytest.mark.slow
 
@@ -141,7 +141,7 @@ def test_failed_runs_are_recorded_and_left_out(campaign_run):
 
 def test_report_has_a_campaign_section(campaign_run):
     workdir, _, _ = campaign_run
-    html = (workdir / "results" / "camp" / "report.html").read_text()
+    html = whole_report(workdir / "results" / "camp" / "report.html")
     assert 'id="campaigns"' in html and "noisy_branin" in html and "program" in html
     assert 'alt="progress of noisy_branin"' in html and 'alt="surrogate slices of program"' in html
     assert "true regret" in html

@@ -5,7 +5,7 @@ bayesopt, compared in one report. One replicate here to keep the test short."""
 import pytest
 import yaml
 
-from conftest import REPO, run_snakemake
+from conftest import REPO, run_snakemake, whole_report
 
 pytest.importorskip("optax", reason="needs the jax extra (pip install -e '.[jax]')")
 pytestmark = pytest.mark.slow
@@ -30,5 +30,5 @@ def test_gradient_and_gradient_free_methods_learn_the_same_closure_and_the_repor
         assert table.loc[method, "closure_rms_error"] == pytest.approx(best, rel=1e-4)
     assert table.loc["bayesopt", "closure_rms_error"] == pytest.approx(best, rel=0.1)
     assert table.loc["bayesopt", "chi2"] <= table.loc["nlls", "chi2"] + 1
-    html = (root / "report.html").read_text()
+    html = whole_report(root / "report.html")
     assert "closure rms error" in html and "closure_learning" in html

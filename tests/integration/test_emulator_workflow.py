@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from conftest import REPO, run_snakemake
+from conftest import REPO, run_snakemake, whole_report
 
 pytestmark = pytest.mark.slow
 
@@ -34,5 +34,5 @@ def test_the_emulator_experiment_scores_each_output_and_accuracy_grows_with_the_
     rmse = table.set_index(["method", "problem_settings"])["rmse"]
     for method in ("gp", "mlp"):  # four times the runs: a clearly better emulator
         assert rmse[(method, "n_train-120")] < 0.7 * rmse[(method, "n_train-30")]
-    html = (root / "report.html").read_text()
+    html = whole_report(root / "report.html")
     assert "Several outputs" in html and "<th>width</th>" in html

@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from conftest import run_snakemake
+from conftest import run_snakemake, whole_report
 from fitflow.core.artefacts import sha256_file
 from fitflow.core.autodiff import jax_available
 from fitflow_plugins.problems.table import EXAMPLE_FILE
@@ -86,7 +86,7 @@ def test_measured_data_through_the_workflow(tmp_path):
     assert "Traceback" in log and "RuntimeError: model exploded" in log
     assert log.startswith(f"failed: {flaky.message}\n")  # the reason first, as the job log shows it
     assert (table[table.problem != "flaky"].status == "ok").all()
-    report = (root / "report.html").read_text()
+    report = whole_report(root / "report.html")
     assert "These data are measurements: no truth is known" in report
     assert "model exploded" in report  # listed among the failed fits
 
@@ -132,9 +132,13 @@ def test_a_table_with_two_outputs_gets_a_report_with_a_panel_per_output(tmp_path
     root = tmp_path / "results" / "two"
     table = pd.read_csv(root / "fits.csv")
     assert set(table.method) == set(config["methods"]) and (table.status == "ok").all()
-    report = (root / "report.html").read_text()
-    assert "could not be drawn" not in report and "could not be built" not in report, proc.stderr[-3000:]
-    assert re.search(r'<figure class="fits-figure"><img alt="fits on two"', report)
+    report = whole_report(root / "report.html")
+    assert re.search(r'<figure class="fits-figure[^>]*>.*?<img alt="fits on two"', report, re.S), proc.stderr[-3000:]
+    # the interactive overlay has a panel per output too
+    spec = re.search(
+        r'<figure class="fits-figure explorer"[^>]*><div class="plot"></div><script[^>]*>(.*?)</script>', report, re.S
+    )
+    assert {"yaxis", "yaxis2"} <= set(json.loads(spec.group(1))["layout"]) and "yaxis3" not in spec.group(1)
 
 
 def test_a_config_where_every_fit_fails_still_gets_its_tables_and_report(tmp_path):
@@ -150,6 +154,5 @@ def test_a_config_where_every_fit_fails_still_gets_its_tables_and_report(tmp_pat
     root = tmp_path / "results" / "doomed"
     table = pd.read_csv(root / "fits.csv")
     assert len(table) == 4 and (table.status == "failed").all()
-    report = (root / "report.html").read_text()
-    assert "could not be drawn" not in report and "could not be built" not in report
+    report = whole_report(root / "report.html")
     assert report.count('class="failed"') >= 2 and "did not converge" in report

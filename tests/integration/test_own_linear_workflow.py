@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from conftest import REPO, run_snakemake
+from conftest import REPO, run_snakemake, whole_report
 from fitflow.core.artefacts import read_result
 
 pytestmark = pytest.mark.slow
@@ -47,5 +47,5 @@ def test_ols_gives_the_weighted_least_squares_answer_and_agrees_with_nlls(run):
 
 
 def test_the_report_says_the_model_is_linear(run):
-    html = (run / "results" / "own-linear" / "report.html").read_text()
+    html = whole_report(run / "results" / "own-linear" / "report.html")
     assert "linear in its parameters" in html

@@ -8,7 +8,7 @@ import shutil
 import pytest
 from test_campaign_workflow import job_counts
 
-from conftest import REPO, run_snakemake
+from conftest import REPO, run_snakemake, whole_report
 
 pytestmark = pytest.mark.slow
 CONFIG = REPO / "config" / "own-simulation.yaml"
@@ -43,7 +43,7 @@ def test_failed_runs_are_left_out_listed_and_reported(simulation_run):
             and "solver did not converge" in f["reason"]
             for f in failed
         )
-    html = (root / "report.html").read_text()
+    html = whole_report(root / "report.html")
     assert "simulation runs failed and were left out of the data" in html
 
 
