@@ -16,8 +16,8 @@ CHROMIUM = shutil.which("chromium")
 CHROMEDRIVER = shutil.which("chromedriver")
 
 
-@pytest.fixture(scope="module")
-def browser():
+def _chromium(*flags):
+    """Headless Chromium, offline, logging the console and the network requests."""
     if not (CHROMIUM and CHROMEDRIVER):
         pytest.skip("needs Debian's chromium and chromium-driver (apt-get install chromium chromium-driver)")
     from selenium import webdriver
@@ -36,11 +36,18 @@ def browser():
         "--disable-sync",
         "--disable-dev-shm-usage",
         "--window-size=1300,1000",
+        *flags,
     ):
         options.add_argument(flag)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})
     driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
     driver.set_network_conditions(offline=True, latency=0, download_throughput=0, upload_throughput=0)
+    return driver
+
+
+@pytest.fixture(scope="module")
+def browser():
+    driver = _chromium()
     yield driver
     driver.quit()
 
@@ -168,3 +175,21 @@ def test_interactive_figures_name_fits_hide_methods_switch_axes_and_replicates(b
     option.click()
     WebDriverWait(browser, 5).until(lambda b: b.execute_script(data_y, plot) != first)
     assert [e for e in browser.get_log("browser") if e["level"] == "SEVERE"] == []
+
+
+def test_without_javascript_the_static_figures_stand_in(tiny_run):
+    """JavaScript off: every figure with a static image shows it, and the figures that exist
+    only interactively (every fit's cost, every fit's pulls) are hidden, not left empty."""
+    from selenium.webdriver.common.by import By
+
+    driver = _chromium("--blink-settings=scriptEnabled=false")
+    try:
+        driver.get((tiny_run / "report.html").as_uri())
+        figures = driver.find_elements(By.CSS_SELECTOR, "figure.explorer")
+        with_image = [f for f in figures if f.find_elements(By.TAG_NAME, "img")]
+        without = [f for f in figures if f not in with_image]
+        assert with_image and without
+        assert all(f.find_element(By.TAG_NAME, "img").is_displayed() for f in with_image)
+        assert not any(f.is_displayed() for f in without)
+    finally:
+        driver.quit()
