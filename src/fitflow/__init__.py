@@ -7,7 +7,8 @@ The public API, for plugin authors and notebook users:
 * plugin lookup: :func:`get_problem`, :func:`get_method`;
 * the pipeline: :func:`generate` (or :func:`measurement` for your own arrays), :func:`fit`, :func:`evaluate`;
   :func:`compare` for every method on one dataset, in one table;
-* optimisation of a plain function: :func:`minimise`, :func:`maximise` (see :mod:`fitflow.campaign`);
+* optimisation of a plain function: :func:`minimise`, :func:`maximise` (see :mod:`fitflow.campaign`),
+  and of several objectives at once: :func:`pareto`;
 * artefacts: :func:`write_dataset`, :func:`read_dataset`, :func:`write_result`,
   :func:`read_result`, :func:`read_table`.
 

@@ -12,6 +12,7 @@ this module only gathers them.
 """
 
 from .campaigns.campaign import maximise, minimise
+from .campaigns.pareto import pareto
 from .core.artefacts import read_dataset, read_result, write_dataset, write_result
 from .core.pipeline import fit, generate, make_method, make_problem, measurement
 from .evaluation.compare import compare
@@ -27,6 +28,7 @@ __all__ = [
     "maximise",
     "measurement",
     "minimise",
+    "pareto",
     "read_dataset",
     "read_result",
     "read_table",

@@ -41,6 +41,7 @@ PUBLIC = {
     "compare",
     "minimise",
     "maximise",
+    "pareto",
     # artefacts
     "read_dataset",
     "read_result",

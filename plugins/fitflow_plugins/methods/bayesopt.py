@@ -38,6 +38,7 @@ from fitflow.campaigns.campaign import Recommendation, best_observed, run_in_pro
 
 from .feasibility import Feasibility
 from .optimisation import best_so_far_figure, history_result
+from .parego import suggest_for_goals
 from .surrogate import GaussianSurrogate
 
 __all__ = ["BayesianOptimisation", "expected_improvement", "MEASURED_RADIUS"]
@@ -132,6 +133,8 @@ class BayesianOptimisation(Method):
     def suggest(self, history, n, rng):
         """The next ``n`` points: a space-filling design until the GP has data, then
         EI (or LCB) maximised point by point under the kriging believer."""
+        if history.goals:
+            return suggest_for_goals(self, history, n, rng)
         space = history.space
         taken = [space.to_unit(history.x), space.to_unit(history.pending)]
         if history.ok.sum() < 2:

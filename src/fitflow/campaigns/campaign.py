@@ -49,8 +49,10 @@ class History:
     failed; ``error`` (m,) standard errors (NaN: not given); ``status`` (m,)
     ``ok``/``failed``/``infeasible``; ``pending`` (p, d) points proposed but not
     yet measured; ``noise_sd`` the known noise level (``None``: unknown,
-    ``0``: deterministic); ``constraints`` the objective's output limits and
-    ``outputs`` (m, c) the constrained quantities measured (NaN: none).
+    ``0``: deterministic); ``constraints`` the objective's output limits, ``goals``
+    its several objectives (then ``y`` is NaN: there is no single value), and
+    ``outputs`` (m, c + g) the constrained quantities and the objectives measured, in
+    the user's sign (NaN: none).
     """
 
     space: SearchSpace
@@ -63,6 +65,7 @@ class History:
     reasons: list = field(default_factory=list)
     constraints: tuple = ()
     outputs: np.ndarray = None
+    goals: tuple = ()
 
     def __post_init__(self):
         d = self.space.dim
@@ -78,14 +81,24 @@ class History:
         )
         if len(self.reasons) != m:
             self.reasons = list(self.reasons) + [""] * (m - len(self.reasons))
-        self.constraints = tuple(self.constraints)
-        c = len(self.constraints)
+        self.constraints, self.goals = tuple(self.constraints), tuple(self.goals)
+        c = len(self.output_names)
         self.outputs = (
             np.full((m, c), np.nan) if self.outputs is None else np.asarray(self.outputs, float).reshape(m, c)
         )
 
     def __len__(self):
         return len(self.x)
+
+    @property
+    def output_names(self):
+        """The names of ``outputs``' columns: the constrained quantities, then the objectives."""
+        return tuple(c.name for c in self.constraints) + tuple(g.name for g in self.goals)
+
+    def goal_values(self):
+        """``(m, g)`` the objectives of every evaluation in the minimising sign (NaN: none)."""
+        signs = np.array([g.sign for g in self.goals], dtype=float)
+        return self.outputs[:, len(self.constraints) :] * signs
 
     @property
     def ok(self):
@@ -113,7 +126,7 @@ class History:
         self.error = np.append(self.error, observation.error)
         self.status = np.append(self.status, np.array([observation.status], dtype=object))
         self.reasons.append(observation.reason)
-        row = [observation.outputs.get(c.name, np.nan) for c in self.constraints]
+        row = [observation.outputs.get(name, np.nan) for name in self.output_names]
         self.outputs = np.vstack([self.outputs, np.array(row, dtype=float).reshape(1, -1)])
 
 
@@ -177,7 +190,10 @@ def campaign_shape(method, dim, noise_sd=0.0):
 
 
 def recommend(method, history):
-    """The method's recommendation, or the best observation for methods without one."""
+    """The method's recommendation, or the best observation for methods without one; None
+    with several objectives, whose answer is a front (:mod:`.pareto`)."""
+    if history.goals:
+        return None
     if hasattr(method, "recommend"):
         return method.recommend(history)
     return best_observed(history)
@@ -190,7 +206,9 @@ def run_in_process(method, objective, seed):
     and the campaign goes on.
     """
     budget, n_initial, batch = campaign_shape(method, objective.dim, objective.noise_sd)
-    history = History(objective.space, noise_sd=objective.noise_sd, constraints=objective.constraints)
+    history = History(
+        objective.space, noise_sd=objective.noise_sd, constraints=objective.constraints, goals=objective.goals
+    )
     for k, size in enumerate(round_sizes(budget, n_initial, batch)):
         points = np.asarray(method.suggest(history, size, round_rng(seed, k)), dtype=float).reshape(size, -1)
         for point in points:

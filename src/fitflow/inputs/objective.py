@@ -36,11 +36,15 @@ class Observation:
         return self.status == "ok"
 
 
-def parse_observation(returned, sign=1.0, constraints=()):
+def parse_observation(returned, sign=1.0, constraints=(), goals=()):
     """An :class:`Observation` from what a user's function returned: a number, or
-    ``(value, standard error)``, or ``{value, error, <constrained output>...}``. ``sign`` -1
-    turns a maximisation into a minimisation. A result that lacks a constrained output, or
-    names an output nobody asked for, is a failed observation saying which."""
+    ``(value, standard error)``, or ``{value, error, <constrained output>...}``; with several
+    objectives (``goals``, :mod:`.goals`), ``{<objective>..., <constrained output>...}`` and
+    no single value. ``sign`` -1 turns a maximisation into a minimisation. A result that lacks
+    a constrained output or an objective, or names an output nobody asked for, is a failed
+    observation saying which."""
+    if goals:
+        return _observation_of_goals(returned, constraints, goals)
     if isinstance(returned, dict):
         return _observation_from_mapping(returned, sign, constraints)
     if constraints:
@@ -69,6 +73,39 @@ def parse_observation(returned, sign=1.0, constraints=()):
             math.nan, status="failed", reason=f"standard error {error} is not a finite non-negative number"
         )
     return Observation(sign * value, error)
+
+
+def _observation_of_goals(returned, constraints, goals):
+    """Several objectives: every goal and constrained output by name, each a finite number
+    (the outputs are kept in the user's sign; the value is NaN: there is no single one)."""
+    wanted = [g.name for g in goals] + [c.name for c in constraints]
+    if not isinstance(returned, dict):
+        return Observation(
+            math.nan,
+            status="failed",
+            reason=f"several objectives: return {{{', '.join(wanted)}}}; got {returned!r:.80}",
+        )
+    missing, unknown = [n for n in wanted if n not in returned], sorted(set(returned) - set(wanted) - {"error"})
+    if missing or unknown:
+        words = [f"lacks {', '.join(missing)}" if missing else "", f"has {', '.join(unknown)}" if unknown else ""]
+        return Observation(
+            math.nan,
+            status="failed",
+            reason=f"the result {' and '.join(w for w in words if w)} (expected the keys {', '.join(wanted)})",
+        )
+    outputs = {}
+    for name in wanted:
+        try:
+            outputs[name] = float(returned[name])
+        except (TypeError, ValueError):
+            return Observation(
+                math.nan, status="failed", reason=f"output {name} is not a number: {returned[name]!r:.80}"
+            )
+        if not math.isfinite(outputs[name]):
+            return Observation(
+                math.nan, status="infeasible", reason=f"output {name} is {outputs[name]}", outputs=outputs
+            )
+    return Observation(math.nan, outputs=outputs)
 
 
 def _observation_from_mapping(returned, sign, constraints):
@@ -133,6 +170,9 @@ class Objective:
     constraints
         :class:`~fitflow.inputs.constraints.Constraint` limits on named outputs the
         function returns beside its value (``{value: ..., charge: ...}``).
+    goals
+        Several objectives (:class:`~fitflow.inputs.goals.Goal`), returned by name in place
+        of a single value (``{charge: ..., spread: ...}``).
     """
 
     function: object
@@ -146,6 +186,7 @@ class Objective:
     sign: float = 1.0
     convergence_check: object = None
     constraints: tuple = ()
+    goals: tuple = ()
     n_evaluations: int = field(default=0, init=False)
 
     def __post_init__(self):
@@ -178,7 +219,7 @@ class Objective:
             return Observation(math.nan, status="failed", reason=f"{type(exc).__name__}: {exc}")
         if isinstance(returned, Observation):
             return returned
-        return parse_observation(returned, constraints=self.constraints)
+        return parse_observation(returned, constraints=self.constraints, goals=self.goals)
 
     def true_value(self, x):
         """The noise-free value at ``x`` from ``true_function`` (``None`` without one:
