@@ -22,6 +22,7 @@ from fitflow import Dataset, Objective, Problem, Setting
 from fitflow.core.errors import ConfigError
 from fitflow.core.settings import SettingsError
 from fitflow.inputs.constraints import parse_constraints
+from fitflow.inputs.goals import parse_goals
 from fitflow.inputs.objective import Observation, parse_observation
 from fitflow.inputs.space import SearchSpace
 
@@ -68,16 +69,16 @@ def runner_input_files(values):
     return files
 
 
-def observation_from_run(record, sign, constraints=()):
+def observation_from_run(record, sign, constraints=(), goals=()):
     """An Observation from a :class:`~fitflow.inputs.external.RunRecord` of an objective:
     one number, ``[value, standard error]``, or ``{value: ..., error: ...}`` with any
-    constrained outputs by name."""
+    constrained outputs by name; with several objectives, each of them by name."""
     if record.status != "ok":
         reason = record.reason + (f"; stderr: {record.stderr.strip()[-300:]}" if record.stderr.strip() else "")
         return Observation(np.nan, status="failed", reason=reason)
     outputs = record.outputs
-    if isinstance(outputs, dict):
-        return parse_observation(outputs, sign, constraints)
+    if isinstance(outputs, dict) or goals:
+        return parse_observation(outputs, sign, constraints, goals)
     if len(outputs) not in (1, 2):
         return Observation(
             np.nan,
@@ -104,6 +105,12 @@ class UserObjective(Problem):
             object,
             'limits on named outputs the objective returns beside its value: {charge: ">= 50", spread: "<= 0.05"}',
         ),
+        "objectives": Setting(
+            None,
+            object,
+            "several objectives, returned by name in place of one value: {charge: maximise, spread: minimise} "
+            "(the answer is their Pareto front; direction is then unused)",
+        ),
     }
     fast_settings = {
         "parameters": {"x": [0.0, 1.0]},
@@ -115,6 +122,7 @@ class UserObjective(Problem):
         self.space, self.runner = runner_from_settings(self)
         try:
             self.constraints = parse_constraints(self.values["constraints"], source=self.label())
+            self.goals = parse_goals(self.values["objectives"], source=self.label())
         except ConfigError as error:
             raise SettingsError(str(error), plugin=self.name, key=error.key, value=error.value) from None
 
@@ -138,7 +146,7 @@ class UserObjective(Problem):
         """One evaluation at ``params`` (by name) in the folder ``workdir``: an Observation
         in the minimising sign, and the run's record (timing, stderr)."""
         record = self.runner.run(params, workdir)
-        return observation_from_run(record, self.sign, self.constraints), record
+        return observation_from_run(record, self.sign, self.constraints, self.goals), record
 
     def objective(self, dataset):
         space = self.space
@@ -159,4 +167,5 @@ class UserObjective(Problem):
             space=space,
             sign=self.sign,
             constraints=self.constraints,
+            goals=self.goals,
         )

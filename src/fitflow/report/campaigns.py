@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from ..core.artefacts import read_json
+from .campaign_front import front_figure, hypervolume_figure, pareto_view
 from .campaign_verdict import campaign_verdict
 from .figures import drawn, logged_failure
 
@@ -31,6 +32,8 @@ def campaign_sections(root, info, configfiles, colours_for):
         methods = [s["method"] for s in summaries]
         colours = colours_for(methods)
         guided = next((s for s in summaries if s.get("slices")), summaries[0])
+        pareto = _pareto(campaign, summaries) if summaries[0].get("objectives") else None
+        view = pareto if pareto and "error" not in pareto else None
         sections.append(
             {
                 "name": campaign,
@@ -41,7 +44,13 @@ def campaign_sections(root, info, configfiles, colours_for):
                 "constraints": summaries[0].get("constraints") or [],
                 "rows": [_row(s, colours) for s in summaries],
                 "failures": [dict(f, method=s["method"]) for s in summaries for f in s["failures"]],
-                "progress": drawn(f"{campaign} progress", progress_figure, summaries, colours),
+                "pareto": pareto,
+                "front": drawn(f"{campaign} front", front_figure, summaries, colours, view) if view else None,
+                "progress": drawn(f"{campaign} progress", progress_figure, summaries, colours)
+                if not pareto
+                else drawn(f"{campaign} hypervolume", hypervolume_figure, summaries, colours, view)
+                if view
+                else None,
                 "points": drawn(f"{campaign} points", points_figure, guided),
                 "points_method": guided["method"],
                 "slices": drawn(f"{campaign} slices", slices_figure, guided, colours[guided["method"]]),
@@ -61,6 +70,14 @@ def _verdict(campaign, summaries):
         return {"error": logged_failure(f"the verdict on campaign '{campaign}' could not be formed", exc)}
 
 
+def _pareto(campaign, summaries):
+    """The several-objective view of a campaign, or ``{"error": reason}`` when forming it raises."""
+    try:
+        return pareto_view(summaries)
+    except Exception as exc:  # summaries of any vintage or shape
+        return {"error": logged_failure(f"the Pareto front of campaign '{campaign}' could not be formed", exc)}
+
+
 def _row(summary, colours):
     best = summary.get("recommended") or {}
     return {
@@ -69,6 +86,7 @@ def _row(summary, colours):
         "n": summary["n_evaluations"],
         "n_failed": summary["n_failed"],
         "n_infeasible": summary.get("n_infeasible", 0),
+        "n_front": len(summary.get("front") or []),
         "no_answer": summary.get("no_answer") or "every evaluation failed",
         "rounds": len(summary["rounds"]),
         "batch": max(summary["rounds"][1:] or summary["rounds"]),

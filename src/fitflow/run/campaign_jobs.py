@@ -47,7 +47,9 @@ def campaign_objective(run):
 def read_history(layout, run, objective, rounds=None):
     """The history of ``run`` from its evaluation artefacts of the first ``rounds`` rounds."""
     rounds = len(run.rounds) if rounds is None else rounds
-    history = History(objective.space, noise_sd=objective.noise_sd, constraints=objective.constraints)
+    history = History(
+        objective.space, noise_sd=objective.noise_sd, constraints=objective.constraints, goals=objective.goals
+    )
     for k, i in run.evaluations():
         if k >= rounds:
             break
@@ -136,7 +138,7 @@ def evaluate_point(plan, root, campaign, method_label, k, index, log=None):
     seconds = time.perf_counter() - start
     if log and not observation.ok:
         print(f"evaluation {observation.status}: {observation.reason}", file=log)
-    minimised = observation.value if observation.ok else None
+    minimised = observation.value if observation.ok and math.isfinite(observation.value) else None
     write_json(
         path,
         {
@@ -185,7 +187,7 @@ def summarise_campaign(plan, root, campaign, method_label, log=None):
             "x": history.x,
             "status": list(history.status),
             "feasible": history.feasible,
-            "outputs": {c.name: history.outputs[:, j] for j, c in enumerate(history.constraints)},
+            "outputs": {name: history.outputs[:, j] for j, name in enumerate(history.output_names)},
             "value": in_callers_sign(sign, history.y),
             "best_so_far": in_callers_sign(sign, history.best_so_far()),
         },
@@ -203,6 +205,8 @@ def summarise_campaign(plan, root, campaign, method_label, log=None):
         "no_answer": None if best is not None else no_answer(history),
         "optimum_value": None if objective.optimum_value is None else in_callers_sign(sign, objective.optimum_value),
     }
+    if history.goals:
+        summary.update(_pareto_summary(history))
     if best is not None:
         summary["recommended"] = {
             "params": space.as_dict(best.x),
@@ -230,6 +234,25 @@ def summarise_campaign(plan, root, campaign, method_label, log=None):
     )
 
 
+def _pareto_summary(history):
+    """With several objectives: their senses, the evaluations on the Pareto front, the
+    reference point (the user's sign) and the hypervolume after each evaluation."""
+    from ..campaigns.pareto import ParetoResult, reference_point
+
+    feasible = history.goal_values()[history.feasible]
+    if not len(feasible):
+        return {"objectives": {g.name: g.sense for g in history.goals}, "front": [], "hypervolume": []}
+    result = ParetoResult(history, reference_point(feasible))
+    signs = np.array([g.sign for g in history.goals])
+    return {
+        "objectives": {g.name: g.sense for g in history.goals},
+        "front": [int(i) for i in np.flatnonzero(result.on_front)],
+        "reference": dict(zip((g.name for g in history.goals), result.reference * signs)),
+        "hypervolume": result.hypervolume(),
+        "no_answer": None,
+    }
+
+
 def history_csv(history, rounds, sign):
     """The evaluations as CSV text: round, parameters, value (the user's sign), error, any
     constrained outputs and whether the evaluation kept them all, status, reason."""
@@ -239,8 +262,8 @@ def history_csv(history, rounds, sign):
 
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    constrained = [c.name for c in history.constraints]
-    feasible = ["feasible"] if constrained else []
+    constrained = list(history.output_names)
+    feasible = ["feasible"] if history.constraints else []
     writer.writerow(["round", *history.space.names, "value", "error", *constrained, *feasible, "status", "reason"])
     for i, (k, x, y, e) in enumerate(zip(rounds, history.x, history.y, history.error)):
         params = history.space.as_dict(x)
@@ -251,7 +274,7 @@ def history_csv(history, rounds, sign):
                 "" if not math.isfinite(y) else repr(in_callers_sign(sign, y)),
                 cell(e),
                 *(cell(v) for v in history.outputs[i]),
-                *([str(bool(history.feasible[i])).lower()] if constrained else []),
+                *([str(bool(history.feasible[i])).lower()] if history.constraints else []),
                 history.status[i],
                 history.reasons[i],
             ]
