@@ -9,10 +9,13 @@ A campaign file (YAML) names the parameters, the direction and the log::
     noise_sd: null               # known noise of one measurement; null: learned
     method: bayesopt             # any optimiser plugin with suggest()
     settings: {}                 # its settings
+    constraints: {spread: "<= 0.05"}           # limits on other measured columns (optional)
+    objectives: {charge: maximise, spread: minimise}   # several objectives, in place of value
 
 The log is a CSV with one column per parameter, ``value`` and optionally
-``error`` (a measurement's standard error); other columns (a date, a comment)
-are kept and ignored. A row whose ``value`` is empty is *pending*: proposed,
+``error`` (a measurement's standard error), and one per constrained quantity; with
+several objectives, one per objective in place of ``value`` (a row is pending while
+they are all empty). Other columns (a date, a comment) are kept and ignored. A row whose ``value`` is empty is *pending*: proposed,
 not yet measured; ``failed`` marks a measurement that gave no number. A
 repeated point is an error: average repeated shots into one row and put their
 standard error in ``error``.
@@ -46,6 +49,8 @@ import yaml
 
 from ..core.artefacts import write_bytes
 from ..core.errors import ConfigError, DataError
+from ..inputs.constraints import parse_constraints
+from ..inputs.goals import parse_goals
 from ..inputs.objective import Observation
 from ..inputs.space import SearchSpace
 from ..inputs.tables import cell_number
@@ -53,7 +58,18 @@ from .campaign import History, in_callers_sign, round_rng
 
 __all__ = ["Campaign", "read_campaign", "read_log", "suggest"]
 
-CAMPAIGN_KEYS = {"parameters", "direction", "log", "seed", "noise_sd", "method", "settings", "n_initial"}
+CAMPAIGN_KEYS = {
+    "parameters",
+    "direction",
+    "log",
+    "seed",
+    "noise_sd",
+    "method",
+    "settings",
+    "n_initial",
+    "constraints",
+    "objectives",
+}
 SIGNIFICANT_DIGITS = 6  # of suggested parameter values: what a lab can dial, read back exactly
 LOCK_WAIT_S = 120.0  # how long a suggest call waits for another one holding the log
 
@@ -61,9 +77,16 @@ LOCK_WAIT_S = 120.0  # how long a suggest call waits for another one holding the
 class Campaign:
     """A parsed campaign file."""
 
-    def __init__(self, path, space, sign, log, seed, noise_sd, method, settings):
+    def __init__(self, path, space, sign, log, seed, noise_sd, method, settings, constraints=(), goals=()):
         self.path, self.space, self.sign, self.log = path, space, sign, log
         self.seed, self.noise_sd, self.method, self.settings = seed, noise_sd, method, settings
+        self.constraints, self.goals = tuple(constraints), tuple(goals)
+
+    @property
+    def measured_columns(self):
+        """The columns a measured row fills: ``value`` or each objective, then each constrained quantity."""
+        first = [g.name for g in self.goals] or ["value"]
+        return first + [c.name for c in self.constraints if c.name not in first]
 
     @property
     def state_file(self):
@@ -127,6 +150,8 @@ def read_campaign(path):
         None if noise_sd is None else float(noise_sd),
         spec.get("method", "bayesopt"),
         settings,
+        parse_constraints(spec.get("constraints"), source=source),
+        parse_goals(spec.get("objectives"), source=source),
     )
 
 
@@ -134,7 +159,7 @@ def read_log(campaign):
     """``(history, rows)`` from the campaign's log (empty without a file): every row is
     checked, and an error names the file, row and column."""
     space, path = campaign.space, campaign.log
-    history = History(space, noise_sd=campaign.noise_sd)
+    history = History(space, noise_sd=campaign.noise_sd, constraints=campaign.constraints, goals=campaign.goals)
     if not path.exists():
         return history, 0
     reader = csv.reader(io.StringIO(_log_text(path)))
@@ -142,7 +167,7 @@ def read_log(campaign):
     if header is None:
         return history, 0
     header = [h.strip() for h in header]
-    missing = [c for c in (*space.names, "value") if c not in header]
+    missing = [c for c in (*space.names, *campaign.measured_columns) if c not in header]
     if missing:
         raise DataError(f"the log has no column {missing[0]!r} (its columns: {', '.join(header)})", file=path)
     if len(set(header)) != len(header):
@@ -181,29 +206,19 @@ def read_log(campaign):
                 row=line_number,
             )
         seen[key] = line_number
-        value = row[column["value"]].strip()
-        if value == "":
+        measured = {name: row[column[name]].strip() for name in campaign.measured_columns}
+        first = campaign.measured_columns[: max(1, len(campaign.goals))]  # value, or every objective
+        if all(measured[name] == "" for name in first):
             pending.append(x)
             continue
-        if value.lower() == "failed":
+        if any(cell.lower() == "failed" for cell in measured.values()):
             history.add(x, Observation(math.nan, status="failed", reason=f"marked failed in row {line_number}"))
             continue
-        try:
-            number = cell_number(value)
-        except ValueError:
-            raise DataError(
-                f"{value!r} is not a number (leave it empty for a pending point, or write 'failed')",
-                file=path,
-                key="value",
-                row=line_number,
-            ) from None
-        if not math.isfinite(number):
-            raise DataError(
-                f"{value} is not finite (write 'failed' for a measurement that gave no number)",
-                file=path,
-                key="value",
-                row=line_number,
-            )
+        numbers = {name: _measured_number(cell, path, name, line_number) for name, cell in measured.items()}
+        if campaign.goals:
+            history.add(x, Observation(math.nan, outputs=numbers))
+            continue
+        number = numbers.pop("value")
         error = math.nan
         if "error" in column and row[column["error"]].strip():
             cell = row[column["error"]].strip()
@@ -213,9 +228,30 @@ def read_log(campaign):
                 raise DataError(f"{cell!r} is not a number", file=path, key="error", row=line_number) from None
             if not (math.isfinite(error) and error >= 0):
                 raise DataError(f"{cell} must be a number >= 0", file=path, key="error", row=line_number)
-        history.add(x, Observation(campaign.sign * number, error))
+        history.add(x, Observation(campaign.sign * number, error, outputs=numbers))
     history.pending = np.array(pending).reshape(-1, space.dim)
     return history, rows
+
+
+def _measured_number(cell, path, name, line_number):
+    """A measured cell as a finite number, or a DataError naming the file, column and row."""
+    try:
+        number = cell_number(cell)
+    except ValueError:
+        raise DataError(
+            f"{cell!r} is not a number (leave the row's measurements empty for a pending point, or write 'failed')",
+            file=path,
+            key=name,
+            row=line_number,
+        ) from None
+    if not math.isfinite(number):
+        raise DataError(
+            f"{cell} is not finite (write 'failed' for a measurement that gave no number)",
+            file=path,
+            key=name,
+            row=line_number,
+        )
+    return number
 
 
 def _log_text(path):
@@ -330,7 +366,7 @@ def _appended(campaign, points):
     space = campaign.space
     text = _log_text(campaign.log) if campaign.log.exists() else ""
     if not text.strip():
-        header, text = [*space.names, "value", "error"], ""
+        header, text = [*space.names, *campaign.measured_columns, *([] if campaign.goals else ["error"])], ""
         rows = [header]
     else:
         header = [h.strip() for h in next(csv.reader(io.StringIO(text)))]
@@ -400,19 +436,40 @@ def _print_suggestions(out, campaign, history, suggested, best):
         f"{len(history)} measured ({int((~history.ok).sum())} failed), {len(history.pending)} pending "
         f"before this call; {campaign.log}\n"
     )
+    if campaign.goals:
+        _print_front(out, campaign, history)
     if best is not None:
         sd = "" if not math.isfinite(best.sd) else f" ± {best.sd:.3g}"
         out.write(
             f"recommended so far: {space.describe(best.x)}: value {in_callers_sign(campaign.sign, best.mean):.4g}{sd}\n"
         )
     if not suggested:
-        if best is None:
+        if best is None and not history.ok.any():
             out.write("no measured row yet: nothing to recommend\n")
         return
     out.write(f"measure next ({len(suggested)} rows appended, value empty):\n")
     out.write("  " + "  ".join(f"{name:>12}" for name in space.names) + "\n")
     for point in suggested:
         out.write("  " + "  ".join(f"{_show(point[name]):>12}" for name in space.names) + "\n")
+
+
+def _print_front(out, campaign, history):
+    """With several objectives: the measured rows no other beats on every objective."""
+    from .pareto import non_dominated
+
+    values = np.where(history.feasible[:, None], history.goal_values(), np.nan)
+    front = np.flatnonzero(non_dominated(values)) if len(history) else []
+    if not len(front):
+        return
+    goals = [g.name for g in campaign.goals]
+    column = {name: j for j, name in enumerate(history.output_names)}
+    out.write(f"Pareto front so far ({len(front)} measured rows no other beats on every objective):\n")
+    out.write("  " + "  ".join(f"{name:>12}" for name in (*campaign.space.names, *goals)) + "\n")
+    for i in front[np.argsort(values[front, 0], kind="stable")]:
+        point = campaign.space.as_dict(history.x[i])
+        cells = [_show(point[name]) for name in campaign.space.names]
+        cells += [f"{history.outputs[i, column[name]]:g}" for name in goals]
+        out.write("  " + "  ".join(f"{cell:>12}" for cell in cells) + "\n")
 
 
 def _show(value):
