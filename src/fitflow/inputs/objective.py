@@ -85,54 +85,48 @@ def _observation_of_goals(returned, constraints, goals):
             status="failed",
             reason=f"several objectives: return {{{', '.join(wanted)}}}; got {returned!r:.80}",
         )
-    missing, unknown = [n for n in wanted if n not in returned], sorted(set(returned) - set(wanted) - {"error"})
-    if missing or unknown:
-        words = [f"lacks {', '.join(missing)}" if missing else "", f"has {', '.join(unknown)}" if unknown else ""]
-        return Observation(
-            math.nan,
-            status="failed",
-            reason=f"the result {' and '.join(w for w in words if w)} (expected the keys {', '.join(wanted)})",
-        )
-    outputs = {}
-    for name in wanted:
-        try:
-            outputs[name] = float(returned[name])
-        except (TypeError, ValueError):
-            return Observation(
-                math.nan, status="failed", reason=f"output {name} is not a number: {returned[name]!r:.80}"
-            )
-        if not math.isfinite(outputs[name]):
-            return Observation(
-                math.nan, status="infeasible", reason=f"output {name} is {outputs[name]}", outputs=outputs
-            )
+    outputs, failure = _named_numbers(returned, wanted, wanted)
+    if failure is not None:
+        return failure
+    for name, number in outputs.items():
+        if not math.isfinite(number):
+            return Observation(math.nan, status="infeasible", reason=f"output {name} is {number}", outputs=outputs)
     return Observation(math.nan, outputs=outputs)
 
 
 def _observation_from_mapping(returned, sign, constraints):
-    from .constraints import RESERVED_OUTPUTS
-
     wanted = [c.name for c in constraints]
-    unknown = sorted(set(returned) - set(RESERVED_OUTPUTS) - set(wanted))
-    missing = [name for name in ["value", *wanted] if name not in returned]
-    if missing or unknown:
-        words = [f"lacks {', '.join(missing)}" if missing else "", f"has {', '.join(unknown)}" if unknown else ""]
-        allowed = ", ".join(["value", "error", *wanted])
-        return Observation(
-            math.nan,
-            status="failed",
-            reason=f"the result {' and '.join(w for w in words if w)} (expected the keys {allowed}; got {sorted(returned)})",
-        )
-    outputs = {}
-    for name in wanted:
-        try:
-            outputs[name] = float(returned[name])
-        except (TypeError, ValueError):
-            return Observation(
-                math.nan, status="failed", reason=f"output {name} is not a number: {returned[name]!r:.80}"
-            )
+    outputs, failure = _named_numbers(returned, ["value", *wanted], wanted)
+    if failure is not None:
+        return failure
     plain = returned["value"] if "error" not in returned else (returned["value"], returned["error"])
     observation = parse_observation(plain, sign)
     return Observation(observation.value, observation.error, observation.status, observation.reason, outputs)
+
+
+def _named_numbers(returned, required, numeric):
+    """``(numbers, None)``: the ``numeric`` keys of the mapping ``returned`` as floats, or
+    ``(None, failed Observation)`` saying what it lacks of ``required``, what it has that
+    nobody asked for (``error`` is always allowed), or which is not a number."""
+    missing = [name for name in required if name not in returned]
+    unknown = sorted(set(returned) - {*required, "error"})
+    if missing or unknown:
+        words = [f"lacks {', '.join(missing)}" if missing else "", f"has {', '.join(unknown)}" if unknown else ""]
+        return None, Observation(
+            math.nan,
+            status="failed",
+            reason=f"the result {' and '.join(w for w in words if w)} "
+            f"(expected the keys {', '.join([*required, 'error'])}; got {sorted(returned)})",
+        )
+    numbers = {}
+    for name in numeric:
+        try:
+            numbers[name] = float(returned[name])
+        except (TypeError, ValueError):
+            return None, Observation(
+                math.nan, status="failed", reason=f"output {name} is not a number: {returned[name]!r:.80}"
+            )
+    return numbers, None
 
 
 @dataclass(eq=False)

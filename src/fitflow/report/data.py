@@ -18,6 +18,7 @@ from ..run.archive import ArtefactStore
 __all__ = [
     "Experiment",
     "load_experiment",
+    "scored_cases",
     "METRICS",
     "leaderboard",
     "calibration_rows",
@@ -255,3 +256,14 @@ def error_metric(rows):
         if metric in rows and _finite(rows[metric]).size:
             return metric
     return None
+
+
+def scored_cases(experiment):
+    """``(problem, psid, ok rows, error metric)`` of each problem case with an error metric to
+    score its fits on, in table order."""
+    for problem, psid in experiment.cases():
+        rows = experiment.rows(problem, psid)
+        rows = rows[rows.status == "ok"]
+        metric = error_metric(rows)
+        if metric is not None:
+            yield problem, psid, rows, metric

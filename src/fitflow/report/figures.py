@@ -17,7 +17,7 @@ import numpy as np
 from ..core.artefacts import dataset_failure, read_dataset, read_npz, read_result
 from ..evaluation.plots import PALETTE, axis_labels, log_scale_if_wide
 from ..evaluation.prediction import band_kind, predict_on_grid
-from .data import METRICS, error_metric
+from .data import METRICS, error_metric, scored_cases
 
 __all__ = [
     "NotDrawn",
@@ -360,12 +360,7 @@ def cost_accuracy_figure(experiment, colours):
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(5.6, 4.2))
     costs, errors, cases, methods = [], [], [], set()
-    for problem, psid in experiment.cases():
-        rows = experiment.rows(problem, psid)
-        rows = rows[rows.status == "ok"]
-        metric = error_metric(rows)
-        if metric is None:
-            continue
+    for problem, psid, rows, metric in scored_cases(experiment):
         marker = MARKERS[len(cases) % len(MARKERS)]  # the legend lists problems in this order
         for method, group in rows.groupby("method", sort=True):
             error = np.nanmedian(group[metric].to_numpy(dtype=float))

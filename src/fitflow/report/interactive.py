@@ -23,7 +23,7 @@ import numpy as np
 
 from ..core.artefacts import read_dataset, read_result
 from ..evaluation.prediction import band_kind, predict_on_grid
-from .data import METRICS, error_metric
+from .data import METRICS, scored_cases
 
 __all__ = [
     "plotly_bundle",
@@ -138,12 +138,7 @@ def cost_explorer(experiment, colours):
     import plotly.graph_objects as go
 
     traces, owners, labels, titles, logs = [], [], [], [], []
-    for problem, psid in experiment.cases():
-        rows = experiment.rows(problem, psid)
-        rows = rows[rows.status == "ok"]
-        metric = error_metric(rows)
-        if metric is None:
-            continue
+    for problem, psid, rows, metric in scored_cases(experiment):
         case, costs, errors = len(labels), [], []
         for method, group in rows.groupby("method", sort=True):
             group = group.sort_values("replicate", kind="stable").head(MAX_POINTS // max(1, rows.method.nunique()))
