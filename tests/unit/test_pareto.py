@@ -54,7 +54,7 @@ def test_hypervolume_in_three_dimensions_matches_a_monte_carlo_estimate():
 
 
 def test_hypervolume_agrees_with_optunas():
-    optuna = pytest.importorskip("optuna", reason="optuna (the bench extra) is the reference")
+    optuna = pytest.importorskip("optuna", reason="optuna (the test extra) is the reference")
     from optuna._hypervolume import compute_hypervolume
 
     rng = np.random.default_rng(1)
