@@ -9,6 +9,7 @@ shown is the best optimiser's (largest final hypervolume), the points a scientis
 import numpy as np
 
 from ..campaigns.pareto import hypervolume, non_dominated, reference_point
+from .figures import _pyplot
 
 __all__ = ["pareto_view", "front_figure", "hypervolume_figure", "SETTLED_GAIN"]
 
@@ -32,8 +33,9 @@ def pareto_view(summaries):
     optimiser's hypervolume after each evaluation against a shared reference, and the best
     optimiser's front (parameters and objectives, in the user's sign) with a verdict."""
     goals = summaries[0]["objectives"]
-    minimised = {s["method"]: _minimised(s)[0] for s in summaries}
-    signs = _minimised(summaries[0])[1]
+    minimised, signs = {}, None
+    for s in summaries:
+        minimised[s["method"]], signs = _minimised(s)
     pooled = np.vstack(list(minimised.values()))
     if not np.all(np.isfinite(pooled), axis=1).any():
         return {"objectives": goals, "front": [], "curves": {}, "verdict": None}
@@ -96,12 +98,6 @@ def _verdict(method, curves, front, goals):
         else "likely to pay: the front is still moving",
         "others": others,
     }
-
-
-def _pyplot():
-    from .figures import _pyplot
-
-    return _pyplot()
 
 
 def front_figure(summaries, colours, view):

@@ -21,9 +21,9 @@ import json
 
 import numpy as np
 
-from ..core.artefacts import read_dataset, read_result
 from ..evaluation.prediction import band_kind, predict_on_grid
 from .data import METRICS, scored_cases
+from .figures import _output, _representative
 
 __all__ = [
     "plotly_bundle",
@@ -354,7 +354,7 @@ def fits_explorer(experiment, problem, psid, colours):
     replicates = sorted(rows.replicate.unique())[:MAX_REPLICATES]
     per_replicate, k, names = [], None, None
     for rep in replicates:
-        traces = _replicate_traces(experiment, problem, psid, rep, rows, colours, go)
+        traces = _replicate_traces(experiment, problem, psid, rep, colours, go)
         if traces is None:
             continue
         per_replicate.append((rep, traces[0]))
@@ -394,21 +394,17 @@ def fits_explorer(experiment, problem, psid, colours):
     return fig
 
 
-def _replicate_traces(experiment, problem, psid, rep, rows, colours, go):
+def _replicate_traces(experiment, problem, psid, rep, colours, go):
     """``([(output j, trace)], k, output names)`` of one replicate, or None without a 1-D dataset."""
-    folder = experiment.dataset_dir(problem, psid, rep)
-    if not (folder / "dataset.json").exists():
-        return None
-    dataset = read_dataset(folder)
-    if dataset.x.ndim != 1 or dataset.n_points == 0:
+    dataset, results = _representative(experiment, problem, psid, rep)
+    if dataset is None or dataset.x.ndim != 1 or dataset.n_points == 0:
         return None
     k = dataset.n_outputs
     names = list(dataset.output_names) if k > 1 else None
     traces = []
 
     def column(values, j):
-        values = None if values is None else np.asarray(values, dtype=float)
-        return values if values is None or values.ndim == 1 or k == 1 else values[:, j]
+        return _output(None if values is None else np.asarray(values, dtype=float), j, k)
 
     order = np.argsort(dataset.x, kind="stable")
     grid = None if dataset.grid_x is None else np.asarray(dataset.grid_x, dtype=float)
@@ -458,17 +454,13 @@ def _replicate_traces(experiment, problem, psid, rep, rows, colours, go):
                     ),
                 )
             )
-    for (method, msid), _ in rows[(rows.replicate == rep) & (rows.status == "ok")].groupby(
-        ["method", "method_settings"], sort=True
-    ):
-        result = read_result(experiment.fit_dir(problem, psid, method, msid, rep))
+    for label, (method, result) in sorted(results.items()):
         if not result.ok:
             continue
         mean, std = predict_on_grid(dataset, result)
         if mean is None or grid is None:
             continue
         kind, note = band_kind(result)
-        label = method if msid == "default" else f"{method} [{msid}]"
         band_name = f"{kind} band" if kind else "band"
         for j in range(k):
             m = column(mean, j)[thin]
