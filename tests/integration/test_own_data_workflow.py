@@ -120,7 +120,10 @@ def test_a_table_with_two_outputs_gets_a_report_with_a_panel_per_output(tmp_path
         "experiment": "two",
         "seed": 1,
         "replicates": 1,
-        "problems": {"two": {"plugin": "table", "settings": {"file": "two.csv", "x": ["t"], "y": ["y1", "y2"]}}},
+        # cv_folds 0: the test is about the report's panels; cross-validation would train each method 5 more times
+        "problems": {
+            "two": {"plugin": "table", "settings": {"file": "two.csv", "x": ["t"], "y": ["y1", "y2"], "cv_folds": 0}}
+        },
         "methods": {
             "gp": {"settings": {"n_restarts": 0}},
             "mlp": {"settings": {"n_networks": 2, "max_iter": 200}},
