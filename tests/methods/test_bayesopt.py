@@ -243,3 +243,30 @@ def test_a_converged_local_box_is_searched_by_ei_not_measured_again():
         u = space.to_unit(method.suggest(history, 1, np.random.default_rng(seed))[0])
         assert np.min(np.linalg.norm(x - u, axis=1)) >= MEASURED_RADIUS, u
         assert np.all(u >= box[0] - 1e-12) and np.all(u <= box[1] + 1e-12), u  # still in the local box
+
+
+def test_the_warp_keeps_the_order_of_the_values_and_pulls_in_a_long_tail():
+    from scipy.stats import skew
+
+    from fitflow_plugins.methods.bayesopt import warped
+
+    y = np.random.default_rng(0).lognormal(0.0, 1.5, 40)  # a long tail of bad values, as Rosenbrock's
+    z = warped(y)
+    assert np.array_equal(np.argsort(z), np.argsort(y))  # a monotone map: the best point stays the best
+    assert skew(y) > 2 and abs(skew(z)) < 0.5, (skew(y), skew(z))
+    assert np.array_equal(warped(np.ones(5)), np.ones(5)) and np.array_equal(warped(y[:2]), y[:2])
+
+
+def test_the_report_sees_the_surrogate_in_the_values_units_when_the_gp_is_fitted_warped():
+    from fitflow.campaigns.campaign import History
+    from fitflow.inputs.space import SearchSpace
+
+    levels = np.linspace(-2, 2, 5)  # the slices' grid, so that the measured points lie on it
+    x = np.array([(a, b) for a in levels for b in levels])[::2]
+    y = 100 * (x[:, 1] - x[:, 0] ** 2) ** 2 + (1 - x[:, 0]) ** 2  # noise-free Rosenbrock: warped
+    history = History(SearchSpace.box(["a", "b"], [-2, -2], [2, 2]), x, y, noise_sd=0.0)
+    method = fitflow.make_method("bayesopt")
+    for k in range(len(x)):  # the GP interpolates: along a slice through a measured point, its value
+        at = method.surrogate_slices(history, x[k], 5)["a"]
+        np.testing.assert_allclose(at["grid"], levels)
+        assert at["mean"][np.argmin(np.abs(levels - x[k, 0]))] == pytest.approx(y[k], abs=1e-3 * np.ptp(y))

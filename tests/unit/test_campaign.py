@@ -101,6 +101,19 @@ def test_features_give_numbers_as_they_are_and_a_choice_one_hot():
         space.features([{"power": 0.5, "gas": "xenon", "shots": 3, "flag": True}])
 
 
+def test_unit_features_are_the_features_of_the_points_the_unit_cube_stands_for():
+    space = SearchSpace.from_config(
+        {"power": [0, 2], "gas": {"choices": ["helium", "argon", "neon"]}, "shots": {"bounds": [1, 9], "type": "int"}}
+    )
+    unit = space.to_unit([[0.5, 2, 3], [1.5, 0, 9]])
+    # a choice one-hot, as features() gives it; the other coordinates stay in the unit cube
+    assert np.array_equal(space.unit_features(unit), [[0.25, 0, 0, 1, 0.25], [0.75, 1, 0, 0, 1.0]])
+    # anywhere inside an option's slice is that option
+    assert np.array_equal(space.unit_features([[0.25, 0.01, 0.25]])[0, 1:4], [1, 0, 0])
+    box = SearchSpace.box(["x", "y"], [0, 0], [1, 1])
+    assert np.array_equal(box.unit_features([[0.2, 0.7]]), [[0.2, 0.7]])
+
+
 def test_an_initial_design_shows_every_option():
     space = SearchSpace.from_config({"x": [0, 1], "gas": {"choices": ["helium", "argon", "neon"]}})
     unit = np.array([[0.1, 0.05], [0.4, 0.1], [0.7, 0.2], [0.9, 0.3], [0.3, 0.31], [0.5, 0.32]])

@@ -4,6 +4,9 @@
 2. Fit a GP (:mod:`.surrogate`) to every evaluation that gave a number, learning a
    white-noise level unless the noise is known. In 5 or more dimensions its prior
    mean is the worst value seen, so EI stops spending steps on empty corners.
+   Noise-free values are first warped by a fitted Yeo-Johnson transform (as HEBO's)
+   where the data reject the identity, so that a long tail of bad values does not
+   flatten the GP where the good ones are.
 3. Maximise expected improvement (or minimise the lower confidence bound) with
    multi-start L-BFGS-B. With noise, EI improves on the best posterior mean at an
    evaluated point, not on the luckiest noisy sample.
@@ -20,8 +23,9 @@
 6. Integer and choice coordinates stay on their lattice while the acquisition is
    maximised: L-BFGS-B moves the continuous ones with them fixed, then a walk steps an
    integer by one or a choice to another option while that raises the acquisition
-   (rounding a continuous optimum froze an integer for 19 shots in a row). A choice is
-   its option's index, and the initial design deals every option an equal share.
+   (rounding a continuous optimum froze an integer for 19 shots in a row). The GP sees
+   a choice one-hot (its options unordered), and the initial design deals every option
+   an equal share.
 7. The recommendation is the evaluated point of lowest posterior mean (with noise)
    or value (without), reported with its mean and sd.
 8. Output constraints (``constraints: {charge: ">= 50"}``): each has its own GP, EI is
@@ -58,6 +62,25 @@ def expected_improvement(mean, std, best, xi):
     return improvement * norm.cdf(z) + std * norm.pdf(z)
 
 
+def warped(y):
+    """``y`` through a Yeo-Johnson transform fitted by maximum likelihood (after
+    standardising), as HEBO does: a monotone map, so the best point stays the best, that
+    pulls in a long tail of bad values (Rosenbrock's) which would otherwise set the GP's
+    scale and leave the good region flat. Only where the data reject the identity (a
+    likelihood-ratio test at 5%, one degree of freedom): a transform fitted to a handful
+    of unskewed values bends a straight slope for nothing."""
+    from scipy.stats import chi2, yeojohnson, yeojohnson_llf
+
+    spread = float(np.std(y))
+    if len(y) < 3 or spread == 0 or not np.all(np.isfinite(y)):
+        return y
+    z = (y - np.mean(y)) / spread
+    transformed, lmbda = yeojohnson(z)
+    if 2 * (yeojohnson_llf(lmbda, z) - yeojohnson_llf(1.0, z)) < chi2.ppf(0.95, 1):
+        return y
+    return transformed
+
+
 def space_filling(dim, n, kind, rng):
     """``n`` points of a scrambled Sobol' or Latin-hypercube design in the unit cube."""
     from scipy.stats import qmc
@@ -72,7 +95,7 @@ def space_filling(dim, n, kind, rng):
 
 class BayesianOptimisation(Method):
     name = "bayesopt"
-    version = "2.5"
+    version = "2.6"
     description = "GP surrogate (scikit-learn), noise learned, EI / LCB, kriging-believer batches, qmc initial design"
     capabilities = frozenset({"black_box"})
     requirements = frozenset({"finite_bounds"})
@@ -109,6 +132,18 @@ class BayesianOptimisation(Method):
             maximum=1.0,
         ),
         "n_starts": Setting(5, int, "L-BFGS-B starts for the acquisition", minimum=1, maximum=1_000),
+        "warp": Setting(
+            "auto",
+            str,
+            "auto: a Yeo-Johnson warp of noise-free values before the GP; none: the values as measured",
+            choices=("auto", "none"),
+        ),
+        "choices": Setting(
+            "one-hot",
+            str,
+            "how the GP sees a choice: one-hot over its options, or its option's index as a number",
+            choices=("one-hot", "index"),
+        ),
         "gp_restarts": Setting(
             2, int, "restarts of the surrogate's marginal-likelihood optimiser", minimum=0, maximum=100
         ),
@@ -142,7 +177,7 @@ class BayesianOptimisation(Method):
             return space.from_unit(space.cover_choices(unit)[-n:])
         surrogate = self._surrogate(history, rng)
         noisy = self._noisy(history)
-        feasibility = Feasibility.of(history, noisy, rng)
+        feasibility = Feasibility.of(history, noisy, rng, self._encoding(history))
         centre, incumbent = self._incumbent(surrogate, history, feasibility)
 
         def believe(surrogate, incumbent, u):
@@ -187,7 +222,7 @@ class BayesianOptimisation(Method):
             return best_observed(history)
         rng = np.random.default_rng(0)
         surrogate = self._surrogate(history, rng)
-        feasibility = Feasibility.of(history, True, rng)
+        feasibility = Feasibility.of(history, True, rng, self._encoding(history))
         candidates = history.feasible[history.ok]
         if feasibility is not None:
             candidates &= feasibility.probability(surrogate.unit) >= 0.5
@@ -202,7 +237,7 @@ class BayesianOptimisation(Method):
         """The GP's mean and standard deviation along each coordinate through ``x``
         (the others held at ``x``): ``{name: {grid, mean, sd}}`` for the report."""
         space = history.space
-        surrogate = self._surrogate(history, np.random.default_rng(0))
+        surrogate = self._surrogate(history, np.random.default_rng(0), warp=False)
         centre = space.to_unit(x)
         out = {}
         for j, name in enumerate(space.names):
@@ -223,7 +258,7 @@ class BayesianOptimisation(Method):
             return False
         return history.noise_sd != 0 or bool(np.any(history.error[history.ok] > 0))
 
-    def _surrogate(self, history, rng):
+    def _surrogate(self, history, rng, warp=True):
         ok = history.ok
         unit, y = history.space.to_unit(history.x[ok]), history.y[ok]
         known = self.values["noise"] == "auto" and history.noise_sd not in (None, 0)
@@ -233,16 +268,29 @@ class BayesianOptimisation(Method):
         # it consistently best, with noise as without (item 6 of the module docstring); in fewer it
         # starved the global half (one noise-free Forrester run of 20 stuck in the wrong basin).
         prior = "worst" if history.space.dim >= 5 else "data"
+        if warp and self.values["warp"] == "auto" and not self._noisy(history):
+            y = warped(y)
         return GaussianSurrogate(
-            unit, y, errors**2, learn_noise=learn, restarts=self.values["gp_restarts"], rng=rng, prior_mean=prior
+            unit,
+            y,
+            errors**2,
+            learn_noise=learn,
+            restarts=self.values["gp_restarts"],
+            rng=rng,
+            prior_mean=prior,
+            encode=self._encoding(history),
         )
+
+    def _encoding(self, history):
+        """The GP's inputs: choices one-hot (item 6 of the module docstring), or as indices."""
+        return history.space.unit_features if self.values["choices"] == "one-hot" else None
 
     def _incumbent(self, surrogate, history, feasibility=None):
         """``(unit point, value)`` of the best evaluated point: by value without noise,
         by posterior mean with it (as the recommendation). EI improves on the value;
         the local search centres on the point. Under constraints, the best feasible point;
         with none yet, the value is ``None`` and the point the likeliest feasible one."""
-        scores = surrogate.predict(surrogate.unit)[0] if self._noisy(history) else history.y[history.ok]
+        scores = surrogate.predict(surrogate.unit)[0] if self._noisy(history) else surrogate.y
         if feasibility is not None:
             feasible = history.feasible[history.ok]
             if not feasible.any():
@@ -283,7 +331,7 @@ class BayesianOptimisation(Method):
         v = self.values
         space = history.space
         dim = space.dim
-        spread = float(np.std(history.y[history.ok])) or 1.0
+        spread = float(np.std(surrogate.y)) or 1.0  # in the units the GP was fitted in (warped or not)
 
         def losses(u):
             if feasibility is not None and best is None:  # nothing feasible yet: seek feasibility

@@ -21,20 +21,21 @@ class Feasibility:
     """``probability(unit)`` of keeping every constraint of ``history``; learns a noise
     level per constraint when ``noisy``."""
 
-    def __init__(self, history, noisy, rng):
+    def __init__(self, history, noisy, rng, encode=None):
         self.surrogates = []
         for j, constraint in enumerate(history.constraints):
             measured = history.ok & np.isfinite(history.outputs[:, j])
             slack = constraint.slack(history.outputs[measured, j])
             unit = history.space.to_unit(history.x[measured])
             self.surrogates.append(
-                GaussianSurrogate(unit, slack, learn_noise=noisy, rng=rng) if len(slack) >= 2 else None
+                GaussianSurrogate(unit, slack, learn_noise=noisy, rng=rng, encode=encode) if len(slack) >= 2 else None
             )
 
     @classmethod
-    def of(cls, history, noisy, rng):
-        """A Feasibility for a constrained history, ``None`` for an unconstrained one."""
-        return cls(history, noisy, rng) if history.constraints else None
+    def of(cls, history, noisy, rng, encode=None):
+        """A Feasibility for a constrained history, ``None`` for an unconstrained one
+        (``encode``: the GP inputs, as :class:`.surrogate.GaussianSurrogate`'s)."""
+        return cls(history, noisy, rng, encode) if history.constraints else None
 
     def probability(self, unit):
         """P(every constraint kept) at ``unit`` (q, d); 0.5 per constraint measured fewer than twice."""

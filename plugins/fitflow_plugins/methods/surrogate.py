@@ -35,17 +35,30 @@ class GaussianSurrogate:
     """A GP fitted to ``(unit, y)``; ``noise_var`` per point (in y's units squared,
     0 where exact) adds to the diagonal; ``learn_noise`` adds a fitted white-noise
     term on top. ``kernel`` reuses fitted hyperparameters (no optimisation);
-    ``prior_mean`` is ``"data"`` (the values' mean) or ``"worst"`` (their maximum)."""
+    ``prior_mean`` is ``"data"`` (the values' mean) or ``"worst"`` (their maximum);
+    ``encode`` maps unit points to the GP's inputs (``SearchSpace.unit_features``: choices
+    one-hot), the identity by default."""
 
     def __init__(
-        self, unit, y, noise_var=None, learn_noise=False, restarts=2, rng=None, kernel=None, prior_mean="data"
+        self,
+        unit,
+        y,
+        noise_var=None,
+        learn_noise=False,
+        restarts=2,
+        rng=None,
+        kernel=None,
+        prior_mean="data",
+        encode=None,
     ):
         from sklearn.exceptions import ConvergenceWarning
         from sklearn.gaussian_process import GaussianProcessRegressor, kernels
 
         self.unit = np.asarray(unit, dtype=float)
         self.y = np.asarray(y, dtype=float)
-        dim = self.unit.shape[1]
+        self.encode = encode or np.atleast_2d
+        features = self.encode(self.unit)
+        dim = features.shape[1]
         scale = float(np.std(self.y)) or 1.0
         noise_var = np.zeros(len(self.y)) if noise_var is None else np.broadcast_to(noise_var, self.y.shape)
         self.noise_var = np.asarray(noise_var, dtype=float)
@@ -74,7 +87,7 @@ class GaussianSurrogate:
         # Hyperparameters at a bound are routine with a handful of points; they are not news.
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
-            regressor.fit(self.unit, (self.y - offset) / scale)
+            regressor.fit(features, (self.y - offset) / scale)
         # The values are centred and scaled here rather than by normalize_y, which can only
         # centre on their mean; predict and gp_posterior undo it through these two attributes.
         regressor._y_train_mean, regressor._y_train_std = offset, scale
@@ -94,11 +107,11 @@ class GaussianSurrogate:
 
     def predict(self, unit):
         """Posterior mean and standard deviation of the latent function at ``unit`` (q, d)."""
-        return gp_posterior(self.regressor, unit, self.signal)
+        return gp_posterior(self.regressor, self.encode(unit), self.signal)
 
     def correlation(self, unit, points):
         """Prior correlation (q, m) of the latent function between ``unit`` (q, d) and ``points`` (m, d)."""
-        unit, points = np.atleast_2d(unit), np.atleast_2d(points)
+        unit, points = self.encode(unit), self.encode(points)
         return self.signal(unit, points) / np.sqrt(np.outer(self.signal.diag(unit), self.signal.diag(points)))
 
     def believing(self, unit, value):
@@ -113,6 +126,7 @@ class GaussianSurrogate:
             learn_noise=False,
             kernel=self.signal,
             prior_mean=self.prior_mean,
+            encode=self.encode,
         )
 
 

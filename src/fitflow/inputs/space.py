@@ -181,6 +181,23 @@ class SearchSpace:
                     out.append(moved)
         return self.to_unit(np.reshape(out, (-1, self.dim)))
 
+    def unit_features(self, unit):
+        """:meth:`features` of unit points (n, d), the rest of the cube as it is: what an
+        optimiser's GP sees, each choice one-hot, since an option's index says nothing
+        about how alike two options are (as a number, option 2 would lie between 1 and 3).
+        A space without choices is its own feature space."""
+        unit = np.atleast_2d(np.asarray(unit, dtype=float))
+        if not any(p.kind == "choice" for p in self.parameters):
+            return unit
+        index = self.from_unit(np.clip(unit, 0.0, 1.0))
+        columns = []
+        for j, p in enumerate(self.parameters):
+            if p.kind == "choice":
+                columns.append(index[:, j : j + 1] == np.arange(len(p.choices)))
+            else:
+                columns.append(unit[:, j : j + 1])
+        return np.hstack(columns).astype(float)
+
     def unit_grid(self, j, n):
         """``n`` evenly spaced unit coordinates along axis ``j``; for a choice, the middle of
         each option's slice only (between options a surrogate's value means nothing)."""
@@ -227,9 +244,7 @@ class SearchSpace:
     def features(self, points):
         """Regression inputs (n, f) from points given as ``{name: value}``: a number as it
         is, a choice one-hot (a column per option, 1 for the chosen one). A regression
-        method then sees no order among the options, which the optimiser's index imposes:
-        an emulator's design of many runs can afford the k - 1 extra dimensions of each
-        choice, a campaign of a few evaluations cannot."""
+        method then sees no order among the options, which an option's index would impose."""
         rows = []
         for point in points:
             row = []
