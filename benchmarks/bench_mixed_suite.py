@@ -1,0 +1,358 @@
+"""Mixed-variable problems from the literature, batches of 4: bayesopt against its peers.
+
+    .venv/bin/pip install -e '.[bench]'          # optuna, scikit-optimize
+    .venv/bin/python benchmarks/bench_mixed_suite.py [--seeds 20] [--workers 2] \
+        [--methods bayesopt,random_search,tpe,skopt] [--hebo-python /tmp/hebovenv/bin/python]
+
+HEBO 0.3.6 needs PyTorch and numpy < 1.25, so it runs in a venv of its own: this file, run
+by that venv's Python with ``--worker hebo``, imports nothing but numpy, pandas and HEBO, and
+prints one campaign's result as JSON. HEBO's pins send pip's resolver backtracking for a long
+time; pinned by hand it installs in a few minutes:
+
+    python3 -m venv /tmp/hebovenv
+    /tmp/hebovenv/bin/pip install numpy==1.24.4 scipy==1.11.4 pandas==2.2.3 scikit-learn==1.5.2 \
+        torch==2.13.0 pymoo==0.6.0 gpytorch GPy catboost disjoint-set
+    /tmp/hebovenv/bin/pip install --no-deps hebo==0.3.6
+
+``--cache FILE`` keeps each finished campaign, so an interrupted run resumes (HEBO takes
+about 40 s a campaign).
+
+The problems (all minimised, noise-free; each knob's kind as the paper has it):
+
+* ``func2c`` (Ru et al. 2020, CoCaBO): two choices (3 and 5 options) pick and add two of
+  Rosenbrock, six-hump camel and Beale on two continuous knobs in [-1, 1];
+* ``func3c`` (the same): three choices (3, 5 and 4 options), two continuous knobs;
+* ``ackley5c_shuffled`` (the same paper's Ackley-5C): Ackley in 6-D on [-1, 1], five
+  coordinates each a choice among 17 evenly spaced values, one continuous. Each choice's
+  options map to the levels through a fixed shuffle, so that an optimiser which treats an
+  option's index as a number (bayesopt's GP does) learns nothing from the order;
+  ``ackley5c_ordinal`` keeps the levels in order (the optimum is then the middle option of
+  each choice);
+* ``rosenbrock_int`` (a bbob-mixint-like case): 4-D Rosenbrock, two continuous knobs in
+  [-2, 2] and two integers in -2 .. 2.
+
+The score is the normalised regret of the recommended point: ``(f(x) - f*) / (f_random - f*)``,
+where ``f_random`` is the median of ``f`` over 20,000 uniform points (0: the optimum; 1: a
+typical random point). Each method recommends what it would hand the scientist: bayesopt
+its result, the peers their best evaluation (the problems are noise-free). Prints, per
+problem, the median regret and its quartiles over seeds, and which method has the best
+median.
+"""
+
+import argparse
+from concurrent.futures import ProcessPoolExecutor, as_completed
+import itertools
+import json
+import subprocess
+import time
+import warnings
+
+import numpy as np
+
+BUDGET, BATCH = 60, 4
+
+
+def _rosenbrock2(x1, x2):
+    return (100 * (x2 - x1**2) ** 2 + (x1 - 1) ** 2) / 300
+
+
+def _six_hump_camel(x1, x2):
+    return ((4 - 2.1 * x1**2 + x1**4 / 3) * x1**2 + x1 * x2 + (-4 + 4 * x2**2) * x2**2) / 10
+
+
+def _beale(x1, x2):
+    return ((1.5 - x1 + x1 * x2) ** 2 + (2.25 - x1 + x1 * x2**2) ** 2 + (2.625 - x1 + x1 * x2**3) ** 2) / 50
+
+
+_COCABO_TERMS = (_rosenbrock2, _six_hump_camel, _beale)
+
+
+def _cocabo_term(choice, x1, x2):
+    return _COCABO_TERMS[min(int(choice), 2)](x1, x2)  # options beyond the third are Beale's
+
+
+def func2c(h1, h2, x1, x2):
+    x1, x2 = 2 * x1, 2 * x2
+    return _cocabo_term(h1, x1, x2) + _cocabo_term(h2, x1, x2)
+
+
+def func3c(h1, h2, h3, x1, x2):
+    x1, x2 = 2 * x1, 2 * x2
+    third = (5 * _six_hump_camel(x1, x2), 2 * _rosenbrock2(x1, x2), int(h3) * _beale(x1, x2))[min(int(h3), 2)]
+    return _cocabo_term(h1, x1, x2) + _cocabo_term(h2, x1, x2) + third
+
+
+ACKLEY_LEVELS = np.linspace(-1, 1, 17)
+
+
+def ackley5c(h1, h2, h3, h4, h5, x):
+    z = np.array([ACKLEY_LEVELS[int(h)] for h in (h1, h2, h3, h4, h5)] + [x])
+    return float(-20 * np.exp(-0.2 * np.sqrt(np.mean(z**2))) - np.exp(np.mean(np.cos(2 * np.pi * z))) + 20 + np.e)
+
+
+#: Each coordinate's own fixed shuffle of the levels, so that a choice's index says nothing
+#: about its level: a categorical knob, as CoCaBO means it (``ackley5c_ordinal`` keeps the order).
+ACKLEY_SHUFFLES = [np.random.default_rng(17 + i).permutation(17) for i in range(5)]
+
+
+def ackley5c_shuffled(h1, h2, h3, h4, h5, x):
+    return ackley5c(*(order[int(h)] for order, h in zip(ACKLEY_SHUFFLES, (h1, h2, h3, h4, h5))), x)
+
+
+def rosenbrock_int(x1, x2, n1, n2):
+    z = np.array([x1, x2, n1, n2], dtype=float)
+    return float(np.sum(100 * (z[1:] - z[:-1] ** 2) ** 2 + (1 - z[:-1]) ** 2))
+
+
+def _choice(k):
+    return {"choices": list(range(k))}
+
+
+PROBLEMS = {
+    "func2c": (func2c, {"h1": _choice(3), "h2": _choice(5), "x1": [-1.0, 1.0], "x2": [-1.0, 1.0]}),
+    "func3c": (func3c, {"h1": _choice(3), "h2": _choice(5), "h3": _choice(4), "x1": [-1.0, 1.0], "x2": [-1.0, 1.0]}),
+    "ackley5c_ordinal": (ackley5c, {**{f"h{i}": _choice(17) for i in range(1, 6)}, "x": [-1.0, 1.0]}),
+    "ackley5c_shuffled": (ackley5c_shuffled, {**{f"h{i}": _choice(17) for i in range(1, 6)}, "x": [-1.0, 1.0]}),
+    "rosenbrock_int": (
+        rosenbrock_int,
+        {
+            "x1": [-2.0, 2.0],
+            "x2": [-2.0, 2.0],
+            "n1": {"bounds": [-2, 2], "type": "int"},
+            "n2": {"bounds": [-2, 2], "type": "int"},
+        },
+    ),
+}
+
+
+def _discrete(spec):
+    """The values a discrete knob takes, or None for a continuous one."""
+    if isinstance(spec, dict) and "choices" in spec:
+        return list(spec["choices"])
+    if isinstance(spec, dict):
+        return list(range(spec["bounds"][0], spec["bounds"][1] + 1))
+    return None
+
+
+def random_points(name, n, rng):
+    """``n`` uniform points of a problem's space, as dicts."""
+    _, space = PROBLEMS[name]
+    columns = {}
+    for knob, spec in space.items():
+        values = _discrete(spec)
+        columns[knob] = rng.choice(values, n) if values is not None else rng.uniform(*spec, n)
+    return [{k: columns[k][i].item() for k in space} for i in range(n)]
+
+
+def optimum(name):
+    """f* by a bounded local search from a grid of starts, for every discrete combination."""
+    from scipy.optimize import minimize
+
+    f, space = PROBLEMS[name]
+    if name.startswith("ackley5c"):
+        return 0.0  # at the origin: the ninth level is 0
+    discrete = {k: _discrete(s) for k, s in space.items() if _discrete(s) is not None}
+    continuous = [k for k in space if k not in discrete]
+    best = np.inf
+    starts = list(itertools.product(*[np.linspace(*space[k], 5) for k in continuous]))
+    for combo in itertools.product(*discrete.values()):
+        fixed = dict(zip(discrete, combo))
+        for start in starts:
+            res = minimize(
+                lambda x, fixed=fixed: f(**fixed, **dict(zip(continuous, x))),
+                start,
+                bounds=[space[k] for k in continuous],
+            )
+            best = min(best, res.fun)
+    return float(best)
+
+
+def regret_scale(name):
+    f, _ = PROBLEMS[name]
+    values = [f(**p) for p in random_points(name, 20_000, np.random.default_rng(12345))]
+    return float(np.median(values))
+
+
+def _quiet():
+    warnings.filterwarnings("ignore")
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(1)
+
+
+def fitflow_run(name, method, seed):
+    _quiet()
+    import fitflow
+
+    f, space = PROBLEMS[name]
+    method, *pairs = method.split(":")  # a variant: bayesopt:warp=none
+    settings = dict(pair.split("=") for pair in pairs)
+    result = fitflow.minimise(f, space, budget=BUDGET, batch=BATCH, method=method, noise_sd=0, seed=seed, **settings)
+    return f(**result.params)
+
+
+def tpe_run(name, seed):
+    _quiet()
+    import optuna
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    f, space = PROBLEMS[name]
+    sampler = optuna.samplers.TPESampler(seed=seed, constant_liar=True, multivariate=True)
+    study = optuna.create_study(sampler=sampler)
+    done = 0
+    while done < BUDGET:
+        trials = [study.ask() for _ in range(min(BATCH, BUDGET - done))]
+        for trial in trials:
+            params = {}
+            for knob, spec in space.items():
+                values = _discrete(spec)
+                if isinstance(spec, dict) and "choices" in spec:
+                    params[knob] = trial.suggest_categorical(knob, values)
+                elif values is not None:
+                    params[knob] = trial.suggest_int(knob, values[0], values[-1])
+                else:
+                    params[knob] = trial.suggest_float(knob, *spec)
+            study.tell(trial, f(**params))
+        done += len(trials)
+    return study.best_value
+
+
+def skopt_run(name, seed):
+    _quiet()
+    from skopt import Optimizer
+    from skopt.space import Categorical, Integer, Real
+
+    f, space = PROBLEMS[name]
+    dimensions = []
+    for spec in space.values():
+        values = _discrete(spec)
+        if isinstance(spec, dict) and "choices" in spec:
+            dimensions.append(Categorical(values))
+        elif values is not None:
+            dimensions.append(Integer(values[0], values[-1]))
+        else:
+            dimensions.append(Real(*spec))
+    optimizer = Optimizer(dimensions, base_estimator="GP", random_state=seed)
+    best = np.inf
+    done = 0
+    while done < BUDGET:
+        points = optimizer.ask(n_points=min(BATCH, BUDGET - done))
+        values = [f(**dict(zip(space, p))) for p in points]
+        optimizer.tell(points, values)
+        best = min(best, *values)
+        done += len(points)
+    return best
+
+
+def hebo_run(name, seed):
+    """One HEBO campaign (run by the HEBO venv's Python, see the module docstring)."""
+    from hebo.design_space.design_space import DesignSpace
+    from hebo.optimizers.hebo import HEBO
+    import pandas as pd
+    import torch
+
+    warnings.filterwarnings("ignore")
+    torch.set_num_threads(1)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+    f, space = PROBLEMS[name]
+    described = []
+    for knob, spec in space.items():
+        values = _discrete(spec)
+        if isinstance(spec, dict) and "choices" in spec:
+            described.append({"name": knob, "type": "cat", "categories": [str(v) for v in values]})
+        elif values is not None:
+            described.append({"name": knob, "type": "int", "lb": values[0], "ub": values[-1]})
+        else:
+            described.append({"name": knob, "type": "num", "lb": spec[0], "ub": spec[1]})
+    optimizer = HEBO(DesignSpace().parse(described), scramble_seed=seed)
+    done = 0
+    while done < BUDGET:
+        points = optimizer.suggest(n_suggestions=min(BATCH, BUDGET - done))
+        rows = points.to_dict("records")
+        values = [f(**{k: (int(v) if isinstance(v, str) else v) for k, v in row.items()}) for row in rows]
+        optimizer.observe(points, np.array(values).reshape(-1, 1))
+        done += len(rows)
+    return float(pd.Series(optimizer.y.ravel()).min())
+
+
+def hebo_in_venv(python, name, seed):
+    command = [python, __file__, "--worker", "hebo", "--problem", name, "--seed", str(seed)]
+    out = subprocess.run(command, capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])["best"]
+
+
+def run(case):
+    name, method, seed, hebo_python = case
+    start = time.perf_counter()
+    if method == "tpe":
+        value = tpe_run(name, seed)
+    elif method == "skopt":
+        value = skopt_run(name, seed)
+    elif method == "hebo":
+        value = hebo_in_venv(hebo_python, name, seed)
+    else:
+        value = fitflow_run(name, method, seed)
+    return value, time.perf_counter() - start
+
+
+def _key(case):
+    name, method, seed, _ = case
+    return f"{name}/{method}/{seed}"
+
+
+def _cached(path):
+    """``{case: (value, seconds)}`` from a cache file (one JSON line per campaign)."""
+    try:
+        with open(path) as lines:
+            return {key: tuple(value) for key, value in map(json.loads, lines)}
+    except (TypeError, FileNotFoundError):
+        return {}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=int, default=20)
+    parser.add_argument("--first-seed", type=int, default=0)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--problems", default=",".join(PROBLEMS))
+    parser.add_argument("--methods", default="bayesopt,random_search,tpe,skopt")
+    parser.add_argument("--hebo-python", help="a Python with HEBO 0.3.6 installed: adds HEBO to the methods")
+    parser.add_argument("--cache", help="a file of finished campaigns: appended to, and not run again")
+    parser.add_argument("--worker", help=argparse.SUPPRESS)
+    parser.add_argument("--problem", help=argparse.SUPPRESS)
+    parser.add_argument("--seed", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.worker == "hebo":
+        print(json.dumps({"best": hebo_run(args.problem, args.seed)}))
+        return
+    names = args.problems.split(",")
+    methods = args.methods.split(",") + (["hebo"] if args.hebo_python else [])
+    seeds = range(args.first_seed, args.first_seed + args.seeds)
+    cases = [(n, m, s, args.hebo_python) for n in names for m in methods for s in seeds]
+    results = _cached(args.cache)
+    todo = [c for c in cases if _key(c) not in results]
+    with ProcessPoolExecutor(args.workers) as pool:
+        futures = {pool.submit(run, case): case for case in todo}
+        for future in as_completed(futures):
+            results[_key(futures[future])] = future.result()
+            if args.cache:
+                with open(args.cache, "a") as log:
+                    log.write(json.dumps([_key(futures[future]), future.result()]) + "\n")
+    print(f"budget {BUDGET}, batches of {BATCH}, noise-free; seeds {seeds.start}-{seeds.stop - 1}")
+    print("normalised regret of the recommendation: median [quartiles]; s per campaign (median)")
+    for name in names:
+        f_star, f_random = optimum(name), regret_scale(name)
+        print(f"\n{name}: f* = {f_star:.4g}, median of random points {f_random:.4g}")
+        medians = {}
+        for m in methods:
+            values, seconds = np.array([results[_key((name, m, s, None))] for s in seeds]).T
+            regret = (values - f_star) / (f_random - f_star)
+            q1, med, q3 = np.percentile(regret, [25, 50, 75])
+            medians[m] = med
+            print(f"  {m:14s} {med:8.4f} [{q1:.4f}, {q3:.4f}]   {np.median(seconds):6.1f} s")
+        print(f"  best median: {min(medians, key=medians.get)}")
+
+
+if __name__ == "__main__":
+    main()
