@@ -331,7 +331,9 @@ class BayesianOptimisation(Method):
         v = self.values
         space = history.space
         dim = space.dim
-        spread = float(np.std(surrogate.y)) or 1.0  # in the units the GP was fitted in (warped or not)
+        # The measured values' spread, in the units the GP was fitted in (warped or not); a
+        # believer's surrogate appends its fantasies after them, which must not move the margin.
+        spread = float(np.std(surrogate.y[: int(history.ok.sum())])) or 1.0
 
         def losses(u):
             if feasibility is not None and best is None:  # nothing feasible yet: seek feasibility
