@@ -152,3 +152,20 @@ def decay_below_its_bound():
     y = _decay(x, [1.0, 1.0, -0.1]) + sigma * rng.standard_normal(x.size)
     model = fitflow.ParametricModel(_decay, ("A", "tau", "b"), [1.0, 1.0, 0.1], bounds=([0, 0.1, 0], [10, 10, 1]))
     return fitflow.Dataset(problem=GivenModel(model), x=x, y=y, sigma=sigma), _decay
+
+
+def run_laser_campaign(workdir, shipped, edit):
+    """Run a shipped campaign config of ``examples/laser_shot.py`` (``shipped``: its name under
+    config/) in ``workdir``, after ``edit(config)`` shortens it; returns the results folder."""
+    import shutil
+
+    import yaml
+
+    (workdir / "examples").mkdir()
+    shutil.copy(REPO / "examples" / "laser_shot.py", workdir / "examples")
+    config = yaml.safe_load((REPO / "config" / f"{shipped}.yaml").read_text())
+    edit(config)
+    path = workdir / "campaign.yaml"
+    path.write_text(yaml.safe_dump(config, sort_keys=False))
+    run_snakemake(workdir, configfile=path)
+    return workdir / "results" / config["experiment"]

@@ -3,13 +3,11 @@ charge maximised with the energy spread at most 4%, every shot its own job (issu
 
 import csv
 import json
-import shutil
 import sys
 
 import pytest
-import yaml
 
-from conftest import REPO, run_snakemake, whole_report
+from conftest import REPO, run_laser_campaign, whole_report
 
 pytestmark = pytest.mark.slow
 
@@ -21,17 +19,12 @@ LIMIT = 0.04
 
 @pytest.fixture(scope="module")
 def constrained_run(tmp_path_factory):
-    workdir = tmp_path_factory.mktemp("constrained")
-    (workdir / "examples").mkdir()
-    shutil.copy(REPO / "examples" / "laser_shot.py", workdir / "examples")
-    config = yaml.safe_load((REPO / "config" / "campaign-constrained.yaml").read_text())
-    assert config["campaigns"]["laser"]["settings"]["constraints"] == {"spread": f"<= {LIMIT}"}
-    config["campaigns"]["laser"]["methods"]["bayesopt"]["settings"]["budget"] = 16  # shorter than shipped
-    del config["campaigns"]["laser"]["methods"]["random_search"]
-    path = workdir / "campaign.yaml"
-    path.write_text(yaml.safe_dump(config, sort_keys=False))
-    run_snakemake(workdir, configfile=path)
-    return workdir / "results" / "campaign-constrained"
+    def shorten(config):
+        assert config["campaigns"]["laser"]["settings"]["constraints"] == {"spread": f"<= {LIMIT}"}
+        config["campaigns"]["laser"]["methods"]["bayesopt"]["settings"]["budget"] = 16  # shorter than shipped
+        del config["campaigns"]["laser"]["methods"]["random_search"]
+
+    return run_laser_campaign(tmp_path_factory.mktemp("constrained"), "campaign-constrained", shorten)
 
 
 def test_the_recommendation_keeps_the_limit_and_broken_shots_are_kept(constrained_run):

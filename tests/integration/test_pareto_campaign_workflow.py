@@ -4,13 +4,11 @@ answer is the Pareto front, shown in the report with its hypervolume (issue 37, 
 
 import csv
 import json
-import shutil
 
 import numpy as np
 import pytest
-import yaml
 
-from conftest import REPO, run_snakemake, whole_report
+from conftest import run_laser_campaign, whole_report
 from fitflow.campaigns.pareto import hypervolume, non_dominated, reference_point
 
 pytestmark = pytest.mark.slow
@@ -18,17 +16,12 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def pareto_run(tmp_path_factory):
-    workdir = tmp_path_factory.mktemp("pareto")
-    (workdir / "examples").mkdir()
-    shutil.copy(REPO / "examples" / "laser_shot.py", workdir / "examples")
-    config = yaml.safe_load((REPO / "config" / "campaign-pareto.yaml").read_text())
-    assert config["campaigns"]["laser"]["settings"]["objectives"] == {"charge": "maximise", "spread": "minimise"}
-    for method in config["campaigns"]["laser"]["methods"].values():
-        method["settings"]["budget"] = 16  # shorter than shipped
-    path = workdir / "campaign.yaml"
-    path.write_text(yaml.safe_dump(config, sort_keys=False))
-    run_snakemake(workdir, configfile=path)
-    return workdir / "results" / "campaign-pareto"
+    def shorten(config):
+        assert config["campaigns"]["laser"]["settings"]["objectives"] == {"charge": "maximise", "spread": "minimise"}
+        for method in config["campaigns"]["laser"]["methods"].values():
+            method["settings"]["budget"] = 16  # shorter than shipped
+
+    return run_laser_campaign(tmp_path_factory.mktemp("pareto"), "campaign-pareto", shorten)
 
 
 def test_the_front_is_the_shots_no_other_beats_on_both(pareto_run):
