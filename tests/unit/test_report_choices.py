@@ -1,4 +1,5 @@
-"""The campaign figures label a choice parameter's axis with its options."""
+"""The campaign figures draw a parameter as it was written: a choice's axis labelled with its
+options, a log-scale knob on a log axis."""
 
 import matplotlib
 
@@ -31,3 +32,13 @@ def test_choice_axes_show_the_options():
     assert [t.get_text() for t in fig.axes[1].get_xticklabels()] == ["helium", "argon", "neon"]
     # The recommended option's line sits at its index, not at a string's category position.
     assert fig.axes[1].lines[-1].get_xdata()[0] == 1.0
+
+
+def test_a_log_parameter_gets_a_log_axis():
+    logged = summary()
+    logged["parameters"]["power"] = {"bounds": [0.5, 2.0], "type": "float", "scale": "log"}
+    fig = points_figure(logged)
+    assert fig.axes[0].get_xscale() == "log" and fig.axes[0].get_yscale() == "linear"
+    fig = slices_figure(logged, "C0")
+    assert fig.axes[0].get_xscale() == "log" and fig.axes[1].get_xscale() == "linear"
+    assert points_figure(summary()).axes[0].get_xscale() == "linear"

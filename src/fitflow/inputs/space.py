@@ -19,6 +19,11 @@ Written in a config or a campaign file as::
       power: [0.5, 2.0]                       # continuous
       shots: {bounds: [1, 10], type: int}     # integer, both ends included
       gas: {choices: [helium, argon, neon]}   # one of these
+      rate: {bounds: [1e-4, 1e-1], scale: log}  # spans decades: uniform in its logarithm
+
+A ``log`` parameter (positive bounds, float or int) maps the unit interval to the
+logarithm of its value, so that an optimiser's first draws and its surrogate's length
+scale treat 1e-4 .. 1e-3 like 1e-2 .. 1e-1, as a scientist means a knob that spans decades.
 """
 
 from dataclasses import dataclass
@@ -32,6 +37,7 @@ from .tables import cell_number
 __all__ = ["Parameter", "SearchSpace"]
 
 KINDS = ("float", "int")
+SCALES = ("linear", "log")
 
 
 @dataclass(frozen=True)
@@ -43,6 +49,7 @@ class Parameter:
     upper: float
     kind: str = "float"
     choices: tuple = None
+    log: bool = False
 
     def value(self, coordinate):
         """The user's value at a coordinate: a float, an int, or the chosen option."""
@@ -77,10 +84,19 @@ class SearchSpace:
         self.lower = np.array([p.lower for p in self.parameters], dtype=float)
         self.upper = np.array([p.upper for p in self.parameters], dtype=float)
         self.integer = np.array([p.kind != "float" for p in self.parameters])
+        self.log = np.array([p.log for p in self.parameters])
         # A choice's indices own equal slices of the unit interval (its ends too), so that
         # uniform draws in the cube pick every option equally often.
         pad = np.array([0.5 if p.kind == "choice" else 0.0 for p in self.parameters])
-        self._unit_lower, self._unit_upper = self.lower - pad, self.upper + pad
+        self._unit_lower, self._unit_upper = self._warp(self.lower - pad), self._warp(self.upper + pad)
+
+    def _warp(self, x):
+        """Values -> the axis the unit cube is linear in: the logarithm of a log parameter."""
+        x = np.asarray(x, dtype=float)
+        if not self.log.any():
+            return x
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(self.log, np.log(np.where(self.log, x, 1.0)), x)
 
     @classmethod
     def from_config(cls, mapping, source="<config>", key="parameters"):
@@ -99,15 +115,23 @@ class SearchSpace:
             if isinstance(spec, dict) and "choices" in spec:
                 parameters.append(_choice(name, spec, source, where))
                 continue
+            scale = "linear"
             if isinstance(spec, dict):
-                unknown = set(spec) - {"bounds", "type"}
+                unknown = set(spec) - {"bounds", "type", "scale"}
                 if unknown:
                     raise ConfigError(
-                        f"unknown keys {sorted(unknown)}; allowed: bounds, type (or choices)", source=source, key=where
+                        f"unknown keys {sorted(unknown)}; allowed: bounds, type, scale (or choices)",
+                        source=source,
+                        key=where,
                     )
                 kind = spec.get("type", "float")
                 if kind not in KINDS:
                     raise ConfigError(f"type must be one of {KINDS}", source=source, key=f"{where}.type", value=kind)
+                scale = spec.get("scale", "linear")
+                if scale not in SCALES:
+                    raise ConfigError(
+                        f"scale must be one of {SCALES}", source=source, key=f"{where}.scale", value=scale
+                    )
                 spec = spec.get("bounds")
             if isinstance(spec, np.ndarray):
                 spec = spec.tolist()
@@ -123,7 +147,9 @@ class SearchSpace:
                 raise ConfigError(f"lower bound {lower:g} is not below upper bound {upper:g}", source=source, key=where)
             if kind == "int" and (lower != round(lower) or upper != round(upper)):
                 raise ConfigError("an integer parameter needs integer bounds", source=source, key=where, value=spec)
-            parameters.append(Parameter(name, lower, upper, kind))
+            if scale == "log" and lower <= 0:
+                raise ConfigError("a log-scale parameter needs bounds above 0", source=source, key=where, value=spec)
+            parameters.append(Parameter(name, lower, upper, kind, log=scale == "log"))
         return cls(parameters)
 
     @classmethod
@@ -139,7 +165,9 @@ class SearchSpace:
                 out[p.name] = {"choices": list(p.choices)}
                 continue
             bounds = [int(p.lower), int(p.upper)] if p.kind == "int" else [p.lower, p.upper]
-            out[p.name] = {"bounds": bounds, "type": p.kind} if p.kind != "float" else bounds
+            out[p.name] = {"bounds": bounds, "type": p.kind} if p.kind != "float" or p.log else bounds
+            if p.log:
+                out[p.name]["scale"] = "log"
         return out
 
     @property
@@ -153,10 +181,13 @@ class SearchSpace:
 
     def scale(self, unit):
         """Points of the unit cube -> the box, nothing rounded (a continuous axis for plots)."""
-        return self._unit_lower + np.asarray(unit, dtype=float) * (self._unit_upper - self._unit_lower)
+        warped = self._unit_lower + np.asarray(unit, dtype=float) * (self._unit_upper - self._unit_lower)
+        if not self.log.any():
+            return warped
+        return np.where(self.log, np.clip(np.exp(warped), self.lower, self.upper), warped)
 
     def to_unit(self, x):
-        return (np.asarray(x, dtype=float) - self._unit_lower) / (self._unit_upper - self._unit_lower)
+        return (self._warp(x) - self._unit_lower) / (self._unit_upper - self._unit_lower)
 
     def snap_unit(self, unit):
         """Unit-cube points moved to where they really get evaluated (integers rounded)."""

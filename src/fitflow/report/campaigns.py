@@ -171,7 +171,7 @@ def points_figure(summary):
     if dim == 1:
         fig, ax = plt.subplots(figsize=(6.0, 3.0))
         cells = [(ax, np.arange(1, len(x) + 1), x[:, 0], "evaluation", names[0], None)]
-        _label_choices(ax.yaxis, summary, names[0])
+        _parameter_axis(ax, "y", summary, names[0])
     else:
         cells_per_side = dim - 1
         size = 2.2 if dim > 2 else 3.6
@@ -189,8 +189,8 @@ def points_figure(summary):
                 cells.append(
                     (ax, x[:, j], x[:, i], names[j] if i == dim - 1 else None, names[i] if j == 0 else None, star)
                 )
-                _label_choices(ax.xaxis, summary, names[j])
-                _label_choices(ax.yaxis, summary, names[i])
+                _parameter_axis(ax, "x", summary, names[j])
+                _parameter_axis(ax, "y", summary, names[i])
     for ax, u, v, xlabel, ylabel, star in cells:
         ax.scatter(u[ok], v[ok], c=rounds[ok], cmap=cmap, norm=norm, s=20, edgecolor="k", lw=0.3)
         if broke.any():
@@ -221,7 +221,7 @@ def slices_figure(summary, colour):
     for ax, s, at in zip(axes.flat, slices, rec["x"]):
         name = s["name"]
         grid, mean, sd = (np.asarray(s[k], dtype=float) for k in ("grid", "mean", "sd"))
-        if _label_choices(ax.xaxis, summary, name):
+        if _parameter_axis(ax, "x", summary, name):
             ax.errorbar(grid, mean, 2 * sd, fmt="o", color=colour, capsize=3)
         else:
             ax.fill_between(grid, mean - 2 * sd, mean + 2 * sd, color=colour, alpha=0.2, lw=0)
@@ -236,10 +236,15 @@ def slices_figure(summary, colour):
     return fig
 
 
-def _label_choices(axis, summary, name):
-    """Tick a choice parameter's axis with its options at their indices; whether it is one."""
+def _parameter_axis(ax, which, summary, name):
+    """Draw parameter ``name`` on axis ``which`` ("x" or "y") as the scientist wrote it: a
+    choice ticked with its options at their indices, a log-scale knob on a log axis.
+    Whether it is a choice."""
     spec = summary.get("parameters", {}).get(name)
     if isinstance(spec, dict) and "choices" in spec:
+        axis = ax.xaxis if which == "x" else ax.yaxis
         axis.set_ticks(range(len(spec["choices"])), [str(option) for option in spec["choices"]])
         return True
+    if isinstance(spec, dict) and spec.get("scale") == "log":
+        (ax.set_xscale if which == "x" else ax.set_yscale)("log")
     return False
