@@ -11,7 +11,24 @@ from test_campaign_workflow import job_counts
 from conftest import REPO, run_snakemake, whole_report
 
 pytestmark = pytest.mark.slow
-CONFIG = REPO / "config" / "own-simulation.yaml"
+SHIPPED = REPO / "config" / "own-simulation.yaml"
+#: The shipped example with designs of 12 and 32 runs and 8 held out (it has 24, 64 and 16):
+#: half the simulation jobs, the same claims.
+TRAIN, TEST = (12, 32), 8
+
+
+def shrunk_config(folder, **changes):
+    """The shipped own-simulation config with the test's design sizes (and ``changes``),
+    written to ``folder``."""
+    import yaml
+
+    config = yaml.safe_load(SHIPPED.read_text())
+    config["problems"]["spectral_line"]["sweep"] = {"n_train": list(TRAIN)}
+    config["problems"]["spectral_line"]["settings"]["n_test"] = TEST
+    config.update(changes)
+    path = folder / "own-simulation.yaml"
+    path.write_text(yaml.safe_dump(config, sort_keys=False))
+    return path
 
 
 @pytest.fixture(scope="module")
@@ -19,21 +36,25 @@ def simulation_run(tmp_path_factory):
     workdir = tmp_path_factory.mktemp("own-simulation")
     (workdir / "examples").mkdir()
     shutil.copy(REPO / "examples" / "spectral_line.py", workdir / "examples")  # the user's program, beside the config
-    dry = run_snakemake(workdir, "-n", configfile=CONFIG)
-    run_snakemake(workdir, configfile=CONFIG)
-    return workdir / "results" / "own-simulation", dry
+    config = shrunk_config(workdir)
+    dry = run_snakemake(workdir, "-n", configfile=config)
+    run_snakemake(workdir, configfile=config)
+    return workdir / "results" / "own-simulation", dry, config
 
 
 def test_each_run_is_a_job_and_the_smaller_design_reuses_the_larger_ones_runs(simulation_run):
-    root, dry = simulation_run
+    root, dry, _ = simulation_run
     counts = job_counts(dry)
-    assert counts["simulation_run"] == 64 + 16  # n_train 24 is the first 24 points of the 64
-    assert len(list(root.glob("runs/spectral_line/*/run.json"))) == 80
+    assert counts["simulation_run"] == TRAIN[1] + TEST  # the smaller design is the first runs of the larger
+    assert len(list(root.glob("runs/spectral_line/*/run.json"))) == TRAIN[1] + TEST
+    # The shipped config plans the same way: n_train 24 is the first 24 runs of the 64.
+    shipped = run_snakemake(root.parents[1], "-n", "--forceall", configfile=SHIPPED)
+    assert job_counts(shipped)["simulation_run"] == 64 + 16
 
 
 def test_failed_runs_are_left_out_listed_and_reported(simulation_run):
-    root, _ = simulation_run
-    for psid in ("n_train-24", "n_train-64"):
+    root, _, _ = simulation_run
+    for psid in (f"n_train-{n}" for n in TRAIN):
         meta = json.loads((root / f"datasets/spectral_line/{psid}/rep-0/dataset.json").read_text())["meta"]
         failed = meta["failed_runs"]
         assert failed, "the example program fails below 6 eV; some design points are there"
@@ -50,30 +71,25 @@ def test_failed_runs_are_left_out_listed_and_reported(simulation_run):
 def test_every_surrogate_is_scored_per_output_and_a_rerun_does_nothing(simulation_run):
     from fitflow import read_table
 
-    root, _ = simulation_run
+    root, _, config = simulation_run
     table = read_table(root)
     assert set(table.method) == {"gp", "mlp"} and (table.status == "ok").all()
     for output in ("width", "shift", "ratio"):
         assert table[f"rmse.{output}"].notna().all()
-    # More runs, better emulator: the GP's error falls from 24 to 64 runs.
+    # More runs, better emulator: the GP's error falls from the smaller design to the larger.
     gp = table[table.method == "gp"].set_index("problem_settings")
-    assert gp.loc["n_train-64", "rmse"] < gp.loc["n_train-24", "rmse"]
-    assert "Nothing to be done" in run_snakemake(root.parents[1], "-n", configfile=CONFIG).stdout
+    assert gp.loc[f"n_train-{TRAIN[1]}", "rmse"] < gp.loc[f"n_train-{TRAIN[0]}", "rmse"]
+    assert "Nothing to be done" in run_snakemake(root.parents[1], "-n", configfile=config).stdout
 
 
 def test_chunked_compact_run_waits_for_the_runs_and_gives_the_same_table(simulation_run, tmp_path):
     """Chunk jobs assemble their datasets from the run records, so the runs are their inputs
     (they were not: the chunks once fitted before any run existed). The DAG says so; then,
-    given the first run's records (80 simulations not run twice), the chunks give its table."""
-    import yaml
-
-    root, _ = simulation_run
+    given the first run's records (simulations not run twice), the chunks give its table."""
+    root, _, _ = simulation_run
     (tmp_path / "examples").mkdir()
     shutil.copy(REPO / "examples" / "spectral_line.py", tmp_path / "examples")
-    config = yaml.safe_load(CONFIG.read_text())
-    config.update({"store": "compact", "chunks": 2})
-    path = tmp_path / "compact.yaml"
-    path.write_text(yaml.safe_dump(config, sort_keys=False))
+    path = shrunk_config(tmp_path, store="compact", chunks=2)
     dag = run_snakemake(tmp_path, "-n", "--dag", configfile=path).stdout
     labels = dict(re.findall(r'^\s*(\d+)\[label = "(\w+)', dag, flags=re.M))
     edges = re.findall(r"^\s*(\d+) -> (\d+)", dag, flags=re.M)
@@ -84,4 +100,4 @@ def test_chunked_compact_run_waits_for_the_runs_and_gives_the_same_table(simulat
     shutil.copytree(root / "runs", compact / "runs", copy_function=shutil.copy)
     run_snakemake(tmp_path, configfile=path)
     assert (compact / "fits.csv").read_bytes() == (root / "fits.csv").read_bytes()
-    assert len(list(compact.glob("runs/spectral_line/*/run.json"))) == 80
+    assert len(list(compact.glob("runs/spectral_line/*/run.json"))) == TRAIN[1] + TEST
