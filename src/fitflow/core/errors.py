@@ -23,6 +23,21 @@ __all__ = [
 class FitflowError(Exception):
     """Base class of every error fitflow raises about its input."""
 
+    def __reduce__(self):
+        # Pickling (a process pool sending the error back) rebuilds an exception by calling
+        # its class with ``args``, which keyword-only constructors refuse: the pool then
+        # dies with BrokenProcessPool instead of the message. Rebuild from the message and
+        # the attributes instead.
+        return _rebuild, (type(self), self.args, self.__dict__)
+
+
+def _rebuild(cls, args, state):
+    base = next(b for b in cls.__mro__ if b.__module__ == "builtins")  # OSError for ArtefactError
+    error = base.__new__(cls, *args)
+    base.__init__(error, *args)
+    error.__dict__.update(state)
+    return error
+
 
 class ConfigError(FitflowError, ValueError):
     """An experiment config is invalid.
