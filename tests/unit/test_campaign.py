@@ -372,24 +372,39 @@ def test_far_from_the_data_the_surrogate_reverts_to_its_prior_mean(prior_mean, r
     np.testing.assert_allclose(sd, surrogate.predict(np.array([[0.9], [0.05]]))[1], rtol=1e-9)
 
 
-def test_gp_posterior_is_scikit_learns_prediction_without_its_checks():
+@pytest.mark.parametrize(
+    "shape",
+    ["matern52", "matern32", "matern12", "rbf", "rational_quadratic"],
+)
+def test_the_posterior_is_scikit_learns_prediction_without_its_checks(shape):
     from sklearn.gaussian_process import GaussianProcessRegressor, kernels
 
-    from fitflow_plugins.methods.surrogate import gp_posterior
+    from fitflow_plugins.methods.surrogate import Posterior
 
     rng = np.random.default_rng(4)
     x = rng.uniform(size=(30, 3))
     y = np.sin(4 * x[:, 0]) + x[:, 1] ** 2 + 0.05 * rng.standard_normal(30)
     # Hyperparameters fixed (optimizer=None): the arithmetic of a prediction is what is compared.
-    kernel = kernels.ConstantKernel(0.8) * kernels.Matern([0.4, 0.7, 2.0], nu=2.5) + kernels.WhiteKernel(3e-3)
+    # The rational quadratic is no constant x RBF or Matern: it takes the general path.
+    scales = [0.4, 0.7, 2.0]
+    shapes = {
+        "matern52": kernels.Matern(scales, nu=2.5),
+        "matern32": kernels.Matern(scales, nu=1.5),
+        "matern12": kernels.Matern(scales, nu=0.5),
+        "rbf": kernels.RBF(scales),
+        "rational_quadratic": kernels.RationalQuadratic(0.5, 1.0),
+    }
+    kernel = kernels.ConstantKernel(0.8) * shapes[shape] + kernels.WhiteKernel(3e-3)
     regressor = GaussianProcessRegressor(kernel, normalize_y=True, optimizer=None).fit(x, y)
     new = rng.uniform(size=(9, 3))
-    mean, sd = gp_posterior(regressor, new)
+    posterior = Posterior(regressor)
+    assert (posterior.parts is None) == (shape == "rational_quadratic")
+    mean, sd = posterior(new)
     expected_mean, expected_sd = regressor.predict(new, return_std=True)
     np.testing.assert_allclose(mean, expected_mean, rtol=1e-12, atol=1e-14)
     np.testing.assert_allclose(sd, expected_sd, rtol=1e-12, atol=1e-14)
     # With the signal kernel alone the learned noise is left out of the sd.
-    _, latent_sd = gp_posterior(regressor, new, regressor.kernel_.k1)
+    _, latent_sd = Posterior(regressor, regressor.kernel_.k1)(new)
     noise = regressor.kernel_.k2.noise_level * regressor._y_train_std**2
     np.testing.assert_allclose(latent_sd**2 + noise, expected_sd**2, rtol=1e-10)
 
