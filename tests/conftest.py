@@ -6,6 +6,7 @@ which a second conftest.py in a subfolder would shadow."""
 import hashlib
 import os
 from pathlib import Path
+import shutil
 import signal
 import subprocess
 import sys
@@ -130,9 +131,22 @@ def artefact_hashes(root, exclude_names=("timing.json", "timings.csv", "report.h
 
 @pytest.fixture(scope="session")
 def tiny_run(tmp_path_factory):
-    """One end-to-end run of the tiny experiment, shared by the tests that read it."""
-    workdir = tmp_path_factory.mktemp("tiny")
-    run_snakemake(workdir)
+    """One end-to-end run of the tiny experiment, shared by the tests that read it, and by
+    the suite's workers (``make test`` runs one per core): the first to ask runs it, under
+    a lock, and the others read its results, never changing them. Each worker ran its own
+    before: seven files read it, so both workers usually did, each run about 40 s."""
+    import fcntl
+
+    base = tmp_path_factory.getbasetemp()
+    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base  # the run's folder, or the workers'
+    workdir = shared / "tiny-shared"
+    with open(shared / "tiny-shared.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (workdir / "finished").exists():
+            shutil.rmtree(workdir, ignore_errors=True)  # a run that failed in another worker
+            workdir.mkdir()
+            run_snakemake(workdir)
+            (workdir / "finished").touch()
     return workdir / "results" / "tiny"
 
 
