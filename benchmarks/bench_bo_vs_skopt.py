@@ -38,9 +38,10 @@ environment that has both, e.g. one sharing this one's packages:
 import argparse
 from concurrent.futures import ProcessPoolExecutor
 import time
-import warnings
 
 import numpy as np
+
+from timing import one_quiet_thread
 
 NOISE_SD = {"forrester": 0.5, "branin": 1.0, "hartmann6": 0.1}
 CASES = {
@@ -49,13 +50,6 @@ CASES = {
     "branin": ("branin", 1e-2, 40),
     "hartmann6": ("hartmann6", 0.1, 60),
 }
-
-
-def _quiet():
-    warnings.filterwarnings("ignore")
-    from threadpoolctl import threadpool_limits
-
-    threadpool_limits(1)
 
 
 def _benchmark(function):
@@ -72,7 +66,7 @@ def evaluations_to(values, optimum, threshold, budget):
 
 def fitflow_run(function, budget, seed, noise_sd=0.0, batch=1):
     """(observed values, true value at the recommendation) of one bayesopt campaign."""
-    _quiet()
+    one_quiet_thread()
     import fitflow
     from fitflow.campaigns.campaign import run_in_process
 
@@ -86,7 +80,7 @@ def fitflow_run(function, budget, seed, noise_sd=0.0, batch=1):
 
 def skopt_run(function, budget, seed, noise_sd=0.0, batch=1):
     """(observed values, true value at res.x, true value at expected_minimum) of skopt."""
-    _quiet()
+    one_quiet_thread()
     from skopt import Optimizer, gp_minimize
     from skopt.utils import expected_minimum
 
@@ -114,7 +108,7 @@ def skopt_run(function, budget, seed, noise_sd=0.0, batch=1):
 def botorch_run(function, budget, seed, noise_sd=0.0):
     """(observed values, true value at the recommendation) of one BoTorch campaign
     (module docstring), on the unit cube mapped onto the function's box."""
-    _quiet()
+    one_quiet_thread()
     from botorch.acquisition import LogExpectedImprovement
     from botorch.fit import fit_gpytorch_mll
     from botorch.models import SingleTaskGP
@@ -161,7 +155,7 @@ def botorch_run(function, budget, seed, noise_sd=0.0):
 
 def proposal_times(repeats=5):
     """Seconds per proposal in 6-D after 59 evaluations (one thread), fitflow and skopt."""
-    _quiet()
+    one_quiet_thread()
     from skopt import Optimizer
 
     import fitflow

@@ -22,9 +22,10 @@ best known), and the median share of evaluations that were infeasible.
 import argparse
 from concurrent.futures import ProcessPoolExecutor
 import math
-import warnings
 
 import numpy as np
+
+from timing import one_quiet_thread
 
 
 def gardner2(x, y):
@@ -56,13 +57,6 @@ PROBLEMS = {
 }
 
 
-def _quiet():
-    warnings.filterwarnings("ignore")
-    from threadpoolctl import threadpool_limits
-
-    threadpool_limits(1)
-
-
 def _feasible(outputs, constraints):
     from fitflow.inputs.constraints import parse_constraints
 
@@ -70,7 +64,7 @@ def _feasible(outputs, constraints):
 
 
 def fitflow_run(name, seed):
-    _quiet()
+    one_quiet_thread()
     import fitflow
 
     function, parameters, constraints, budget, _ = PROBLEMS[name]
@@ -81,7 +75,7 @@ def fitflow_run(name, seed):
 
 
 def tpe_run(name, seed):
-    _quiet()
+    one_quiet_thread()
     import optuna
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)

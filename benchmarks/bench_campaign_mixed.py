@@ -31,9 +31,10 @@ observed shot (what ``study.best_trial`` gives).
 import argparse
 from concurrent.futures import ProcessPoolExecutor
 import time
-import warnings
 
 import numpy as np
+
+from timing import one_quiet_thread
 
 BUDGET, BATCH, NOISE = 40, 4, 0.05
 MAIN = (np.array([0.72, 0.30, 0.62]), 4, 0.15, 0.9, 1.0)  # centre, jets, width, jets width, height
@@ -63,13 +64,6 @@ def shot(rng):
     return measure
 
 
-def _quiet():
-    warnings.filterwarnings("ignore")
-    from threadpoolctl import threadpool_limits
-
-    threadpool_limits(1)
-
-
 def batch_spread(unit, n_initial):
     """Median over rounds after the initial design of the smallest pairwise distance."""
     spreads = []
@@ -90,7 +84,7 @@ def longest_run(values):
 
 
 def fitflow_run(method, seed):
-    _quiet()
+    one_quiet_thread()
     import fitflow
 
     start = time.perf_counter()
@@ -114,7 +108,7 @@ def fitflow_run(method, seed):
 
 
 def tpe_run(seed):
-    _quiet()
+    one_quiet_thread()
     import optuna
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -146,7 +140,7 @@ def tpe_run(seed):
 def batch_proposal_seconds(q=8, repeats=3):
     """Seconds for one batch of ``q`` proposals in 6-D after 59 evaluations (Hartmann-6,
     one thread), noise-free and with unknown noise; best of ``repeats``."""
-    _quiet()
+    one_quiet_thread()
     import fitflow
     from fitflow.campaigns.campaign import History
     from fitflow.inputs.space import SearchSpace

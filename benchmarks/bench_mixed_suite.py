@@ -1,13 +1,16 @@
-"""Mixed-variable problems from the literature, batches of 4: bayesopt against its peers.
+"""Mixed-variable suites, bayesopt against its peers: problems from the literature
+(batches of 4), and scikit-learn hyper-parameter tuning (the BBO challenge's 16 rounds of 8).
 
     .venv/bin/pip install -e '.[bench]'          # optuna, scikit-optimize
-    .venv/bin/python benchmarks/bench_mixed_suite.py [--seeds 20] [--workers 2] \
-        [--methods bayesopt,random_search,tpe,skopt] [--hebo-python /tmp/hebovenv/bin/python]
+    .venv/bin/python benchmarks/bench_mixed_suite.py [--suite mixed|sklearn] [--seeds 20] \
+        [--workers 2] [--methods bayesopt,random_search,tpe,skopt] \
+        [--hebo-python /tmp/hebovenv/bin/python]
 
 HEBO 0.3.6 needs PyTorch and numpy < 1.25, so it runs in a venv of its own: this file, run
-by that venv's Python with ``--worker hebo``, imports nothing but numpy, pandas and HEBO, and
-prints one campaign's result as JSON. HEBO's pins send pip's resolver backtracking for a long
-time; pinned by hand it installs in a few minutes:
+by that venv's Python with ``--worker hebo``, imports nothing but numpy, pandas and HEBO and
+serves one campaign's proposals over a pipe (``hebo_worker``); the objective runs here, so
+every optimiser is scored by the same library versions. HEBO's pins send pip's resolver
+backtracking for a long time; pinned by hand it installs in a few minutes:
 
     python3 -m venv /tmp/hebovenv
     /tmp/hebovenv/bin/pip install numpy==1.24.4 scipy==1.11.4 pandas==2.2.3 scikit-learn==1.5.2 \
@@ -17,7 +20,7 @@ time; pinned by hand it installs in a few minutes:
 ``--cache FILE`` keeps each finished campaign, so an interrupted run resumes (HEBO takes
 about 40 s a campaign).
 
-The problems (all minimised, noise-free; each knob's kind as the paper has it):
+The ``mixed`` suite's problems (all minimised, noise-free; each knob's kind as the paper has it):
 
 * ``func2c`` (Ru et al. 2020, CoCaBO): two choices (3 and 5 options) pick and add two of
   Rosenbrock, six-hump camel and Beale on two continuous knobs in [-1, 1];
@@ -37,6 +40,12 @@ typical random point). Each method recommends what it would hand the scientist: 
 its result, the peers their best evaluation (the problems are noise-free). Prints, per
 problem, the median regret and its quartiles over seeds, and which method has the best
 median.
+
+The ``sklearn`` suite (``sklearn_tasks.py``): seven models' cross-validated losses on data
+sets bundled with scikit-learn, budget 128 in 16 rounds of 8. Its score is the challenge's
+normalised score, 100 (1 - (f - f_best) / (f_random - f_best)): f_best the lowest loss any
+run of any method found, f_random random search's mean at the budget. Prints each task's
+mean and quartiles over seeds, and each method's mean over tasks (the challenge's ranking).
 """
 
 import argparse
@@ -48,6 +57,8 @@ import time
 import warnings
 
 import numpy as np
+
+from timing import one_quiet_thread
 
 BUDGET, BATCH = 60, 4
 
@@ -129,19 +140,36 @@ def _discrete(spec):
     """The values a discrete knob takes, or None for a continuous one."""
     if isinstance(spec, dict) and "choices" in spec:
         return list(spec["choices"])
-    if isinstance(spec, dict):
+    if isinstance(spec, dict) and spec.get("type") == "int":
         return list(range(spec["bounds"][0], spec["bounds"][1] + 1))
     return None
 
 
-def random_points(name, n, rng):
-    """``n`` uniform points of a problem's space, as dicts."""
-    _, space = PROBLEMS[name]
+def _knob(spec):
+    """``(kind, lower, upper, log)`` of a knob: kind "choice" (lower: the options), "int"
+    or "float"."""
+    if isinstance(spec, dict) and "choices" in spec:
+        return "choice", list(spec["choices"]), None, False
+    if isinstance(spec, dict):
+        return spec.get("type", "float"), *spec["bounds"], spec.get("scale") == "log"
+    return "float", *spec, False
+
+
+def random_points(space, n, rng):
+    """``n`` uniform points of a space (log knobs uniform in their logarithm), as dicts."""
     columns = {}
-    for knob, spec in space.items():
-        values = _discrete(spec)
-        columns[knob] = rng.choice(values, n) if values is not None else rng.uniform(*spec, n)
-    return [{k: columns[k][i].item() for k in space} for i in range(n)]
+    for name, spec in space.items():
+        kind, lower, upper, log = _knob(spec)
+        if kind == "choice":
+            columns[name] = [lower[i] for i in rng.integers(len(lower), size=n)]
+            continue
+        draw = np.exp(rng.uniform(np.log(lower), np.log(upper + (kind == "int")), n)) if log else None
+        if kind == "int":
+            values = np.floor(draw) if log else rng.integers(lower, upper + 1, n)
+            columns[name] = np.minimum(values, upper).astype(int).tolist()
+        else:
+            columns[name] = (draw if log else rng.uniform(lower, upper, n)).tolist()
+    return [{k: columns[k][i] for k in space} for i in range(n)]
 
 
 def optimum(name):
@@ -168,75 +196,68 @@ def optimum(name):
 
 
 def regret_scale(name):
-    f, _ = PROBLEMS[name]
-    values = [f(**p) for p in random_points(name, 20_000, np.random.default_rng(12345))]
+    f, space = PROBLEMS[name]
+    values = [f(**p) for p in random_points(space, 20_000, np.random.default_rng(12345))]
     return float(np.median(values))
 
 
-def _quiet():
-    warnings.filterwarnings("ignore")
-    from threadpoolctl import threadpool_limits
+def fitflow_run(f, space, method, seed, budget, batch):
+    one_quiet_thread()
+    import yaml
 
-    threadpool_limits(1)
-
-
-def fitflow_run(name, method, seed):
-    _quiet()
     import fitflow
 
-    f, space = PROBLEMS[name]
-    method, *pairs = method.split(":")  # a variant: bayesopt:warp=none
-    settings = dict(pair.split("=") for pair in pairs)
-    result = fitflow.minimise(f, space, budget=BUDGET, batch=BATCH, method=method, noise_sd=0, seed=seed, **settings)
+    method, *pairs = method.split(":")  # a variant: bayesopt:warp=none:n_starts=10
+    settings = {key: yaml.safe_load(value) for key, value in (pair.split("=", 1) for pair in pairs)}
+    result = fitflow.minimise(f, space, budget=budget, batch=batch, method=method, noise_sd=0, seed=seed, **settings)
     return f(**result.params)
 
 
-def tpe_run(name, seed):
-    _quiet()
+def tpe_run(f, space, seed, budget, batch):
+    one_quiet_thread()
     import optuna
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    f, space = PROBLEMS[name]
     sampler = optuna.samplers.TPESampler(seed=seed, constant_liar=True, multivariate=True)
     study = optuna.create_study(sampler=sampler)
     done = 0
-    while done < BUDGET:
-        trials = [study.ask() for _ in range(min(BATCH, BUDGET - done))]
+    while done < budget:
+        trials = [study.ask() for _ in range(min(batch, budget - done))]
         for trial in trials:
             params = {}
-            for knob, spec in space.items():
-                values = _discrete(spec)
-                if isinstance(spec, dict) and "choices" in spec:
-                    params[knob] = trial.suggest_categorical(knob, values)
-                elif values is not None:
-                    params[knob] = trial.suggest_int(knob, values[0], values[-1])
+            for name, spec in space.items():
+                kind, lower, upper, log = _knob(spec)
+                if kind == "choice":
+                    params[name] = trial.suggest_categorical(name, lower)
+                elif kind == "int":
+                    params[name] = trial.suggest_int(name, lower, upper, log=log)
                 else:
-                    params[knob] = trial.suggest_float(knob, *spec)
+                    params[name] = trial.suggest_float(name, lower, upper, log=log)
             study.tell(trial, f(**params))
         done += len(trials)
     return study.best_value
 
 
-def skopt_run(name, seed):
-    _quiet()
+def skopt_run(f, space, seed, budget, batch):
+    one_quiet_thread()
     from skopt import Optimizer
     from skopt.space import Categorical, Integer, Real
 
-    f, space = PROBLEMS[name]
     dimensions = []
     for spec in space.values():
-        values = _discrete(spec)
-        if isinstance(spec, dict) and "choices" in spec:
-            dimensions.append(Categorical(values))
-        elif values is not None:
-            dimensions.append(Integer(values[0], values[-1]))
+        kind, lower, upper, log = _knob(spec)
+        prior = "log-uniform" if log else "uniform"
+        if kind == "choice":
+            dimensions.append(Categorical(lower))
+        elif kind == "int":
+            dimensions.append(Integer(lower, upper, prior=prior))
         else:
-            dimensions.append(Real(*spec))
+            dimensions.append(Real(lower, upper, prior=prior))
     optimizer = Optimizer(dimensions, base_estimator="GP", random_state=seed)
     best = np.inf
     done = 0
-    while done < BUDGET:
-        points = optimizer.ask(n_points=min(BATCH, BUDGET - done))
+    while done < budget:
+        points = optimizer.ask(n_points=min(batch, budget - done))
         values = [f(**dict(zip(space, p))) for p in points]
         optimizer.tell(points, values)
         best = min(best, *values)
@@ -244,60 +265,90 @@ def skopt_run(name, seed):
     return best
 
 
-def hebo_run(name, seed):
-    """One HEBO campaign (run by the HEBO venv's Python, see the module docstring)."""
+_REPLY = "@reply "  # marks the HEBO worker's answers among anything else it prints
+
+
+def hebo_worker(space, seed):
+    """Serve one HEBO campaign over standard input and output (run by the HEBO venv's
+    Python, see the module docstring): a line ``{"ask": n}`` gets n points, a line
+    ``{"tell": [values]}`` gives the values of the points last asked for. The objective
+    runs in the caller's venv, so every optimiser is scored by the same library versions."""
+    import sys
+
     from hebo.design_space.design_space import DesignSpace
     from hebo.optimizers.hebo import HEBO
-    import pandas as pd
     import torch
 
     warnings.filterwarnings("ignore")
     torch.set_num_threads(1)
     np.random.seed(seed)
     torch.manual_seed(seed)
-    f, space = PROBLEMS[name]
     described = []
-    for knob, spec in space.items():
-        values = _discrete(spec)
-        if isinstance(spec, dict) and "choices" in spec:
-            described.append({"name": knob, "type": "cat", "categories": [str(v) for v in values]})
-        elif values is not None:
-            described.append({"name": knob, "type": "int", "lb": values[0], "ub": values[-1]})
+    for name, spec in space.items():
+        kind, lower, upper, log = _knob(spec)
+        if kind == "choice":
+            described.append({"name": name, "type": "cat", "categories": [str(v) for v in lower]})
         else:
-            described.append({"name": knob, "type": "num", "lb": spec[0], "ub": spec[1]})
+            kind = {"int": "int", "float": "num"}[kind] if not log else {"int": "pow_int", "float": "pow"}[kind]
+            described.append({"name": name, "type": kind, "lb": lower, "ub": upper})
     optimizer = HEBO(DesignSpace().parse(described), scramble_seed=seed)
-    done = 0
-    while done < BUDGET:
-        points = optimizer.suggest(n_suggestions=min(BATCH, BUDGET - done))
-        rows = points.to_dict("records")
-        values = [f(**{k: (int(v) if isinstance(v, str) else v) for k, v in row.items()}) for row in rows]
-        optimizer.observe(points, np.array(values).reshape(-1, 1))
-        done += len(rows)
-    return float(pd.Series(optimizer.y.ravel()).min())
+    points = None
+    for line in sys.stdin:
+        message = json.loads(line)
+        if "ask" in message:
+            points = optimizer.suggest(n_suggestions=message["ask"])
+            print(_REPLY + points.to_json(orient="records"), flush=True)
+        else:
+            optimizer.observe(points, np.array(message["tell"], dtype=float).reshape(-1, 1))
 
 
-def hebo_in_venv(python, name, seed):
-    command = [python, __file__, "--worker", "hebo", "--problem", name, "--seed", str(seed)]
-    out = subprocess.run(command, capture_output=True, text=True, check=True)
-    return json.loads(out.stdout.strip().splitlines()[-1])["best"]
+def hebo_run(python, f, space, seed, budget, batch):
+    """One HEBO campaign: HEBO in its venv proposes (``hebo_worker``), ``f`` runs here."""
+    command = [python, __file__, "--worker", "hebo", "--space", json.dumps(space), "--seed", str(seed)]
+    options = {k: {str(o): o for o in spec["choices"]} for k, spec in space.items() if _knob(spec)[0] == "choice"}
+    best, done = np.inf, 0
+    with subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True) as worker:
+        while done < budget:
+            worker.stdin.write(json.dumps({"ask": min(batch, budget - done)}) + "\n")
+            worker.stdin.flush()
+            line = next(line for line in worker.stdout if line.startswith(_REPLY))
+            asked = json.loads(line[len(_REPLY) :])
+            rows = [{k: options[k][str(v)] if k in options else v for k, v in row.items()} for row in asked]
+            values = [f(**row) for row in rows]
+            worker.stdin.write(json.dumps({"tell": values}) + "\n")
+            worker.stdin.flush()
+            best, done = min(best, *values), done + len(rows)
+        worker.stdin.close()
+    return float(best)
+
+
+def suite(name):
+    """``(problems, budget, batch)`` of a suite."""
+    if name == "sklearn":
+        import sklearn_tasks
+
+        return sklearn_tasks.PROBLEMS, 128, 8  # the BBO challenge's 16 rounds of 8
+    return PROBLEMS, 60, 4
 
 
 def run(case):
-    name, method, seed, hebo_python = case
+    suite_name, name, method, seed, hebo_python = case
+    problems, budget, batch = suite(suite_name)
+    f, space = problems[name]
     start = time.perf_counter()
     if method == "tpe":
-        value = tpe_run(name, seed)
+        value = tpe_run(f, space, seed, budget, batch)
     elif method == "skopt":
-        value = skopt_run(name, seed)
+        value = skopt_run(f, space, seed, budget, batch)
     elif method == "hebo":
-        value = hebo_in_venv(hebo_python, name, seed)
+        value = hebo_run(hebo_python, f, space, seed, budget, batch)
     else:
-        value = fitflow_run(name, method, seed)
+        value = fitflow_run(f, space, method, seed, budget, batch)
     return value, time.perf_counter() - start
 
 
 def _key(case):
-    name, method, seed, _ = case
+    _, name, method, seed, _ = case
     return f"{name}/{method}/{seed}"
 
 
@@ -310,26 +361,63 @@ def _cached(path):
         return {}
 
 
+def print_regrets(names, methods, seeds, results):
+    """The mixed suite: normalised regret against the known optimum, median and quartiles."""
+    print("normalised regret of the recommendation: median [quartiles]; s per campaign (median)")
+    for name in names:
+        f_star, f_random = optimum(name), regret_scale(name)
+        print(f"\n{name}: f* = {f_star:.4g}, median of random points {f_random:.4g}")
+        medians = {}
+        for m in methods:
+            values, seconds = np.array([results[_key((None, name, m, s, None))] for s in seeds]).T
+            regret = (values - f_star) / (f_random - f_star)
+            q1, med, q3 = np.percentile(regret, [25, 50, 75])
+            medians[m] = med
+            print(f"  {m:14s} {med:8.4f} [{q1:.4f}, {q3:.4f}]   {np.median(seconds):6.1f} s")
+        print(f"  best median: {min(medians, key=medians.get)}")
+
+
+def print_scores(names, methods, seeds, results):
+    """The tuning suite: Bayesmark's normalised score, 100 (1 - (f - f_best) / (f_random - f_best)),
+    with f_best the lowest loss any run found and f_random random search's mean at the
+    budget (100: the best found; 0: random search's typical result)."""
+    print("normalised score (100: the best any run found; 0: random search): mean [quartiles]; s per campaign")
+    means = {m: [] for m in methods}
+    for name in names:
+        values = {m: np.array([results[_key((None, name, m, s, None))] for s in seeds]) for m in methods}
+        f_best = min(v[:, 0].min() for v in values.values())
+        f_random = values["random_search"][:, 0].mean()
+        print(f"\n{name}: best loss found {f_best:.4g}, random search's mean {f_random:.4g}")
+        for m in methods:
+            score = 100 * (1 - (values[m][:, 0] - f_best) / (f_random - f_best))
+            q1, q3 = np.percentile(score, [25, 75])
+            means[m].append(score.mean())
+            print(f"  {m:14s} {score.mean():7.1f} [{q1:.1f}, {q3:.1f}]   {np.median(values[m][:, 1]):6.1f} s")
+    print("\nmean over tasks: " + ", ".join(f"{m} {np.mean(v):.1f}" for m, v in means.items()))
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--suite", choices=("mixed", "sklearn"), default="mixed")
     parser.add_argument("--seeds", type=int, default=20)
     parser.add_argument("--first-seed", type=int, default=0)
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--problems", default=",".join(PROBLEMS))
+    parser.add_argument("--problems", help="a comma-separated subset of the suite's problems")
     parser.add_argument("--methods", default="bayesopt,random_search,tpe,skopt")
     parser.add_argument("--hebo-python", help="a Python with HEBO 0.3.6 installed: adds HEBO to the methods")
     parser.add_argument("--cache", help="a file of finished campaigns: appended to, and not run again")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
-    parser.add_argument("--problem", help=argparse.SUPPRESS)
+    parser.add_argument("--space", help=argparse.SUPPRESS)
     parser.add_argument("--seed", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker == "hebo":
-        print(json.dumps({"best": hebo_run(args.problem, args.seed)}))
+        hebo_worker(json.loads(args.space), args.seed)
         return
-    names = args.problems.split(",")
+    problems, budget, batch = suite(args.suite)
+    names = args.problems.split(",") if args.problems else list(problems)
     methods = args.methods.split(",") + (["hebo"] if args.hebo_python else [])
     seeds = range(args.first_seed, args.first_seed + args.seeds)
-    cases = [(n, m, s, args.hebo_python) for n in names for m in methods for s in seeds]
+    cases = [(args.suite, n, m, s, args.hebo_python) for n in names for m in methods for s in seeds]
     results = _cached(args.cache)
     todo = [c for c in cases if _key(c) not in results]
     with ProcessPoolExecutor(args.workers) as pool:
@@ -339,19 +427,8 @@ def main():
             if args.cache:
                 with open(args.cache, "a") as log:
                     log.write(json.dumps([_key(futures[future]), future.result()]) + "\n")
-    print(f"budget {BUDGET}, batches of {BATCH}, noise-free; seeds {seeds.start}-{seeds.stop - 1}")
-    print("normalised regret of the recommendation: median [quartiles]; s per campaign (median)")
-    for name in names:
-        f_star, f_random = optimum(name), regret_scale(name)
-        print(f"\n{name}: f* = {f_star:.4g}, median of random points {f_random:.4g}")
-        medians = {}
-        for m in methods:
-            values, seconds = np.array([results[_key((name, m, s, None))] for s in seeds]).T
-            regret = (values - f_star) / (f_random - f_star)
-            q1, med, q3 = np.percentile(regret, [25, 50, 75])
-            medians[m] = med
-            print(f"  {m:14s} {med:8.4f} [{q1:.4f}, {q3:.4f}]   {np.median(seconds):6.1f} s")
-        print(f"  best median: {min(medians, key=medians.get)}")
+    print(f"{args.suite}: budget {budget}, batches of {batch}, noise-free; seeds {seeds.start}-{seeds.stop - 1}")
+    (print_scores if args.suite == "sklearn" else print_regrets)(names, methods, seeds, results)
 
 
 if __name__ == "__main__":

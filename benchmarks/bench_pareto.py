@@ -20,9 +20,10 @@ shortfall (1 - normalised hypervolume) to bayesopt's.
 import argparse
 from concurrent.futures import ProcessPoolExecutor
 import math
-import warnings
 
 import numpy as np
+
+from timing import one_quiet_thread
 
 
 def branin_currin(x1, x2):
@@ -64,15 +65,8 @@ BUDGET = 40
 METHODS = ("bayesopt", "random_search", "nsga2", "tpe")
 
 
-def _quiet():
-    warnings.filterwarnings("ignore")
-    from threadpoolctl import threadpool_limits
-
-    threadpool_limits(1)
-
-
 def fitflow_run(name, method, seed, batch):
-    _quiet()
+    one_quiet_thread()
     import fitflow
 
     function, parameters, reference, _ = PROBLEMS[name]
@@ -92,7 +86,7 @@ def fitflow_run(name, method, seed, batch):
 
 
 def optuna_run(name, method, seed, batch):
-    _quiet()
+    one_quiet_thread()
     import optuna
 
     from fitflow.campaigns.pareto import hypervolume
