@@ -7,11 +7,9 @@ the user's function would hide plateaus from it and report unrounded optima).
 
 A choice among k options is its index 0 .. k-1, each index owning an equal
 slice of the unit interval; the function, the command line and the logs see the
-option itself. This ordinal encoding is the cheap one for a campaign's few
-evaluations: the surrogate treats neighbouring options as alike, so list them in
-an order where they are (a one-hot encoding would add k - 1 dimensions per
-choice). A regression on many runs (an emulator's design) can afford those, and
-:meth:`SearchSpace.features` gives it the one-hot columns.
+option itself. A surrogate sees it one-hot (:meth:`SearchSpace.unit_features`; a
+regression on a design's runs, :meth:`SearchSpace.features`), since an index
+would make option 2 lie between options 1 and 3.
 
 Written in a config or a campaign file as::
 
