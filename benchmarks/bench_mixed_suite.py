@@ -41,7 +41,7 @@ its result, the peers their best evaluation (the problems are noise-free). Print
 problem, the median regret and its quartiles over seeds, and which method has the best
 median.
 
-The ``sklearn`` suite (``sklearn_tasks.py``): seven models' cross-validated losses on data
+The ``sklearn`` suite (``sklearn_tasks.py``): six models' cross-validated losses on data
 sets bundled with scikit-learn, budget 128 in 16 rounds of 8. Its score is the challenge's
 normalised score, 100 (1 - (f - f_best) / (f_random - f_best)): f_best the lowest loss any
 run of any method found, f_random random search's mean at the budget. Prints each task's
@@ -415,6 +415,9 @@ def main():
         return
     problems, budget, batch = suite(args.suite)
     names = args.problems.split(",") if args.problems else list(problems)
+    unknown = [n for n in names if n not in problems]
+    if unknown:
+        parser.error(f"--problems {','.join(unknown)}: not in the {args.suite} suite ({', '.join(problems)})")
     methods = args.methods.split(",") + (["hebo"] if args.hebo_python else [])
     seeds = range(args.first_seed, args.first_seed + args.seeds)
     cases = [(args.suite, n, m, s, args.hebo_python) for n in names for m in methods for s in seeds]
