@@ -171,8 +171,6 @@ def decay_below_its_bound():
 def run_laser_campaign(workdir, shipped, edit):
     """Run a shipped campaign config of ``examples/laser_shot.py`` (``shipped``: its name under
     config/) in ``workdir``, after ``edit(config)`` shortens it; returns the results folder."""
-    import shutil
-
     import yaml
 
     (workdir / "examples").mkdir()

@@ -31,7 +31,7 @@ def train_gp_emulator(design_x, design_y, rng, settings=None):
     gp = GaussianProcess(**settings)
     kernel = gp._kernel(learn_noise=True)
     subset = learning_subset(len(inputs), gp.values["hyperparameter_points"], rng)  # as the gp method
-    regressors = []  # each output's Posterior
+    posteriors = []  # one per output
     for j in range(design_y.shape[1]):
         regressor = GaussianProcessRegressor(
             kernel=kernel,
@@ -40,13 +40,13 @@ def train_gp_emulator(design_x, design_y, rng, settings=None):
             n_restarts_optimizer=settings["n_restarts"],
             random_state=int(rng.integers(2**31)),
         )
-        regressors.append(Posterior(fit_on_subset(regressor, inputs, design_y[:, j], subset)))
+        posteriors.append(Posterior(fit_on_subset(regressor, inputs, design_y[:, j], subset)))
 
     def predict(thetas):
         # StandardScaler.transform and GaussianProcessRegressor.predict, the same arithmetic
         # without their input checks: emcee asks for a few walkers thousands of times.
         scaled = (np.atleast_2d(thetas) - scaler.mean_) / scaler.scale_
-        means, sds = zip(*(posterior(scaled) for posterior in regressors))
+        means, sds = zip(*(posterior(scaled) for posterior in posteriors))
         return np.column_stack(means), np.column_stack(sds) ** 2
 
     return predict
