@@ -9,9 +9,14 @@ than the linear algebra. Without a learned noise level the marginal likelihood i
 maximised to a relative tolerance of 1e-6 (scipy's default 2e-9 spends a third of
 a proposal's time on digits that change no proposal; Hartmann-6 reached regret 0.1
 in 21/40 runs against 20/40 with the default, benchmarks/bench_bo_vs_skopt.py).
-A learned noise level keeps the default: its likelihood is flat, and stopping
+A learned noise level keeps scipy's default tolerance: its likelihood is flat, and stopping
 early there raised noisy Forrester's true regret from 0.018 to 0.022 (seeds 20-59) and
 noisy Branin's and Hartmann-6's from 0.072 to 0.110 and 0.231 to 0.247 (seeds 20-39).
+With ``noise_prior`` it is a maximum a posteriori estimate under BoTorch's default noise
+prior, log-normal (-4, 1) on the variance of the normalised values (Hvarfner, Hellsten &
+Nardi 2024): with a dozen or two points the likelihood alone often prefers to interpolate
+the scatter, the noise collapses to its floor, and the sd at a measured point comes out a
+hundredth of the true scatter (docs/benchmarks.md, "Learned noise with few evaluations").
 
 The GP's constant prior mean is, by default, the mean of the values (what scikit-learn's
 ``normalize_y`` would use; the values are centred here, so that the centre can be chosen).
@@ -37,7 +42,8 @@ class GaussianSurrogate:
     term on top. ``kernel`` reuses fitted hyperparameters (no optimisation);
     ``prior_mean`` is ``"data"`` (the values' mean) or ``"worst"`` (their maximum);
     ``encode`` maps unit points to the GP's inputs (``SearchSpace.unit_features``: choices
-    one-hot), the identity by default."""
+    one-hot), the identity by default; ``noise_prior`` puts the log-normal prior on a learned
+    noise level (for what is reported), else the likelihood alone fits it (for proposals)."""
 
     def __init__(
         self,
@@ -50,6 +56,7 @@ class GaussianSurrogate:
         kernel=None,
         prior_mean="data",
         encode=None,
+        noise_prior=False,
     ):
         from sklearn.exceptions import ConvergenceWarning
         from sklearn.gaussian_process import GaussianProcessRegressor, kernels
@@ -71,7 +78,10 @@ class GaussianSurrogate:
                 # Noise at most half the spread of the values: beyond that a lone good point would be
                 # explained away as noise, and no optimiser could learn from such data anyway.
                 kernel = kernel + kernels.WhiteKernel(1e-2, (1e-6, 0.25))
-            optimizer = "fmin_l_bfgs_b" if learn_noise else _marginal_likelihood_optimiser
+            if not learn_noise:
+                optimizer = _marginal_likelihood_optimiser
+            else:
+                optimizer = _noise_prior_optimiser if noise_prior else "fmin_l_bfgs_b"
         else:
             optimizer = None
         self.prior_mean = prior_mean
@@ -214,6 +224,29 @@ def _matern52(d):
 
 #: Matern's closed forms (scikit-learn's), by nu.
 _MATERN = {0.5: lambda d: np.exp(-d), 1.5: _matern32, 2.5: _matern52}
+
+
+#: BoTorch's noise prior: log-normal with these parameters on the white-noise variance of
+#: the normalised values (``LogNormalPrior(-4, 1)``, its ``SingleTaskGP`` default).
+NOISE_PRIOR_LOC, NOISE_PRIOR_SCALE = -4.0, 1.0
+
+
+def _noise_prior_optimiser(obj_func, initial_theta, bounds):
+    """scikit-learn's optimiser hook for a kernel ending in a ``WhiteKernel``: L-BFGS-B on
+    the negative log marginal likelihood plus the negative log noise prior, a density in the
+    variance ``v = exp(theta[-1])``: ``(log v - loc)^2 / (2 scale^2) + log v``."""
+    from scipy.optimize import minimize
+
+    def penalised(theta):
+        value, gradient = obj_func(theta)
+        log_variance = theta[-1]
+        z = (log_variance - NOISE_PRIOR_LOC) / NOISE_PRIOR_SCALE
+        gradient = np.array(gradient, dtype=float)
+        gradient[-1] += z / NOISE_PRIOR_SCALE + 1.0
+        return value + 0.5 * z**2 + log_variance, gradient
+
+    result = minimize(penalised, initial_theta, jac=True, method="L-BFGS-B", bounds=bounds)
+    return result.x, result.fun
 
 
 def _marginal_likelihood_optimiser(obj_func, initial_theta, bounds):
