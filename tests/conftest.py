@@ -28,6 +28,21 @@ if os.environ.get("PYTEST_XDIST_WORKER"):
 TINY_CONFIG = REPO / "config" / "test-config.yaml"
 
 
+def shipped_config(name="test-config"):
+    """The shipped ``config/<name>.yaml`` as a dict, for a test to edit."""
+    import yaml
+
+    return yaml.safe_load((REPO / "config" / f"{name}.yaml").read_text())
+
+
+def write_config(config, path):
+    """``config`` written as YAML to ``path``, keys in their order; returns ``path``."""
+    import yaml
+
+    path.write_text(yaml.safe_dump(config, sort_keys=False))
+    return path
+
+
 def run_snakemake(workdir, *args, configfile=TINY_CONFIG, env=None, check=True, timeout=600):
     """Run the repository's workflow with ``workdir`` as working directory."""
     command = [
@@ -171,13 +186,10 @@ def decay_below_its_bound():
 def run_laser_campaign(workdir, shipped, edit):
     """Run a shipped campaign config of ``examples/laser_shot.py`` (``shipped``: its name under
     config/) in ``workdir``, after ``edit(config)`` shortens it; returns the results folder."""
-    import yaml
 
     (workdir / "examples").mkdir()
     shutil.copy(REPO / "examples" / "laser_shot.py", workdir / "examples")
-    config = yaml.safe_load((REPO / "config" / f"{shipped}.yaml").read_text())
+    config = shipped_config(shipped)
     edit(config)
-    path = workdir / "campaign.yaml"
-    path.write_text(yaml.safe_dump(config, sort_keys=False))
-    run_snakemake(workdir, configfile=path)
+    run_snakemake(workdir, configfile=write_config(config, workdir / "campaign.yaml"))
     return workdir / "results" / config["experiment"]

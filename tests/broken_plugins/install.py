@@ -36,14 +36,13 @@ def run_with_broken_plugins(tmp_path_factory, config, before=None):
     """Run the workflow on ``config`` with ``fitflow-broken`` installed beside it (never
     stopping at a failure); ``before(workdir)`` may add files first. Returns
     ``(completed process, experiment folder)``."""
-    import yaml
 
-    from conftest import run_snakemake
+    from conftest import run_snakemake, write_config
 
     site = install(tmp_path_factory.mktemp("site"))
     workdir = tmp_path_factory.mktemp("run")
     if before is not None:
         before(workdir)
-    (workdir / "config.yaml").write_text(yaml.safe_dump(config))
+    write_config(config, (workdir / "config.yaml"))
     proc = run_snakemake(workdir, configfile=workdir / "config.yaml", env={"PYTHONPATH": str(site)}, check=False)
     return proc, workdir / "results" / config["experiment"]

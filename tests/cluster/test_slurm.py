@@ -6,9 +6,8 @@ import sys
 
 import pytest
 from slurm_cluster import slurm_cluster  # noqa: F401  (the fixture)
-import yaml
 
-from conftest import REPO, artefact_hashes, run_snakemake
+from conftest import REPO, artefact_hashes, run_snakemake, write_config
 
 pytestmark = [pytest.mark.slow, pytest.mark.slurm]
 
@@ -28,7 +27,7 @@ CONFIG = {
 @pytest.mark.parametrize("chunks", [0, 2])
 def test_slurm_run_matches_a_local_run(slurm_cluster, tmp_path, chunks):
     config = tmp_path / "cluster.yaml"
-    config.write_text(yaml.safe_dump({**CONFIG, "chunks": chunks}))
+    write_config({**CONFIG, "chunks": chunks}, config)
     local, cluster = tmp_path / "local", tmp_path / "cluster"
     local.mkdir(), cluster.mkdir()
     run_snakemake(local, configfile=config)

@@ -8,9 +8,8 @@ import zipfile
 
 import numpy as np
 import pytest
-import yaml
 
-from conftest import run_snakemake
+from conftest import run_snakemake, write_config
 from fitflow.cli import main
 from fitflow.core.errors import ConfigError, DataError
 from fitflow.inputs.tables import read_observations
@@ -111,7 +110,7 @@ def test_a_sweep_whose_fits_exceed_the_limit_is_refused_with_the_count():
 )
 def test_plan_refuses_what_the_schema_refuses_naming_the_key(tmp_path, capsys, change, key, fragment):
     path = tmp_path / "c.yaml"
-    path.write_text(yaml.safe_dump({**GOOD, **change}))
+    write_config({**GOOD, **change}, path)
     with pytest.raises(ConfigError) as info:
         read_config(path)
     assert info.value.source == str(path) and info.value.key == key and fragment in str(info.value)
@@ -134,7 +133,7 @@ def test_plan_names_a_yaml_file_that_is_a_list_empty_or_broken(tmp_path, capsys,
 @pytest.mark.slow
 def test_snakemake_refuses_the_same_config_with_the_same_message(tmp_path):
     path = tmp_path / "c.yaml"
-    path.write_text(yaml.safe_dump({**GOOD, "fit_timeout_s": -1}))
+    write_config({**GOOD, "fit_timeout_s": -1}, path)
     proc = run_snakemake(tmp_path, "-n", configfile=path, check=False)
     assert proc.returncode != 0
     assert "key 'fit_timeout_s': -1 is less than the minimum of 0" in proc.stderr + proc.stdout

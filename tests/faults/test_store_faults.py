@@ -6,9 +6,8 @@ to byte-identical archives."""
 import hashlib
 
 import pytest
-import yaml
 
-from conftest import run_snakemake
+from conftest import run_snakemake, write_config
 from fitflow.cli import main
 from fitflow.core.errors import ArtefactError
 from fitflow.run.archive import ArtefactStore
@@ -38,7 +37,7 @@ def digests(root):
 @pytest.fixture()
 def healthy(tmp_path):
     path = tmp_path / "c.yaml"
-    path.write_text(yaml.safe_dump(CONFIG))
+    write_config(CONFIG, path)
     run_snakemake(tmp_path, configfile=path)
     root = tmp_path / "results" / "heal"
     return tmp_path, path, root, digests(root)

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import yaml
 
-from conftest import artefact_hashes, kill_workflow_when, run_snakemake, whole_report
+from conftest import artefact_hashes, kill_workflow_when, run_snakemake, whole_report, write_config
 
 pytestmark = pytest.mark.slow
 
@@ -52,9 +52,7 @@ def campaign_config(workdir, budget=10):
             },
         },
     }
-    path = workdir / "campaign.yaml"
-    path.write_text(yaml.safe_dump(config, sort_keys=False))
-    return path
+    return write_config(config, workdir / "campaign.yaml")
 
 
 def job_counts(proc):

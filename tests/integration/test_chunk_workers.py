@@ -7,9 +7,8 @@ import time
 import zipfile
 
 import pytest
-import yaml
 
-from conftest import TINY_CONFIG, artefact_hashes, run_snakemake
+from conftest import artefact_hashes, run_snakemake, shipped_config, write_config
 
 pytestmark = pytest.mark.slow
 
@@ -17,7 +16,7 @@ pytestmark = pytest.mark.slow
 def _plan(**changes):
     from fitflow.run.experiment import build_plan
 
-    return build_plan({**yaml.safe_load(TINY_CONFIG.read_text()), "chunks": 1, **changes})
+    return build_plan({**shipped_config(), "chunks": 1, **changes})
 
 
 @pytest.mark.parametrize("store", ["folders", "compact"])
@@ -120,10 +119,10 @@ def test_a_chunk_job_asks_for_cores_and_memory_for_each_worker(tmp_path):
 
     from fitflow.core.registry import methods
 
-    config = {**yaml.safe_load(TINY_CONFIG.read_text()), "chunks": 2, "chunk_workers": 3}
+    config = {**shipped_config(), "chunks": 2, "chunk_workers": 3}
     config["methods"]["mlp"]["resources"] = {"mem_mb": 3000}
     path = tmp_path / "workers.yaml"
-    path.write_text(yaml.safe_dump(config, sort_keys=False))
+    write_config(config, path)
     jobs = _chunk_jobs(run_snakemake(tmp_path, "-n", "--cores", "16", "--quiet", "progress", configfile=path).stdout)
 
     def mem_mb(label):

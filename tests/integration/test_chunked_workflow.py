@@ -3,18 +3,17 @@ a handful of jobs, and artefacts byte-identical to a job per batch and stage."""
 
 import pytest
 from test_campaign_workflow import job_counts
-import yaml
 
-from conftest import TINY_CONFIG, artefact_hashes, run_snakemake
+from conftest import artefact_hashes, run_snakemake, shipped_config, write_config
 
 pytestmark = pytest.mark.slow
 
 
 def test_chunked_run_has_few_jobs_and_the_same_artefacts(tmp_path, tiny_run):
-    config = yaml.safe_load(TINY_CONFIG.read_text())
+    config = shipped_config()
     config["chunks"] = 2
     path = tmp_path / "chunked.yaml"
-    path.write_text(yaml.safe_dump(config, sort_keys=False))
+    write_config(config, path)
     counts = job_counts(run_snakemake(tmp_path, "-n", configfile=path))
     assert counts["chunk"] == 2 and "fit" not in counts and "generate" not in counts
     run_snakemake(tmp_path, configfile=path)
@@ -34,7 +33,7 @@ def test_chunks_must_be_a_whole_number(tmp_path):
     from fitflow.core.errors import ConfigError
     from fitflow.run.experiment import build_plan
 
-    config = yaml.safe_load(TINY_CONFIG.read_text())
+    config = shipped_config()
     with pytest.raises(ConfigError, match="key 'chunks'"):
         build_plan({**config, "chunks": -1})
     plan = build_plan({**config, "chunks": 3})
@@ -89,13 +88,13 @@ def test_a_chunk_job_asks_for_what_its_methods_need(tmp_path):
     from fitflow.core.registry import methods
     from fitflow.run.experiment import build_plan
 
-    config = yaml.safe_load(TINY_CONFIG.read_text())
+    config = shipped_config()
     config["chunks"] = 3
     config["chunk_workers"] = 1  # what chunk_workers: auto gives a cluster, where this matters
     config["methods"]["mlp"]["resources"] = {"mem_mb": 3000, "threads": 2}
     config["methods"]["nlls"]["resources"] = {"runtime": 30}
     path = tmp_path / "chunked.yaml"
-    path.write_text(yaml.safe_dump(config, sort_keys=False))
+    write_config(config, path)
     jobs = _chunk_jobs(run_snakemake(tmp_path, "-n", "--quiet", "progress", configfile=path).stdout)
 
     def need(label, name):

@@ -3,9 +3,8 @@ by nlls and gradient_descent, and without gradients by nlls with finite differen
 bayesopt, compared in one report. One replicate here to keep the test short."""
 
 import pytest
-import yaml
 
-from conftest import REPO, run_snakemake, whole_report
+from conftest import run_snakemake, shipped_config, whole_report, write_config
 
 pytest.importorskip("optax", reason="needs the jax extra (pip install -e '.[jax]')")
 pytestmark = pytest.mark.slow
@@ -14,9 +13,9 @@ pytestmark = pytest.mark.slow
 def test_gradient_and_gradient_free_methods_learn_the_same_closure_and_the_report_compares_them(tmp_path):
     from fitflow import read_table
 
-    config = yaml.safe_load((REPO / "config" / "closure.yaml").read_text())
+    config = shipped_config("closure")
     config["replicates"] = 1
-    (tmp_path / "config.yaml").write_text(yaml.safe_dump(config))
+    write_config(config, (tmp_path / "config.yaml"))
     run_snakemake(tmp_path, configfile=tmp_path / "config.yaml")
     root = tmp_path / "results" / "closure"
     table = read_table(root).set_index("method")

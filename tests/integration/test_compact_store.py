@@ -9,19 +9,16 @@ import zipfile
 
 import pandas as pd
 import pytest
-import yaml
 
-from conftest import TINY_CONFIG, artefact_hashes, kill_workflow_when, run_snakemake
+from conftest import artefact_hashes, kill_workflow_when, run_snakemake, shipped_config, write_config
 
 pytestmark = pytest.mark.slow
 
 
 def compact_config(tmp_path, name="compact.yaml", **changes):
-    config = yaml.safe_load(TINY_CONFIG.read_text())
+    config = shipped_config()
     config.update({"store": "compact", "chunks": 2, **changes})
-    path = tmp_path / name
-    path.write_text(yaml.safe_dump(config, sort_keys=False))
-    return path
+    return write_config(config, tmp_path / name)
 
 
 def archived_files(root):

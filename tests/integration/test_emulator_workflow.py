@@ -3,15 +3,14 @@ on held-out runs over a sweep of design sizes; the report shows per-output error
 
 import pandas as pd
 import pytest
-import yaml
 
-from conftest import REPO, run_snakemake, whole_report
+from conftest import run_snakemake, shipped_config, whole_report, write_config
 
 pytestmark = pytest.mark.slow
 
 
 def test_the_emulator_experiment_scores_each_output_and_accuracy_grows_with_the_design(tmp_path):
-    config = yaml.safe_load((REPO / "config" / "emulator.yaml").read_text())
+    config = shipped_config("emulator")
     config["replicates"] = 1
     config["problems"]["spectral_line"]["sweep"] = {"n_train": [30, 120]}
     config["problems"]["spectral_line"]["settings"]["n_test"] = 150
@@ -20,7 +19,7 @@ def test_the_emulator_experiment_scores_each_output_and_accuracy_grows_with_the_
         config["methods"][label]["settings"]["n_steps"] = 300
     config["methods"]["vnn"] = {"settings": {"steps": 3000, "hidden_layers": [8]}}  # one architecture: fast
     config["methods"]["emcee_vnn_emulated"]["settings"]["emulator_settings"] = {"steps": 3000, "hidden_layers": [8]}
-    (tmp_path / "config.yaml").write_text(yaml.safe_dump(config))
+    write_config(config, (tmp_path / "config.yaml"))
     run_snakemake(tmp_path, configfile=tmp_path / "config.yaml")
     root = tmp_path / "results" / "emulator"
     table = pd.read_csv(root / "fits.csv")

@@ -6,9 +6,8 @@ import sys
 
 import pandas as pd
 import pytest
-import yaml
 
-from conftest import REPO, run_snakemake
+from conftest import REPO, run_snakemake, write_config
 
 pytestmark = pytest.mark.slow
 
@@ -73,7 +72,7 @@ def test_installed_plugin_joins_the_workflow(plugin_path, tmp_path):
         "methods": {"ols": {}, "ridge": {"settings": {"alpha": 1e-6}}},
     }
     path = tmp_path / "with-ridge.yaml"
-    path.write_text(yaml.safe_dump(config))
+    write_config(config, path)
     run_snakemake(tmp_path, configfile=path, env={"PYTHONPATH": plugin_path})
     table = pd.read_csv(tmp_path / "results" / "tiny" / "fits.csv")
     ridge = table[table.method == "ridge"]

@@ -14,9 +14,8 @@ import shutil
 import numpy as np
 import pandas as pd
 import pytest
-import yaml
 
-from conftest import run_snakemake, whole_report
+from conftest import run_snakemake, whole_report, write_config
 from fitflow.core.artefacts import sha256_file
 from fitflow.core.autodiff import jax_available
 from fitflow_plugins.problems.table import EXAMPLE_FILE
@@ -67,7 +66,7 @@ def test_measured_data_through_the_workflow(tmp_path):
     shutil.copy(EXAMPLE_FILE, csv)
     (tmp_path / "usermodels.py").write_text(MODEL_MODULE)
     config = tmp_path / "config.yaml"
-    config.write_text(yaml.safe_dump(CONFIG))
+    write_config(CONFIG, config)
     env = {"PYTHONPATH": str(tmp_path)}
     run_snakemake(tmp_path, configfile=config, env=env)
     root = tmp_path / "results" / "mine"
@@ -130,7 +129,7 @@ def test_a_table_with_two_outputs_gets_a_report_with_a_panel_per_output(tmp_path
             **({"vnn": {"settings": {"steps": 2000}}} if jax_available() else {}),
         },
     }
-    (tmp_path / "config.yaml").write_text(yaml.safe_dump(config))
+    write_config(config, (tmp_path / "config.yaml"))
     proc = run_snakemake(tmp_path, configfile=tmp_path / "config.yaml")
     root = tmp_path / "results" / "two"
     table = pd.read_csv(root / "fits.csv")
@@ -152,7 +151,7 @@ def test_a_config_where_every_fit_fails_still_gets_its_tables_and_report(tmp_pat
         "problems": {"gaussian_peak": {"settings": {"n_points": 30}}},
         "methods": {"nlls": {"settings": {"max_nfev": 1}}, "emcee": {"settings": {"n_steps": 10, "max_steps": 10}}},
     }
-    (tmp_path / "config.yaml").write_text(yaml.safe_dump(config))
+    write_config(config, (tmp_path / "config.yaml"))
     run_snakemake(tmp_path, configfile=tmp_path / "config.yaml")
     root = tmp_path / "results" / "doomed"
     table = pd.read_csv(root / "fits.csv")

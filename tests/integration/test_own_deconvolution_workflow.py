@@ -5,21 +5,20 @@ import shutil
 
 import pandas as pd
 import pytest
-import yaml
 
-from conftest import REPO, run_snakemake, whole_report
+from conftest import REPO, run_snakemake, shipped_config, whole_report, write_config
 
 pytestmark = pytest.mark.slow
 
 
 def test_the_example_deconvolution_runs_and_regularisation_wins(tmp_path):
-    config = yaml.safe_load((REPO / "config" / "own-deconvolution.yaml").read_text())
+    config = shipped_config("own-deconvolution")
     settings = config["problems"]["spectrum"]["settings"]
     (tmp_path / "data").mkdir()
     for key in ("file", "kernel_file"):
         shutil.copy(REPO / settings[key], tmp_path / "data")
         settings[key] = f"data/{(REPO / settings[key]).name}"
-    (tmp_path / "config.yaml").write_text(yaml.safe_dump(config))
+    write_config(config, (tmp_path / "config.yaml"))
     run_snakemake(tmp_path, configfile=tmp_path / "config.yaml")
     table = pd.read_csv(tmp_path / "results" / "own-deconvolution" / "fits.csv").set_index("method")
     regularised = table.loc[["gcv", "lcurve", "morozov"]]

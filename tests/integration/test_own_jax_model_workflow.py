@@ -13,9 +13,8 @@ import shutil
 import numpy as np
 import pandas as pd
 import pytest
-import yaml
 
-from conftest import REPO, run_snakemake
+from conftest import REPO, run_snakemake, shipped_config, write_config
 from fitflow.core.artefacts import read_result
 
 pytest.importorskip("blackjax", reason="needs the jax extra (pip install -e '.[jax]')")
@@ -27,13 +26,13 @@ TRUTH = dict(a1=3.0, c1=4.2, w1=0.35, a2=1.2, c2=5.1, w2=0.5, b0=0.8, b1=-0.05) 
 @pytest.fixture(scope="module")
 def run(tmp_path_factory):
     workdir = tmp_path_factory.mktemp("own-jax-model")
-    config = yaml.safe_load((REPO / "config" / "own-jax-model.yaml").read_text())
+    config = shipped_config("own-jax-model")
     settings = config["problems"]["spectrum"]["settings"]
     shutil.copytree(REPO / "examples" / "jax_model", workdir / "jax_model")
     settings["file"] = "jax_model/spectrum.csv"
     settings["model"] = "jax_model/lines.py:two_lines"
     settings["cv_folds"] = 0
-    (workdir / "config.yaml").write_text(yaml.safe_dump(config))
+    write_config(config, (workdir / "config.yaml"))
     run_snakemake(workdir, configfile=workdir / "config.yaml")
     return workdir / "results" / "own-jax-model"
 

@@ -6,9 +6,8 @@ import shutil
 import numpy as np
 import pandas as pd
 import pytest
-import yaml
 
-from conftest import REPO, run_snakemake, whole_report
+from conftest import REPO, run_snakemake, shipped_config, whole_report, write_config
 from fitflow.core.artefacts import read_result
 
 pytestmark = pytest.mark.slow
@@ -17,13 +16,13 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 def run(tmp_path_factory):
     workdir = tmp_path_factory.mktemp("own-linear")
-    config = yaml.safe_load((REPO / "config" / "own-linear.yaml").read_text())
+    config = shipped_config("own-linear")
     data = config["problems"]["calibration"]["settings"]["file"]
     (workdir / "data").mkdir()
     shutil.copy(REPO / data, workdir / "data" / "calibration.csv")
     config["problems"]["calibration"]["settings"]["file"] = "data/calibration.csv"
     config["methods"]["emcee"]["settings"]["n_steps"] = 500
-    (workdir / "config.yaml").write_text(yaml.safe_dump(config))
+    write_config(config, (workdir / "config.yaml"))
     run_snakemake(workdir, configfile=workdir / "config.yaml")
     return workdir
 

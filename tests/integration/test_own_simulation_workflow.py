@@ -8,7 +8,7 @@ import shutil
 import pytest
 from test_campaign_workflow import job_counts
 
-from conftest import REPO, run_snakemake, whole_report
+from conftest import REPO, run_snakemake, shipped_config, whole_report, write_config
 
 pytestmark = pytest.mark.slow
 SHIPPED = REPO / "config" / "own-simulation.yaml"
@@ -20,15 +20,11 @@ TRAIN, TEST = (12, 32), 8
 def shrunk_config(folder, **changes):
     """The shipped own-simulation config with the test's design sizes (and ``changes``),
     written to ``folder``."""
-    import yaml
-
-    config = yaml.safe_load(SHIPPED.read_text())
+    config = shipped_config("own-simulation")
     config["problems"]["spectral_line"]["sweep"] = {"n_train": list(TRAIN)}
     config["problems"]["spectral_line"]["settings"]["n_test"] = TEST
     config.update(changes)
-    path = folder / "own-simulation.yaml"
-    path.write_text(yaml.safe_dump(config, sort_keys=False))
-    return path
+    return write_config(config, folder / "own-simulation.yaml")
 
 
 @pytest.fixture(scope="module")

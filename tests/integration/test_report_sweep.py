@@ -8,9 +8,8 @@ import re
 
 import pandas as pd
 import pytest
-import yaml
 
-from conftest import run_snakemake, whole_report
+from conftest import run_snakemake, whole_report, write_config
 from fitflow.report.interactive import MAX_REPLICATES
 
 pytestmark = pytest.mark.slow
@@ -33,7 +32,7 @@ def sweep(tmp_path_factory):
         },
         "methods": {"ols": {}, "nlls": {}},
     }
-    (workdir / "config.yaml").write_text(yaml.safe_dump(config))
+    write_config(config, (workdir / "config.yaml"))
     run_snakemake(workdir, configfile=workdir / "config.yaml")
     return workdir / "results" / "sweep"
 

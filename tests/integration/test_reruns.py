@@ -4,9 +4,8 @@ methods run only their new fits; a changed method setting reruns only that metho
 import json
 
 import pytest
-import yaml
 
-from conftest import run_snakemake
+from conftest import run_snakemake, write_config
 
 pytestmark = pytest.mark.slow
 
@@ -24,7 +23,7 @@ BASE = {
 
 def run(workdir, config):
     path = workdir / "config.yaml"
-    path.write_text(yaml.safe_dump(config))
+    write_config(config, path)
     return run_snakemake(workdir, configfile=path)
 
 

@@ -7,9 +7,8 @@ import sys
 
 import pandas as pd
 import pytest
-import yaml
 
-from conftest import REPO, TINY_CONFIG, artefact_hashes, run_snakemake
+from conftest import REPO, TINY_CONFIG, artefact_hashes, run_snakemake, shipped_config, write_config
 
 pytestmark = pytest.mark.slow
 
@@ -163,10 +162,10 @@ def test_snakefmt_check_passes():
     ],
 )
 def test_bad_config_fails_before_any_job(tmp_path, change, fragments):
-    config = yaml.safe_load(TINY_CONFIG.read_text())
+    config = shipped_config()
     config.update(change)
     path = tmp_path / "bad.yaml"
-    path.write_text(yaml.safe_dump(config))
+    write_config(config, path)
     proc = run_snakemake(tmp_path, configfile=path, check=False)
     output = proc.stdout + proc.stderr
     assert proc.returncode != 0

@@ -4,7 +4,6 @@
 import zipfile
 
 import pytest
-import yaml
 
 from fitflow.core.artefacts import artefact_exists, read_json, write_bytes
 from fitflow.core.staging import staged
@@ -92,11 +91,11 @@ def test_the_store_reads_a_folder_from_either_layout(tmp_path):
 
 
 def test_store_config_is_checked(tmp_path):
-    from conftest import TINY_CONFIG
+    from conftest import shipped_config
     from fitflow.core.errors import ConfigError
     from fitflow.run.experiment import DEFAULT_COMPACT_CHUNKS, build_plan
 
-    config = yaml.safe_load(TINY_CONFIG.read_text())
+    config = shipped_config()
     with pytest.raises(ConfigError, match="key 'store'.*'folders'"):
         build_plan({**config, "store": "zarr"})
     with pytest.raises(ConfigError, match="key 'chunks'.*needs chunks >= 1"):

@@ -4,8 +4,8 @@ names), plan (what is fitted and what is skipped, with reasons)."""
 import io
 
 import pytest
-import yaml
 
+from conftest import write_config
 from fitflow.cli import check_plugin, main, show_plan
 from fitflow.core.errors import PluginNotFoundError
 
@@ -45,7 +45,7 @@ def test_plan_lists_fits_and_skipped_pairs_with_reasons(tmp_path):
         "methods": {"ols": {}, "nlls": {}, "gp": {}},
     }
     path = tmp_path / "c.yaml"
-    path.write_text(yaml.safe_dump(config))
+    write_config(config, path)
     out = io.StringIO()
     assert show_plan(str(path), out=out) == 0
     text = out.getvalue()
@@ -69,7 +69,7 @@ def test_plan_says_why_a_model_is_linear(tmp_path):
         "methods": {"ols": {}},
     }
     path = tmp_path / "c.yaml"
-    path.write_text(yaml.safe_dump(config))
+    write_config(config, path)
     out = io.StringIO()
     show_plan(str(path), out=out)
     assert "line/default: the model is linear in its parameters" in out.getvalue()

@@ -51,14 +51,13 @@ def test_the_exit_hook_cancels_waiting_timers_so_the_process_need_not_wait_for_t
 def test_jobs_take_the_plan_the_snakefile_shared_for_their_very_config(tmp_path, monkeypatch):
     """A job reuses the plan built from its own config, without validating it again, and
     builds one itself when the shared plan is missing, corrupt or of another config."""
-    import yaml
 
-    from conftest import TINY_CONFIG
+    from conftest import shipped_config
     from fitflow.run import snakemake_job
     from fitflow.run.experiment import build_plan
 
     monkeypatch.chdir(tmp_path)
-    config = yaml.safe_load(TINY_CONFIG.read_text())
+    config = shipped_config()
     plan = build_plan(config)
     snakemake_job.share_plan(plan, config)
     built = []
