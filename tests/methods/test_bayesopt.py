@@ -201,17 +201,23 @@ def test_a_noise_free_local_proposal_is_the_posterior_mean_minimum_in_its_box():
 def test_local_cycling_reaches_branin_regret_sooner_than_global_search_alone():
     # Medians over 12 seeds of the evaluations until regret < 1e-2 (budget 30). Over 40
     # seeds (benchmarks/bench_bo_vs_skopt.py --first-seed 20 --seeds 40) cycling needs 20
-    # against 26.5; on these 12 seeds 22 against 24.5. Seeded, so deterministic; it fails
+    # against 26.5; on these 12 seeds 18 against 28.5 (session 30). Seeded, so deterministic; it fails
     # if the local half stops helping (or stops happening).
     from fitflow.campaigns.campaign import run_in_process
     from fitflow_plugins.problems.black_box import BENCHMARKS
 
     optimum = BENCHMARKS["branin"][3]
 
+    def reached(history):
+        return np.flatnonzero(history.y - optimum < 1e-2)
+
     def evaluations(width, seed):
+        # The campaign stops at the round that reaches the target: the rounds after it change
+        # nothing before it (the same counts either way, measured), and cost a sixth of the time.
         data = fitflow.generate("black_box", seed=seed, function="branin")
-        history, _ = run_in_process(fitflow.make_method("bayesopt", budget=30, local_width=width), data.objective, seed)
-        hit = np.flatnonzero(np.minimum.accumulate(history.y) - optimum < 1e-2)
+        method = fitflow.make_method("bayesopt", budget=30, local_width=width)
+        history, _ = run_in_process(method, data.objective, seed, stop=lambda h: reached(h).size > 0)
+        hit = reached(history)
         return hit[0] + 1 if hit.size else 31
 
     cycling = np.median([evaluations(0.4, seed) for seed in range(100, 112)])

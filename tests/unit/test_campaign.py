@@ -185,6 +185,17 @@ def test_a_choice_reaches_the_function_as_its_option_and_the_best_one_is_found()
     assert set(result.table()["gas"]) == set(seen)
 
 
+def test_a_campaign_stops_after_the_round_its_stop_rule_accepts():
+    data = fitflow.generate("black_box", seed=0, function="forrester")
+    method = fitflow.make_method("random_search", budget=20, batch=3)
+    whole, _ = run_in_process(method, data.objective, 0)
+    asked = []
+    stopped, best = run_in_process(method, data.objective, 0, stop=lambda h: asked.append(len(h)) or len(h) >= 9)
+    assert asked == [3, 6, 9] and len(stopped) == 9  # rounds of 3: the third reaches 9
+    np.testing.assert_array_equal(stopped.x, whole.x[:9])  # the same points as the whole campaign's start
+    assert any(np.array_equal(best.x, x) for x in stopped.x)  # recommended from what was measured
+
+
 def test_round_sizes():
     assert round_sizes(10, 4, 4) == [4, 4, 2]
     assert round_sizes(5, 5, 1) == [5]

@@ -199,11 +199,13 @@ def recommend(method, history):
     return best_observed(history)
 
 
-def run_in_process(method, objective, seed):
+def run_in_process(method, objective, seed, stop=None):
     """Run a whole campaign of ``method`` on ``objective`` in this process.
 
     Returns ``(history, recommendation)``. Evaluations that fail are recorded
-    and the campaign goes on.
+    and the campaign goes on. ``stop(history)``, if given, is asked after each
+    round: true ends the campaign there (a target reached; the rounds before it
+    are those of the whole campaign).
     """
     budget, n_initial, batch = campaign_shape(method, objective.dim, objective.noise_sd)
     history = History(
@@ -213,6 +215,8 @@ def run_in_process(method, objective, seed):
         points = np.asarray(method.suggest(history, size, round_rng(seed, k)), dtype=float).reshape(size, -1)
         for point in points:
             history.add(point, objective.observe(point))
+        if stop is not None and stop(history):
+            break
     return history, recommend(method, history)
 
 
