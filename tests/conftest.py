@@ -186,7 +186,6 @@ def decay_below_its_bound():
 def run_laser_campaign(workdir, shipped, edit):
     """Run a shipped campaign config of ``examples/laser_shot.py`` (``shipped``: its name under
     config/) in ``workdir``, after ``edit(config)`` shortens it; returns the results folder."""
-
     (workdir / "examples").mkdir()
     shutil.copy(REPO / "examples" / "laser_shot.py", workdir / "examples")
     config = shipped_config(shipped)

@@ -43,6 +43,7 @@ def run_with_broken_plugins(tmp_path_factory, config, before=None):
     workdir = tmp_path_factory.mktemp("run")
     if before is not None:
         before(workdir)
-    write_config(config, (workdir / "config.yaml"))
-    proc = run_snakemake(workdir, configfile=workdir / "config.yaml", env={"PYTHONPATH": str(site)}, check=False)
+    proc = run_snakemake(
+        workdir, configfile=write_config(config, workdir / "config.yaml"), env={"PYTHONPATH": str(site)}, check=False
+    )
     return proc, workdir / "results" / config["experiment"]

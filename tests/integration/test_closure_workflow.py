@@ -15,8 +15,7 @@ def test_gradient_and_gradient_free_methods_learn_the_same_closure_and_the_repor
 
     config = shipped_config("closure")
     config["replicates"] = 1
-    write_config(config, (tmp_path / "config.yaml"))
-    run_snakemake(tmp_path, configfile=tmp_path / "config.yaml")
+    run_snakemake(tmp_path, configfile=write_config(config, tmp_path / "config.yaml"))
     root = tmp_path / "results" / "closure"
     table = read_table(root).set_index("method")
     assert set(table.index) == {"nlls", "gradient_descent", "nlls_finite_differences", "bayesopt"}

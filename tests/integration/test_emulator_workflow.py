@@ -19,8 +19,7 @@ def test_the_emulator_experiment_scores_each_output_and_accuracy_grows_with_the_
         config["methods"][label]["settings"]["n_steps"] = 300
     config["methods"]["vnn"] = {"settings": {"steps": 3000, "hidden_layers": [8]}}  # one architecture: fast
     config["methods"]["emcee_vnn_emulated"]["settings"]["emulator_settings"] = {"steps": 3000, "hidden_layers": [8]}
-    write_config(config, (tmp_path / "config.yaml"))
-    run_snakemake(tmp_path, configfile=tmp_path / "config.yaml")
+    run_snakemake(tmp_path, configfile=write_config(config, tmp_path / "config.yaml"))
     root = tmp_path / "results" / "emulator"
     table = pd.read_csv(root / "fits.csv")
     assert (table.status == "ok").all() and len(table) == 9

@@ -129,8 +129,7 @@ def test_a_table_with_two_outputs_gets_a_report_with_a_panel_per_output(tmp_path
             **({"vnn": {"settings": {"steps": 2000}}} if jax_available() else {}),
         },
     }
-    write_config(config, (tmp_path / "config.yaml"))
-    proc = run_snakemake(tmp_path, configfile=tmp_path / "config.yaml")
+    proc = run_snakemake(tmp_path, configfile=write_config(config, tmp_path / "config.yaml"))
     root = tmp_path / "results" / "two"
     table = pd.read_csv(root / "fits.csv")
     assert set(table.method) == set(config["methods"]) and (table.status == "ok").all()
@@ -151,8 +150,7 @@ def test_a_config_where_every_fit_fails_still_gets_its_tables_and_report(tmp_pat
         "problems": {"gaussian_peak": {"settings": {"n_points": 30}}},
         "methods": {"nlls": {"settings": {"max_nfev": 1}}, "emcee": {"settings": {"n_steps": 10, "max_steps": 10}}},
     }
-    write_config(config, (tmp_path / "config.yaml"))
-    run_snakemake(tmp_path, configfile=tmp_path / "config.yaml")
+    run_snakemake(tmp_path, configfile=write_config(config, tmp_path / "config.yaml"))
     root = tmp_path / "results" / "doomed"
     table = pd.read_csv(root / "fits.csv")
     assert len(table) == 4 and (table.status == "failed").all()

@@ -18,8 +18,7 @@ def test_the_example_deconvolution_runs_and_regularisation_wins(tmp_path):
     for key in ("file", "kernel_file"):
         shutil.copy(REPO / settings[key], tmp_path / "data")
         settings[key] = f"data/{(REPO / settings[key]).name}"
-    write_config(config, (tmp_path / "config.yaml"))
-    run_snakemake(tmp_path, configfile=tmp_path / "config.yaml")
+    run_snakemake(tmp_path, configfile=write_config(config, tmp_path / "config.yaml"))
     table = pd.read_csv(tmp_path / "results" / "own-deconvolution" / "fits.csv").set_index("method")
     regularised = table.loc[["gcv", "lcurve", "morozov"]]
     assert (regularised.status == "ok").all() and (regularised.rmse < 20).all()  # peaks reach 125 counts

@@ -32,8 +32,7 @@ def run(tmp_path_factory):
     settings["file"] = "jax_model/spectrum.csv"
     settings["model"] = "jax_model/lines.py:two_lines"
     settings["cv_folds"] = 0
-    write_config(config, (workdir / "config.yaml"))
-    run_snakemake(workdir, configfile=workdir / "config.yaml")
+    run_snakemake(workdir, configfile=write_config(config, workdir / "config.yaml"))
     return workdir / "results" / "own-jax-model"
 
 

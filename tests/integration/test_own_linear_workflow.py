@@ -22,8 +22,7 @@ def run(tmp_path_factory):
     shutil.copy(REPO / data, workdir / "data" / "calibration.csv")
     config["problems"]["calibration"]["settings"]["file"] = "data/calibration.csv"
     config["methods"]["emcee"]["settings"]["n_steps"] = 500
-    write_config(config, (workdir / "config.yaml"))
-    run_snakemake(workdir, configfile=workdir / "config.yaml")
+    run_snakemake(workdir, configfile=write_config(config, workdir / "config.yaml"))
     return workdir
 
 

@@ -32,8 +32,7 @@ def sweep(tmp_path_factory):
         },
         "methods": {"ols": {}, "nlls": {}},
     }
-    write_config(config, (workdir / "config.yaml"))
-    run_snakemake(workdir, configfile=workdir / "config.yaml")
+    run_snakemake(workdir, configfile=write_config(config, workdir / "config.yaml"))
     return workdir / "results" / "sweep"
 
 
