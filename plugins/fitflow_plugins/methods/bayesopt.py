@@ -36,6 +36,8 @@
 8. Output constraints (``constraints: {charge: ">= 50"}``): each has its own GP, EI is
    weighted by the probability of feasibility (:mod:`.feasibility`) and improves on the
    best feasible value, and the recommendation is a feasible point.
+9. Several objectives: for two, expected hypervolume improvement with a GP per objective
+   (:mod:`.hypervolume_improvement`); for more, ParEGO's random scalarisations (:mod:`.parego`).
 
 Why each step is there, with the measurements behind it: docs/benchmarks.md.
 """
@@ -46,6 +48,7 @@ from fitflow import Method, Setting
 from fitflow.campaigns.campaign import Recommendation, best_observed, run_in_process
 
 from .feasibility import Feasibility
+from .hypervolume_improvement import suggest_by_ehvi
 from .optimisation import best_so_far_figure, history_result
 from .parego import suggest_for_goals
 from .surrogate import GaussianSurrogate
@@ -100,7 +103,7 @@ def space_filling(dim, n, kind, rng):
 
 class BayesianOptimisation(Method):
     name = "bayesopt"
-    version = "2.7"
+    version = "2.8"
     description = "GP surrogate (scikit-learn), noise learned, EI / LCB, kriging-believer batches, qmc initial design"
     capabilities = frozenset({"black_box"})
     requirements = frozenset({"finite_bounds"})
@@ -149,6 +152,12 @@ class BayesianOptimisation(Method):
             "how the GP sees a choice: one-hot over its options, or its option's index as a number",
             choices=("one-hot", "index"),
         ),
+        "pareto": Setting(
+            "ehvi",
+            str,
+            "several objectives: expected hypervolume improvement (two objectives; more use ParEGO) or ParEGO",
+            choices=("ehvi", "parego"),
+        ),
         "gp_restarts": Setting(
             2, int, "restarts of the surrogate's marginal-likelihood optimiser", minimum=0, maximum=100
         ),
@@ -173,13 +182,15 @@ class BayesianOptimisation(Method):
     def suggest(self, history, n, rng):
         """The next ``n`` points: a space-filling design until the GP has data, then
         EI (or LCB) maximised point by point under the kriging believer."""
-        if history.goals:
-            return suggest_for_goals(self, history, n, rng)
         space = history.space
         taken = [space.to_unit(history.x), space.to_unit(history.pending)]
         if history.ok.sum() < 2:
             unit = space_filling(space.dim, len(history) + len(history.pending) + n, self.values["initial_design"], rng)
             return space.from_unit(space.cover_choices(unit)[-n:])
+        if history.goals:
+            if len(history.goals) == 2 and self.values["pareto"] == "ehvi":
+                return space.from_unit(suggest_by_ehvi(self, history, n, rng))
+            return suggest_for_goals(self, history, n, rng)
         surrogate = self._surrogate(history, rng)
         noisy = self._noisy(history)
         feasibility = Feasibility.of(history, noisy, rng, self._encoding(history))
@@ -267,9 +278,12 @@ class BayesianOptimisation(Method):
             return False
         return history.noise_sd != 0 or bool(np.any(history.error[history.ok] > 0))
 
-    def _surrogate(self, history, rng, warp=True, noise_prior=False):
-        ok = history.ok
-        unit, y = history.space.to_unit(history.x[ok]), history.y[ok]
+    def _surrogate(self, history, rng, warp=True, noise_prior=False, values=None):
+        """The GP of ``history``'s values, or of ``values`` (m,) in their place (one of
+        several objectives), fitted to the evaluations that gave a number."""
+        values = history.y if values is None else values
+        ok = history.ok & np.isfinite(values)
+        unit, y = history.space.to_unit(history.x[ok]), values[ok]
         known = self.values["noise"] == "auto" and history.noise_sd not in (None, 0)
         errors = np.nan_to_num(history.error[ok], nan=history.noise_sd if known else 0.0)
         learn = self._noisy(history) and not known and not np.all(np.isfinite(history.error[ok]))
@@ -334,13 +348,10 @@ class BayesianOptimisation(Method):
     def _maximise_acquisition(
         self, surrogate, best, history, known, rng, box, exploit=False, fantasies=(), feasibility=None
     ):
-        """The best new point in ``box``: of the acquisition, or with ``exploit`` of the
-        posterior mean alone. Integer and choice coordinates stay on their lattice: the
-        continuous ones are optimised with them fixed, then a walk moves them one step at a
-        time (:meth:`SearchSpace.lattice_neighbours`) while that improves the acquisition."""
+        """The best new point in ``box`` (:meth:`_search`): of the acquisition, or with
+        ``exploit`` of the posterior mean alone."""
         v = self.values
         space = history.space
-        dim = space.dim
         # The measured values' spread, in the units the GP was fitted in (warped or not); a
         # believer's surrogate appends its fantasies after them, which must not move the margin.
         spread = float(np.std(surrogate.y[: int(history.ok.sum())])) or 1.0
@@ -361,6 +372,16 @@ class BayesianOptimisation(Method):
                 return 1.0
             return np.prod(1.0 - surrogate.correlation(u, fantasies), axis=1)
 
+        return self._search(losses, space, known, rng, box)
+
+    def _search(self, losses, space, known, rng, box):
+        """The unit point in ``box`` of least ``losses`` (a vectorised function of (q, d) unit
+        points), not already ``known``: multi-start L-BFGS-B from the best of many random
+        candidates. Integer and choice coordinates stay on their lattice: the continuous ones are
+        optimised with them fixed, then a walk moves them one step at a time
+        (:meth:`SearchSpace.lattice_neighbours`) while that lowers the loss."""
+        v = self.values
+        dim = space.dim
         lower, upper = box
         inside = lambda u: np.all((u >= lower - 1e-12) & (u <= upper + 1e-12), axis=-1)  # noqa: E731
         # Starts: the best of many random candidates on the lattice, scored in one vectorised call.

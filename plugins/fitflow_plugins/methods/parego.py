@@ -7,8 +7,9 @@ Unlike a weighted sum it reaches every point of a concave front, and the small `
 keeps weakly dominated points from tying with the ones that dominate them. The optimiser
 then proposes for that one objective as it always does (its surrogate, its acquisition, its
 constraints); the points already chosen in the round are pending, so a batch spreads along
-the front. Chosen over EHVI because it adds no second surrogate or acquisition to keep:
-``bayesopt``'s own GP, constraints and batches serve every objective.
+the front. ``bayesopt`` uses it for three or more objectives; for two, expected
+hypervolume improvement (:mod:`.hypervolume_improvement`) covered more of the front
+(docs/benchmarks.md, "Several objectives").
 """
 
 import numpy as np

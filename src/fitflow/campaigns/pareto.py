@@ -139,8 +139,9 @@ def pareto(
 
     ``function(**params)`` returns a dict of every objective and constrained output by
     name; ``objectives`` is ``{name: "maximise" | "minimise"}``, ``constraints`` as in
-    :func:`~fitflow.campaigns.campaign.minimise`. ``bayesopt`` proposes by ParEGO (each point
-    minimises a random weighting of the normalised objectives). ``reference`` is
+    :func:`~fitflow.campaigns.campaign.minimise`. ``bayesopt`` proposes by expected hypervolume
+    improvement for two objectives, by ParEGO (a random weighting of the normalised
+    objectives for each point) for more. ``reference`` is
     ``{name: value}`` in the user's units, worse than any trade-off of interest; by default
     the worst value seen of each, plus a tenth of its range. Failed evaluations are recorded,
     not raised.

@@ -38,7 +38,13 @@ def pareto_view(summaries):
         minimised[s["method"]], signs = _minimised(s)
     pooled = np.vstack(list(minimised.values()))
     if not np.all(np.isfinite(pooled), axis=1).any():
-        return {"objectives": goals, "front": [], "curves": {}, "verdict": None}
+        measured = sum(s["n_evaluations"] - s["n_failed"] for s in summaries)
+        empty = (
+            "No evaluation kept every constraint: there is no front yet"
+            if measured
+            else "No evaluation gave its objectives (every one failed; the reasons are below): there is no front yet"
+        )
+        return {"objectives": goals, "front": [], "curves": {}, "verdict": None, "empty": empty}
     reference = reference_point(pooled[non_dominated(pooled)])
     curves = {
         method: [hypervolume(values[: i + 1], reference) for i in range(len(values))]
