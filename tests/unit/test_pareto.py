@@ -195,3 +195,26 @@ def test_a_campaign_with_no_front_says_why(failed, expected):
     }
     view = pareto_view([summary])
     assert view["verdict"] is None and view["front"] == [] and expected in view["empty"]
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_noisy_two_objective_batches_spread_and_cover_the_true_front(seed):
+    """Shot noise (sd 0.01 on both squared distances, learned by the GPs), budget 32 in
+    batches of 4: the true values of the evaluations reach at least 0.9 of the true
+    hypervolume (measured 0.976-0.984 on seeds 0-5) and the median over rounds of the
+    smallest distance between two points of a batch is at least 0.05 (issue 37's diversity
+    floor; measured 0.13-0.19)."""
+    from scipy.spatial.distance import pdist
+
+    rng = np.random.default_rng(seed)
+
+    def noisy(x, y):
+        return {k: v + 0.01 * rng.standard_normal() for k, v in _two_minima(x, y).items()}
+
+    space, goals = {"x": [0, 1], "y": [0, 1]}, {"f1": "minimise", "f2": "minimise"}
+    result = fitflow.pareto(noisy, space, goals, budget=32, batch=4, noise_sd=None, seed=seed)
+    x = result.history.x
+    true = np.array([list(_two_minima(*point).values()) for point in x])
+    assert hypervolume(true, [0.5, 0.5]) / _true_hypervolume([0.5, 0.5]) >= 0.9
+    gaps = [pdist(x[i : i + 4]).min() for i in range(8, len(x), 4)]  # after 8 initial points (with noise)
+    assert np.median(gaps) >= 0.05, gaps
