@@ -35,6 +35,13 @@ def test_the_front_is_the_shots_no_other_beats_on_both(pareto_run):
     reference = [-summary["reference"]["charge"], summary["reference"]["spread"]]
     assert curve[-1] == pytest.approx(hypervolume(minimised, reference)) and np.all(np.diff(curve) >= 0)
     assert summary["recommended"] is None and summary["objectives"] == {"charge": "maximise", "spread": "minimise"}
+    # bayesopt's predicted front: at most 100 points, in the user's units and signs, none of
+    # whose predicted means another beats on both objectives
+    predicted = summary["predicted_front"]
+    charge, spread = (np.asarray(predicted["mean"][k]) for k in ("charge", "spread"))
+    assert 2 <= len(predicted["params"]) <= 100 and set(predicted["params"][0]) == {"energy", "focus", "density"}
+    assert np.all(non_dominated(np.column_stack([-charge, spread]))) and charge.max() > 0
+    assert np.all(np.asarray(predicted["sd"]["charge"]) > 0)
 
 
 def _minimised(folder):

@@ -48,7 +48,7 @@ from fitflow import Method, Setting
 from fitflow.campaigns.campaign import Recommendation, best_observed, run_in_process
 
 from .feasibility import Feasibility
-from .hypervolume_improvement import suggest_by_ehvi
+from .hypervolume_improvement import predicted_front, suggest_by_ehvi
 from .optimisation import best_so_far_figure, history_result
 from .parego import suggest_for_goals
 from .surrogate import GaussianSurrogate
@@ -267,6 +267,11 @@ class BayesianOptimisation(Method):
             mean, sd = surrogate.predict(unit)
             out[name] = {"grid": space.scale(unit)[:, j], "mean": mean, "sd": sd}
         return out
+
+    def predicted_front(self, history, n):
+        """Several objectives: the GPs' Pareto front for the report, from ``n`` random points
+        and ``n`` around the measured front (:func:`.hypervolume_improvement.predicted_front`)."""
+        return predicted_front(self, history, n, np.random.default_rng(0))
 
     # -- internals ---------------------------------------------------------------------------
 

@@ -21,7 +21,7 @@ from scipy.stats import norm
 
 from .feasibility import Feasibility
 
-__all__ = ["expected_hypervolume_improvement", "front_strips", "suggest_by_ehvi"]
+__all__ = ["expected_hypervolume_improvement", "front_strips", "GoalSurrogates", "suggest_by_ehvi", "predicted_front"]
 
 #: The reference point's distance beyond the worst value of each normalised objective.
 REFERENCE_MARGIN = 0.1
@@ -64,45 +64,69 @@ def expected_hypervolume_improvement(mean, sd, front, reference):
     return np.sum(width * height, axis=1)
 
 
+class GoalSurrogates:
+    """One GP per objective of ``history`` (each fitted by ``optimiser``, a
+    :class:`.bayesopt.BayesianOptimisation`), on the objectives normalised to [0, 1] over
+    the evaluations that gave them all (``given``): ``low + scaled * span`` is the minimised
+    value. ``noise_prior``: learned noise levels under the log-normal prior, as ``bayesopt``
+    reports (its module docstring, item 7)."""
+
+    def __init__(self, optimiser, history, rng, noise_prior=False):
+        values = history.goal_values()
+        self.given = history.ok & np.all(np.isfinite(values), axis=1)
+        self.low = values[self.given].min(axis=0)
+        high = values[self.given].max(axis=0)
+        self.span = np.where(high > self.low, high - self.low, 1.0)
+        self.scaled = (values - self.low) / self.span
+        self.models = [
+            optimiser._surrogate(history, rng, warp=False, values=self.scaled[:, j], noise_prior=noise_prior)
+            for j in range(values.shape[1])
+        ]
+
+    def predict(self, unit):
+        """``(mean (q, k), sd (q, k))`` of the normalised objectives at ``unit`` (q, d)."""
+        predictions = [model.predict(unit) for model in self.models]
+        return np.column_stack([m for m, _ in predictions]), np.column_stack([s for _, s in predictions])
+
+    def believe(self, u):
+        """Tell every GP its own mean at ``u`` (d,) (the kriging believer); that mean (k,)."""
+        mean = self.predict(u[None, :])[0][0]
+        self.models = [model.believing(u[None, :], m) for model, m in zip(self.models, mean)]
+        return mean
+
+
 def suggest_by_ehvi(optimiser, history, n, rng):
     """``(n, d)`` unit points for the two objectives of ``history``, chosen one by one by
     EHVI under the kriging believer; ``optimiser`` (a :class:`.bayesopt.BayesianOptimisation`)
     fits the surrogates and searches the acquisition."""
     space = history.space
-    values = history.goal_values()
-    given = history.ok & np.all(np.isfinite(values), axis=1)
-    low, high = values[given].min(axis=0), values[given].max(axis=0)
-    scaled = (values - low) / np.where(high > low, high - low, 1.0)
+    goals = GoalSurrogates(optimiser, history, rng)
     noisy = optimiser._noisy(history)
-    surrogates = [optimiser._surrogate(history, rng, warp=False, values=scaled[:, j]) for j in range(2)]
     feasibility = Feasibility.of(history, noisy, rng, optimiser._encoding(history))
-    measured = space.to_unit(history.x[given])
-    front = _predict(surrogates, measured)[0] if noisy else scaled[given]
-    front = front[history.feasible[given]]
+    front = goals.predict(space.to_unit(history.x[goals.given]))[0] if noisy else goals.scaled[goals.given]
+    front = front[history.feasible[goals.given]]
     reference = np.full(2, 1.0 + REFERENCE_MARGIN)
     known = np.vstack([space.to_unit(history.x), space.to_unit(history.pending)])
     fantasies = []
 
     def believe(u):
-        nonlocal surrogates, front
-        mean = _predict(surrogates, u[None, :])[0]
-        surrogates = [s.believing(u[None, :], m) for s, m in zip(surrogates, mean[0])]
+        nonlocal front
+        mean = goals.believe(u)
         if feasibility is None:  # under constraints the believed outcome may be infeasible
             front = np.vstack([front, mean])
+        fantasies.append(u)
 
     for u in known[len(history.x) :]:
         believe(u)
-        fantasies.append(u)
     chosen = []
     for _ in range(n):
 
         def losses(u):
-            mean, sd = _predict(surrogates, u)
-            gain = expected_hypervolume_improvement(mean, sd, front, reference)
+            gain = expected_hypervolume_improvement(*goals.predict(u), front, reference)
             if feasibility is not None:
                 gain = gain * feasibility.probability(u)
             if noisy and fantasies:  # the believer alone lets a noisy batch pile up (bayesopt, item 4)
-                gain = gain * np.prod(1.0 - surrogates[0].correlation(u, np.array(fantasies)), axis=1)
+                gain = gain * np.prod(1.0 - goals.models[0].correlation(u, np.array(fantasies)), axis=1)
             return -gain
 
         box = (np.zeros(space.dim), np.ones(space.dim))
@@ -110,11 +134,36 @@ def suggest_by_ehvi(optimiser, history, n, rng):
         chosen.append(u[None, :])
         if len(chosen) < n:
             believe(u)
-            fantasies.append(u)
     return np.vstack(chosen)
 
 
-def _predict(surrogates, unit):
-    """``(mean (q, k), sd (q, k))`` of one surrogate per objective at ``unit`` (q, d)."""
-    predictions = [s.predict(unit) for s in surrogates]
-    return np.column_stack([m for m, _ in predictions]), np.column_stack([s for _, s in predictions])
+def predicted_front(optimiser, history, n, rng):
+    """The surrogates' Pareto front, for the report: ``{x (p, d), mean (p, k), sd (p, k)}``
+    (parameters' units; objectives minimised) of the candidates whose posterior means no
+    other candidate beats on every objective, sorted by the first. The candidates: the
+    evaluated points, ``n`` random ones, and ``n`` scattered around the measured front (sd
+    0.05 of each range); under constraints only those more likely feasible than not. With a
+    learned noise level, the GPs are the noise prior's, as for ``bayesopt``'s reported values."""
+    from fitflow.campaigns.pareto import non_dominated
+
+    space = history.space
+    goals = GoalSurrogates(optimiser, history, rng, noise_prior=True)
+    measured = space.to_unit(history.x[goals.given])
+    on_front = measured[non_dominated(goals.scaled[goals.given]) & history.feasible[goals.given]]
+    around = on_front[rng.integers(len(on_front), size=n)] if len(on_front) else np.empty((0, space.dim))
+    around = np.clip(around + 0.05 * rng.standard_normal(around.shape), 0.0, 1.0)
+    candidates = np.vstack([measured, space.snap_unit(rng.uniform(size=(n, space.dim))), space.snap_unit(around)])
+    mean, sd = goals.predict(candidates)
+    feasibility = Feasibility.of(history, optimiser._noisy(history), rng, optimiser._encoding(history))
+    rows = (
+        np.arange(len(candidates))
+        if feasibility is None
+        else np.flatnonzero(feasibility.probability(candidates) >= 0.5)
+    )
+    rows = rows[non_dominated(mean[rows])]
+    rows = rows[np.argsort(mean[rows, 0], kind="stable")]
+    return {
+        "x": space.from_unit(candidates[rows]),
+        "mean": goals.low + mean[rows] * goals.span,
+        "sd": sd[rows] * goals.span,
+    }

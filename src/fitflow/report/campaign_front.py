@@ -108,7 +108,8 @@ def _verdict(method, curves, front, goals):
 
 def front_figure(summaries, colours, view):
     """The first two objectives of every evaluation (user's units), each optimiser's front as
-    a staircase; infeasible evaluations as open circles."""
+    a staircase, and its predicted front (dashed) where it has one; infeasible evaluations as
+    open circles."""
     goals = list(view["objectives"])
     if len(goals) < 2 or not view["front"]:
         return None
@@ -129,10 +130,29 @@ def front_figure(summaries, colours, view):
         on = on[np.argsort(values[on, 0], kind="stable")]
         ax.step(a[on], b[on], where="post", color=colour, lw=1.2)
         ax.plot(a[on], b[on], "o", color=colour, ms=6, mec="k", mew=0.5, label=f"{s['method']} front ({len(on)})")
+        predicted = s.get("predicted_front")
+        if predicted:
+            _draw_predicted_front(ax, predicted, goals, view["objectives"], colour, s["method"])
     ax.set_xlabel(f"{goals[0]} ({view['objectives'][goals[0]]})")
     ax.set_ylabel(f"{goals[1]} ({view['objectives'][goals[1]]})")
     ax.legend(loc="best")
     return fig
+
+
+def _draw_predicted_front(ax, predicted, goals, senses, colour, method, n_bars=8):
+    """An optimiser's predicted front (its surrogates' posterior means, projected on the
+    first two objectives) as a dashed staircase, with one-sd error bars in both objectives
+    at ``n_bars`` points along it."""
+    a, b = (np.asarray(predicted["mean"][g], dtype=float) for g in goals[:2])
+    sd_a, sd_b = (np.asarray(predicted["sd"][g], dtype=float) for g in goals[:2])
+    signs = [1.0 if senses[g] == "minimise" else -1.0 for g in goals[:2]]
+    on = np.flatnonzero(non_dominated(np.column_stack([a * signs[0], b * signs[1]])))
+    on = on[np.argsort(a[on] * signs[0], kind="stable")]
+    ax.step(a[on], b[on], where="post", color=colour, lw=1.0, ls="--", label=f"{method} predicted front (± 1 sd)")
+    bars = on[np.unique(np.linspace(0, len(on) - 1, min(n_bars, len(on))).round().astype(int))]
+    ax.errorbar(
+        a[bars], b[bars], xerr=sd_a[bars], yerr=sd_b[bars], fmt="none", ecolor=colour, elinewidth=0.8, alpha=0.6
+    )
 
 
 def hypervolume_figure(summaries, colours, view):

@@ -33,6 +33,9 @@ from .provenance import plugin_record, provenance_record
 __all__ = ["campaign_objective", "read_history", "propose_round", "evaluate_point", "summarise_campaign"]
 
 SLICE_POINTS = 60
+#: Random candidates (and as many around the measured front) for an optimiser's predicted
+#: Pareto front, and the most of its points kept for the report.
+PREDICTED_FRONT_CANDIDATES, PREDICTED_FRONT_POINTS = 1000, 100
 
 
 def campaign_objective(run):
@@ -207,6 +210,8 @@ def summarise_campaign(plan, root, campaign, method_label, log=None):
     }
     if history.goals:
         summary.update(_pareto_summary(history))
+        if hasattr(method, "predicted_front") and history.feasible.sum() >= 2:
+            summary["predicted_front"] = _report_view("predicted front", log, _predicted_front, method, history)
     if best is not None:
         summary["recommended"] = {
             "params": space.as_dict(best.x),
@@ -222,11 +227,7 @@ def summarise_campaign(plan, root, campaign, method_label, log=None):
             reference = true_value if true_value is not None else best.mean
             summary["recommended"]["regret"] = reference - objective.optimum_value
         if hasattr(method, "surrogate_slices") and history.ok.sum() >= 2:
-            slices = method.surrogate_slices(history, best.x, SLICE_POINTS)
-            summary["slices"] = [
-                {"name": name, "grid": s["grid"], "mean": in_callers_sign(sign, s["mean"]), "sd": s["sd"]}
-                for name, s in slices.items()
-            ]
+            summary["slices"] = _report_view("surrogate slices", log, _slices, method, history, best.x, sign)
     write_json(layout.campaign_summary(campaign, method_label), summary)
     write_bytes(
         layout.campaign_summary(campaign, method_label).with_name("history.csv"),
@@ -250,6 +251,41 @@ def _pareto_summary(history):
         "reference": dict(zip((g.name for g in history.goals), result.reference * signs)),
         "hypervolume": result.hypervolume(),
         "no_answer": None,
+    }
+
+
+def _report_view(name, log, view, *args):
+    """``view(*args)``, an optimiser's view for the report; None (and a warning in the log)
+    where the plugin raises: a view never fails the campaign."""
+    try:
+        return view(*args)
+    except Exception as error:  # noqa: BLE001 - any plugin error
+        if log:
+            print(f"warning: no {name}: {type(error).__name__}: {error}", file=log)
+        return None
+
+
+def _slices(method, history, x, sign):
+    """The surrogate along each parameter through ``x``, values in the user's sign."""
+    slices = method.surrogate_slices(history, x, SLICE_POINTS)
+    return [
+        {"name": name, "grid": s["grid"], "mean": in_callers_sign(sign, s["mean"]), "sd": s["sd"]}
+        for name, s in slices.items()
+    ]
+
+
+def _predicted_front(method, history):
+    """The optimiser's predicted Pareto front in the user's units: ``{params, mean, sd}``
+    (``mean`` and ``sd`` by objective), at most ``PREDICTED_FRONT_POINTS`` spread along it."""
+    front = method.predicted_front(history, PREDICTED_FRONT_CANDIDATES)
+    if not len(front["x"]):
+        return None
+    keep = np.unique(np.linspace(0, len(front["x"]) - 1, PREDICTED_FRONT_POINTS).round().astype(int))
+    x, mean, sd = (np.asarray(front[key], dtype=float)[keep] for key in ("x", "mean", "sd"))
+    return {
+        "params": [history.space.as_dict(row) for row in x],
+        "mean": {g.name: mean[:, j] * g.sign for j, g in enumerate(history.goals)},
+        "sd": {g.name: sd[:, j] for j, g in enumerate(history.goals)},
     }
 
 
