@@ -12,6 +12,16 @@ its true front (computed here on a dense grid of the front):
   circle f1^2 + f2^2 = 1, reference (1.1, 1.1), true hypervolume 1.21 - pi/4; budget 40.
 
 Campaigns run in batches of ``--batch`` (Optuna: ask that many trials, then tell them).
+
+``--botorch`` adds BoTorch's qLogNEHVI as its multi-objective tutorial runs it: a scrambled
+Sobol' design of fitflow's default size, then a SingleTaskGP per objective (standardised
+outcomes, BoTorch's default priors), 128 quasi-Monte-Carlo samples, and ``optimize_acqf``
+choosing each batch point by point (``sequential``) with 10 restarts from 512 raw samples.
+It is given the problem's reference point (fitflow infers its own from the data). It needs
+torch and botorch; run from a virtual environment that has both and sees this one's packages
+(as ``benchmarks/bench_bo_vs_skopt.py`` explains):
+
+    /tmp/bt/bin/python benchmarks/bench_pareto.py --methods bayesopt,botorch
 Printed per problem and method, over seeds: the median and quartiles of the normalised
 hypervolume at the end (found / true, 1 best), and the ratio of each peer's median
 shortfall (1 - normalised hypervolume) to bayesopt's.
@@ -111,8 +121,67 @@ def optuna_run(name, method, seed, batch):
     return hypervolume(np.array(values), reference)
 
 
+def botorch_run(name, method, seed, batch):
+    """The hypervolume of one qLogNEHVI campaign (module docstring), on the unit cube."""
+    one_quiet_thread()
+    from botorch.acquisition.multi_objective.logei import qLogNoisyExpectedHypervolumeImprovement
+    from botorch.fit import fit_gpytorch_mll
+    from botorch.models import ModelListGP, SingleTaskGP
+    from botorch.models.transforms import Standardize
+    from botorch.optim import optimize_acqf
+    from botorch.sampling.normal import SobolQMCNormalSampler
+    from gpytorch.mlls.sum_marginal_log_likelihood import SumMarginalLogLikelihood
+    import torch
+    from torch.quasirandom import SobolEngine
+
+    import fitflow
+    from fitflow.campaigns.campaign import round_sizes
+    from fitflow.campaigns.pareto import hypervolume
+
+    torch.set_num_threads(1)
+    torch.manual_seed(seed)
+    function, parameters, reference, _ = PROBLEMS[name]
+    names, bounds = list(parameters), np.array(list(parameters.values()), dtype=float)
+    dim = len(names)
+
+    def measure(unit):  # BoTorch maximises: it sees minus each objective
+        points = bounds[:, 0] + (bounds[:, 1] - bounds[:, 0]) * unit.numpy()
+        return [list(function(**dict(zip(names, p))).values()) for p in points]
+
+    sizes = round_sizes(BUDGET, fitflow.make_method("bayesopt", budget=BUDGET).default_initial_size(dim), batch)
+    x = SobolEngine(dim, scramble=True, seed=seed).draw(sizes[0]).to(torch.double)
+    values = measure(x)
+    unit_box = torch.stack([torch.zeros(dim), torch.ones(dim)]).to(torch.double)
+    for size in sizes[1:]:
+        y = -torch.tensor(values, dtype=torch.double)
+        models = [SingleTaskGP(x, y[:, j : j + 1], outcome_transform=Standardize(m=1)) for j in range(y.shape[1])]
+        model = ModelListGP(*models)
+        fit_gpytorch_mll(SumMarginalLogLikelihood(model.likelihood, model))
+        acquisition = qLogNoisyExpectedHypervolumeImprovement(
+            model,
+            ref_point=[-r for r in reference],
+            X_baseline=x,
+            prune_baseline=True,
+            sampler=SobolQMCNormalSampler(sample_shape=torch.Size([128])),
+        )
+        points, _ = optimize_acqf(
+            acquisition,
+            unit_box,
+            q=size,
+            num_restarts=10,
+            raw_samples=512,
+            sequential=True,
+            options={"batch_limit": 5, "maxiter": 200},
+        )
+        x = torch.cat([x, points])
+        values += measure(points)
+    return hypervolume(np.array(values), reference)
+
+
 def run(case):
     name, method, seed, batch = case
+    if method == "botorch":
+        return botorch_run(name, method, seed, batch)
     return (fitflow_run if method in ("bayesopt", "parego", "random_search") else optuna_run)(name, method, seed, batch)
 
 
