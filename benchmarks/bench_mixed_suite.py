@@ -418,7 +418,8 @@ def main():
     unknown = [n for n in names if n not in problems]
     if unknown:
         parser.error(f"--problems {','.join(unknown)}: not in the {args.suite} suite ({', '.join(problems)})")
-    methods = args.methods.split(",") + (["hebo"] if args.hebo_python else [])
+    methods = args.methods.split(",")
+    methods += ["hebo"] if args.hebo_python and "hebo" not in methods else []
     seeds = range(args.first_seed, args.first_seed + args.seeds)
     cases = [(args.suite, n, m, s, args.hebo_python) for n in names for m in methods for s in seeds]
     results = _cached(args.cache)

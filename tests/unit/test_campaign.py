@@ -101,6 +101,11 @@ def test_choices_are_options_each_drawn_equally_often():
     assert SearchSpace.from_config(space.to_config()) == space
     assert np.allclose(space.snap_unit([[0.2, 0.9]]), [[0.2, 5 / 6]])  # the middle of neon's slice
     assert list(space.outside([0.5, 1.5])) == [1] and list(space.outside([0.5, 3.0])) == [1]
+    # one choice of three: three combinations; two choices of three and five: fifteen; none: one
+    assert space.has_choices and space.n_combinations == 3
+    assert SearchSpace.from_config({"a": {"choices": [1, 2, 3]}, "b": {"choices": list("vwxyz")}}).n_combinations == 15
+    box = SearchSpace.box(["x"], [0], [1])
+    assert not box.has_choices and box.n_combinations == 1
 
 
 def test_lattice_neighbours_step_each_integer_by_one_and_try_every_other_option():

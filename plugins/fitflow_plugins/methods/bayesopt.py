@@ -55,6 +55,12 @@ from .surrogate import GaussianSurrogate
 
 __all__ = ["BayesianOptimisation", "expected_improvement", "MEASURED_RADIUS"]
 
+#: The most random candidates that start the acquisition search (scikit-optimize samples as many
+#: in a space with choices). There are max(500, 100 d) for each combination of a choice's options:
+#: each combination is a separate piece of the space, which L-BFGS-B cannot cross and the
+#: lattice walk crosses one step at a time (docs/benchmarks.md, "Mixed-variable problems").
+MAX_CANDIDATES = 10_000
+
 #: A noise-free exploitation step closer than this (unit cube) to a measured point
 #: would measure it again: EI in the local box takes the step instead (item 5 of the module docstring).
 MEASURED_RADIUS = 1e-3
@@ -103,7 +109,7 @@ def space_filling(dim, n, kind, rng):
 
 class BayesianOptimisation(Method):
     name = "bayesopt"
-    version = "2.8"
+    version = "2.9"
     description = "GP surrogate (scikit-learn), noise learned, EI / LCB, kriging-believer batches, qmc initial design"
     capabilities = frozenset({"black_box"})
     requirements = frozenset({"finite_bounds"})
@@ -390,7 +396,8 @@ class BayesianOptimisation(Method):
         lower, upper = box
         inside = lambda u: np.all((u >= lower - 1e-12) & (u <= upper + 1e-12), axis=-1)  # noqa: E731
         # Starts: the best of many random candidates on the lattice, scored in one vectorised call.
-        candidates = space.snap_unit(lower + (upper - lower) * rng.uniform(size=(max(500, 100 * dim), dim)))
+        n_candidates = min(MAX_CANDIDATES, max(500, 100 * dim) * space.n_combinations)
+        candidates = space.snap_unit(lower + (upper - lower) * rng.uniform(size=(n_candidates, dim)))
         candidates = np.clip(candidates, lower, upper) if not space.integer.any() else candidates[inside(candidates)]
         if not len(candidates):
             candidates = space.snap_unit((lower + upper)[None, :] / 2)

@@ -210,13 +210,23 @@ class SearchSpace:
                     out.append(moved)
         return self.to_unit(np.reshape(out, (-1, self.dim)))
 
+    @property
+    def has_choices(self):
+        """Whether any parameter is a choice among options."""
+        return any(p.kind == "choice" for p in self.parameters)
+
+    @property
+    def n_combinations(self):
+        """How many combinations of options the choices make (1 without choices)."""
+        return int(np.prod([len(p.choices) for p in self.parameters if p.kind == "choice"]))
+
     def unit_features(self, unit):
         """:meth:`features` of unit points (n, d), the rest of the cube as it is: what an
         optimiser's GP sees, each choice one-hot, since an option's index says nothing
         about how alike two options are (as a number, option 2 would lie between 1 and 3).
         A space without choices is its own feature space."""
         unit = np.atleast_2d(np.asarray(unit, dtype=float))
-        if not any(p.kind == "choice" for p in self.parameters):
+        if not self.has_choices:
             return unit
         index = self.from_unit(np.clip(unit, 0.0, 1.0))
         columns = []
