@@ -137,7 +137,8 @@ def test_bayesopt_finds_most_of_a_known_front_and_beats_random_search(proposal, 
 
 def test_several_objectives_with_a_constraint_keep_to_it():
     """f1 and f2 as above, with x <= 0.5 required (reported as an output): every point of
-    the front keeps to it, and infeasible evaluations are kept in the table."""
+    the front keeps to it, infeasible evaluations are kept in the table, and the predicted
+    front lies inside the limit (to 0.02, where its GP is unsure)."""
 
     def constrained(x, y):
         return {**_two_minima(x, y), "position": x}
@@ -154,6 +155,9 @@ def test_several_objectives_with_a_constraint_keep_to_it():
     assert (result.front.position <= 0.5).all() and len(result.front) >= 3
     table = result.table()
     assert (~table.feasible).any() and (table.position[~table.feasible] > 0.5).all()
+    # the predicted front keeps to the limit too, but for the GP's uncertainty at its edge
+    predicted = fitflow.make_method("bayesopt").predicted_front(result.history, 1000)
+    assert len(predicted["x"]) >= 3 and np.all(predicted["x"][:, 0] <= 0.52), predicted["x"][:, 0].max()
 
 
 def test_expected_hypervolume_improvement_matches_monte_carlo():

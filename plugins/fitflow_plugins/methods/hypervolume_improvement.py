@@ -14,6 +14,7 @@ objectives normalised to [0, 1] over the evaluations), the front of the feasible
 (their posterior means under noise), a reference point a tenth of each range beyond the
 worst value, EHVI weighted by the probability of feasibility under constraints, and batches
 by the kriging believer, each chosen point's predicted outcome joining the front.
+:func:`predicted_front` gives the same GPs' front for the report (any number of objectives).
 """
 
 import numpy as np
@@ -149,7 +150,8 @@ def predicted_front(optimiser, history, n, rng):
     space = history.space
     goals = GoalSurrogates(optimiser, history, rng, noise_prior=True)
     measured = space.to_unit(history.x[goals.given])
-    on_front = measured[non_dominated(goals.scaled[goals.given]) & history.feasible[goals.given]]
+    feasible = history.feasible[goals.given]
+    on_front = measured[non_dominated(np.where(feasible[:, None], goals.scaled[goals.given], np.nan))]
     around = on_front[rng.integers(len(on_front), size=n)] if len(on_front) else np.empty((0, space.dim))
     around = np.clip(around + 0.05 * rng.standard_normal(around.shape), 0.0, 1.0)
     candidates = np.vstack([measured, space.snap_unit(rng.uniform(size=(n, space.dim))), space.snap_unit(around)])
