@@ -103,6 +103,29 @@ def kill_workflow_when(workdir, configfile, pattern, count, timeout=300, min_byt
     finally:
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGKILL)
+    _assert_no_process_outlives(workdir)
+
+
+def _assert_no_process_outlives(workdir, grace=10.0):
+    """No process of the killed run (a job's script, its forked child, a chunk's workers:
+    each names ``workdir`` on its command line) is left running ``grace`` seconds later:
+    an orphan would hold its memory, and a lock, for ever. Linux only (/proc)."""
+    if not Path("/proc/self/cmdline").exists():
+        return
+    deadline, left = time.monotonic() + grace, []
+    while time.monotonic() < deadline:
+        left = []
+        for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+            try:
+                text = cmdline.read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            except OSError:
+                continue
+            if str(workdir) in text:
+                left.append(f"{cmdline.parent.name}: {text[:200]}")
+        if not left:
+            return
+        time.sleep(0.2)
+    raise AssertionError("processes outlived the killed workflow:\n" + "\n".join(left))
 
 
 def whole_report(path):

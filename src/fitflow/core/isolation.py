@@ -141,7 +141,7 @@ def _attempt(function, args, kwargs, dead, serial, log):
     pid = os.fork()
     if pid == 0:  # the child: its own process group, so that it is killed with its workers
         os.setpgid(0, 0)
-        _die_with_parent()
+        die_with_parent()
         os.close(read_end)
         _state.channel, _state.dead, _state.retry = write_end, dict(dead), serial
         code = 0
@@ -166,15 +166,19 @@ def _attempt(function, args, kwargs, dead, serial, log):
             signal.signal(number, handler)
 
 
-def _die_with_parent():
-    """On Linux, have the kernel kill this child when its parent dies (a job killed with
-    SIGKILL cannot stop it, and its output would land after Snakemake gave up on the job)."""
+def die_with_parent(parent=None):
+    """On Linux, have the kernel kill this forked child when its parent dies (a job killed
+    with SIGKILL cannot stop it, and its output would land after Snakemake gave up on the
+    job; a pool's worker would wait forever on a queue whose other end it holds itself).
+    ``parent``: the pid the child was forked from; if that parent is already gone, exit now."""
     if sys.platform.startswith("linux"):
         with contextlib.suppress(OSError, AttributeError):
             import ctypes
 
             PR_SET_PDEATHSIG = 1
             ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    if parent is not None and os.getppid() != parent:  # orphaned before the request took hold
+        os._exit(1)
 
 
 def _stopper(pid):

@@ -11,9 +11,10 @@ the number of workers or the order in which units finish.
 """
 
 import contextlib
+import os
 
 from ..core.artefacts import durable_on_exit, read_json, write_json
-from ..core.isolation import retrying
+from ..core.isolation import die_with_parent, retrying
 from .experiment import batch_replicates
 from .healing import folder_files, record_written
 from .jobs import evaluate_batch, fit_batch, generate_batch
@@ -160,7 +161,7 @@ def _unit_results(run, plan, units, log, workers, threads):
     import multiprocessing
 
     order = sorted(range(len(units)), key=lambda i: (-plan.unit_cost(*units[i]), i))
-    _FORKED.update(run=run, units=units, log=log, threads=max(1, int(threads) // workers))
+    _FORKED.update(run=run, units=units, log=log, threads=max(1, int(threads) // workers), parent=os.getpid())
     if log is not None:
         log.flush()  # a forked worker would otherwise write the parent's buffered lines again
     # concurrent.futures, not multiprocessing.Pool: a worker killed by a signal (a crash in
@@ -197,9 +198,11 @@ def _unit_results(run, plan, units, log, workers, threads):
 
 
 def _start_worker():
-    """Cap each worker's BLAS and OpenMP threads at its share of the job's threads."""
+    """Cap each worker's BLAS and OpenMP threads at its share of the job's threads, and have
+    the worker die with the chunk's process (killed, it would leave the workers waiting)."""
     from .snakemake_job import limit_threads
 
+    die_with_parent(_FORKED["parent"])
     limit_threads(_FORKED["threads"])
 
 
