@@ -21,6 +21,7 @@ import numpy as np
 from scipy.stats import norm
 
 from .feasibility import Feasibility
+from .parego import normalised_goals
 
 __all__ = ["expected_hypervolume_improvement", "front_strips", "GoalSurrogates", "suggest_by_ehvi", "predicted_front"]
 
@@ -73,15 +74,10 @@ class GoalSurrogates:
     reports (its module docstring, item 7)."""
 
     def __init__(self, optimiser, history, rng, noise_prior=False):
-        values = history.goal_values()
-        self.given = history.ok & np.all(np.isfinite(values), axis=1)
-        self.low = values[self.given].min(axis=0)
-        high = values[self.given].max(axis=0)
-        self.span = np.where(high > self.low, high - self.low, 1.0)
-        self.scaled = (values - self.low) / self.span
+        self.given, self.low, self.span, self.scaled = normalised_goals(history)
         self.models = [
             optimiser._surrogate(history, rng, warp=False, values=self.scaled[:, j], noise_prior=noise_prior)
-            for j in range(values.shape[1])
+            for j in range(self.scaled.shape[1])
         ]
 
     def predict(self, unit):

@@ -16,22 +16,33 @@ import numpy as np
 
 from fitflow.campaigns.campaign import History
 
-__all__ = ["RHO", "scalarised", "suggest_for_goals"]
+__all__ = ["RHO", "normalised_goals", "scalarised", "suggest_for_goals"]
 
 #: Weight of the augmented Chebyshev scalarisation's sum term (Knowles, 2006).
 RHO = 0.05
+
+
+def normalised_goals(history):
+    """``(given, low, span, scaled)``: the mask of the evaluations that gave every objective,
+    each objective's lowest value and range over them (1 where it has none), and ``(m, g)`` the
+    objectives of every evaluation, minimised, as ``(value - low) / span``."""
+    values = history.goal_values()
+    given = history.ok & np.all(np.isfinite(values), axis=1)
+    if not given.any():
+        return given, None, None, np.full(values.shape, np.nan)
+    low, high = values[given].min(axis=0), values[given].max(axis=0)
+    span = np.where(high > low, high - low, 1.0)
+    return given, low, span, (values - low) / span
 
 
 def scalarised(history, weights):
     """``(m,)`` the augmented Chebyshev scalarisation of ``history``'s objectives under
     ``weights``, each objective normalised to [0, 1] over the evaluations that gave it (NaN
     where an evaluation gave none)."""
-    values = history.goal_values()
-    given = history.ok & np.all(np.isfinite(values), axis=1)
+    given, _, _, scaled = normalised_goals(history)
     if not given.any():
         return np.full(len(history), np.nan)
-    low, high = values[given].min(axis=0), values[given].max(axis=0)
-    weighted = (values - low) / np.where(high > low, high - low, 1.0) * weights
+    weighted = scaled * weights
     scalar = weighted.max(axis=1) + RHO * weighted.sum(axis=1)
     return np.where(given, scalar, np.nan)
 

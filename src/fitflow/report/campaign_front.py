@@ -18,11 +18,16 @@ __all__ = ["pareto_view", "front_figure", "hypervolume_figure", "SETTLED_GAIN"]
 SETTLED_GAIN = 0.01
 
 
+def _minimising_signs(senses):
+    """``(g,)`` +1 for each objective minimised, -1 for each maximised (``senses``: name -> sense)."""
+    return np.array([1.0 if sense == "minimise" else -1.0 for sense in senses.values()])
+
+
 def _minimised(summary):
     """``(m, g)`` each evaluation's objectives in the minimising sign, NaN where infeasible."""
     goals = summary["objectives"]
     outputs = summary["history"]["outputs"]
-    signs = np.array([1.0 if sense == "minimise" else -1.0 for sense in goals.values()])
+    signs = _minimising_signs(goals)
     values = np.column_stack([np.asarray(outputs[name], dtype=float) for name in goals]) * signs
     feasible = np.asarray(summary["history"]["feasible"], dtype=bool)
     return np.where(feasible[:, None], values, np.nan), signs
@@ -145,7 +150,7 @@ def _draw_predicted_front(ax, predicted, goals, senses, colour, method, n_bars=8
     at ``n_bars`` points along it."""
     a, b = (np.asarray(predicted["mean"][g], dtype=float) for g in goals[:2])
     sd_a, sd_b = (np.asarray(predicted["sd"][g], dtype=float) for g in goals[:2])
-    signs = [1.0 if senses[g] == "minimise" else -1.0 for g in goals[:2]]
+    signs = _minimising_signs({g: senses[g] for g in goals[:2]})
     on = np.flatnonzero(non_dominated(np.column_stack([a * signs[0], b * signs[1]])))
     on = on[np.argsort(a[on] * signs[0], kind="stable")]
     ax.step(a[on], b[on], where="post", color=colour, lw=1.0, ls="--", label=f"{method} predicted front (± 1 sd)")
