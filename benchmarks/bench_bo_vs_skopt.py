@@ -53,7 +53,7 @@ CASES = {
 
 
 def _benchmark(function):
-    from fitflow_plugins.problems.black_box import BENCHMARKS
+    from fitflow_plugins.problems.synthetic.black_box import BENCHMARKS
 
     return BENCHMARKS[function]
 

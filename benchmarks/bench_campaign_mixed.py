@@ -144,7 +144,7 @@ def batch_proposal_seconds(q=8, repeats=3):
     import fitflow
     from fitflow.campaigns.campaign import History
     from fitflow.inputs.space import SearchSpace
-    from fitflow_plugins.problems.black_box import BENCHMARKS
+    from fitflow_plugins.problems.synthetic.black_box import BENCHMARKS
 
     f, lower, upper, _, _ = BENCHMARKS["hartmann6"]
     rng = np.random.default_rng(0)

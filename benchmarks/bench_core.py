@@ -20,7 +20,7 @@ import pandas as pd
 from scipy.optimize import curve_fit
 
 import fitflow
-from fitflow_plugins.problems.gaussian_peak import gaussian, gaussian_jacobian
+from fitflow_plugins.problems.synthetic.gaussian_peak import gaussian, gaussian_jacobian
 from timing import per_call, run_workflow
 
 REPO = Path(__file__).resolve().parents[1]

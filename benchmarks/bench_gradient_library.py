@@ -24,8 +24,8 @@ sys.path[:0] = [str(REPO / "tests"), str(REPO / "tests" / "jax"), str(REPO / "pl
 
 from test_lotka_volterra import lynx_hare  # noqa: E402
 
-from fitflow_plugins.methods.gradient_descent import _descend, _inside  # noqa: E402
-from fitflow_plugins.methods.jax_likelihood import Unconstrained, log_likelihood  # noqa: E402
+from fitflow_plugins.methods.least_squares.gradient_descent import _descend, _inside  # noqa: E402
+from fitflow_plugins.methods.sampling.likelihood import Unconstrained, log_likelihood  # noqa: E402
 
 
 def problems():

@@ -19,7 +19,7 @@ import numpy as np
 from scipy.optimize import curve_fit
 
 import fitflow
-from fitflow_plugins.problems.gaussian_peak import gaussian, gaussian_jacobian
+from fitflow_plugins.problems.synthetic.gaussian_peak import gaussian, gaussian_jacobian
 from timing import per_call
 
 

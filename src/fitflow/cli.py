@@ -15,6 +15,7 @@ import sys
 from .core.errors import ConfigError, FitflowError
 from .core.registry import methods, problems
 from .evaluation.compare import DEFAULT_BUDGET_S
+from .inputs.tables import formats
 
 __all__ = ["main"]
 
@@ -194,6 +195,28 @@ def _by_name(values):
     return values
 
 
+def heal_results(configfile, dry_run=False, out=sys.stdout):
+    """The workflow's healing step alone (:func:`fitflow.run.healing.heal`), on the results of
+    ``configfile``: run from the directory snakemake runs in. Returns 0."""
+    from pathlib import Path
+
+    from .run.config_file import read_config
+    from .run.experiment import build_plan
+    from .run.healing import heal
+
+    plan = build_plan(read_config(configfile), source=str(configfile))
+    root = Path("results") / plan.name
+    if not root.is_dir():
+        out.write(f"fitflow: {root} holds no run yet: nothing to heal\n")
+        return 0
+    stale = heal(plan, root, dry_run=dry_run, say=lambda text: out.write(text + "\n"))
+    if not stale:
+        out.write(f"fitflow: every recorded artefact of results/{plan.name} is as its job wrote it\n")
+    elif not dry_run:
+        out.write(f"fitflow: {stale} job(s) removed; run snakemake to rebuild them\n")
+    return 0
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="fitflow", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -203,6 +226,13 @@ def main(argv=None):
     check.add_argument("--problem", help="check a method on this registered problem only")
     plan = commands.add_parser("plan", help="list the fits an experiment config asks for, and those it skips")
     plan.add_argument("configfile")
+    heal = commands.add_parser(
+        "heal",
+        help="remove the damaged or missing artefacts of a config's results, with what depends on them, "
+        "so that the next snakemake run rebuilds them (snakemake runs this step itself first)",
+    )
+    heal.add_argument("configfile")
+    heal.add_argument("--dry-run", "-n", action="store_true", help="say what is damaged; remove nothing")
     report = commands.add_parser("report", help="render RESULTS_DIR/report.html from its artefacts")
     report.add_argument("results_dir")
     suggest = commands.add_parser("suggest", help="append the next points to measure to a campaign's log")
@@ -215,9 +245,7 @@ def main(argv=None):
     show.add_argument("fit_id", help="problem/problem-settings/method/method-settings/rep-k, or problem/method/k")
     show.add_argument("--figure", metavar="PNG", help="also draw the fit (data, truth, fit and band) to this file")
     one = commands.add_parser("compare", help="fit one data file with every method that can; print one row each")
-    one.add_argument(
-        "file", help="a .csv, .tsv/.tab, .txt/.dat (columns separated by spaces, or a NIST StRD file) or .npz file"
-    )
+    one.add_argument("file", help=f"a {formats()} file (.txt/.dat: columns separated by spaces, or a NIST StRD file)")
     one.add_argument("--x", nargs="+", default=["x"], help="predictor column(s) (default x)")
     one.add_argument("--y", default="y", help="response column (default y)")
     one.add_argument("--sigma", help="column of per-point standard errors (default: unknown)")
@@ -260,6 +288,8 @@ def main(argv=None):
             return 1 if check_plugin(args.name, problem=args.problem) else 0
         if args.command == "plan":
             return show_plan(args.configfile)
+        if args.command == "heal":
+            return heal_results(args.configfile, dry_run=args.dry_run)
         if args.command == "suggest":
             from .campaigns.measurement_log import suggest as suggest_points
 

@@ -86,7 +86,7 @@ def test_a_file_changed_while_its_datasets_are_generated_fails_the_batch(tmp_pat
     write_data(data, 1.0, 2.0)
     monkeypatch.chdir(tmp_path)
     plan = build_plan(yaml.safe_load(config(tmp_path).read_text()), source="config.yaml")
-    from fitflow_plugins.problems.table import Table
+    from fitflow_plugins.problems.own.table import Table
 
     real = Table.generate
 

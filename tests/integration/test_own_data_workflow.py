@@ -18,7 +18,7 @@ import pytest
 from conftest import run_snakemake, whole_report, write_config
 from fitflow.core.artefacts import sha256_file
 from fitflow.core.autodiff import jax_available
-from fitflow_plugins.problems.table import EXAMPLE_FILE
+from fitflow_plugins.problems.own.table import EXAMPLE_FILE
 
 pytestmark = pytest.mark.slow
 

@@ -211,11 +211,12 @@ def test_a_figure_that_raises_costs_only_itself(tiny_run, monkeypatch):
 
 def test_a_section_that_raises_costs_only_itself(tiny_run, monkeypatch):
     import fitflow.report as report
+    from fitflow.report import diagnostics
 
     def broken(experiment):
         raise KeyError("diagnostics of a plugin gone odd")
 
-    monkeypatch.setattr(report, "_diagnostics", broken)
+    monkeypatch.setattr(diagnostics, "diagnostics_by_method", broken)
     html = report.render_report(tiny_run)
     html5lib.HTMLParser(strict=True, namespaceHTMLElements=False).parse(html)
     assert "Some parts of this report could not be built" in html

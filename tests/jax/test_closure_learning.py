@@ -19,7 +19,7 @@ def jnp():
 
 
 def test_the_levermore_pomraning_limiter_matches_its_closed_form_and_series(jnp):
-    from fitflow_plugins.problems.radiation_diffusion import levermore_pomraning
+    from fitflow_plugins.problems.synthetic.radiation_diffusion import levermore_pomraning
 
     R = np.array([1e-4, 5e-3, 0.05, 0.0999, 0.1001, 0.5, 3.0, 40.0])
     # Closed form in extended precision (mpmath), away from the cancellation at small R.
@@ -40,7 +40,7 @@ def test_the_explicit_solver_agrees_with_solve_ivp_on_the_same_semi_discrete_equ
     Euler was 6.7e-3), a fifth of the measurement noise."""
     from scipy.integrate import solve_ivp
 
-    from fitflow_plugins.problems.radiation_diffusion import MarshakWave, levermore_pomraning
+    from fitflow_plugins.problems.synthetic.radiation_diffusion import MarshakWave, levermore_pomraning
 
     wave = MarshakWave()
     ours = np.asarray(wave.profiles(levermore_pomraning))

@@ -115,7 +115,7 @@ def test_nuts_and_emcee_agree_on_a_nonlinear_posterior():
 
 def test_chains_stuck_in_different_modes_fail_on_r_hat(monkeypatch):
     # y = a^2 x: a and -a fit equally; chains started on both sides never cross zero's ridge
-    import fitflow_plugins.methods.nuts as nuts
+    import fitflow_plugins.methods.sampling.nuts as nuts
 
     monkeypatch.setattr(nuts, "_starting_points", lambda *args: np.array([[-1.5], [1.5], [-1.5], [1.5]]))
     data = fitflow.generate("simulate", seed=1, model="a**2*x", truth=[1.5], noise=0.05, n_points=30, p0=[1.0])
@@ -124,7 +124,7 @@ def test_chains_stuck_in_different_modes_fail_on_r_hat(monkeypatch):
 
 
 def summarise(draws, diverging=None, **settings):
-    from fitflow_plugins.methods.nuts import NoUTurnSampler
+    from fitflow_plugins.methods.sampling.nuts import NoUTurnSampler
 
     chains, n, p = draws.shape
     extra = {

@@ -13,7 +13,7 @@ from fitflow.core.settings import SettingsError
 
 pytest.importorskip("numpyro", reason="the vnn method needs the jax extra: pip install 'fitflow[jax]'")
 
-from fitflow_plugins.methods.variational_network import band_scale, train_variational_network  # noqa: E402
+from fitflow_plugins.methods.regression.variational_network import band_scale, train_variational_network  # noqa: E402
 
 
 def test_band_scale_is_the_rank_of_the_split_conformal_quantile():

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import fitflow
-from fitflow_plugins.methods.bayesopt import expected_improvement
+from fitflow_plugins.methods.optimisation.acquisitions import expected_improvement
 
 
 def median_regret(method, function, budget, seeds=range(10)):
@@ -141,7 +141,7 @@ def test_the_chi_square_check_on_data_fitted_exactly_has_no_tolerance_but_roundi
 def _branin_history(n, seed=0):
     from fitflow.campaigns.campaign import History
     from fitflow.inputs.space import SearchSpace
-    from fitflow_plugins.problems.black_box import BENCHMARKS
+    from fitflow_plugins.problems.synthetic.black_box import BENCHMARKS
 
     f, lower, upper, _, _ = BENCHMARKS["branin"]
     x = np.random.default_rng(seed).uniform(lower, upper, size=(n, 2))
@@ -204,7 +204,7 @@ def test_local_cycling_reaches_branin_regret_sooner_than_global_search_alone():
     # against 26.5; on these 12 seeds 18 against 28.5 (session 30). Seeded, so deterministic; it fails
     # if the local half stops helping (or stops happening).
     from fitflow.campaigns.campaign import run_in_process
-    from fitflow_plugins.problems.black_box import BENCHMARKS
+    from fitflow_plugins.problems.synthetic.black_box import BENCHMARKS
 
     optimum = BENCHMARKS["branin"][3]
 
@@ -231,7 +231,7 @@ def test_a_converged_local_box_is_searched_by_ei_not_measured_again():
     # evaluation learning nothing; the step must be a new point of the box instead.
     from fitflow.campaigns.campaign import History
     from fitflow.inputs.space import SearchSpace
-    from fitflow_plugins.methods.bayesopt import MEASURED_RADIUS
+    from fitflow_plugins.methods.optimisation.bayesopt import MEASURED_RADIUS
 
     space = SearchSpace.box(["a", "b"], [0.0, 0.0], [1.0, 1.0])
     grid = np.stack(np.meshgrid(np.linspace(0.2, 0.4, 5), np.linspace(0.2, 0.4, 5)), -1).reshape(-1, 2)
@@ -254,7 +254,7 @@ def test_a_converged_local_box_is_searched_by_ei_not_measured_again():
 def test_the_warp_keeps_the_order_of_the_values_and_pulls_in_a_long_tail():
     from scipy.stats import skew
 
-    from fitflow_plugins.methods.bayesopt import warped
+    from fitflow_plugins.methods.optimisation.bayesopt import warped
 
     y = np.random.default_rng(0).lognormal(0.0, 1.5, 40)  # a long tail of bad values, as Rosenbrock's
     z = warped(y)

@@ -117,8 +117,8 @@ def test_68_percent_credible_intervals_cover_the_truth():
 
 def test_walkers_are_evaluated_in_one_call_only_when_that_is_exact():
     from fitflow import ParametricModel
-    from fitflow_plugins.methods.emcee_sampler import _batched_model
-    from fitflow_plugins.problems.gaussian_peak import gaussian
+    from fitflow_plugins.methods.sampling.emcee_sampler import _batched_model
+    from fitflow_plugins.problems.synthetic.gaussian_peak import gaussian
 
     x = np.linspace(-2, 2, 50)
     walkers = np.random.default_rng(0).normal([1, 0.2, 0.5, 0.0], 0.01, size=(16, 4))
@@ -139,7 +139,7 @@ def test_walkers_are_evaluated_in_one_call_only_when_that_is_exact():
 
 
 def test_a_linear_model_that_does_not_broadcast_is_evaluated_through_its_design_matrix():
-    from fitflow_plugins.methods.emcee_sampler import _batched_model
+    from fitflow_plugins.methods.sampling.emcee_sampler import _batched_model
 
     data = fitflow.generate("cosine_series", seed=1, n_modes=4)
     model = data.model

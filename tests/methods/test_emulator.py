@@ -7,7 +7,7 @@ import pytest
 import fitflow
 from fitflow.core.errors import FitflowError
 from fitflow.core.pipeline import safe_fit
-from fitflow_plugins.problems.emulator import BOX, OUTPUTS, spectral_line
+from fitflow_plugins.problems.synthetic.emulator import BOX, OUTPUTS, spectral_line
 
 
 def test_the_simulation_has_the_physics_it_claims():
@@ -90,7 +90,7 @@ def test_a_spline_is_not_offered_several_outputs(data):
 
 
 def test_a_gp_emulator_learns_its_hyperparameters_on_a_subset_of_a_large_design():
-    from fitflow_plugins.methods.emulation import train_gp_emulator
+    from fitflow_plugins.methods.regression.emulation import train_gp_emulator
 
     big = fitflow.generate("emulator", seed=1, n_train=400, n_test=200)
     errors = {}

@@ -39,7 +39,7 @@ def test_hyperparameters_pinned_at_a_bound_are_reported_in_words():
 
     from sklearn.gaussian_process import GaussianProcessRegressor
 
-    from fitflow_plugins.methods.gp import GaussianProcess, hyperparameters_at_bounds
+    from fitflow_plugins.methods.regression.gp import GaussianProcess, hyperparameters_at_bounds
 
     rng = np.random.default_rng(0)
     x = np.linspace(-1.7, 1.7, 30)[:, None]

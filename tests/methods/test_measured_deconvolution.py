@@ -10,7 +10,7 @@ import pytest
 import fitflow
 from fitflow.core.errors import ConfigError
 from fitflow.run.experiment import build_plan
-from fitflow_plugins.problems.blurred_measurement import BlurredMeasurement
+from fitflow_plugins.problems.own.blurred_measurement import BlurredMeasurement
 
 EXAMPLE = BlurredMeasurement.fast_settings
 

@@ -34,7 +34,7 @@ def test_the_fast_validation_score_is_scikit_learns_r2(shape):
     predicted exactly (1) or not (0)."""
     from sklearn.metrics import r2_score
 
-    from fitflow_plugins.methods.mlp import validation_r2
+    from fitflow_plugins.methods.regression.mlp import validation_r2
 
     rng = np.random.default_rng(len(shape) * 10 + shape[0])
     y = rng.normal(size=shape)
@@ -51,7 +51,7 @@ def test_networks_train_exactly_as_scikit_learns_own_regressor():
     epoch with the same validation scores and weights."""
     from sklearn.neural_network import MLPRegressor
 
-    from fitflow_plugins.methods.mlp import _regressor_class
+    from fitflow_plugins.methods.regression.mlp import _regressor_class
 
     rng = np.random.default_rng(4)
     x = rng.uniform(-2, 2, (80, 2))

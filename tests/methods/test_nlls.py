@@ -6,8 +6,8 @@ from scipy.optimize import curve_fit
 
 import fitflow
 from fitflow.testing import GivenModel
-from fitflow_plugins.methods.nlls import NonLinearLeastSquares
-from fitflow_plugins.problems.gaussian_peak import gaussian, gaussian_jacobian
+from fitflow_plugins.methods.least_squares.nlls import NonLinearLeastSquares
+from fitflow_plugins.problems.synthetic.gaussian_peak import gaussian, gaussian_jacobian
 
 
 def assert_covariance_close(actual, desired, rtol):

@@ -65,7 +65,7 @@ def test_known_errors_weight_the_fit_and_set_the_band():
     ],
 )
 def test_data_it_cannot_fit_are_refused_with_the_reason(x, reason):
-    from fitflow_plugins.methods.spline import SmoothingSpline
+    from fitflow_plugins.methods.regression.spline import SmoothingSpline
 
     data = fitflow.Dataset(problem=fitflow.make_problem("smooth_function"), x=x, y=np.arange(10.0))
     assert reason in SmoothingSpline().can_fit(data)
@@ -131,7 +131,7 @@ def test_the_o_n_gcv_terms_equal_those_of_the_exact_smoother_matrix():
     # of the dense solve where lam is large.
     from scipy.interpolate import make_smoothing_spline
 
-    from fitflow_plugins.methods.spline import _GCV
+    from fitflow_plugins.methods.regression.spline import _GCV
 
     rng = np.random.default_rng(0)
     n = 300

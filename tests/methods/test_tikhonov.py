@@ -5,7 +5,7 @@ import pytest
 from scipy import linalg
 
 import fitflow
-from fitflow_plugins.methods.tikhonov import _StandardFormCurve, difference_operator
+from fitflow_plugins.methods.least_squares.tikhonov import _StandardFormCurve, difference_operator
 
 
 @pytest.fixture(scope="module")

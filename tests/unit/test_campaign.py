@@ -15,7 +15,7 @@ from fitflow.campaigns.campaign import History, campaign_shape, minimise, round_
 from fitflow.core.errors import ConfigError
 from fitflow.inputs.objective import Objective
 from fitflow.inputs.space import SearchSpace
-from fitflow_plugins.problems.black_box import BENCHMARKS
+from fitflow_plugins.problems.synthetic.black_box import BENCHMARKS
 
 # -- search spaces ---------------------------------------------------------------------------
 
@@ -313,7 +313,7 @@ def test_a_bare_objective_is_fitted_through_the_api():
     data = fitflow.generate(
         "objective",
         parameters={"x": [0, 1]},
-        function="fitflow_plugins.problems.black_box:forrester_by_name",
+        function="fitflow_plugins.problems.synthetic.black_box:forrester_by_name",
         noise_sd=0.0,
     )
     result = fitflow.fit("bayesopt", data, seed=0, budget=15)
@@ -356,7 +356,7 @@ def test_noisy_forrester_recommendation_beats_the_luckiest_sample_and_is_honest(
 
 
 def test_the_learned_noise_matches_the_added_noise():
-    from fitflow_plugins.methods.surrogate import GaussianSurrogate
+    from fitflow_plugins.methods.optimisation.surrogate import GaussianSurrogate
 
     rng = np.random.default_rng(0)
     x = rng.uniform(size=(80, 1))
@@ -380,7 +380,7 @@ def test_with_sixteen_noisy_points_the_learned_noise_does_not_collapse():
     # estimate down (to 0.23-0.44 of the truth here), which more points undo.
     from scipy.stats import qmc
 
-    from fitflow_plugins.methods.surrogate import GaussianSurrogate
+    from fitflow_plugins.methods.optimisation.surrogate import GaussianSurrogate
 
     ratios = []
     for seed in range(10):
@@ -393,7 +393,7 @@ def test_with_sixteen_noisy_points_the_learned_noise_does_not_collapse():
 
 
 def test_the_learned_noise_is_the_maximum_of_likelihood_times_prior():
-    from fitflow_plugins.methods.surrogate import NOISE_PRIOR_LOC, NOISE_PRIOR_SCALE, GaussianSurrogate
+    from fitflow_plugins.methods.optimisation.surrogate import NOISE_PRIOR_LOC, NOISE_PRIOR_SCALE, GaussianSurrogate
 
     rng = np.random.default_rng(3)
     unit = rng.uniform(size=(16, 3))
@@ -439,7 +439,7 @@ def test_far_from_the_data_the_surrogate_reverts_to_its_prior_mean(prior_mean, r
     # 1e-20, so the posterior is the prior there, and at the data it interpolates the values.
     from sklearn.gaussian_process import kernels
 
-    from fitflow_plugins.methods.surrogate import GaussianSurrogate
+    from fitflow_plugins.methods.optimisation.surrogate import GaussianSurrogate
 
     rng = np.random.default_rng(2)
     x = rng.uniform(0.0, 0.3, size=(12, 1))
@@ -463,7 +463,7 @@ def test_far_from_the_data_the_surrogate_reverts_to_its_prior_mean(prior_mean, r
 def test_the_posterior_is_scikit_learns_prediction_without_its_checks(shape):
     from sklearn.gaussian_process import GaussianProcessRegressor, kernels
 
-    from fitflow_plugins.methods.surrogate import Posterior
+    from fitflow_plugins.methods.optimisation.surrogate import Posterior
 
     rng = np.random.default_rng(4)
     x = rng.uniform(size=(30, 3))

@@ -35,7 +35,7 @@ def test_several_variables_are_columns_of_x():
 
 def test_fit_through_an_expression_reproduces_curve_fit():
     import fitflow
-    from fitflow_plugins.methods.nlls import NonLinearLeastSquares
+    from fitflow_plugins.methods.least_squares.nlls import NonLinearLeastSquares
 
     rng = np.random.default_rng(0)
     x = np.linspace(0.1, 5, 40)

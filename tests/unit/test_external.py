@@ -11,7 +11,7 @@ import pytest
 import fitflow
 from fitflow.core.errors import ConfigError, SettingsError
 from fitflow.inputs.external import CallableRunner, ProgramRunner, parse_output
-from fitflow_plugins.problems.objective import observation_from_run
+from fitflow_plugins.problems.own.objective import observation_from_run
 
 PY = sys.executable
 

@@ -10,7 +10,7 @@ import pytest
 from fitflow.campaigns.measurement_log import suggest
 from fitflow.cli import main
 from fitflow.core.errors import ConfigError, DataError
-from fitflow_plugins.problems.black_box import BENCHMARKS
+from fitflow_plugins.problems.synthetic.black_box import BENCHMARKS
 
 CAMPAIGN = """\
 parameters:

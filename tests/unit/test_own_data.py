@@ -261,7 +261,7 @@ def test_table_requires_a_file():
 
 
 def test_duplicate_x_skips_a_method_that_needs_distinct_x_with_the_reason(tmp_path, monkeypatch):
-    from fitflow_plugins.methods.gp import GaussianProcess
+    from fitflow_plugins.methods.regression.gp import GaussianProcess
 
     path = write(tmp_path, "x,y\n0,1\n1,2\n1,2.5\n2,3\n")
     cfg = {"problems": {"mine": {"plugin": "table", "settings": {"file": str(path)}}}, "methods": {"gp": {}, "mlp": {}}}

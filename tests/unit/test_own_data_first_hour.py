@@ -13,7 +13,7 @@ import fitflow
 from fitflow import SettingsError
 from fitflow.cli import main
 from fitflow.core.pipeline import make_method, safe_fit
-from fitflow_plugins.methods.nlls import NonLinearLeastSquares
+from fitflow_plugins.methods.least_squares.nlls import NonLinearLeastSquares
 
 T = np.linspace(0, 4, 60)
 

@@ -164,7 +164,7 @@ def test_expected_hypervolume_improvement_matches_monte_carlo():
     """The closed form against the mean hypervolume gain of 8,000 draws from each point's
     normal predictions, within 4 of the draws' standard errors (a 6e-5 chance of a false
     alarm per point), and a sure point's exact gain."""
-    from fitflow_plugins.methods.hypervolume_improvement import expected_hypervolume_improvement
+    from fitflow_plugins.methods.optimisation.hypervolume_improvement import expected_hypervolume_improvement
 
     rng = np.random.default_rng(1)
     front, reference = rng.uniform(size=(6, 2)), np.array([1.1, 1.2])

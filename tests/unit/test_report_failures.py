@@ -2,7 +2,7 @@
 
 import pandas as pd
 
-from fitflow.report import grouped_failures
+from fitflow.report.failures import grouped_failures
 
 
 def _failed(messages, method="bayesopt"):

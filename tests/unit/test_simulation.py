@@ -10,7 +10,7 @@ import pytest
 import fitflow
 from fitflow.core.errors import DataError, SettingsError
 from fitflow.evaluation.crossval import cross_validation_rmse
-from fitflow_plugins.problems.emulator import spectral_line
+from fitflow_plugins.problems.synthetic.emulator import spectral_line
 
 PY = sys.executable
 BOX = {"log10_density": [17.0, 19.0], "temperature": [5.0, 50.0], "velocity": [-50.0, 50.0]}
@@ -20,7 +20,7 @@ OUTPUTS = ["width", "shift", "ratio"]
 def simulation(**settings):
     base = {
         "parameters": BOX,
-        "function": "fitflow_plugins.problems.emulator:spectral_line_by_name",
+        "function": "fitflow_plugins.problems.synthetic.emulator:spectral_line_by_name",
         "outputs": OUTPUTS,
         "n_train": 30,
         "n_test": 10,

@@ -1,11 +1,11 @@
 # Optimisation campaigns: round k's proposal needs every evaluation of the rounds
 # before it, and each evaluation of the objective is its own job (input functions
-# in common.smk).
+# in fitflow.run.rules).
 
 
 rule propose:
     input:
-        earlier_evaluations,
+        RULES.earlier_evaluations,
     output:
         LAYOUT.pattern(paths.CAMPAIGN_PROPOSAL),
     log:
@@ -15,7 +15,7 @@ rule propose:
     resources:
         **CLUSTER_RESOURCES,
     params:
-        depends_on=proposal_params,
+        depends_on=RULES.proposal_params,
     script:
         "../scripts/propose.py"
 
@@ -29,20 +29,20 @@ rule evaluate_point:
         LAYOUT.pattern(paths.EVALUATION_LOG),
     conda:
         "../envs/fitflow.yaml"
-    threads: evaluation_resource("threads")
+    threads: RULES.evaluation_resource("threads")
     resources:
         **CLUSTER_RESOURCES,
-        mem_mb=evaluation_resource("mem_mb"),
-        runtime=evaluation_resource("runtime"),
+        mem_mb=RULES.evaluation_resource("mem_mb"),
+        runtime=RULES.evaluation_resource("runtime"),
     params:
-        problem=lambda wildcards: campaign_run(wildcards).problem.settings,
+        problem=RULES.evaluation_problem_settings,
     script:
         "../scripts/evaluate_point.py"
 
 
 rule summarise_campaign:
     input:
-        campaign_evaluations,
+        RULES.campaign_evaluations,
     output:
         summary=LAYOUT.pattern(paths.CAMPAIGN_SUMMARY),
         history=str(

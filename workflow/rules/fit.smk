@@ -2,7 +2,7 @@
 # the same process (a separate evaluate job cost a Python start-up per batch for ~10 ms of work).
 rule fit:
     input:
-        datasets_for_fit,
+        RULES.datasets_for_fit,
     output:
         fits=LAYOUT.pattern(paths.FIT_BATCH),
         metrics=LAYOUT.pattern(paths.METRICS_BATCH),
@@ -10,16 +10,16 @@ rule fit:
         LAYOUT.pattern(paths.FIT_LOG),
     conda:
         "../envs/fitflow.yaml"
-    threads: method_resource("threads")
+    threads: RULES.method_resource("threads")
     resources:
         **CLUSTER_RESOURCES,
-        mem_mb=method_resource("mem_mb"),
-        runtime=method_resource("runtime"),
+        mem_mb=RULES.method_resource("mem_mb"),
+        runtime=RULES.method_resource("runtime"),
     params:
         seed=PLAN.seed,
-        problem_settings=problem_settings,
-        method_settings=method_settings,
-        replicates=fit_replicates,
+        problem_settings=RULES.problem_settings,
+        method_settings=RULES.method_settings,
+        replicates=RULES.fit_replicates,
     script:
         "../scripts/fit.py"
 
@@ -28,21 +28,21 @@ rule fit:
 # in one process instead of a job per batch and stage.
 rule chunk:
     input:
-        chunk_input_files,
+        RULES.chunk_input_files,
     output:
         LAYOUT.pattern(paths.CHUNK),
     log:
         LAYOUT.pattern(paths.CHUNK_LOG),
     # Costliest chunk first (longest-processing-time order), so the last to finish is short.
-    priority: chunk_resource("runtime")
+    priority: RULES.chunk_resource("runtime")
     conda:
         "../envs/fitflow.yaml"
-    threads: chunk_resource("threads")
+    threads: RULES.chunk_resource("threads")
     resources:
         **CLUSTER_RESOURCES,
-        mem_mb=chunk_resource("mem_mb"),
-        runtime=chunk_resource("runtime"),
+        mem_mb=RULES.chunk_resource("mem_mb"),
+        runtime=RULES.chunk_resource("runtime"),
     params:
-        depends_on=chunk_params,
+        depends_on=RULES.chunk_params,
     script:
         "../scripts/chunk.py"

@@ -1,7 +1,7 @@
 rule generate:
     input:
-        problem_input_files,
-        simulation_run_files,
+        RULES.problem_input_files,
+        RULES.simulation_run_files,
     output:
         LAYOUT.pattern(paths.DATASET_BATCH),
     log:
@@ -12,9 +12,9 @@ rule generate:
         **CLUSTER_RESOURCES,
     params:
         seed=PLAN.seed,
-        settings=problem_settings,
-        replicates=lambda wildcards: replicates_of(wildcards, PLAN.batch_size),
-        input_digests=problem_input_digests,
+        settings=RULES.problem_settings,
+        replicates=RULES.dataset_replicates,
+        input_digests=RULES.problem_input_digests,
     script:
         "../scripts/generate.py"
 
@@ -22,17 +22,17 @@ rule generate:
 # A problem whose data are runs of the user's simulation: each run is its own job.
 rule simulation_run:
     input:
-        run_input_files,
+        RULES.run_input_files,
     output:
         LAYOUT.pattern(paths.SIMULATION_RUN),
     log:
         LAYOUT.pattern(paths.RUN_LOG),
     conda:
         "../envs/fitflow.yaml"
-    threads: run_resource("threads")
+    threads: RULES.run_resource("threads")
     resources:
         **CLUSTER_RESOURCES,
-        mem_mb=run_resource("mem_mb"),
-        runtime=run_resource("runtime"),
+        mem_mb=RULES.run_resource("mem_mb"),
+        runtime=RULES.run_resource("runtime"),
     script:
         "../scripts/simulation_run.py"

@@ -3,8 +3,8 @@
 # rebuilding) to the serial tail of every run.
 rule report:
     input:
-        work=table_inputs(),
-        campaigns=campaign_summaries(),
+        work=RULES.table_inputs(),
+        campaigns=RULES.campaign_summaries(),
     output:
         csv=report(
             LAYOUT.table_csv, category="Tables", caption="../report/fits_table.rst"
@@ -32,6 +32,6 @@ rule report:
     threads: 4  # processes drawing the cases' figures (Snakemake caps it at --cores)
     params:
         configfiles=[str(f) for f in workflow.configfiles],
-        metrics=metrics_sources(),
+        metrics=RULES.metrics_sources(),
     script:
         "../scripts/report.py"

@@ -58,17 +58,19 @@ from .campaign import History, in_callers_sign, round_rng
 
 __all__ = ["Campaign", "read_campaign", "read_log", "suggest"]
 
+#: The keys of a campaign file, with what each means (the docs' reference is generated from it).
 CAMPAIGN_KEYS = {
-    "parameters",
-    "direction",
-    "log",
-    "seed",
-    "noise_sd",
-    "method",
-    "settings",
-    "n_initial",
-    "constraints",
-    "objectives",
+    "parameters": "required: `{name: [lower, upper]}`, or `{name: {bounds: [lower, upper], type: int}}`, "
+    "`scale: log`, or `{name: {choices: [a, b]}}`, as for the `objective` problem",
+    "direction": "`minimise` (default) or `maximise` the measured `value`",
+    "log": "required: the measurement log, a CSV path relative to the campaign file",
+    "seed": "whole number ≥ 0 (default 0): the same log and seed give the same suggestions",
+    "noise_sd": "the known standard deviation of one measurement; `null` (default): learned",
+    "method": "the optimiser plugin that suggests (default `bayesopt`; any with `suggest`)",
+    "settings": "the optimiser's settings (see the plugin settings reference)",
+    "n_initial": "shorthand for `settings: {n_initial: ...}`: the size of the initial design",
+    "constraints": "limits on other measured columns, `{column: '<= 0.05'}`: each a column of the log",
+    "objectives": "several objectives in place of `value`, `{column: minimise or maximise}`: each a column of the log",
 }
 SIGNIFICANT_DIGITS = 6  # of suggested parameter values: what a lab can dial, read back exactly
 LOCK_WAIT_S = 120.0  # how long a suggest call waits for another one holding the log
@@ -108,7 +110,7 @@ def read_campaign(path):
         raise ConfigError(f"not valid YAML: {exc}", source=source) from None
     if not isinstance(spec, dict):
         raise ConfigError("a campaign file is a mapping of keys", source=source, value=spec)
-    unknown = sorted(set(spec) - CAMPAIGN_KEYS)
+    unknown = sorted(set(spec) - set(CAMPAIGN_KEYS))
     if unknown:
         raise ConfigError(
             f"unknown key; allowed: {', '.join(sorted(CAMPAIGN_KEYS))}",

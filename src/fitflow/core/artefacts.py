@@ -5,7 +5,7 @@ into place, so an interrupted run never leaves a half-written file that
 Snakemake would take as done. A file is made durable (on disk, not only in
 the page cache) before it counts as written; a job that writes many files does
 that once for all of them at its end (:func:`durable_on_exit`), since an
-``fsync`` per file costs ~2.4 ms here, ten times the write itself. Writers are deterministic: JSON with sorted keys,
+``fsync`` per file costs several times the write itself (docs/benchmarks.md). Writers are deterministic: JSON with sorted keys,
 NPZ archives with fixed timestamps, figures without dates or random ids. Arrays
 are read with ``allow_pickle=False``: nothing in a data file is ever executed.
 """

@@ -9,13 +9,9 @@ plots both go through here, so they can never disagree.
 
 import numpy as np
 
-__all__ = ["predict", "predict_on_grid", "predict_at_data", "propagated_std", "band_kind", "BAND_KINDS"]
+from ..core.diagnostics import BAND, BAND_KINDS, BAND_NOTE
 
-#: What a band may cover: where the underlying function lies, or where a new measurement will.
-BAND_KINDS = {
-    "mean": "the function's mean (a new measurement scatters beyond it)",
-    "predictive": "a new measurement, its noise included",
-}
+__all__ = ["predict", "predict_on_grid", "predict_at_data", "propagated_std", "band_kind", "BAND_KINDS"]
 
 
 def propagated_std(jacobian, covariance):
@@ -66,9 +62,9 @@ def band_kind(result):
     ``note`` its ``diagnostics["band_note"]``. A band propagated from the parameter
     covariance is the mean's; no band gives ``(None, "")``."""
     diagnostics = result.diagnostics or {}
-    note = str(diagnostics.get("band_note", ""))
+    note = str(diagnostics.get(BAND_NOTE, ""))
     if result.grid_std is not None:
-        kind = diagnostics.get("band")
+        kind = diagnostics.get(BAND)
         return (kind if kind in BAND_KINDS else None), note
     if result.covariance is not None:
         return "mean", note or "propagated from the parameters' covariance"

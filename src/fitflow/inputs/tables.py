@@ -34,9 +34,46 @@ __all__ = [
     "observations_from_arrays",
     "npz_array",
     "cell_number",
+    "Reader",
+    "READERS",
+    "formats",
     "TEXT_SEPARATORS",
     "WHITESPACE_SUFFIXES",
 ]
+
+
+@dataclass(frozen=True)
+class Reader:
+    """One input format: the suffixes it is read from, and what it reads (one line)."""
+
+    suffixes: tuple
+    description: str
+
+
+#: The formats a data file may have, the one list that the readers below, ``fitflow compare --help``,
+#: the table plugins' settings and the config reference all read.
+READERS = (
+    Reader(
+        (".csv",),
+        "comma-separated, with a header line; a header separated by semicolons is read so, "
+        "with decimal commas (`1,5`), as a spreadsheet exports it where the comma is the decimal mark",
+    ),
+    Reader((".tsv", ".tab"), "tab-separated, with a header line"),
+    Reader(
+        (".txt", ".dat"),
+        "columns separated by spaces or tabs (as `numpy.savetxt` and gnuplot write them), named by the "
+        "first line, else the last `#` comment line before the numbers, else `col1`, `col2`, ...; "
+        "a NIST/ITL StRD reference file is read as NIST lays it out",
+    ),
+    Reader((".npz",), "a NumPy archive with one array per column (read with `allow_pickle=False`)"),
+)
+
+
+def formats():
+    """The formats read, as a phrase: ``".csv, .tsv/.tab, .txt/.dat or .npz"``."""
+    names = ["/".join(reader.suffixes) for reader in READERS]
+    return ", ".join(names[:-1]) + " or " + names[-1]
+
 
 #: File suffix -> column separator of the text formats read.
 TEXT_SEPARATORS = {".csv": ",", ".tsv": "\t", ".tab": "\t"}
@@ -189,9 +226,7 @@ def _raw_columns(path, wanted):
     elif suffix in WHITESPACE_SUFFIXES:
         raw = _read_whitespace(path, wanted)
     else:
-        raise DataError(
-            f"unknown format {suffix or '(no suffix)'!r}; use .csv, .tsv, .tab, .txt, .dat or .npz", file=path
-        )
+        raise DataError(f"unknown format {suffix or '(no suffix)'!r}; use {formats()}", file=path)
     return raw
 
 

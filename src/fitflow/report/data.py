@@ -26,6 +26,9 @@ __all__ = [
     "error_metric",
     "has_truth",
     "metric_spec",
+    "format_number",
+    "failed_runs",
+    "per_output_table",
 ]
 
 #: Leaderboard columns: metric -> (heading, what is better, target value or None).
@@ -267,3 +270,41 @@ def scored_cases(experiment):
         metric = error_metric(rows)
         if metric is not None:
             yield problem, psid, rows, metric
+
+
+def format_number(value):
+    """A number as the report prints it: three significant digits, "–" for none or a non-finite one."""
+    if value is None or (isinstance(value, float) and not np.isfinite(value)):
+        return "–"
+    if isinstance(value, (str, bool, int, np.integer)):  # an option of a choice parameter, or a count
+        return str(value)
+    return f"{value:.3g}"
+
+
+def failed_runs(experiment, problem, psid):
+    """The simulation runs of a case that failed and were left out (``[]`` for other problems)."""
+    path = experiment.dataset_dir(problem, psid, 0) / "dataset.json"
+    if not path.exists():
+        return []
+    meta = read_json(path).get("meta") or {}
+    return [dict(run, n_runs=meta.get("n_runs")) for run in meta.get("failed_runs") or []]
+
+
+def per_output_table(rows):
+    """``(outputs, [(method, settings, {output: (rmse median, 95% band coverage median)})])``
+    for a case whose response has several outputs (``rmse.<output>`` columns), else None."""
+    outputs = [c.split(".", 1)[1] for c in rows.columns if c.startswith("rmse.") and rows[c].notna().any()]
+    if not outputs:
+        return None
+    ok = rows[rows.status == "ok"]
+    table = []
+    for (method, msid), group in ok.groupby(["method", "method_settings"], sort=True):
+        cells = {}
+        for name in outputs:
+            coverage = group.get(f"band_coverage95.{name}")
+            cells[name] = (
+                float(np.nanmedian(group[f"rmse.{name}"])),
+                float(np.nanmedian(coverage)) if coverage is not None and coverage.notna().any() else None,
+            )
+        table.append((method, msid, cells))
+    return outputs, table

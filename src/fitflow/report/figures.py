@@ -472,3 +472,13 @@ def sweep_figure(experiment, problem, colours):
     ax.set_ylabel(f"median {METRICS.get(metric, (metric,))[0]} (band: quartiles)")
     _legend_above(ax, ncol=4)
     return fig
+
+
+def built(name, build, fallback, not_built):
+    """``build()``, or ``fallback`` when it raises: the report says which part is missing
+    and why, the traceback goes to stderr (the report job's log), the rest is written."""
+    try:
+        return build()
+    except Exception as exc:  # any artefact a section reads may be odd: report it, go on
+        not_built.append({"name": name, "reason": logged_failure(f"the section '{name}' could not be built", exc)})
+        return fallback

@@ -7,7 +7,8 @@ once its last manifest is written, every file it wrote (:func:`record_written`: 
 modification time and SHA-256, in ``logs/written/<manifest path>``, beside the logs, so that
 the artefacts themselves stay byte-identical from run to run), and :func:`heal`, called by the Snakefile before it builds the DAG, checks
 them: a file whose size or time differs from the record is hashed, and a damaged or missing
-one is removed with the job's outputs and the report. Snakemake then reruns exactly that
+one is removed with the job's outputs and the report. The Snakefile calls it, through
+:func:`heal_before_dag`, as its first step; ``fitflow heal CONFIG`` runs the same step alone. Snakemake then reruns exactly that
 job and what follows it, to the same bytes (every artefact is deterministic). An unchanged
 file costs one ``stat``; the compact store's archives are checked the same way
 (:func:`fitflow.run.archive.heal_chunks`).
@@ -21,7 +22,16 @@ from ..core.errors import ArtefactError
 from .experiment import n_batches
 from .layout import Layout
 
-__all__ = ["record_written", "written_record", "folder_files", "damaged_files", "heal", "REPORT_RECORD"]
+__all__ = [
+    "record_written",
+    "written_record",
+    "folder_files",
+    "damaged_files",
+    "heal",
+    "heal_before_dag",
+    "is_dry_run",
+    "REPORT_RECORD",
+]
 
 #: The report job's record of its own outputs, below the experiment folder.
 REPORT_RECORD = "logs/report-outputs.json"
@@ -127,7 +137,7 @@ def heal(plan, root, dry_run=False, say=print):
         stale += 1
         path, reason = reasons[0]
         more = f" and {len(reasons) - 1} more" if len(reasons) > 1 else ""
-        say(f"fitflow: {path} is {reason}{more}: " + ("a run would rebuild it" if dry_run else "it is rebuilt"))
+        say(f"fitflow: {path}: {reason}{more}; " + ("a real run rebuilds its job" if dry_run else "its job is rebuilt"))
         if not dry_run:
             for damaged, _ in reasons:
                 damaged.unlink(missing_ok=True)  # so that no fit reuses it
@@ -137,8 +147,8 @@ def heal(plan, root, dry_run=False, say=print):
     report = _report_damage(layout)
     if report:
         say(
-            f"fitflow: {report[0][0]} is {report[0][1]}: "
-            + ("a run would redo the report" if dry_run else "the report is redone")
+            f"fitflow: {report[0][0]}: {report[0][1]}; "
+            + ("a real run redoes the report" if dry_run else "the report is redone")
         )
     if (stale or report) and not dry_run:
         layout.report_html.unlink(missing_ok=True)
@@ -151,3 +161,28 @@ def _report_damage(layout):
         return damaged_files(layout.root, read_json(path).get("written")) if path.exists() else []
     except ArtefactError as exc:
         return [(path, str(exc))]
+
+
+def is_dry_run(workflow, argv):
+    """Whether Snakemake was asked for a dry run (``-n``, ``--dry-run``). While the Snakefile
+    is parsed, Snakemake's own ``workflow.dryrun`` is not yet set (it knows once the DAG is
+    built), so its command line ``argv`` is read too."""
+    flags = [a for a in argv[1:] if a.startswith("-")]
+    return bool(workflow.dryrun) or any(
+        a in ("--dry-run", "--dryrun", "--dry_run") or (not a.startswith("--") and "n" in a[1:] and a[1:].isalpha())
+        for a in flags
+    )
+
+
+def heal_before_dag(plan, root, dry_run, say=print):
+    """The workflow's first step: :func:`heal` the results folder ``root`` before Snakemake
+    builds its DAG, so that the DAG holds the jobs that rebuild what was damaged. A dry run
+    removes nothing, so Snakemake's own list of jobs cannot show those: it is said so."""
+    stale = heal(plan, root, dry_run=dry_run, say=say)
+    if stale and dry_run:
+        say(
+            f"fitflow: a real run rebuilds the {stale} damaged job(s) named above and what follows them; "
+            "this dry run removed nothing, so Snakemake's job list below leaves them out "
+            "(`fitflow heal CONFIG` removes them now, and a dry run after it lists them)"
+        )
+    return stale

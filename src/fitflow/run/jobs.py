@@ -1,7 +1,7 @@
 """The work behind each Snakemake rule, one function per stage.
 
-Each job handles a *batch* of replicates, so that one process start-up (about
-0.2 s, more with heavy libraries) is shared by many cheap fits, while every
+Each job handles a *batch* of replicates, so that one process start-up (Python and
+the libraries a method imports) is shared by many cheap fits, while every
 replicate still gets its own artefact folder. A batch writes its per-replicate
 files first and its batch manifest (the rule's declared output) last, each
 atomically: a job killed half-way leaves no manifest, so Snakemake reruns it.

@@ -10,8 +10,8 @@ import time
 import numpy as np
 
 from fitflow import Method, ParametricModel
-from fitflow_plugins.methods.nlls import NonLinearLeastSquares
-from fitflow_plugins.problems.gaussian_peak import GaussianPeak
+from fitflow_plugins.methods.least_squares.nlls import NonLinearLeastSquares
+from fitflow_plugins.problems.synthetic.gaussian_peak import GaussianPeak
 
 
 class _Broken(NonLinearLeastSquares):

@@ -1,0 +1,1 @@
+"""Test problems with a known truth: generated data, analytic objectives and simulations."""
