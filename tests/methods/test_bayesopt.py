@@ -276,3 +276,24 @@ def test_the_report_sees_the_surrogate_in_the_values_units_when_the_gp_is_fitted
         at = method.surrogate_slices(history, x[k], 5)["a"]
         np.testing.assert_allclose(at["grid"], levels)
         assert at["mean"][np.argmin(np.abs(levels - x[k, 0]))] == pytest.approx(y[k], abs=1e-3 * np.ptp(y))
+
+
+def test_acquisitions_are_named_and_each_path_says_which_it_honours():
+    """The setting's choices are the registry's; a path that weights the acquisition (constraints)
+    takes EI in place of LCB, whose signed bound a probability cannot weight; LCB is the
+    posterior mean less kappa sd, EI the closed form."""
+    from fitflow_plugins.methods.optimisation.acquisitions import ACQUISITIONS, for_path
+    from fitflow_plugins.methods.optimisation.bayesopt import BayesianOptimisation
+
+    assert BayesianOptimisation.settings["acquisition"].choices == tuple(ACQUISITIONS) == ("ei", "lcb")
+    assert for_path("lcb", weighted=False).name == "lcb"
+    assert for_path("lcb", weighted=True).name == "ei"
+    assert for_path("ei", weighted=True).name == "ei"
+    mean, std = np.array([1.0, 2.0]), np.array([0.5, 0.1])
+    settings = {"xi": 0.0, "kappa": 2.0}
+    assert ACQUISITIONS["lcb"].loss(mean, std, 0.0, settings, 1.0) == pytest.approx([0.0, 1.8])
+    assert ACQUISITIONS["ei"].loss(mean, std, 1.5, settings, 1.0) == pytest.approx(
+        -expected_improvement(mean, std, 1.5, 0.0)
+    )
+    with pytest.raises(Exception, match="acquisition"):
+        BayesianOptimisation(acquisition="pi")

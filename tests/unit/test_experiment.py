@@ -101,7 +101,7 @@ def test_plot_fits_is_true_false_or_all():
     config = {"experiment": "p", "seed": 1, "replicates": 2, "problems": {"cosine_series": {}}, "methods": {"ols": {}}}
     assert build_plan(config).plot_fits is True
     assert build_plan({**config, "plot_fits": "all"}).plot_fits == "all"
-    with pytest.raises(ConfigError, match="key 'plot_fits'.*true, false or 'all'"):
+    with pytest.raises(ConfigError, match="key 'plot_fits'.*'some' is not one of \\[True, False, 'all'\\]"):
         build_plan({**config, "plot_fits": "some"})
 
 

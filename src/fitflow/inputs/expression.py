@@ -153,15 +153,27 @@ def expression_names(text, keep_constants=False):
 
 
 def parse_expression(text, parameters, variables=("x",), constants=None):
-    """Check ``text`` and return it as a sympy expression in ``parameters`` and ``variables``.
+    """Check ``text`` and return it as a sympy expression in ``parameters`` and ``variables``,
+    in two steps: check the names (:func:`_check_names`), then translate the syntax tree node
+    by node (:class:`_ToSympy`), refusing any node that is not a number, a name, an arithmetic
+    operator or an allowed function.
 
     ``constants`` maps further names to fixed numbers, substituted exactly.
     """
-    import sympy
-
     constants = dict(constants or {})
     tree = _check_shape(text)
-    names = set(parameters) | set(variables)
+    _check_names(text, set(parameters) | set(variables), constants)
+    try:
+        return _ToSympy(text, parameters, variables, constants).visit(tree)[0]
+    except ExpressionError:
+        raise
+    except (RecursionError, MemoryError, ValueError, TypeError, ArithmeticError) as exc:
+        raise ExpressionError(f"cannot be handled: {type(exc).__name__}: {exc}", expression=text) from None
+
+
+def _check_names(text, names, constants):
+    """Refuse parameter, variable and constant names that are not ASCII identifiers, that
+    shadow a function or constant, or that are given two roles."""
     for name in [*names, *constants]:
         problem = check_ascii_name(name)
         if problem:
@@ -173,116 +185,126 @@ def parse_expression(text, parameters, variables=("x",), constants=None):
         raise ExpressionError(
             f"{sorted(names & set(constants))} are both constants and parameters or variables", expression=text
         )
-    symbols = {name: sympy.Symbol(name, real=True) for name in names}
-    source = text.strip()
 
-    def part(node):
-        return ast.get_source_segment(source, node) or type(node).__name__
 
-    def constant(node, value):
+class _ToSympy(ast.NodeVisitor):
+    """Translates a checked expression's syntax tree: each ``visit_*`` returns ``(sympy
+    expression, float value if the subtree is constant else None)``; a constant subtree
+    is refused if it leaves double precision's range. Any other node is refused by
+    :meth:`generic_visit`, naming it."""
+
+    def __init__(self, text, parameters, variables, constants):
+        import sympy
+
+        self.sympy = sympy
+        self.text, self.source = text, text.strip()
+        self.parameters, self.variables, self.constants = parameters, variables, constants
+        self.symbols = {name: sympy.Symbol(name, real=True) for name in [*parameters, *variables]}
+
+    def part(self, node):
+        return ast.get_source_segment(self.source, node) or type(node).__name__
+
+    def refuse(self, message, node=None):
+        return ExpressionError(message, expression=self.text, part=None if node is None else self.part(node))
+
+    def constant(self, node, value):
         """A number-valued subexpression: refuse it if it leaves double precision's range."""
         if value is not None and not (abs(value) <= LIMITS["constant"]):
-            raise ExpressionError(
-                f"the constant {part(node)} is beyond double precision "
+            raise self.refuse(
+                f"the constant {self.part(node)} is beyond double precision "
                 f"(magnitude above {LIMITS['constant']:g}); write the number itself",
-                expression=text,
-                part=part(node),
+                node,
             )
         return value
 
-    def power(node, left, right):
+    def generic_visit(self, node):
+        raise self.refuse(
+            f"{type(node).__name__} is not allowed (only numbers, names, + - * / **, and allowed functions)", node
+        )
+
+    def visit_Expression(self, node):
+        return self.visit(node.body)
+
+    def visit_Constant(self, node):
+        if not isinstance(node.value, (int, float)) or isinstance(node.value, bool):
+            return self.generic_visit(node)
+        value = self.constant(node, float(node.value) if abs(node.value) < 1e308 else math.inf)
+        exact = self.sympy.Integer(node.value) if isinstance(node.value, int) else self.sympy.Float(node.value)
+        return exact, value
+
+    def visit_Name(self, node):
+        if node.id in self.symbols:
+            return self.symbols[node.id], None
+        if node.id in self.constants:
+            return self.sympy.Float(self.constants[node.id]), self.constants[node.id]
+        if node.id == "pi":
+            return self.sympy.pi, math.pi
+        if node.id == "e":
+            return self.sympy.E, math.e
+        raise ExpressionError(
+            f"unknown name {node.id!r}; parameters are {sorted(self.parameters)}, variables {sorted(self.variables)}"
+            + (f", constants {sorted(self.constants)}" if self.constants else ""),
+            expression=self.text,
+            part=node.id,
+        )
+
+    def visit_BinOp(self, node):
+        if not isinstance(node.op, _OPERATORS):
+            return self.generic_visit(node)
+        left, right = self.visit(node.left), self.visit(node.right)
+        op = type(node.op)
+        if op is ast.Pow:
+            return self.power(node, left, right)
+        value = None
+        if left[1] is not None and right[1] is not None:
+            with np.errstate(all="ignore"):
+                a, b = np.float64(left[1]), np.float64(right[1])
+                value = float(
+                    {ast.Add: a + b, ast.Sub: a - b, ast.Mult: a * b, ast.Div: a / b if b != 0 else np.inf}[op]
+                )
+            self.constant(node, value)
+        result = {
+            ast.Add: lambda: left[0] + right[0],
+            ast.Sub: lambda: left[0] - right[0],
+            ast.Mult: lambda: left[0] * right[0],
+            ast.Div: lambda: left[0] / right[0],
+        }[op]()
+        return result, value
+
+    def power(self, node, left, right):
         base, exponent = left[1], right[1]
         if exponent is not None and base is not None:
             try:
                 value = math.fabs(base) ** exponent if base != 0 else 0.0
             except (OverflowError, ZeroDivisionError):
                 value = math.inf
-            constant(node, value)
+            self.constant(node, value)
             return left[0] ** right[0], math.copysign(value, base) if base < 0 and exponent % 2 == 1 else value
         if exponent is not None and abs(exponent) > 1000:
-            raise ExpressionError(
-                f"the exponent {exponent:g} is too large (at most 1000)", expression=text, part=part(node)
-            )
+            raise self.refuse(f"the exponent {exponent:g} is too large (at most 1000)", node)
         return left[0] ** right[0], None
 
-    def convert(node):
-        """``(sympy expression, float value if the subtree is constant else None)``."""
-        if isinstance(node, ast.Expression):
-            return convert(node.body)
-        if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)) and not isinstance(node.value, bool):
-            value = constant(node, float(node.value) if abs(node.value) < 1e308 else math.inf)
-            exact = sympy.Integer(node.value) if isinstance(node.value, int) else sympy.Float(node.value)
-            return exact, value
-        if isinstance(node, ast.Name):
-            if node.id in symbols:
-                return symbols[node.id], None
-            if node.id in constants:
-                return sympy.Float(constants[node.id]), constants[node.id]
-            if node.id == "pi":
-                return sympy.pi, math.pi
-            if node.id == "e":
-                return sympy.E, math.e
-            raise ExpressionError(
-                f"unknown name {node.id!r}; parameters are {sorted(parameters)}, variables {sorted(variables)}"
-                + (f", constants {sorted(constants)}" if constants else ""),
-                expression=text,
-                part=node.id,
-            )
-        if isinstance(node, ast.BinOp) and isinstance(node.op, _OPERATORS):
-            left, right = convert(node.left), convert(node.right)
-            op = type(node.op)
-            if op is ast.Pow:
-                return power(node, left, right)
-            values = (left[1], right[1])
-            value = None
-            if None not in values:
-                with np.errstate(all="ignore"):
-                    a, b = np.float64(values[0]), np.float64(values[1])
-                    value = float(
-                        {ast.Add: a + b, ast.Sub: a - b, ast.Mult: a * b, ast.Div: a / b if b != 0 else np.inf}[op]
-                    )
-                constant(node, value)
-            result = {
-                ast.Add: lambda: left[0] + right[0],
-                ast.Sub: lambda: left[0] - right[0],
-                ast.Mult: lambda: left[0] * right[0],
-                ast.Div: lambda: left[0] / right[0],
-            }[op]()
-            return result, value
-        if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
-            operand, value = convert(node.operand)
-            if isinstance(node.op, ast.USub):
-                return -operand, None if value is None else -value
-            return operand, value
-        if isinstance(node, ast.Call):
-            if not isinstance(node.func, ast.Name) or node.func.id not in FUNCTIONS:
-                raise ExpressionError(
-                    f"only these functions may be called: {', '.join(sorted(FUNCTIONS))}",
-                    expression=text,
-                    part=part(node),
-                )
-            if node.keywords or len(node.args) != 1:
-                raise ExpressionError("functions take exactly one argument", expression=text, part=part(node))
-            argument, value = convert(node.args[0])
-            if value is not None:  # a function of a constant: keep it within range, like any constant
-                with np.errstate(all="ignore"):
-                    numeric = _numeric_function(node.func.id)(value)
-                constant(node, float(numeric) if np.isfinite(numeric) else None)
-            if node.func.id == "log10":
-                return sympy.log(argument) / sympy.log(10), None
-            return getattr(sympy, FUNCTIONS[node.func.id])(argument), None
-        raise ExpressionError(
-            f"{type(node).__name__} is not allowed (only numbers, names, + - * / **, and allowed functions)",
-            expression=text,
-            part=part(node),
-        )
+    def visit_UnaryOp(self, node):
+        if not isinstance(node.op, (ast.USub, ast.UAdd)):
+            return self.generic_visit(node)
+        operand, value = self.visit(node.operand)
+        if isinstance(node.op, ast.USub):
+            return -operand, None if value is None else -value
+        return operand, value
 
-    try:
-        return convert(tree)[0]
-    except ExpressionError:
-        raise
-    except (RecursionError, MemoryError, ValueError, TypeError, ArithmeticError) as exc:
-        raise ExpressionError(f"cannot be handled: {type(exc).__name__}: {exc}", expression=text) from None
+    def visit_Call(self, node):
+        if not isinstance(node.func, ast.Name) or node.func.id not in FUNCTIONS:
+            raise self.refuse(f"only these functions may be called: {', '.join(sorted(FUNCTIONS))}", node)
+        if node.keywords or len(node.args) != 1:
+            raise self.refuse("functions take exactly one argument", node)
+        argument, value = self.visit(node.args[0])
+        if value is not None:  # a function of a constant: keep it within range, like any constant
+            with np.errstate(all="ignore"):
+                numeric = _numeric_function(node.func.id)(value)
+            self.constant(node, float(numeric) if np.isfinite(numeric) else None)
+        if node.func.id == "log10":
+            return self.sympy.log(argument) / self.sympy.log(10), None
+        return getattr(self.sympy, FUNCTIONS[node.func.id])(argument), None
 
 
 def _columns(x):

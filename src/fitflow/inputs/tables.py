@@ -37,17 +37,17 @@ __all__ = [
     "Reader",
     "READERS",
     "formats",
-    "TEXT_SEPARATORS",
-    "WHITESPACE_SUFFIXES",
 ]
 
 
 @dataclass(frozen=True)
 class Reader:
-    """One input format: the suffixes it is read from, and what it reads (one line)."""
+    """One input format: the suffixes it is read from, what it reads (one line), and
+    ``read(path, wanted) -> {column: cells}``, the columns ``wanted`` as the file holds them."""
 
     suffixes: tuple
     description: str
+    read: object
 
 
 #: The formats a data file may have, the one list that the readers below, ``fitflow compare --help``,
@@ -57,15 +57,21 @@ READERS = (
         (".csv",),
         "comma-separated, with a header line; a header separated by semicolons is read so, "
         "with decimal commas (`1,5`), as a spreadsheet exports it where the comma is the decimal mark",
+        lambda path, wanted: _read_text(path, wanted, _separator(path, ",")),
     ),
-    Reader((".tsv", ".tab"), "tab-separated, with a header line"),
+    Reader((".tsv", ".tab"), "tab-separated, with a header line", lambda path, wanted: _read_text(path, wanted, "\t")),
     Reader(
         (".txt", ".dat"),
         "columns separated by spaces or tabs (as `numpy.savetxt` and gnuplot write them), named by the "
         "first line, else the last `#` comment line before the numbers, else `col1`, `col2`, ...; "
         "a NIST/ITL StRD reference file is read as NIST lays it out",
+        lambda path, wanted: _read_whitespace(path, wanted),
     ),
-    Reader((".npz",), "a NumPy archive with one array per column (read with `allow_pickle=False`)"),
+    Reader(
+        (".npz",),
+        "a NumPy archive with one array per column (read with `allow_pickle=False`)",
+        lambda path, wanted: _read_npz(path, wanted),
+    ),
 )
 
 
@@ -73,12 +79,6 @@ def formats():
     """The formats read, as a phrase: ``".csv, .tsv/.tab, .txt/.dat or .npz"``."""
     names = ["/".join(reader.suffixes) for reader in READERS]
     return ", ".join(names[:-1]) + " or " + names[-1]
-
-
-#: File suffix -> column separator of the text formats read.
-TEXT_SEPARATORS = {".csv": ",", ".tsv": "\t", ".tab": "\t"}
-#: Suffixes of text files whose columns are separated by any run of spaces or tabs.
-WHITESPACE_SUFFIXES = (".txt", ".dat")
 
 
 @dataclass(frozen=True)
@@ -217,17 +217,12 @@ def _read_columns(path, wanted, missing="error"):
 
 
 def _raw_columns(path, wanted):
-    """``{column: cells}`` for the ``wanted`` columns, as the file's format holds them."""
+    """``{column: cells}`` for the ``wanted`` columns, as the file's format (:data:`READERS`) holds them."""
     suffix = path.suffix.lower()
-    if suffix == ".npz":
-        raw = _read_npz(path, wanted)
-    elif suffix in TEXT_SEPARATORS:
-        raw = _read_text(path, wanted, _separator(path, TEXT_SEPARATORS[suffix]))
-    elif suffix in WHITESPACE_SUFFIXES:
-        raw = _read_whitespace(path, wanted)
-    else:
-        raise DataError(f"unknown format {suffix or '(no suffix)'!r}; use {formats()}", file=path)
-    return raw
+    for reader in READERS:
+        if suffix in reader.suffixes:
+            return reader.read(path, wanted)
+    raise DataError(f"unknown format {suffix or '(no suffix)'!r}; use {formats()}", file=path)
 
 
 def _finite_columns(path, raw, missing="error", rows=None):

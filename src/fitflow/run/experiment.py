@@ -9,7 +9,6 @@ message naming the file, the key and the value.
 
 from dataclasses import dataclass, field
 import os
-import re
 
 from ..core.errors import ConfigError, FitflowError, IncompatiblePairError
 from ..core.registry import methods as method_registry
@@ -236,13 +235,6 @@ def _needs_probe(method_cls):
     return bool(method_cls.requirements) or method_cls.can_fit is not Method.can_fit
 
 
-def _require_mapping(config, key, source):
-    value = config.get(key)
-    if not isinstance(value, dict) or not value:
-        raise ConfigError("must be a non-empty mapping of label to entry", source=source, key=key, value=value)
-    return value
-
-
 #: The most fits one experiment plans: Snakemake's DAG, and the plan's own lists, grow with
 #: them (a million fits plan in seconds; a billion replicates took minutes and gigabytes
 #: before anything checked them).
@@ -250,28 +242,24 @@ MAX_FITS = 10_000_000
 
 
 def build_plan(config, source="<config>", problem_registry_=None, method_registry_=None, on_cluster=False, cores=None):
-    """Check ``config`` against the installed plugins and expand it into a plan.
+    """Check ``config`` against the installed plugins and expand it into a plan, in steps:
+    validate its structure (the schema, :func:`~fitflow.run.config_file.validate_config`),
+    expand each entry's sweeps into cases (:func:`~fitflow.run.cases.expand_entry`), pair
+    every problem case with the method cases that can fit it (:func:`_pair`), and check the
+    plan's size.
 
     ``on_cluster`` (the executor submits jobs elsewhere) and ``cores`` (what the run may use)
     resolve ``chunks: auto`` and ``chunk_workers: auto``, the defaults (see ``_chunks``).
+    From Python, ``experiment``, ``seed`` and ``replicates`` may be left out (``"default"``, 0, 1); the
+    caller's mapping is not changed.
     """
+    from .config_file import validate_config
+
     problems_reg = problem_registry_ or problem_registry()
     methods_reg = method_registry_ or method_registry()
-    name = str(config.get("experiment", "default"))
-    if not re.match(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", name):
-        raise ConfigError(
-            "experiment names hold letters, digits, '_', '.' and '-'", source=source, key="experiment", value=name
-        )
-    seed = config.get("seed", 0)
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise ConfigError("must be a whole number >= 0", source=source, key="seed", value=seed)
-    replicates = config.get("replicates", 1)
-    if isinstance(replicates, bool) or not isinstance(replicates, int) or replicates < 1:
-        raise ConfigError("must be a whole number >= 1", source=source, key="replicates", value=replicates)
-    batch_size = config.get("batch_size", DEFAULT_BATCH_SIZE)
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-        raise ConfigError("must be a whole number >= 1", source=source, key="batch_size", value=batch_size)
-
+    defaults = {"experiment": "default", "seed": 0, "replicates": 1}
+    config = validate_config({**defaults, **config} if isinstance(config, dict) else config, source)
+    seed, replicates = config["seed"], config.get("replicates", 1)
     if replicates > MAX_FITS:  # refused before anything is expanded per replicate
         raise ConfigError(
             f"{replicates:,} replicates is more than the {MAX_FITS:,} fits one run plans",
@@ -279,95 +267,19 @@ def build_plan(config, source="<config>", problem_registry_=None, method_registr
             key="replicates",
         )
     campaigns = plan_campaigns(config, source, problems_reg, methods_reg, seed)
-    if campaigns and "problems" not in config and "methods" not in config:
-        problem_entries, method_entries = {}, {}  # an optimisation-only config
-    else:
-        problem_entries = _require_mapping(config, "problems", source)
-        method_entries = _require_mapping(config, "methods", source)
-    problem_cases = [
-        case
-        for label, entry in problem_entries.items()
-        for case in expand_entry("problems", label, entry, problems_reg, source)
-    ]
-    method_cases = [
-        case
-        for label, entry in method_entries.items()
-        for case in expand_entry("methods", label, entry, methods_reg, source)
-    ]
+    problem_entries, method_entries = config.get("problems") or {}, config.get("methods") or {}
+    problem_cases = _expand(problem_entries, "problems", problems_reg, source)
+    method_cases = _expand(method_entries, "methods", methods_reg, source)
     pairs, skipped, notes = [], [], {}
     for pcase in problem_cases:
-        try:
-            problem = pcase.instance(problems_reg)
-        except ConfigError as exc:
-            raise ConfigError(exc.reason, source=source, key=pcase.key) from exc
-        _check_problem_inputs(problem, pcase, source)
-        if getattr(problem, "capability_note", ""):
-            notes[f"{pcase.label}/{pcase.sid}"] = problem.capability_note
-        probe = None
-        requested = pcase.entry.get("methods")
-        if requested is not None:
-            unknown = [m for m in requested if m not in method_entries]
-            if unknown:
-                raise ConfigError(
-                    f"method '{unknown[0]}' is not defined under 'methods'; defined: {', '.join(method_entries)}",
-                    source=source,
-                    key=f"problems.{pcase.label}.methods",
-                    value=unknown[0],
-                )
-        for mcase in method_cases:
-            method_cls = methods_reg.get(mcase.plugin)
-            if requested is not None and mcase.label not in requested:
-                continue
-            missing = method_cls.unavailable()
-            if missing:
-                skipped.append(_skip(pcase, mcase, f"{method_cls.label()} {missing}"))
-                continue
-            if not method_cls.serves(problem.capabilities):
-                why = getattr(problem, "capability_note", "")
-                reason = (
-                    f"the method serves {sorted(method_cls.capabilities)} but the problem is "
-                    f"{sorted(problem.capabilities)}" + (f" ({why})" if why else "")
-                )
-                if requested is not None:
-                    error = IncompatiblePairError(
-                        pcase.label, mcase.label, problem.capabilities, method_cls.capabilities
-                    )
-                    raise ConfigError(
-                        str(error) + (f" ({why})" if why else ""),
-                        source=source,
-                        key=f"problems.{pcase.label}.methods",
-                        value=mcase.label,
-                    ) from error
-                skipped.append(_skip(pcase, mcase, reason))
-                continue
-            if _needs_probe(method_cls):
-                probe = probe or _probe_dataset(problem, pcase, seed)
-                reason = probe and mcase.instance(methods_reg).can_fit(probe)
-                if reason:
-                    skipped.append(_skip(pcase, mcase, f"{method_cls.label()} {reason}"))
-                    continue
-            pairs.append(FitPair(pcase, mcase))
-    if len(pairs) * replicates > MAX_FITS:
-        raise ConfigError(
-            f"asks for {len(pairs) * replicates:,} fits ({len(pairs):,} (problem, method) pairs x {replicates:,} "
-            f"replicates), more than the {MAX_FITS:,} one run plans: split the sweep into several experiments",
-            source=source,
-            key="replicates",
-        )
-    if not pairs and not campaigns:
-        reasons = "; ".join(f"{s['problem']} x {s['method']}: {s['reason']}" for s in skipped[:5])
-        raise ConfigError(
-            f"no method can fit any problem, so there is nothing to fit ({reasons})",
-            source=source,
-            key="methods",
-            value=list(method_entries),
-        )
+        _pair(pcase, method_cases, method_entries, problems_reg, methods_reg, source, seed, pairs, skipped, notes)
+    _check_size(pairs, skipped, replicates, campaigns, method_entries, source)
     store = _store(config, source)
     return ExperimentPlan(
-        name=name,
+        name=config["experiment"],
         seed=seed,
         replicates=replicates,
-        batch_size=batch_size,
+        batch_size=config["batch_size"],
         problems=problem_cases,
         methods=method_cases,
         pairs=pairs,
@@ -383,14 +295,103 @@ def build_plan(config, source="<config>", problem_registry_=None, method_registr
     )
 
 
+def _expand(entries, group, registry, source):
+    """Every case of ``entries`` (label -> entry of ``group``), each sweep expanded into a grid."""
+    return [case for label, entry in entries.items() for case in expand_entry(group, label, entry, registry, source)]
+
+
+def _pair(pcase, method_cases, method_entries, problems_reg, methods_reg, source, seed, pairs, skipped, notes):
+    """Append to ``pairs`` each method case that can fit the problem case ``pcase``, and to
+    ``skipped`` each that cannot, with the reason; a pair the config asks for by name that
+    cannot be fitted is an error. The problem's inputs are read once here."""
+    try:
+        problem = pcase.instance(problems_reg)
+    except ConfigError as exc:
+        raise ConfigError(exc.reason, source=source, key=pcase.key) from exc
+    _check_problem_inputs(problem, pcase, source)
+    why = getattr(problem, "capability_note", "")
+    if why:
+        notes[f"{pcase.label}/{pcase.sid}"] = why
+    requested = pcase.entry.get("methods")
+    unknown = [m for m in requested or () if m not in method_entries]
+    if unknown:
+        raise ConfigError(
+            f"method '{unknown[0]}' is not defined under 'methods'; defined: {', '.join(method_entries)}",
+            source=source,
+            key=f"problems.{pcase.label}.methods",
+            value=unknown[0],
+        )
+    probe = []  # one dataset, drawn when the first method needs to look at the data
+
+    def dataset():
+        if not probe:
+            probe.append(_probe_dataset(problem, pcase, seed))
+        return probe[0]
+
+    for mcase in method_cases:
+        if requested is not None and mcase.label not in requested:
+            continue
+        reason = _why_not(problem, mcase, methods_reg, dataset, requested is not None, source, pcase)
+        if reason:
+            skipped.append(_skip(pcase, mcase, reason))
+        else:
+            pairs.append(FitPair(pcase, mcase))
+
+
+def _why_not(problem, mcase, methods_reg, dataset, requested, source, pcase):
+    """Why the method case ``mcase`` cannot fit ``problem`` (``None``: it can): its modules are
+    missing, it serves none of the problem's capabilities (an error when ``requested``), or it
+    refuses the data (``dataset()``, a probe of the problem's data)."""
+    method_cls = methods_reg.get(mcase.plugin)
+    missing = method_cls.unavailable()
+    if missing:
+        return f"{method_cls.label()} {missing}"
+    if not method_cls.serves(problem.capabilities):
+        why = getattr(problem, "capability_note", "")
+        if requested:
+            error = IncompatiblePairError(pcase.label, mcase.label, problem.capabilities, method_cls.capabilities)
+            raise ConfigError(
+                str(error) + (f" ({why})" if why else ""),
+                source=source,
+                key=f"problems.{pcase.label}.methods",
+                value=mcase.label,
+            ) from error
+        return (
+            f"the method serves {sorted(method_cls.capabilities)} but the problem is "
+            f"{sorted(problem.capabilities)}" + (f" ({why})" if why else "")
+        )
+    if _needs_probe(method_cls):
+        probe = dataset()
+        reason = probe and mcase.instance(methods_reg).can_fit(probe)
+        if reason:
+            return f"{method_cls.label()} {reason}"
+    return None
+
+
+def _check_size(pairs, skipped, replicates, campaigns, method_entries, source):
+    """Refuse a plan of more than :data:`MAX_FITS` fits, or one with nothing to do."""
+    if len(pairs) * replicates > MAX_FITS:
+        raise ConfigError(
+            f"asks for {len(pairs) * replicates:,} fits ({len(pairs):,} (problem, method) pairs x {replicates:,} "
+            f"replicates), more than the {MAX_FITS:,} one run plans: split the sweep into several experiments",
+            source=source,
+            key="replicates",
+        )
+    if not pairs and not campaigns:
+        reasons = "; ".join(f"{s['problem']} x {s['method']}: {s['reason']}" for s in skipped[:5])
+        raise ConfigError(
+            f"no method can fit any problem, so there is nothing to fit ({reasons})",
+            source=source,
+            key="methods",
+            value=list(method_entries),
+        )
+
+
 def _plot_fits(config, source):
     """True: ``fit.png`` and the method's diagnostic figures for replicate 0 of each case
     (the one the report shows); "all": for every replicate; False: none. Any fit's figure
     can be drawn later with ``fitflow show RESULTS FIT --figure out.png``."""
-    value = config.get("plot_fits", True)
-    if value not in (True, False, "all"):
-        raise ConfigError("must be true, false or 'all'", source=source, key="plot_fits", value=value)
-    return value
+    return config.get("plot_fits", True)  # one of the schema's
 
 
 #: Chunks of a compact store when the config sets none: enough to keep a few cores busy
@@ -399,15 +400,7 @@ DEFAULT_COMPACT_CHUNKS = 8
 
 
 def _store(config, source):
-    store = config.get("store", "folders")
-    if store not in ("folders", "compact"):
-        raise ConfigError(
-            "must be 'folders' (a folder per fit) or 'compact' (an archive per chunk)",
-            source=source,
-            key="store",
-            value=store,
-        )
-    return store
+    return config.get("store", "folders")  # one of the schema's
 
 
 #: Under ``chunks: auto``, a method whose runtime hint (minutes for one batch) exceeds this
@@ -425,7 +418,6 @@ def _chunks(config, source, store, method_cases, methods_reg, on_cluster):
         if store == "compact":
             return DEFAULT_COMPACT_CHUNKS
         return 0 if on_cluster or _longest_runtime(method_cases, methods_reg) > AUTO_LONG_RUNTIME else 1
-    _require_count(chunks, 0, "0: a job per batch", source, "chunks")
     if store == "compact" and chunks == 0:
         raise ConfigError(
             "store: compact packs each chunk's fits into one archive, so it needs chunks >= 1",
@@ -454,16 +446,7 @@ def _chunk_workers(config, source, on_cluster, cores):
     if workers == "auto":
         machine = os.cpu_count() or 1
         return 1 if on_cluster else max(1, min(int(cores or machine), machine))
-    return _require_count(workers, 1, "processes each chunk job runs its units on", source, "chunk_workers")
-
-
-def _require_count(value, minimum, meaning, source, key):
-    """``value`` when it is a whole number >= ``minimum``; else the error naming ``key``."""
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise ConfigError(
-            f"must be 'auto' or a whole number >= {minimum} ({meaning})", source=source, key=key, value=value
-        )
-    return value
+    return workers  # a whole number >= 1 (the schema's)
 
 
 def _skip(pcase, mcase, reason):
