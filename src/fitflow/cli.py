@@ -249,7 +249,10 @@ def main(argv=None):
     one.add_argument("--x", nargs="+", default=["x"], help="predictor column(s) (default x)")
     one.add_argument("--y", default="y", help="response column (default y)")
     one.add_argument("--sigma", help="column of per-point standard errors (default: unknown)")
-    one.add_argument("--model", help="an expression in the parameters and x columns, or package.module:function")
+    one.add_argument(
+        "--model",
+        help="an expression in the parameters and x columns, or a function: path/file.py:function or package.module:function",
+    )
     one.add_argument("--params", nargs="+", help="parameter names (default: read from the model)")
     one.add_argument(
         "--p0",
@@ -275,7 +278,7 @@ def main(argv=None):
         help=f"wall-clock budget of the whole comparison, seconds (default {DEFAULT_BUDGET_S:g}; 0: none); "
         "a method that cannot finish in it is skipped with the reason",
     )
-    one.add_argument("--cv-folds", type=int, help="cross-validation folds (default 3; 0: none)")
+    one.add_argument("--cv-folds", type=int, help="cross-validation folds (default 5; 0: none)")
     one.add_argument(
         "--missing", choices=["error", "drop"], help="a row with an empty cell: an error (default), or dropped"
     )

@@ -38,6 +38,7 @@ from .core.model import ParametricModel
 from .core.plugin import Method, Problem
 from .core.result import FitResult
 from .core.settings import Setting, require_increasing
+from .core.timelimit import TimedOut
 from .evaluation.plots import log_scale_if_wide
 from .inputs.constraints import parse_constraints
 from .inputs.expression import ExpressionError, compile_expression
@@ -68,6 +69,7 @@ __all__ = [
     "SettingsError",
     "DataError",
     "ConfigError",
+    "TimedOut",
     # diagnostic keys fitflow reads
     "BAND",
     "BAND_KINDS",

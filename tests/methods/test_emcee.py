@@ -179,3 +179,31 @@ def test_an_optimum_outside_the_prior_starts_the_walkers_inside_and_samples_the_
     # Monte-Carlo error of the mean is sd / sqrt(ESS): allow 4 of them; the sd within 10%.
     assert abs(result.samples[:, 2].mean() - mean) < 4 * sd / np.sqrt(ess)
     assert result.samples[:, 2].std() == pytest.approx(sd, rel=0.10)
+
+
+SLOW_MODEL = """import math
+
+import numpy as np
+
+
+def decay(t, a, b):
+    return np.array([a * math.exp(-b * v) for v in t])  # no broadcasting: one call per walker
+"""
+
+
+def test_a_time_limit_stops_emcee_without_its_exception_report(tmp_path, monkeypatch, capfd):
+    """emcee prints the walkers and a traceback when its likelihood raises; a time limit is
+    fitflow stopping the fit, not a failing likelihood, so nothing of it is printed. The model
+    is evaluated one walker at a time, so the limit lands inside the likelihood."""
+    import fitflow
+    from fitflow.core.timelimit import TimedOut, time_limit
+
+    (tmp_path / "slow.py").write_text(SLOW_MODEL)
+    monkeypatch.chdir(tmp_path)
+    t = np.linspace(0, 4, 2000)  # the model's Python loop is most of each step (5 of 5 runs printed before)
+    y = 2.0 * np.exp(-0.7 * t) + 0.01 * np.random.default_rng(1).standard_normal(t.size)
+    data = fitflow.measurement(t, y, np.full_like(t, 0.01), model="slow.py:decay", p0=[1, 1], cv_folds=0)
+    with pytest.raises(TimedOut), time_limit(1.5):
+        fitflow.fit("emcee", data, n_steps=100_000, max_steps=100_000)
+    out, err = capfd.readouterr()
+    assert "Exception while calling" not in out + err and "Traceback" not in out + err

@@ -29,7 +29,7 @@ import signal
 import sys
 import time
 
-__all__ = ["ProcessDied", "guarded", "supervised", "retrying", "exit_description"]
+__all__ = ["ProcessDied", "guarded", "supervised", "retrying", "exit_description", "fork_is_safe"]
 
 #: A unit's hard limit is its own limit plus this share of it and these seconds: the
 #: in-process ``time_limit`` fires first whenever the code lets it.
@@ -164,6 +164,14 @@ def _attempt(function, args, kwargs, dead, serial, log):
         os.close(read_end)
         for number, handler in previous.items():
             signal.signal(number, handler)
+
+
+def fork_is_safe():
+    """Whether this process may fork workers that go on computing: not once JAX has started
+    its runtime here (its thread pools do not survive a fork, and a forked worker that uses
+    them deadlocks, as a report job did). Importing JAX alone starts nothing."""
+    bridge = sys.modules.get("jax._src.xla_bridge")
+    return not (bridge is not None and getattr(bridge, "_backends", None))
 
 
 def die_with_parent(parent=None):

@@ -421,7 +421,7 @@ class _Compiled:
         """The value function with jax.numpy in place of numpy, so JAX can differentiate
         it; None where its generated code calls something JAX lacks."""
         if "_jax_value" not in self.__dict__:
-            portable = _portable(self.value)
+            portable = self._descriptions()[0]
             try:
                 self._jax_value = portable and _rebuilt(*portable, backend="jax")
             except AttributeError:
@@ -434,8 +434,8 @@ class _Compiled:
         ``lambdify``), running the generated code nothing. A function calling anything but
         numpy's functions, builtins or a number is pickled as the expression's text alone,
         compiled again on load. The mpmath design rows are compiled again on first use."""
-        functions = [_portable(f) for f in (self.value, *self.derivatives)]
-        state = {**self.__dict__, "_exact": None, "value": None, "derivatives": None}
+        functions = self._descriptions()
+        state = {**self.__dict__, "_exact": None, "value": None, "derivatives": None, "_descriptions_": None}
         state.pop("_jax_value", None)
         state["_portable"] = None if None in functions else functions
         return state
@@ -448,6 +448,15 @@ class _Compiled:
         self.__dict__.update(state)
         self.value, *derivatives = (_rebuilt(*f) for f in functions)
         self.derivatives = tuple(derivatives)
+        # A rebuilt function has no source file to read back: keep its description, which
+        # pickles it again and gives its JAX form (jax_value).
+        self._descriptions_ = functions
+
+    def _descriptions(self):
+        """:func:`_portable` of the value and of each derivative (None where one is not)."""
+        if self.__dict__.get("_descriptions_") is None:
+            self._descriptions_ = [_portable(f) for f in (self.value, *self.derivatives)]
+        return self._descriptions_
 
 
 def _numeric_function(name):

@@ -5,8 +5,10 @@ the page rendered from ``templates/report.html`` and one template per section
 import contextlib
 import functools
 from pathlib import Path
+import sys
 
 from ..core.artefacts import write_bytes
+from ..core.isolation import fork_is_safe
 from . import figures, interactive
 from .campaigns import campaign_sections
 from .data import (
@@ -127,6 +129,12 @@ def _figures_drawn_meanwhile(experiment, colours, calibration, save, workers):
     tasks += [("case", problem, psid) for problem, psid in experiment.cases()]
     tasks += [("sweep", problem) for problem in sorted(experiment.table.problem.unique())]
     workers = min(int(workers or 1), len(tasks))
+    if workers > 1 and not fork_is_safe():
+        print(
+            "fitflow report: JAX is running in this process, so the figures are drawn here, not in forked workers",
+            file=sys.stderr,
+        )
+        workers = 1
     _FORKED.update(experiment=experiment, colours=colours, calibration=calibration, save=save)
     try:
         if workers <= 1:

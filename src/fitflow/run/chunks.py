@@ -14,7 +14,7 @@ import contextlib
 import os
 
 from ..core.artefacts import durable_on_exit, read_json, write_json
-from ..core.isolation import die_with_parent, retrying
+from ..core.isolation import die_with_parent, fork_is_safe, retrying
 from .experiment import batch_replicates
 from .healing import folder_files, record_written
 from .jobs import evaluate_batch, fit_batch, generate_batch
@@ -152,6 +152,10 @@ def _unit_results(run, plan, units, log, workers, threads):
     One worker: in this process, one unit after another. More: in that many forked
     processes, fed the costliest units first; a result is yielded as soon as it and all
     before it are in, so a compact archive fills while the workers go on."""
+    if workers > 1 and not fork_is_safe():
+        if log is not None:
+            print("fitflow: JAX is running in this process, so the units run here, not in forked workers", file=log)
+        workers = 1
     if workers <= 1:
         for unit in units:
             yield run(unit)

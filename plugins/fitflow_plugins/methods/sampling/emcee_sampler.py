@@ -31,9 +31,13 @@ log-determinant term, since it varies with the parameters). Walkers then start
 around the maximum of that likelihood, found from the best design point.
 """
 
+import contextlib
+import io
+import sys
+
 import numpy as np
 
-from fitflow.plugin import FitResult, Method, Setting, SettingsError
+from fitflow.plugin import FitResult, Method, Setting, SettingsError, TimedOut
 
 from ..regression.emulation import EMULATORS, emulator_method, emulator_unavailable
 from .diagnostics import BURN_IN, TRACE_STRIDE, pair_plot, trace_plot
@@ -232,7 +236,8 @@ class EmceeSampler(Method):
             )
         sampler = emcee.EnsembleSampler(n_walkers, n_params, log_probability, vectorize=True)
         sampler.random_state = np.random.RandomState(rng.integers(2**32)).get_state()
-        n_steps, tau = _run_until_converged(sampler, initial, v["n_steps"], max(v["n_steps"], v["max_steps"]))
+        with _quiet_when_stopped():
+            n_steps, tau = _run_until_converged(sampler, initial, v["n_steps"], max(v["n_steps"], v["max_steps"]))
         tau_max = float(np.max(tau))
         if not np.isfinite(tau_max):
             return FitResult.failed(
@@ -287,6 +292,26 @@ class EmceeSampler(Method):
             "traces": trace_plot(result, "step (dashed: end of burn-in)", burn_in=result.diagnostics[BURN_IN]),
             "pairs": pair_plot(result, dataset.truth_params),
         }
+
+
+@contextlib.contextmanager
+def _quiet_when_stopped():
+    """Hold what the block prints, and print it when the block ends, unless it was stopped
+    by a time limit (:class:`fitflow.plugin.TimedOut`). emcee prints the walkers and a
+    traceback for any exception its likelihood raises, a time limit's too, which is not an
+    error of the likelihood but fitflow stopping the fit."""
+    out, err = io.StringIO(), io.StringIO()
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            yield
+    except TimedOut:
+        raise
+    except BaseException:
+        sys.stdout.write(out.getvalue())
+        sys.stderr.write(err.getvalue())
+        raise
+    sys.stdout.write(out.getvalue())
+    sys.stderr.write(err.getvalue())
 
 
 def _run_until_converged(sampler, initial, n_steps, max_steps):

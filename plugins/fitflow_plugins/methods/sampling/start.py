@@ -1,5 +1,7 @@
 """Where both samplers start: the least-squares optimum and its Laplace standard errors."""
 
+from ..least_squares.nlls import NonLinearLeastSquares
+
 __all__ = ["least_squares_start"]
 
 
@@ -10,6 +12,4 @@ def least_squares_start(dataset, rng, bounded):
     refits inside the bounds where the unbounded optimum lies outside them; otherwise it fits
     without bounds, as a flat prior allows.
     """
-    from ..least_squares.nlls import NonLinearLeastSquares
-
     return NonLinearLeastSquares(bounded=None if bounded else False).fit(dataset, rng)
