@@ -195,7 +195,7 @@ def _by_name(values):
     return values
 
 
-def heal_results(configfile, dry_run=False, out=sys.stdout):
+def heal_results(configfile, dry_run=False, full=False, out=sys.stdout):
     """The workflow's healing step alone (:func:`fitflow.run.healing.heal`), on the results of
     ``configfile``: run from the directory snakemake runs in. Returns 0."""
     from pathlib import Path
@@ -209,7 +209,7 @@ def heal_results(configfile, dry_run=False, out=sys.stdout):
     if not root.is_dir():
         out.write(f"fitflow: {root} holds no run yet: nothing to heal\n")
         return 0
-    stale = heal(plan, root, dry_run=dry_run, say=lambda text: out.write(text + "\n"))
+    stale = heal(plan, root, dry_run=dry_run, say=lambda text: out.write(text + "\n"), full=full)
     if not stale:
         out.write(f"fitflow: every recorded artefact of results/{plan.name} is as its job wrote it\n")
     elif not dry_run:
@@ -233,6 +233,12 @@ def main(argv=None):
     )
     heal.add_argument("configfile")
     heal.add_argument("--dry-run", "-n", action="store_true", help="say what is damaged; remove nothing")
+    heal.add_argument(
+        "--full",
+        action="store_true",
+        help="hash every recorded file, also those whose size and modification time are as recorded "
+        "(finds an edit that kept both, and bit rot; snakemake's own step hashes only changed files)",
+    )
     report = commands.add_parser("report", help="render RESULTS_DIR/report.html from its artefacts")
     report.add_argument("results_dir")
     suggest = commands.add_parser("suggest", help="append the next points to measure to a campaign's log")
@@ -292,7 +298,7 @@ def main(argv=None):
         if args.command == "plan":
             return show_plan(args.configfile)
         if args.command == "heal":
-            return heal_results(args.configfile, dry_run=args.dry_run)
+            return heal_results(args.configfile, dry_run=args.dry_run, full=args.full)
         if args.command == "suggest":
             from .campaigns.measurement_log import suggest as suggest_points
 

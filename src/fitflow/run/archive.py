@@ -87,10 +87,11 @@ def archive_record(path):
     return {"sha256": sha256_file(path), "size": info.st_size, "mtime_ns": info.st_mtime_ns}
 
 
-def archive_damage(path, record):
+def archive_damage(path, record, full=False):
     """Why the archive ``path`` is not the one its manifest's ``record`` describes, or ``""``.
     The file is hashed only when its size or time differ from the record (a file copied
-    elsewhere keeps its bytes but not its time): an unchanged file costs one ``stat``."""
+    elsewhere keeps its bytes but not its time): an unchanged file costs one ``stat``;
+    ``full`` hashes it whatever its size and time."""
     try:
         info = os.stat(path)
     except FileNotFoundError:
@@ -99,14 +100,14 @@ def archive_damage(path, record):
         return ""  # written before archives were recorded: trusted as before
     if info.st_size != record["size"]:
         return f"it has {info.st_size:,} bytes where {record['size']:,} were written"
-    if info.st_mtime_ns == record["mtime_ns"]:
+    if info.st_mtime_ns == record["mtime_ns"] and not full:
         return ""
     if sha256_file(path) != record["sha256"]:
         return "its bytes differ from those written (SHA-256)"
     return ""
 
 
-def heal_chunks(root, n_chunks, dry_run=False, say=print):
+def heal_chunks(root, n_chunks, dry_run=False, say=print, full=False):
     """Set aside each chunk archive of ``root`` that is missing or damaged, with its manifest
     and the report, so that Snakemake rebuilds that chunk (whose manifest is the rule's
     output) and the report after it: Snakemake would not rebuild a missing intermediate
@@ -129,7 +130,7 @@ def heal_chunks(root, n_chunks, dry_run=False, say=print):
         except ArtefactError as exc:
             reason = f"its manifest is unreadable ({exc})"
         else:
-            reason = archive_damage(archive, record) if record is not None or not archive.exists() else ""
+            reason = archive_damage(archive, record, full) if record is not None or not archive.exists() else ""
         if not reason:
             continue
         healed.append((chunk, reason))
@@ -272,7 +273,16 @@ class ArtefactStore:
             paths = self.archives()
         else:
             paths = [self.root / r / "result.json" for r in relatives]
-        return max((os.stat(p).st_mtime for p in paths), default=0.0)
+        newest = 0.0
+        for path in paths:
+            try:
+                newest = max(newest, os.stat(path).st_mtime)
+            except FileNotFoundError:
+                raise ArtefactError(
+                    f"{path}: a fit of the table is missing; run snakemake with this experiment's config "
+                    "again, which rebuilds it (or `fitflow heal CONFIG` to see what else is damaged)"
+                ) from None
+        return newest
 
     def fit_ids(self):
         """Every fit folder below ``fits/``, as ``problem/psid/method/msid/rep-k``."""

@@ -15,8 +15,7 @@ import os
 
 from ..core.artefacts import durable_on_exit, read_json, write_json
 from ..core.isolation import die_with_parent, fork_is_safe, retrying
-from .experiment import batch_replicates
-from .healing import folder_files, record_written
+from .healing import folder_files, record_written, unit_folders
 from .jobs import evaluate_batch, fit_batch, generate_batch
 from .layout import Layout
 
@@ -108,10 +107,8 @@ class _CompactUnit:
 
 def _unit_paths(plan, layout, case, batch):
     """``(dataset paths, fit folders, batch files)`` a unit writes, relative to the root."""
-    reps = batch_replicates(plan.replicates, plan.batch_size, batch)
     keys = [pair.key for pair in plan.pairs if pair.problem == case]
-    datasets = [layout.dataset_dir(case.label, case.sid, r) for r in reps]
-    fits = [layout.fit_dir(*key, r) for key in keys for r in reps]
+    datasets, fits = unit_folders(plan, layout, case, batch)
     batches = [layout.dataset_batch(case.label, case.sid, batch)]
     batches += [f(*key, batch) for key in keys for f in (layout.fit_batch, layout.metrics_batch)]
     return [[p.relative_to(layout.root) for p in paths] for paths in (datasets, fits, batches)]

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from ..core.artefacts import read_json, sha256_file
 from ..core.errors import ArtefactError
-from .experiment import n_batches
+from .experiment import batch_replicates, n_batches
 from .layout import Layout
 
 __all__ = [
@@ -29,6 +29,7 @@ __all__ = [
     "damaged_files",
     "heal",
     "heal_before_dag",
+    "unit_folders",
     "is_dry_run",
     "REPORT_RECORD",
 ]
@@ -71,8 +72,14 @@ def _record_path(root, manifest):
     return Path(root) / "logs" / "written" / Path(manifest).relative_to(root)
 
 
-def damaged_files(root, record):
-    """``[(path, reason)]`` of the files of ``record`` that are missing or whose bytes changed."""
+#: Why a job's files are rebuilt when nothing records what it wrote.
+UNRECORDED = "nothing records what its job wrote (logs/written/), so nothing vouches for its files"
+
+
+def damaged_files(root, record, full=False):
+    """``[(path, reason)]`` of the files of ``record`` that are missing or whose bytes changed.
+    A file whose size and modification time are those recorded is taken as unchanged unless
+    ``full`` (then every file is hashed: an edit that keeps both, or bit rot, is found)."""
     damaged = []
     for relative, (size, mtime_ns, digest) in (record or {}).items():
         path = Path(root) / relative
@@ -81,47 +88,67 @@ def damaged_files(root, record):
         except FileNotFoundError:
             damaged.append((path, "missing"))
             continue
-        if info.st_size == size and info.st_mtime_ns == mtime_ns:
+        if info.st_size == size and info.st_mtime_ns == mtime_ns and not full:
             continue
         if info.st_size != size or sha256_file(path) != digest:
             damaged.append((path, "its bytes differ from those written"))
     return damaged
 
 
+def unit_folders(plan, layout, case, batch):
+    """``(dataset folders, fit folders)`` of one (problem case, dataset batch) unit: what a
+    chunk writes for it."""
+    reps = batch_replicates(plan.replicates, plan.batch_size, batch)
+    keys = [pair.key for pair in plan.pairs if pair.problem == case]
+    datasets = [layout.dataset_dir(case.label, case.sid, r) for r in reps]
+    return datasets, [layout.fit_dir(*key, r) for key in keys for r in reps]
+
+
 def _jobs(plan, layout):
-    """``[(outputs, manifest, downstream)]`` of every fit-experiment job: its declared
-    outputs, the one that records what it wrote (its last), and the outputs of the jobs
-    that read it (a generate job's fit jobs), which must go too: Snakemake does not rebuild
-    a missing intermediate file whose consumers' outputs are all there."""
+    """``[(outputs, manifest, downstream, folders)]`` of every fit-experiment job: its declared
+    outputs, the one that records what it wrote (its last), the outputs of the jobs that read
+    it (a generate job's fit jobs), which must go too (Snakemake does not rebuild a missing
+    intermediate file whose consumers' outputs are all there), and the folders it writes."""
     if plan.chunks:
-        return [([m], m, []) for m in map(layout.chunk_manifest, range(len(plan.chunk_units())))]
+        return [
+            ([m], m, [], [f for unit in units for group in unit_folders(plan, layout, *unit) for f in group])
+            for m, units in zip(map(layout.chunk_manifest, range(len(plan.chunk_units()))), plan.chunk_units())
+        ]
     fits = {}
     for pair in plan.pairs:
-        for batch in range(n_batches(plan.replicates, plan.method_batch_size(pair.method.label))):
+        size = plan.method_batch_size(pair.method.label)
+        for batch in range(n_batches(plan.replicates, size)):
             outputs = [layout.fit_batch(*pair.key, batch), layout.metrics_batch(*pair.key, batch)]
-            fits.setdefault(pair.problem, []).append(outputs)
+            folders = [layout.fit_dir(*pair.key, r) for r in batch_replicates(plan.replicates, size, batch)]
+            fits.setdefault(pair.problem, []).append((outputs, folders))
     jobs = []
     for case in plan.problems:
-        downstream = [p for outputs in fits.get(case, []) for p in outputs]
+        downstream = [p for outputs, _ in fits.get(case, []) for p in outputs]
         for batch in range(n_batches(plan.replicates, plan.batch_size)):
             manifest = layout.dataset_batch(case.label, case.sid, batch)
-            jobs.append(([manifest], manifest, downstream))
-    jobs += [(outputs, outputs[1], []) for group in fits.values() for outputs in group]
+            folders = [
+                layout.dataset_dir(case.label, case.sid, r)
+                for r in batch_replicates(plan.replicates, plan.batch_size, batch)
+            ]
+            jobs.append(([manifest], manifest, downstream, folders))
+    jobs += [(outputs, outputs[1], [], folders) for group in fits.values() for outputs, folders in group]
     return jobs
 
 
-def heal(plan, root, dry_run=False, say=print):
+def heal(plan, root, dry_run=False, say=print, full=False):
     """Remove what must be rebuilt (see the module's doc); returns the number of jobs to
-    rerun. A dry run only says what a run would rebuild."""
+    rerun. A dry run only says what a run would rebuild. A job whose record is missing is
+    rebuilt: nothing vouches for its files. ``full``: hash every recorded file, not only
+    those whose size or time changed (``fitflow heal --full``)."""
     from .archive import heal_chunks
 
     layout = Layout(root)
     if plan.store == "compact":
-        return len(heal_chunks(root, len(plan.chunk_units()), dry_run=dry_run, say=say))
+        return len(heal_chunks(root, len(plan.chunk_units()), dry_run=dry_run, say=say, full=full))
     if not layout.report_html.exists():
         return 0  # nothing was finished: Snakemake's own checks suffice
     stale, removed = 0, set()
-    for outputs, manifest, downstream in _jobs(plan, layout):
+    for outputs, manifest, downstream, folders in _jobs(plan, layout):
         if removed.intersection(outputs):
             continue  # removed here, as downstream of a damaged job
         if not all(p.exists() for p in outputs):
@@ -129,7 +156,11 @@ def heal(plan, root, dry_run=False, say=print):
         else:
             record = _record_path(layout.root, manifest)
             try:
-                reasons = damaged_files(layout.root, read_json(record).get("written")) if record.exists() else []
+                reasons = (
+                    damaged_files(layout.root, read_json(record).get("written"), full)
+                    if record.exists()
+                    else [(manifest, UNRECORDED)] + [(f, UNRECORDED) for f in folder_files(folders)]
+                )
             except ArtefactError as exc:
                 reasons = [(record, str(exc))]
         if not reasons:
@@ -144,7 +175,7 @@ def heal(plan, root, dry_run=False, say=print):
             for output in outputs + downstream:  # the fits that read it rerun (reusing what is intact)
                 output.unlink(missing_ok=True)
             removed.update(downstream)
-    report = _report_damage(layout)
+    report = _report_damage(layout, full)
     if report:
         say(
             f"fitflow: {report[0][0]}: {report[0][1]}; "
@@ -155,10 +186,12 @@ def heal(plan, root, dry_run=False, say=print):
     return stale + bool(report)
 
 
-def _report_damage(layout):
+def _report_damage(layout, full=False):
     path = layout.root / REPORT_RECORD
     try:
-        return damaged_files(layout.root, read_json(path).get("written")) if path.exists() else []
+        return (
+            damaged_files(layout.root, read_json(path).get("written"), full) if path.exists() else [(path, UNRECORDED)]
+        )
     except ArtefactError as exc:
         return [(path, str(exc))]
 
