@@ -164,7 +164,7 @@ def compare_file(args, out=None):
     for row in table.itertuples():
         if row.status != "ok" or (isinstance(row.message, str) and row.message):
             out.write(f"{row.method}: {row.status}: {row.message}\n")
-    return 0
+    return 130 if table.attrs.get("interrupted") else 0
 
 
 def _number_or_none(text):

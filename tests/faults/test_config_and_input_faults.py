@@ -137,3 +137,38 @@ def test_snakemake_refuses_the_same_config_with_the_same_message(tmp_path):
     proc = run_snakemake(tmp_path, "-n", configfile=path, check=False)
     assert proc.returncode != 0
     assert "key 'fit_timeout_s': -1 is less than the minimum of 0" in proc.stderr + proc.stdout
+
+
+@pytest.mark.parametrize(
+    "method, settings",
+    [
+        ("vnn", {"learning_rate": 0}),  # trained nothing for 134 s and came back ok
+        ("gradient_descent", {"learning_rate": 0}),
+        ("nuts", {"max_divergent_fraction": 2.0}),
+        ("nuts", {"init_scale": 0}),  # every chain from one point: R-hat compares nothing
+    ],
+)
+def test_meaningless_method_settings_are_refused_naming_the_key(method, settings):
+    """Issue 57: each was accepted."""
+    import fitflow
+
+    key = next(iter(settings))
+    with pytest.raises(fitflow.SettingsError, match=f"'{key}' setting of method '{method}'"):
+        fitflow.make_method(method, **settings)
+
+
+@pytest.mark.parametrize("key, value", [("mem_mb", 999_999_999), ("runtime", 99_999_999), ("threads", 100_000)])
+def test_resources_no_scheduler_grants_are_refused_naming_the_key(key, value):
+    """Issue 57: mem_mb 999999999 reached SLURM as 1000 TB."""
+    from fitflow import ConfigError
+    from fitflow.run.config_file import validate_config
+
+    config = {
+        "experiment": "big",
+        "seed": 0,
+        "replicates": 1,
+        "problems": {"cosine_series": {}},
+        "methods": {"ols": {"resources": {key: value}}},
+    }
+    with pytest.raises(ConfigError, match=rf"key 'methods\.ols\.resources\.{key}'.*greater than the maximum"):
+        validate_config(config)

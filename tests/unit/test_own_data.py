@@ -562,3 +562,14 @@ def test_bad_arrays_name_the_column_and_row(arrays, words):
     with pytest.raises(DataError) as info:
         fitflow.measurement(*arrays, columns=["t"])
     assert words in str(info.value) and "<arrays>" in str(info.value)
+
+
+def test_a_callable_models_note_reads_as_a_sentence(tmp_path, monkeypatch):
+    """It read "the model is a callable model cannot be checked for linearity" (issue 57)."""
+    import fitflow
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "m.py").write_text("import numpy as np\n\ndef f(x, a, b):\n    return a * np.exp(-b * x)\n")
+    (tmp_path / "d.csv").write_text("x,y\n0,1\n1,0.5\n2,0.25\n3,0.125\n")
+    problem = fitflow.get_problem("table")(file="d.csv", model="m.py:f", p0=[1, 1])
+    assert problem.capability_note.startswith("the model is not checked for linearity (a function")

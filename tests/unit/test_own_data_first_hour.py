@@ -150,9 +150,37 @@ def test_compare_says_what_it_does_limits_each_fit_and_survives_ctrl_c(tmp_path)
     rows = table.set_index("method")
     assert rows.loc["nlls", "status"] == "ok" and rows.loc["nlls", "setup_s"] >= 0
     assert rows.loc["sleeps", "status"] == "failed" and "timed out after 0.5 s" in rows.loc["sleeps", "message"]
-    assert "stopped by Ctrl-C" in rows.loc["(interrupted)", "message"] and "emcee" not in rows.index
+    assert "stopped by Ctrl-C" in rows.loc["interrupted", "message"] and "emcee" not in rows.index
+    assert table.attrs["interrupted"]  # the command exits 130
     lines = progress.getvalue().splitlines()
-    assert lines[0].startswith("nlls: fitting (limit 0.5 s) ... ok in ") and "interrupted" in lines[-1]
+    assert (
+        lines[0].startswith("nlls: fitting (limit 0.5 s) ... ok in ") and "interrupted during interrupted" in lines[-1]
+    )
+
+
+def test_ctrl_c_in_the_compare_command_names_the_method_and_exits_130(tmp_path):
+    """It exited 0 and named the stopped method "(interrupted)" (issue 57)."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    path, _ = periodic_csv(tmp_path)
+    command = [sys.executable, "-m", "fitflow", "compare", str(path), "--x", "t", "--y", "y", "--model", MODEL["model"],
+               "--params", "A", "P", "d", "--p0", "1", "1.2", "2", "--methods", "nlls,emcee", "--budget", "0",
+               "--cv-folds", "0"]  # fmt: skip
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    said = b""
+    while b"emcee: fitting" not in said:  # the progress line ends only when the fit does
+        chunk = os.read(process.stderr.fileno(), 4096)
+        assert chunk, said.decode()
+        said += chunk
+    time.sleep(0.3)
+    process.send_signal(signal.SIGINT)
+    out, err = (part.decode() for part in process.communicate(timeout=60))
+    err = said.decode() + err
+    assert process.returncode == 130, out + err
+    assert "emcee: skipped: stopped by Ctrl-C while it ran" in out and "interrupted during emcee" in err
 
 
 def _delayed(name, seconds):

@@ -53,20 +53,28 @@ def compare(dataset, methods=None, seed=0, progress=None, timeout_s=None, budget
     registry = installed()
     wanted = methods if methods is not None else sorted(registry.names(), key=lambda n: _declared_runtime(registry, n))
     budget = _Budget(budget_s)
-    rows = []
+    rows, running, interrupted = [], None, False
     try:
         for entry in wanted:
+            running = entry if isinstance(entry, str) else getattr(entry, "name", str(entry))
             rows += _compare_one(dataset, entry, methods is not None, seed, progress, timeout_s, budget, settings)
+        running = None
         _say(
             progress,
             f"compared in {budget.spent():.1f} s" + (f" (budget {budget.seconds:g} s)" if budget.seconds else ""),
         )
     except KeyboardInterrupt:
-        rows.append({"method": "(interrupted)", "status": "skipped", "message": "stopped by Ctrl-C; the rest not run"})
-        _say(progress, "interrupted: the methods done so far follow")
+        interrupted = True
+        stopped = running or "(before any method)"
+        rows.append(
+            {"method": stopped, "status": "skipped", "message": "stopped by Ctrl-C while it ran; the rest not run"}
+        )
+        _say(progress, f"interrupted during {stopped}: the methods done so far follow")
     table = pd.DataFrame(rows)
     table = table[[c for c in LEADING if c in table] + [c for c in table if c not in LEADING]]
-    return _best_first(table)
+    table = _best_first(table)
+    table.attrs["interrupted"] = interrupted  # the command exits 130, the convention for Ctrl-C
+    return table
 
 
 def _declared_runtime(registry, name):

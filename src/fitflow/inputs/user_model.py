@@ -310,7 +310,7 @@ def build_model(values, variables, p0=None):
         param_names=params,
         p0=start,
         bounds=bounds,
-        linearity="a callable model cannot be checked for linearity (write it as an expression for ols to fit it)",
+        linearity="not checked for linearity (a function, which only an expression can be; write it as an expression for ols to fit it)",
     )
 
 
@@ -362,7 +362,7 @@ def _jax_callable_model(function, spec, params, start, bounds):
         bounds=bounds,
         jacobian=jacobian,
         jax_function=traceable,
-        linearity="a callable model cannot be checked for linearity (write it as an expression for ols to fit it)",
+        linearity="not checked for linearity (a function, which only an expression can be; write it as an expression for ols to fit it)",
     )
     object.__setattr__(model, "_exact", exact)  # one compiled set per model
     return model

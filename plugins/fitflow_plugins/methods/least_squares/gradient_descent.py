@@ -58,7 +58,7 @@ class GradientDescent(Method):
     resources = {"threads": 1, "mem_mb": 2000, "runtime": 30}
     settings = {
         "optimizer": Setting("lbfgs", str, "L-BFGS with a zoom line search, or Adam", choices=("lbfgs", "adam")),
-        "learning_rate": Setting(0.01, float, "Adam's step size (L-BFGS takes its line search's)", minimum=0.0),
+        "learning_rate": Setting(0.01, float, "Adam's step size (L-BFGS takes its line search's); > 0", minimum=1e-9),
         "max_steps": Setting(10_000, int, "iterations before the fit is failed", minimum=1, maximum=10_000_000),
         "gtol": Setting(
             1e-8, float, "converged when every gradient component is at most gtol x (1 + |loss|)", minimum=0.0

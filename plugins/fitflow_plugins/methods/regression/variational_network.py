@@ -249,7 +249,9 @@ class VariationalNeuralNetwork(Method):
         ),
         "activation": Setting("tanh", str, "hidden activation", choices=("tanh", "relu", "gelu")),
         "steps": Setting(20_000, int, "SVI steps (Adam)", minimum=1, maximum=10_000_000),
-        "learning_rate": Setting(0.01, float, "Adam's initial step size (decays 100x over the steps)", minimum=0.0),
+        "learning_rate": Setting(
+            0.01, float, "Adam's initial step size (decays 100x over the steps); > 0", minimum=1e-9
+        ),
         "particles": Setting(4, int, "weight draws per step for the ELBO's gradient", minimum=1, maximum=1000),
         "samples": Setting(200, int, "weight draws for the prediction and its band", minimum=2, maximum=100_000),
         "calibration_fraction": Setting(

@@ -297,14 +297,14 @@ class EmceeSampler(Method):
 @contextlib.contextmanager
 def _quiet_when_stopped():
     """Hold what the block prints, and print it when the block ends, unless it was stopped
-    by a time limit (:class:`fitflow.plugin.TimedOut`). emcee prints the walkers and a
-    traceback for any exception its likelihood raises, a time limit's too, which is not an
-    error of the likelihood but fitflow stopping the fit."""
+    by a time limit (:class:`fitflow.plugin.TimedOut`) or Ctrl-C. emcee prints the walkers
+    and a traceback for any exception its likelihood raises, these too, which are not errors
+    of the likelihood but the fit being stopped."""
     out, err = io.StringIO(), io.StringIO()
     try:
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
             yield
-    except TimedOut:
+    except (TimedOut, KeyboardInterrupt):
         raise
     except BaseException:
         sys.stdout.write(out.getvalue())

@@ -76,11 +76,20 @@ class NoUTurnSampler(Method):
             "2x the ESS on 12 correlated parameters, but diverged on 18; benchmarks/bench_jax.py)",
             choices=("dense", "diagonal"),
         ),
-        "init_scale": Setting(1.0, float, "spread of the chains' starts, in Laplace standard errors", minimum=0.0),
+        "init_scale": Setting(
+            1.0,
+            float,
+            "spread of the chains' starts, in Laplace standard errors (> 0: R-hat compares chains that began apart)",
+            minimum=1e-3,
+        ),
         "max_rhat": Setting(1.01, float, "largest rank-normalised R-hat of an ok fit", minimum=1.0),
         "min_ess": Setting(400, int, "smallest bulk and tail effective sample size of an ok fit", minimum=1),
         "max_divergent_fraction": Setting(
-            0.001, float, "largest fraction of divergent transitions among the draws of an ok fit", minimum=0.0
+            0.001,
+            float,
+            "largest fraction of divergent transitions among the draws of an ok fit",
+            minimum=0.0,
+            maximum=1.0,
         ),
         "max_samples_per_chain": Setting(
             8000,
