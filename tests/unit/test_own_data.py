@@ -234,15 +234,31 @@ def test_npz_objects_are_never_unpickled(tmp_path):
 
 
 def test_fewer_points_than_parameters_is_refused_at_plan_time(tmp_path):
-    path = write(tmp_path, "x,y,err\n1,2,0.1\n2,3,0.1\n")
-    cfg = {
-        "problems": {"mine": {"plugin": "table", "settings": {"file": str(path), "sigma": "err", **MODEL}}},
-        "methods": {"nlls": {}},
-    }
+    """With errors given, as many rows as parameters will do; without, one more is needed to
+    estimate the scatter, and the message says why (it asked 3 rows of a file with errors)."""
+    with_errors = write(tmp_path, "x,y,err\n1,2,0.1\n2,3,0.1\n")
+    without = tmp_path / "without.csv"
+    without.write_text("x,y\n1,2\n2,3\n")
+    n_params = len(MODEL["params"])
+
+    def plan(path, **sigma):
+        settings = {"file": str(path), **sigma, **MODEL}
+        return build_plan(
+            {"problems": {"mine": {"plugin": "table", "settings": settings}}, "methods": {"nlls": {}}}, source="my.yaml"
+        )
+
+    assert n_params == 2 and plan(with_errors, sigma="err").pairs  # 2 rows, 2 parameters, errors given
     with pytest.raises(ConfigError) as info:
-        build_plan(cfg, source="my.yaml")
+        plan(without)
     message = str(info.value)
-    for fragment in ("my.yaml", "problems.mine", str(path), "has 2 data rows", "at least 3"):
+    for fragment in (
+        "my.yaml",
+        "problems.mine",
+        str(without),
+        "has 2 data rows",
+        f"at least {n_params + 1}",
+        "to estimate the scatter",
+    ):
         assert fragment in message, message
 
 
@@ -573,3 +589,13 @@ def test_a_callable_models_note_reads_as_a_sentence(tmp_path, monkeypatch):
     (tmp_path / "d.csv").write_text("x,y\n0,1\n1,0.5\n2,0.25\n3,0.125\n")
     problem = fitflow.get_problem("table")(file="d.csv", model="m.py:f", p0=[1, 1])
     assert problem.capability_note.startswith("the model is not checked for linearity (a function")
+
+
+@pytest.mark.parametrize("name", ["run<old>.csv", "data{1}.csv"])
+def test_a_file_name_snakemake_would_misread_is_refused_at_plan_time(tmp_path, name):
+    """run<old>.csv passed fitflow plan, then snakemake, even -n, stopped on an undefined
+    path variable (issue 57)."""
+    path = write(tmp_path, "x,y,err\n1,2,0.1\n2,3,0.1\n3,4,0.1\n", name=name)
+    settings = {"file": str(path), "sigma": "err", **MODEL}
+    with pytest.raises(ConfigError, match="Snakemake reads as a wildcard or a path variable.*rename the file"):
+        build_plan({"problems": {"mine": {"plugin": "table", "settings": settings}}, "methods": {"nlls": {}}})

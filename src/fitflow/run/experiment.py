@@ -200,6 +200,15 @@ def batch_replicates(n_replicates, batch_size, batch):
 def _check_problem_inputs(problem, case, source):
     """Read a problem's input files once, so a bad file stops the plan with its name."""
     for path in problem.input_files():
+        special = sorted(set(str(path)) & set("{}<>"))
+        if special:  # Snakemake reads {name} as a wildcard and <name> as a path variable
+            raise ConfigError(
+                f"the file name {str(path)!r} holds {' '.join(special)}, which Snakemake reads as a wildcard "
+                "or a path variable in an input's name: rename the file",
+                source=source,
+                key=f"problems.{case.label}.settings",
+                value=str(path),
+            )
         if not os.path.isfile(path):
             raise ConfigError(
                 f"data file {path!r} does not exist (paths are relative to the working directory {os.getcwd()})",

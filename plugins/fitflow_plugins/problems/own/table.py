@@ -217,10 +217,15 @@ class Table(UserModelProblem):
         data = self.observations()
         v = self.values
         n_params = len(v["params"])
-        if data.n_points <= max(n_params, 1):
+        # With errors given, as many rows as parameters determine them; without, one more
+        # is needed to estimate the scatter from the residuals.
+        needed = max(n_params, 1) + (0 if data.sigma is not None else 1)
+        if data.n_points < needed:
+            why = " (no errors are given, so one more than the parameters, to estimate the scatter)"
             raise DataError(
-                f"has {data.n_points} data rows; at least {max(n_params, 1) + 1} are needed"
-                + (f" to fit {n_params} parameters and estimate the scatter" if n_params else ""),
+                f"has {data.n_points} data rows; at least {needed} are needed"
+                + (f" to fit {n_params} parameters" if n_params else "")
+                + (why if data.sigma is None and n_params else ""),
                 file=v["file"],
                 value=data.n_points,
             )
