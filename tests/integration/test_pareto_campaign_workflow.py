@@ -35,6 +35,7 @@ def test_the_front_is_the_shots_no_other_beats_on_both(pareto_run):
     reference = [-summary["reference"]["charge"], summary["reference"]["spread"]]
     assert curve[-1] == pytest.approx(hypervolume(minimised, reference)) and np.all(np.diff(curve) >= 0)
     assert summary["recommended"] is None and summary["objectives"] == {"charge": "maximise", "spread": "minimise"}
+    assert "direction" not in summary  # each objective has its own sense; one direction meant nothing
     # bayesopt's predicted front: at most 100 points, in the user's units and signs, none of
     # whose predicted means another beats on both objectives
     predicted = summary["predicted_front"]

@@ -195,7 +195,11 @@ def test_a_campaign_with_no_front_says_why(failed, expected):
         "objectives": {"a": "minimise", "b": "maximise"},
         "n_evaluations": 3,
         "n_failed": failed,
-        "history": {"outputs": {"a": outputs, "b": outputs}, "feasible": [False] * 3},
+        "history": {
+            "outputs": {"a": outputs, "b": outputs},
+            "feasible": [False] * 3,
+            "status": ["failed" if failed else "ok"] * 3,
+        },
     }
     view = pareto_view([summary])
     assert view["verdict"] is None and view["front"] == [] and expected in view["empty"]

@@ -115,6 +115,17 @@ class History:
                 inside &= constraint.slack(self.outputs[:, j]) >= 0
         return self.ok & inside
 
+    @property
+    def n_failed(self):
+        """Evaluations whose status is ``failed`` (the function raised, the program died)."""
+        return int((self.status == "failed").sum())
+
+    @property
+    def n_infeasible(self):
+        """Evaluations that gave no usable number (status ``infeasible``: NaN or infinite) or
+        gave one that broke a constraint: with :attr:`n_failed`, every evaluation not feasible."""
+        return int(((self.status == "infeasible") | (self.ok & ~self.feasible)).sum())
+
     def best_so_far(self):
         """The lowest feasible value after each evaluation (NaN until the first)."""
         return np.fmin.accumulate(np.where(self.feasible, self.y, np.nan))
@@ -233,7 +244,13 @@ class CampaignResult:
 
     @property
     def n_failed(self):
-        return int((~self.history.ok).sum())
+        """Evaluations that failed (status ``failed``: the function raised, the program died)."""
+        return self.history.n_failed
+
+    @property
+    def n_infeasible(self):
+        """Evaluations that gave no usable number (status ``infeasible``) or broke a constraint."""
+        return self.history.n_infeasible
 
     def table(self):
         """The evaluations as a pandas DataFrame (values in the caller's sign)."""

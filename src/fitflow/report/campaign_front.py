@@ -43,7 +43,7 @@ def pareto_view(summaries):
         minimised[s["method"]], signs = _minimised(s)
     pooled = np.vstack(list(minimised.values()))
     if not np.all(np.isfinite(pooled), axis=1).any():
-        measured = sum(s["n_evaluations"] - s["n_failed"] for s in summaries)
+        measured = sum(status == "ok" for s in summaries for status in s["history"]["status"])
         empty = (
             "No evaluation kept every constraint: there is no front yet"
             if measured

@@ -81,7 +81,7 @@ def campaign_verdict(summaries):
 
 
 def _sign(summary):
-    return -1.0 if summary["direction"] == "maximise" else 1.0
+    return -1.0 if summary.get("direction") == "maximise" else 1.0
 
 
 def _badness(summary):

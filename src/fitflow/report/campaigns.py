@@ -38,7 +38,7 @@ def campaign_sections(root, info, configfiles, colours_for):
             {
                 "name": campaign,
                 "anchor": f"campaign-{campaign}",
-                "direction": summaries[0]["direction"],
+                "direction": summaries[0].get("direction"),
                 "verdict": _verdict(campaign, summaries),
                 "parameters": summaries[0]["names"],
                 "constraints": summaries[0].get("constraints") or [],
@@ -110,7 +110,7 @@ def progress_figure(summaries, colours):
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(7.0, 3.6))
     optimum = summaries[0].get("optimum_value")
-    sign = -1.0 if summaries[0]["direction"] == "maximise" else 1.0
+    sign = -1.0 if summaries[0].get("direction") == "maximise" else 1.0
     values = []
     for s in summaries:
         best = np.asarray(s["history"]["best_so_far"], dtype=float)

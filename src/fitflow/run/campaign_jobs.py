@@ -177,14 +177,15 @@ def summarise_campaign(plan, root, campaign, method_label, log=None):
         "campaign": campaign,
         "method": method_label,
         "plugin": run.method.plugin,
-        "direction": "maximise" if sign < 0 else "minimise",
+        # several objectives each have their own sense ("objectives" below), not one direction
+        **({} if history.goals else {"direction": "maximise" if sign < 0 else "minimise"}),
         "parameters": space.to_config(),
         "names": list(space.names),
         "rounds": list(run.rounds),
         "n_evaluations": len(history),
-        "n_failed": int((~history.ok).sum()),
+        "n_failed": history.n_failed,
         "constraints": [str(c) for c in history.constraints],
-        "n_infeasible": int((history.ok & ~history.feasible).sum()),
+        "n_infeasible": history.n_infeasible,
         "history": {
             "round": rounds,
             "x": history.x,
