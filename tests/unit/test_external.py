@@ -191,3 +191,21 @@ def test_an_external_program_is_optimised_and_its_failures_kept(tmp_path):
     assert all("exit status 2; stderr: unstable" in w for w in failed)
     assert result.diagnostics["n_failed_evaluations"] == len(failed)
     assert np.isnan(result.arrays["history_y"]).sum() == len(failed)
+
+
+def test_a_model_file_is_imported_once_per_process_and_again_when_edited(tmp_path, monkeypatch):
+    """A compare imported a callable model's module 9 times, running its import side effects
+    each time (issue 57)."""
+    import os
+
+    from fitflow.inputs.external import load_callable
+
+    monkeypatch.chdir(tmp_path)
+    module = tmp_path / "counted.py"
+    module.write_text("with open('imports.log', 'a') as log:\n    log.write('x')\n\ndef f(x, a):\n    return a * x\n")
+    first = load_callable("counted.py:f")
+    assert load_callable("counted.py:f") is first
+    assert (tmp_path / "imports.log").read_text() == "x"
+    module.write_text(module.read_text().replace("a * x", "2 * a * x"))
+    os.utime(module, ns=(module.stat().st_atime_ns, module.stat().st_mtime_ns + 1_000_000))
+    assert load_callable("counted.py:f")(1.0, 1.0) == 2.0 and (tmp_path / "imports.log").read_text() == "xx"

@@ -133,9 +133,7 @@ def load_callable(spec, source="<config>", key="function"):
             path = Path(module_name)
             if not path.is_file():
                 raise ConfigError(f"the file {str(path)!r} does not exist", source=source, key=key, value=spec)
-            loader = importlib.util.spec_from_file_location(f"fitflow_user_{path.stem}", path)
-            module = importlib.util.module_from_spec(loader)
-            loader.loader.exec_module(module)
+            module = _module_from_file(path)
         else:
             module = _import_from_here(module_name)
     except ConfigError:
@@ -148,6 +146,23 @@ def load_callable(spec, source="<config>", key="function"):
     if not callable(function):
         raise ConfigError(f"{module_name!r} has no function {function_name!r}", source=source, key=key, value=spec)
     return function
+
+
+#: Modules loaded from a file, by (resolved path, size, modification time): a model is built
+#: many times in one process (a comparison's methods, their cross-validation folds), and its
+#: module's import must run once, as Python's own import would; an edited file loads anew.
+_FILE_MODULES = {}
+
+
+def _module_from_file(path):
+    info = path.stat()
+    key = (str(path.resolve()), info.st_size, info.st_mtime_ns)
+    if key not in _FILE_MODULES:
+        loader = importlib.util.spec_from_file_location(f"fitflow_user_{path.stem}", path)
+        module = importlib.util.module_from_spec(loader)
+        loader.loader.exec_module(module)
+        _FILE_MODULES[key] = module
+    return _FILE_MODULES[key]
 
 
 def _import_from_here(module_name):
