@@ -148,15 +148,17 @@ def load_callable(spec, source="<config>", key="function"):
     return function
 
 
-#: Modules loaded from a file, by (resolved path, size, modification time): a model is built
+#: Modules loaded from a file, by (resolved path, SHA-256 of its bytes): a model is built
 #: many times in one process (a comparison's methods, their cross-validation folds), and its
-#: module's import must run once, as Python's own import would; an edited file loads anew.
+#: module's import must run once, as Python's own import would; an edited file loads anew
+#: (by its bytes: an edit within the file system's time resolution keeps the modification time).
 _FILE_MODULES = {}
 
 
 def _module_from_file(path):
-    info = path.stat()
-    key = (str(path.resolve()), info.st_size, info.st_mtime_ns)
+    import hashlib
+
+    key = (str(path.resolve()), hashlib.sha256(path.read_bytes()).hexdigest())
     if key not in _FILE_MODULES:
         loader = importlib.util.spec_from_file_location(f"fitflow_user_{path.stem}", path)
         module = importlib.util.module_from_spec(loader)
