@@ -13,6 +13,14 @@ from conftest import artefact_hashes, run_snakemake, shipped_config, write_confi
 pytestmark = pytest.mark.slow
 
 
+@pytest.fixture(autouse=True)
+def a_fresh_job_process(monkeypatch):
+    """A chunk job is a fresh process, where JAX has not run; this suite's worker may have run
+    JAX tests before these, and a chunk then keeps its units in its own process
+    (fitflow.core.isolation.fork_is_safe), which is not what these tests look at."""
+    monkeypatch.setattr("fitflow.run.chunks.fork_is_safe", lambda: True)
+
+
 def _plan(**changes):
     from fitflow.run.experiment import build_plan
 
