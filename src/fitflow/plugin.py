@@ -58,14 +58,14 @@ from .inputs.user_model import (
 )
 
 __all__ = [
-    # the contract
-    "Problem",
-    "Method",
-    "Setting",
+    # the contract (alphabetical)
     "Dataset",
-    "ParametricModel",
     "FitResult",
+    "Method",
     "Objective",
+    "ParametricModel",
+    "Problem",
+    "Setting",
     "SettingsError",
     "DataError",
     "ConfigError",
