@@ -217,7 +217,7 @@ def _context(experiment, colours, calibration, campaigns, configfiles, not_built
             {
                 "problem": problem,
                 "psid": psid,
-                "label": experiment.case_label(problem, psid),
+                "label": label,
                 "anchor": f"{problem}-{psid}".replace(".", "_"),
                 "columns": [(c, *metric_spec(c)) for c in columns],
                 "measured": not has_truth(rows),

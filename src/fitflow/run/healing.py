@@ -14,6 +14,7 @@ file costs one ``stat``; the compact store's archives are checked the same way
 (:func:`fitflow.run.archive.heal_chunks`).
 """
 
+import functools
 import os
 from pathlib import Path
 
@@ -108,31 +109,40 @@ def _jobs(plan, layout):
     """``[(outputs, manifest, downstream, folders)]`` of every fit-experiment job: its declared
     outputs, the one that records what it wrote (its last), the outputs of the jobs that read
     it (a generate job's fit jobs), which must go too (Snakemake does not rebuild a missing
-    intermediate file whose consumers' outputs are all there), and the folders it writes."""
+    intermediate file whose consumers' outputs are all there), and ``folders()``, the folders
+    it writes: called only for a job without a record, since every run lists every job."""
     if plan.chunks:
         return [
-            ([m], m, [], [f for unit in units for group in unit_folders(plan, layout, *unit) for f in group])
-            for m, units in zip(map(layout.chunk_manifest, range(len(plan.chunk_units()))), plan.chunk_units())
+            ([m], m, [], functools.partial(_chunk_folders, plan, layout, units))
+            for m, units in ((layout.chunk_manifest(i), units) for i, units in enumerate(plan.chunk_units()))
         ]
     fits = {}
     for pair in plan.pairs:
         size = plan.method_batch_size(pair.method.label)
         for batch in range(n_batches(plan.replicates, size)):
             outputs = [layout.fit_batch(*pair.key, batch), layout.metrics_batch(*pair.key, batch)]
-            folders = [layout.fit_dir(*pair.key, r) for r in batch_replicates(plan.replicates, size, batch)]
+            folders = functools.partial(_replicate_folders, layout.fit_dir, pair.key, plan.replicates, size, batch)
             fits.setdefault(pair.problem, []).append((outputs, folders))
     jobs = []
     for case in plan.problems:
         downstream = [p for outputs, _ in fits.get(case, []) for p in outputs]
         for batch in range(n_batches(plan.replicates, plan.batch_size)):
             manifest = layout.dataset_batch(case.label, case.sid, batch)
-            folders = [
-                layout.dataset_dir(case.label, case.sid, r)
-                for r in batch_replicates(plan.replicates, plan.batch_size, batch)
-            ]
+            key = (case.label, case.sid)
+            folders = functools.partial(
+                _replicate_folders, layout.dataset_dir, key, plan.replicates, plan.batch_size, batch
+            )
             jobs.append(([manifest], manifest, downstream, folders))
     jobs += [(outputs, outputs[1], [], folders) for group in fits.values() for outputs, folders in group]
     return jobs
+
+
+def _replicate_folders(folder, key, replicates, batch_size, batch):
+    return [folder(*key, r) for r in batch_replicates(replicates, batch_size, batch)]
+
+
+def _chunk_folders(plan, layout, units):
+    return [f for unit in units for group in unit_folders(plan, layout, *unit) for f in group]
 
 
 def heal(plan, root, dry_run=False, say=print, full=False):
@@ -159,7 +169,7 @@ def heal(plan, root, dry_run=False, say=print, full=False):
                 reasons = (
                     damaged_files(layout.root, read_json(record).get("written"), full)
                     if record.exists()
-                    else [(manifest, UNRECORDED)] + [(f, UNRECORDED) for f in folder_files(folders)]
+                    else [(manifest, UNRECORDED)] + [(f, UNRECORDED) for f in folder_files(folders())]
                 )
             except ArtefactError as exc:
                 reasons = [(record, str(exc))]

@@ -105,11 +105,16 @@ class RuleInputs:
 
     def method_resource_value(self, label, name):
         """Resource ``name`` of method ``label``: the method entry's override, else the plugin's hint."""
-        entry = self.config["methods"][label] or {}
+        return self._resource(method_registry(), "methods", label, name)
+
+    def _resource(self, registry, group, label, name):
+        """Resource ``name`` of the entry ``label`` of ``group``: its own ``resources``, else its
+        plugin's hint."""
+        entry = self.config[group][label] or {}
         override = (entry.get("resources") or {}).get(name)
         if override is not None:
             return override
-        return method_registry().get(entry.get("plugin", label)).resource_hints()[name]
+        return registry.get(entry.get("plugin", label)).resource_hints()[name]
 
     def method_resource(self, name):
         """Input function: resource ``name`` of the method, config override first."""
@@ -185,14 +190,7 @@ class RuleInputs:
     def run_resource(self, name):
         """Resource ``name`` of one simulation run: the problem entry's, else the plugin's hint."""
 
-        def resource(wildcards):
-            entry = self.config["problems"][wildcards.problem] or {}
-            override = (entry.get("resources") or {}).get(name)
-            if override is not None:
-                return override
-            return problem_registry().get(entry.get("plugin", wildcards.problem)).resource_hints()[name]
-
-        return resource
+        return lambda wildcards: self._resource(problem_registry(), "problems", wildcards.problem, name)
 
     # -- campaigns -------------------------------------------------------------------------
 
