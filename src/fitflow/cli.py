@@ -144,6 +144,8 @@ def compare_file(args, out=None):
         "missing": args.missing,
     }
     problem = make_problem("table", **{k: v for k, v in settings.items() if v is not None})
+    for said in getattr(problem, "assumptions", ()):
+        sys.stderr.write(f"assumed: {said}\n")
     table = compare(
         generate(problem),
         methods=args.methods.split(",") if args.methods else None,

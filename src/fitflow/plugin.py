@@ -53,6 +53,7 @@ from .inputs.user_model import (
     check_model_output,
     check_model_settings,
     in_parameter_order,
+    model_assumptions,
     model_capabilities,
     model_files,
 )
@@ -111,6 +112,7 @@ __all__ = [
     "check_model_output",
     "check_model_settings",
     "in_parameter_order",
+    "model_assumptions",
     "model_capabilities",
     "model_files",
     "ExpressionError",

@@ -11,6 +11,7 @@ import pytest
 
 import fitflow
 from fitflow import ConfigError, DataError, SettingsError
+from fitflow.cli import main
 from fitflow.core.errors import ModelError
 from fitflow.inputs.tables import read_observations
 from fitflow.run.experiment import build_plan
@@ -391,19 +392,45 @@ def test_parameters_are_read_from_the_model_when_not_listed(tmp_path, monkeypatc
     assert info.value.key == "model"
 
 
-def test_e_or_pi_in_a_model_whose_parameters_are_inferred_is_refused_not_guessed(tmp_path):
+def test_e_in_a_model_whose_parameters_are_inferred_is_refused_and_pi_is_read_as_pi(tmp_path):
     """'a + b*t + e*cos(t)' once fitted four parameters, e silently Euler's number: one fewer
-    than written and a wrong fit labelled ok. Inferred parameters and e or pi: refused, saying
-    what the name would mean; listed parameters: pi is the constant, e a clear error."""
+    than written and a wrong fit labelled ok. e is a common parameter name, so inferred
+    parameters and e are refused; nobody names a parameter pi and everyone writes 2*pi, so pi
+    is π, and the problem says so."""
     csv = good_csv(tmp_path)
-    for model, name in (("a + b*x + c*x**2 + d*sin(x) + e*cos(x)", "'e' (Euler's number"), ("a*cos(2*pi*x)", "'pi'")):
-        with pytest.raises(SettingsError, match="must be listed in 'params'") as info:
-            table(csv, model=model, params=[], p0=[])
-        assert info.value.key == "params" and name in str(info.value)
+    with pytest.raises(SettingsError, match="must be listed in 'params'") as info:
+        table(csv, model="a + b*x + c*x**2 + d*sin(x) + e*cos(x)", params=[], p0=[])
+    assert info.value.key == "params" and "'e' (Euler's number" in str(info.value)
+    inferred = table(csv, model="a*cos(pi*x/4) + b", params=[], p0=[])
+    assert inferred.values["params"] == ["a", "b"]
+    assert "pi is read as the number π = 3.14159..." in inferred.assumptions
+    data = fitflow.generate(inferred)
+    result = fitflow.fit("ols", data)
+    design = np.column_stack([np.cos(np.pi * data.x / 4), np.ones(data.n_points)])
+    reference = np.linalg.lstsq(design / data.sigma[:, None], data.y / data.sigma, rcond=None)[0]
+    np.testing.assert_allclose([result.params["a"], result.params["b"]], reference, rtol=1e-10)
+    assert "pi is read as the number π = 3.14159..." in result.diagnostics["assumptions"]
     listed = table(csv, model="a*cos(2*pi*x)", params=["a"], p0=[1.0])
     assert listed.values["params"] == ["a"]
     with pytest.raises(SettingsError, match="reserved"):
         table(csv, model="a + e*x", params=["a", "e"], p0=[1.0, 1.0])
+
+
+def test_values_given_by_position_are_echoed_name_by_name(tmp_path, capsys):
+    """--p0 10 900 80 27 225 once set a4 = 80 and a3 = 27 silently (parameters are ordered by
+    first appearance): what was assumed is said, in the problem, the result and on the command line."""
+    csv = good_csv(tmp_path)
+    problem = table(csv, model="b*x + a*exp(-c*x)", params=[], p0=[2.0, 1.0, 0.5], lower=[0, None, 0])
+    assert problem.assumptions == [
+        "parameters read from the model, in order of first appearance: b, a, c",
+        "p0 given by position: b = 2, a = 1, c = 0.5",
+        "lower given by position: b = 0, a = none, c = 0",
+    ]
+    by_name = table(csv, model="b*x + a*exp(-c*x)", params=["b", "a", "c"], p0={"a": 1, "b": 2, "c": 0.5})
+    assert by_name.assumptions == []
+    argv = ["compare", str(csv), "--x", "x", "--y", "y", "--model", "b*x + a*exp(-c*x)"]
+    assert main([*argv, "--p0", "2", "1", "0.5", "--methods", "nlls"]) == 0
+    assert "assumed: p0 given by position: b = 2, a = 1, c = 0.5" in capsys.readouterr().err
 
 
 def test_a_linear_model_needs_no_start_and_a_nonlinear_one_is_asked_for_it(tmp_path):

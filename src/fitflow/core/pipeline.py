@@ -99,7 +99,10 @@ def fit(method, dataset, seed=0, **settings):
     result = method.fit(dataset, as_rng(seed))
     if not isinstance(result, FitResult):
         raise TypeError(f"{method.label()}.fit must return a fitflow.FitResult; got {type(result).__name__}")
-    return checked_optimum(method, dataset, result)
+    result = checked_optimum(method, dataset, result)
+    if result.ok and (dataset.meta or {}).get("assumptions"):  # what the user left to fitflow, in the result
+        result.diagnostics.setdefault("assumptions", list(dataset.meta["assumptions"]))
+    return result
 
 
 def checked_optimum(method, dataset, result):

@@ -33,6 +33,7 @@ __all__ = [
     "build_model",
     "check_model_output",
     "is_callable_spec",
+    "model_assumptions",
     "model_capabilities",
 ]
 
@@ -172,6 +173,43 @@ def check_model_settings(plugin, values, variables):
     return values
 
 
+def model_assumptions(given, completed, variables):
+    """What the model settings leave for fitflow to assume, one sentence each, so that the
+    user reads it before trusting the fit: parameters read from the model (their order is
+    that of first appearance), values of ``p0``, ``lower`` and ``upper`` given by position
+    (``name = value``), a start chosen for a linear model, ``pi`` read as π.
+
+    ``given``: the settings as written; ``completed``: as :func:`check_model_settings` returns
+    them."""
+    if completed.get("model") is None:
+        return []
+    params = list(completed["params"])
+    said = []
+    if not given.get("params"):
+        said.append(f"parameters read from the model, in order of first appearance: {', '.join(params)}")
+    for key in ("p0", "lower", "upper"):
+        value = given.get(key)
+        if isinstance(value, (list, tuple)) and len(value) == len(params) and len(params) > 1:
+            pairs = ", ".join(f"{name} = {_shown(v)}" for name, v in zip(params, value))
+            said.append(f"{key} given by position: {pairs}")
+    if not given.get("p0") and completed.get("p0"):
+        said.append(
+            f"p0 not given: the model is linear in its parameters, so the fit starts from {_shown(completed['p0'])}"
+        )
+    spec = completed["model"]
+    if not is_callable_spec(spec):
+        taken = set(params) | set(variables) | set(completed.get("constants") or {})
+        if "pi" not in taken and "pi" in expression_names(spec, keep_constants=True):
+            said.append("pi is read as the number π = 3.14159...")
+    return said
+
+
+def _shown(value):
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_shown(v) for v in value) + "]"
+    return "none" if value is None else f"{value:g}" if isinstance(value, (int, float)) else str(value)
+
+
 def in_parameter_order(by_name, params, key, fail, complete=True):
     """The values of ``by_name`` (``{parameter: value}``) as a list in the order of ``params``;
     a name that is not a parameter fails, and so does a missing one when ``complete`` (else
@@ -214,16 +252,14 @@ def _parameter_names(values, variables, fail):
     except ExpressionError as exc:
         fail("model", str(exc))
     names = [name for name in read if name not in CONSTANTS]
-    read_as_constants = [name for name in CONSTANTS if name in read]
-    if read_as_constants:
-        meaning = {"e": "Euler's number, 2.71828...", "pi": "the number pi, 3.14159..."}
+    if "e" in read:
+        # e is a common parameter name (an amplitude, a charge): read as Euler's number it would
+        # silently change the model. Nobody names a parameter pi, and everyone writes 2*pi: pi is π.
         fail(
             "params",
-            "the model's parameters must be listed in 'params' when it names "
-            + " or ".join(f"'{name}' ({meaning[name]})" for name in read_as_constants)
-            + ": inferred, such a name would silently become that constant, not a parameter. "
-            "List them (e.g. params: [a, b, ...]); a parameter cannot be called e or pi, so rename it "
-            "if it is one",
+            "the model's parameters must be listed in 'params' when it names 'e' (Euler's number, "
+            "2.71828...): inferred, e would silently become that constant, not a parameter. "
+            "List them (e.g. params: [a, b, ...]); a parameter cannot be called e, so rename it if it is one",
         )
     known = set(variables) | set(values.get("constants") or {})
     params = [name for name in names if name not in known]

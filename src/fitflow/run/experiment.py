@@ -318,7 +318,7 @@ def _pair(pcase, method_cases, method_entries, problems_reg, methods_reg, source
     except ConfigError as exc:
         raise ConfigError(exc.reason, source=source, key=pcase.key) from exc
     _check_problem_inputs(problem, pcase, source)
-    why = getattr(problem, "capability_note", "")
+    why = "; ".join(filter(None, [getattr(problem, "capability_note", ""), *getattr(problem, "assumptions", ())]))
     if why:
         notes[f"{pcase.label}/{pcase.sid}"] = why
     requested = pcase.entry.get("methods")

@@ -126,6 +126,7 @@ class Simulate(UserModelProblem):
             meta={
                 "rehearsal": True,
                 "capability_note": self.capability_note,
+                "assumptions": list(self.assumptions),
                 "columns": {"x": v["x"], "y": "simulated y"},
             },
         )

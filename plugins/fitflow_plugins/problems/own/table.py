@@ -26,6 +26,7 @@ from fitflow.plugin import (
     check_model_settings,
     chi_square_objective,
     formats,
+    model_assumptions,
     model_capabilities,
     model_files,
     observations_from_arrays,
@@ -89,7 +90,9 @@ class UserModelProblem(Problem):
     def check_model(self):
         """Check the model settings against the x columns and keep them completed
         (``params`` and ``p0`` read from the model where not given); return the values."""
-        self.values = MappingProxyType(check_model_settings(self, self.values, self.values["x"]))
+        given = self.values
+        self.values = MappingProxyType(check_model_settings(self, given, given["x"]))
+        self.assumptions = model_assumptions(given, self.values, given["x"])
         return self.values
 
     def objective(self, dataset):
@@ -247,6 +250,7 @@ class Table(UserModelProblem):
             meta={
                 "measured": True,
                 "capability_note": self.capability_note,
+                "assumptions": list(self.assumptions),
                 "cv_folds": min(v["cv_folds"], data.n_points),
                 "cv_scheme": v["cv_scheme"],
                 "columns": {"x": v["x"], "y": v["y"], "sigma": v["sigma"]},
