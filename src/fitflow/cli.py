@@ -159,13 +159,28 @@ def compare_file(args, out=None):
 
         write_bytes(args.csv, table.to_csv(index=False).encode())
     shown = [
-        c for c in ("method", "status", "wall_time_s", "chi2_dof", "cv_rmse", "residual_rms", "aic") if c in table
+        c
+        for c in (
+            "method",
+            "status",
+            "wall_time_s",
+            "chi2_dof",
+            "chi2_p",
+            "cv_rmse",
+            "cv_rmse_se",
+            "residual_rms",
+            "aic",
+        )
+        if c in table
     ] + [c for c in table if c.startswith(("param.", "stderr."))]
     with pd.option_context("display.width", 200, "display.max_columns", 30, "display.float_format", "{:.4g}".format):
         out.write(table[shown].to_string(index=False) + "\n")
     for row in table.itertuples():
         if row.status != "ok" or (isinstance(row.message, str) and row.message):
             out.write(f"{row.method}: {row.status}: {row.message}\n")
+        for warning in str(getattr(row, "warnings", "") or "").split("; ") if row.status == "ok" else ():
+            if warning and warning != "nan":
+                out.write(f"{row.method}: warning: {warning}\n")
     return 130 if table.attrs.get("interrupted") else 0
 
 

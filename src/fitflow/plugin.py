@@ -17,7 +17,7 @@ The names come in groups:
 * **settings and data helpers**: :func:`require_increasing`, :func:`chi_square_objective`,
   the readers of a user's table (:func:`read_observations`, ...);
 * **least squares**: :func:`solve_linear`, :func:`laplace_covariance`,
-  :func:`hac_covariance`, :data:`covariance_settings`, :class:`RankDeficiency`;
+  :func:`hac_covariance`, :func:`sandwich_covariance`, :func:`series_order`, :data:`covariance_settings`, :class:`RankDeficiency`;
 * **models written with jax.numpy**: :func:`jax_modules`, :class:`ExactDerivatives`,
   :class:`HessianUnavailable`, :data:`INSTALL_JAX`;
 * **optimisers** (ask/tell over a search space): :class:`History`, :class:`Recommendation`,
@@ -33,7 +33,15 @@ from .core.autodiff import INSTALL_JAX, ExactDerivatives, HessianUnavailable, ja
 from .core.dataset import Dataset
 from .core.diagnostics import BAND, BAND_KINDS, BAND_NOTE, BEST_VALUE, CV_NOTE, CV_RMSE, TRUE_VALUE
 from .core.errors import ConfigError, DataError, SettingsError
-from .core.lstsq import RankDeficiency, covariance_settings, hac_covariance, laplace_covariance, solve_linear
+from .core.lstsq import (
+    RankDeficiency,
+    covariance_settings,
+    hac_covariance,
+    laplace_covariance,
+    sandwich_covariance,
+    series_order,
+    solve_linear,
+)
 from .core.model import ParametricModel
 from .core.plugin import Method, Problem
 from .core.result import FitResult
@@ -92,6 +100,8 @@ __all__ = [
     "solve_linear",
     "laplace_covariance",
     "hac_covariance",
+    "sandwich_covariance",
+    "series_order",
     "covariance_settings",
     "RankDeficiency",
     # models written with jax.numpy

@@ -48,11 +48,12 @@ def test_hac_standard_errors_match_statsmodels(lags):
     data, y = series(0.8)
     design = sm.add_constant(T)
     maxlags = int(np.floor(4 * (N / 100) ** (2 / 9))) if lags is None else lags
-    reference = sm.OLS(y, design).fit(cov_type="HAC", cov_kwds={"maxlags": maxlags, "use_correction": True})
+    # statsmodels' default HAC (no small-sample factor n / (n - p)), as the docs say.
+    reference = sm.OLS(y, design).fit(cov_type="HAC", cov_kwds={"maxlags": maxlags})
     for method in ("ols", "nlls"):
         result = fitflow.fit(method, data, covariance="hac", hac_lags=lags)
         estimate = [result.stderr["a"], result.stderr["b"]]
-        # Same sandwich, same Bartlett weights and small-sample factor: agreement to 1e-7
+        # Same sandwich, same Bartlett weights: agreement to 1e-7
         # (nlls: its optimum agrees with the exact one to ~1e-9).
         np.testing.assert_allclose(estimate, reference.bse, rtol=1e-7, err_msg=method)
         assert result.diagnostics["covariance"] == "hac"
@@ -63,3 +64,15 @@ def test_hac_errors_are_larger_than_naive_ones_on_positively_correlated_errors()
     naive = fitflow.fit("ols", data)
     robust = fitflow.fit("ols", data, covariance="hac")
     assert robust.stderr["b"] > 1.5 * naive.stderr["b"]
+
+
+def test_hac_sums_its_lags_along_x_whatever_the_file_order():
+    """The Ljung-Box check looks along x; HAC must sum its lags in the same order, not the file's."""
+    data, y = series(0.8)
+    shuffled = np.random.default_rng(5).permutation(N)
+    scrambled = fitflow.measurement(T[shuffled], y[shuffled], columns=["t"], model="a + b*t", cv_folds=0)
+    for method in ("ols", "nlls"):
+        ordered = fitflow.fit(method, data, covariance="hac")
+        other = fitflow.fit(method, scrambled, covariance="hac")
+        np.testing.assert_allclose(other.stderr["b"], ordered.stderr["b"], rtol=1e-7, err_msg=method)
+        assert any("autocorrelated along x" in w for w in other.warnings)

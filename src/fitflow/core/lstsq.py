@@ -28,7 +28,20 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["LinearSolution", "RankDeficiency", "solve_linear", "laplace_covariance", "EXTENDED_ABOVE"]
+__all__ = [
+    "LinearSolution",
+    "RankDeficiency",
+    "solve_linear",
+    "laplace_covariance",
+    "hac_covariance",
+    "robust_covariance",
+    "sandwich_covariance",
+    "series_order",
+    "covariance_settings",
+    "ROBUST_KINDS",
+    "EXTENDED_ABOVE",
+    "JACOBIAN_PRECISION",
+]
 
 #: Scaled condition number above which an exactly evaluable design is solved in
 #: extended precision (double would keep fewer than about 10 digits).
@@ -77,14 +90,24 @@ class LinearSolution:
         return float(max(0.0, -np.log10(_EPS * self.scaled_condition)))
 
 
-def _rank_check(scaled, names):
+#: The relative precision of a Jacobian's entries, by how they were computed: the rank test's
+#: tolerance for it. A singular value of the column-scaled Jacobian below this fraction of the
+#: largest cannot be told from zero, whatever the matrix's shape (the full Jacobian or its R
+#: factor). Exact derivatives (an expression's, JAX's, a user's) carry rounding of a few hundred
+#: eps at most; finite differences about the square root of eps.
+JACOBIAN_PRECISION = {"exact": 1e-13, "finite differences": 1e-8}
+
+
+def _rank_check(scaled, names, precision=None):
     """``(condition, s, vt)`` of the scaled matrix; raise RankDeficiency where a column
-    depends on the others."""
+    depends on the others: a singular value below ``precision`` (the entries' relative
+    precision, see :data:`JACOBIAN_PRECISION`) times the largest; without it, a design
+    evaluated exactly, ``eps * max(n, p)`` (LAPACK's and numpy's rank tolerance)."""
     n, p = scaled.shape
     _, s, vt = np.linalg.svd(scaled, full_matrices=False)
     if s[0] == 0 or not np.all(np.isfinite(s)):
         raise RankDeficiency(names, np.inf, 0, p)
-    tolerance = _EPS * max(n, p) * s[0]
+    tolerance = (_EPS * max(n, p) if precision is None else precision) * s[0]
     rank = int(np.sum(s > tolerance))
     condition = float(s[0] / s[-1]) if s[-1] > 0 else np.inf
     if rank < p:
@@ -174,11 +197,12 @@ def _extended_solve(rows, y):
         )
 
 
-def laplace_covariance(jacobian, names):
-    """``(J^T J)^-1`` of a whitened Jacobian by the SVD of its column-scaled form.
+def laplace_covariance(jacobian, names, derivatives="exact"):
+    """``(J^T J)^-1`` of a whitened Jacobian (or its R factor) by the SVD of its column-scaled form.
 
     Returns ``(covariance, condition, scaled_condition)``; raises RankDeficiency
-    where the scaled Jacobian is singular to working precision. Scaling first is
+    where the scaled Jacobian is singular to the precision of its ``derivatives``
+    (a key of :data:`JACOBIAN_PRECISION`). Scaling first is
     what keeps a well-determined but badly scaled fit (a polynomial in raw
     powers of x) from being declared singular.
     """
@@ -190,7 +214,7 @@ def laplace_covariance(jacobian, names):
         zero = [names[j] for j in np.flatnonzero(norms == 0)]
         raise RankDeficiency(zero, np.inf, jacobian.shape[1] - len(zero), jacobian.shape[1])
     scales = 1.0 / norms
-    scaled_condition, s, vt = _rank_check(jacobian * scales, names)
+    scaled_condition, s, vt = _rank_check(jacobian * scales, names, JACOBIAN_PRECISION[derivatives])
     covariance = (vt.T / s**2) @ vt * np.outer(scales, scales)
     singular = np.linalg.svd(jacobian, compute_uv=False)
     condition = float(singular[0] / singular[-1]) if singular[-1] > 0 else np.inf
@@ -202,17 +226,19 @@ def newey_west_lags(n):
     return int(np.floor(4 * (n / 100.0) ** (2.0 / 9.0)))
 
 
-def hac_covariance(bread, jacobian, residuals, maxlags=None, correction=True):
+def hac_covariance(bread, jacobian, residuals, maxlags=None, correction=False, order=None):
     """The Newey-West heteroscedasticity- and autocorrelation-consistent covariance of a
     least-squares fit: the sandwich ``bread @ meat @ bread`` with ``bread = (J^T J)^-1``
     (the unscaled covariance), ``meat = sum_l w_l (G_l + G_l^T)`` over the Bartlett weights
     ``w_l = 1 - l / (L + 1)``, ``G_l = sum_t s_t s_{t-l}^T`` of the scores ``s_t = r_t J_t``,
-    in the data's order (which must be the order in time or along the scan). ``maxlags``:
-    ``L`` (default :func:`newey_west_lags`); ``correction``: the small-sample factor
-    ``n / (n - p)``. Equals statsmodels' ``OLS(y, X).fit(cov_type="HAC", cov_kwds={"maxlags": L})``
-    for a linear model."""
+    taken in ``order`` (the points' indices in time or along the scan; default the rows'
+    order). ``maxlags``: ``L`` (default :func:`newey_west_lags`); ``correction``: the
+    small-sample factor ``n / (n - p)``, off as in statsmodels' default. Equals statsmodels'
+    ``OLS(y, X).fit(cov_type="HAC", cov_kwds={"maxlags": L})`` for a linear model in that order."""
     jacobian = np.asarray(jacobian, dtype=float)
     residuals = np.asarray(residuals, dtype=float)
+    if order is not None:
+        jacobian, residuals = jacobian[order], residuals[order]
     n, p = jacobian.shape
     lags = newey_west_lags(n) if maxlags is None else int(maxlags)
     scores = jacobian * residuals[:, None]
@@ -226,18 +252,70 @@ def hac_covariance(bread, jacobian, residuals, maxlags=None, correction=True):
     return covariance
 
 
+#: White's heteroscedasticity-consistent covariances and what each weights a squared residual by.
+ROBUST_KINDS = ("hc0", "hc1", "hc2", "hc3")
+
+
+def robust_covariance(bread, jacobian, residuals, kind):
+    """White's heteroscedasticity-consistent (sandwich) covariance ``bread @ J^T diag(w e^2) J @ bread``
+    of a least-squares fit (``bread = (J^T J)^-1``; ``J`` and ``e`` whitened where errors are
+    given), with MacKinnon and White's weights: ``hc0`` none, ``hc1`` ``n / (n - p)``, ``hc2``
+    ``1 / (1 - h_i)``, ``hc3`` ``1 / (1 - h_i)^2`` over the leverages ``h_i = J_i bread J_i^T``.
+    Equals statsmodels' ``OLS(y, X).fit(cov_type="HC0" ... "HC3")`` for a linear model (and
+    ``WLS`` with weights 1/sigma^2). HC3 is the one to use on small samples (Long and Ervin 2000)."""
+    jacobian = np.asarray(jacobian, dtype=float)
+    squared = np.asarray(residuals, dtype=float) ** 2
+    n, p = jacobian.shape
+    if kind in ("hc2", "hc3"):
+        leverage = np.einsum("ij,jk,ik->i", jacobian, bread, jacobian)
+        room = np.clip(1.0 - leverage, np.finfo(float).eps, None)  # a point of leverage 1 is fitted exactly
+        squared = squared / (room if kind == "hc2" else room**2)
+    meat = (jacobian * squared[:, None]).T @ jacobian
+    covariance = bread @ meat @ bread
+    if kind == "hc1" and n > p:
+        covariance *= n / (n - p)
+    return covariance
+
+
+def sandwich_covariance(kind, bread, jacobian, residuals, lags=None, order=None):
+    """The covariance a least-squares method's ``covariance`` setting names, for the robust
+    kinds (``hac`` and :data:`ROBUST_KINDS`); see :func:`hac_covariance` and
+    :func:`robust_covariance`."""
+    if kind == "hac":
+        return hac_covariance(bread, jacobian, residuals, lags, order=order)
+    return robust_covariance(bread, jacobian, residuals, kind)
+
+
+def series_order(x):
+    """The points' indices in order of x when x is one column (a time series, a scan), else
+    None (the rows' order): the one order in which HAC sums its lags and the Ljung-Box test
+    looks for autocorrelation."""
+    x = np.asarray(x)
+    if x.ndim == 2 and x.shape[1] == 1:
+        x = x[:, 0]
+    if x.ndim != 1:
+        return None
+    return np.argsort(x, kind="stable")
+
+
 def covariance_settings():
-    """The settings of a least-squares method's covariance: ``covariance`` (``standard`` or
-    ``hac``) and ``hac_lags``."""
+    """The settings of a least-squares method's covariance: ``covariance`` (``standard``,
+    ``hac`` or ``hc0`` ... ``hc3``), ``hac_lags`` and ``absolute_sigma``."""
     from .settings import Setting
 
     return {
         "covariance": Setting(
             "standard",
             str,
-            "standard: errors independent; hac: Newey-West, for residuals correlated along the data's order "
-            "(a time series, a scan)",
-            choices=("standard", "hac"),
+            "standard: errors independent with the stated (or one estimated) spread; hac: Newey-West, for "
+            "residuals correlated along x (a time series, a scan); hc0, hc1, hc2, hc3: White's, for a spread "
+            "that changes from point to point (hc3 on small samples)",
+            choices=("standard", "hac", *ROBUST_KINDS),
         ),
         "hac_lags": Setting(None, int, "lags of the HAC covariance (default: floor(4 (n/100)^(2/9)))", minimum=0),
+        "absolute_sigma": Setting(
+            True,
+            bool,
+            "the stated errors are absolute; false: scale the covariance by chi2/dof (curve_fit's absolute_sigma=False)",
+        ),
     }

@@ -10,6 +10,7 @@ import traceback
 import numpy as np
 
 from .errors import FitflowError
+from .goodness import ACCEPTED, goodness_of_fit, goodness_warning
 from .registry import get_method, get_problem
 from .result import FitResult
 from .timelimit import TimedOut, time_limit
@@ -18,11 +19,23 @@ from .validation import (
     dataset_problems,
     dropped_rows_warning,
     extrapolation_warning,
+    heteroscedasticity_warning,
     plugin_origin,
+    result_problems,
     validated_result,
 )
 
-__all__ = ["make_problem", "make_method", "generate", "measurement", "fit", "safe_fit", "as_rng", "checked_optimum"]
+__all__ = [
+    "make_problem",
+    "make_method",
+    "generate",
+    "measurement",
+    "fit",
+    "safe_fit",
+    "as_rng",
+    "checked_optimum",
+    "checked_goodness",
+]
 
 
 def as_rng(seed):
@@ -100,8 +113,48 @@ def fit(method, dataset, seed=0, **settings):
     if not isinstance(result, FitResult):
         raise TypeError(f"{method.label()}.fit must return a fitflow.FitResult; got {type(result).__name__}")
     result = checked_optimum(method, dataset, result)
-    if result.ok and (dataset.meta or {}).get("assumptions"):  # what the user left to fitflow, in the result
-        result.diagnostics.setdefault("assumptions", list(dataset.meta["assumptions"]))
+    meta = dataset.meta or {}
+    if result.ok and meta.get("assumptions"):  # what the user left to fitflow, in the result
+        result.diagnostics.setdefault("assumptions", list(meta["assumptions"]))
+    for warning in meta.get("model_warnings") or ():  # what the model's output shows, in every result
+        if result.ok:
+            result.warnings.append(warning)
+        else:
+            result.message = f"{result.message}; {warning}"
+    result = checked_goodness(method, dataset, result)
+    if result.ok:
+        notes = (dropped_rows_warning(dataset), extrapolation_warning(dataset))
+        checks = (autocorrelation_warning, heteroscedasticity_warning)
+        if result_problems(result, dataset) == []:  # the checks read y_fit: only a sound one
+            notes += tuple(check(dataset, result) for check in checks)
+        result.warnings += [note for note in notes if note]
+    return result
+
+
+def checked_goodness(method, dataset, result):
+    """``result`` with its χ² p-value against the data's stated errors (``chi2_p_value``) and a
+    warning where it lies outside :data:`fitflow.core.goodness.ACCEPTED`; an optimiser's answer
+    that those errors reject (χ² too large) is a failed fit: its search has not found the
+    least-squares minimum, or the model cannot fit the data, and either way it is not to be
+    trusted. See :mod:`fitflow.core.goodness`."""
+    try:
+        gof = goodness_of_fit(dataset, result)
+    except Exception:  # an unusable result is the validator's to name
+        return result
+    if gof is None:
+        return result
+    result.diagnostics["chi2_p_value"] = gof["p_value"]
+    optimiser = method.capabilities & dataset.capabilities == {"black_box"}
+    if optimiser and gof["p_value"] < ACCEPTED[0]:
+        spent = f" after {result.n_evaluations} evaluations" if result.n_evaluations else ""
+        return FitResult.failed(
+            f"the data's errors reject its answer{spent}: χ²/dof = {gof['chi2_dof']:.3g} for {gof['dof']:g} "
+            f"degrees of freedom (p = {gof['p_value']:.2g}); the search has not reached the least-squares "
+            f"minimum, or the model cannot fit these data (a least-squares method on the same data tells which)"
+        )
+    warning = goodness_warning(gof, scaled=bool(result.diagnostics.get("covariance_scaled")))
+    if warning:
+        result.warnings.append(warning)
     return result
 
 
@@ -135,10 +188,6 @@ def safe_fit(method, dataset, rng, key=None, seconds=None):
         with time_limit(seconds):
             result = fit(method, dataset, rng)
         result = validated_result(result, dataset, method, key)
-        notes = (dropped_rows_warning(dataset), autocorrelation_warning(dataset, result))
-        for note in (*notes, extrapolation_warning(dataset) if result.ok else None):
-            if note:
-                result.warnings.append(note)
         log = "".join(f"warning: {w}\n" for w in result.warnings)
         if not result.ok:
             log += f"failed: {result.message}\n"

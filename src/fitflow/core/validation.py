@@ -26,6 +26,7 @@ __all__ = [
     "extrapolation_warning",
     "dropped_rows_warning",
     "autocorrelation_warning",
+    "heteroscedasticity_warning",
 ]
 
 
@@ -147,27 +148,40 @@ def validated_result(result, dataset, method, key=None):
 AUTOCORRELATION_ALPHA = 0.01
 
 
-def autocorrelation_warning(dataset, result):
-    """A warning when a fit's residuals on measured data ordered along one x (a time series,
-    a scan) are autocorrelated (Ljung-Box test over ``min(10, n // 5)`` lags at
-    :data:`AUTOCORRELATION_ALPHA`): standard errors that assume independent errors are then
-    too small, and random cross-validation folds flatter every smoother."""
+def _measured_residuals(dataset, result):
+    """``(x, residuals)`` of an ok fit of measured data with one x column and one output, the
+    residuals in units of the stated errors where there are some; else None."""
     if not (result.ok and (dataset.meta or {}).get("measured")) or result.y_fit is None:
         return None
     x, y = np.asarray(dataset.x), np.asarray(dataset.y)
+    if x.ndim == 2 and x.shape[1] == 1:
+        x = x[:, 0]
     if x.ndim != 1 or y.ndim != 1 or y.size < 20 or np.shape(result.y_fit) != y.shape:
         return None
-    steps = np.diff(x)
-    if not (np.all(steps > 0) or np.all(steps < 0)):
-        return None  # not ordered along x: no series to test
     residuals = y - np.asarray(result.y_fit, dtype=float)
     if dataset.sigma is not None and np.shape(dataset.sigma) == y.shape:
         residuals = residuals / dataset.sigma
+    return x, residuals
+
+
+def autocorrelation_warning(dataset, result):
+    """A warning when a fit's residuals on measured data with one x (a time series, a scan)
+    are autocorrelated in order of x (Ljung-Box test over ``min(10, n // 5)`` lags at
+    :data:`AUTOCORRELATION_ALPHA`; the order HAC sums its lags in, see
+    :func:`fitflow.core.lstsq.series_order`): standard errors that assume independent errors
+    are then too small, and random cross-validation folds flatter every smoother."""
+    found = _measured_residuals(dataset, result)
+    if found is None:
+        return None
+    x, residuals = found
+    from .lstsq import series_order
+
+    residuals = residuals[series_order(x)]
     residuals = residuals - residuals.mean()
     variance = float(residuals @ residuals)
     if variance <= 0:
         return None
-    n, lags = y.size, min(10, y.size // 5)
+    n, lags = residuals.size, min(10, residuals.size // 5)
     rho = np.array([float(residuals[k:] @ residuals[:-k]) / variance for k in range(1, lags + 1)])
     q = n * (n + 2) * float(np.sum(rho**2 / (n - np.arange(1, lags + 1))))
     from scipy.stats import chi2
@@ -184,6 +198,48 @@ def autocorrelation_warning(dataset, result):
     return (
         f"the residuals are autocorrelated along x (lag-1 r = {rho[0]:.2f}, Ljung-Box p = {p_value:.2g} over "
         f"{lags} lags): {advice}; random cross-validation folds flatter smoothers on such data"
+    )
+
+
+#: Significance at which residuals are called heteroscedastic (Breusch-Pagan), as for autocorrelation.
+HETEROSCEDASTICITY_ALPHA = 0.01
+
+
+def heteroscedasticity_warning(dataset, result):
+    """A warning when the spread of a fit's residuals on measured data changes with x
+    (Koenker's studentised Breusch-Pagan test, statsmodels' ``het_breuschpagan`` default: ``n R^2``
+    of the squared residuals regressed on a constant and x, against χ² with 1 degree of
+    freedom, at :data:`HETEROSCEDASTICITY_ALPHA`). Residuals are in units of the stated
+    errors where there are some, so errors that already follow the spread pass."""
+    found = _measured_residuals(dataset, result)
+    if found is None:
+        return None
+    x, residuals = found
+    squared = residuals**2
+    if np.ptp(x) == 0 or np.ptp(squared) == 0:
+        return None
+    design = np.column_stack([np.ones_like(x, dtype=float), (x - x.mean()) / np.std(x)])
+    coefficients = np.linalg.lstsq(design, squared, rcond=None)[0]
+    explained = design @ coefficients
+    r_squared = 1.0 - float(np.sum((squared - explained) ** 2)) / float(np.sum((squared - squared.mean()) ** 2))
+    statistic = squared.size * r_squared
+    from scipy.stats import chi2
+
+    p_value = float(chi2.sf(statistic, 1))
+    if p_value >= HETEROSCEDASTICITY_ALPHA:
+        return None
+    kind = (result.diagnostics or {}).get("covariance")
+    if kind in ("hc0", "hc1", "hc2", "hc3", "hac"):
+        advice = f"the standard errors are robust ({kind.upper()}), which allow for it"
+    elif dataset.sigma is not None:
+        advice = "the stated errors do not follow the residuals' spread; for ols and nlls set covariance: hc3"
+    else:
+        advice = (
+            "standard errors that assume one spread for every point are wrong: for ols and nlls set covariance: hc3"
+        )
+    return (
+        f"the residuals' spread changes with x (Breusch-Pagan p = {p_value:.2g}, the spread "
+        f"{'grows' if coefficients[1] > 0 else 'shrinks'} with x): {advice}"
     )
 
 

@@ -123,7 +123,7 @@ def _compare_one(dataset, entry, named, seed, progress, timeout_s, budget, setti
     """The rows (none or one) of one method in :func:`compare`."""
     from ..core.pipeline import as_rng, make_method, safe_fit
     from ..core.timelimit import TimedOut, time_limit
-    from .crossval import cross_validation_rmse
+    from .crossval import cross_validate
     from .evaluate import evaluate
 
     method = make_method(entry, **settings.get(entry, {})) if isinstance(entry, str) else entry
@@ -164,8 +164,10 @@ def _compare_one(dataset, entry, named, seed, progress, timeout_s, budget, setti
         # The same folds for every method (seeded by the comparison, not the method).
         try:
             with time_limit(_tighter(limit, budget.left())):
-                result.diagnostics["cv_rmse"], result.diagnostics["cv_note"] = cross_validation_rmse(
-                    method, dataset, as_rng(seed), folds, np.random.default_rng([seed, 1]), budget.deadline()
+                result.diagnostics.update(
+                    cross_validate(
+                        method, dataset, as_rng(seed), folds, np.random.default_rng([seed, 1]), budget.deadline()
+                    )
                 )
         except TimedOut as exc:
             result.diagnostics["cv_rmse"], result.diagnostics["cv_note"] = None, f"cross-validation {exc}"
@@ -183,6 +185,7 @@ def _compare_one(dataset, entry, named, seed, progress, timeout_s, budget, setti
             **row,
             "status": metrics.pop("status"),
             "message": result.message or _missing_cv_note(result),
+            "warnings": "; ".join(result.warnings) if result.ok else "",
             "wall_time_s": timing["wall_time_s"],
             "setup_s": setup,
             **{k: v for k, v in metrics.items() if not _missing(v)},

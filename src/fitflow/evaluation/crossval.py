@@ -26,7 +26,7 @@ from ..core.dataset import Dataset
 from ..core.pipeline import safe_fit
 from .prediction import predict
 
-__all__ = ["cross_validation_rmse", "fold_indices", "BLOCKS_PER_FOLD"]
+__all__ = ["cross_validate", "cross_validation_rmse", "fold_indices", "BLOCKS_PER_FOLD"]
 
 #: Contiguous blocks per fold in the ``blocks`` scheme: few enough that a block is a real gap,
 #: enough that no fold is one end of the range (which would score extrapolation).
@@ -73,47 +73,72 @@ def _subset(dataset, keep, grid_x):
 
 
 def cross_validation_rmse(method, dataset, rng, k, fold_rng=None, deadline=None):
-    """``(rmse, message)``: the k-fold CV error of ``method`` on ``dataset``.
+    """``(rmse, message)``: the k-fold CV error of ``method`` on ``dataset`` (see
+    :func:`cross_validate`, which also gives each fold's error)."""
+    found = cross_validate(method, dataset, rng, k, fold_rng, deadline)
+    return found["cv_rmse"], found["cv_note"]
+
+
+def cross_validate(method, dataset, rng, k, fold_rng=None, deadline=None):
+    """``{"cv_rmse", "cv_note", "cv_fold_mse"}``: the k-fold CV error of ``method`` on
+    ``dataset``, why it is what it is, and each fold's mean squared held-out error (the
+    evidence for its uncertainty, and for comparing two methods fold by fold: every method is
+    scored on the same folds).
 
     ``fold_rng`` splits the folds (default: ``rng``); the workflow seeds it from the
     dataset alone, so every method is scored on the same folds.
 
-    ``rmse`` is NaN (and ``message`` says why) when a fold's fit fails or gives
+    ``cv_rmse`` is NaN (and ``cv_note`` says why) when a fold's fit fails or gives
     no prediction at the held-out points, or when, with a ``deadline`` (a
     ``time.perf_counter`` value), the folds still to fit would run past it at the pace
     of those fitted so far.
     """
     import time
 
+    def stopped(message):
+        return {"cv_rmse": float("nan"), "cv_note": message, "cv_fold_mse": None}
+
     started = time.perf_counter()
     residuals = []
     order = ordering(dataset)
     how = f"{k}-fold cross-validation" + (" in contiguous blocks of x" if order is not None else "")
+    several = dataset.y.ndim == 2
+    spread = np.std(dataset.y, axis=0) if several else None
     for i, held_out in enumerate(fold_indices(dataset.n_points, k, rng if fold_rng is None else fold_rng, order)):
         train = np.setdiff1d(np.arange(dataset.n_points), held_out)
         x_test = dataset.x[held_out]
         result, _, _ = safe_fit(method, _subset(dataset, train, x_test), rng)
         if not result.ok:
-            return float("nan"), f"fold {i + 1} of {k} failed: {result.message}"
+            return stopped(f"fold {i + 1} of {k} failed: {result.message}")
         prediction, _ = predict(_subset(dataset, train, x_test), result, x_test)
         if prediction is None:
             prediction = result.grid_mean
         if prediction is None or np.shape(prediction) != dataset.y[held_out].shape:
-            return float("nan"), f"fold {i + 1} of {k}: the method gave no prediction at held-out points"
+            return stopped(f"fold {i + 1} of {k}: the method gave no prediction at held-out points")
         residuals.append(dataset.y[held_out] - prediction)
         now, done = time.perf_counter(), i + 1
         pace = (now - started) / done
         needed = pace * (k - done)
         if deadline is not None and done < k and now + needed > deadline:
-            return float("nan"), (
+            return stopped(
                 f"{how} stopped after {done} of {k} folds: at {pace:.3g} s a fold, "
                 f"the rest need about {needed:.3g} s and {max(0.0, deadline - now):.3g} s are left"
             )
-    residuals = np.concatenate(residuals)
-    if residuals.ndim == 2:
+    if several:
         # Several outputs in different units: each output's CV RMSE over its spread, averaged
-        # (dimensionless, like the overall RMSE against a truth).
-        spread = np.std(dataset.y, axis=0)
-        per_output = np.sqrt(np.mean(residuals**2, axis=0)) / np.where(spread > 0, spread, 1.0)
-        return float(np.mean(per_output)), f"{how}, RMSE over spread averaged over outputs"
-    return float(np.sqrt(np.mean(residuals**2))), how
+        # (dimensionless, like the overall RMSE against a truth); a fold's error likewise.
+        scale = np.where(spread > 0, spread, 1.0)
+        pooled = np.concatenate(residuals)
+        per_output = np.sqrt(np.mean(pooled**2, axis=0)) / scale
+        folds = [float(np.mean(np.mean(r**2, axis=0) / scale**2)) for r in residuals]
+        return {
+            "cv_rmse": float(np.mean(per_output)),
+            "cv_note": f"{how}, RMSE over spread averaged over outputs",
+            "cv_fold_mse": folds,
+        }
+    pooled = np.concatenate(residuals)
+    return {
+        "cv_rmse": float(np.sqrt(np.mean(pooled**2))),
+        "cv_note": how,
+        "cv_fold_mse": [float(np.mean(r**2)) for r in residuals],
+    }

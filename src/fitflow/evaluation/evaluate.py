@@ -10,7 +10,7 @@ knows its optimum, the regret (best value found minus the optimum) and the
 distance to the nearest minimiser follow.
 
 Measured data have no truth: for them the rows carry what needs none, namely
-chi2/dof (where errors are known), the residual spread, AIC/BIC for parametric
+chi2/dof and its p-value (where errors are known), the residual spread, AIC/BIC for parametric
 fits and the k-fold cross-validated prediction error (computed at fit time, see
 :mod:`fitflow.crossval`).
 
@@ -41,10 +41,12 @@ SUMMARY_METRICS = (
     "chi2",
     "dof",
     "chi2_dof",
+    "chi2_p",
     "residual_rms",
     "aic",
     "bic",
     "cv_rmse",
+    "cv_rmse_se",
     "n_evaluations",
     "best_value",
     "regret",
@@ -69,8 +71,21 @@ def evaluate(dataset, result):
     metrics.update(_information_criteria(dataset, result))
     if result.diagnostics.get("cv_rmse") is not None:
         metrics["cv_rmse"] = float(result.diagnostics["cv_rmse"])
+        metrics.update(_fold_metrics(result.diagnostics.get("cv_fold_mse"), metrics["cv_rmse"]))
     metrics.update(_problem_metrics(dataset, result))
     return metrics
+
+
+def _fold_metrics(fold_mse, rmse):
+    """The CV error's standard error over its folds, ``cv_rmse_se`` (the folds' mean squared
+    errors' standard error of the mean, carried to the root by the delta method: se / (2 rmse)),
+    and the folds' errors themselves, ``cv_fold_mse``, as text (``"0.12 0.31 ..."``) for the
+    verdict's paired comparison of two methods on the same folds."""
+    if not fold_mse or len(fold_mse) < 2 or not math.isfinite(rmse) or rmse <= 0:
+        return {}
+    folds = np.asarray(fold_mse, dtype=float)
+    se = float(np.std(folds, ddof=1) / math.sqrt(folds.size)) / (2.0 * rmse)
+    return {"cv_rmse_se": se, "cv_fold_mse": " ".join(f"{v:.17g}" for v in folds)}
 
 
 def _problem_metrics(dataset, result):
@@ -182,6 +197,10 @@ def _residual_metrics(dataset, result):
         dof = residuals.size - n_params
         chi2 = float(np.sum((residuals / dataset.sigma) ** 2))
         out.update(chi2=chi2, dof=float(dof), chi2_dof=chi2 / dof if dof > 0 else math.nan)
+        if dof > 0 and math.isfinite(chi2):  # the goodness of fit (fitflow.core.goodness): P(χ²_ν >= χ²)
+            from scipy.stats import chi2 as distribution
+
+            out["chi2_p"] = float(distribution.sf(chi2, dof))
     return out
 
 

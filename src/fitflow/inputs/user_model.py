@@ -439,8 +439,35 @@ def _runtime_cause(message):
     return causes[-1].strip() if causes and "Traceback" in message else None
 
 
+#: The relative step of a parameter that a step-function model's output does not follow.
+STEP_PROBE = 1e-4
+
+
+def stepwise_warning(model, x, values):
+    """A warning when ``model``'s output at its start (``values`` on ``x``) is integer-valued
+    and moves for no parameter stepped by :data:`STEP_PROBE` of its size: a step function of
+    its parameters (a model that rounds or counts), with zero derivative almost everywhere, on
+    which every gradient method stands still; else None."""
+    if not np.all(values == np.round(values)):
+        return None
+    for j in range(len(model.param_names)):
+        theta = np.array(model.p0, dtype=float)
+        theta[j] += STEP_PROBE * max(abs(theta[j]), 1.0)
+        with np.errstate(all="ignore"):
+            moved = np.asarray(model(x, theta), dtype=float)
+        if not np.array_equal(moved, values):
+            return None
+    return (
+        "the model returns whole numbers and does not change when any parameter moves by "
+        f"{STEP_PROBE:.0e} of its size: it is a step function of its parameters, with zero derivative, so "
+        "gradient methods (nlls, gradient_descent, nuts) cannot move from the start; round or count after "
+        "the fit, not inside the model"
+    )
+
+
 def check_model_output(model, x, spec):
-    """Evaluate ``model`` at its start on ``x``; raise ModelError unless it gives finite values."""
+    """Evaluate ``model`` at its start on ``x``; raise ModelError unless it gives finite values.
+    Returns the warnings the start already shows (:func:`stepwise_warning`), as a list."""
     try:
         with np.errstate(all="ignore"):
             values = np.asarray(model(x, model.p0), dtype=float)
@@ -478,3 +505,4 @@ def check_model_output(model, x, spec):
                 f"values {model.p0.tolist()} for data row {rows[0] + 1}{fallback}",
                 model=spec,
             )
+    return [note for note in (stepwise_warning(model, x, values),) if note]

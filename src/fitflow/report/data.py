@@ -37,6 +37,7 @@ METRICS = {
     "param_rms_error": ("parameter error", "lower", None),
     "rmse": ("RMSE vs truth", "lower", None),
     "chi2_dof": ("χ²/dof", "closer to 1", 1.0),
+    "chi2_p": ("χ² p-value", "for reference (0.001 to 0.999: the stated errors allow the fit)", None),
     "coverage68": ("68% coverage", "closer to 0.68", 0.6827),
     "coverage95": ("95% coverage", "closer to 0.95", 0.95),
     "band_coverage95": ("95% band coverage", "closer to 0.95", 0.95),
@@ -112,7 +113,7 @@ def _summary(values):
 
 
 #: Metrics that need no truth: the columns of a leaderboard for measured data.
-NO_TRUTH_METRICS = ("chi2_dof", "cv_rmse", "residual_rms", "aic", "bic")
+NO_TRUTH_METRICS = ("chi2_dof", "chi2_p", "cv_rmse", "residual_rms", "aic", "bic")
 #: Metrics that need a truth; when none has a value the data are measurements.
 TRUTH_METRICS = ("param_rms_error", "rmse", "coverage68", "coverage95", "band_coverage95", "regret")
 

@@ -27,7 +27,7 @@ from .data import (
 from .failures import grouped_failures
 from .figures import built
 from .sections import shown
-from .verdict import case_verdict
+from .verdict import CHOICE_RULE, case_verdict
 
 __all__ = ["render_report", "write_report", "KEY_FIGURES"]
 
@@ -209,6 +209,7 @@ def _context(experiment, colours, calibration, campaigns, configfiles, not_built
                 METRICS.get(metric, (metric,))[0],
                 not has_truth(rows),
                 verdicts.get(label),
+                rows,
             ),
             None,
             not_built,
@@ -253,6 +254,7 @@ def _context(experiment, colours, calibration, campaigns, configfiles, not_built
         "cases": cases,
         "calibration": calibration,
         "verdicts": calibration_verdicts(calibration),
+        "choice_rule": CHOICE_RULE,
         "not_built": not_built,
     }
     context["sections"] = shown(len(table), campaigns)

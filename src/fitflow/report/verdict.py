@@ -1,32 +1,81 @@
-"""The answer first: for each problem, the method to trust, the runner-up and those to avoid.
+"""The answer first: for each problem, the method to trust, the runner-up and those to avoid,
+each claim with its uncertainty.
 
-A verdict reads only what the leaderboard and the calibration table already show, so every
-claim it makes links to its evidence further down the report:
+A verdict reads only what the leaderboard, the calibration table and the fits table already
+hold, so every claim links to its evidence further down the report. The rule, written out in
+docs/guide/verdict.md with its reasons:
 
-* **accuracy**: the rank of each method's median error on the problem's natural metric (RMSE
-  or parameter error against the truth; on measurements, the cross-validated error);
-* **calibration**: whether its 68% and 95% intervals covered the truth at their nominal rates
-  (Wilson intervals); a method whose intervals do not is to be avoided for its uncertainties;
-* **reliability**: a method that failed some of its fits is to be avoided;
-* **cost**: its median wall time per fit, and the runner-up's as a multiple of it.
+1. **Avoid** a method that failed some of its fits, whose intervals miss the truth at their
+   nominal rates (Wilson intervals), or that follows the noise on measured data (its residual
+   RMS under :data:`FOLLOWS_NOISE` of its cross-validated error: it predicts the points it saw
+   far better than those it did not).
+2. **Compare in pairs, on the same units.** Each reliable method's error is compared with the
+   lowest's on the units both share: the replicates (the same datasets) where there is a
+   truth, the cross-validation folds (the same folds) on measurements. The mean paired
+   difference gets a Student-t interval at :data:`TIE_LEVEL`; a method whose interval holds
+   zero is **indistinguishable** from the best. One unit (one replicate, one fold) resolves
+   nothing: every method is then indistinguishable, and the verdict says so.
+3. **Choose among the indistinguishable**, in this order: a parametric fit (its parameters
+   are what the scientist asked for), then calibrated intervals, then the cheaper (costs
+   compared only above their resolution, :data:`COST_RESOLUTION` and :data:`MIN_TIMED_S`),
+   then the lower error. This is the one-standard-error rule of Hastie, Tibshirani and
+   Friedman, with parametric models as the simpler ones.
+4. **Methods that give the same answer** (equal errors on every unit) are one computation
+   under two names (``ols`` and ``ols`` with HAC errors): they are listed together, never
+   ranked as rivals.
 
 On measurements there is no truth: the verdict rests on the cross-validated error and χ²/dof,
-and says that calibration cannot be judged there (rehearse with ``simulate``).
+says that calibration cannot be judged there (rehearse with ``simulate``), and says when the
+stated errors reject the trusted fit (its χ² p-value outside
+:data:`fitflow.core.goodness.ACCEPTED`).
 """
 
-__all__ = ["case_verdict"]
+import math
 
-#: A runner-up within this fraction of the best error is "as accurate".
-AS_ACCURATE = 0.10
+import numpy as np
+
+from ..core.goodness import ACCEPTED
+
+__all__ = [
+    "case_verdict",
+    "paired_comparison",
+    "TIE_LEVEL",
+    "COST_RESOLUTION",
+    "MIN_TIMED_S",
+    "FOLLOWS_NOISE",
+    "CHOICE_RULE",
+]
+
+#: Two-sided confidence of the paired comparison: a difference whose interval holds zero is a tie.
+TIE_LEVEL = 0.95
+#: Costs within this factor of each other are "about the same cost" (repeat runs of one fit on a
+#: shared machine vary by tens of percent).
+COST_RESOLUTION = 2.0
+#: Times under this are within the timer's and the interpreter's noise: no cost ranking below it.
+MIN_TIMED_S = 0.01
+#: A fit whose residual RMS is under this fraction of its cross-validated error follows the noise.
+FOLLOWS_NOISE = 0.2
+#: Errors equal to this relative tolerance on every unit: the same answer.
+SAME_ANSWER = 1e-9
+#: The choice rule, as the report states it.
+CHOICE_RULE = (
+    "the verdict compares each method with the most accurate on the same replicates or folds "
+    f"(paired, {TIE_LEVEL:.0%} interval); among those it cannot tell apart it prefers a parametric fit, "
+    f"then calibrated intervals, then a cost lower by {COST_RESOLUTION:g}× or more, then the lower error"
+)
 
 
 def _name(entry):
     return entry["method"] if entry["settings"] == "default" else f"{entry['method']} [{entry['settings']}]"
 
 
+def _median(entry, metric):
+    summary = entry["metrics"].get(metric)
+    return summary["median"] if summary else None
+
+
 def _seconds(entry):
-    time = entry["metrics"].get("wall_time_s")
-    return time["median"] if time else None
+    return _median(entry, "wall_time_s")
 
 
 def _time_text(seconds):
@@ -40,49 +89,247 @@ def _times(ratio):
     return f"{ratio:.2g}×" if ratio < 10 else f"{ratio:,.0f}×"
 
 
-def _trusted(ranked, metric, calibration):
-    """Among the methods as accurate as the best (within :data:`AS_ACCURATE` of the lowest
-    median error), the calibrated ones first, the cheapest: a scientist does not pay 800x
-    for the same answer."""
-    lowest = ranked[0]["metrics"][metric]["median"]
-    tied = [e for e in ranked if e["metrics"][metric]["median"] <= lowest * (1 + AS_ACCURATE)]
-    calibrated = [e for e in tied if _name(e) in calibration["calibrated"]]
-    pool = calibrated or tied
-    return min(pool, key=lambda e: _seconds(e) if _seconds(e) is not None else float("inf"))
+def _parametric(entry):
+    """The fit estimates the model's parameters (scored on them, or given an AIC)."""
+    return any(_median(entry, m) is not None for m in ("param_rms_error", "aic"))
 
 
-def case_verdict(entries, metric, heading, measured, calibration=None):
-    """``{"trust", "runner_up", "avoid", "note"}`` for one problem case (see the module's doc).
+def _follows_noise(entry):
+    """``(residual RMS, CV error)`` when the fit predicts the points it saw far better than
+    those it did not (see :data:`FOLLOWS_NOISE`), else None."""
+    residual, held_out = _median(entry, "residual_rms"), _median(entry, "cv_rmse")
+    if residual is None or held_out is None or held_out <= 0:
+        return None
+    return (residual, held_out) if residual < FOLLOWS_NOISE * held_out else None
+
+
+def _units(rows, entry, metric):
+    """``{unit: error}`` of a method on its ok fits: per fold (``cv_fold_mse``, keyed by
+    replicate and fold) on measurements, else per replicate."""
+    if rows is None:
+        return {}
+    mine = rows[(rows.method == entry["method"]) & (rows.method_settings == entry["settings"]) & (rows.status == "ok")]
+    if metric == "cv_rmse" and "cv_fold_mse" in mine:
+        units = {}
+        for replicate, text in zip(mine.replicate, mine.cv_fold_mse):
+            if isinstance(text, str) and text:
+                units.update({(replicate, i): float(v) for i, v in enumerate(text.split())})
+        return units
+    if metric not in mine:
+        return {}
+    return {r: float(v) for r, v in zip(mine.replicate, mine[metric]) if np.isfinite(v)}
+
+
+def paired_comparison(best, other):
+    """The error of ``other`` against ``best`` on the units both have (``{unit: error}`` each):
+    ``{"n", "ratio", "low", "high", "tied", "same"}``: the ratio of their mean errors, its
+    :data:`TIE_LEVEL` interval from the Student-t interval of the mean paired difference,
+    whether that interval holds 1 (``tied``), and whether the errors are equal on every unit
+    (``same``). Fewer than two shared units resolve nothing: tied, with no interval."""
+    shared = sorted(set(best) & set(other), key=str)
+    a = np.array([best[u] for u in shared], dtype=float)
+    b = np.array([other[u] for u in shared], dtype=float)
+    n = len(shared)
+    found = {"n": n, "ratio": None, "low": None, "high": None, "tied": True, "same": False}
+    if n == 0:
+        return found
+    scale = float(np.mean(a))
+    found["same"] = bool(np.allclose(a, b, rtol=SAME_ANSWER, atol=SAME_ANSWER * max(np.abs(a).max(), 1e-300)))
+    found["ratio"] = float(np.mean(b)) / scale if scale > 0 else None
+    if n < 2 or scale <= 0 or found["same"]:
+        return found
+    from scipy.stats import t
+
+    difference = b - a
+    half = float(t.ppf(0.5 + TIE_LEVEL / 2, n - 1) * np.std(difference, ddof=1) / math.sqrt(n))
+    mean = float(np.mean(difference))
+    found.update(low=(scale + mean - half) / scale, high=(scale + mean + half) / scale, tied=abs(mean) <= half)
+    return found
+
+
+def _rooted(comparison, metric):
+    """The comparison in the metric's own units: fold errors are mean squares, so their
+    ratios are carried to the root (the CV error is a root mean square)."""
+    if metric != "cv_rmse":
+        return comparison
+    rooted = dict(comparison)
+    for key in ("ratio", "low", "high"):
+        value = comparison[key]
+        rooted[key] = None if value is None else math.sqrt(max(value, 0.0))
+    return rooted
+
+
+def _units_name(metric, n):
+    return f"{n} {'fold' if metric == 'cv_rmse' else 'replicate'}{'s' * (n != 1)}"
+
+
+def _cost_classes(entries):
+    """The entries whose cost is the lowest to the resolution of a timer: within
+    :data:`COST_RESOLUTION` of the cheapest, or under :data:`MIN_TIMED_S`."""
+    times = [_seconds(e) for e in entries if _seconds(e) is not None]
+    if not times:
+        return {id(e) for e in entries}
+    cheapest = min(times)
+    limit = max(COST_RESOLUTION * cheapest, MIN_TIMED_S)
+    return {id(e) for e in entries if _seconds(e) is None or _seconds(e) <= limit}
+
+
+def _cost_text(chosen, other):
+    t_chosen, t_other = _seconds(chosen), _seconds(other)
+    if not (t_chosen and t_other):
+        return _time_text(t_other)
+    ratio = t_other / t_chosen
+    if max(t_chosen, t_other) < MIN_TIMED_S or 1 / COST_RESOLUTION < ratio < COST_RESOLUTION:
+        return "about the same cost"
+    return f"at {_times(ratio)} the cost" if ratio >= 1 else f"at 1/{_times(1 / ratio)[:-1]} of the cost"
+
+
+def _evidence(comparison, metric, heading):
+    """``×1.05 the CV prediction error, 95% interval ×0.93 to ×1.18 over 5 folds``."""
+    n = comparison["n"]
+    if comparison["ratio"] is None:
+        return "not compared: no shared replicates or folds"
+    evidence = f"{_times(comparison['ratio'])} the {heading}"
+    if comparison["low"] is not None:
+        evidence += (
+            f", {TIE_LEVEL:.0%} interval {_times(max(comparison['low'], 0.0))} to {_times(comparison['high'])} "
+            f"over {_units_name(metric, n)}"
+        )
+    elif n < 2:
+        evidence += f" on {_units_name(metric, n)}, which cannot resolve a difference"
+    return evidence
+
+
+def _accuracy_text(comparison, metric, heading):
+    """``indistinguishable from it (evidence)``, or the evidence of a resolved difference."""
+    evidence = _evidence(comparison, metric, heading)
+    return f"indistinguishable from it ({evidence})" if comparison["tied"] else evidence
+
+
+def case_verdict(entries, metric, heading, measured, calibration=None, rows=None):
+    """``{"trust", "runner_up", "same", "avoid", "note", "rule", "metric"}`` for one problem case
+    (see the module's doc).
 
     ``entries``: the leaderboard's rows; ``metric``/``heading``: the accuracy metric and its
-    name; ``calibration``: the case's calibration verdict (lists of method names)."""
+    name; ``calibration``: the case's calibration verdict (lists of method names); ``rows``:
+    the case's fits (the fits table's rows), whose per-replicate or per-fold errors give the
+    comparisons their uncertainty (without them, nothing is resolved)."""
     calibration = calibration or {"calibrated": [], "miscalibrated": [], "without": [], "unchecked": []}
     avoid, ranked = [], []
     for entry in entries:
         name = _name(entry)
+        noisy = _follows_noise(entry) if measured else None
         if entry["failed"]:
             avoid.append({"name": name, "why": f"failed {entry['failed']} of {entry['fits']} fits"})
         elif name in calibration["miscalibrated"]:
             avoid.append({"name": name, "why": "its intervals do not cover the truth at their nominal rates"})
-        elif metric and entry["metrics"].get(metric):
+        elif noisy:
+            avoid.append(
+                {
+                    "name": name,
+                    "why": f"it follows the noise: residual RMS {noisy[0]:.2g} against a cross-validated error of "
+                    f"{noisy[1]:.3g} (it predicts the points it saw far better than those it did not)",
+                }
+            )
+        elif metric and _median(entry, metric) is not None:
             ranked.append(entry)
-    ranked.sort(key=lambda e: e["metrics"][metric]["median"])
-    verdict = {"trust": None, "runner_up": None, "avoid": avoid, "note": "", "metric": heading}
+    ranked.sort(key=lambda e: _median(e, metric))
+    verdict = {
+        "trust": None,
+        "runner_up": None,
+        "same": [],
+        "avoid": avoid,
+        "note": "",
+        "rule": CHOICE_RULE,
+        "metric": heading,
+    }
     if not ranked:
         verdict["note"] = "no method gave a trustworthy answer on every replicate: see the failed fits below"
         return verdict
-    best = _trusted(ranked, metric, calibration)
-    ranked.remove(best)
-    ranked.insert(0, best)
-    error = best["metrics"][metric]["median"]
-    lowest = min(e["metrics"][metric]["median"] for e in ranked)
+    units = {id(e): _units(rows, e, metric) for e in ranked}
+    lowest = ranked[0]
+    against_lowest = {id(e): paired_comparison(units[id(lowest)], units[id(e)]) for e in ranked}
+    contenders = [e for e in ranked if against_lowest[id(e)]["tied"]]
+    cheap = _cost_classes(contenders)
+
+    def preference(entry):
+        return (
+            not _parametric(entry),
+            _name(entry) not in calibration["calibrated"],
+            id(entry) not in cheap,
+            _median(entry, metric),
+        )
+
+    best = min(contenders, key=preference)
+    why = _trust_reasons(best, lowest, ranked, contenders, metric, heading, calibration, measured, against_lowest)
+    verdict["trust"] = {"name": _name(best), "why": why}
+    # The rest, compared with the trusted method: the same answer, or a rival.
+    against_best = {id(e): paired_comparison(units[id(best)], units[id(e)]) for e in ranked if e is not best}
+    rivals = []
+    for entry in ranked:
+        if entry is best:
+            continue
+        if against_best[id(entry)]["same"]:
+            verdict["same"].append(_name(entry))
+        else:
+            rivals.append(entry)
+    if rivals:
+        second = min(rivals, key=lambda e: (not against_best[id(e)]["tied"], *preference(e)))
+        comparison = _rooted(against_best[id(second)], metric)
+        why = f"{_accuracy_text(comparison, metric, heading)}, {_cost_text(best, second)}"
+        if _name(second) in calibration["calibrated"] and _name(best) not in calibration["calibrated"]:
+            why += "; prefer it for its calibrated intervals"
+        verdict["runner_up"] = {"name": _name(second), "why": why}
+    notes = []
+    if verdict["same"]:
+        notes.append(
+            f"{', '.join(verdict['same'])} gave the same answer as {_name(best)} on every "
+            f"{'fold' if metric == 'cv_rmse' else 'replicate'}: one computation, not a rival"
+        )
+    gof = _median(best, "chi2_p")
+    if gof is not None and not ACCEPTED[0] <= gof <= ACCEPTED[1]:
+        notes.append(
+            f"the data's stated errors reject the trusted fit (χ² p-value {gof:.2g}, outside {ACCEPTED[0]:g} to "
+            f"{ACCEPTED[1]:g}): its warnings say whether the errors look under- or overstated"
+        )
+    if measured:
+        notes.append(
+            "measured data: no truth to score against, so the verdict rests on the cross-validated "
+            "error (and χ²/dof where the file gives errors); whether a method's uncertainties are "
+            "calibrated cannot be judged here: rehearse with the simulate problem"
+        )
+    verdict["note"] = "; ".join(notes)
+    return verdict
+
+
+def _trust_reasons(best, lowest, ranked, contenders, metric, heading, calibration, measured, against_lowest):
+    """Why the trusted method is trusted, as one sentence of clauses."""
     reliable = f"{len(ranked)} reliable method{'s' * (len(ranked) > 1)}"
-    if error == lowest:
-        why = [f"lowest median {heading} ({error:.3g}) of {reliable}"]
+    error = _median(best, metric)
+    spread = _median(best, f"{metric}_se") if metric == "cv_rmse" else None
+    shown = f"{error:.3g}" + (f" ± {spread:.2g}" if spread else "")
+    n_units = against_lowest[id(ranked[-1])]["n"] if len(ranked) > 1 else None
+    if best is lowest:
+        why = [f"lowest median {heading} ({shown}) of {reliable}"]
     else:
+        comparison = _rooted(against_lowest[id(best)], metric)
         why = [
-            f"as accurate as the best of {reliable} (median {heading} {error:.3g}, within {AS_ACCURATE:.0%}) and the cheapest"
+            f"indistinguishable from the lowest {heading} of {reliable} ({_name(lowest)}: "
+            f"{_median(lowest, metric):.3g}; this one {shown}: {_evidence(comparison, metric, heading)})"
         ]
+        reasons = []
+        if _parametric(best) and not _parametric(lowest):
+            reasons.append("it fits the model's parameters")
+        if _name(best) in calibration["calibrated"] and _name(lowest) not in calibration["calibrated"]:
+            reasons.append("its intervals are calibrated")
+        if not reasons:
+            reasons.append("it is cheaper")
+        why.append("chosen because " + " and ".join(reasons))
+    if len(contenders) > 1 and best is lowest:
+        why.append(
+            f"{len(contenders) - 1} other{'s' * (len(contenders) > 2)} cannot be told apart from it"
+            + (f" on these {_units_name(metric, n_units)}" if n_units else "")
+        )
     name = _name(best)
     if name in calibration["calibrated"]:
         why.append("its intervals are calibrated")
@@ -90,37 +337,8 @@ def case_verdict(entries, metric, heading, measured, calibration=None):
         why.append("it gives no parameter intervals")
     elif name in calibration.get("unchecked", []):
         why.append("no true parameter values here to check its intervals against")
-    chi2 = best["metrics"].get("chi2_dof")
-    if measured and chi2:
-        why.append(f"χ²/dof {chi2['median']:.2g}")
+    chi2 = _median(best, "chi2_dof")
+    if measured and chi2 is not None:
+        why.append(f"χ²/dof {chi2:.2g}")
     why.append(_time_text(_seconds(best)))
-    verdict["trust"] = {"name": name, "why": "; ".join(why)}
-    if len(ranked) > 1:
-        second = ranked[1]
-        gap = second["metrics"][metric]["median"] / error - 1 if error > 0 else 0.0
-        gap = max(gap, 0.0)  # a pricier runner-up may be a hair more accurate: "as accurate"
-        if gap <= AS_ACCURATE:
-            accuracy = "as accurate"
-        elif gap < 1:
-            accuracy = f"{gap:.0%} higher {heading}"
-        else:
-            accuracy = f"{_times(gap + 1)} the {heading}"
-        t_best, t_second = _seconds(best), _seconds(second)
-        if t_best and t_second:
-            ratio = t_second / t_best
-            cost = f"at {_times(ratio)} the cost" if ratio >= 1 else f"at 1/{_times(1 / ratio)[:-1]} of the cost"
-        else:
-            cost = _time_text(t_second)
-        when = ""
-        if _name(second) in calibration["calibrated"] and name not in calibration["calibrated"]:
-            when = "; prefer it for its calibrated intervals"
-        elif t_best and t_second and t_second < t_best and gap <= AS_ACCURATE:
-            when = "; prefer it when fits are many"
-        verdict["runner_up"] = {"name": _name(second), "why": f"{accuracy}, {cost}{when}"}
-    if measured:
-        verdict["note"] = (
-            "measured data: no truth to score against, so the verdict rests on the cross-validated "
-            "error (and χ²/dof where the file gives errors); whether a method's uncertainties are "
-            "calibrated cannot be judged here: rehearse with the simulate problem"
-        )
-    return verdict
+    return "; ".join(dict.fromkeys(why))

@@ -318,7 +318,8 @@ def _pair(pcase, method_cases, method_entries, problems_reg, methods_reg, source
     except ConfigError as exc:
         raise ConfigError(exc.reason, source=source, key=pcase.key) from exc
     _check_problem_inputs(problem, pcase, source)
-    why = "; ".join(filter(None, [getattr(problem, "capability_note", ""), *getattr(problem, "assumptions", ())]))
+    said = [getattr(problem, "capability_note", ""), *getattr(problem, "assumptions", ())]
+    why = "; ".join(filter(None, [*said, *getattr(problem, "model_warnings", ())]))
     if why:
         notes[f"{pcase.label}/{pcase.sid}"] = why
     requested = pcase.entry.get("methods")

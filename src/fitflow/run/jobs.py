@@ -226,14 +226,12 @@ def _cross_validate(method, dataset, result, timing, rng, fold_rng, folds, limit
     import time
 
     from ..core.timelimit import TimedOut, time_limit
-    from ..evaluation.crossval import cross_validation_rmse
+    from ..evaluation.crossval import cross_validate
 
     started = time.perf_counter()
     try:
         with time_limit(limit):
-            result.diagnostics["cv_rmse"], result.diagnostics["cv_note"] = cross_validation_rmse(
-                method, dataset, rng, folds, fold_rng
-            )
+            result.diagnostics.update(cross_validate(method, dataset, rng, folds, fold_rng))
     except TimedOut as exc:
         result.diagnostics["cv_rmse"], result.diagnostics["cv_note"] = None, f"cross-validation {exc}"
     timing["cv_wall_time_s"] = time.perf_counter() - started

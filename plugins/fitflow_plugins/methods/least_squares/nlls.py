@@ -49,8 +49,9 @@ from fitflow.plugin import (
     Setting,
     SettingsError,
     covariance_settings,
-    hac_covariance,
     laplace_covariance,
+    sandwich_covariance,
+    series_order,
 )
 
 __all__ = ["NonLinearLeastSquares"]
@@ -107,7 +108,6 @@ class NonLinearLeastSquares(Method):
         "max_nfev": Setting(
             None, int, "evaluation budget per solver run (default: 1000 x (parameters + 1))", minimum=1
         ),
-        "absolute_sigma": Setting(True, bool, "errors are absolute; if false, scale covariance by chi2/dof"),
         "fallbacks": Setting(True, bool, "where the first fit cannot be trusted, try TRF and rescaled starts"),
         **covariance_settings(),
         "curvature": Setting(
@@ -121,10 +121,10 @@ class NonLinearLeastSquares(Method):
     }
 
     def check_settings(self):
-        if self.values["curvature"] == "hessian" and self.values["covariance"] == "hac":
+        if self.values["curvature"] == "hessian" and self.values["covariance"] != "standard":
             raise SettingsError(
-                f"{self.label()}: curvature: hessian and covariance: hac exclude each other (HAC's sandwich "
-                "is built on the Gauss-Newton curvature)",
+                f"{self.label()}: curvature: hessian and covariance: {self.values['covariance']} exclude each "
+                "other (a robust sandwich is built on the Gauss-Newton curvature)",
                 plugin=self.name,
                 key="curvature",
                 value="hessian",
@@ -206,7 +206,9 @@ class NonLinearLeastSquares(Method):
                 algorithm, attempt = run(label, start)
                 total_nfev += attempt.nfev
                 tried.append(algorithm)
-                reason, laplace = self._assess(attempt, y * whiten - attempt.fvec, names, bounds)
+                reason, laplace = self._assess(
+                    attempt, y * whiten - attempt.fvec, names, bounds, "exact" if exact else "finite differences"
+                )
                 if reason is None:
                     break
                 first_reason = first_reason or reason
@@ -225,8 +227,16 @@ class NonLinearLeastSquares(Method):
                 )
             scale = chi2 / dof
             covariance = covariance * scale
-        if self.values["covariance"] == "hac":  # per-point scores: the whitened Jacobian's rows at the optimum
-            covariance = hac_covariance(laplace[0], jacobian(attempt.theta), attempt.fvec, self.values["hac_lags"])
+        robust = self.values["covariance"] != "standard"
+        if robust:  # per-point scores: the whitened Jacobian's rows at the optimum
+            covariance = sandwich_covariance(
+                self.values["covariance"],
+                laplace[0],
+                jacobian(attempt.theta),
+                attempt.fvec,
+                self.values["hac_lags"],
+                series_order(x),
+            )
         warnings = (
             []
             if len(tried) == 1
@@ -234,7 +244,7 @@ class NonLinearLeastSquares(Method):
         )
         curvature = {}
         wanted = self.values["curvature"] == "hessian"
-        if self.values["covariance"] != "hac" and (wanted or getattr(model.jacobian, "automatic", False)):
+        if not robust and (wanted or getattr(model.jacobian, "automatic", False)):
             exact, curvature, problem = _exact_curvature(model, x, y, whiten, attempt.theta, covariance, scale)
             if problem and wanted:
                 return FitResult.failed(problem)
@@ -262,14 +272,16 @@ class NonLinearLeastSquares(Method):
                 "condition_number": condition,
                 "scaled_condition_number": scaled_condition,
                 "covariance": self.values["covariance"],
+                "covariance_scaled": dataset.sigma is not None and scale != 1.0,
                 **curvature,
             },
             warnings=warnings,
         )
 
     @staticmethod
-    def _assess(attempt, model_values, names, bounds=None):
-        """``(None, laplace)`` for a trustworthy optimum, else ``(reason, None)``."""
+    def _assess(attempt, model_values, names, bounds=None, derivatives="exact"):
+        """``(None, laplace)`` for a trustworthy optimum, else ``(reason, None)``; ``derivatives``:
+        how the solver's Jacobian was computed, which sets the rank test's tolerance."""
         if not attempt.converged:
             return f"did not converge: {attempt.message}", None
         column_norms = np.sqrt(np.einsum("ij,ij->j", attempt.factor, attempt.factor))
@@ -289,7 +301,7 @@ class NonLinearLeastSquares(Method):
                 f"{dict(zip(names, attempt.theta.round(6).tolist()))}"
             ), None
         try:
-            laplace = laplace_covariance(attempt.factor, names)
+            laplace = laplace_covariance(attempt.factor, names, derivatives)
         except RankDeficiency as exc:
             return f"the Jacobian at the optimum is {exc}", None
         except FloatingPointError as exc:

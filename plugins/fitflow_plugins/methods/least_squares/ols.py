@@ -16,7 +16,16 @@ the parameters that are not separately determined, never a minimum-norm answer.
 
 import numpy as np
 
-from fitflow.plugin import FitResult, Method, RankDeficiency, Setting, covariance_settings, hac_covariance, solve_linear
+from fitflow.plugin import (
+    FitResult,
+    Method,
+    RankDeficiency,
+    Setting,
+    covariance_settings,
+    sandwich_covariance,
+    series_order,
+    solve_linear,
+)
 
 __all__ = ["OrdinaryLeastSquares"]
 
@@ -81,22 +90,29 @@ class OrdinaryLeastSquares(Method):
             )
         covariance = solution.unscaled_covariance
         warnings = []
-        if dataset.sigma is None:
+        kind = self.values["covariance"]
+        if dataset.sigma is None or not self.values["absolute_sigma"]:
             dof = n - p
             if dof <= 0:
                 return FitResult.failed(
                     f"{n} points and {p} parameters leave no degrees of freedom to estimate "
-                    f"the unknown errors from the residuals"
+                    f"the {'unknown errors' if dataset.sigma is None else 'errors scale'} from the residuals"
                 )
             covariance = covariance * float(solution.residuals @ solution.residuals) / dof
-            warnings.append("no per-point errors: covariance scaled by the residual variance")
-        if self.values["covariance"] == "hac":
+            diagnostics["covariance_scaled"] = dataset.sigma is not None
+            if dataset.sigma is None and kind == "standard":
+                warnings.append("no per-point errors: covariance scaled by the residual variance")
+        if kind != "standard":
             weighted = design * whiten[:, None]
-            covariance = hac_covariance(
-                solution.unscaled_covariance, weighted, solution.residuals, self.values["hac_lags"]
+            covariance = sandwich_covariance(
+                kind,
+                solution.unscaled_covariance,
+                weighted,
+                solution.residuals,
+                self.values["hac_lags"],
+                series_order(dataset.x),
             )
-            diagnostics["covariance"] = "hac"
-            warnings = [w for w in warnings if not w.startswith("no per-point errors")]
+            diagnostics["covariance"] = kind
         if solution.correct_digits < 10:
             warnings.append(
                 f"ill-conditioned design: scaled condition number {solution.scaled_condition:.3g}, "

@@ -105,7 +105,7 @@ class Simulate(UserModelProblem):
         v = self.values
         x = self.predictors()
         truth_model = build_model(v, v["x"], p0=v["truth"])
-        check_model_output(truth_model, x, v["model"])
+        self.model_warnings = check_model_output(truth_model, x, v["model"])
 
     def generate(self, rng):
         v = self.values
@@ -127,6 +127,7 @@ class Simulate(UserModelProblem):
                 "rehearsal": True,
                 "capability_note": self.capability_note,
                 "assumptions": list(self.assumptions),
+                "model_warnings": list(self.model_warnings),
                 "columns": {"x": v["x"], "y": "simulated y"},
             },
         )

@@ -84,6 +84,11 @@ class UserModelProblem(Problem):
     """A problem whose model is the user's own (``MODEL_SETTINGS``): it serves that model
     and, when every parameter is bounded, its chi-square as a black box for optimisers."""
 
+    #: What the settings left to fitflow (:func:`fitflow.plugin.model_assumptions`), and what the
+    #: model's output at its start already warns of (set when the inputs are checked).
+    assumptions = ()
+    model_warnings = ()
+
     def model(self, dataset):
         return build_model(self.values, self.values["x"])
 
@@ -234,7 +239,7 @@ class Table(UserModelProblem):
             )
         model = build_model(v, v["x"])
         if model is not None:
-            check_model_output(model, data.x, v["model"])
+            self.model_warnings = check_model_output(model, data.x, v["model"])
 
     def generate(self, rng):
         self.check_inputs()
@@ -251,6 +256,7 @@ class Table(UserModelProblem):
                 "measured": True,
                 "capability_note": self.capability_note,
                 "assumptions": list(self.assumptions),
+                "model_warnings": list(self.model_warnings),
                 "cv_folds": min(v["cv_folds"], data.n_points),
                 "cv_scheme": v["cv_scheme"],
                 "columns": {"x": v["x"], "y": v["y"], "sigma": v["sigma"]},
