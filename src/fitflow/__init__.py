@@ -6,7 +6,7 @@ The public API, for plugin authors and notebook users:
   :class:`Dataset`, :class:`ParametricModel`, :class:`FitResult`;
 * plugin lookup: :func:`get_problem`, :func:`get_method`;
 * the pipeline: :func:`generate` (or :func:`measurement` for your own arrays), :func:`fit`, :func:`evaluate`;
-  :func:`compare` for every method on one dataset, in one table;
+  :func:`compare` for every method on one dataset, in one table, and :func:`verdict` on it;
 * optimisation of a plain function: :func:`minimise`, :func:`maximise` (see :mod:`fitflow.campaign`),
   and of several objectives at once: :func:`pareto`;
 * artefacts: :func:`write_dataset`, :func:`read_dataset`, :func:`write_result`,

@@ -32,6 +32,7 @@ __all__ = [
     "read_dataset",
     "read_result",
     "read_table",
+    "verdict",
     "write_dataset",
     "write_result",
 ]
@@ -42,3 +43,13 @@ def read_table(root, with_timings=True):
     from .run.aggregate import read_table as _read_table
 
     return _read_table(root, with_timings=with_timings)
+
+
+def verdict(table):
+    """The method to trust on a :func:`compare` table, the runner-up and those to avoid, each
+    comparison with its uncertainty (the report's verdict, :mod:`fitflow.report.verdict`):
+    ``{"trust", "runner_up", "same", "avoid", "note", "rule"}``, or None when no method has an
+    error to compare on."""
+    from .report.verdict import table_verdict
+
+    return table_verdict(table)

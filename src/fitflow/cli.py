@@ -181,6 +181,10 @@ def compare_file(args, out=None):
         for warning in str(getattr(row, "warnings", "") or "").split("; ") if row.status == "ok" else ():
             if warning and warning != "nan":
                 out.write(f"{row.method}: warning: {warning}\n")
+    from .report.verdict import table_verdict, verdict_text
+
+    for line in verdict_text(table_verdict(table)):
+        out.write(f"verdict: {line}\n")
     return 130 if table.attrs.get("interrupted") else 0
 
 

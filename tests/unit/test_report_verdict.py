@@ -4,6 +4,7 @@ per-replicate or per-fold errors that give each comparison its uncertainty."""
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from fitflow.report.data import leaderboard
 from fitflow.report.verdict import CHOICE_RULE, case_verdict, paired_comparison
@@ -52,7 +53,7 @@ def test_the_most_accurate_reliable_calibrated_method_is_trusted():
     assert "its intervals are calibrated" in verdict["trust"]["why"] and "5 ms per fit" in verdict["trust"]["why"]
     # emcee is 0.6% worse on every replicate: a real difference, resolved by pairing, at 800x the cost.
     assert verdict["runner_up"]["name"] == "emcee"
-    assert verdict["runner_up"]["why"].startswith("1× the RMSE vs truth, 95% interval")
+    assert verdict["runner_up"]["why"].startswith("1.01× the RMSE vs truth, 95% interval 1.005")
     assert verdict["runner_up"]["why"].endswith("over 20 replicates, at 800× the cost")
     avoid = {a["name"]: a["why"] for a in verdict["avoid"]}
     assert avoid == {
@@ -65,21 +66,28 @@ def test_the_most_accurate_reliable_calibrated_method_is_trusted():
 def test_paired_comparison_resolves_what_the_spread_between_replicates_hides():
     rng = np.random.default_rng(1)
     base = np.exp(rng.normal(0, 1, 30))  # errors spread over a factor of 10 between datasets
-    worse = paired_comparison(dict(enumerate(base)), dict(enumerate(base * 1.05)))
+    slower = base * 1.05 * rng.lognormal(0, 0.02, 30)  # 5% worse on every dataset, give or take 2%
+    worse = paired_comparison(dict(enumerate(base)), dict(enumerate(slower)))
     assert not worse["tied"] and 1.0 < worse["low"] < 1.05 < worse["high"] and worse["n"] == 30
     noisy = paired_comparison(dict(enumerate(base)), dict(enumerate(base * rng.lognormal(0, 0.5, 30))))
     assert noisy["tied"] and noisy["low"] < 1 < noisy["high"]
     one = paired_comparison({0: 1.0}, {0: 3.0})  # one replicate resolves nothing
-    assert one["tied"] and one["low"] is None and one["ratio"] == 3.0
+    assert one["tied"] and one["low"] is None and one["ratio"] == pytest.approx(3.0)
     same = paired_comparison(dict(enumerate(base)), dict(enumerate(base.copy())))
     assert same["same"] and same["tied"]
-    # The interval is scipy's Student-t interval of the mean paired difference.
+    # The interval is scipy's Student-t interval of the mean paired log ratio.
     from scipy import stats
 
-    difference = base * 1.05 - base
-    low, high = stats.t.interval(0.95, 29, loc=difference.mean(), scale=stats.sem(difference))
-    assert worse["low"] == __import__("pytest").approx(1 + low / base.mean(), rel=1e-12)
-    assert worse["high"] == __import__("pytest").approx(1 + high / base.mean(), rel=1e-12)
+    logs = np.log(slower) - np.log(base)
+    low, high = stats.t.interval(0.95, 29, loc=logs.mean(), scale=stats.sem(logs))
+    assert worse["low"] == pytest.approx(np.exp(low), rel=1e-12)
+    assert worse["high"] == pytest.approx(np.exp(high), rel=1e-12)
+    # Errors spanning decades (a regret 1e-9 on one replicate, 0.04 on the next): compared as
+    # ratios, a method ten thousand times worse on every replicate is resolved.
+    regret = np.exp(rng.normal(-12, 4, 10))
+    assert not paired_comparison(dict(enumerate(regret)), dict(enumerate(regret * 1e4 * rng.lognormal(0, 1, 10))))[
+        "tied"
+    ]
 
 
 def test_among_the_indistinguishable_the_parametric_then_calibrated_then_cheaper_is_trusted():
@@ -139,7 +147,9 @@ def test_measured_data_compare_on_the_folds_and_say_what_cannot_be_judged_withou
     assert verdict["trust"]["name"] == "nlls" and "χ²/dof 1.1" in verdict["trust"]["why"]
     assert "(0.3 ± 0.02)" in verdict["trust"]["why"]
     # gp's fold errors are 1.36x nlls's mean square: its RMSE 1.17x, resolved over 5 folds.
-    assert verdict["runner_up"]["why"].startswith("1.2× the CV prediction error, 95% interval")
+    assert verdict["runner_up"]["why"].startswith(
+        "1.16× the CV prediction error, 95% interval 1.13× to 1.19× over 5 folds"
+    )
     assert "over 5 folds" in verdict["runner_up"]["why"]
     assert "cannot be judged here: rehearse with the simulate problem" in verdict["note"]
 

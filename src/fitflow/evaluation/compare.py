@@ -123,7 +123,7 @@ def _compare_one(dataset, entry, named, seed, progress, timeout_s, budget, setti
     """The rows (none or one) of one method in :func:`compare`."""
     from ..core.pipeline import as_rng, make_method, safe_fit
     from ..core.timelimit import TimedOut, time_limit
-    from .crossval import cross_validate
+    from .crossval import cross_validate, follows_noise_warning
     from .evaluate import evaluate
 
     method = make_method(entry, **settings.get(entry, {})) if isinstance(entry, str) else entry
@@ -172,6 +172,9 @@ def _compare_one(dataset, entry, named, seed, progress, timeout_s, budget, setti
         except TimedOut as exc:
             result.diagnostics["cv_rmse"], result.diagnostics["cv_note"] = None, f"cross-validation {exc}"
     metrics = evaluate(dataset, result)
+    noisy = follows_noise_warning(metrics.get("residual_rms"), metrics.get("cv_rmse"))
+    if noisy:
+        result.warnings.append(noisy)
     # Each estimate beside its standard error (a posterior sd for a sampler), in the
     # order the model names its parameters.
     stderr = result.stderr or {}

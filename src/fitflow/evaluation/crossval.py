@@ -26,11 +26,22 @@ from ..core.dataset import Dataset
 from ..core.pipeline import safe_fit
 from .prediction import predict
 
-__all__ = ["cross_validate", "cross_validation_rmse", "fold_indices", "BLOCKS_PER_FOLD"]
+__all__ = [
+    "cross_validate",
+    "cross_validation_rmse",
+    "fold_indices",
+    "follows_noise_warning",
+    "BLOCKS_PER_FOLD",
+    "FOLLOWS_NOISE",
+]
 
 #: Contiguous blocks per fold in the ``blocks`` scheme: few enough that a block is a real gap,
 #: enough that no fold is one end of the range (which would score extrapolation).
 BLOCKS_PER_FOLD = 4
+#: A fit whose residual RMS is under this fraction of its cross-validated error follows the
+#: noise: it predicts the points it saw far better than those it did not (a correct model's
+#: two errors differ by a factor of about (1 + p/n) / (1 - p/n), near 1).
+FOLLOWS_NOISE = 0.2
 
 
 def fold_indices(n_points, k, rng, order=None):
@@ -142,3 +153,15 @@ def cross_validate(method, dataset, rng, k, fold_rng=None, deadline=None):
         "cv_note": how,
         "cv_fold_mse": [float(np.mean(r**2)) for r in residuals],
     }
+
+
+def follows_noise_warning(residual_rms, cv_rmse):
+    """The warning for a fit that follows the noise (see :data:`FOLLOWS_NOISE`), else None."""
+    if residual_rms is None or cv_rmse is None or not np.isfinite(cv_rmse) or cv_rmse <= 0:
+        return None
+    if not residual_rms < FOLLOWS_NOISE * cv_rmse:
+        return None
+    return (
+        f"it follows the noise: residual RMS {residual_rms:.2g} against a cross-validated error of "
+        f"{cv_rmse:.3g} (it predicts the points it saw far better than those it did not)"
+    )

@@ -255,8 +255,9 @@ def calibration_verdicts(calibration):
 
 def error_metric(rows):
     """The accuracy metric a problem's fits are best compared on: RMSE, parameter error,
-    regret or, for measured data, the cross-validated prediction error."""
-    for metric in ("rmse", "param_rms_error", "regret", "best_value", "cv_rmse"):
+    regret or, for measured data, the cross-validated prediction error (before an
+    optimiser's best value: on measurements, that is the optimiser's own chi-square)."""
+    for metric in ("rmse", "param_rms_error", "regret", "cv_rmse", "best_value"):
         if metric in rows and _finite(rows[metric]).size:
             return metric
     return None

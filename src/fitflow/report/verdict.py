@@ -12,8 +12,8 @@ docs/guide/verdict.md with its reasons:
 2. **Compare in pairs, on the same units.** Each reliable method's error is compared with the
    lowest's on the units both share: the replicates (the same datasets) where there is a
    truth, the cross-validation folds (the same folds) on measurements. The mean paired
-   difference gets a Student-t interval at :data:`TIE_LEVEL`; a method whose interval holds
-   zero is **indistinguishable** from the best. One unit (one replicate, one fold) resolves
+   log ratio gets a Student-t interval at :data:`TIE_LEVEL`; a method whose interval holds
+   1 is **indistinguishable** from the best. One unit (one replicate, one fold) resolves
    nothing: every method is then indistinguishable, and the verdict says so.
 3. **Choose among the indistinguishable**, in this order: a parametric fit (its parameters
    are what the scientist asked for), then calibrated intervals, then the cheaper (costs
@@ -35,14 +35,16 @@ import math
 import numpy as np
 
 from ..core.goodness import ACCEPTED
+from ..evaluation.crossval import follows_noise_warning
 
 __all__ = [
     "case_verdict",
+    "table_verdict",
+    "verdict_text",
     "paired_comparison",
     "TIE_LEVEL",
     "COST_RESOLUTION",
     "MIN_TIMED_S",
-    "FOLLOWS_NOISE",
     "CHOICE_RULE",
 ]
 
@@ -53,8 +55,6 @@ TIE_LEVEL = 0.95
 COST_RESOLUTION = 2.0
 #: Times under this are within the timer's and the interpreter's noise: no cost ranking below it.
 MIN_TIMED_S = 0.01
-#: A fit whose residual RMS is under this fraction of its cross-validated error follows the noise.
-FOLLOWS_NOISE = 0.2
 #: Errors equal to this relative tolerance on every unit: the same answer.
 SAME_ANSWER = 1e-9
 #: The choice rule, as the report states it.
@@ -85,8 +85,11 @@ def _time_text(seconds):
 
 
 def _times(ratio):
-    """``3.2×``, ``130×``, ``6,100×``: a ratio as a reader takes it in."""
-    return f"{ratio:.2g}×" if ratio < 10 else f"{ratio:,.0f}×"
+    """``0.981×``, ``3.2×``, ``130×``, ``6,100×``, ``9,200,000×``: a ratio as a reader takes it in
+    (three significant digits under 10, two above)."""
+    if ratio < 10:
+        return f"{ratio:.3g}×"
+    return f"{float(f'{ratio:.2g}'):,.0f}×"
 
 
 def _parametric(entry):
@@ -95,12 +98,9 @@ def _parametric(entry):
 
 
 def _follows_noise(entry):
-    """``(residual RMS, CV error)`` when the fit predicts the points it saw far better than
-    those it did not (see :data:`FOLLOWS_NOISE`), else None."""
-    residual, held_out = _median(entry, "residual_rms"), _median(entry, "cv_rmse")
-    if residual is None or held_out is None or held_out <= 0:
-        return None
-    return (residual, held_out) if residual < FOLLOWS_NOISE * held_out else None
+    """Why the fit follows the noise (see :func:`fitflow.evaluation.crossval.follows_noise_warning`),
+    or None."""
+    return follows_noise_warning(_median(entry, "residual_rms"), _median(entry, "cv_rmse"))
 
 
 def _units(rows, entry, metric):
@@ -122,10 +122,12 @@ def _units(rows, entry, metric):
 
 def paired_comparison(best, other):
     """The error of ``other`` against ``best`` on the units both have (``{unit: error}`` each):
-    ``{"n", "ratio", "low", "high", "tied", "same"}``: the ratio of their mean errors, its
-    :data:`TIE_LEVEL` interval from the Student-t interval of the mean paired difference,
-    whether that interval holds 1 (``tied``), and whether the errors are equal on every unit
-    (``same``). Fewer than two shared units resolve nothing: tied, with no interval."""
+    ``{"n", "ratio", "low", "high", "tied", "same"}``. Errors are compared as paired log
+    ratios (errors span decades between datasets, a regret 1e-9 on one and 0.04 on the next):
+    ``ratio`` is the geometric mean of ``other / best``, ``low`` to ``high`` its
+    :data:`TIE_LEVEL` Student-t interval, ``tied`` whether that interval holds 1, ``same``
+    whether the errors are equal on every unit. Fewer than two shared units resolve nothing:
+    tied, with no interval. An error of zero counts as 1e-12 of the largest."""
     shared = sorted(set(best) & set(other), key=str)
     a = np.array([best[u] for u in shared], dtype=float)
     b = np.array([other[u] for u in shared], dtype=float)
@@ -133,17 +135,20 @@ def paired_comparison(best, other):
     found = {"n": n, "ratio": None, "low": None, "high": None, "tied": True, "same": False}
     if n == 0:
         return found
-    scale = float(np.mean(a))
-    found["same"] = bool(np.allclose(a, b, rtol=SAME_ANSWER, atol=SAME_ANSWER * max(np.abs(a).max(), 1e-300)))
-    found["ratio"] = float(np.mean(b)) / scale if scale > 0 else None
-    if n < 2 or scale <= 0 or found["same"]:
+    largest = float(max(np.abs(a).max(), np.abs(b).max()))
+    found["same"] = bool(np.allclose(a, b, rtol=SAME_ANSWER, atol=SAME_ANSWER * max(largest, 1e-300)))
+    if largest <= 0:
+        return found
+    floor = 1e-12 * largest
+    logs = np.log(np.maximum(b, floor)) - np.log(np.maximum(a, floor))
+    mean = float(np.mean(logs))
+    found["ratio"] = math.exp(mean)
+    if n < 2 or found["same"]:
         return found
     from scipy.stats import t
 
-    difference = b - a
-    half = float(t.ppf(0.5 + TIE_LEVEL / 2, n - 1) * np.std(difference, ddof=1) / math.sqrt(n))
-    mean = float(np.mean(difference))
-    found.update(low=(scale + mean - half) / scale, high=(scale + mean + half) / scale, tied=abs(mean) <= half)
+    half = float(t.ppf(0.5 + TIE_LEVEL / 2, n - 1) * np.std(logs, ddof=1) / math.sqrt(n))
+    found.update(low=math.exp(mean - half), high=math.exp(mean + half), tied=abs(mean) <= half)
     return found
 
 
@@ -184,6 +189,17 @@ def _cost_text(chosen, other):
     return f"at {_times(ratio)} the cost" if ratio >= 1 else f"at 1/{_times(1 / ratio)[:-1]} of the cost"
 
 
+def _interval_text(low, high):
+    """``1.004× to 1.008×``: the bounds with as many digits as tell them apart (up to six)."""
+    if high >= 10:
+        return f"{_times(low)} to {_times(high)}"
+    for digits in range(3, 7):
+        left, right = f"{low:.{digits}g}", f"{high:.{digits}g}"
+        if left != right:
+            break
+    return f"{left}× to {right}×"
+
+
 def _evidence(comparison, metric, heading):
     """``×1.05 the CV prediction error, 95% interval ×0.93 to ×1.18 over 5 folds``."""
     n = comparison["n"]
@@ -192,7 +208,7 @@ def _evidence(comparison, metric, heading):
     evidence = f"{_times(comparison['ratio'])} the {heading}"
     if comparison["low"] is not None:
         evidence += (
-            f", {TIE_LEVEL:.0%} interval {_times(max(comparison['low'], 0.0))} to {_times(comparison['high'])} "
+            f", {TIE_LEVEL:.0%} interval {_interval_text(comparison['low'], comparison['high'])} "
             f"over {_units_name(metric, n)}"
         )
     elif n < 2:
@@ -224,13 +240,7 @@ def case_verdict(entries, metric, heading, measured, calibration=None, rows=None
         elif name in calibration["miscalibrated"]:
             avoid.append({"name": name, "why": "its intervals do not cover the truth at their nominal rates"})
         elif noisy:
-            avoid.append(
-                {
-                    "name": name,
-                    "why": f"it follows the noise: residual RMS {noisy[0]:.2g} against a cross-validated error of "
-                    f"{noisy[1]:.3g} (it predicts the points it saw far better than those it did not)",
-                }
-            )
+            avoid.append({"name": name, "why": noisy})
         elif metric and _median(entry, metric) is not None:
             ranked.append(entry)
     ranked.sort(key=lambda e: _median(e, metric))
@@ -325,9 +335,10 @@ def _trust_reasons(best, lowest, ranked, contenders, metric, heading, calibratio
         if not reasons:
             reasons.append("it is cheaper")
         why.append("chosen because " + " and ".join(reasons))
-    if len(contenders) > 1 and best is lowest:
+    others = [e for e in contenders if e is not best and not against_lowest[id(e)]["same"]]
+    if others and best is lowest:
         why.append(
-            f"{len(contenders) - 1} other{'s' * (len(contenders) > 2)} cannot be told apart from it"
+            f"{len(others)} other{'s' * (len(others) > 1)} cannot be told apart from it"
             + (f" on these {_units_name(metric, n_units)}" if n_units else "")
         )
     name = _name(best)
@@ -342,3 +353,35 @@ def _trust_reasons(best, lowest, ranked, contenders, metric, heading, calibratio
         why.append(f"χ²/dof {chi2:.2g}")
     why.append(_time_text(_seconds(best)))
     return "; ".join(dict.fromkeys(why))
+
+
+def table_verdict(table):
+    """The verdict on a :func:`fitflow.compare` table (one dataset, each method's row), as
+    :func:`case_verdict` gives it for a case of the report; None when no row has an error
+    metric to compare on."""
+    from .data import error_metric, has_truth, leaderboard
+
+    rows = table.assign(method_settings="default", replicate=0)
+    metric = error_metric(rows[rows.status == "ok"])
+    if metric is None:
+        return None
+    _, entries = leaderboard(rows[rows.status.isin(["ok", "failed"])])
+    from .data import METRICS
+
+    return case_verdict(entries, metric, METRICS.get(metric, (metric,))[0], not has_truth(rows), None, rows)
+
+
+def verdict_text(verdict):
+    """The verdict as lines of plain text (the command line's)."""
+    if verdict is None:
+        return []
+    lines = []
+    if verdict["trust"]:
+        lines.append(f"trust {verdict['trust']['name']}: {verdict['trust']['why']}")
+    if verdict["runner_up"]:
+        lines.append(f"runner-up {verdict['runner_up']['name']}: {verdict['runner_up']['why']}")
+    lines += [f"avoid {a['name']}: {a['why']}" for a in verdict["avoid"]]
+    if verdict["note"]:
+        lines.append(verdict["note"])
+    lines.append(f"how: {verdict['rule']}")
+    return lines
