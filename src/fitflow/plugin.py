@@ -16,6 +16,9 @@ The names come in groups:
   (:data:`BAND`, :data:`BAND_NOTE`, ...; see :mod:`fitflow.core.diagnostics`);
 * **settings and data helpers**: :func:`require_increasing`, :func:`chi_square_objective`,
   the readers of a user's table (:func:`read_observations`, ...);
+* **likelihoods**: :func:`likelihood_of` (gaussian or poisson, what the data declare),
+  :func:`needs_gaussian`, :func:`poisson_scale`, :func:`poisson_log_likelihood`,
+  :func:`scatter_of`, :func:`count_problem`;
 * **least squares**: :func:`solve_linear`, :func:`laplace_covariance`,
   :func:`hac_covariance`, :func:`sandwich_covariance`, :func:`series_order`, :data:`covariance_settings`, :class:`RankDeficiency`;
 * **models written with jax.numpy**: :func:`jax_modules`, :class:`ExactDerivatives`,
@@ -33,6 +36,14 @@ from .core.autodiff import INSTALL_JAX, ExactDerivatives, HessianUnavailable, ja
 from .core.dataset import Dataset
 from .core.diagnostics import BAND, BAND_KINDS, BAND_NOTE, BEST_VALUE, CV_NOTE, CV_RMSE, TRUE_VALUE
 from .core.errors import ConfigError, DataError, SettingsError
+from .core.likelihoods import (
+    count_problem,
+    likelihood_of,
+    needs_gaussian,
+    poisson_log_likelihood,
+    poisson_scale,
+    scatter_of,
+)
 from .core.lstsq import (
     RankDeficiency,
     covariance_settings,
@@ -96,6 +107,13 @@ __all__ = [
     "read_observations",
     "observations_from_arrays",
     "npz_array",
+    # likelihoods
+    "likelihood_of",
+    "needs_gaussian",
+    "poisson_scale",
+    "poisson_log_likelihood",
+    "scatter_of",
+    "count_problem",
     # least squares
     "solve_linear",
     "laplace_covariance",

@@ -1,6 +1,7 @@
 """Goodness of fit against errors the data state: is χ² what those errors allow?
 
-A fit to data with per-point errors σ_i has ``χ² = Σ ((y_i - f_i) / σ_i)²``. If the model is
+A fit to data with per-point errors σ_i has ``χ² = Σ ((y_i - f_i) / σ_i)²`` (for counts,
+Pearson's χ² with σ_i = √f_i). If the model is
 right and the errors are what the file says, χ² follows the χ² distribution with
 ``ν = n - p`` degrees of freedom (``p``: the fit's parameters, or its effective number for a
 smoother). :func:`goodness_of_fit` gives the probability of a χ² at least as large
@@ -22,6 +23,8 @@ fires on one honest fit in 500 is read, not ignored; docs/guide/verdict.md gives
 import math
 
 import numpy as np
+
+from .likelihoods import scatter_of
 
 __all__ = ["ACCEPTED", "goodness_of_fit", "goodness_warning"]
 
@@ -45,10 +48,11 @@ def goodness_of_fit(dataset, result):
     """``{"chi2", "dof", "chi2_dof", "p_value", "p_lower"}`` of ``result`` against ``dataset``'s stated
     errors, or None where there are none, no fitted values, or no degrees of freedom.
     ``p_value`` is the upper tail ``P(χ²_ν ≥ χ²)``, ``p_lower`` the lower ``P(χ²_ν ≤ χ²)``."""
-    if dataset.sigma is None or not result.ok or np.ndim(dataset.y) != 1:
+    if not result.ok or np.ndim(dataset.y) != 1:
         return None
     fitted = _fitted_values(dataset, result)
-    if fitted is None:
+    sigma = None if fitted is None else scatter_of(dataset, fitted)
+    if sigma is None:
         return None
     n_params = result.n_effective_params
     if n_params is None:
@@ -58,7 +62,7 @@ def goodness_of_fit(dataset, result):
     dof = dataset.y.size - n_params
     if dof <= 0:
         return None
-    chi2 = float(np.sum(((dataset.y - fitted) / dataset.sigma) ** 2))
+    chi2 = float(np.sum(((dataset.y - fitted) / sigma) ** 2))
     if not math.isfinite(chi2):
         return None
     from scipy.stats import chi2 as distribution

@@ -150,7 +150,8 @@ AUTOCORRELATION_ALPHA = 0.01
 
 def _measured_residuals(dataset, result):
     """``(x, residuals)`` of an ok fit of measured data with one x column and one output, the
-    residuals in units of the stated errors where there are some; else None."""
+    residuals in units of the errors the data's likelihood gives (stated, or a count's √f)
+    where there are some; else None."""
     if not (result.ok and (dataset.meta or {}).get("measured")) or result.y_fit is None:
         return None
     x, y = np.asarray(dataset.x), np.asarray(dataset.y)
@@ -158,9 +159,13 @@ def _measured_residuals(dataset, result):
         x = x[:, 0]
     if x.ndim != 1 or y.ndim != 1 or y.size < 20 or np.shape(result.y_fit) != y.shape:
         return None
-    residuals = y - np.asarray(result.y_fit, dtype=float)
-    if dataset.sigma is not None and np.shape(dataset.sigma) == y.shape:
-        residuals = residuals / dataset.sigma
+    fitted = np.asarray(result.y_fit, dtype=float)
+    residuals = y - fitted
+    from .likelihoods import scatter_of
+
+    sigma = scatter_of(dataset, fitted)
+    if sigma is not None and np.shape(sigma) == y.shape:
+        residuals = residuals / sigma
     return x, residuals
 
 

@@ -24,6 +24,7 @@ import warnings
 
 import numpy as np
 
+from ..core.likelihoods import likelihood_of, poisson_log_likelihood, scatter_of
 from .prediction import predict_at_data, predict_on_grid
 
 __all__ = ["evaluate", "SUMMARY_METRICS"]
@@ -190,12 +191,13 @@ def _residual_metrics(dataset, result):
         out = {
             "residual_rms": float(np.mean(np.sqrt(np.mean(residuals**2, axis=0)) / np.where(spread > 0, spread, 1.0)))
         }
-    if dataset.sigma is not None:
+    sigma = scatter_of(dataset, y_fit) if residuals.ndim == 1 else dataset.sigma
+    if sigma is not None:
         n_params = result.n_effective_params
         if n_params is None:
             n_params = len(result.params or ())
         dof = residuals.size - n_params
-        chi2 = float(np.sum((residuals / dataset.sigma) ** 2))
+        chi2 = float(np.sum((residuals / sigma) ** 2))
         out.update(chi2=chi2, dof=float(dof), chi2_dof=chi2 / dof if dof > 0 else math.nan)
         if dof > 0 and math.isfinite(chi2):  # the goodness of fit (fitflow.core.goodness): P(χ²_ν >= χ²)
             from scipy.stats import chi2 as distribution
@@ -205,7 +207,7 @@ def _residual_metrics(dataset, result):
 
 
 def _information_criteria(dataset, result):
-    """AIC and BIC of a parametric fit under its Gaussian likelihood.
+    """AIC and BIC of a parametric fit under its likelihood (for counts, the Poisson one).
 
     With known errors, ``-2 ln L = chi2 + sum ln(2 pi sigma_i^2)`` and k counts the
     model's parameters; without, the common error is estimated by maximum
@@ -221,7 +223,12 @@ def _information_criteria(dataset, result):
         return {}
     residuals = dataset.y - y_fit
     n, k = dataset.n_points, model.n_params
-    if dataset.sigma is not None:
+    if likelihood_of(dataset) == "poisson":
+        log_l = poisson_log_likelihood(dataset.y, y_fit)
+        if not np.isfinite(log_l):
+            return {}
+        minus_two_log_l = -2.0 * log_l
+    elif dataset.sigma is not None:
         minus_two_log_l = float(np.sum((residuals / dataset.sigma) ** 2) + np.sum(np.log(2 * np.pi * dataset.sigma**2)))
     else:
         rss = float(residuals @ residuals)

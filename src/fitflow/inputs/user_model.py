@@ -61,6 +61,14 @@ MODEL_SETTINGS = {
         by_name=True,
     ),
     "constants": Setting({}, dict, "fixed numbers named in the expression, e.g. {w0: 2.5}"),
+    "likelihood": Setting(
+        "gaussian",
+        str,
+        "how the data scatter about the model: gaussian (the stated errors, or one unknown error), or poisson "
+        "(counts, whose variance is their mean: nlls maximises the Poisson likelihood, emcee, nuts and "
+        "gradient_descent use it)",
+        choices=("gaussian", "poisson"),
+    ),
     "backend": Setting(
         "auto",
         str,
@@ -283,7 +291,9 @@ def model_capabilities(values, variables, base):
         return frozenset(base), "no model: only non-parametric methods apply"
     capabilities = set(base) | {"parametric"} | ({"linear"} if model.is_linear else set())
     notes = [f"the model is {model.linearity}"] if model.linearity else []
-    if all(np.isfinite(bound).all() for bound in model.bounds):
+    if values.get("likelihood", "gaussian") != "gaussian":
+        notes.append("black-box optimisers minimise a chi-square, not a Poisson likelihood: they do not serve counts")
+    elif all(np.isfinite(bound).all() for bound in model.bounds):
         capabilities.add("black_box")
     else:
         notes.append("black-box optimisers need a finite lower and upper bound on every parameter")

@@ -36,7 +36,16 @@ estimates alone. A Hessian that is not positive definite fails the fit.
 
 import numpy as np
 
-from fitflow.plugin import FitResult, HessianUnavailable, Method, RankDeficiency, Setting, laplace_covariance
+from fitflow.plugin import (
+    FitResult,
+    HessianUnavailable,
+    Method,
+    RankDeficiency,
+    Setting,
+    laplace_covariance,
+    likelihood_of,
+    poisson_scale,
+)
 
 from ..sampling.likelihood import Unconstrained, log_likelihood, without_gradient
 
@@ -75,13 +84,14 @@ class GradientDescent(Method):
 
     def fit(self, dataset, rng):
         model, v = dataset.model, self.values
-        known = dataset.sigma is not None
-        whiten = 1.0 / dataset.sigma if known else np.ones_like(dataset.y)
+        counts = likelihood_of(dataset) == "poisson"
+        known = dataset.sigma is not None or counts
+        whiten = 1.0 / dataset.sigma if dataset.sigma is not None else np.ones_like(dataset.y)
         data = tuple(np.asarray(a, dtype=float) for a in (dataset.x, dataset.y, whiten))
         space = Unconstrained(*model.bounds)
         start = np.clip(model.p0, *_inside(model.bounds, model.p0))
         theta, loss, gradient, steps, stopped = _descend(
-            log_likelihood(model, known),
+            log_likelihood(model, known, counts),
             space,
             start,
             data,
@@ -108,6 +118,10 @@ class GradientDescent(Method):
                 f"{gradient[worst]:.3g}, above gtol x (1 + |loss|) = {scale:.3g}{bound}"
             )
         y_fit = model(dataset.x, theta)
+        if counts:  # at the Poisson optimum, chi-square with the weights 1/f has the same stationary point
+            if not np.all(y_fit > 0):
+                return FitResult.failed("the descent ended where a Poisson mean is not positive")
+            whiten = 1.0 / poisson_scale(y_fit)
         residuals = (dataset.y - y_fit) * whiten
         chi2, dof = float(residuals @ residuals), dataset.y.size - theta.size
         diagnostics = {

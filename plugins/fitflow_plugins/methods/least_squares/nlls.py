@@ -37,7 +37,8 @@ outside them, or LM fails, the fit is redone inside them by TRF, with a warning
 that says which parameter crossed which bound.
 """
 
-from dataclasses import dataclass
+import copy
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -50,6 +51,8 @@ from fitflow.plugin import (
     SettingsError,
     covariance_settings,
     laplace_covariance,
+    likelihood_of,
+    poisson_scale,
     sandwich_covariance,
     series_order,
 )
@@ -57,6 +60,10 @@ from fitflow.plugin import (
 __all__ = ["NonLinearLeastSquares"]
 
 _LEASTSQ_SUCCESS = (1, 2, 3, 4)
+#: Rounds of reweighted least squares a Poisson fit may take (a log-linear one settles in 5 to 10).
+IRLS_ROUNDS = 100
+#: A Poisson fit has settled when no parameter moves by more than this fraction of its standard error.
+IRLS_TOLERANCE = 1e-8
 #: A parameter whose whole value moves the model by less than this fraction of the
 #: model's size has no effect there: the fit is on a degenerate plateau.
 NO_EFFECT = 1e-10
@@ -131,7 +138,7 @@ class NonLinearLeastSquares(Method):
             )
 
     def fit(self, dataset, rng):
-        mode, model = self.values["bounded"], dataset.model
+        model = dataset.model
         # Checked here, not in can_fit: a can_fit makes the plan generate a probe dataset of
         # every problem nlls is paired with, inside Snakemake's own process, for a setting
         # few use.
@@ -140,6 +147,13 @@ class NonLinearLeastSquares(Method):
                 "curvature: hessian needs a model JAX can differentiate (an expression, or a function with "
                 f"backend: jax; JAX comes with {INSTALL_JAX})"
             )
+        if likelihood_of(dataset) == "poisson":
+            return self._poisson(dataset)
+        return self._within_bounds(dataset)
+
+    def _within_bounds(self, dataset):
+        """The Gaussian fit, unbounded or inside the model's bounds as the setting ``bounded`` says."""
+        mode, model = self.values["bounded"], dataset.model
         if mode is not None or not model.is_bounded:
             return self._fit(dataset, bool(mode))
         free = self._fit(dataset, False)
@@ -157,6 +171,46 @@ class NonLinearLeastSquares(Method):
         constrained.n_evaluations += free.n_evaluations or 0
         constrained.diagnostics["algorithm"] = f"{constrained.diagnostics['algorithm']} (after unbounded lm)"
         return constrained
+
+    def _poisson(self, dataset):
+        """Maximum likelihood for counts by iteratively reweighted least squares: each round is
+        the weighted fit with errors ``sqrt(f)`` at the previous round's fit, started there,
+        until no parameter moves by :data:`IRLS_TOLERANCE` of its standard error. At the fixed
+        point the Poisson score equations hold and the covariance is the inverse Fisher
+        information (see :mod:`fitflow.core.likelihoods`)."""
+        model = dataset.model
+        x, y = dataset.x, dataset.y
+        sigma = poisson_scale(np.maximum(y, 1.0))  # the first round weighs each count by itself
+        theta, total = model.p0, 0
+        for round_ in range(1, IRLS_ROUNDS + 1):
+            weighted = copy.copy(dataset)
+            weighted.sigma = sigma
+            weighted._model = replace(model, p0=np.asarray(theta, dtype=float))
+            result = self._within_bounds(weighted)
+            total += result.n_evaluations or 0
+            if not result.ok:
+                return FitResult.failed(
+                    f"round {round_} of the Poisson fit (reweighted least squares): {result.message}"
+                )
+            new = result.estimate_vector()
+            with np.errstate(all="ignore"):
+                mean = model(x, new)
+            bad = np.flatnonzero(~(mean > 0) & ((y > 0) | ~(mean >= 0)))
+            if bad.size:
+                return FitResult.failed(
+                    f"the model's mean is {mean[bad[0]]:.4g} at data row {bad[0] + 1}, under a count of "
+                    f"{y[bad[0]]:g}: a Poisson mean must be positive there (bound the parameters)"
+                )
+            moved = np.abs(new - theta) <= IRLS_TOLERANCE * np.maximum(result.stderr_vector(), 1e-300)
+            theta, sigma = new, poisson_scale(mean)
+            if moved.all():
+                result.n_evaluations = total
+                result.diagnostics.update(likelihood="poisson", irls_rounds=round_)
+                return result
+        return FitResult.failed(
+            f"the Poisson fit (reweighted least squares) did not settle in {IRLS_ROUNDS} rounds: the parameters "
+            f"still moved by more than {IRLS_TOLERANCE:g} of their standard errors"
+        )
 
     def _fit(self, dataset, bounded):
         model = dataset.model

@@ -22,6 +22,7 @@ from fitflow.plugin import (
     RankDeficiency,
     Setting,
     covariance_settings,
+    needs_gaussian,
     sandwich_covariance,
     series_order,
     solve_linear,
@@ -51,6 +52,9 @@ class OrdinaryLeastSquares(Method):
         ),
         **covariance_settings(),
     }
+
+    def can_fit(self, dataset):
+        return needs_gaussian(self, dataset) or super().can_fit(dataset)
 
     def fit(self, dataset, rng):
         model = dataset.model

@@ -35,7 +35,7 @@ approximation where the constraint is active (stated in the fit's warnings).
 
 import numpy as np
 
-from fitflow.plugin import BAND, FitResult, Method, Setting
+from fitflow.plugin import BAND, FitResult, Method, Setting, needs_gaussian
 
 __all__ = ["Tikhonov", "difference_operator"]
 
@@ -86,6 +86,9 @@ class Tikhonov(Method):
             )
 
     def can_fit(self, dataset):
+        reason = needs_gaussian(self, dataset)
+        if reason:
+            return reason
         if self.values["choice"] == "discrepancy" and dataset.sigma is None:
             return "chooses lam by the discrepancy principle, which needs known per-point errors (a 'sigma' column)"
         return super().can_fit(dataset)

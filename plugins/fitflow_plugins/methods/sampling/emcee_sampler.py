@@ -37,7 +37,7 @@ import sys
 
 import numpy as np
 
-from fitflow.plugin import FitResult, Method, Setting, SettingsError, TimedOut
+from fitflow.plugin import FitResult, Method, Setting, SettingsError, TimedOut, likelihood_of
 
 from ..regression.emulation import EMULATORS, emulator_method, emulator_unavailable
 from .diagnostics import BURN_IN, TRACE_STRIDE, pair_plot, trace_plot
@@ -139,6 +139,8 @@ class EmceeSampler(Method):
                 value[finite & (chi2 == 0)] = np.inf
             return value
 
+        counts = likelihood_of(dataset) == "poisson"
+
         def log_probability(thetas):
             thetas = np.atleast_2d(thetas)
             inside = (
@@ -146,6 +148,11 @@ class EmceeSampler(Method):
                 if lower is None
                 else np.all((thetas >= lower) & (thetas <= upper), axis=1)
             )
+            if counts:
+                value = np.full(len(thetas), -np.inf)
+                if inside.any():
+                    value[inside] = _poisson_rows(y, predict(thetas[inside]))
+                return value
             chi2 = np.full(len(thetas), np.nan)
             if inside.any():
                 with np.errstate(all="ignore"):
@@ -381,3 +388,12 @@ def _batched_model(model, x, probe):
             linear.vectorised = True
             return linear
     return one_by_one
+
+
+def _poisson_rows(y, means):
+    """The Poisson log-likelihood ``sum(y log f - f)`` of each row of ``means`` (one walker's
+    model values each); ``-inf`` where a mean is not positive or not finite."""
+    with np.errstate(all="ignore"):
+        positive = np.all(means > 0, axis=1) & np.all(np.isfinite(means), axis=1)
+        terms = y * np.log(np.where(means > 0, means, 1.0)) - means
+    return np.where(positive, terms.sum(axis=1), -np.inf)

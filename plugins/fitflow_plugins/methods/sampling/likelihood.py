@@ -1,4 +1,4 @@
-"""What the JAX-based methods share: the Gaussian log-likelihood of a model JAX can trace,
+"""What the JAX-based methods share: the log-likelihood (Gaussian, or Poisson for counts) of a model JAX can trace,
 and the map that takes bounded parameters to the real line.
 
 Both are written for tracing inside a method's own compiled program (``nuts``'s sampler,
@@ -20,8 +20,10 @@ def without_gradient(dataset):
     return None
 
 
-def log_likelihood(model, known_errors):
-    """The JAX log-likelihood ``f(theta, x, y, whiten)``, as :mod:`.emcee_sampler` defines it.
+def log_likelihood(model, known_errors, counts=False):
+    """The JAX log-likelihood ``f(theta, x, y, whiten)``, as :mod:`.emcee_sampler` defines it:
+    Gaussian with known errors (``whiten = 1/sigma``) or one unknown error, or, with
+    ``counts``, Poisson (``sum(y log f - f)``, ``-inf`` where a mean is not positive).
     The data are arguments, not constants of the compiled program, so that program is the
     same for every dataset of a shape and JAX's compilation cache serves it again."""
     from fitflow.plugin import jax_modules
@@ -37,6 +39,14 @@ def log_likelihood(model, known_errors):
         r = y - function(x, theta)
         return -0.5 * y.size * jnp.log(jnp.sum(r * r))
 
+    def poisson(theta, x, y, whiten):  # whiten unused: a count's variance is its mean
+        mean = function(x, theta)
+        positive = mean > 0
+        terms = y * jnp.log(jnp.where(positive, mean, 1.0)) - mean
+        return jnp.where(jnp.all(positive), jnp.sum(terms), -jnp.inf)
+
+    if counts:
+        return poisson
     return with_errors if known_errors else unknown_error
 
 

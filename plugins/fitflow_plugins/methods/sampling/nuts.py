@@ -41,7 +41,7 @@ Any divergence below that is a warning.
 
 import numpy as np
 
-from fitflow.plugin import FitResult, Method, Setting
+from fitflow.plugin import FitResult, Method, Setting, likelihood_of
 
 from .diagnostics import TRACE_STRIDE, pair_plot, trace_plot
 from .likelihood import Unconstrained, log_likelihood, without_gradient
@@ -124,7 +124,9 @@ class NoUTurnSampler(Method):
         start = least_squares_start(dataset, rng, bounded=bounded)
         if not start.ok:
             return FitResult.failed(f"no least-squares optimum to start the chains from: {start.message}")
-        likelihood = log_likelihood(model, known_errors=dataset.sigma is not None)
+        likelihood = log_likelihood(
+            model, known_errors=dataset.sigma is not None, counts=likelihood_of(dataset) == "poisson"
+        )
         whiten = 1.0 / dataset.sigma if dataset.sigma is not None else np.ones_like(dataset.y)
         data = (dataset.x, dataset.y, whiten)
         starts = _starting_points(start, lower, upper, v["n_chains"], v["init_scale"], rng)

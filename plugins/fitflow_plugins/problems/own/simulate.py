@@ -2,7 +2,8 @@
 
 Same model settings as the ``table`` problem, plus the parameter values to
 simulate from (``truth``, typically the best fit to the measurement) and the
-noise level. The predictors come from the measurement file (the same ``x`` as
+noise: one level (``noise``), the file's own error column (``sigma``), or Poisson counts
+(``likelihood: poisson``). The predictors come from the measurement file (the same ``x`` as
 the real data) or from an even grid. Replicates then show whether each
 method's intervals are calibrated on this model, at these parameters, before
 its answer on the measurement is trusted.
@@ -14,6 +15,7 @@ import numpy as np
 
 from fitflow.plugin import (
     MODEL_SETTINGS,
+    DataError,
     Dataset,
     Setting,
     SettingsError,
@@ -34,7 +36,7 @@ __all__ = ["Simulate"]
 class Simulate(UserModelProblem):
     name = "simulate"
     version = "1.0"
-    description = "data simulated from a user model at given parameters with Gaussian noise (a dress rehearsal)"
+    description = "data simulated from a user model at given parameters, with Gaussian noise or Poisson counts (a dress rehearsal)"
     capabilities = frozenset({"regression", "parametric", "linear"})
     settings = {
         **MODEL_SETTINGS,
@@ -42,7 +44,17 @@ class Simulate(UserModelProblem):
         "truth": Setting(
             None, list, "parameter values to simulate from, one per parameter, or by name", nullable=False, by_name=True
         ),
-        "noise": Setting(None, float, "standard error of every simulated point", minimum=0.0, nullable=False),
+        "noise": Setting(
+            None,
+            float,
+            "standard error of every simulated point (or give 'sigma', a column of the file; counts need neither)",
+            minimum=0.0,
+        ),
+        "sigma": Setting(
+            None,
+            str,
+            "column of the file holding each point's standard error: the rehearsal scatters as the measurement does",
+        ),
         **FILE_SETTINGS,
         "x_min": Setting(0.0, float, "left end of an even grid of x (when no file is given)"),
         "x_max": Setting(1.0, float, "right end of the grid"),
@@ -78,8 +90,7 @@ class Simulate(UserModelProblem):
                 key="truth",
                 value=v["truth"],
             )
-        if v["noise"] <= 0:
-            raise SettingsError(f"{self.label()}: 'noise' must be > 0", plugin=self.name, key="noise", value=v["noise"])
+        self._check_scatter(v)
         if v["file"] is None:
             if len(v["x"]) != 1:
                 raise SettingsError(
@@ -91,6 +102,26 @@ class Simulate(UserModelProblem):
             require_increasing(self, v, "x_min", "x_max")
         self.capabilities, self.capability_note = model_capabilities(v, v["x"], {"regression"})
 
+    def _check_scatter(self, v):
+        """Exactly one way to scatter the simulated points: ``noise``, a ``sigma`` column, or counts."""
+
+        def fail(key, message):
+            raise SettingsError(f"{self.label()}: {message}", plugin=self.name, key=key, value=v[key])
+
+        if v["likelihood"] == "poisson":
+            for key in ("noise", "sigma"):
+                if v[key] is not None:
+                    fail(key, f"counts (likelihood: poisson) scatter as sqrt of their mean; leave '{key}' out")
+            return
+        if v["noise"] is None and v["sigma"] is None:
+            fail("noise", "give 'noise' (one standard error for every point) or 'sigma' (a column of the file)")
+        if v["noise"] is not None and v["sigma"] is not None:
+            fail("sigma", "give 'noise' or 'sigma', not both")
+        if v["sigma"] is not None and v["file"] is None:
+            fail("sigma", "'sigma' names a column of the file: give 'file'")
+        if v["noise"] is not None and v["noise"] <= 0:
+            fail("noise", "'noise' must be > 0")
+
     def input_files(self):
         return ([self.values["file"]] if self.values["file"] else []) + model_files(self.values)
 
@@ -99,7 +130,19 @@ class Simulate(UserModelProblem):
         if v["file"] is None:
             return np.linspace(v["x_min"], v["x_max"], v["n_points"])
         # Only the predictors are used; the response column is read for its checks only.
-        return read_observations(v["file"], v["x"], v["x"][0]).x.copy()
+        return self._observations().x.copy()
+
+    def _observations(self):
+        v = self.values
+        sigma = [v["sigma"]] if v["sigma"] is not None else None
+        return read_observations(v["file"], v["x"], v["x"][0], sigma)
+
+    def _scatter(self, n):
+        """Each simulated point's standard error: ``noise``, or the file's ``sigma`` column."""
+        v = self.values
+        if v["sigma"] is not None:
+            return self._observations().sigma.reshape(n).copy()
+        return np.full(n, v["noise"])
 
     def check_inputs(self):
         v = self.values
@@ -112,8 +155,21 @@ class Simulate(UserModelProblem):
         x = self.predictors()
         truth = np.asarray(v["truth"], dtype=float)
         model = build_model(v, v["x"], p0=truth)
-        sigma = np.full(len(x), v["noise"])
-        y = model(x, truth) + sigma * rng.standard_normal(len(x))
+        mean = model(x, truth)
+        if v["likelihood"] == "poisson":
+            negative = np.flatnonzero(~(mean >= 0))
+            if negative.size:
+                raise DataError(
+                    f"the model's mean at the truth is {mean[negative[0]]:.4g} at x = {x[negative[0]].tolist()}: "
+                    "a count's mean cannot be negative",
+                    file=v["file"] or "(the grid of x)",
+                    key="truth",
+                    value=list(v["truth"]),
+                )
+            sigma, y = None, rng.poisson(mean).astype(float)
+        else:
+            sigma = self._scatter(len(x))
+            y = mean + sigma * rng.standard_normal(len(x))
         grid = dense_grid(x, v["grid_points"])
         return Dataset(
             problem=self,
@@ -129,5 +185,6 @@ class Simulate(UserModelProblem):
                 "assumptions": list(self.assumptions),
                 "model_warnings": list(self.model_warnings),
                 "columns": {"x": v["x"], "y": "simulated y"},
+                "likelihood": v["likelihood"],
             },
         )

@@ -25,6 +25,7 @@ from fitflow.plugin import (
     check_model_output,
     check_model_settings,
     chi_square_objective,
+    count_problem,
     formats,
     model_assumptions,
     model_capabilities,
@@ -191,6 +192,14 @@ class Table(UserModelProblem):
                 value=v["model"],
             )
         v = self.check_model()
+        if v["likelihood"] == "poisson" and v["sigma"] is not None:
+            raise SettingsError(
+                f"{self.label()}: counts (likelihood: poisson) carry their own errors, sqrt of the mean; "
+                "leave 'sigma' out",
+                plugin=self.name,
+                key="sigma",
+                value=v["sigma"],
+            )
         if v["cv_folds"] == 1:
             raise SettingsError(
                 f"{self.label()}: cv_folds must be 0 (none) or at least 2", plugin=self.name, key="cv_folds", value=1
@@ -237,6 +246,8 @@ class Table(UserModelProblem):
                 file=v["file"],
                 value=data.n_points,
             )
+        if v["likelihood"] == "poisson":
+            _check_counts(data, v)
         model = build_model(v, v["x"])
         if model is not None:
             self.model_warnings = check_model_output(model, data.x, v["model"])
@@ -257,6 +268,7 @@ class Table(UserModelProblem):
                 "capability_note": self.capability_note,
                 "assumptions": list(self.assumptions),
                 "model_warnings": list(self.model_warnings),
+                "likelihood": v["likelihood"],
                 "cv_folds": min(v["cv_folds"], data.n_points),
                 "cv_scheme": v["cv_scheme"],
                 "columns": {"x": v["x"], "y": v["y"], "sigma": v["sigma"]},
@@ -264,3 +276,23 @@ class Table(UserModelProblem):
                 **({"outputs": list(self.y_columns)} if len(self.y_columns) > 1 else {}),
             },
         )
+
+
+def _check_counts(data, values):
+    """A DataError naming the file, column, row and value of the first y that is not a count."""
+    found = count_problem(data.y)
+    if found is None:
+        return
+    index, value = found
+    dropped = sorted(data.dropped_rows or ())
+    row = index + 1
+    for skipped in dropped:  # the row in the file: count the rows left out before it
+        if skipped <= row:
+            row += 1
+    raise DataError(
+        "is not a count (a whole number >= 0), and likelihood: poisson needs counts",
+        file=values["file"],
+        key=values["y"],
+        row=row,
+        value=value,
+    )
