@@ -3,8 +3,9 @@ the counts as in the R package outbreaks, ``influenza_england_1978_school``) as 
 pupils in bed on each day, from one case on day 0, integrated by RK4 in ``jax.lax.scan`` so that
 nlls, gradient_descent and nuts differentiate through the solver."""
 
-import jax
 import jax.numpy as jnp
+
+import jax
 
 PUPILS = 763.0
 STEPS_PER_DAY = 20

@@ -58,3 +58,19 @@ def test_a_linear_model_on_constant_x_fails_in_ols_and_in_every_cross_validation
     table = fitflow.compare(data, methods=["ols", "nlls"], budget_s=None)
     assert (table.status == "failed").all()
     assert table.message.str.contains("rank-deficient").all()
+
+
+def test_standard_errors_beyond_any_plausible_scale_never_pass_silently():
+    """Whatever the method: a standard error a million times its estimate, or wider than the
+    parameter's bounds, is named in a warning."""
+    from fitflow import FitResult
+    from fitflow.core.validation import undetermined_warning
+
+    x = np.linspace(0, 1, 20)
+    data = fitflow.measurement(x, 1 + x, model="a + b*x", lower=[-10, -10], upper=[10, 10], cv_folds=0)
+    honest = FitResult(params={"a": 1.0, "b": 1e-9}, stderr={"a": 0.1, "b": 0.05})  # b consistent with 0
+    assert undetermined_warning(data, honest) is None
+    huge = FitResult(params={"a": 2.6, "b": 1.5}, stderr={"a": 2.6e13, "b": 0.1})
+    assert "not determined by these data: a = 2.6 ± 2.6e+13" in undetermined_warning(data, huge)
+    wide = FitResult(params={"a": 1.0, "b": 1.0}, stderr={"a": 0.1, "b": 30.0})
+    assert "b = 1 ± 30, wider than its bounds" in undetermined_warning(data, wide)

@@ -40,6 +40,7 @@ PUBLIC = {
     "fit",
     "evaluate",
     "compare",
+    "verdict",
     "minimise",
     "maximise",
     "pareto",

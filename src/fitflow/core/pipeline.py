@@ -22,6 +22,7 @@ from .validation import (
     heteroscedasticity_warning,
     plugin_origin,
     result_problems,
+    undetermined_warning,
     validated_result,
 )
 
@@ -124,7 +125,7 @@ def fit(method, dataset, seed=0, **settings):
     result = checked_goodness(method, dataset, result)
     if result.ok:
         notes = (dropped_rows_warning(dataset), extrapolation_warning(dataset))
-        checks = (autocorrelation_warning, heteroscedasticity_warning)
+        checks = (autocorrelation_warning, heteroscedasticity_warning, undetermined_warning)
         if result_problems(result, dataset) == []:  # the checks read y_fit: only a sound one
             notes += tuple(check(dataset, result) for check in checks)
         result.warnings += [note for note in notes if note]

@@ -27,6 +27,7 @@ __all__ = [
     "dropped_rows_warning",
     "autocorrelation_warning",
     "heteroscedasticity_warning",
+    "undetermined_warning",
 ]
 
 
@@ -245,6 +246,55 @@ def heteroscedasticity_warning(dataset, result):
     return (
         f"the residuals' spread changes with x (Breusch-Pagan p = {p_value:.2g}, the spread "
         f"{'grows' if coefficients[1] > 0 else 'shrinks'} with x): {advice}"
+    )
+
+
+#: A parameter moved by one standard error that moves the model by this many times the data's
+#: spread is not determined by the data.
+UNDETERMINED_EFFECT = 1e4
+
+
+def undetermined_warning(dataset, result):
+    """A warning naming the parameters whose standard errors exceed any plausible scale, else
+    None: one wider than the parameter's bounds, or one that, moved alone, would move the
+    model by more than :data:`UNDETERMINED_EFFECT` times the spread of the data. A rank test
+    catches a Jacobian that is singular; this catches one that is nearly so, whatever the
+    method. The scale is the model's, not the estimate's: a slope of 1e-9 ± 0.05 is
+    determined (to be near zero)."""
+    if not (result.ok and result.params and result.stderr):
+        return None
+    model = dataset.model if dataset.capabilities & {"parametric", "linear"} else None
+    if model is None or tuple(model.param_names) != tuple(result.params):
+        return None
+    theta = np.array(list(result.params.values()), dtype=float)
+    errors = np.array([result.stderr.get(name, np.nan) for name in result.params], dtype=float)
+    lower, upper = model.bounds
+    found = [
+        f"{name} = {theta[j]:.3g} ± {errors[j]:.3g}, wider than its bounds"
+        for j, name in enumerate(result.params)
+        if np.isfinite(upper[j] - lower[j]) and errors[j] > upper[j] - lower[j]
+    ]
+    # Cheap first: only a standard error a thousand times its estimate is worth a Jacobian.
+    suspects = [j for j in range(theta.size) if np.isfinite(errors[j]) and errors[j] > 1e3 * abs(theta[j])]
+    if suspects:
+        spread = float(np.std(dataset.y)) + (float(np.mean(dataset.sigma)) if dataset.sigma is not None else 0.0)
+        try:
+            with np.errstate(all="ignore"):
+                jacobian = model.jacobian_at(dataset.x, theta)
+            effect = errors * np.sqrt(np.mean(np.asarray(jacobian, dtype=float) ** 2, axis=0))
+        except Exception:  # a model that cannot give its Jacobian here: nothing to say
+            effect = np.zeros_like(errors)
+        names = list(result.params)
+        found += [
+            f"{names[j]} = {theta[j]:.3g} ± {errors[j]:.3g}"
+            for j in suspects
+            if spread > 0 and effect[j] > UNDETERMINED_EFFECT * spread
+        ]
+    if not found:
+        return None
+    return (
+        f"not determined by these data: {'; '.join(found)} (a standard error beyond any plausible scale of the "
+        "parameter: the data fix a combination of parameters, not each one)"
     )
 
 
