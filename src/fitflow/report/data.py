@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 import datetime
 import math
 from pathlib import Path
+import re
 
 import numpy as np
 
@@ -29,6 +30,7 @@ __all__ = [
     "format_number",
     "failed_runs",
     "per_output_table",
+    "row_anchor",
 ]
 
 #: Leaderboard columns: metric -> (heading, what is better, target value or None).
@@ -138,6 +140,11 @@ def metric_spec(metric):
     return METRICS.get(metric) or (metric.replace("_", " "), "lower", None)
 
 
+def row_anchor(method, settings):
+    """The anchor of a method setting's row in a case's leaderboard (the verdict links to it)."""
+    return re.sub(r"[^A-Za-z0-9_-]", "_", f"{method}-{settings}")
+
+
 def leaderboard(rows):
     """A row per method setting: fits, failures and each metric's median and quartiles.
 
@@ -152,6 +159,7 @@ def leaderboard(rows):
         entry = {
             "method": method,
             "settings": msid,
+            "row": row_anchor(method, msid),
             "fits": len(group),
             "failed": int((group.status != "ok").sum()),
             "metrics": {m: _summary(ok[m]) if m in ok else None for m in [*METRICS, *extra]},

@@ -235,12 +235,15 @@ def case_verdict(entries, metric, heading, measured, calibration=None, rows=None
     for entry in entries:
         name = _name(entry)
         noisy = _follows_noise(entry) if measured else None
+        row = entry.get("row")
         if entry["failed"]:
-            avoid.append({"name": name, "why": f"failed {entry['failed']} of {entry['fits']} fits"})
+            why = f"failed {entry['failed']} of {entry['fits']} fits"
+            avoid.append({"name": name, "row": row, "why": why, "failures": True})
         elif name in calibration["miscalibrated"]:
-            avoid.append({"name": name, "why": "its intervals do not cover the truth at their nominal rates"})
+            why = "its intervals do not cover the truth at their nominal rates"
+            avoid.append({"name": name, "row": row, "why": why})
         elif noisy:
-            avoid.append({"name": name, "why": noisy})
+            avoid.append({"name": name, "row": row, "why": noisy})
         elif metric and _median(entry, metric) is not None:
             ranked.append(entry)
     ranked.sort(key=lambda e: _median(e, metric))
@@ -272,7 +275,7 @@ def case_verdict(entries, metric, heading, measured, calibration=None, rows=None
 
     best = min(contenders, key=preference)
     why = _trust_reasons(best, lowest, ranked, contenders, metric, heading, calibration, measured, against_lowest)
-    verdict["trust"] = {"name": _name(best), "why": why}
+    verdict["trust"] = {"name": _name(best), "row": best.get("row"), "why": why}
     # The rest, compared with the trusted method: the same answer, or a rival.
     against_best = {id(e): paired_comparison(units[id(best)], units[id(e)]) for e in ranked if e is not best}
     rivals = []
@@ -289,7 +292,7 @@ def case_verdict(entries, metric, heading, measured, calibration=None, rows=None
         why = f"{_accuracy_text(comparison, metric, heading)}, {_cost_text(best, second)}"
         if _name(second) in calibration["calibrated"] and _name(best) not in calibration["calibrated"]:
             why += "; prefer it for its calibrated intervals"
-        verdict["runner_up"] = {"name": _name(second), "why": why}
+        verdict["runner_up"] = {"name": _name(second), "row": second.get("row"), "why": why}
     notes = []
     if verdict["same"]:
         notes.append(
