@@ -265,7 +265,11 @@ def main(argv=None):
     suggest = commands.add_parser("suggest", help="append the next points to measure to a campaign's log")
     suggest.add_argument("campaign", help="the campaign file (YAML: parameters, direction, log, seed)")
     suggest.add_argument(
-        "--n", type=int, default=1, help="how many points to suggest (default 1; 0: print the recommendation alone)"
+        "--n",
+        type=int,
+        default=None,
+        help="how many points to suggest (0: print the recommendation alone; without --n: list the pending rows "
+        "if there are some, else suggest 1)",
     )
     show = commands.add_parser("show", help="print one fit's result, metrics, provenance and timing as JSON")
     show.add_argument("results_dir")

@@ -173,7 +173,7 @@ def test_a_log_edited_by_hand_while_suggest_runs_is_kept(campaign, monkeypatch):
 @pytest.mark.parametrize("cell", ["1_000", "0_5"])
 def test_underscores_in_numbers_are_refused_as_the_table_reader_refuses_them(campaign, cell):
     log = measured_log(campaign)
-    log.write_text(log.read_text() + f"0.5,argon,{cell},\n")
+    log.write_text(log.read_text() + f"0.5,argon,{cell},,\n")
     with pytest.raises(DataError, match=r"column 'value', row 6: '.*' is not a number"):
         suggest(campaign, 1)
 

@@ -67,7 +67,11 @@ def test_same_log_and_seed_give_the_same_suggestions(campaign, tmp_path):
     first, _ = suggest(campaign, 3)
     second, _ = suggest(copy / "campaign.yaml", 3)
     assert first == second
-    assert campaign.with_name("shots.csv").read_bytes() == (copy / "shots.csv").read_bytes()
+
+    def without_times(path):  # the rows but the time each was suggested
+        return [{k: v for k, v in row.items() if k != "suggested"} for row in rows(path)]
+
+    assert without_times(campaign.with_name("shots.csv")) == without_times(copy / "shots.csv")
 
 
 def test_pending_points_are_not_suggested_again(campaign):
@@ -101,11 +105,10 @@ def test_ask_tell_on_noisy_branin_recommends_a_near_optimal_point(campaign):
     "edit, words",
     [
         (lambda t: t.replace(",,", ",abc,", 1), r"column 'value', row 2: 'abc' is not a number"),
-        (lambda t: t + "11,3,1.0,\n", r"column 'x1', row 4: 11 is outside the bounds \[-5, 10\]"),
-        (lambda t: t + "oops,3,1.0,\n", "column 'x1', row 4: 'oops' is not a number"),
-        (lambda t: t + "1,2\n", "row 4: 2 fields where the header has 4"),
-        (lambda t: t + "1,2,inf,\n", "column 'value', row 4: inf is not finite"),
-        (lambda t: t + "1,2,3,-1\n", "column 'error', row 4: -1 must be a number >= 0"),
+        (lambda t: t + "oops,3,1.0,,\n", "column 'x1', row 4: 'oops' is not a number"),
+        (lambda t: t + "1,2\n", "row 4: 2 fields where the header has 5"),
+        (lambda t: t + "1,2,inf,,\n", "column 'value', row 4: inf is not finite"),
+        (lambda t: t + "1,2,3,-1,\n", "column 'error', row 4: -1 must be a number >= 0"),
         (lambda t: t.replace("x2,", "y2,", 1), "no column 'x2'"),
     ],
 )
@@ -120,13 +123,103 @@ def test_a_broken_log_names_its_row_and_column(campaign, edit, words):
     assert log.read_bytes() == before  # nothing appended to a log that does not parse
 
 
-def test_a_duplicated_point_is_refused_with_advice(campaign):
+def test_repeated_shots_are_rows_of_their_own_and_give_the_noise(campaign, capsys):
+    """Issue 58: a repeated setting was refused ("average repeated measurements into one row").
+    Repeats are the best evidence of the shot-to-shot noise: kept, and the noise they show said."""
+    suggest(campaign, 3)
+    log = campaign.with_name("shots.csv")
+    measure(log, BENCHMARKS["branin"][0])
+    table = list(csv.reader(io.StringIO(log.read_text())))
+    first = table[1]
+    repeats = [1.5, 2.5, 1.0]  # the first setting measured three more times
+    for value in repeats:
+        table.append([first[0], first[1], repr(float(first[2]) + value), "", ""])
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerows(table)
+    log.write_text(out.getvalue())
+    capsys.readouterr()
+    assert main(["suggest", str(campaign), "--n", "1"]) == 0
+    printed = capsys.readouterr().out
+    values = np.array([float(first[2]), *(float(first[2]) + v for v in repeats)])
+    sd = np.std(values, ddof=1)  # one setting measured four times: 3 degrees of freedom
+    assert (
+        f"repeated settings: 1 measured more than once; their spread gives a shot-to-shot noise sd of {sd:.3g} (3 degrees of freedom)"
+        in printed
+    )
+    assert "6 measured (0 failed)" in printed
+
+
+def test_a_shot_measured_outside_the_bounds_is_kept_with_a_warning(campaign, capsys):
+    """Issue 58: power = 3.01 against [0.5, 3] was refused and nothing appended."""
     suggest(campaign, 2)
     log = campaign.with_name("shots.csv")
-    first = log.read_text().splitlines()[1]
-    log.write_text(log.read_text() + first + "\n")
-    with pytest.raises(DataError, match="row 4: repeats the point of row 2: average repeated measurements"):
-        suggest(campaign, 1)
+    measure(log, BENCHMARKS["branin"][0])
+    log.write_text(log.read_text() + "10.02,3,17.5,,\n")
+    capsys.readouterr()
+    suggested, _ = suggest(campaign, 2, out=__import__("sys").stdout)
+    printed = capsys.readouterr().out
+    assert "measured outside the bounds, kept: row 4: x1 = 10.02 outside [-5, 10] (suggestions stay inside)" in printed
+    assert "3 measured" in printed
+    assert all(-5 <= p["x1"] <= 10 and 0 <= p["x2"] <= 15 for p in suggested)
+
+
+def test_asking_again_before_measuring_lists_the_pending_shots_and_appends_nothing(campaign, capsys):
+    """Issue 58: each call without filling anything in appended 4 more pending rows (5, 9, 13)."""
+    assert main(["suggest", str(campaign), "--n", "4"]) == 0
+    log = campaign.with_name("shots.csv")
+    before = log.read_bytes()
+    capsys.readouterr()
+    assert main(["suggest", str(campaign)]) == 0
+    printed = capsys.readouterr().out
+    assert log.read_bytes() == before
+    stamp = rows(log)[0]["suggested"]
+    assert stamp.endswith(" UTC") and f"rows 2 ({stamp}), 3 ({stamp})" in printed
+    assert "nothing appended: 4 rows are pending" in printed
+    assert main(["suggest", str(campaign), "--n", "2"]) == 0  # more, asked for explicitly
+    assert sum(r["value"] == "" for r in rows(log)) == 6
+
+
+def test_a_lost_shot_is_neither_measured_nor_pending_and_a_half_filled_row_is_named(tmp_path, capsys):
+    path = tmp_path / "campaign.yaml"
+    path.write_text(CAMPAIGN + "constraints: {spread: '<= 0.5'}\n")
+    suggest(path, 3)
+    log = tmp_path / "shots.csv"
+    table = list(csv.reader(io.StringIO(log.read_text())))
+    header = table[0]
+    table[1][header.index("value")] = "lost"
+    table[2][header.index("spread")] = "0.2"  # a diagnostic read, no value yet
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerows(table)
+    log.write_text(out.getvalue())
+    capsys.readouterr()
+    suggest(path, 0, out=__import__("sys").stdout)
+    printed = capsys.readouterr().out
+    assert "0 measured (0 failed), 2 pending" in printed
+    assert "lost shots, left out: row 2" in printed
+    assert "row 3 has spread but no value: pending; write the value, 'failed'" in printed
+
+
+@pytest.mark.parametrize(
+    "extra, key",
+    [
+        ("parameters:\n  value: [0, 1]\n  x2: [0, 15]\n", "parameters.value"),
+        ("constraints: {x1: '<= 3'}\n", "constraints.x1"),
+        ("objectives: {x2: minimise, charge: maximise}\n", "objectives.x2"),
+        ("constraints: {error: '<= 3'}\n", "constraints.error"),
+    ],
+)
+def test_a_name_that_would_corrupt_the_log_is_refused_up_front(tmp_path, extra, key):
+    """Issue 58: a parameter named value, or a constraint or objective named after a parameter,
+    was accepted; the first suggest then wrote a duplicated header."""
+    text = (
+        CAMPAIGN.replace("parameters:\n  x1: [-5, 10]\n  x2: [0, 15]\n", "") if extra.startswith("param") else CAMPAIGN
+    )
+    path = tmp_path / "campaign.yaml"
+    path.write_text(extra + text if extra.startswith("param") else text + extra)
+    with pytest.raises(ConfigError) as error:
+        suggest(path, 2)
+    assert error.value.key == key
+    assert not (tmp_path / "shots.csv").exists()
 
 
 def test_a_changed_bound_is_refused(campaign):
@@ -214,7 +307,7 @@ def test_several_objectives_ask_and_tell_through_the_log(tmp_path, capsys):
         return {"f1": (x - 0.2) ** 2 + (y - 0.5) ** 2, "f2": (x - 0.8) ** 2 + (y - 0.5) ** 2}
 
     suggest(path, 6)
-    assert list(rows(log)[0]) == ["x", "y", "f1", "f2"]
+    assert list(rows(log)[0]) == ["x", "y", "f1", "f2", "suggested"]
     for _ in range(5):
         _fill(log, outputs)
         suggest(path, 4)
@@ -238,7 +331,7 @@ def test_a_constraint_column_keeps_the_recommendation_feasible(tmp_path):
     )
     log = tmp_path / "shots.csv"
     suggest(path, 5)
-    assert list(rows(log)[0]) == ["x", "value", "position", "error"]
+    assert list(rows(log)[0]) == ["x", "value", "position", "error", "suggested"]
     for _ in range(4):
         _fill(log, lambda row: {"value": (float(row["x"]) - 0.8) ** 2, "position": float(row["x"])})
         suggest(path, 2)
@@ -248,6 +341,15 @@ def test_a_constraint_column_keeps_the_recommendation_feasible(tmp_path):
     assert best.x[0] <= 0.5 and best.x[0] == max(x for x in measured if x <= 0.5)
     assert any(x > 0.5 for x in measured)  # infeasible rows were measured and kept
     # a constrained column that does not parse names its column and row
-    log.write_text(log.read_text().replace("\n", "\n", 1) + "0.25,0.3,abc,\n")
+    log.write_text(log.read_text().replace("\n", "\n", 1) + "0.25,0.3,abc,,\n")
     with pytest.raises(DataError, match=r"column 'position', row \d+: 'abc' is not a number"):
         suggest(path, 1)
+
+
+def test_repeats_that_contradict_the_stated_noise_are_said(tmp_path, capsys):
+    path = tmp_path / "campaign.yaml"
+    path.write_text("parameters: {x: [0, 1]}\nlog: shots.csv\nseed: 1\nnoise_sd: 0\n")
+    (tmp_path / "shots.csv").write_text("x,value,error,suggested\n0.2,1.0,,\n0.2,1.3,,\n0.5,2.0,,\n")
+    suggest(path, 0, out=__import__("sys").stdout)
+    printed = capsys.readouterr().out
+    assert "the campaign's noise_sd is 0, but the repeats show 0.212" in printed  # sd of 1.0, 1.3

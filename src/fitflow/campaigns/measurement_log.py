@@ -15,15 +15,24 @@ A campaign file (YAML) names the parameters, the direction and the log::
 The log is a CSV with one column per parameter, ``value`` and optionally
 ``error`` (a measurement's standard error), and one per constrained quantity; with
 several objectives, one per objective in place of ``value`` (a row is pending while
-they are all empty). Other columns (a date, a comment) are kept and ignored. A row whose ``value`` is empty is *pending*: proposed,
-not yet measured; ``failed`` marks a measurement that gave no number. A
-repeated point is an error: average repeated shots into one row and put their
-standard error in ``error``.
+they are all empty). A new log also has ``suggested``, the time (UTC) each row was
+proposed. Other columns (a date, a comment) are kept and ignored.
+
+What a row's ``value`` says:
+
+* empty: *pending*, proposed and not yet measured (listed, with its row and time, on every call);
+* ``failed``: measured, and it gave no number (the optimiser learns to avoid such settings);
+* ``lost``: the shot never happened (the laser misfired): left out, neither measured nor pending.
+
+A repeated setting is a row of its own: repeats are the best evidence of the shot-to-shot
+noise, and the output reports the noise they show. A shot measured outside the bounds (the
+machine overshot) is kept, with a warning; suggestions stay inside the bounds.
 
 ``fitflow suggest CAMPAIGN --n 4`` fits the surrogate to the measured rows,
 treats pending rows as points already being measured, appends ``n`` new
-pending rows (atomically) and prints them. The same log and seed give the same
-suggestions. The bounds and direction are recorded beside the log
+pending rows (atomically) and prints them. Without ``--n``, a log with pending
+rows is left as it is and its pending rows are listed: asking again before measuring
+does not pile up shots. The same log and seed give the same suggestions. The bounds and direction are recorded beside the log
 (``<log>.fitflow.json``) when it is started; changing them afterwards is an
 error, never a silent refit of a different problem.
 
@@ -56,7 +65,7 @@ from ..inputs.space import SearchSpace
 from ..inputs.tables import cell_number
 from .campaign import History, in_callers_sign, round_rng
 
-__all__ = ["Campaign", "read_campaign", "read_log", "suggest"]
+__all__ = ["Campaign", "read_campaign", "read_log", "repeat_noise", "suggest", "RESERVED_COLUMNS"]
 
 #: The keys of a campaign file, with what each means (the docs' reference is generated from it).
 CAMPAIGN_KEYS = {
@@ -143,6 +152,9 @@ def read_campaign(path):
         raise ConfigError("must be a mapping", source=source, key="settings", value=settings)
     if "n_initial" in spec:
         settings = {**settings, "n_initial": spec["n_initial"]}
+    constraints = parse_constraints(spec.get("constraints"), source=source)
+    goals = parse_goals(spec.get("objectives"), source=source)
+    _check_names(space, constraints, goals, source)
     return Campaign(
         path,
         space,
@@ -152,9 +164,41 @@ def read_campaign(path):
         None if noise_sd is None else float(noise_sd),
         spec.get("method", "bayesopt"),
         settings,
-        parse_constraints(spec.get("constraints"), source=source),
-        parse_goals(spec.get("objectives"), source=source),
+        constraints,
+        goals,
     )
+
+
+#: Columns of the log that fitflow itself writes or reads: no parameter, objective or constraint may take them.
+RESERVED_COLUMNS = ("value", "error", "suggested")
+
+
+def _check_names(space, constraints, goals, source):
+    """Refuse a campaign whose parameters, objectives and constrained columns share a name, or
+    take one of :data:`RESERVED_COLUMNS`: each is a column of the log, and two columns of one
+    name would corrupt it."""
+    for name in space.names:
+        if name in RESERVED_COLUMNS:
+            raise ConfigError(
+                f"a parameter cannot be named {name!r}: the log's {name!r} column is fitflow's "
+                f"(reserved: {', '.join(RESERVED_COLUMNS)}); rename it",
+                source=source,
+                key=f"parameters.{name}",
+            )
+    for key, names in (("objectives", [g.name for g in goals]), ("constraints", [c.name for c in constraints])):
+        for name in names:
+            if name in space.names:
+                raise ConfigError(
+                    f"{name!r} is a parameter: a measured column needs a name of its own",
+                    source=source,
+                    key=f"{key}.{name}",
+                )
+            if name in ("error", "suggested") or (key == "objectives" and name == "value"):
+                raise ConfigError(
+                    f"{name!r} is a column fitflow writes (reserved: {', '.join(RESERVED_COLUMNS)}); rename it",
+                    source=source,
+                    key=f"{key}.{name}",
+                )
 
 
 def read_log(campaign):
@@ -175,7 +219,7 @@ def read_log(campaign):
     if len(set(header)) != len(header):
         raise DataError(f"a column name appears twice in the header: {header}", file=path)
     column = {name: header.index(name) for name in header}
-    pending, seen = [], {}
+    pending, pending_rows, lost, outside = [], [], [], []
     rows = 0
     # Rows are counted as a spreadsheet shows them: the header is row 1.
     for line_number, row in enumerate(reader, start=2):
@@ -193,25 +237,22 @@ def read_log(campaign):
             except ValueError as exc:
                 reason = str(exc) if p.kind == "choice" else f"{cell!r} is not a number"
                 raise DataError(reason, file=path, key=name, row=line_number) from None
-            if not (math.isfinite(x[j]) and p.lower <= x[j] <= p.upper):
-                raise DataError(
-                    f"{cell} is outside the bounds [{p.lower:g}, {p.upper:g}]", file=path, key=name, row=line_number
-                )
+            if not math.isfinite(x[j]):
+                raise DataError(f"{cell} is not a finite number", file=path, key=name, row=line_number)
+            if not p.lower <= x[j] <= p.upper:
+                outside.append(f"row {line_number}: {name} = {cell} outside [{p.lower:g}, {p.upper:g}]")
             if p.kind == "int" and x[j] != round(x[j]):
                 raise DataError(f"{cell} is not a whole number", file=path, key=name, row=line_number)
-        key = tuple(x)
-        if key in seen:
-            raise DataError(
-                f"repeats the point of row {seen[key]}: average repeated measurements into one row "
-                "and give their standard error in an 'error' column",
-                file=path,
-                row=line_number,
-            )
-        seen[key] = line_number
         measured = {name: row[column[name]].strip() for name in campaign.measured_columns}
         first = campaign.measured_columns[: max(1, len(campaign.goals))]  # value, or every objective
+        if any(measured[name].lower() == "lost" for name in first):
+            lost.append(line_number)
+            continue
         if all(measured[name] == "" for name in first):
             pending.append(x)
+            when = row[column["suggested"]].strip() if "suggested" in column else ""
+            others = [name for name in measured if name not in first and measured[name]]
+            pending_rows.append((line_number, when, others))
             continue
         if any(cell.lower() == "failed" for cell in measured.values()):
             history.add(x, Observation(math.nan, status="failed", reason=f"marked failed in row {line_number}"))
@@ -232,7 +273,69 @@ def read_log(campaign):
                 raise DataError(f"{cell} must be a number >= 0", file=path, key="error", row=line_number)
         history.add(x, Observation(campaign.sign * number, error, outputs=numbers))
     history.pending = np.array(pending).reshape(-1, space.dim)
+    history.log_notes = _log_notes(history, pending_rows, lost, outside)
     return history, rows
+
+
+def _log_notes(history, pending_rows, lost, outside):
+    """What the log shows that the experimenter should read: the pending rows (with when they
+    were suggested, and any that hold a measurement but no value), lost shots, shots outside
+    the bounds, and the noise that repeated settings show."""
+    notes = []
+    if pending_rows:
+        shown = ", ".join(f"{line}" + (f" ({when})" if when else "") for line, when, _ in pending_rows[:12])
+        more = f" and {len(pending_rows) - 12} more" if len(pending_rows) > 12 else ""
+        notes.append(f"pending (suggested, not measured): row{'s' * (len(pending_rows) > 1)} {shown}{more}")
+        for line, _, others in pending_rows:
+            if others:
+                notes.append(
+                    f"row {line} has {', '.join(others)} but no value: pending; write the value, 'failed' "
+                    "(measured, no number) or 'lost' (the shot never happened)"
+                )
+    if lost:
+        notes.append(f"lost shots, left out: row{'s' * (len(lost) > 1)} {', '.join(map(str, lost))}")
+    for said in outside:
+        notes.append(f"measured outside the bounds, kept: {said} (suggestions stay inside)")
+    noise = repeat_noise(history)
+    if noise is not None:
+        sd, dof, groups = noise
+        notes.append(
+            f"repeated settings: {groups} measured more than once; their spread gives a shot-to-shot noise sd of "
+            f"{sd:.3g} ({dof} degrees of freedom)"
+        )
+        stated = history.noise_sd
+        if stated is not None and not _noise_agrees(sd, dof, stated):
+            notes.append(
+                f"the campaign's noise_sd is {stated:g}, but the repeats show {sd:.3g}: set noise_sd to what the "
+                "repeats show, or null to learn it (the surrogate trusts the stated noise)"
+            )
+    return notes
+
+
+def _noise_agrees(sd, dof, stated):
+    """Whether a noise sd ``sd`` estimated with ``dof`` degrees of freedom is consistent with the
+    stated one: ``dof s^2 / sigma^2`` inside the chi-square's 0.1% tails."""
+    if stated <= 0:
+        return sd == 0
+    from scipy.stats import chi2
+
+    statistic = dof * sd**2 / stated**2
+    return chi2.ppf(1e-3, dof) <= statistic <= chi2.ppf(1 - 1e-3, dof)
+
+
+def repeat_noise(history):
+    """``(sd, degrees of freedom, settings)``: the pooled standard deviation of the values
+    measured more than once at the same setting, or None without repeats."""
+    by_setting = {}
+    for i, x in enumerate(history.x):
+        if history.status[i] == "ok" and np.isfinite(history.y[i]):
+            by_setting.setdefault(tuple(x), []).append(history.y[i])
+    repeated = [np.asarray(values) for values in by_setting.values() if len(values) > 1]
+    dof = sum(len(values) - 1 for values in repeated)
+    if not dof:
+        return None
+    squares = sum(float(np.sum((values - values.mean()) ** 2)) for values in repeated)
+    return math.sqrt(squares / dof), dof, len(repeated)
 
 
 def _measured_number(cell, path, name, line_number):
@@ -305,16 +408,23 @@ def _check_state(campaign):
             )
 
 
-def suggest(campaign_path, n, out=None):
+def suggest(campaign_path, n=None, out=None):
     """Append ``n`` suggested points to the campaign's log as pending rows; return them
     (as ``{name: value}`` dicts) and the current recommendation (or ``None``). ``n = 0``
-    gives the recommendation alone, and leaves the log as it is."""
+    gives the recommendation alone, and leaves the log as it is; ``n = None`` (the command
+    without ``--n``) lists the pending rows where there are some and appends nothing, else
+    suggests one point."""
     from ..core.pipeline import make_method
     from .campaign import recommend
 
-    if n < 0:
+    if n is not None and n < 0:
         raise ConfigError("--n must be 0 (the recommendation alone) or more", value=n)
     campaign = read_campaign(campaign_path)
+    if n is None:
+        _check_state(campaign)
+        if len(read_log(campaign)[0].pending):
+            return [], _recommendation_only(campaign, out)
+        n = 1
     if n == 0:
         return [], _recommendation_only(campaign, out)
     with _locked(campaign.log):
@@ -368,7 +478,8 @@ def _appended(campaign, points):
     space = campaign.space
     text = _log_text(campaign.log) if campaign.log.exists() else ""
     if not text.strip():
-        header, text = [*space.names, *campaign.measured_columns, *([] if campaign.goals else ["error"])], ""
+        error = [] if campaign.goals else ["error"]
+        header, text = [*space.names, *campaign.measured_columns, *error, "suggested"], ""
         rows = [header]
     else:
         header = [h.strip() for h in next(csv.reader(io.StringIO(text)))]
@@ -376,8 +487,10 @@ def _appended(campaign, points):
         if not text.endswith("\n"):
             text += "\n"
     suggested = []
+    now = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())
     for x in points:
         cells = {p.name: p.text(v, SIGNIFICANT_DIGITS) for v, p in zip(x, space.parameters)}
+        cells["suggested"] = now
         # What the log now says, read back: the printed suggestion is the row appended.
         suggested.append({p.name: p.value(p.coordinate(cells[p.name])) for p in space.parameters})
         rows.append([cells.get(column, "") for column in header])
@@ -438,6 +551,8 @@ def _print_suggestions(out, campaign, history, suggested, best):
         f"{len(history)} measured ({int((~history.ok).sum())} failed), {len(history.pending)} pending "
         f"before this call; {campaign.log}\n"
     )
+    for note in getattr(history, "log_notes", ()):
+        out.write(f"  {note}\n")
     if campaign.goals:
         _print_front(out, campaign, history)
     if best is not None:
@@ -448,6 +563,11 @@ def _print_suggestions(out, campaign, history, suggested, best):
     if not suggested:
         if best is None and not history.ok.any():
             out.write("no measured row yet: nothing to recommend\n")
+        if len(history.pending):
+            out.write(
+                f"nothing appended: {len(history.pending)} row{'s are' if len(history.pending) > 1 else ' is'} "
+                "pending; measure them (or mark a shot that never happened 'lost'), or ask for more with --n\n"
+            )
         return
     out.write(f"measure next ({len(suggested)} rows appended, value empty):\n")
     out.write("  " + "  ".join(f"{name:>12}" for name in space.names) + "\n")
