@@ -241,6 +241,9 @@ class CampaignResult:
     sd: float
     history: History
     sign: float = 1.0
+    #: How sure, and whether the campaign has settled, with the evidence
+    #: (:func:`fitflow.campaigns.progress.assess`).
+    assessment: list = field(default_factory=list)
 
     @property
     def n_failed(self):
@@ -320,7 +323,12 @@ def minimise(
     history, best = run_in_process(optimiser, objective, seed)
     if best is None:
         raise RuntimeError(no_answer(history))
-    return CampaignResult(space.as_dict(best.x), in_callers_sign(sign, best.mean), best.sd, history, sign)
+    from .progress import assess
+
+    last_two = sum(round_sizes(*campaign_shape(optimiser, space.dim, noise_sd)[:3])[-2:])
+    return CampaignResult(
+        space.as_dict(best.x), in_callers_sign(sign, best.mean), best.sd, history, sign, assess(history, best, last_two)
+    )
 
 
 def no_answer(history):

@@ -64,6 +64,7 @@ from ..inputs.objective import Observation
 from ..inputs.space import SearchSpace
 from ..inputs.tables import cell_number
 from .campaign import History, in_callers_sign, round_rng
+from .progress import assess
 
 __all__ = ["Campaign", "read_campaign", "read_log", "repeat_noise", "suggest", "RESERVED_COLUMNS"]
 
@@ -560,6 +561,9 @@ def _print_suggestions(out, campaign, history, suggested, best):
         out.write(
             f"recommended so far: {space.describe(best.x)}: value {in_callers_sign(campaign.sign, best.mean):.4g}{sd}\n"
         )
+    if len(history):
+        for sentence in assess(history, best):
+            out.write(f"  {sentence}\n")
     if not suggested:
         if best is None and not history.ok.any():
             out.write("no measured row yet: nothing to recommend\n")

@@ -4,27 +4,19 @@ Read from the optimisers' ``summary.json`` only, like the rest of the campaign s
 
 * **follow**: the optimiser whose recommendation is best (by true regret where the optimum is
   known, else by its predicted value), with the settings it recommends;
-* **how sure**: the surrogate's standard deviation at the recommendation, as a fraction of the
-  spread of the measured values (an optimiser without a surrogate cannot say);
-* **settled**: whether the best measured value has stopped improving, by more than that
-  standard deviation, over the last quarter of the evaluations (at least two rounds);
+* **how sure** and **settled**: as :mod:`fitflow.campaigns.progress` judges them (which
+  ``fitflow suggest`` and ``minimise`` print too);
 * **more shots**: likely to pay while the search is still improving, or where the surrogate's
   expected improvement along some knob through the recommendation exceeds its uncertainty
   there; otherwise more shots would refine the answer rather than move it.
 """
 
-import math
-
 import numpy as np
 from scipy.stats import norm
 
-__all__ = ["campaign_verdict"]
+from ..campaigns.progress import how_sure, quiet_evaluations, quiet_needed
 
-#: The sd at the recommendation, as a fraction of the measured values' spread, below which the
-#: surrogate is "sure" and above which it is "unsure"; "fairly sure" between.
-SURE, UNSURE = 0.05, 0.25
-#: The share of the evaluations (at least two rounds) over which a settled search has not improved.
-QUIET_SHARE = 0.25
+__all__ = ["campaign_verdict"]
 
 
 def campaign_verdict(summaries):
@@ -106,37 +98,21 @@ def _spread(summary):
 
 def _how_sure(summary, spread):
     rec = summary["recommended"]
-    sd = rec.get("sd")
     where = f"evaluation {rec['evaluation'] + 1} measured it" if rec.get("evaluation") is not None else "predicted only"
-    if sd is None or not math.isfinite(sd):
-        return f"{where}; no surrogate to say how sure"
-    if spread <= 0:
-        return f"{where}; sd {_number(sd)} (the measured values do not vary)"
-    share = sd / spread
-    word = "sure" if share < SURE else "fairly sure" if share < UNSURE else "unsure"
-    return f"{word}: sd {_number(sd)} at the recommendation, {share:.0%} of the spread of the measured values; {where}"
+    sure = how_sure(rec.get("sd"), spread)
+    return f"{sure}; {where}" if sure else f"{where}; no surrogate to say how sure"
 
 
 def _quiet_needed(summary):
     rounds = summary["rounds"]
     last_two = sum(rounds[-2:]) if len(rounds) > 1 else rounds[-1]
-    return max(last_two, math.ceil(QUIET_SHARE * summary["n_evaluations"]))
+    return quiet_needed(summary["n_evaluations"], last_two)
 
 
 def _quiet_evaluations(summary, needed, sd, spread):
-    """``(quiet, moved)``: how many of the last evaluations left the best measured value within
-    ``sd`` (at least 1% of the spread) of its final level, and how much it moved over the last
-    ``needed`` evaluations; ``(None, None)`` with too few evaluations."""
+    """:func:`fitflow.campaigns.progress.quiet_evaluations` on a summary's best-so-far values."""
     best = _sign(summary) * np.asarray(summary["history"]["best_so_far"], dtype=float)
-    n = best.size
-    if n <= needed or not np.isfinite(best[-1]):
-        return None, None
-    tolerance = max(sd, 0.01 * spread)
-    behind = ~(best <= best[-1] + tolerance)  # NaN (nothing measured yet) counts as behind
-    quiet = n - (int(np.flatnonzero(behind)[-1]) + 1) if behind.any() else n
-    before = best[n - needed - 1]
-    moved = float(before - best[-1]) if np.isfinite(before) else float("inf")
-    return quiet, moved
+    return quiet_evaluations(best, needed, sd, spread)
 
 
 def _largest_expected_gain(summary):
