@@ -256,3 +256,35 @@ def test_a_predicted_front_that_raises_is_a_warning_not_a_failed_campaign():
     log = io.StringIO()
     assert _report_view("predicted front", log, _predicted_front, Broken(), result.history) is None
     assert "no predicted front: ValueError: no surrogate today" in log.getvalue()
+
+
+def test_the_reference_is_returned_in_the_users_signs_and_said_and_no_front_raises():
+    """Issue 58: the hypervolume was 44 on one seed and 24 on the next against a reference each
+    run chose; result.reference was in the minimising sign; every evaluation failed gave an
+    empty front instead of an error."""
+    goals = {"charge": "maximise", "spread": "minimise"}
+
+    def shot(x):
+        return {"charge": 10 * x, "spread": (1 - x) ** 2 + 0.1}
+
+    chosen = fitflow.pareto(shot, {"x": [0, 1]}, goals, budget=8, noise_sd=0, seed=0)
+    charges = chosen.table()["charge"]
+    # the worst charge (the lowest) less a tenth of the range: in the user's sign
+    assert chosen.reference["charge"] == pytest.approx(charges.min() - 0.1 * (charges.max() - charges.min()))
+    assert (
+        "fitflow chose from this run's values" in chosen.reference_note and "reference={...}" in chosen.reference_note
+    )
+    fixed = fitflow.pareto(
+        shot, {"x": [0, 1]}, goals, budget=8, noise_sd=0, seed=1, reference={"charge": 0, "spread": 2}
+    )
+    assert fixed.reference == {"charge": 0.0, "spread": 2.0}
+    assert fixed.reference_note == "hypervolume against the reference you gave (charge = 0, spread = 2)"
+    front = fixed.front
+    manual = hypervolume(np.column_stack([-front["charge"], front["spread"]]), np.array([0.0, 2.0]))
+    assert fixed.hypervolume()[-1] == pytest.approx(manual)
+
+    def broken(x):
+        raise ValueError("the detector is off")
+
+    with pytest.raises(RuntimeError, match="all 6 evaluations failed: .*the detector is off"):
+        fitflow.pareto(broken, {"x": [0, 1]}, goals, budget=6, noise_sd=0)

@@ -15,7 +15,7 @@ from ..inputs.constraints import parse_constraints
 from ..inputs.goals import parse_goals
 from ..inputs.objective import Objective
 from ..inputs.space import SearchSpace
-from .campaign import History, run_in_process
+from .campaign import History, no_answer, run_in_process
 
 __all__ = ["non_dominated", "hypervolume", "reference_point", "ParetoResult", "pareto"]
 
@@ -80,10 +80,29 @@ def reference_point(values, margin=0.1):
 @dataclass
 class ParetoResult:
     """What :func:`pareto` returns: every evaluation (``history``), the front and the
-    hypervolume after each evaluation against ``reference`` (the minimising sign)."""
+    hypervolume after each evaluation against a reference point (``minimised_reference``, the
+    minimising sign; :attr:`reference`, the user's). ``reference_given``: the caller fixed it
+    (runs are then comparable), rather than fitflow choosing it from the values seen."""
 
     history: History
-    reference: np.ndarray
+    minimised_reference: np.ndarray
+    reference_given: bool = False
+
+    @property
+    def reference(self):
+        """The reference point, ``{objective: value}`` in the user's sign."""
+        return {g.name: g.sign * float(v) + 0.0 for g, v in zip(self.history.goals, self.minimised_reference)}
+
+    @property
+    def reference_note(self):
+        """Which reference the hypervolume is measured against, and whether runs can be compared on it."""
+        point = ", ".join(f"{k} = {v:.4g}" for k, v in self.reference.items())
+        if self.reference_given:
+            return f"hypervolume against the reference you gave ({point})"
+        return (
+            f"hypervolume against the reference fitflow chose from this run's values ({point}: the worst of each "
+            "objective plus a tenth of its range); give reference={...} to compare runs on one scale"
+        )
 
     def _minimised(self):
         return np.where(self.history.feasible[:, None], self.history.goal_values(), np.nan)
@@ -105,7 +124,7 @@ class ParetoResult:
     def hypervolume(self):
         """The front's hypervolume after each evaluation, against ``reference``."""
         values = self._minimised()
-        return np.array([hypervolume(values[: i + 1], self.reference) for i in range(len(values))])
+        return np.array([hypervolume(values[: i + 1], self.minimised_reference) for i in range(len(values))])
 
     def table(self):
         """Every evaluation as a pandas DataFrame: parameters, outputs (the user's sign),
@@ -143,8 +162,10 @@ def pareto(
     improvement for two objectives, by ParEGO (a random weighting of the normalised
     objectives for each point) for more. ``reference`` is
     ``{name: value}`` in the user's units, worse than any trade-off of interest; by default
-    the worst value seen of each, plus a tenth of its range. Failed evaluations are recorded,
-    not raised.
+    the worst value seen of each, plus a tenth of its range (which differs between runs: fix it
+    to compare them; ``result.reference`` and ``result.reference_note`` say which was used).
+    Failed evaluations are recorded, not raised; a campaign with no feasible evaluation raises
+    RuntimeError saying why, as :func:`~fitflow.campaigns.campaign.minimise` does.
 
     >>> result = pareto(lambda x: {"a": x, "b": (1 - x) ** 2}, {"x": [0, 1]},
     ...                 {"a": "minimise", "b": "minimise"}, budget=12, noise_sd=0)
@@ -167,9 +188,9 @@ def pareto(
         goals=goals,
     )
     history, _ = run_in_process(make_method(method, budget=budget, batch=batch, **settings), objective, seed)
+    feasible = history.goal_values()[history.feasible]
+    if not len(feasible):
+        raise RuntimeError(no_answer(history))
     if reference is None:
-        feasible = history.goal_values()[history.feasible]
-        point = reference_point(feasible) if len(feasible) else np.full(len(goals), np.nan)
-    else:
-        point = np.array([g.sign * float(reference[g.name]) for g in goals])
-    return ParetoResult(history, point)
+        return ParetoResult(history, reference_point(feasible))
+    return ParetoResult(history, np.array([g.sign * float(reference[g.name]) for g in goals]), reference_given=True)

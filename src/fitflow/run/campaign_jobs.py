@@ -245,11 +245,10 @@ def _pareto_summary(history):
     if not len(feasible):
         return {"objectives": {g.name: g.sense for g in history.goals}, "front": [], "hypervolume": []}
     result = ParetoResult(history, reference_point(feasible))
-    signs = np.array([g.sign for g in history.goals])
     return {
         "objectives": {g.name: g.sense for g in history.goals},
         "front": [int(i) for i in np.flatnonzero(result.on_front)],
-        "reference": dict(zip((g.name for g in history.goals), result.reference * signs)),
+        "reference": result.reference,
         "hypervolume": result.hypervolume(),
         "no_answer": None,
     }
