@@ -14,7 +14,7 @@ setup: $(STAMP)
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test,slurm,jax]'
+	$(BIN)/python -m pip install --quiet -e '.[test,slurm,jax,lab]'
 	touch $@
 
 experiment: $(STAMP)

@@ -69,4 +69,7 @@ def test_suggest_prints_the_assessment(tmp_path):
     # Nine shots on a parabola: the best (x = 0.25) came third; 1% of the spread (0.0049) is the
     # tolerance at sd 0, and no later shot came within it of improving: 7 quiet of 9, 4 needed.
     assert "recommended so far: x = 0.25: value 0.0025 ± 0" in printed
-    assert "settled: the best measured value has not improved by more than the surrogate's sd in the last 7 of 9" in printed
+    assert (
+        "settled: the best measured value has not improved by more than the surrogate's sd in the last 7 of 9"
+        in printed
+    )
