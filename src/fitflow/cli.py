@@ -101,6 +101,10 @@ def show_plan(configfile, out=sys.stdout):
 
     plan = build_plan(read_config(configfile), source=str(configfile))
     out.write(f"experiment {plan.name}: {len(plan.pairs)} (problem, method) pairs x {plan.replicates} replicates\n")
+    from .run.estimate import estimate_lines
+
+    for line in estimate_lines(plan, f"results/{plan.name}"):
+        out.write(f"{line}\n")
     for case, note in plan.notes.items():
         out.write(f"  {case}: {note}\n")
     for pair in plan.pairs:
