@@ -99,3 +99,40 @@ def test_a_file_changed_while_its_datasets_are_generated_fails_the_batch(tmp_pat
     with pytest.raises(ArtefactError, match="data.csv changed while its datasets were being generated"):
         generate_batch(plan, tmp_path / "results" / "stale", "t", "default", 0)
     assert not (tmp_path / "results/stale/datasets/t/default/batch-0.json").exists()
+
+
+def test_a_model_file_edited_after_its_datasets_were_made_fails_the_fit_that_imported_it(tmp_path, monkeypatch):
+    """Issue 57, item 2: a model file edited while a run was under way was used silently (an
+    edited data file fails its job). The fit hashes what it imported, against what the dataset
+    recorded; the next run reruns both, the file being an input of their jobs."""
+    import json as json_module
+
+    from fitflow.run.jobs import fit_batch
+
+    write_data(tmp_path / "data.csv", 1.0, 2.0)
+    (tmp_path / "line.py").write_text("def line(x, a, b):\n    return a + b * x\n")
+    monkeypatch.chdir(tmp_path)
+    settings = {"file": "data.csv", "x": ["x"], "y": "y", "model": "line.py:line", "p0": [0, 1], "cv_folds": 0}
+    config = {
+        "experiment": "edited",
+        "seed": 1,
+        "replicates": 1,
+        "chunks": 0,
+        "plot_fits": False,
+        "problems": {"t": {"plugin": "table", "settings": settings, "methods": ["nlls"]}},
+        "methods": {"nlls": {}},
+    }
+    plan = build_plan(config, source="config.yaml")
+    root = tmp_path / "results" / "edited"
+    generate_batch(plan, root, "t", "default", 0)
+    key = ("t", "default", "nlls", "default")
+    fit_batch(plan, root, key, 0, plot=False)
+    first = json_module.loads((root / "fits/t/default/nlls/default/rep-0/result.json").read_text())
+    assert first["status"] == "ok" and first["params"]["a"] == pytest.approx(1.0)
+
+    (tmp_path / "line.py").write_text("def line(x, a, b):\n    return a + 2 * b * x\n")  # edited mid-run
+    (root / "fits/t/default/nlls/default/rep-0/provenance.json").unlink()  # a fit job still to run
+    fit_batch(plan, root, key, 0, plot=False)
+    second = json_module.loads((root / "fits/t/default/nlls/default/rep-0/result.json").read_text())
+    assert second["status"] == "failed"
+    assert "the model file line.py changed after its datasets were generated" in second["message"]

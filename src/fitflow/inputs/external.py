@@ -155,10 +155,22 @@ def load_callable(spec, source="<config>", key="function"):
 _FILE_MODULES = {}
 
 
+#: The SHA-256 of the bytes each model file's module was last imported from in this process,
+#: by resolved path: what a fit actually ran, for the workflow to check against what its
+#: dataset recorded (:func:`imported_file_digests`).
+_IMPORTED_DIGESTS = {}
+
+
+def imported_file_digests():
+    """``{resolved path: SHA-256}`` of the model files imported in this process (the bytes read)."""
+    return dict(_IMPORTED_DIGESTS)
+
+
 def _module_from_file(path):
     import hashlib
 
     key = (str(path.resolve()), hashlib.sha256(path.read_bytes()).hexdigest())
+    _IMPORTED_DIGESTS[key[0]] = key[1]
     if key not in _FILE_MODULES:
         loader = importlib.util.spec_from_file_location(f"fitflow_user_{path.stem}", path)
         module = importlib.util.module_from_spec(loader)

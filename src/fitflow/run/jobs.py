@@ -311,6 +311,10 @@ def _fit_replicate(plan, pcase, mcase, method, rep, data_dir, limit):
     dataset = read_dataset(data_dir)
     rng = make_rng(plan.seed, fit_identity(pcase, mcase, rep))
     result, timing, fit_log = safe_fit(method, dataset, rng, key=mcase.key, seconds=limit)
+    edited = _edited_model_file(data_dir)
+    if edited:
+        result = FitResult.failed(edited)
+        return dataset, result, timing, f"failed: {result.message}\n"
     folds = int(dataset.meta.get("cv_folds") or 0)
     if result.ok and folds >= 2:
         _cross_validate(
@@ -324,6 +328,27 @@ def _fit_replicate(plan, pcase, mcase, method, rep, data_dir, limit):
             limit,
         )
     return dataset, result, timing, fit_log
+
+
+def _edited_model_file(data_dir):
+    """Why a fit must not stand when a model file it imported differs from the one its dataset
+    recorded (the file was edited while the run was under way: the fit ran the edited model on
+    data made with the old), else ''. An edited data file fails its generate job the same way
+    (:func:`_check_unchanged`); the next run reruns both, the file being an input of their jobs."""
+    from pathlib import Path
+
+    from ..inputs.external import imported_file_digests
+
+    imported = imported_file_digests()
+    for path, recorded in _recorded_inputs(data_dir).items():
+        read = imported.get(str(Path(path).resolve()))
+        if path.endswith(".py") and read is not None and read != recorded:
+            return (
+                f"the model file {path} changed after its datasets were generated (SHA-256 {recorded[:12]}... "
+                f"recorded, {read[:12]}... imported by this fit): nothing of this fit is kept; run again, and "
+                "every job that reads the file reruns"
+            )
+    return ""
 
 
 def _safe_evaluate(data_dir, result):
