@@ -62,3 +62,28 @@ def test_settings_reach_the_named_method():
     data = fitflow.measurement(x, y, np.full(12, 0.05), model="a*x**2", p0=[0.5], lower=[0], upper=[2])
     table = fitflow.compare(data, methods=["bayesopt"], bayesopt={"budget": 15})
     assert table.loc[0, "status"] == "ok" and table.loc[0, "n_evaluations"] == 15
+
+
+def test_a_methods_share_of_the_budget_is_what_its_imports_left(monkeypatch):
+    """Issue 57: a share once came out as 0.00167 s "of 4.08 s left": the imports had taken the
+    rest. The share is now of what is left after them, and imports that take it all say so."""
+    import re
+    import time
+
+    data = saturation()
+    nlls = fitflow.make_method("nlls")
+    monkeypatch.setattr(type(nlls), "import_requirements", lambda self: time.sleep(1.2))
+    table = fitflow.compare(data, methods=[nlls], budget_s=1.0)
+    row = table.iloc[0]
+    assert row.status == "skipped"
+    assert re.search(r"not started: importing its libraries took 1\.2\d* s, the rest of the 1 s budget", row.message)
+
+    slow = fitflow.make_method("emcee")
+    monkeypatch.setattr(type(slow), "import_requirements", lambda self: time.sleep(0.3))
+    table = fitflow.compare(data, methods=[slow], budget_s=1.5)
+    message = table.iloc[0].message
+    shares = re.search(r"past ([\d.]+) s, its share of the ([\d.]+) s left \(the fit and (\d+) cross", message)
+    assert shares, message
+    share, left, folds = float(shares[1]), float(shares[2]), int(shares[3])
+    assert share == pytest.approx(left / (1 + folds), rel=0.02)  # to the printed digits
+    assert left < 1.5 - 0.3 + 0.05  # what the imports left, not the whole budget

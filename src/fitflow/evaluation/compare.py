@@ -146,8 +146,16 @@ def _compare_one(dataset, entry, named, seed, progress, timeout_s, budget, setti
     started = time.perf_counter()
     method.import_requirements()  # a one-off cost, not the fit's
     setup = time.perf_counter() - started
-    # The fit's share of what is left: it and its cross-validation refits must all fit.
-    share = None if left is None else max(0.01, left - setup) / (1 + folds)
+    # The fit's share of what is left after its imports: it and its cross-validation refits must all fit.
+    left = budget.left()
+    if left is not None and left <= 0.01:
+        message = (
+            f"not started: importing its libraries took {setup:.3g} s, the rest of the {budget.seconds:g} s budget; "
+            f"{budget.advice(folds)}"
+        )
+        _say(progress, f"{method.name}: {message}")
+        return [{**row, "status": "skipped", "message": message, "setup_s": setup}]
+    share = None if left is None else left / (1 + folds)
     fit_limit = _tighter(limit, share)
     _say(progress, f"{method.name}: fitting ({f'limit {fit_limit:.3g} s' if fit_limit else 'no limit'}) ...", end="")
     result, timing, _ = safe_fit(method, dataset, as_rng(seed), seconds=fit_limit)
