@@ -1,5 +1,6 @@
 """Chaos (issue 34): SIGKILL random jobs of a run of the test experiment while it runs,
-corrupt a random artefact after it, run again, and every artefact equals a clean run's.
+corrupt a random artefact after it and damage or delete a random record of what was written,
+run again, and every artefact equals a clean run's.
 
 The chaos is seeded (``FITFLOW_CHAOS_SEED``, default 0), so a failure is reproduced with
 the same seed; each seed kills different jobs and damages a different file."""
@@ -85,6 +86,12 @@ def test_killed_jobs_and_a_damaged_artefact_heal_to_a_clean_runs_bytes(tmp_path,
     artefacts = sorted(p for p in root.rglob("*") if p.is_file() and "logs" not in p.relative_to(root).parts)
     victim = rng.choice(artefacts)
     damage(victim, rng)
+    # The records that vouch for artefacts are targets too (issue 57): a record damaged or
+    # deleted beside the damaged artefact must not make it "trusted".
+    records = sorted(p for p in (root / "logs" / "written").rglob("*") if p.is_file())
+    record = rng.choice(records) if records else None
+    if record is not None:
+        record.unlink() if rng.random() < 0.5 else damage(record, rng)
     healed = run_snakemake(tmp_path)
     assert "fitflow:" in healed.stderr, f"{victim} was damaged but nothing was rebuilt"
-    assert artefact_hashes(root) == artefact_hashes(tiny_run), f"damaged: {victim}"
+    assert artefact_hashes(root) == artefact_hashes(tiny_run), f"damaged: {victim} (and the record {record})"

@@ -102,3 +102,17 @@ def test_report_on_a_missing_fit_names_it_and_the_way_to_heal_it(tmp_path, tiny_
     )
     assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr[-2000:]
     assert missing in proc.stderr and "run snakemake" in proc.stderr and "fitflow heal" in proc.stderr
+
+
+def test_a_record_that_is_not_even_text_is_rebuilt_not_a_traceback(tmp_path, tiny_run):
+    """Found by the property test (tests/faults/test_damage_property.py): a record of what a job
+    wrote with a byte that is not UTF-8 crashed the healing step with a UnicodeDecodeError."""
+    shutil.copytree(tiny_run, tmp_path / "results" / "tiny")
+    root = tmp_path / "results" / "tiny"
+    record = sorted((root / "logs" / "written").rglob("*.json"))[0]
+    data = record.read_bytes()
+    record.write_bytes(data[:40] + b"\xcf" + data[41:])
+    healed = fitflow(tmp_path, "heal", str(TINY_CONFIG))
+    assert "its record of what the job wrote is damaged" in healed.stdout and "not UTF-8" in healed.stdout
+    run_snakemake(tmp_path)
+    assert artefact_hashes(root) == artefact_hashes(tiny_run)

@@ -202,6 +202,8 @@ def read_json(path):
         raise ArtefactError(f"{path}: artefact is missing") from exc
     except json.JSONDecodeError as exc:
         raise ArtefactError(f"{path}: not valid JSON ({exc})") from exc
+    except UnicodeDecodeError as exc:  # a flipped byte: not even text
+        raise ArtefactError(f"{path}: not valid JSON (byte {exc.start} is not UTF-8)") from exc
 
 
 def write_npz(path, arrays):

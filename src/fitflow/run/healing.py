@@ -171,8 +171,9 @@ def heal(plan, root, dry_run=False, say=print, full=False):
                     if record.exists()
                     else [(manifest, UNRECORDED)] + [(f, UNRECORDED) for f in folder_files(folders())]
                 )
-            except ArtefactError as exc:
-                reasons = [(record, str(exc))]
+            except (ArtefactError, TypeError, KeyError, AttributeError, ValueError) as exc:
+                # A record that cannot be read vouches for nothing: its job is rebuilt.
+                reasons = [(record, f"its record of what the job wrote is damaged ({exc})")]
         if not reasons:
             continue
         stale += 1
@@ -202,8 +203,8 @@ def _report_damage(layout, full=False):
         return (
             damaged_files(layout.root, read_json(path).get("written"), full) if path.exists() else [(path, UNRECORDED)]
         )
-    except ArtefactError as exc:
-        return [(path, str(exc))]
+    except (ArtefactError, TypeError, KeyError, AttributeError, ValueError) as exc:
+        return [(path, f"its record of what the report wrote is damaged ({exc})")]
 
 
 def is_dry_run(workflow, argv):
