@@ -73,3 +73,31 @@ def test_suggest_prints_the_assessment(tmp_path):
         "settled: the best measured value has not improved by more than the surrogate's sd in the last 7 of 9"
         in printed
     )
+
+
+def test_each_limit_at_the_recommendation_is_said_with_its_margin_and_probability():
+    """Issue 58: a recommendation measured a spread of 0.0706 against a limit of 0.075, with no comment."""
+    history = history_of([3, 2, 1], constraints={"spread": "<= 0.075"}, outputs=[0.2, 0.09, 0.0706])
+    predicted = {"spread": {"mean": 0.0712, "sd": 0.003, "probability": 0.81}}
+    said = assess(history, Recommendation(np.array([2 / 3]), 1.0, 0.05, index=2, outputs=predicted))
+    assert said[1] == (
+        "spread <= 0.075 at the recommendation: measured 0.0706, 0.0044 inside the limit, 5.9% of the limit; "
+        "predicted 0.0712 ± 0.003; a repeat keeps it with probability 81%; a repeat may well break it"
+    )
+
+
+def test_maximise_under_a_constraint_gives_the_probability_a_repeat_keeps_it():
+    rng = np.random.default_rng(0)
+
+    def shot(x, y):
+        noise = rng.standard_normal(2)
+        return {
+            "value": -((x - 0.3) ** 2 + (y - 0.6) ** 2) + 0.01 * noise[0],
+            "spread": 0.05 + 0.05 * abs(x - 0.2) + 0.003 * noise[1],
+        }
+
+    result = fitflow.maximise(shot, {"x": [0, 1], "y": [0, 1]}, budget=16, batch=4, constraints={"spread": "<= 0.06"})
+    line = next(s for s in result.assessment if s.startswith("spread <= 0.06 at the recommendation"))
+    probability = float(line.split("a repeat keeps it with probability ")[1].split("%")[0]) / 100
+    # The learned shot noise (0.003) and the latent sd, against the predicted margin.
+    assert 0 < probability <= 1 and "predicted 0.0" in line

@@ -353,3 +353,16 @@ def test_repeats_that_contradict_the_stated_noise_are_said(tmp_path, capsys):
     suggest(path, 0, out=__import__("sys").stdout)
     printed = capsys.readouterr().out
     assert "the campaign's noise_sd is 0, but the repeats show 0.212" in printed  # sd of 1.0, 1.3
+
+
+def test_each_suggestion_says_what_it_is_for(campaign, capsys):
+    """Issue 58: say what the next batch is for."""
+    suggest(campaign, 4, out=__import__("sys").stdout)
+    first = capsys.readouterr().out
+    assert first.count("initial design: spread over the box") == 4
+    measure(campaign.with_name("shots.csv"), BENCHMARKS["branin"][0])
+    suggest(campaign, 4, out=__import__("sys").stdout)
+    printed = capsys.readouterr().out
+    # bayesopt's batch of four: three refine near the best in the local box, one explores.
+    assert printed.count("refine near the best so far: expected improvement in the local box") == 3
+    assert printed.count("explore: expected improvement over the whole box") == 1

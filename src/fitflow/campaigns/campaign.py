@@ -145,12 +145,17 @@ class History:
 class Recommendation:
     """The point an optimiser stands behind: ``x``, the value it expects there
     (``mean``, minimising sign) and its standard deviation (0 when observed
-    without noise), and ``index``, the evaluation it is (``None`` if off-design)."""
+    without noise), ``index``, the evaluation it is (``None`` if off-design), and under
+    constraints the predicted ``outputs``."""
 
     x: np.ndarray
     mean: float
     sd: float
     index: int = None
+    #: Under constraints, what the optimiser's surrogates predict there for each constrained
+    #: output: ``{name: {"mean", "sd", "probability"}}`` (the output's units; ``probability``
+    #: of keeping its limit); None where it has no surrogates.
+    outputs: dict = None
 
 
 def best_observed(history):

@@ -436,6 +436,7 @@ def suggest(campaign_path, n=None, out=None):
         method = make_method(campaign.method, **settings)
         if not hasattr(method, "suggest"):
             raise ConfigError(f"{method.label()} cannot suggest points", source=str(campaign.path), key="method")
+        purposes = method.purposes(history, n) if hasattr(method, "purposes") else None
         points = np.asarray(method.suggest(history, n, round_rng(campaign.seed, rows)), dtype=float).reshape(n, -1)
         text, suggested = _appended(campaign, points)
         if _identity(campaign.log) != before:
@@ -452,7 +453,7 @@ def suggest(campaign_path, n=None, out=None):
             raise DataError(f"cannot write the log: {exc.strerror}", file=campaign.log) from None
     best = recommend(method, history) if history.ok.any() else None
     if out is not None:
-        _print_suggestions(out, campaign, history, suggested, best)
+        _print_suggestions(out, campaign, history, suggested, best, purposes)
     return suggested, best
 
 
@@ -546,7 +547,7 @@ def _locked(log):
         os.close(fd)
 
 
-def _print_suggestions(out, campaign, history, suggested, best):
+def _print_suggestions(out, campaign, history, suggested, best, purposes=None):
     space = campaign.space
     out.write(
         f"{len(history)} measured ({int((~history.ok).sum())} failed), {len(history.pending)} pending "
@@ -574,9 +575,10 @@ def _print_suggestions(out, campaign, history, suggested, best):
             )
         return
     out.write(f"measure next ({len(suggested)} rows appended, value empty):\n")
-    out.write("  " + "  ".join(f"{name:>12}" for name in space.names) + "\n")
-    for point in suggested:
-        out.write("  " + "  ".join(f"{_show(point[name]):>12}" for name in space.names) + "\n")
+    out.write("  " + "  ".join(f"{name:>12}" for name in space.names) + ("  for" if purposes else "") + "\n")
+    for i, point in enumerate(suggested):
+        why = f"  {purposes[i]}" if purposes else ""
+        out.write("  " + "  ".join(f"{_show(point[name]):>12}" for name in space.names) + why + "\n")
 
 
 def _print_front(out, campaign, history):

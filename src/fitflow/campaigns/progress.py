@@ -8,8 +8,9 @@ questions their answers, each with its evidence:
 * **settled**: whether the best measured value has moved, by more than that sd (at least 1% of
   the spread), over the last :data:`QUIET_SHARE` of the evaluations (at least two rounds);
   with how far it moved;
-* **feasible**: under constraints, whether any measured shot kept every limit, and how close
-  each limit came when none did.
+* **the limits**: under constraints, each limit at the recommendation (its measured value and
+  margin, the surrogates' prediction and the probability of keeping it); with no feasible shot,
+  that nothing is feasible yet and how close each limit came.
 
 The workflow's report (:mod:`fitflow.report.campaign_verdict`) and ``fitflow suggest``,
 ``minimise``, ``maximise`` all read these.
@@ -19,7 +20,17 @@ import math
 
 import numpy as np
 
-__all__ = ["assess", "quiet_evaluations", "quiet_needed", "how_sure", "SURE", "UNSURE", "QUIET_SHARE"]
+__all__ = [
+    "assess",
+    "limits_at",
+    "quiet_evaluations",
+    "quiet_needed",
+    "how_sure",
+    "SURE",
+    "UNSURE",
+    "QUIET_SHARE",
+    "SAFE_PROBABILITY",
+]
 
 #: The sd at the recommendation, as a fraction of the measured values' spread, below which the
 #: surrogate is "sure" and above which it is "unsure"; "fairly sure" between.
@@ -63,6 +74,37 @@ def how_sure(sd, spread):
     return f"{word}: sd {sd:.3g} at the recommendation, {share:.0%} of the spread of the measured values"
 
 
+#: Below this probability of keeping a limit, a repeat of the recommended shot may well break it.
+SAFE_PROBABILITY = 0.9
+
+
+def limits_at(history, recommendation):
+    """One sentence per constraint at the recommendation: its measured value and margin, and,
+    where the optimiser's surrogates predict it, the predicted value ± sd and the probability of
+    keeping the limit (a warning below :data:`SAFE_PROBABILITY`)."""
+    said = []
+    predicted = recommendation.outputs or {}
+    for j, constraint in enumerate(history.constraints):
+        parts = []
+        if recommendation.index is not None and math.isfinite(history.outputs[recommendation.index, j]):
+            value = float(history.outputs[recommendation.index, j])
+            margin = float(constraint.slack(value))
+            share = f", {100 * abs(margin) / abs(constraint.limit):.2g}% of the limit" if constraint.limit else ""
+            inside = "inside" if margin >= 0 else "outside"
+            parts.append(f"measured {value:.4g}, {abs(margin):.3g} {inside} the limit{share}")
+        guess = predicted.get(constraint.name)
+        if guess:
+            parts.append(
+                f"predicted {guess['mean']:.4g} ± {guess['sd']:.2g}; a repeat keeps it with probability "
+                f"{guess['probability']:.0%}"
+            )
+            if guess["probability"] < SAFE_PROBABILITY:
+                parts.append("a repeat may well break it")
+        if parts:
+            said.append(f"{constraint} at the recommendation: {'; '.join(parts)}")
+    return said
+
+
 def assess(history, recommendation, last_rounds=None):
     """Sentences for the experimenter: how sure, settled or not (with the evidence), and,
     under constraints, feasible or how close. ``last_rounds``: the sizes of the last two
@@ -80,6 +122,7 @@ def assess(history, recommendation, last_rounds=None):
     sure = how_sure(recommendation.sd, spread)
     if sure:
         said.append(sure)
+    said += limits_at(history, recommendation)
     n = len(history)
     needed = quiet_needed(n, last_rounds if last_rounds is not None else max(4, math.ceil(n / 4)))
     quiet, moved = quiet_evaluations(history.best_so_far(), needed, recommendation.sd, spread)

@@ -39,7 +39,7 @@ def campaign_verdict(summaries):
         "sure": _how_sure(best, spread),
         "settled": None,
         "more": None,
-        "others": _others(best, summaries),
+        "others": [*rec.get("limits", []), *_others(best, summaries)],
     }
     needed = _quiet_needed(best)
     quiet, moved = _quiet_evaluations(best, needed, rec.get("sd") or 0.0, spread)

@@ -22,6 +22,7 @@ import time
 import numpy as np
 
 from ..campaigns.campaign import History, in_callers_sign, no_answer, observation_from_record, recommend, round_rng
+from ..campaigns.progress import limits_at
 from ..core.artefacts import read_json, write_bytes, write_json
 from ..core.pipeline import generate
 from ..core.registry import methods, problems
@@ -220,6 +221,7 @@ def summarise_campaign(plan, root, campaign, method_label, log=None):
             "value": in_callers_sign(sign, best.mean),
             "sd": best.sd,
             "evaluation": best.index,
+            "limits": limits_at(history, best),
         }
         true_value = objective.true_value(best.x)
         if true_value is not None:

@@ -228,6 +228,23 @@ class BayesianOptimisation(Method):
                 surrogate, incumbent = believe(surrogate, incumbent, u)
         return space.from_unit(np.array(chosen))
 
+    def purposes(self, history, n):
+        """What each of the next ``n`` proposals of :meth:`suggest` is for, in words (the counts
+        decide, as they decide :meth:`suggest`'s choices)."""
+        if history.ok.sum() < 2:
+            return ["initial design: spread over the box"] * n
+        if history.goals:
+            return ["the front: expected hypervolume improvement"] * n
+        if history.constraints and not history.feasible.any():
+            return ["find where the limits are kept: probability of feasibility"] * n
+        local = self._local_choices(len(history.x) + len(history.pending), n)
+        return [
+            "refine near the best so far: expected improvement in the local box"
+            if here
+            else "explore: expected improvement over the whole box"
+            for here in local
+        ]
+
     def recommend(self, history):
         """Lowest posterior mean among evaluated points with noise; lowest value without.
         Under constraints, among the feasible points only: measured so without noise, and
@@ -251,7 +268,8 @@ class BayesianOptimisation(Method):
             # prior's (item 7 of the module docstring).
             surrogate = self._surrogate(history, rng, noise_prior=True)
         mean, sd = surrogate.predict(surrogate.unit[[best]])
-        return Recommendation(history.x[ok[best]], float(mean[0]), float(sd[0]), int(ok[best]))
+        outputs = None if feasibility is None else feasibility.outputs(history, surrogate.unit[best])
+        return Recommendation(history.x[ok[best]], float(mean[0]), float(sd[0]), int(ok[best]), outputs)
 
     def surrogate_slices(self, history, x, n):
         """The GP's mean and standard deviation along each coordinate through ``x``

@@ -48,3 +48,20 @@ class Feasibility:
             mean, sd = surrogate.predict(unit)
             out *= norm.cdf(mean / np.maximum(sd, 1e-12))
         return out
+
+    def outputs(self, history, unit):
+        """``{name: {"mean", "sd", "probability"}}`` at one point ``unit`` (d,): each constrained
+        output's posterior in its own units, and the probability that a repeat of the shot there
+        keeps its limit (the latent sd and the learned shot noise together); a constraint
+        measured fewer than twice is left out."""
+        found = {}
+        for constraint, surrogate in zip(history.constraints, self.surrogates):
+            if surrogate is None:
+                continue
+            mean, sd = surrogate.predict(np.atleast_2d(unit))
+            slack, spread = float(mean[0]), float(sd[0])
+            value = constraint.limit + slack if constraint.op == ">=" else constraint.limit - slack
+            repeat = float(np.hypot(spread, surrogate.noise_level))
+            probability = float(norm.cdf(slack / max(repeat, 1e-12)))
+            found[constraint.name] = {"mean": value, "sd": spread, "probability": probability}
+        return found
