@@ -302,7 +302,7 @@ def _log_notes(history, pending_rows, lost, outside):
         sd, dof, groups = noise
         notes.append(
             f"repeated settings: {groups} measured more than once; their spread gives a shot-to-shot noise sd of "
-            f"{sd:.3g} ({dof} degrees of freedom)"
+            f"{sd:.3g} ({dof} degree{'s' * (dof != 1)} of freedom)"
         )
         stated = history.noise_sd
         if stated is not None and not _noise_agrees(sd, dof, stated):
