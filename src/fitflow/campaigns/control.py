@@ -108,7 +108,7 @@ class BlueskyCampaign:
     def _key(motor):
         """The data key of a motor's read position (its readback's name, as ophyd reads it)."""
         readback = getattr(motor, "readback", None)
-        return getattr(readback, "name", None) or motor.name
+        return getattr(readback, "name", None) or getattr(motor, "name", None)
 
     @classmethod
     def from_documents(cls, documents):
@@ -118,26 +118,22 @@ class BlueskyCampaign:
         spec = start.get("fitflow")
         if not spec:
             raise ConfigError("the run's start document holds no fitflow campaign (md['fitflow'])", source="documents")
-        campaign = cls.__new__(cls)
-        campaign.motors = {}
-        campaign.space = SearchSpace.from_config(spec["parameters"], source="documents")
-        campaign.detectors = []
-        campaign.objective = spec["objective"]
-        campaign.direction = spec["direction"]
-        campaign.sign = -1.0 if campaign.direction == "maximise" else 1.0
-        campaign.constraint_spec = dict(spec.get("constraints") or {})
-        campaign.constraints = parse_constraints(campaign.constraint_spec or None, source="documents")
-        campaign.seed, campaign.noise_sd = int(spec["seed"]), spec.get("noise_sd")
-        campaign.method_name, campaign.settings = spec["method"], dict(spec["settings"])
-        from ..core.pipeline import make_method
-
-        campaign.method = make_method(campaign.method_name, **campaign.settings)
-        campaign.history = History(campaign.space, noise_sd=campaign.noise_sd, constraints=campaign.constraints)
+        campaign = cls(
+            {name: (None, bounds) for name, bounds in spec["parameters"].items()},
+            [],
+            spec["objective"],
+            direction=spec["direction"],
+            method=spec["method"],
+            seed=spec["seed"],
+            noise_sd=spec.get("noise_sd"),
+            constraints=spec.get("constraints") or None,
+            **spec["settings"],
+        )
         keys = spec["motors"]
         for name, doc in documents:
             if name == "event":
                 x = [doc["data"][keys[p]] for p in campaign.space.names]
-                campaign.history.add(campaign._coordinates(x), campaign._observation(doc["data"]))
+                campaign.history.add(np.asarray(x, dtype=float), campaign._observation(doc["data"]))
         campaign.best = recommend(campaign.method, campaign.history) if campaign.history.feasible.any() else None
         return campaign
 
@@ -152,9 +148,6 @@ class BlueskyCampaign:
         """The points of round ``k`` (``size`` of them), as ``{name: value}`` dicts."""
         points = np.asarray(self.method.suggest(self.history, size, round_rng(self.seed, k)), dtype=float)
         return [self.space.as_dict(x) for x in points.reshape(size, -1)]
-
-    def _coordinates(self, values):
-        return np.array([float(v) for v in values], dtype=float)
 
     def _observation(self, data):
         """One shot's readings as an Observation (minimising sign); a missing or non-finite
@@ -187,7 +180,7 @@ class BlueskyCampaign:
                     yield from bps.mv(*moves)
                     reading = yield from bps.trigger_and_read([*self.detectors, *motors])
                     data = {key: entry["value"] for key, entry in reading.items()}
-                    self.history.add(self._coordinates([data[key] for key in keys]), self._observation(data))
+                    self.history.add(np.array([data[key] for key in keys], dtype=float), self._observation(data))
             self.best = recommend(self.method, self.history) if self.history.feasible.any() else None
 
         return (yield from campaign())

@@ -315,13 +315,16 @@ def _log_notes(history, pending_rows, lost, outside):
 
 def _noise_agrees(sd, dof, stated):
     """Whether a noise sd ``sd`` estimated with ``dof`` degrees of freedom is consistent with the
-    stated one: ``dof s^2 / sigma^2`` inside the chi-square's 0.1% tails."""
+    stated one: ``dof s^2 / sigma^2`` inside the chi-square's tails that a fit's goodness of fit
+    accepts (:data:`fitflow.core.goodness.ACCEPTED`)."""
     if stated <= 0:
         return sd == 0
     from scipy.stats import chi2
 
+    from ..core.goodness import ACCEPTED
+
     statistic = dof * sd**2 / stated**2
-    return chi2.ppf(1e-3, dof) <= statistic <= chi2.ppf(1 - 1e-3, dof)
+    return chi2.ppf(ACCEPTED[0], dof) <= statistic <= chi2.ppf(ACCEPTED[1], dof)
 
 
 def repeat_noise(history):

@@ -98,6 +98,13 @@ def fit(method, dataset, seed=0, **settings):
     Errors propagate, as a notebook user expects; the workflow uses
     :func:`safe_fit`, which records them as a failed fit instead.
     """
+    return _checked_fit(method, dataset, seed, **settings)[0]
+
+
+def _checked_fit(method, dataset, seed=0, **settings):
+    """``(result, problems)``: :func:`fit`'s result, with the checks every fit gets, and what
+    :func:`~fitflow.core.validation.result_problems` finds wrong with it (computed once here:
+    the residual checks need a sound result, and :func:`safe_fit` fails an unsound one)."""
     if isinstance(method, str):
         method = make_method(method, **settings)
     elif settings:
@@ -123,13 +130,14 @@ def fit(method, dataset, seed=0, **settings):
         else:
             result.message = f"{result.message}; {warning}"
     result = checked_goodness(method, dataset, result)
+    found = result_problems(result, dataset)
     if result.ok:
         notes = (dropped_rows_warning(dataset), extrapolation_warning(dataset))
         checks = (autocorrelation_warning, heteroscedasticity_warning, undetermined_warning)
-        if result_problems(result, dataset) == []:  # the checks read y_fit: only a sound one
+        if not found:  # the checks read y_fit: only a sound one
             notes += tuple(check(dataset, result) for check in checks)
         result.warnings += [note for note in notes if note]
-    return result
+    return result, found
 
 
 def checked_goodness(method, dataset, result):
@@ -187,8 +195,8 @@ def safe_fit(method, dataset, rng, key=None, seconds=None):
     wall, cpu = time.perf_counter(), time.process_time()
     try:
         with time_limit(seconds):
-            result = fit(method, dataset, rng)
-        result = validated_result(result, dataset, method, key)
+            result, found = _checked_fit(method, dataset, rng)
+        result = validated_result(result, dataset, method, key, found)
         log = "".join(f"warning: {w}\n" for w in result.warnings)
         if not result.ok:
             log += f"failed: {result.message}\n"

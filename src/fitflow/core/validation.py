@@ -137,9 +137,10 @@ def _numpy_scalar(value):
     raise TypeError(f"{type(value).__name__} is not JSON-able")
 
 
-def validated_result(result, dataset, method, key=None):
-    """``result`` if it is sound, else a failed result naming the plugin and what is wrong."""
-    found = result_problems(result, dataset)
+def validated_result(result, dataset, method, key=None, found=None):
+    """``result`` if it is sound, else a failed result naming the plugin and what is wrong
+    (``found``: :func:`result_problems` already computed for this result)."""
+    found = result_problems(result, dataset) if found is None else found
     if not found:
         return result
     return FitResult.failed(f"{plugin_origin(method, key)} returned an invalid result: {'; '.join(found)}")

@@ -126,23 +126,23 @@ class Simulate(UserModelProblem):
         return ([self.values["file"]] if self.values["file"] else []) + model_files(self.values)
 
     def predictors(self):
+        return self._design()[0]
+
+    def _design(self):
+        """``(x, sigma)`` from one read of the file: the predictors, and each simulated point's
+        standard error (``noise``, or the file's ``sigma`` column; None for counts)."""
         v = self.values
         if v["file"] is None:
-            return np.linspace(v["x_min"], v["x_max"], v["n_points"])
-        # Only the predictors are used; the response column is read for its checks only.
-        return self._observations().x.copy()
-
-    def _observations(self):
-        v = self.values
-        sigma = [v["sigma"]] if v["sigma"] is not None else None
-        return read_observations(v["file"], v["x"], v["x"][0], sigma)
-
-    def _scatter(self, n):
-        """Each simulated point's standard error: ``noise``, or the file's ``sigma`` column."""
-        v = self.values
+            x, data = np.linspace(v["x_min"], v["x_max"], v["n_points"]), None
+        else:
+            # Only the predictors (and a sigma column) are used; the response is read for its checks only.
+            data = read_observations(v["file"], v["x"], v["x"][0], [v["sigma"]] if v["sigma"] is not None else None)
+            x = data.x.copy()
+        if v["likelihood"] == "poisson":
+            return x, None
         if v["sigma"] is not None:
-            return self._observations().sigma.reshape(n).copy()
-        return np.full(n, v["noise"])
+            return x, data.sigma.reshape(len(x)).copy()
+        return x, np.full(len(x), v["noise"])
 
     def check_inputs(self):
         v = self.values
@@ -152,7 +152,7 @@ class Simulate(UserModelProblem):
 
     def generate(self, rng):
         v = self.values
-        x = self.predictors()
+        x, sigma = self._design()
         truth = np.asarray(v["truth"], dtype=float)
         model = build_model(v, v["x"], p0=truth)
         mean = model(x, truth)
@@ -166,9 +166,8 @@ class Simulate(UserModelProblem):
                     key="truth",
                     value=list(v["truth"]),
                 )
-            sigma, y = None, rng.poisson(mean).astype(float)
+            y = rng.poisson(mean).astype(float)
         else:
-            sigma = self._scatter(len(x))
             y = mean + sigma * rng.standard_normal(len(x))
         grid = dense_grid(x, v["grid_points"])
         return Dataset(
