@@ -22,7 +22,8 @@ The names come in groups:
 * **least squares**: :func:`solve_linear`, :func:`laplace_covariance`,
   :func:`hac_covariance`, :func:`sandwich_covariance`, :func:`series_order`, :data:`covariance_settings`, :class:`RankDeficiency`;
 * **models written with jax.numpy**: :func:`jax_modules`, :class:`ExactDerivatives`,
-  :class:`HessianUnavailable`, :data:`INSTALL_JAX`;
+  :class:`HessianUnavailable`, :data:`INSTALL_JAX`, and compiling once per process:
+  :func:`compiled_once`, :func:`pad_rows`;
 * **optimisers** (ask/tell over a search space): :class:`History`, :class:`Recommendation`,
   :func:`run_in_process`, :func:`best_observed`, :func:`no_answer`, :func:`non_dominated`;
 * **problems that read what a user writes**: a model (:data:`MODEL_SETTINGS`,
@@ -33,6 +34,7 @@ The names come in groups:
 from .campaigns.campaign import History, Recommendation, best_observed, no_answer, run_in_process
 from .campaigns.pareto import non_dominated
 from .core.autodiff import INSTALL_JAX, ExactDerivatives, HessianUnavailable, jax_modules
+from .core.compiled import compiled_once, pad_rows
 from .core.dataset import Dataset
 from .core.diagnostics import BAND, BAND_KINDS, BAND_NOTE, BEST_VALUE, CV_NOTE, CV_RMSE, TRUE_VALUE
 from .core.errors import ConfigError, DataError, SettingsError
@@ -127,6 +129,8 @@ __all__ = [
     "ExactDerivatives",
     "HessianUnavailable",
     "INSTALL_JAX",
+    "compiled_once",
+    "pad_rows",
     # optimisers
     "History",
     "Recommendation",

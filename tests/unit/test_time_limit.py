@@ -62,3 +62,42 @@ def test_no_signal_is_left_behind():
     with time_limit(0.05):
         pass
     time.sleep(0.4)  # a timer left armed, or repeating, would raise here
+
+
+def _busy_in_module(module_name, seconds):
+    """A function whose frames belong to ``module_name`` (as JAX's own would), busy for ``seconds``."""
+    namespace = {"__name__": module_name, "time": time}
+    exec(
+        "def busy(seconds):\n    end = time.monotonic() + seconds\n    while time.monotonic() < end:\n        pass\n",
+        namespace,
+    )
+    return namespace["busy"]
+
+
+def test_a_time_out_waits_until_jaxs_own_frames_are_left():
+    # An exception raised into JAX's compiler once crashed fitflow compare: the limit (0.1 s)
+    # expires while JAX's code is innermost, and is raised only once control is back here.
+    busy = _busy_in_module("jax._src.compiler", 0.6)
+    started = time.monotonic()
+    left_jax_at = None
+    with pytest.raises(TimedOut):
+        with time_limit(0.1):
+            busy(0.6)
+            left_jax_at = time.monotonic() - started
+            while True:
+                time.sleep(0.005)
+    assert left_jax_at is not None and left_jax_at >= 0.6
+    assert time.monotonic() - started < left_jax_at + 0.5  # then at once (re-armed every 10 ms)
+
+
+def test_time_the_limit_does_not_count_puts_the_time_out_off_up_to_its_cap():
+    started = time.monotonic()
+    with pytest.raises(TimedOut):
+        with time_limit(0.2, not_counting=lambda: 0.4):
+            time.sleep(5)
+    assert 0.55 <= time.monotonic() - started < 1.5
+    started = time.monotonic()
+    with pytest.raises(TimedOut):
+        with time_limit(0.2, not_counting=lambda: 10.0, at_most=0.4):
+            time.sleep(5)
+    assert 0.35 <= time.monotonic() - started < 1.2

@@ -7,7 +7,8 @@ finite-difference derivatives. With it, a model function written with
 
 - its Jacobian ``d f / d theta`` by forward mode when there are fewer parameters
   than points (p JVPs), by reverse mode otherwise (n VJPs), compiled once per
-  data shape;
+  data shape (inside cross-validation, every fold at the dataset's shape:
+  :func:`fitflow.core.compiled.pad_rows`);
 - the exact Hessian of the Gaussian negative log-likelihood, beside which the
   Gauss-Newton ``J^T W J`` of a least-squares fit is an approximation (it drops
   the residual-weighted second derivatives of the model: exact at zero residual,
@@ -23,12 +24,15 @@ import os
 
 import numpy as np
 
+from .compiled import compiled_once, pad_rows
+
 __all__ = [
     "INSTALL_JAX",
     "jax_available",
     "jax_modules",
     "compilation_cache_folder",
     "ExactDerivatives",
+    "shared_derivatives",
     "trace_error_types",
     "HessianUnavailable",
 ]
@@ -56,6 +60,9 @@ def jax_modules():
     import jax
 
     jax.config.update("jax_enable_x64", True)
+    from .compiled import listen_to_jax
+
+    listen_to_jax(jax.monitoring)
     folder = compilation_cache_folder()
     if folder:
         jax.config.update("jax_compilation_cache_dir", folder)
@@ -149,22 +156,25 @@ class ExactDerivatives:
     def value(self, x, theta):
         jax, _ = jax_modules()
         compiled = self._get("value", lambda: jax.jit(self.function))
-        return np.asarray(compiled(x, np.asarray(theta, dtype=float)), dtype=float)
+        (padded, _), n = pad_rows(x), len(x)
+        return np.asarray(compiled(padded, np.asarray(theta, dtype=float)), dtype=float)[:n]
 
     def jacobian(self, x, theta):
         """``(n, p)`` array of ``d f_i / d theta_j`` at ``theta``."""
         jax, _ = jax_modules()
         theta = np.asarray(theta, dtype=float)
-        forward = theta.size <= np.shape(x)[0]
+        (padded, _), n = pad_rows(x), len(x)
+        forward = theta.size <= padded.shape[0]
         modes = (jax.jacfwd, jax.jacrev) if forward else (jax.jacrev, jax.jacfwd)
         builds = [lambda mode=mode: jax.jit(mode(self.function, argnums=1)) for mode in modes]
-        return np.asarray(self._first_that_traces(("jacobian", forward), builds, x, theta), dtype=float)
+        return np.asarray(self._first_that_traces(("jacobian", forward), builds, padded, theta), dtype=float)[:n]
 
     def batched_value(self, x, thetas):
         """``(m, n)``: the model at ``m`` parameter vectors in one compiled call (``vmap``)."""
         jax, _ = jax_modules()
         compiled = self._get("batched", lambda: jax.jit(jax.vmap(self.function, in_axes=(None, 0))))
-        return np.asarray(compiled(x, np.asarray(thetas, dtype=float)), dtype=float)
+        (padded, _), n = pad_rows(x), len(x)
+        return np.asarray(compiled(padded, np.asarray(thetas, dtype=float)), dtype=float)[:, :n]
 
     def chi_square_hessian(self, x, y, whiten, theta):
         """The exact Hessian of ``0.5 * sum(((y - f(x, theta)) * whiten)**2)`` at ``theta``:
@@ -181,11 +191,19 @@ class ExactDerivatives:
             for outer, inner in ((jax.jacfwd, jax.jacrev), (jax.jacfwd, jax.jacfwd), (jax.jacrev, jax.jacrev))
         ]
         theta = np.asarray(theta, dtype=float)
+        x, y, whiten, weight = pad_rows(x, y, whiten)
         try:
-            return np.asarray(self._first_that_traces("hessian", builds, theta, x, y, whiten), dtype=float)
+            return np.asarray(self._first_that_traces("hessian", builds, theta, x, y, whiten * weight), dtype=float)
         except (TypeError, ValueError, NotImplementedError) as exc:
             reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             raise HessianUnavailable(
                 f"JAX cannot take the exact Hessian through the model in any mode (forward over reverse, "
                 f"forward, reverse): {reason}"
             ) from exc
+
+
+def shared_derivatives(function):
+    """The one :class:`ExactDerivatives` of ``function`` in this process, so that every model
+    built on the same function (each replicate, each cross-validation fold) calls programs
+    compiled once."""
+    return compiled_once(("exact derivatives", function), lambda: ExactDerivatives(function))

@@ -97,15 +97,16 @@ class ParametricModel:
         return self.jax_function is not None and jax_available()
 
     def exact(self):
-        """The model's :class:`~fitflow.core.autodiff.ExactDerivatives` (compiled once per
-        model); only for a :attr:`differentiable` model."""
+        """The model's :class:`~fitflow.core.autodiff.ExactDerivatives`, one per JAX function
+        in the process (every model on the same function shares its compiled programs); only
+        for a :attr:`differentiable` model."""
         if not self.differentiable:
             raise TypeError("the model has no function JAX can differentiate (an expression, or backend: jax)")
         cached = self.__dict__.get("_exact")
         if cached is None:
-            from .autodiff import ExactDerivatives
+            from .autodiff import shared_derivatives
 
-            cached = ExactDerivatives(self.jax_function)
+            cached = shared_derivatives(self.jax_function)
             object.__setattr__(self, "_exact", cached)
         return cached
 

@@ -9,6 +9,7 @@ import traceback
 
 import numpy as np
 
+from .compiled import compile_clock
 from .errors import FitflowError
 from .goodness import ACCEPTED, goodness_of_fit, goodness_warning
 from .registry import get_method, get_problem
@@ -184,29 +185,38 @@ def checked_optimum(method, dataset, result):
     return FitResult.failed(f"{reason}{spent}")
 
 
-def safe_fit(method, dataset, rng, key=None, seconds=None):
+def safe_fit(method, dataset, rng, key=None, seconds=None, compiling_within=None):
     """Fit, turning any exception, invalid result or time-out into a failed result.
 
     Returns ``(result, timing, log)``: ``timing`` holds the wall and CPU seconds
-    spent in the method's ``fit``; ``log`` is the text for the fit's log file
+    spent in the method's ``fit``, and ``compile_s``, the part of the wall time JAX spent
+    tracing and compiling (0 without JAX); ``log`` is the text for the fit's log file
     (warnings, or the traceback). ``key`` is the method's config key, named in
-    every message; ``seconds`` is the wall-clock limit of the fit (``None``: none).
+    every message; ``seconds`` is the wall-clock limit of the fit (``None``: none). With
+    ``compiling_within``, compiling does not count towards ``seconds``, so long as the
+    whole fit stays within ``compiling_within`` seconds.
     """
     wall, cpu = time.perf_counter(), time.process_time()
-    try:
-        with time_limit(seconds):
-            result, found = _checked_fit(method, dataset, rng)
-        result = validated_result(result, dataset, method, key, found)
-        log = "".join(f"warning: {w}\n" for w in result.warnings)
-        if not result.ok:
-            log += f"failed: {result.message}\n"
-    except TimedOut as exc:
-        result = FitResult.failed(
-            f"{plugin_origin(method, key)}: {exc}; raise the limit with fit_timeout_s in the config"
-        )
-        log = f"failed: {result.message}\n"
-    except Exception as exc:  # a plugin bug must not stop the experiment
-        result = FitResult.failed(f"{plugin_origin(method, key)} raised {type(exc).__name__} in fit: {exc}")
-        log = f"failed: {result.message}\n" + traceback.format_exc()
-    timing = {"wall_time_s": time.perf_counter() - wall, "cpu_time_s": time.process_time() - cpu}
+    with compile_clock() as clock:
+        not_counting = (lambda: clock.read().seconds) if compiling_within is not None else None
+        try:
+            with time_limit(seconds, not_counting=not_counting, at_most=compiling_within):
+                result, found = _checked_fit(method, dataset, rng)
+            result = validated_result(result, dataset, method, key, found)
+            log = "".join(f"warning: {w}\n" for w in result.warnings)
+            if not result.ok:
+                log += f"failed: {result.message}\n"
+        except TimedOut as exc:
+            result = FitResult.failed(
+                f"{plugin_origin(method, key)}: {exc}; raise the limit with fit_timeout_s in the config"
+            )
+            log = f"failed: {result.message}\n"
+        except Exception as exc:  # a plugin bug must not stop the experiment
+            result = FitResult.failed(f"{plugin_origin(method, key)} raised {type(exc).__name__} in fit: {exc}")
+            log = f"failed: {result.message}\n" + traceback.format_exc()
+    timing = {
+        "wall_time_s": time.perf_counter() - wall,
+        "cpu_time_s": time.process_time() - cpu,
+        "compile_s": clock.seconds,
+    }
     return result, timing, log

@@ -9,6 +9,18 @@ thread, between Python bytecodes: a call stuck inside one long C routine ends
 when that routine returns (the job's own ``runtime`` limit on a cluster remains
 the backstop); elsewhere (another thread, a platform without ``SIGALRM``) no
 limit is applied.
+
+The stop is cooperative where native code is involved: while the innermost Python
+frame belongs to JAX or to the libraries that drive it (:data:`NATIVE_DRIVERS`), the
+time-out waits, re-armed every :data:`DEFERRED_S`, until control is back in the
+plugin's or the model's own code. An exception raised into JAX's compiler
+(``backend_compile_and_load``) once crashed ``fitflow compare`` with a segmentation
+fault, and lost its table.
+
+``not_counting`` excludes time from the limit: ``fitflow compare`` passes the
+seconds JAX spent compiling, so a fit's share of the budget is spent on fitting, and
+a compile, done once for the fit and its cross-validation refits, is not charged
+once per refit.
 """
 
 import contextlib
@@ -18,7 +30,15 @@ import sys
 import threading
 import time
 
-__all__ = ["TimedOut", "time_limit"]
+__all__ = ["TimedOut", "time_limit", "NATIVE_DRIVERS"]
+
+#: Top-level packages whose Python frames drive native code (XLA's compiler and runtime):
+#: a time-out is not raised while one of them is innermost.
+NATIVE_DRIVERS = frozenset({"jax", "jaxlib", "blackjax", "optax", "numpyro", "equinox", "diffrax", "lineax"})
+
+#: While a time-out waits for control to leave native-driving code, the timer is re-armed at
+#: this interval.
+DEFERRED_S = 0.01
 
 
 class TimedOut(BaseException):
@@ -37,21 +57,32 @@ REPEAT_S = 0.25
 
 
 @contextlib.contextmanager
-def time_limit(seconds):
+def time_limit(seconds, not_counting=None, at_most=None):
     """Raise :class:`TimedOut` in this block after ``seconds`` (``None`` or 0: no limit). An
-    enclosing limit's timer is restored, less the time spent here, when the block is left."""
+    enclosing limit's timer is restored, less the time spent here, when the block is left.
+    ``not_counting``, a function, gives the seconds spent so far in the block that the limit
+    does not count (the time-out is put off by as much, but never past ``at_most`` seconds)."""
     usable = seconds and hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
     if not usable:
         yield
         return
+    entered = time.monotonic()
 
     def expire(signum, frame):
+        if _in_native_driver(frame):
+            signal.setitimer(signal.ITIMER_REAL, DEFERRED_S, REPEAT_S)
+            return
+        if not_counting is not None:
+            allowed = min(seconds + not_counting(), at_most or float("inf"))
+            remaining = allowed - (time.monotonic() - entered)
+            if remaining > DEFERRED_S:
+                signal.setitimer(signal.ITIMER_REAL, remaining, REPEAT_S)
+                return
         raise TimedOut(seconds)
 
     previous = signal.signal(signal.SIGALRM, expire)
     previous_hook = sys.unraisablehook
     sys.unraisablehook = functools.partial(_quiet_about_time_outs, previous_hook)
-    entered = time.monotonic()
     outer_delay, outer_interval = signal.setitimer(signal.ITIMER_REAL, float(seconds), REPEAT_S)
     try:
         yield
@@ -62,6 +93,13 @@ def time_limit(seconds):
         if outer_delay > 0:
             remaining = outer_delay - (time.monotonic() - entered)
             signal.setitimer(signal.ITIMER_REAL, max(remaining, 1e-3), outer_interval)
+
+
+def _in_native_driver(frame):
+    """True when ``frame``, the innermost when the signal arrived, belongs to a package of
+    :data:`NATIVE_DRIVERS`."""
+    module = frame.f_globals.get("__name__", "") if frame is not None else ""
+    return module.split(".", 1)[0] in NATIVE_DRIVERS
 
 
 def _quiet_about_time_outs(hook, unraisable):

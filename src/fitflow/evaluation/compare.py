@@ -10,7 +10,9 @@ exception: the table is the answer to "which method can I trust here?".
 A comparison has a wall-clock budget (:data:`DEFAULT_BUDGET_S`), so that the plain call
 finishes on a large file too. Methods run cheapest first (by their declared runtime), and
 each fit may take its share of the time left: that time over one plus the number of
-cross-validation refits to follow. A fit that runs past its share cannot finish with its
+cross-validation refits to follow. Time JAX spends tracing and compiling is not charged to
+the share (it is done once: the refits run the program compiled for the fit), only to the
+budget, and ``compile_s`` reports it apart from ``wall_time_s``, which includes it. A fit that runs past its share cannot finish with its
 cross-validation, so it is stopped and its row says so, with the settings that would let it
 run. Cross-validation stops once the folds left would run past the budget at the pace of
 those done; the row then keeps the fit and says why its cross-validated error is missing.
@@ -155,19 +157,27 @@ def _compare_one(dataset, entry, named, seed, progress, timeout_s, budget, setti
         )
         _say(progress, f"{method.name}: {message}")
         return [{**row, "status": "skipped", "message": message, "setup_s": setup}]
+    # JAX's tracing and compiling is done once for the fit and its refits (each fold runs the
+    # program compiled for the whole dataset), so the share is of fitting time; compiling may
+    # take what is left.
     share = None if left is None else left / (1 + folds)
     fit_limit = _tighter(limit, share)
     _say(progress, f"{method.name}: fitting ({f'limit {fit_limit:.3g} s' if fit_limit else 'no limit'}) ...", end="")
-    result, timing, _ = safe_fit(method, dataset, as_rng(seed), seconds=fit_limit)
-    if share is not None and share < (limit or np.inf) and not result.ok and timing["wall_time_s"] >= 0.99 * share:
-        message = (
-            f"would not finish in the budget: its fit alone ran past {share:.3g} s, its share of the "
-            f"{left:.3g} s left (the fit and {folds} cross-validation refits); {budget.advice(folds)}"
-            if folds
-            else f"would not finish in the budget: its fit ran past the {share:.3g} s left; {budget.advice(folds)}"
-        )
+    result, timing, _ = safe_fit(method, dataset, as_rng(seed), seconds=fit_limit, compiling_within=left)
+    compiling = timing["compile_s"]
+    fitting = timing["wall_time_s"] - compiling
+    if share is not None and share < (limit or np.inf) and not result.ok and "timed out" in (result.message or ""):
+        message = _over_budget(share, left, folds, fitting, compiling, budget)
         _say(progress, f" stopped: {message}")
-        return [{**row, "status": "skipped", "message": message, "wall_time_s": timing["wall_time_s"]}]
+        return [
+            {
+                **row,
+                "status": "skipped",
+                "message": message,
+                "wall_time_s": timing["wall_time_s"],
+                "compile_s": compiling,
+            }
+        ]
     if result.ok and folds:
         # The same folds for every method (seeded by the comparison, not the method).
         try:
@@ -190,7 +200,8 @@ def _compare_one(dataset, entry, named, seed, progress, timeout_s, budget, setti
     for name, value in (result.params or {}).items():
         estimates[f"param.{name}"] = value
         estimates[f"stderr.{name}"] = stderr.get(name, np.nan)
-    _say(progress, f" {metrics['status']} in {time.perf_counter() - started:.2f} s")
+    spent = time.perf_counter() - started
+    _say(progress, f" {metrics['status']} in {spent:.2f} s" + _compiling_part(compiling, spent))
     return [
         {
             **row,
@@ -198,11 +209,35 @@ def _compare_one(dataset, entry, named, seed, progress, timeout_s, budget, setti
             "message": result.message or _missing_cv_note(result),
             "warnings": "; ".join(result.warnings) if result.ok else "",
             "wall_time_s": timing["wall_time_s"],
+            "compile_s": compiling,
             "setup_s": setup,
             **{k: v for k, v in metrics.items() if not _missing(v)},
             **estimates,
         }
     ]
+
+
+def _over_budget(share, left, folds, fitting, compiling, budget):
+    """Why a fit stopped by its share of the budget was skipped, and what would let it run."""
+    if compiling >= 0.5 * (fitting + compiling):
+        return (
+            f"would not finish in the budget: tracing and compiling your model with JAX took {compiling:.3g} s of "
+            f"the {left:.3g} s left, and the fit had not ended; a model whose trace is slow (a Python loop JAX "
+            "unrolls: use lax.scan or lax.fori_loop) compiles faster, and JAX's compilation cache serves the "
+            f"compiled program to the next run; or raise the budget (now {budget.seconds:g} s)"
+        )
+    if folds:
+        return (
+            f"would not finish in the budget: its fit ran past {share:.3g} s, its share of the {left:.3g} s left "
+            f"(the fit and {folds} cross-validation refits), besides {compiling:.3g} s of compiling; "
+            f"{budget.advice(folds)}"
+        )
+    return f"would not finish in the budget: its fit ran past the {share:.3g} s left; {budget.advice(folds)}"
+
+
+def _compiling_part(compiling, spent):
+    """``" (JAX compiling: N s of it)"`` where compiling took a noticeable part, else ''."""
+    return f" (JAX compiling: {compiling:.2f} s of it)" if compiling >= max(0.1, 0.05 * spent) else ""
 
 
 def _missing_cv_note(result):

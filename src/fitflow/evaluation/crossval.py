@@ -22,6 +22,7 @@ How the folds are cut (the dataset's ``cv_scheme``):
 
 import numpy as np
 
+from ..core.compiled import rows_for_compiling
 from ..core.dataset import Dataset
 from ..core.pipeline import safe_fit
 from .prediction import predict
@@ -118,10 +119,11 @@ def cross_validate(method, dataset, rng, k, fold_rng=None, deadline=None):
     for i, held_out in enumerate(fold_indices(dataset.n_points, k, rng if fold_rng is None else fold_rng, order)):
         train = np.setdiff1d(np.arange(dataset.n_points), held_out)
         x_test = dataset.x[held_out]
-        result, _, _ = safe_fit(method, _subset(dataset, train, x_test), rng)
-        if not result.ok:
-            return stopped(f"fold {i + 1} of {k} failed: {result.message}")
-        prediction, _ = predict(_subset(dataset, train, x_test), result, x_test)
+        with rows_for_compiling(dataset.n_points):  # every fold runs the programs compiled for the dataset
+            result, _, _ = safe_fit(method, _subset(dataset, train, x_test), rng)
+            if not result.ok:
+                return stopped(f"fold {i + 1} of {k} failed: {result.message}")
+            prediction, _ = predict(_subset(dataset, train, x_test), result, x_test)
         if prediction is None:
             prediction = result.grid_mean
         if prediction is None or np.shape(prediction) != dataset.y[held_out].shape:

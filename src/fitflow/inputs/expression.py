@@ -335,14 +335,6 @@ def expression_model(text, parameters, p0, bounds=None, variables=("x",), consta
             out[..., j] = derivative(*cols, *theta)  # a constant derivative broadcasts
         return out
 
-    def jax_function(x, theta):  # traced by JAX: jax.numpy in place of numpy
-        value_jax = compiled.jax_value()
-        if value_jax is None:
-            raise TypeError(f"the expression {text!r} calls a function JAX does not provide")
-        cols = [x] if x.ndim == 1 else [x[:, i] for i in range(x.shape[1])]
-        out = value_jax(*cols, *(theta[i] for i in range(len(parameters))))
-        return out + 0.0 * cols[0]  # a constant broadcasts to the points
-
     design = exact_design = None
     if compiled.linear:
         zeros = np.zeros(len(parameters))
@@ -362,7 +354,7 @@ def expression_model(text, parameters, p0, bounds=None, variables=("x",), consta
         design=design,
         exact_design=exact_design,
         linearity=compiled.linearity,
-        jax_function=jax_function,
+        jax_function=compiled.jax_function(),
     )
 
 
@@ -428,6 +420,24 @@ class _Compiled:
                 self._jax_value = None
         return self._jax_value
 
+    def jax_function(self):
+        """``f(x, theta)`` traced by JAX (jax.numpy in place of numpy): one object per compiled
+        expression, so that every model of it reaches the same compiled programs
+        (:func:`fitflow.core.autodiff.shared_derivatives`)."""
+        if "_jax_function" not in self.__dict__:
+            text, parameters = self._key[0], self._key[1]
+
+            def jax_function(x, theta):
+                value_jax = self.jax_value()
+                if value_jax is None:
+                    raise TypeError(f"the expression {text!r} calls a function JAX does not provide")
+                cols = [x] if x.ndim == 1 else [x[:, i] for i in range(x.shape[1])]
+                out = value_jax(*cols, *(theta[i] for i in range(len(parameters))))
+                return out + 0.0 * cols[0]  # a constant broadcasts to the points
+
+            self._jax_function = jax_function
+        return self._jax_function
+
     def __getstate__(self):
         """The generated source of the numpy functions and where each name they call comes
         from: compiling with sympy costs a job 0.4 s (its import, differentiation and
@@ -437,6 +447,7 @@ class _Compiled:
         functions = self._descriptions()
         state = {**self.__dict__, "_exact": None, "value": None, "derivatives": None, "_descriptions_": None}
         state.pop("_jax_value", None)
+        state.pop("_jax_function", None)
         state["_portable"] = None if None in functions else functions
         return state
 

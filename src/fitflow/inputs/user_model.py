@@ -9,6 +9,7 @@ data drawn from the model), so they are declared once, here.
 """
 
 from dataclasses import replace
+import functools
 import keyword
 import re
 
@@ -373,14 +374,10 @@ def _uses_jax(function):
 def _jax_callable_model(function, spec, params, start, bounds):
     """A model of a function written with jax.numpy, ``function(x, *params)``: its values and
     Jacobian compiled by JAX, in double precision (:mod:`fitflow.core.autodiff`)."""
-    from ..core.autodiff import ExactDerivatives
+    from ..core.autodiff import shared_derivatives
 
-    n_params = len(params)
-
-    def traceable(x, theta):
-        return function(x, *(theta[i] for i in range(n_params)))
-
-    exact = ExactDerivatives(traceable)
+    traceable = _traceable(function, len(params))
+    exact = shared_derivatives(traceable)
 
     def checked(what, compute, x, theta):
         try:
@@ -412,6 +409,17 @@ def _jax_callable_model(function, spec, params, start, bounds):
     )
     object.__setattr__(model, "_exact", exact)  # one compiled set per model
     return model
+
+
+@functools.cache
+def _traceable(function, n_params):
+    """``function(x, *params)`` as ``f(x, theta)``: one object per function, so that every model
+    of it (each replicate, each fold) reaches the same compiled programs."""
+
+    def traceable(x, theta):
+        return function(x, *(theta[i] for i in range(n_params)))
+
+    return traceable
 
 
 def _jax_failure(exc, function, what):

@@ -42,12 +42,21 @@ from fitflow.plugin import (
     Method,
     RankDeficiency,
     Setting,
+    compiled_once,
     laplace_covariance,
     likelihood_of,
     poisson_scale,
 )
 
-from ..sampling.likelihood import Unconstrained, log_likelihood, without_gradient
+from ..sampling.likelihood import (
+    GRADIENT_MODES,
+    Unconstrained,
+    gradient_modes,
+    in_mode,
+    likelihood_data,
+    log_likelihood,
+    without_gradient,
+)
 
 __all__ = ["GradientDescent"]
 
@@ -76,6 +85,13 @@ class GradientDescent(Method):
             500, int, "above this many parameters the Hessian, and so the covariance, is skipped", minimum=1
         ),
         "absolute_sigma": Setting(True, bool, "errors are absolute; if false, scale covariance by chi2/dof"),
+        "gradient": Setting(
+            "auto",
+            str,
+            "how JAX takes the loss's gradient: forward mode, reverse mode, or auto (forward for few parameters, "
+            "reverse for many); the other is tried where the model cannot be traced in the first",
+            choices=GRADIENT_MODES,
+        ),
     }
     fast_settings = {}
 
@@ -87,19 +103,23 @@ class GradientDescent(Method):
         counts = likelihood_of(dataset) == "poisson"
         known = dataset.sigma is not None or counts
         whiten = 1.0 / dataset.sigma if dataset.sigma is not None else np.ones_like(dataset.y)
-        data = tuple(np.asarray(a, dtype=float) for a in (dataset.x, dataset.y, whiten))
         space = Unconstrained(*model.bounds)
         start = np.clip(model.p0, *_inside(model.bounds, model.p0))
-        theta, loss, gradient, steps, stopped = _descend(
-            log_likelihood(model, known, counts),
-            space,
-            start,
-            data,
-            v["optimizer"],
-            v["learning_rate"],
-            v["max_steps"],
-            v["gtol"],
-        )
+        fixed = (v["optimizer"], v["learning_rate"], v["max_steps"], v["gtol"])
+        failures = []
+        for mode in gradient_modes(v["gradient"], model.n_params):  # the chosen mode, then the other
+            run = compiled_once(
+                ("gradient_descent", model.jax_function, dataset.sigma is not None, counts, *map(bytes, model.bounds))
+                + (fixed, mode),
+                lambda mode=mode: _descent_program(log_likelihood(model, known, counts), space, fixed, mode),
+            )
+            try:
+                theta, loss, gradient, steps, stopped = _descend(run, space, start, likelihood_data(dataset))
+                break
+            except (TypeError, ValueError, NotImplementedError) as exc:  # JAX cannot trace the model so
+                failures.append(exc)
+        else:
+            raise failures[0]
         names = model.param_names
         if not np.all(np.isfinite(theta)) or not np.isfinite(loss):
             return FitResult.failed(f"the descent left finite values after {steps} steps (loss {loss})")
@@ -241,19 +261,24 @@ def _inside(bounds, start):
     return lower + margin, upper - margin
 
 
-def _descend(log_likelihood, space, start, data, optimizer, learning_rate, max_steps, gtol):
-    """Run the optimiser in one compiled while-loop; return ``(theta, loss, gradient in theta,
-    steps, why it stopped)``."""
+def _descent_program(log_likelihood, space, fixed, mode):
+    """The jitted descent: the optimiser's every iteration in one while-loop, from ``z0`` (the
+    start, unconstrained) on the data ``(x, y, whiten, weight)``; it returns ``(theta, loss,
+    gradient in theta, steps, steps without decrease)``. ``fixed`` holds what the trace fixes:
+    optimiser, learning rate, step budget and gradient tolerance."""
     import optax
 
     from fitflow.plugin import jax_modules
 
     jax, jnp = jax_modules()
+    optimizer, learning_rate, max_steps, gtol = fixed
 
-    def run(z0, x, y, whiten):
+    def run(z0, x, y, whiten, weight):
         def loss(u):  # u: the unconstrained parameters' move from the start
-            return -log_likelihood(space.parameters(z0 + u)[0], x, y, whiten)
+            return -log_likelihood(space.parameters(z0 + u)[0], x, y, whiten, weight)
 
+        loss = in_mode(loss, mode)
+        negative = in_mode(lambda t: -log_likelihood(t, x, y, whiten, weight), mode)
         solver = optax.lbfgs() if optimizer == "lbfgs" else optax.adam(learning_rate)
         value_and_grad = optax.value_and_grad_from_state(loss) if optimizer == "lbfgs" else jax.value_and_grad(loss)
 
@@ -272,7 +297,7 @@ def _descend(log_likelihood, space, start, data, optimizer, learning_rate, max_s
         def going(carry):
             u, state, best, since, count = carry
             theta = space.parameters(z0 + u)[0]
-            value, grad = jax.value_and_grad(lambda t: -log_likelihood(t, x, y, whiten))(theta)
+            value, grad = jax.value_and_grad(negative)(theta)
             small = jnp.max(jnp.abs(grad)) <= gtol * (1 + jnp.abs(value))
             return (count < max_steps) & (since < PLATEAU_STEPS) & ~small
 
@@ -280,10 +305,15 @@ def _descend(log_likelihood, space, start, data, optimizer, learning_rate, max_s
         initial = (u0, solver.init(u0), jnp.inf, 0, 0)
         u, _, _, since, count = jax.lax.while_loop(going, step, initial)
         theta = space.parameters(z0 + u)[0]
-        value, grad = jax.value_and_grad(lambda t: -log_likelihood(t, x, y, whiten))(theta)
+        value, grad = jax.value_and_grad(negative)(theta)
         return theta, value, grad, count, since
 
-    z0 = space.unconstrained(start)
-    theta, value, grad, count, since = jax.jit(run)(z0, *data)
+    return jax.jit(run)
+
+
+def _descend(run, space, start, data):
+    """Run the compiled descent from ``start``; return ``(theta, loss, gradient in theta,
+    steps, why it stopped)``."""
+    theta, value, grad, count, since = run(space.unconstrained(start), *data)
     stopped = "plateau" if int(since) >= PLATEAU_STEPS else "converged or budget"
     return np.asarray(theta, float), float(value), np.asarray(grad, float), int(count), stopped

@@ -1,13 +1,23 @@
 """What the JAX-based methods share: the log-likelihood (Gaussian, or Poisson for counts) of a model JAX can trace,
-and the map that takes bounded parameters to the real line.
+the map that takes bounded parameters to the real line, and the mode (forward or reverse)
+in which a log-density's gradient is taken.
 
-Both are written for tracing inside a method's own compiled program (``nuts``'s sampler,
+All are written for tracing inside a method's own compiled program (``nuts``'s sampler,
 ``gradient_descent``'s optimiser), with the data as arguments of that program.
 """
 
 import numpy as np
 
-__all__ = ["log_likelihood", "Unconstrained", "without_gradient"]
+__all__ = [
+    "log_likelihood",
+    "likelihood_data",
+    "gradient_modes",
+    "in_mode",
+    "GRADIENT_MODES",
+    "FORWARD_MODE_MAX_PARAMS",
+    "Unconstrained",
+    "without_gradient",
+]
 
 
 def without_gradient(dataset):
@@ -21,9 +31,11 @@ def without_gradient(dataset):
 
 
 def log_likelihood(model, known_errors, counts=False):
-    """The JAX log-likelihood ``f(theta, x, y, whiten)``, as :mod:`.emcee_sampler` defines it:
+    """The JAX log-likelihood ``f(theta, x, y, whiten, weight)``, as :mod:`.emcee_sampler` defines it:
     Gaussian with known errors (``whiten = 1/sigma``) or one unknown error, or, with
     ``counts``, Poisson (``sum(y log f - f)``, ``-inf`` where a mean is not positive).
+    ``weight`` is 1 for a row of data and 0 for a row that only pads the data to the shape
+    the program was compiled for (:func:`likelihood_data`).
     The data are arguments, not constants of the compiled program, so that program is the
     same for every dataset of a shape and JAX's compilation cache serves it again."""
     from fitflow.plugin import jax_modules
@@ -31,23 +43,75 @@ def log_likelihood(model, known_errors, counts=False):
     _, jnp = jax_modules()
     function = model.jax_function
 
-    def with_errors(theta, x, y, whiten):
+    def with_errors(theta, x, y, whiten, weight):
         r = (y - function(x, theta)) * whiten
-        return -0.5 * jnp.sum(r * r)
+        return -0.5 * jnp.sum(weight * r * r)
 
-    def unknown_error(theta, x, y, whiten):  # a common error integrated out under Jeffreys' prior 1/sigma
+    def unknown_error(theta, x, y, whiten, weight):  # a common error integrated out under Jeffreys' prior 1/sigma
         r = y - function(x, theta)
-        return -0.5 * y.size * jnp.log(jnp.sum(r * r))
+        return -0.5 * jnp.sum(weight) * jnp.log(jnp.sum(weight * r * r))
 
-    def poisson(theta, x, y, whiten):  # whiten unused: a count's variance is its mean
+    def poisson(theta, x, y, whiten, weight):  # whiten unused: a count's variance is its mean
         mean = function(x, theta)
-        positive = mean > 0
-        terms = y * jnp.log(jnp.where(positive, mean, 1.0)) - mean
-        return jnp.where(jnp.all(positive), jnp.sum(terms), -jnp.inf)
+        positive = (mean > 0) | (weight == 0)
+        terms = y * jnp.log(jnp.where(mean > 0, mean, 1.0)) - mean
+        return jnp.where(jnp.all(positive), jnp.sum(weight * terms), -jnp.inf)
 
     if counts:
         return poisson
     return with_errors if known_errors else unknown_error
+
+
+def likelihood_data(dataset):
+    """``(x, y, whiten, weight)``, the arguments :func:`log_likelihood` takes for ``dataset``:
+    ``whiten`` is ``1/sigma`` (ones without errors); inside cross-validation the rows are
+    padded to the whole dataset's (``fitflow.plugin.pad_rows``, weight 0), so that every fold
+    runs the program compiled for it."""
+    from fitflow.plugin import pad_rows
+
+    whiten = 1.0 / dataset.sigma if dataset.sigma is not None else np.ones_like(dataset.y)
+    return tuple(np.asarray(a, dtype=float) for a in pad_rows(dataset.x, dataset.y, whiten))
+
+
+#: At most this many parameters, a log-density's gradient is taken in forward mode (one pass
+#: carrying p tangents), above it in reverse mode (one backward pass). Forward mode stores
+#: nothing for a backward pass: through an ODE solver's ``lax.scan`` (3 parameters) it was 3x
+#: faster; on a cheap vectorised model the two cross near 7 parameters (docs/benchmarks.md).
+FORWARD_MODE_MAX_PARAMS = 6
+
+#: The ``gradient`` setting of the methods that take a log-likelihood's gradient.
+GRADIENT_MODES = ("auto", "forward", "reverse")
+
+
+def gradient_modes(setting, n_params):
+    """The modes to try, in order, for a gradient of ``n_params`` parameters: the chosen one,
+    then the other (a model may be differentiable in one mode only: diffrax's default adjoint
+    is reverse-only, its ``ForwardMode`` forward-only)."""
+    first = setting if setting != "auto" else ("forward" if n_params <= FORWARD_MODE_MAX_PARAMS else "reverse")
+    return (first, "reverse" if first == "forward" else "forward")
+
+
+def in_mode(log_density, mode):
+    """``log_density`` (a scalar function of one vector) whose gradient, however JAX is asked
+    for it (``jax.grad``, ``value_and_grad`` inside BlackJAX or optax), is taken in ``mode``:
+    as it is for ``"reverse"``; for ``"forward"``, a ``custom_vjp`` whose forward pass computes
+    the value and the whole gradient by ``jacfwd`` and whose backward pass only scales it."""
+    if mode == "reverse":
+        return log_density
+    from fitflow.plugin import jax_modules
+
+    jax, _ = jax_modules()
+
+    @jax.custom_vjp
+    def forward(w):
+        return log_density(w)
+
+    def value_and_gradient(w):
+        gradient, value = jax.jacfwd(lambda w: (log_density(w), log_density(w)), has_aux=True)(w)
+        return value, gradient
+
+    forward.defvjp(value_and_gradient, lambda gradient, cotangent: (cotangent * gradient,))
+    return forward
 
 
 class Unconstrained:

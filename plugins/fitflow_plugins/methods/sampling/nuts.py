@@ -10,8 +10,11 @@ gradient of its log-density: the model must be one JAX can differentiate, an
 expression or a function written with ``jax.numpy`` (``backend: jax``).
 
 Sampler and library: BlackJAX's NUTS (Hoffman and Gelman's algorithm) after its
-window adaptation (Stan's: step size by dual averaging, a diagonal mass matrix),
-``n_chains`` chains vectorised in one process, in float64. The chains move in
+window adaptation (Stan's: step size by dual averaging, and a mass matrix: dense for
+few parameters, whose correlations it then follows with longer steps, diagonal for many),
+``n_chains`` chains vectorised in one process, in float64. The gradient is taken in
+forward mode for few parameters (through an ODE solver's loop, reverse mode's backward
+pass cost more than the parameters' tangents), in reverse mode for many. The chains move in
 coordinates scaled by the least-squares Laplace standard errors (:func:`_scaling`), so
 that the adaptation meets a target of unit scales whatever the parameters' units.
 BlackJAX rather than NumPyro: BlackJAX's warm-up and sampling of all chains are one
@@ -41,15 +44,26 @@ Any divergence below that is a warning.
 
 import numpy as np
 
-from fitflow.plugin import FitResult, Method, Setting, likelihood_of
+from fitflow.plugin import FitResult, Method, Setting, compiled_once, likelihood_of
 
 from .diagnostics import TRACE_STRIDE, pair_plot, trace_plot
-from .likelihood import Unconstrained, log_likelihood, without_gradient
+from .likelihood import (
+    GRADIENT_MODES,
+    Unconstrained,
+    gradient_modes,
+    in_mode,
+    likelihood_data,
+    log_likelihood,
+    without_gradient,
+)
 from .start import least_squares_start
 
 __all__ = ["NoUTurnSampler"]
 
 MAX_TRACE_DRAWS = 2000  # rows of the stored traces
+#: With ``mass_matrix: auto``, at most this many parameters get a dense mass matrix (their
+#: correlations learnt in the warm-up), more a diagonal one.
+DENSE_MAX_PARAMS = 10
 
 
 class NoUTurnSampler(Method):
@@ -62,19 +76,26 @@ class NoUTurnSampler(Method):
     resources = {"threads": 1, "mem_mb": 2000, "runtime": 30}
     settings = {
         "n_chains": Setting(4, int, "chains, run side by side (R-hat needs at least 4)", minimum=2, maximum=64),
-        "n_warmup": Setting(1000, int, "adaptation steps per chain (discarded)", minimum=50, maximum=1_000_000),
-        "n_samples": Setting(1000, int, "draws kept per chain", minimum=50, maximum=1_000_000),
+        "n_warmup": Setting(500, int, "adaptation steps per chain (discarded)", minimum=50, maximum=1_000_000),
+        "n_samples": Setting(500, int, "draws kept per chain", minimum=50, maximum=1_000_000),
         "target_accept": Setting(0.9, float, "target mean acceptance probability of the adaptation", minimum=0.5),
         "max_tree_depth": Setting(10, int, "the trajectory has at most 2^depth leapfrog steps", minimum=2, maximum=15),
         "prior": Setting(
             "bounds", str, "uniform on the model's bounds, or flat (improper)", choices=("bounds", "flat")
         ),
         "mass_matrix": Setting(
-            "diagonal",
+            "auto",
             str,
-            "the metric the warm-up adapts: diagonal (Stan's default), or dense (learns linear correlations: "
-            "2x the ESS on 12 correlated parameters, but diverged on 18; benchmarks/bench_jax.py)",
-            choices=("dense", "diagonal"),
+            f"the metric the warm-up adapts: dense (learns the parameters' linear correlations), diagonal "
+            f"(Stan's default), or auto: dense up to {DENSE_MAX_PARAMS} parameters, diagonal above",
+            choices=("auto", "dense", "diagonal"),
+        ),
+        "gradient": Setting(
+            "auto",
+            str,
+            "how JAX takes the log-density's gradient: forward mode, reverse mode, or auto (forward for few "
+            "parameters, reverse for many); the other is tried where the model cannot be traced in the first",
+            choices=GRADIENT_MODES,
         ),
         "init_scale": Setting(
             1.0,
@@ -124,14 +145,10 @@ class NoUTurnSampler(Method):
         start = least_squares_start(dataset, rng, bounded=bounded)
         if not start.ok:
             return FitResult.failed(f"no least-squares optimum to start the chains from: {start.message}")
-        likelihood = log_likelihood(
-            model, known_errors=dataset.sigma is not None, counts=likelihood_of(dataset) == "poisson"
-        )
-        whiten = 1.0 / dataset.sigma if dataset.sigma is not None else np.ones_like(dataset.y)
-        data = (dataset.x, dataset.y, whiten)
         starts = _starting_points(start, lower, upper, v["n_chains"], v["init_scale"], rng)
         names = model.param_names
-        sampler = _Chains(likelihood, data, lower, upper, v, rng, _scaling(start, lower, upper))
+        likelihood = (model, dataset.sigma is not None, likelihood_of(dataset) == "poisson")
+        sampler = _Chains(likelihood, likelihood_data(dataset), lower, upper, v, rng, _scaling(start, lower, upper))
         try:
             draws, extra = sampler.start(starts)
             # emcee's rule, NUTS's checks: a chain that is short of R-hat or ESS goes on
@@ -287,66 +304,32 @@ class _Chains:
     """NUTS chains side by side, which can be extended: ``start`` runs BlackJAX's window
     adaptation and ``n_samples`` draws per chain, ``extend`` ``n_samples`` more from where
     they stopped, with the same tuning. Each is one compiled program whose arguments are
-    the data and the scaling (so JAX's compilation cache serves the next job). The chains
+    the data and the scaling, kept for the process (``compiled_once``, keyed by the model,
+    the likelihood, the bounds, the settings and the gradient's mode), so the next fit of the
+    model (a replicate, a cross-validation fold) compiles nothing. The chains
     move in scaled coordinates (:func:`_scaling`). Returns every draw so far,
     ``(chains, draws, p)`` in the model's parameters, and the divergences, energies,
     trajectory lengths and adapted step size."""
 
-    def __init__(self, log_likelihood, data, lower, upper, v, rng, scaling):
-        import blackjax
-        from blackjax.adaptation.base import get_filter_adapt_info_fn
-
+    def __init__(self, likelihood, data, lower, upper, v, rng, scaling):
         from fitflow.plugin import jax_modules
 
         jax, _ = jax_modules()
         self.jax, self.rng = jax, rng
-        self.space = space = Unconstrained(lower, upper)
+        self.space = Unconstrained(lower, upper)
         self.centre, self.scale = scaling
         self.data = tuple(np.asarray(a, dtype=float) for a in (*data, *scaling))
-        n_warmup, n_samples, target, depth = v["n_warmup"], v["n_samples"], v["target_accept"], v["max_tree_depth"]
-        diagonal = v["mass_matrix"] == "diagonal"
-
-        def log_density_of(x, y, whiten, centre, scale):
-            def log_density(w):
-                theta, log_jacobian = space.parameters(centre + scale * w)
-                return log_likelihood(theta, x, y, whiten) + log_jacobian
-
-            return log_density
-
-        def sample(log_density, key, state, tuned):
-            kernel = blackjax.nuts(log_density, **tuned, max_num_doublings=depth).step
-
-            def step(state, key):
-                state, info = kernel(key, state)
-                return state, (state.position, info.is_divergent, info.energy, info.num_integration_steps)
-
-            return jax.lax.scan(step, state, jax.random.split(key, n_samples))
-
-        def first(keys, starts, x, y, whiten, centre, scale):
-            log_density = log_density_of(x, y, whiten, centre, scale)
-
-            def one_chain(key, start):
-                warm_key, sample_key = jax.random.split(key)
-                adaptation = blackjax.window_adaptation(
-                    blackjax.nuts,
-                    log_density,
-                    is_mass_matrix_diagonal=diagonal,
-                    target_acceptance_rate=target,
-                    adaptation_info_fn=get_filter_adapt_info_fn(),  # keep no record of the warm-up
-                    max_num_doublings=depth,
-                )
-                (state, tuned), _ = adaptation.run(warm_key, start, num_steps=n_warmup)
-                tuned = {k: tuned[k] for k in ("step_size", "inverse_mass_matrix")}
-                state, record = sample(log_density, sample_key, state, tuned)
-                return state, tuned, record
-
-            return jax.vmap(one_chain)(keys, starts)
-
-        def more(keys, states, tuned, x, y, whiten, centre, scale):
-            log_density = log_density_of(x, y, whiten, centre, scale)
-            return jax.vmap(lambda key, state, tuned: sample(log_density, key, state, tuned))(keys, states, tuned)
-
-        self._first, self._more = jax.jit(first), jax.jit(more)
+        model, known, counts = likelihood
+        n_params = model.n_params
+        dense = v["mass_matrix"] == "dense" or (v["mass_matrix"] == "auto" and n_params <= DENSE_MAX_PARAMS)
+        fixed = (v["n_warmup"], v["n_samples"], v["target_accept"], v["max_tree_depth"], not dense)
+        self._programs = [
+            compiled_once(
+                ("nuts", model.jax_function, known, counts, lower.tobytes(), upper.tobytes(), fixed, mode),
+                lambda mode=mode: _programs(log_likelihood(model, known, counts), self.space, fixed, mode),
+            )
+            for mode in gradient_modes(v["gradient"], n_params)
+        ]
         self.records = []
 
     def _keys(self, n):
@@ -354,8 +337,17 @@ class _Chains:
 
     def start(self, starts):
         scaled = (self.space.unconstrained(starts) - self.centre) / self.scale
-        self.states, self.tuned, record = self._first(self._keys(len(starts)), scaled, *self.data)
-        return self._collect(record)
+        keys = self._keys(len(starts))
+        failures = []
+        for first, more in self._programs:  # the chosen gradient mode, then the other
+            try:
+                self.states, self.tuned, record = first(keys, scaled, *self.data)
+            except (TypeError, ValueError, NotImplementedError) as exc:  # JAX cannot trace the model so
+                failures.append(exc)
+                continue
+            self._more = more
+            return self._collect(record)
+        raise failures[0]
 
     def extend(self):
         self.states, record = self._more(self._keys(len(self.tuned["step_size"])), self.states, self.tuned, *self.data)
@@ -378,6 +370,61 @@ class _Chains:
             "step_size": float(np.mean(np.asarray(self.tuned["step_size"]))),
         }
         return draws, extra
+
+
+def _programs(log_likelihood, space, fixed, mode):
+    """``(first, more)``, the jitted programs of :class:`_Chains`: warm-up and the first draws
+    of every chain, and more draws from where they stopped. ``fixed`` holds what the trace
+    fixes: warm-up and draw counts, target acceptance, tree depth, a diagonal mass matrix."""
+    import blackjax
+    from blackjax.adaptation.base import get_filter_adapt_info_fn
+
+    from fitflow.plugin import jax_modules
+
+    jax, _ = jax_modules()
+    n_warmup, n_samples, target, depth, diagonal = fixed
+
+    def log_density_of(x, y, whiten, weight, centre, scale):
+        def log_density(w):
+            theta, log_jacobian = space.parameters(centre + scale * w)
+            return log_likelihood(theta, x, y, whiten, weight) + log_jacobian
+
+        return in_mode(log_density, mode)
+
+    def sample(log_density, key, state, tuned):
+        kernel = blackjax.nuts(log_density, **tuned, max_num_doublings=depth).step
+
+        def step(state, key):
+            state, info = kernel(key, state)
+            return state, (state.position, info.is_divergent, info.energy, info.num_integration_steps)
+
+        return jax.lax.scan(step, state, jax.random.split(key, n_samples))
+
+    def first(keys, starts, *data):
+        log_density = log_density_of(*data)
+
+        def one_chain(key, start):
+            warm_key, sample_key = jax.random.split(key)
+            adaptation = blackjax.window_adaptation(
+                blackjax.nuts,
+                log_density,
+                is_mass_matrix_diagonal=diagonal,
+                target_acceptance_rate=target,
+                adaptation_info_fn=get_filter_adapt_info_fn(),  # keep no record of the warm-up
+                max_num_doublings=depth,
+            )
+            (state, tuned), _ = adaptation.run(warm_key, start, num_steps=n_warmup)
+            tuned = {k: tuned[k] for k in ("step_size", "inverse_mass_matrix")}
+            state, record = sample(log_density, sample_key, state, tuned)
+            return state, tuned, record
+
+        return jax.vmap(one_chain)(keys, starts)
+
+    def more(keys, states, tuned, *data):
+        log_density = log_density_of(*data)
+        return jax.vmap(lambda key, state, tuned: sample(log_density, key, state, tuned))(keys, states, tuned)
+
+    return jax.jit(first), jax.jit(more)
 
 
 def _energy_plot(energy, diverging):
