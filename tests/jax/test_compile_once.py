@@ -186,7 +186,14 @@ def test_a_model_forward_mode_cannot_enter_is_sampled_in_reverse_mode(tmp_path):
 
 def test_auto_mass_matrix_is_dense_for_few_parameters_and_the_draws_are_reproducible():
     data = fitflow.generate(
-        "simulate", seed=4, model="a*exp(-b*x) + c", truth=[2.0, 0.8, 0.3], p0=[1, 1, 0], noise=0.05, x_max=5.0, n_points=20
+        "simulate",
+        seed=4,
+        model="a*exp(-b*x) + c",
+        truth=[2.0, 0.8, 0.3],
+        p0=[1, 1, 0],
+        noise=0.05,
+        x_max=5.0,
+        n_points=20,
     )
     first = fitflow.fit("nuts", data, seed=7, **NUTS_FAST)
     again = fitflow.fit("nuts", data, seed=7, **NUTS_FAST)
