@@ -150,6 +150,11 @@ def compare_file(args, out=None):
     problem = make_problem("table", **{k: v for k, v in settings.items() if v is not None})
     for said in getattr(problem, "assumptions", ()):
         sys.stderr.write(f"assumed: {said}\n")
+    from .core.artefacts import write_bytes
+
+    def write_csv(table):
+        write_bytes(args.csv, table.to_csv(index=False).encode())
+
     table = compare(
         generate(problem),
         methods=args.methods.split(",") if args.methods else None,
@@ -157,11 +162,10 @@ def compare_file(args, out=None):
         progress=sys.stderr,
         timeout_s=args.timeout,
         budget_s=args.budget,
+        after_each=write_csv if args.csv else None,  # the methods done so far, should a later one crash
     )
     if args.csv:
-        from .core.artefacts import write_bytes
-
-        write_bytes(args.csv, table.to_csv(index=False).encode())
+        write_csv(table)
     shown = [
         c
         for c in (

@@ -87,3 +87,14 @@ def test_a_methods_share_of_the_budget_is_what_its_imports_left(monkeypatch):
     share, left, folds = float(shares[1]), float(shares[2]), int(shares[3])
     assert share == pytest.approx(left / (1 + folds), rel=0.02)  # to the printed digits
     assert left < 1.5 - 0.3 + 0.05  # what the imports left, not the whole budget
+
+
+def test_the_table_so_far_is_handed_on_after_each_method(tmp_path):
+    # fitflow compare --csv writes it after each method: a later crash in native code (one
+    # segfaulted in XLA's compiler) leaves the rows already done on disk.
+    seen = []
+    data = saturation()
+    table = fitflow.compare(data, methods=["nlls", Raises(), "gp"], after_each=lambda t: seen.append(t.copy()))
+    assert [list(t.method) for t in seen] == [["nlls"], ["nlls", "raises"], ["nlls", "raises", "gp"]]
+    assert seen[0].loc[0, "param.b1"] == table.set_index("method").loc["nlls", "param.b1"]
+    assert list(seen[-1].columns[:4]) == ["method", "status", "message", "wall_time_s"]

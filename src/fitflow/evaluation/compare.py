@@ -32,7 +32,16 @@ DEFAULT_BUDGET_S = 55.0
 LEADING = ["method", "status", "message", "wall_time_s"]
 
 
-def compare(dataset, methods=None, seed=0, progress=None, timeout_s=None, budget_s=DEFAULT_BUDGET_S, **settings):
+def compare(
+    dataset,
+    methods=None,
+    seed=0,
+    progress=None,
+    timeout_s=None,
+    budget_s=DEFAULT_BUDGET_S,
+    after_each=None,
+    **settings,
+):
     """One row per method on ``dataset``: status, reason, wall time, metrics, estimates and
     their standard errors (``param.<name>``, ``stderr.<name>``).
 
@@ -44,7 +53,9 @@ def compare(dataset, methods=None, seed=0, progress=None, timeout_s=None, budget
     wall-clock budget of the whole comparison (see the module's doc; ``None``: none). Each method's
     libraries are imported before its fit is timed: ``setup_s`` is that one-off cost,
     ``wall_time_s`` the fit alone. Interrupted (Ctrl-C), the methods done so far are
-    returned, with a row saying where it stopped. Returns a pandas DataFrame,
+    returned, with a row saying where it stopped. ``after_each``, a function, is handed the
+    table of the methods done so far after each one (``fitflow compare --csv`` writes it, so
+    that a crash in native code loses nothing done). Returns a pandas DataFrame,
     best-first by the dataset's natural error (RMSE against a truth, else
     cross-validated error, else regret), failures last.
     """
@@ -60,6 +71,8 @@ def compare(dataset, methods=None, seed=0, progress=None, timeout_s=None, budget
         for entry in wanted:
             running = entry if isinstance(entry, str) else getattr(entry, "name", str(entry))
             rows += _compare_one(dataset, entry, methods is not None, seed, progress, timeout_s, budget, settings)
+            if after_each is not None and rows:
+                after_each(_ordered(pd.DataFrame(rows)))
         running = None
         _say(
             progress,
@@ -72,11 +85,14 @@ def compare(dataset, methods=None, seed=0, progress=None, timeout_s=None, budget
             {"method": stopped, "status": "skipped", "message": "stopped by Ctrl-C while it ran; the rest not run"}
         )
         _say(progress, f"interrupted during {stopped}: the methods done so far follow")
-    table = pd.DataFrame(rows)
-    table = table[[c for c in LEADING if c in table] + [c for c in table if c not in LEADING]]
-    table = _best_first(table)
+    table = _best_first(_ordered(pd.DataFrame(rows)))
     table.attrs["interrupted"] = interrupted  # the command exits 130, the convention for Ctrl-C
     return table
+
+
+def _ordered(table):
+    """The table's columns, the leading ones first."""
+    return table[[c for c in LEADING if c in table] + [c for c in table if c not in LEADING]]
 
 
 def _declared_runtime(registry, name):
