@@ -3,9 +3,9 @@ for every fit of a dataset, and the time JAX spends compiling, measured apart.
 
 Why. ``jax.jit`` keeps a compiled program per function object and per shape of its
 arguments. A method that wraps its program in a new closure on every fit traces and
-compiles it again on every fit: on a 14-point SIR model in JAX, NUTS spent 6.5 s tracing
-and compiling before each 0.2 s to 30 s of sampling, in the fit, in each cross-validation
-refit and in each replicate of a chunk. Three pieces remove that:
+compiles it again on every fit, in each cross-validation refit and in each replicate of a
+chunk: on a small model the compile, not the fit, is the cost (docs/benchmarks.md, "Compile
+once, fit many"). Three pieces remove that:
 
 - :func:`compiled_once` keeps what a ``build`` returns (a jitted function) under a key the
   method chooses: the model's :attr:`~fitflow.core.model.ParametricModel.jax_key` and
