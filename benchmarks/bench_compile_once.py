@@ -115,8 +115,8 @@ def bench_compare():
         env=COLD,
     )
     seconds = time.perf_counter() - started
-    for line in done.stdout.splitlines():
-        if ": fitting (" in line:
+    for line in done.stderr.splitlines():  # the progress lines
+        if ": fitting (" in line or line.startswith("compared in"):
             print("  " + line)
     print(f"  exit {done.returncode}; the whole command {seconds:.1f} s (target: within 60 s, none skipped)")
 

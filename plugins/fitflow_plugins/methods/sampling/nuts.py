@@ -10,8 +10,7 @@ gradient of its log-density: the model must be one JAX can differentiate, an
 expression or a function written with ``jax.numpy`` (``backend: jax``).
 
 Sampler and library: BlackJAX's NUTS (Hoffman and Gelman's algorithm) after its
-window adaptation (Stan's: step size by dual averaging, and a mass matrix: dense for
-few parameters, whose correlations it then follows with longer steps, diagonal for many),
+window adaptation (Stan's: step size by dual averaging, a diagonal mass matrix),
 ``n_chains`` chains vectorised in one process, in float64. The gradient is taken in
 forward mode for few parameters (through an ODE solver's loop, reverse mode's backward
 pass cost more than the parameters' tangents), in reverse mode for many. The chains move in
@@ -61,9 +60,6 @@ from .start import least_squares_start
 __all__ = ["NoUTurnSampler"]
 
 MAX_TRACE_DRAWS = 2000  # rows of the stored traces
-#: With ``mass_matrix: auto``, at most this many parameters get a dense mass matrix (their
-#: correlations learnt in the warm-up), more a diagonal one.
-DENSE_MAX_PARAMS = 10
 
 
 class NoUTurnSampler(Method):
@@ -84,11 +80,11 @@ class NoUTurnSampler(Method):
             "bounds", str, "uniform on the model's bounds, or flat (improper)", choices=("bounds", "flat")
         ),
         "mass_matrix": Setting(
-            "auto",
+            "diagonal",
             str,
-            f"the metric the warm-up adapts: dense (learns the parameters' linear correlations), diagonal "
-            f"(Stan's default), or auto: dense up to {DENSE_MAX_PARAMS} parameters, diagonal above",
-            choices=("auto", "dense", "diagonal"),
+            "the metric the warm-up adapts: diagonal (Stan's default), or dense (learns linear correlations; on "
+            "curved posteriors its chains mixed worse: docs/benchmarks.md)",
+            choices=("dense", "diagonal"),
         ),
         "gradient": Setting(
             "auto",
@@ -321,8 +317,7 @@ class _Chains:
         self.data = tuple(np.asarray(a, dtype=float) for a in (*data, *scaling))
         model, known, counts = likelihood
         n_params = model.n_params
-        dense = v["mass_matrix"] == "dense" or (v["mass_matrix"] == "auto" and n_params <= DENSE_MAX_PARAMS)
-        fixed = (v["n_warmup"], v["n_samples"], v["target_accept"], v["max_tree_depth"], not dense)
+        fixed = (v["n_warmup"], v["n_samples"], v["target_accept"], v["max_tree_depth"], v["mass_matrix"] == "diagonal")
         self._programs = [
             compiled_once(
                 ("nuts", model.jax_function, known, counts, lower.tobytes(), upper.tobytes(), fixed, mode),
