@@ -18,7 +18,7 @@ Sections (each measured in one run, its reference in the same run):
    ``emcee`` whose budget (1.5 to 14 s) ends them mid-compile or mid-fit: exit codes and written
    tables (target: no crash, every table written).
 5. ``sweep``: 50 replicates of the SIR model fitted in one process, as a chunk fits them, by
-   ``gradient_descent`` and ``nuts``: the first fit's time and compile, then the median over
+   ``gradient_descent``, and 10 (``NUTS_REPLICATES``) by ``nuts``: the first fit's time and compile, then the median over
    the other 49 (target: after the first, at most 0.2 s a fit beyond the sampling itself).
 
 Run:  .venv/bin/python benchmarks/bench_compile_once.py [section ...]   (needs the jax extra)
@@ -227,6 +227,10 @@ def bench_stops(runs=50):
     print(f"  wall time per run: median {np.median(seconds):.1f} s, longest {max(seconds):.1f} s")
 
 
+#: nuts's replicates in the sweep: each samples for about half a minute on 2 cores.
+NUTS_REPLICATES = int(os.environ.get("NUTS_REPLICATES", 10))
+
+
 def bench_sweep(replicates=50):
     import fitflow
     from fitflow.core.pipeline import make_method, safe_fit
@@ -252,7 +256,7 @@ def bench_sweep(replicates=50):
     nuts._Chains.start, nuts._Chains.extend = timed(nuts._Chains.start), timed(nuts._Chains.extend)
     for name in ("gradient_descent", "nuts"):
         walls, compiles, beyond = [], [], []
-        for seed in range(replicates):
+        for seed in range(replicates if name == "gradient_descent" else NUTS_REPLICATES):
             data = fitflow.generate(
                 "simulate",
                 seed=seed,
@@ -273,7 +277,7 @@ def bench_sweep(replicates=50):
             beyond.append(timing["wall_time_s"] - sum(inside))
         later = np.array(walls[1:])
         print(
-            f"  {name:17s} first: {walls[0]:5.2f} s ({compiles[0]:.2f} s compiling); the other {replicates - 1}: "
+            f"  {name:17s} first: {walls[0]:5.2f} s ({compiles[0]:.2f} s compiling); the other {len(walls) - 1}: "
             f"median {np.median(later):.3f} s, of which beyond the compiled descent or sampler "
             f"{np.median(beyond[1:]):.3f} s (longest {max(beyond[1:]):.3f} s; target <= 0.2 s); "
             f"compiling {sum(compiles[1:]):.2f} s in all"

@@ -11,9 +11,8 @@ expression or a function written with ``jax.numpy`` (``backend: jax``).
 
 Sampler and library: BlackJAX's NUTS (Hoffman and Gelman's algorithm) after its
 window adaptation (Stan's: step size by dual averaging, a diagonal mass matrix),
-``n_chains`` chains vectorised in one process, in float64. The gradient is taken in
-forward mode for few parameters (through an ODE solver's loop, reverse mode's backward
-pass cost more than the parameters' tangents), in reverse mode for many. The chains move in
+``n_chains`` chains vectorised in one process, in float64, on reverse-mode gradients
+(``gradient`` chooses forward mode). The chains move in
 coordinates scaled by the least-squares Laplace standard errors (:func:`_scaling`), so
 that the adaptation meets a target of unit scales whatever the parameters' units.
 BlackJAX rather than NumPyro: BlackJAX's warm-up and sampling of all chains are one
@@ -72,8 +71,8 @@ class NoUTurnSampler(Method):
     resources = {"threads": 1, "mem_mb": 2000, "runtime": 30}
     settings = {
         "n_chains": Setting(4, int, "chains, run side by side (R-hat needs at least 4)", minimum=2, maximum=64),
-        "n_warmup": Setting(500, int, "adaptation steps per chain (discarded)", minimum=50, maximum=1_000_000),
-        "n_samples": Setting(500, int, "draws kept per chain", minimum=50, maximum=1_000_000),
+        "n_warmup": Setting(1000, int, "adaptation steps per chain (discarded)", minimum=50, maximum=1_000_000),
+        "n_samples": Setting(1000, int, "draws kept per chain", minimum=50, maximum=1_000_000),
         "target_accept": Setting(0.9, float, "target mean acceptance probability of the adaptation", minimum=0.5),
         "max_tree_depth": Setting(10, int, "the trajectory has at most 2^depth leapfrog steps", minimum=2, maximum=15),
         "prior": Setting(
@@ -87,10 +86,11 @@ class NoUTurnSampler(Method):
             choices=("dense", "diagonal"),
         ),
         "gradient": Setting(
-            "auto",
+            "reverse",
             str,
-            "how JAX takes the log-density's gradient: forward mode, reverse mode, or auto (forward for few "
-            "parameters, reverse for many); the other is tried where the model cannot be traced in the first",
+            "how JAX takes the log-density's gradient: reverse mode, forward mode (faster through an ODE solver's "
+            "loop with few parameters, but not yet the default: docs/guide/jax.md), or auto (forward for few "
+            "parameters); the other is tried where the model cannot be traced in the first",
             choices=GRADIENT_MODES,
         ),
         "init_scale": Setting(
