@@ -90,6 +90,27 @@ def test_the_first_fit_reports_its_compile_time_apart(tmp_path):
     result, timing, _ = safe_fit(method("gradient_descent"), data, np.random.default_rng(0))
     assert result.ok, result.message
     assert 0 < timing["compile_s"] < timing["wall_time_s"]
+    # compare's table and its progress line give it apart, for measured data with its CV refits
+    import io
+
+    (tmp_path / "other.py").write_text(MODEL_FILE.replace("decay_ode", "other_decay"))
+    t = np.linspace(0.2, 4.0, 24)
+    y = 2.0 * np.exp(-0.8 * t) + 0.3 + 0.05 * np.random.default_rng(4).standard_normal(24)
+    (tmp_path / "decay.csv").write_text("t,y\n" + "".join(f"{a!r},{b!r}\n" for a, b in zip(t.tolist(), y.tolist())))
+    measured = fitflow.generate(
+        "table",
+        file=str(tmp_path / "decay.csv"),
+        x=["t"],
+        y="y",
+        model=f"{tmp_path / 'other.py'}:other_decay",
+        p0=[1.5, 1.0, 0.0],
+        cv_folds=3,
+    )
+    said = io.StringIO()
+    table = fitflow.compare(measured, methods=["gradient_descent"], progress=said).set_index("method")
+    row = table.loc["gradient_descent"]
+    assert row.status == "ok" and 0 < row.compile_s < row.wall_time_s
+    assert "(JAX compiling: " in said.getvalue()
 
 
 def test_a_padded_fold_gives_the_answer_of_the_unpadded_one():
