@@ -98,3 +98,14 @@ def test_the_table_so_far_is_handed_on_after_each_method(tmp_path):
     assert [list(t.method) for t in seen] == [["nlls"], ["nlls", "raises"], ["nlls", "raises", "gp"]]
     assert seen[0].loc[0, "param.b1"] == table.set_index("method").loc["nlls", "param.b1"]
     assert list(seen[-1].columns[:4]) == ["method", "status", "message", "wall_time_s"]
+
+
+def test_the_budget_counts_what_came_before_and_the_advice_names_it():
+    # fitflow compare starts the budget before it reads the file and checks the model: a model
+    # whose check took most of the budget leaves the methods none, and the row says why.
+    import time
+
+    table = fitflow.compare(saturation(), methods=["nlls"], budget_s=5.0, started=time.perf_counter() - 4.999)
+    row = table.set_index("method").loc["nlls"]
+    assert row.status == "skipped" and "not started" in row.message
+    assert "checking the model took" in row.message and "lax.scan" in row.message

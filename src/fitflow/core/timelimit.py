@@ -73,10 +73,12 @@ def time_limit(seconds, not_counting=None, at_most=None):
             signal.setitimer(signal.ITIMER_REAL, DEFERRED_S, REPEAT_S)
             return
         if not_counting is not None:
+            # a trace under way is not yet reported, so a model's own Python is stopped at the limit:
+            # once XLA compiles what it traced, nothing can stop it (an unrolled loop: minutes)
             allowed = min(seconds + not_counting(), at_most or float("inf"))
             remaining = allowed - (time.monotonic() - entered)
             if remaining > DEFERRED_S:
-                signal.setitimer(signal.ITIMER_REAL, remaining, REPEAT_S)
+                signal.setitimer(signal.ITIMER_REAL, min(remaining, REPEAT_S), REPEAT_S)
                 return
         raise TimedOut(seconds)
 

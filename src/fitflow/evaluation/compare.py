@@ -40,6 +40,7 @@ def compare(
     timeout_s=None,
     budget_s=DEFAULT_BUDGET_S,
     after_each=None,
+    started=None,
     **settings,
 ):
     """One row per method on ``dataset``: status, reason, wall time, metrics, estimates and
@@ -55,7 +56,9 @@ def compare(
     ``wall_time_s`` the fit alone. Interrupted (Ctrl-C), the methods done so far are
     returned, with a row saying where it stopped. ``after_each``, a function, is handed the
     table of the methods done so far after each one (``fitflow compare --csv`` writes it, so
-    that a crash in native code loses nothing done). Returns a pandas DataFrame,
+    that a crash in native code loses nothing done). ``started``, a ``time.perf_counter``
+    value, starts the budget earlier (``fitflow compare`` counts reading the file and checking
+    the model). Returns a pandas DataFrame,
     best-first by the dataset's natural error (RMSE against a truth, else
     cross-validated error, else regret), failures last.
     """
@@ -65,7 +68,7 @@ def compare(
 
     registry = installed()
     wanted = methods if methods is not None else sorted(registry.names(), key=lambda n: _declared_runtime(registry, n))
-    budget = _Budget(budget_s)
+    budget = _Budget(budget_s, started)
     rows, running, interrupted = [], None, False
     try:
         for entry in wanted:
@@ -106,9 +109,10 @@ def _declared_runtime(registry, name):
 class _Budget:
     """The wall-clock budget of one comparison: ``seconds`` (None: unlimited), started now."""
 
-    def __init__(self, seconds):
+    def __init__(self, seconds, started=None):
         self.seconds = None if seconds is None or seconds <= 0 else float(seconds)
-        self.started = time.perf_counter()
+        self.started = time.perf_counter() if started is None else started
+        self.before_methods = time.perf_counter() - self.started  # spent before compare was called
 
     def spent(self):
         return time.perf_counter() - self.started
@@ -124,6 +128,13 @@ class _Budget:
 
     def advice(self, folds):
         """The settings that give a method more room, as one clause."""
+        if self.seconds and self.before_methods > 0.5 * self.seconds:
+            return (
+                f"reading the data and checking the model took {self.before_methods:.3g} s of it (JAX traces and "
+                "compiles a model for its check: a Python loop it unrolls traces slowly, lax.scan or lax.fori_loop "
+                "does not, and JAX's compilation cache serves the next run); to run it, raise the budget (now "
+                f"{self.seconds:g} s: --budget on the command line, budget_s in Python)"
+            )
         fewer_folds = f", cross-validate on fewer folds (cv_folds, now {folds})" if folds > 2 else ""
         return (
             f"to run it, raise the budget (now {self.seconds:g} s: --budget on the command line, budget_s "
