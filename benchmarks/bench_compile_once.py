@@ -20,6 +20,7 @@ Sections (each measured in one run, its reference in the same run):
 5. ``sweep``: 50 replicates of the SIR model fitted in one process, as a chunk fits them, by
    ``gradient_descent``, and 10 (``NUTS_REPLICATES``) by ``nuts``: the first fit's time and compile, then the median over
    the other 49 (target: after the first, at most 0.2 s a fit beyond the sampling itself).
+6. ``numpyro``: NumPyro's NUTS with its defaults on the same SIR posterior, twice in a process.
 
 Run:  .venv/bin/python benchmarks/bench_compile_once.py [section ...]   (needs the jax extra)
 """
@@ -284,12 +285,66 @@ def bench_sweep(replicates=50):
         )
 
 
+def bench_numpyro():
+    """NumPyro's NUTS with its defaults on the SIR posterior fitflow's ``nuts`` samples (the same
+    likelihood, flat priors on beta and gamma above 0, I0 uniform on [0, 20]), twice in one process."""
+    from arviz_stats.base import array_stats
+    import numpyro
+    import numpyro.distributions as dist
+    from numpyro.infer import MCMC, NUTS, init_to_value
+
+    from fitflow.plugin import jax_modules
+
+    jax, jnp = jax_modules()
+    data = sir_data(sir_folder())
+    function, x, y = data.model.jax_function, jnp.asarray(data.x, float), jnp.asarray(data.y, float)
+
+    def model():
+        positive = dist.ImproperUniform(dist.constraints.positive, (), ())
+        theta = jnp.stack(
+            [
+                numpyro.sample("beta", positive),
+                numpyro.sample("gamma", positive),
+                numpyro.sample("i0", dist.Uniform(0, 20)),
+            ]
+        )
+        r = y - function(x, theta)
+        numpyro.factor("likelihood", -0.5 * y.size * jnp.log(jnp.sum(r * r)))
+
+    print("\n6. NumPyro's NUTS (defaults: 1,000 warm-up, 1,000 draws, diagonal mass matrix), 4 chains vectorised, SIR")
+    start = init_to_value(values={"beta": 1.8, "gamma": 0.45, "i0": 0.6})
+    for run in range(2):
+        started = time.perf_counter()
+        mcmc = MCMC(
+            NUTS(model, init_strategy=start),
+            num_warmup=1000,
+            num_samples=1000,
+            num_chains=4,
+            chain_method="vectorized",
+            progress_bar=False,
+        )
+        mcmc.run(jax.random.PRNGKey(run), extra_fields=("num_steps",))
+        seconds = time.perf_counter() - started
+        samples = mcmc.get_samples(group_by_chain=True)
+        draws = np.stack([np.asarray(samples[k]) for k in ("beta", "gamma", "i0")], axis=-1)
+        ess = min(
+            np.min(array_stats.ess(draws, chain_axis=0, draw_axis=1, method="bulk")),
+            np.min(array_stats.ess(draws, chain_axis=0, draw_axis=1, method="tail", prob=(0.05, 0.95))),
+        )
+        gradients = int(np.asarray(mcmc.get_extra_fields()["num_steps"]).sum())
+        print(
+            f"  run {run + 1}: {seconds:5.1f} s, min ESS {ess:5.0f}, ESS/s {ess / seconds:6.1f}, "
+            f"{gradients} gradients in the draws ({gradients / ess:.0f} per effective sample)"
+        )
+
+
 SECTIONS = {
     "compare": bench_compare,
     "compilations": bench_compilations,
     "ess": bench_ess,
     "stops": bench_stops,
     "sweep": bench_sweep,
+    "numpyro": bench_numpyro,
 }
 
 if __name__ == "__main__":
