@@ -10,10 +10,9 @@ when that routine returns (the job's own ``runtime`` limit on a cluster remains
 the backstop); elsewhere (another thread, a platform without ``SIGALRM``) no
 limit is applied.
 
-The stop is cooperative where native code is involved: while the innermost Python
-frame belongs to JAX or to the libraries that drive it (:data:`NATIVE_DRIVERS`), the
-time-out waits, re-armed every :data:`DEFERRED_S`, until control is back in the
-plugin's or the model's own code. An exception raised into JAX's compiler
+The stop is cooperative where native code is involved: while JAX is lowering or
+compiling a program (:data:`COMPILING` on the stack), the time-out waits, re-armed every
+:data:`DEFERRED_S`, until that is done. An exception raised into JAX's compiler
 (``backend_compile_and_load``) once crashed ``fitflow compare`` with a segmentation
 fault, and lost its table.
 
@@ -30,11 +29,11 @@ import sys
 import threading
 import time
 
-__all__ = ["TimedOut", "time_limit", "NATIVE_DRIVERS"]
+__all__ = ["TimedOut", "time_limit", "COMPILING"]
 
-#: Top-level packages whose Python frames drive native code (XLA's compiler and runtime):
-#: a time-out is not raised while one of them is innermost.
-NATIVE_DRIVERS = frozenset({"jax", "jaxlib", "blackjax", "optax", "numpyro", "equinox", "diffrax", "lineax"})
+#: JAX's modules that lower and compile a program: a time-out is not raised while one of them
+#: is on the stack.
+COMPILING = frozenset({"jax._src.compiler", "jax._src.interpreters.mlir", "jax._src.interpreters.pxla"})
 
 #: While a time-out waits for control to leave native-driving code, the timer is re-armed at
 #: this interval.
@@ -98,10 +97,14 @@ def time_limit(seconds, not_counting=None, at_most=None):
 
 
 def _in_native_driver(frame):
-    """True when ``frame``, the innermost when the signal arrived, belongs to a package of
-    :data:`NATIVE_DRIVERS`."""
-    module = frame.f_globals.get("__name__", "") if frame is not None else ""
-    return module.split(".", 1)[0] in NATIVE_DRIVERS
+    """True while JAX is lowering or compiling: a frame of ``frame``'s stack belongs to one of
+    :data:`COMPILING` (between compiled calls, in JAX's dispatch, a time-out is raised as
+    anywhere: deferring there starved the limit of a training loop of compiled calls)."""
+    while frame is not None:
+        if frame.f_globals.get("__name__", "") in COMPILING:
+            return True
+        frame = frame.f_back
+    return False
 
 
 def _quiet_about_time_outs(hook, unraisable):
